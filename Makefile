@@ -1,0 +1,37 @@
+# Two commands for a fresh machine with Python >= 3.10 and make:
+#   make report   create .venv, install fmtrials, write ./report/ for the bundled data
+#   make test     create .venv if needed, install with test extras, run the whole suite (notebooks included)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.fmtrials-installed
+TSTAMP := $(VENV)/.fmtrials-test-installed
+
+.PHONY: report test venv clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TSTAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP) $@
+
+venv: $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/fmtrials report --out report
+
+test: $(TSTAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) report build dist src/*.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,52 @@
+"""fmtrials: re-analysis of the milnacipran fibromyalgia trials.
+
+Curated trial data with provenance (``load_*``), validated per-comparison statistics, meta-analysis at R
+metafor parity, an audit of published figures, publication-quality plots and a reproducible report.
+
+Submodules are imported on first use, so ``import fmtrials`` stays light (matplotlib is imported only when
+a plotting function is called).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._version import __version__
+from .errors import DataError, Problem
+
+# public name -> submodule that defines it (imported lazily on first attribute access)
+_LAZY = {
+    # data
+    "load_trials": "data", "load_arms": "data", "load_outcomes": "data", "load_reported": "data",
+    "load_sources": "data", "read_outcomes": "data", "contrasts": "data", "validate_bundled": "data",
+    "data_dir": "data",
+    # per-comparison statistics
+    "risk_difference": "effects", "risk_ratio": "effects", "odds_ratio": "effects", "nnt": "effects",
+    "proportion_ci": "effects", "test_2x2": "effects", "compare": "compare",
+    # meta-analysis
+    "pool": "meta", "PoolResult": "meta", "leave_one_out": "meta", "cumulative": "meta",
+    "split_shared_placebo": "meta",
+    # audit
+    "grim": "audit", "parse_p": "audit", "audit_reported": "audit", "audit": "audit",
+    "AuditResult": "audit",
+    # plots
+    "plot_responders": "plots", "plot_forest": "plots", "plot_labbe": "plots", "plot_funnel": "plots",
+    # report
+    "write_report": "report",
+}
+
+__all__ = ["__version__", "DataError", "Problem", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fmtrials' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,241 @@
+"""Strict CSV reading and column typing with row/column-precise problems.
+
+Private helpers behind :mod:`fmtrials.data`. A CSV is read with the standard :mod:`csv` module so every
+record keeps its physical line number; every cell is then typed by a :class:`Column` spec and every problem is
+collected (not raised one at a time) into a :class:`~fmtrials.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, Problem
+
+__all__ = ["Column", "TableSpec", "read_csv_strict", "frame_as_text", "type_columns"]
+
+_INT_RE = re.compile(r"^[+]?\d+$")
+_NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one column is typed and checked.
+
+    kind: ``str`` (pandas string), ``count`` (non-negative whole number, nullable Int64), ``int`` (nullable Int64,
+    any sign), ``float`` (Float64), ``percent`` (kept as the printed text; must read as a number in [0, 100]).
+    """
+
+    name: str
+    kind: str = "str"
+    required: bool = True
+    nullable: bool = True
+    choices: tuple[str, ...] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    description: str = ""
+
+    def column(self, name: str) -> Column | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+
+def _decode(raw: bytes, label: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataError(Problem(
+            f"not UTF-8 text: byte 0x{raw[err.start]:02x} at byte offset {err.start} cannot be decoded; "
+            "save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)", file=label, line=line)) from None
+
+
+def _sniff_wrong_delimiter(header: list[str]) -> str | None:
+    if len(header) != 1:
+        return None
+    for delim, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "vertical bars")):
+        if delim in header[0]:
+            return name
+    return None
+
+
+def read_csv_strict(source: str | os.PathLike | io.TextIOBase, label: str | None = None
+                    ) -> tuple[pd.DataFrame, list[int]]:
+    """Read a comma-separated UTF-8 file into a frame of stripped strings ("" for empty cells).
+
+    Returns the frame (all columns object dtype, in file order) and, per data row, its physical line number.
+    Raises :class:`DataError` for a missing, empty, non-UTF-8 or wrongly delimited file, duplicate or empty
+    header names, and rows whose field count differs from the header's.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        label = label or str(source)
+        if not path.exists():
+            raise DataError(Problem("file not found", file=label))
+        if path.is_dir():
+            raise DataError(Problem("is a directory, not a CSV file", file=label))
+        raw = path.read_bytes()
+        text = _decode(raw, label)
+    else:
+        label = label or "<stream>"
+        text = source.read()
+        if isinstance(text, bytes):
+            text = _decode(text, label)
+    if not text.strip():
+        raise DataError(Problem("file is empty (no header, no rows)", file=label))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        header = None
+        for rec in reader:
+            if header is None:
+                if not any(c.strip() for c in rec):
+                    continue
+                header = [c.strip() for c in rec]
+                header_line = reader.line_num
+                continue
+            if not any(c.strip() for c in rec):
+                continue  # blank line
+            records.append(rec)
+            lines.append(reader.line_num)
+    except csv.Error as err:
+        raise DataError(Problem(f"cannot parse CSV: {err}", file=label, line=reader.line_num)) from None
+    assert header is not None
+    wrong = _sniff_wrong_delimiter(header)
+    if wrong:
+        raise DataError(Problem(
+            f"the header has a single column but contains {wrong}: fmtrials reads comma-separated files; "
+            "re-save the file with commas as the delimiter", file=label, line=header_line))
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, h in enumerate(header, start=1):
+        if not h:
+            problems.append(Problem(f"header field {i} is empty", file=label, line=header_line))
+        elif h in seen:
+            problems.append(Problem(f"duplicate column name {h!r} in the header", file=label, line=header_line,
+                                    column=h))
+        seen.add(h)
+    for r, (rec, ln) in enumerate(zip(records, lines), start=1):
+        if len(rec) != len(header):
+            problems.append(Problem(f"has {len(rec)} fields but the header has {len(header)}", file=label,
+                                    row=r, line=ln))
+    if problems:
+        raise DataError(problems)
+    frame = pd.DataFrame([[c.strip() for c in rec] for rec in records], columns=header, dtype=object)
+    if frame.empty:
+        frame = pd.DataFrame({h: pd.Series([], dtype=object) for h in header})
+    return frame, lines
+
+
+def frame_as_text(df: pd.DataFrame) -> tuple[pd.DataFrame, list[int] | None]:
+    """A user DataFrame as stripped strings, the same shape :func:`read_csv_strict` returns."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(Problem(f"expected a path or a pandas DataFrame, got {type(df).__name__}"))
+    out = pd.DataFrame(index=range(len(df)))
+    for col in df.columns:
+        values = df[col].tolist()
+        out[str(col)] = ["" if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)))
+                         else _num_to_text(v) for v in values]
+    return out, None
+
+
+def _num_to_text(v) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _where(file: str, row_index: int, lines: Sequence[int] | None) -> dict:
+    if lines is None:
+        return {"file": file, "row": row_index + 1}
+    return {"file": file, "row": row_index + 1, "line": lines[row_index]}
+
+
+def type_columns(text: pd.DataFrame, spec: TableSpec, file: str, lines: Sequence[int] | None,
+                 problems: list[Problem], require: Iterable[str] | None = None) -> pd.DataFrame | None:
+    """Type ``text`` (all strings) by ``spec``; append problems; return the typed frame (None if columns missing).
+
+    Columns of the spec absent from the file are added empty when not required. Unknown extra columns are kept
+    as strings.
+    """
+    required = set(require) if require is not None else {c.name for c in spec.columns if c.required}
+    missing = [c for c in spec.columns if c.name in required and c.name not in text.columns]
+    if missing:
+        problems.append(Problem(
+            "missing required column(s): " + ", ".join(repr(c.name) for c in missing)
+            + f" (found: {', '.join(map(repr, text.columns))})", file=file))
+        return None
+    out: dict[str, pd.Series] = {}
+    nrows = len(text)
+    for col in spec.columns:
+        raw = text[col.name] if col.name in text.columns else pd.Series([""] * nrows, dtype=object)
+        out[col.name] = _type_one(raw.tolist(), col, file, lines, problems)
+    for extra in text.columns:
+        if extra not in out:
+            out[extra] = pd.Series(text[extra].replace("", pd.NA).tolist(), dtype="string")
+    return pd.DataFrame(out)
+
+
+def _type_one(values: list[str], col: Column, file: str, lines, problems: list[Problem]) -> pd.Series:
+    kind = col.kind
+    typed: list = []
+    for i, v in enumerate(values):
+        if v == "":
+            if not col.nullable:
+                problems.append(Problem("empty value; this column must be filled", column=col.name,
+                                        **_where(file, i, lines)))
+            typed.append(pd.NA)
+            continue
+        if kind in ("count", "int"):
+            s = v.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", v) else v
+            if _INT_RE.match(s) or (kind == "int" and re.fullmatch(r"-\d+", s)):
+                typed.append(int(s))
+            elif re.fullmatch(r"-\d+", s):
+                problems.append(Problem(f"negative count {v!r}", column=col.name, **_where(file, i, lines)))
+                typed.append(pd.NA)
+            elif _NUM_RE.match(s):
+                problems.append(Problem(f"not a whole number: {v!r}", column=col.name, **_where(file, i, lines)))
+                typed.append(pd.NA)
+            else:
+                problems.append(Problem(f"not a number: {v!r}", column=col.name, **_where(file, i, lines)))
+                typed.append(pd.NA)
+        elif kind in ("float", "percent"):
+            s = v[:-1].strip() if (kind == "percent" and v.endswith("%")) else v
+            if not _NUM_RE.match(s):
+                problems.append(Problem(f"not a number: {v!r}", column=col.name, **_where(file, i, lines)))
+                typed.append(pd.NA)
+                continue
+            x = float(s)
+            if kind == "percent":
+                if not 0.0 <= x <= 100.0:
+                    problems.append(Problem(f"percentage {v!r} outside [0, 100]", column=col.name,
+                                            **_where(file, i, lines)))
+                typed.append(s)
+            else:
+                typed.append(x)
+        else:
+            if col.choices is not None and v not in col.choices:
+                problems.append(Problem(f"{v!r} is not one of: {', '.join(col.choices)}", column=col.name,
+                                        **_where(file, i, lines)))
+            typed.append(v)
+    dtype = {"count": "Int64", "int": "Int64", "float": "Float64"}.get(kind, "string")
+    return pd.Series(typed, dtype=dtype)

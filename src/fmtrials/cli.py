@@ -1,0 +1,135 @@
+"""Command-line interface: ``fmtrials`` (also ``python -m fmtrials``).
+
+Exit status: 0 when fine, 2 for invalid input or usage (with a readable message on stderr, never a
+traceback), 1 for an unexpected failure to write output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from . import __version__
+from .errors import DataError
+
+__all__ = ["main", "build_parser"]
+
+TABLES = ("trials", "arms", "outcomes", "reported", "sources")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="fmtrials",
+        description="Re-analysis of the randomized placebo-controlled trials of milnacipran in fibromyalgia.")
+    p.add_argument("--version", action="version", version=f"fmtrials {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("data", help="show the bundled tables and a provenance summary")
+    d.add_argument("--table", choices=TABLES, help="print one whole table instead of the summary")
+    d.add_argument("--csv", action="store_true", help="with --table: print it as CSV")
+
+    v = sub.add_parser("validate", help="validate a CSV file (user outcomes by default)")
+    v.add_argument("path", help="the CSV file to check")
+    v.add_argument("--table", choices=TABLES, default=None,
+                   help="which table layout to check against (default: outcomes for user data, or the bundled "
+                        "table named like the file)")
+
+    r = sub.add_parser("report", help="write the HTML report")
+    r.add_argument("--data", metavar="CSV", help="user outcomes CSV (study, dose_mg_day, endpoint, n, responders)")
+    r.add_argument("--endpoint", nargs="+", metavar="E", help="endpoint(s) to analyse")
+    r.add_argument("--measure", choices=("RD", "RR", "OR"), default="RR", help="effect measure for pooling")
+    r.add_argument("--ci", default="newcombe", metavar="METHOD", help="risk-difference interval method")
+    r.add_argument("--out", default="report", metavar="DIR", help="output directory (default: ./report)")
+    r.add_argument("--force", action="store_true", help="overwrite a non-empty directory that is not a report")
+    r.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    return p
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from . import data
+
+    if args.table:
+        df = getattr(data, f"load_{args.table}")()
+        if args.csv:
+            df.to_csv(sys.stdout, index=False, lineterminator="\n")
+        else:
+            with _wide_pandas():
+                print(df.to_string(index=False))
+        return 0
+    counts = data.validate_bundled()
+    print(f"fmtrials {__version__}: bundled data in {data.data_dir()}")
+    for name, n in counts.items():
+        print(f"  {name + '.csv':<14}{n:>5} rows  ({data.SPECS[name].description})")
+    out = data.load_outcomes()
+    print("\nOutcome figures by status (every figure names its source and locator):")
+    for status, n in out["status"].value_counts().sort_index().items():
+        print(f"  {status:<14}{n:>5}")
+    print("\nOutcome rows by source:")
+    src = data.load_sources().set_index("source_id")["short"]
+    for s, n in out["source"].value_counts().sort_index().items():
+        print(f"  {s:<10}{n:>5}  {src.get(s, '?')}")
+    print("\nEndpoints with comparisons against placebo (studies):")
+    for ep, g in out.groupby("endpoint", sort=True):
+        known = g.dropna(subset=["n", "responders"])
+        print(f"  {ep:<28}{known['study'].nunique():>3}")
+    return 0
+
+
+class _wide_pandas:
+    def __enter__(self):
+        import pandas as pd
+
+        self._ctx = pd.option_context("display.width", 250, "display.max_columns", None,
+                                      "display.max_colwidth", 60, "display.max_rows", None)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        self._ctx.__exit__(*exc)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import data
+
+    table = args.table
+    if table is None:
+        stem = Path(args.path).stem
+        table = stem if stem in TABLES and stem != "outcomes" else "outcomes_user"
+    if table == "outcomes_user":
+        df = data.read_outcomes(args.path)
+        what = "user outcomes"
+    else:
+        sources = None if table == "sources" else data.load_sources()
+        df = data.read_table(args.path, table, sources=sources)
+        what = f"{table} table"
+    print(f"{args.path}: OK ({what}, {len(df)} rows)")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    write_report(args.out, data=args.data, endpoints=args.endpoint, measure=args.measure, ci=args.ci,
+                 force=args.force, quiet=args.quiet)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    handler = {"data": _cmd_data, "validate": _cmd_validate, "report": _cmd_report}[args.command]
+    try:
+        return handler(args)
+    except DataError as err:
+        print(f"fmtrials: invalid input\n{err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `fmtrials data --table outcomes | head`
+        return 0
+    except OSError as err:
+        print(f"fmtrials: cannot write output: {err}", file=sys.stderr)
+        return 1

@@ -1,0 +1,573 @@
+"""The bundled milnacipran trial data, user data, and 2x2 contrasts against placebo.
+
+Five tidy tables ship inside the package (their data dictionary is ``data/README.md``):
+
+========== =================================================================================
+trials     one row per trial: citation, identifiers, design, duration, imputation
+arms       one row per randomized arm: treatment, dose, randomized n (and the alternative n)
+outcomes   one row per arm x endpoint x analysis population: n, responders, printed percent
+reported   comparisons exactly as published (percentages and p-values as printed)
+sources    source id -> citation, URL and what it contains
+========== =================================================================================
+
+Every figure carries a ``source`` (an id of ``sources``) and a ``locator``; a derived figure says how it was
+derived (``status == "derived"`` and ``derivation``); unknown stays missing (``<NA>``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._csv import Column, TableSpec, frame_as_text, read_csv_strict, type_columns
+from .errors import DataError, Problem
+
+__all__ = [
+    "load_trials", "load_arms", "load_outcomes", "load_reported", "load_sources",
+    "read_outcomes", "read_table", "contrasts", "validate_bundled", "data_dir", "SPECS",
+    "ANALYSES", "STATUSES",
+]
+
+ANALYSES = ("BOCF", "LOCF", "OC", "registry", "mixed model", "not stated", "not applicable")
+STATUSES = ("reported", "derived", "unverified", "not reported")
+
+_PROVENANCE = (
+    Column("source", "str", required=True, nullable=False, description="source id (see sources.csv)"),
+    Column("locator", "str", required=True, nullable=False, description="table, row, paragraph in the source"),
+)
+
+SPECS: dict[str, TableSpec] = {
+    "trials": TableSpec("trials", (
+        Column("study", nullable=False), Column("first_author"), Column("year", "int"), Column("citation"),
+        Column("doi"), Column("pmid"), Column("registry_id"), Column("phase"), Column("design"), Column("region"),
+        Column("n_randomized_total", "count"), Column("treatment_duration"), Column("primary_timepoint"),
+        Column("primary_endpoint"), Column("imputation"), Column("in_cochrane_2015"),
+        Column("poolable", choices=("yes", "no"), nullable=False), Column("design_notes"), *_PROVENANCE,
+    ), key=("study",), description="one row per trial"),
+    "arms": TableSpec("arms", (
+        Column("study", nullable=False), Column("arm", nullable=False),
+        Column("treatment", choices=("placebo", "milnacipran"), nullable=False),
+        Column("dose_mg_day", "count"), Column("dose_note"), Column("n_randomized", "count"), *_PROVENANCE,
+        Column("n_randomized_alt", "count"), Column("alt_source"), Column("alt_locator"), Column("note"),
+    ), key=("study", "arm"), description="one row per randomized arm"),
+    "outcomes": TableSpec("outcomes", (
+        Column("study", nullable=False), Column("arm", nullable=False), Column("dose_mg_day", "count"),
+        Column("endpoint", nullable=False), Column("analysis", choices=ANALYSES, nullable=False),
+        Column("population", nullable=False), Column("timepoint"), Column("n", "count"),
+        Column("responders", "count"), Column("percent", "percent"),
+        Column("status", choices=STATUSES, nullable=False), Column("derivation"), *_PROVENANCE, Column("note"),
+    ), key=("study", "arm", "endpoint", "analysis", "population", "timepoint"),
+        description="one row per arm x endpoint x analysis population"),
+    "reported": TableSpec("reported", (
+        Column("study"), Column("label", nullable=False), Column("endpoint", nullable=False),
+        Column("dose_mg_day", "count"), Column("percent_t", "percent"), Column("percent_c", "percent"),
+        Column("n_t", "count"), Column("n_c", "count"), Column("p_reported"), Column("analysis"),
+        Column("timepoint"), Column("status", choices=STATUSES, nullable=False), *_PROVENANCE, Column("note"),
+    ), key=("label", "endpoint", "dose_mg_day", "source", "analysis"),
+        description="comparisons exactly as published"),
+    "sources": TableSpec("sources", (
+        Column("source_id", nullable=False), Column("short", nullable=False), Column("citation", nullable=False),
+        Column("url"), Column("contains", nullable=False),
+    ), key=("source_id",), description="source id -> citation and URL"),
+}
+
+# Columns a user outcomes file must have (dose_mg_day or arm; see read_outcomes).
+USER_REQUIRED = ("study", "endpoint", "n", "responders")
+
+
+def data_dir() -> Path:
+    """The directory holding the bundled CSV files (inside the installed package)."""
+    return Path(str(resources.files("fmtrials") / "data"))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# reading and validating one table
+
+def _label(source) -> str:
+    return str(source) if isinstance(source, (str, os.PathLike)) else "<DataFrame>"
+
+
+def read_table(source: str | os.PathLike | pd.DataFrame, table: str, *,
+               sources: pd.DataFrame | None = None, label: str | None = None) -> pd.DataFrame:
+    """Read and validate one table (``trials``, ``arms``, ``outcomes``, ``reported`` or ``sources``).
+
+    Parameters
+    ----------
+    source : path or DataFrame
+    table : str
+        Which specification to validate against (see :data:`SPECS`).
+    sources : DataFrame, optional
+        The sources table; when given, every ``source`` id must appear in it.
+    label : str, optional
+        Name used in error messages instead of the path.
+
+    Raises
+    ------
+    DataError
+        Listing every problem with file, row and column.
+    """
+    spec = SPECS.get(table)
+    if spec is None:
+        raise DataError(Problem(f"unknown table {table!r}; choose one of {', '.join(SPECS)}"))
+    label = label or _label(source)
+    text, lines = (frame_as_text(source) if isinstance(source, pd.DataFrame)
+                   else read_csv_strict(source, label))
+    problems: list[Problem] = []
+    df = type_columns(text, spec, label, lines, problems)
+    if df is None:
+        raise DataError(problems)
+    _check_table(df, spec, label, lines, problems, sources)
+    if problems:
+        raise DataError(problems)
+    return df
+
+
+def _where(file: str, i: int, lines: Sequence[int] | None) -> dict:
+    return {"file": file, "row": i + 1, **({"line": lines[i]} if lines is not None else {})}
+
+
+def _check_table(df: pd.DataFrame, spec: TableSpec, file: str, lines, problems: list[Problem],
+                 sources: pd.DataFrame | None) -> None:
+    if df.empty:
+        problems.append(Problem("the file has a header but no data rows", file=file))
+        return
+    _check_duplicates(df, spec.key, file, lines, problems)
+    if sources is not None and "source" in df.columns:
+        known = set(sources["source_id"].dropna())
+        for col in ("source", "alt_source"):
+            if col not in df.columns:
+                continue
+            for i, v in enumerate(df[col]):
+                if v is not pd.NA and v not in known:
+                    problems.append(Problem(f"unknown source id {v!r} (not in sources.csv)", column=col,
+                                            **_where(file, i, lines)))
+    if spec.name == "outcomes":
+        _check_outcome_counts(df, file, lines, problems)
+        _check_placebo_present(df, file, problems)
+    if spec.name == "reported":
+        for side in ("t", "c"):
+            _check_arm_size(df[f"n_{side}"], f"n_{side}", file, lines, problems)
+
+
+def _check_duplicates(df: pd.DataFrame, key: Sequence[str], file: str, lines, problems: list[Problem]) -> None:
+    if not key or not set(key) <= set(df.columns):
+        return
+    k = df[list(key)].astype("string").fillna("")
+    dup = k.duplicated(keep=False)
+    if not dup.any():
+        return
+    first: dict[tuple, int] = {}
+    for i in np.flatnonzero(dup.to_numpy()):
+        t = tuple(k.iloc[i])
+        if t in first:
+            desc = ", ".join(f"{c}={v!r}" for c, v in zip(key, t) if v != "")
+            problems.append(Problem(f"duplicate key ({desc}); first seen on row {first[t] + 1}",
+                                    column=",".join(key), **_where(file, i, lines)))
+        else:
+            first[t] = i
+
+
+def _check_arm_size(n: pd.Series, col: str, file: str, lines, problems: list[Problem]) -> None:
+    for i in np.flatnonzero((n == 0).fillna(False).to_numpy()):
+        problems.append(Problem("arm size n is 0", column=col, **_where(file, i, lines)))
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def _check_outcome_counts(df: pd.DataFrame, file: str, lines, problems: list[Problem]) -> None:
+    _check_arm_size(df["n"], "n", file, lines, problems)
+    over = (df["responders"] > df["n"]).fillna(False).to_numpy()
+    for i in np.flatnonzero(over):
+        problems.append(Problem(f"responders ({df['responders'].iloc[i]}) exceed n ({df['n'].iloc[i]})",
+                                column="responders", **_where(file, i, lines)))
+    for i, (r, n, pct) in enumerate(zip(df["responders"], df["n"], df["percent"])):
+        if r is pd.NA or n is pd.NA or pct is pd.NA or n == 0 or r > n or not 0 <= float(pct) <= 100:
+            continue
+        d = _decimals(pct)
+        exact = 100.0 * r / n
+        tol = 0.5 * 10.0 ** (-d) + 1e-9
+        if abs(exact - float(pct)) > tol:
+            problems.append(Problem(
+                f"percent {pct!r} is inconsistent with responders/n = {r}/{n} = {exact:.{d + 2}f}% "
+                f"(beyond rounding to {d} decimal{'s' if d != 1 else ''})", column="percent",
+                **_where(file, i, lines)))
+
+
+def is_placebo(df: pd.DataFrame) -> pd.Series:
+    """True for placebo rows: ``dose_mg_day == 0`` or ``arm`` equal to "placebo" (any case)."""
+    dose0 = (df["dose_mg_day"] == 0).fillna(False) if "dose_mg_day" in df.columns else False
+    arm = df["arm"].astype("string").str.lower().str.startswith("placebo").fillna(False)
+    return (dose0 | arm).astype(bool)
+
+
+_GROUP = ["study", "endpoint", "analysis", "population", "timepoint"]
+
+
+def _check_placebo_present(df: pd.DataFrame, file: str, problems: list[Problem]) -> None:
+    pl = is_placebo(df)
+    g = df[_GROUP].astype("string").fillna("")
+    has_pl = set(map(tuple, g[pl.to_numpy()].to_numpy()))
+    reported_missing: set[tuple] = set()
+    for i, key in enumerate(map(tuple, g.to_numpy())):
+        if not pl.iloc[i] and key not in has_pl and key not in reported_missing:
+            reported_missing.add(key)
+            what = f"study {key[0]!r}, endpoint {key[1]!r}"
+            extra = ", ".join(f"{c} {v!r}" for c, v in zip(_GROUP[2:], key[2:]) if v not in ("", "not stated"))
+            problems.append(Problem(
+                f"{what}{', ' + extra if extra else ''} has no placebo arm row (a placebo row with unknown "
+                "counts left empty is fine)", file=file, row=i + 1, column="arm"))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# bundled data
+
+@functools.lru_cache(maxsize=None)
+def _bundled(table: str) -> pd.DataFrame:
+    path = data_dir() / f"{table}.csv"
+    sources = None if table == "sources" else _bundled("sources")
+    return read_table(path, table, sources=sources, label=f"data/{table}.csv")
+
+
+def _copy(table: str) -> pd.DataFrame:
+    return _bundled(table).copy()
+
+
+def load_trials() -> pd.DataFrame:
+    """The trials: one row per trial, with citation, identifiers, design and provenance.
+
+    Columns: ``study`` (id such as ``"Mease2009"``), ``first_author``, ``year`` (Int64), ``citation``, ``doi``,
+    ``pmid``, ``registry_id``, ``phase``, ``design``, ``region``, ``n_randomized_total`` (Int64),
+    ``treatment_duration``, ``primary_timepoint``, ``primary_endpoint``, ``imputation``, ``in_cochrane_2015``,
+    ``poolable`` ("yes"/"no": "no" for the randomized-withdrawal Clauw 2013 and Natelson 2015),
+    ``design_notes``, ``source``, ``locator``. Text columns are pandas ``string``; unknown is ``<NA>``.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> t = fmtrials.load_trials()
+    >>> t.loc[t.poolable == "yes", "study"].tolist()
+    ['Vitton2004', 'Clauw2008', 'Mease2009', 'Arnold2010', 'Branco2010', 'Bateman2013']
+    """
+    return _copy("trials")
+
+
+def load_arms() -> pd.DataFrame:
+    """The randomized arms: one row per arm.
+
+    Columns: ``study``, ``arm`` (``placebo``, ``milnacipran_100``, ...), ``treatment`` (placebo/milnacipran),
+    ``dose_mg_day`` (Int64; 0 for placebo; ``<NA>`` when doses were individual), ``dose_note``,
+    ``n_randomized`` (Int64), ``source``, ``locator``, ``n_randomized_alt`` (Int64; a conflicting published
+    size), ``alt_source``, ``alt_locator``, ``note``.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> a = fmtrials.load_arms()
+    >>> a.loc[a.study == "Mease2009", ["arm", "n_randomized"]].to_string(index=False)
+    '            arm  n_randomized\\n        placebo           223\\nmilnacipran_100           224\\nmilnacipran_200           441'
+    """
+    return _copy("arms")
+
+
+def load_outcomes() -> pd.DataFrame:
+    """Responders per arm per endpoint and analysis population.
+
+    Columns: ``study``, ``arm``, ``dose_mg_day`` (Int64), ``endpoint`` (``composite_2``, ``composite_3``,
+    ``pain_30``, ``pain_50``, ``pgic``, ``ae_withdrawal``, ``withdrawal_any``, ``ae_any``, ``sae`` and named
+    adverse events such as ``nausea``), ``analysis`` (one of :data:`ANALYSES`), ``population`` (randomized,
+    safety, efficacy, not stated), ``timepoint``, ``n`` (Int64, analysed), ``responders`` (Int64, nullable),
+    ``percent`` (string, exactly as printed), ``status`` (one of :data:`STATUSES`), ``derivation`` (how a
+    derived or unverified figure was obtained), ``source``, ``locator``, ``note``.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> o = fmtrials.load_outcomes()
+    >>> o.loc[(o.study == "Mease2009") & (o.endpoint == "nausea"), ["arm", "n", "responders", "percent"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+                    arm    n  responders percent
+    40          placebo  223          47    21.1
+    41  milnacipran_100  224          73    32.6
+    42  milnacipran_200  441         177    40.1
+    """
+    return _copy("outcomes")
+
+
+def load_reported() -> pd.DataFrame:
+    """Comparisons exactly as published, including the seed document's composite-responder table.
+
+    Columns: ``study`` (trial id, ``A+B`` for pooled analyses, ``<NA>`` when the source names no trial),
+    ``label`` (the row label used by the source, e.g. "Phase III"), ``endpoint``, ``dose_mg_day``,
+    ``percent_t`` and ``percent_c`` (strings as printed), ``n_t``, ``n_c`` (Int64 when stated),
+    ``p_reported`` (string as printed, e.g. ``"<0.001"``), ``analysis``, ``timepoint``, ``status``, ``source``,
+    ``locator``, ``note``.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> r = fmtrials.load_reported()
+    >>> r.loc[r.source == "SEED003", ["label", "dose_mg_day", "percent_t", "percent_c", "p_reported"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+           label  dose_mg_day percent_t percent_c p_reported
+    0   Phase II          100        37         5     <0.001
+    1  Phase III          100      25.4      15.5       0.01
+    2  Phase III          200      26.9      15.5       0.02
+    """
+    return _copy("reported")
+
+
+def load_sources() -> pd.DataFrame:
+    """Source id -> short name, full citation, URL and what the source contains.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> fmtrials.load_sources().set_index("source_id").loc["M09-T5", "short"]
+    'Mease 2009 Table 5'
+    """
+    return _copy("sources")
+
+
+def validate_bundled() -> dict[str, int]:
+    """Validate the bundled tables and their cross-references; return the row count per table.
+
+    Checks, beyond each table's own rules: every study in arms/outcomes/reported is a trial (or a ``+``-joined
+    set of trials in ``reported``), every outcome arm exists in ``arms``, and no analysed ``n`` exceeds the
+    arm's randomized size.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> fmtrials.validate_bundled()["outcomes"] > 100
+    True
+    """
+    tables = {name: _bundled(name) for name in SPECS}
+    problems: list[Problem] = []
+    studies = set(tables["trials"]["study"])
+    for name in ("arms", "outcomes"):
+        for i, s in enumerate(tables[name]["study"]):
+            if s not in studies:
+                problems.append(Problem(f"unknown study {s!r} (not in trials.csv)", file=f"data/{name}.csv",
+                                        row=i + 1, column="study"))
+    for i, s in enumerate(tables["reported"]["study"]):
+        if s is not pd.NA and not set(str(s).split("+")) <= studies:
+            problems.append(Problem(f"unknown study {s!r} (not in trials.csv)", file="data/reported.csv",
+                                    row=i + 1, column="study"))
+    arms = tables["arms"].set_index(["study", "arm"])
+    for i, row in enumerate(tables["outcomes"].itertuples(index=False)):
+        if (row.study, row.arm) not in arms.index:
+            problems.append(Problem(f"arm {row.arm!r} of {row.study!r} is not in arms.csv",
+                                    file="data/outcomes.csv", row=i + 1, column="arm"))
+            continue
+        n_rand = arms.loc[(row.study, row.arm), "n_randomized"]
+        if row.n is not pd.NA and n_rand is not pd.NA and row.n > n_rand:
+            problems.append(Problem(f"n = {row.n} exceeds the arm's randomized n = {n_rand}",
+                                    file="data/outcomes.csv", row=i + 1, column="n"))
+    if problems:
+        raise DataError(problems)
+    return {name: len(df) for name, df in tables.items()}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# user data
+
+def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
+    """Read and validate a user's outcomes table (CSV path or DataFrame).
+
+    Required columns: ``study``, ``endpoint``, ``n``, ``responders`` and at least one of ``dose_mg_day``
+    (0 = placebo) or ``arm`` (``placebo`` marks the control). Optional: every other column of
+    :func:`load_outcomes`; missing ones are filled (``analysis`` and ``population`` "not stated",
+    ``status`` "reported", ``source`` "user", ``locator`` the file name and row).
+
+    Returns
+    -------
+    DataFrame
+        With the columns of :func:`load_outcomes` plus any extra columns of the input.
+
+    Raises
+    ------
+    DataError
+        Every problem at once, with file, row and column: missing columns, non-integer or negative counts,
+        responders > n, n = 0, a percentage outside [0, 100] or inconsistent with responders/n beyond
+        rounding, duplicate (study, arm, endpoint, analysis, population, timepoint) rows, a study without a
+        placebo row for an endpoint, an empty file, a wrong delimiter or encoding.
+
+    Examples
+    --------
+    >>> import pandas as pd, fmtrials
+    >>> user = pd.DataFrame({"study": ["A", "A"], "dose_mg_day": [0, 100], "endpoint": ["pain_30"] * 2,
+    ...                      "n": [100, 98], "responders": [30, 45]})
+    >>> fmtrials.read_outcomes(user)[["study", "arm", "dose_mg_day", "n", "responders"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+      study          arm  dose_mg_day    n  responders
+    0     A      placebo            0  100          30
+    1     A  100 mg/day          100   98          45
+    """
+    label = _label(path_or_frame)
+    text, lines = (frame_as_text(path_or_frame) if isinstance(path_or_frame, pd.DataFrame)
+                   else read_csv_strict(path_or_frame, label))
+    problems: list[Problem] = []
+    missing = [c for c in USER_REQUIRED if c not in text.columns]
+    if "dose_mg_day" not in text.columns and "arm" not in text.columns:
+        missing.append("dose_mg_day (or arm)")
+    if missing:
+        raise DataError(Problem("missing required column(s): " + ", ".join(repr(c) for c in missing)
+                                + f" (found: {', '.join(map(repr, text.columns))})", file=label))
+    text = text.copy()
+    n = len(text)
+    if "arm" not in text.columns:
+        text["arm"] = ["placebo" if d.strip() in ("0", "0.0") else (f"{d} mg/day" if d else "")
+                       for d in text["dose_mg_day"]]
+    if "dose_mg_day" not in text.columns:
+        text["dose_mg_day"] = ["0" if a.lower().startswith("placebo") else "" for a in text["arm"]]
+    defaults = {"analysis": "not stated", "population": "not stated", "timepoint": "", "percent": "",
+                "status": "reported", "derivation": "", "source": "user", "note": ""}
+    for col, val in defaults.items():
+        if col not in text.columns:
+            text[col] = [val] * n
+        else:
+            text[col] = [v if v != "" or col in ("timepoint", "percent", "derivation", "note") else val
+                         for v in text[col]]
+    if "locator" not in text.columns:
+        text["locator"] = [f"{label} row {i + 1}" for i in range(n)]
+    spec = SPECS["outcomes"]
+    df = type_columns(text, spec, label, lines, problems)
+    if df is None:
+        raise DataError(problems)
+    for i, (a, d) in enumerate(zip(df["arm"], df["dose_mg_day"])):
+        if a is pd.NA:
+            problems.append(Problem("arm is empty and dose_mg_day does not name it", column="dose_mg_day",
+                                    **_where(label, i, lines)))
+    _check_table(df, spec, label, lines, problems, sources=None)
+    if problems:
+        raise DataError(problems)
+    return df
+
+
+# ----------------------------------------------------------------------------------------------------------
+# contrasts
+
+CONTRAST_COLUMNS = [
+    "study", "arm", "dose_mg_day", "endpoint", "analysis", "population", "timepoint",
+    "events_t", "n_t", "events_c", "n_c", "year", "poolable", "placebo_id", "shared_placebo",
+    "status_t", "status_c", "source_t", "source_c", "locator_t", "locator_c",
+]
+
+
+def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str] | None = None,
+              analysis: str | Iterable[str] | None = None, *, poolable_only: bool = True) -> pd.DataFrame:
+    """One row per active arm against its own trial's placebo arm (same endpoint and analysis population).
+
+    Parameters
+    ----------
+    outcomes : DataFrame, optional
+        Output of :func:`load_outcomes` or :func:`read_outcomes`; the bundled outcomes by default.
+    endpoint : str or list of str
+        Endpoint(s) to keep (required for the bundled data, which holds many).
+    analysis : str or list of str, optional
+        Keep only these analyses (e.g. ``"BOCF"``); all by default.
+    poolable_only : bool
+        Drop trials flagged ``poolable == "no"`` in the bundled trials table (the randomized-withdrawal
+        Clauw 2013, Natelson 2015). User studies unknown to the trials table are kept.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``study, arm, dose_mg_day, endpoint, analysis, population, timepoint, events_t, n_t,
+        events_c, n_c`` (counts Int64), ``year`` (Int64, from the trials table), ``poolable`` (bool),
+        ``placebo_id`` ("study:arm" of the control), ``shared_placebo`` (True when that placebo arm serves
+        more than one row of *this* table: pooling those rows together double counts it), and the
+        provenance ``status_t, status_c, source_t, source_c, locator_t, locator_c``. Comparisons whose counts
+        are unknown in either arm are left out and listed in ``.attrs["excluded"]`` (a DataFrame with a
+        ``reason``).
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> c = fmtrials.contrasts(endpoint="nausea")
+    >>> c[["study", "dose_mg_day", "events_t", "n_t", "events_c", "n_c", "shared_placebo"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+             study  dose_mg_day  events_t  n_t  events_c  n_c  shared_placebo
+    0    Mease2009          100        73  224        47  223            True
+    1    Mease2009          200       177  441        47  223            True
+    2   Arnold2010          100       189  516       106  509           False
+    3  Bateman2013          100        18   85         6   21           False
+    """
+    out = load_outcomes() if outcomes is None else outcomes
+    if not isinstance(out, pd.DataFrame):
+        raise DataError(Problem(f"outcomes must be a DataFrame, got {type(out).__name__}"))
+    missing = [c for c in ("study", "arm", "dose_mg_day", "endpoint", "n", "responders") if c not in out.columns]
+    if missing:
+        raise DataError(Problem("outcomes lack column(s): " + ", ".join(missing), file="<DataFrame>"))
+    df = out.copy()
+    for col, val in (("analysis", "not stated"), ("population", "not stated"), ("timepoint", pd.NA),
+                     ("status", "reported"), ("source", "user"), ("locator", pd.NA)):
+        if col not in df.columns:
+            df[col] = val
+    if endpoint is None:
+        eps = sorted(df["endpoint"].dropna().unique())
+        if len(eps) > 1:
+            raise DataError(Problem("several endpoints present (" + ", ".join(map(str, eps[:12]))
+                                    + (", ..." if len(eps) > 12 else "") + "); pass endpoint=...",
+                                    column="endpoint"))
+    else:
+        wanted = [endpoint] if isinstance(endpoint, str) else list(endpoint)
+        unknown = sorted(set(wanted) - set(df["endpoint"].dropna()))
+        if unknown:
+            raise DataError(Problem(f"endpoint(s) {', '.join(map(repr, unknown))} not in the outcomes; known: "
+                                    + ", ".join(sorted(map(str, df['endpoint'].dropna().unique()))),
+                                    column="endpoint"))
+        df = df[df["endpoint"].isin(wanted)]
+    if analysis is not None:
+        wanted_a = [analysis] if isinstance(analysis, str) else list(analysis)
+        df = df[df["analysis"].isin(wanted_a)]
+    trials = load_trials().set_index("study")
+    if poolable_only:
+        bad = set(trials.index[trials["poolable"] == "no"])
+        df = df[~df["study"].isin(bad)]
+    pl_mask = is_placebo(df)
+    key = ["study", "endpoint", "analysis", "population", "timepoint"]
+    kt = df[key].astype("string").fillna("")
+    placebo = df[pl_mask.to_numpy()].assign(_k=kt[pl_mask.to_numpy()].agg("|".join, axis=1))
+    active = df[~pl_mask.to_numpy()].assign(_k=kt[~pl_mask.to_numpy()].agg("|".join, axis=1))
+    merged = active.merge(placebo[["_k", "arm", "n", "responders", "status", "source", "locator"]],
+                          on="_k", how="left", suffixes=("", "_c"))
+    res = pd.DataFrame({
+        "study": merged["study"], "arm": merged["arm"], "dose_mg_day": merged["dose_mg_day"],
+        "endpoint": merged["endpoint"], "analysis": merged["analysis"], "population": merged["population"],
+        "timepoint": merged["timepoint"],
+        "events_t": merged["responders"], "n_t": merged["n"],
+        "events_c": merged["responders_c"], "n_c": merged["n_c"],
+        "year": pd.array([trials["year"].get(s, pd.NA) for s in merged["study"]], dtype="Int64"),
+        "poolable": [trials["poolable"].get(s, "yes") == "yes" for s in merged["study"]],
+        "placebo_id": (merged["study"].astype(str) + ":" + merged["arm_c"].astype("string").fillna("?")),
+        "status_t": merged["status"], "status_c": merged["status_c"],
+        "source_t": merged["source"], "source_c": merged["source_c"],
+        "locator_t": merged["locator"], "locator_c": merged["locator_c"],
+    })
+    for col in ("events_t", "n_t", "events_c", "n_c", "dose_mg_day"):
+        res[col] = res[col].astype("Int64")
+    unknown = res[["events_t", "n_t", "events_c", "n_c"]].isna().any(axis=1)
+    excluded = res.loc[unknown, ["study", "arm", "endpoint", "analysis", "population", "timepoint"]].copy()
+    excluded["reason"] = [
+        ("no placebo row" if pd.isna(r.n_c) and pd.isna(r.events_c) and r.placebo_id.endswith(":?") else
+         "counts not reported: " + ", ".join(c for c in ("events_t", "n_t", "events_c", "n_c")
+                                              if pd.isna(getattr(r, c))))
+        for r in res.loc[unknown].itertuples()]
+    res = res.loc[~unknown]
+    res["shared_placebo"] = res.duplicated("placebo_id", keep=False).to_numpy()
+    res = res[CONTRAST_COLUMNS]
+    order = pd.DataFrame({"y": res["year"].fillna(9999), "s": res["study"], "e": res["endpoint"],
+                          "d": res["dose_mg_day"].fillna(10**6), "a": res["arm"]})
+    res = res.loc[order.sort_values(["y", "s", "e", "d", "a"], kind="mergesort").index].reset_index(drop=True)
+    res.attrs["excluded"] = excluded.reset_index(drop=True)
+    return res

@@ -1,0 +1,84 @@
+"""The one error type fmtrials raises for bad input, and its building blocks.
+
+Every problem names where it was found: the file (or ``<DataFrame>`` / ``<arguments>``), the row and the
+column. A :class:`DataError` collects *all* problems found in one pass, so a user fixes a file once, not
+once per error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+__all__ = ["DataError", "Problem"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input.
+
+    Attributes
+    ----------
+    message : str
+        What is wrong, in words.
+    file : str or None
+        The file (or ``"<DataFrame>"``, ``"<arguments>"``) where it was found.
+    row : int or None
+        1-based data row (the header is not counted); for a CSV file the line number is ``row + 1``
+        unless quoted fields span lines, in which case ``line`` holds the true line.
+    column : str or None
+        The column (or argument) name.
+    line : int or None
+        The physical line in the file, when known.
+    """
+
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(str(self.file))
+        if self.row is not None:
+            where.append(f"row {self.row}" + (f" (line {self.line})" if self.line is not None else ""))
+        elif self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column:
+            where.append(f"column '{self.column}'")
+        return (", ".join(where) + ": " if where else "") + self.message
+
+
+class DataError(ValueError):
+    """Invalid input data: a :class:`ValueError` carrying every :class:`Problem` found.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> try:
+    ...     fmtrials.read_outcomes("no-such-file.csv")
+    ... except fmtrials.DataError as err:
+    ...     print(err.problems[0].message)
+    file not found
+    """
+
+    def __init__(self, problems: Iterable[Problem] | Problem | str, *, max_shown: int = 50):
+        if isinstance(problems, (Problem, str)):
+            problems = [problems]
+        self.problems: tuple[Problem, ...] = tuple(
+            p if isinstance(p, Problem) else Problem(str(p)) for p in problems
+        )
+        self.max_shown = max_shown
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        n = len(self.problems)
+        if n == 1:
+            return str(self.problems[0])
+        lines = [f"{n} problems found:"]
+        lines += [f"  - {p}" for p in self.problems[: self.max_shown]]
+        if n > self.max_shown:
+            lines.append(f"  ... and {n - self.max_shown} more")
+        return "\n".join(lines)
