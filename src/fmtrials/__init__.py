@@ -23,15 +23,16 @@ _LAZY = {
     "data_dir": "data",
     # per-comparison statistics
     "risk_difference": "effects", "risk_ratio": "effects", "odds_ratio": "effects", "nnt": "effects",
-    "proportion_ci": "effects", "test_2x2": "effects", "compare": "compare",
+    "proportion_ci": "effects", "test_2x2": "effects", "compare": "comparisons",
     # meta-analysis
     "pool": "meta", "PoolResult": "meta", "leave_one_out": "meta", "cumulative": "meta",
     "split_shared_placebo": "meta",
     # audit
-    "grim": "audit", "parse_p": "audit", "audit_reported": "audit", "audit": "audit",
-    "AuditResult": "audit",
+    "grim": "consistency", "parse_p": "consistency", "audit_reported": "consistency", "audit": "consistency",
+    "AuditResult": "consistency", "PInterval": "consistency",
     # plots
     "plot_responders": "plots", "plot_forest": "plots", "plot_labbe": "plots", "plot_funnel": "plots",
+    "save_figure": "plots",
     # report
     "write_report": "report",
 }

@@ -292,12 +292,12 @@ def load_outcomes() -> pd.DataFrame:
     --------
     >>> import fmtrials
     >>> o = fmtrials.load_outcomes()
-    >>> o.loc[(o.study == "Mease2009") & (o.endpoint == "nausea"), ["arm", "n", "responders", "percent"]]
-    ... # doctest: +NORMALIZE_WHITESPACE
-                    arm    n  responders percent
-    40          placebo  223          47    21.1
-    41  milnacipran_100  224          73    32.6
-    42  milnacipran_200  441         177    40.1
+    >>> rows = o[(o.study == "Mease2009") & (o.endpoint == "nausea")]
+    >>> print(rows[["arm", "n", "responders", "percent", "source"]].to_string(index=False))
+                arm   n  responders percent source
+            placebo 223          47    21.1 M09-T5
+    milnacipran_100 224          73    32.6 M09-T5
+    milnacipran_200 441         177    40.1 M09-T5
     """
     return _copy("outcomes")
 
@@ -487,8 +487,9 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
         ``placebo_id`` ("study:arm" of the control), ``shared_placebo`` (True when that placebo arm serves
         more than one row of *this* table: pooling those rows together double counts it), and the
         provenance ``status_t, status_c, source_t, source_c, locator_t, locator_c``. Comparisons whose counts
-        are unknown in either arm are left out and listed in ``.attrs["excluded"]`` (a DataFrame with a
-        ``reason``).
+        are unknown in either arm are left out and listed in ``.attrs["excluded"]`` (a list of dicts with
+        ``study, arm, endpoint, analysis, population, timepoint, reason``; plain records, so that pandas
+        operations that compare or copy ``attrs`` stay cheap and never fail).
 
     Examples
     --------
@@ -537,8 +538,11 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
     pl_mask = is_placebo(df)
     key = ["study", "endpoint", "analysis", "population", "timepoint"]
     kt = df[key].astype("string").fillna("")
-    placebo = df[pl_mask.to_numpy()].assign(_k=kt[pl_mask.to_numpy()].agg("|".join, axis=1))
-    active = df[~pl_mask.to_numpy()].assign(_k=kt[~pl_mask.to_numpy()].agg("|".join, axis=1))
+    joined = kt[key[0]]
+    for col in key[1:]:
+        joined = joined + "|" + kt[col]
+    placebo = df[pl_mask.to_numpy()].assign(_k=joined[pl_mask.to_numpy()].to_numpy())
+    active = df[~pl_mask.to_numpy()].assign(_k=joined[~pl_mask.to_numpy()].to_numpy())
     merged = active.merge(placebo[["_k", "arm", "n", "responders", "status", "source", "locator"]],
                           on="_k", how="left", suffixes=("", "_c"))
     res = pd.DataFrame({
@@ -564,10 +568,11 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
                                               if pd.isna(getattr(r, c))))
         for r in res.loc[unknown].itertuples()]
     res = res.loc[~unknown]
-    res["shared_placebo"] = res.duplicated("placebo_id", keep=False).to_numpy()
+    res["shared_placebo"] = res.duplicated(["placebo_id", "endpoint"], keep=False).to_numpy()
     res = res[CONTRAST_COLUMNS]
     order = pd.DataFrame({"y": res["year"].fillna(9999), "s": res["study"], "e": res["endpoint"],
                           "d": res["dose_mg_day"].fillna(10**6), "a": res["arm"]})
     res = res.loc[order.sort_values(["y", "s", "e", "d", "a"], kind="mergesort").index].reset_index(drop=True)
-    res.attrs["excluded"] = excluded.reset_index(drop=True)
+    res.attrs["excluded"] = excluded.reset_index(drop=True).astype(object).where(excluded.notna().to_numpy(),
+                                                                                 None).to_dict(orient="records")
     return res
