@@ -1,0 +1,281 @@
+"""fmtrials.effects: 2x2 tests, input validation, zero cells, NNT labels and interval properties.
+
+Published/R oracle values live in tests/data/intervals_reference.json (test_effects_reference.py); here are
+the behaviours a wrong implementation would break. ``test_2x2`` is reached through the module so pytest does
+not collect it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import fmtrials
+from fmtrials import effects
+
+RD_ALL = effects.RD_METHODS
+
+
+@pytest.fixture(autouse=True)
+def _warnings_are_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+# ---------------------------------------------------------------------------------------------- 2x2 tests
+def test_chi2_and_yates_vectorised_match_scipy_contingency():
+    rng = np.random.default_rng(3)
+    n1 = rng.integers(5, 200, 60)
+    n2 = rng.integers(5, 200, 60)
+    x1 = rng.integers(1, n1)
+    x2 = rng.integers(1, n2)
+    for method, correction in (("chi2", False), ("yates", True)):
+        out = effects.test_2x2(x1, n1, x2, n2, method=method)
+        for i in range(0, 60, 7):
+            ref = stats.chi2_contingency([[x1[i], n1[i] - x1[i]], [x2[i], n2[i] - x2[i]]], correction=correction)
+            assert out.statistic.iloc[i] == pytest.approx(ref.statistic, rel=1e-12)
+            assert out.p_value.iloc[i] == pytest.approx(ref.pvalue, rel=1e-10)
+
+
+def test_one_sided_chi2_is_half_of_two_sided_in_the_observed_direction():
+    two = effects.test_2x2(30, 100, 18, 100, method="chi2").p_value.iloc[0]
+    greater = effects.test_2x2(30, 100, 18, 100, method="chi2", alternative="greater").p_value.iloc[0]
+    less = effects.test_2x2(30, 100, 18, 100, method="chi2", alternative="less").p_value.iloc[0]
+    assert greater == pytest.approx(two / 2, rel=1e-12)
+    assert less == pytest.approx(1 - two / 2, rel=1e-12)
+
+
+def test_fisher_orientation_and_alternatives_match_scipy():
+    for alt in ("two-sided", "less", "greater"):
+        got = effects.test_2x2(2, 12, 9, 13, method="fisher", alternative=alt).p_value.iloc[0]
+        assert got == pytest.approx(stats.fisher_exact([[2, 10], [9, 4]], alternative=alt).pvalue, rel=1e-12)
+
+
+def test_barnard_takes_samples_as_columns():
+    # scipy docs: barnard_exact([[7, 12], [8, 3]]) compares column 1 (7/15) with column 2 (12/15)
+    a = effects.test_2x2(7, 15, 12, 15, method="barnard", alternative="less").iloc[0]
+    b = effects.test_2x2(12, 15, 7, 15, method="barnard", alternative="greater").iloc[0]
+    assert a.p_value == pytest.approx(b.p_value, rel=1e-9)
+    assert a.statistic == pytest.approx(-b.statistic, rel=1e-9) and a.statistic < 0
+
+
+def test_score_test_is_pooled_z_times_sqrt_n_minus_1_over_n():
+    x1, n1, x2, n2 = 30, 80, 18, 90
+    p = (x1 + x2) / (n1 + n2)
+    z = (x1 / n1 - x2 / n2) / np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    out = effects.test_2x2(x1, n1, x2, n2, method="score").iloc[0]
+    assert out.statistic == pytest.approx(z * np.sqrt((n1 + n2 - 1) / (n1 + n2)), rel=1e-10)
+    assert out.p_value == pytest.approx(2 * stats.norm.sf(out.statistic), rel=1e-10)
+
+
+def test_score_test_with_margin_matches_interval_limit():
+    """Testing delta0 = the MN lower limit gives exactly a one-sided p of alpha/2 (test/interval duality)."""
+    lo = effects.risk_difference(56, 70, 48, 80, ci="mn").ci_low.iloc[0]
+    p = effects.test_2x2(56, 70, 48, 80, method="score", alternative="greater", delta0=lo).p_value.iloc[0]
+    assert p == pytest.approx(0.025, abs=1e-9)
+
+
+@pytest.mark.parametrize("method", ["chi2", "yates", "fisher", "score", "barnard", "boschloo"])
+def test_no_variation_tables_give_p_one_without_warnings(method):
+    out = effects.test_2x2([0, 5], [10, 5], [0, 7], [20, 7], method=method)
+    assert (out.p_value == 1.0).all()
+
+
+def test_exact_tests_are_computed_once_per_distinct_table():
+    effects._exact_test_one.cache_clear()
+    effects.test_2x2([3, 3, 3, 4], [10, 10, 10, 10], [1, 1, 1, 1], [10, 10, 10, 10], method="fisher")
+    assert effects._exact_test_one.cache_info().misses == 2
+
+
+def test_test_2x2_is_not_collected_by_pytest():
+    assert effects.test_2x2.__test__ is False
+
+
+# ---------------------------------------------------------------------------------------------- validation
+@pytest.mark.parametrize("args, where", [
+    ((-1, 10, 3, 10), "x_t"),
+    ((1.5, 10, 3, 10), "x_t"),
+    ((11, 10, 3, 10), "x_t"),
+    ((1, 10, 3, 0), "n_c"),
+    (([1, 2, np.nan], 10, 3, 10), "x_t"),
+])
+def test_bad_counts_raise_data_error_naming_argument(args, where):
+    for fn in (effects.risk_difference, effects.risk_ratio, effects.odds_ratio, effects.nnt):
+        with pytest.raises(fmtrials.DataError) as err:
+            fn(*args)
+        assert where in str(err.value)
+    with pytest.raises(fmtrials.DataError):
+        effects.test_2x2(*args)
+
+
+def test_non_broadcasting_shapes_and_bad_options():
+    with pytest.raises(fmtrials.DataError, match="broadcast"):
+        effects.risk_difference([1, 2], [10, 10, 10], 3, 10)
+    with pytest.raises(fmtrials.DataError, match="position 1"):
+        effects.risk_difference([1, 12], [10, 10], 3, 10)
+    with pytest.raises(fmtrials.DataError, match="ci"):
+        effects.risk_difference(1, 10, 3, 10, ci="score")
+    with pytest.raises(fmtrials.DataError, match="alpha"):
+        effects.risk_ratio(1, 10, 3, 10, alpha=1.5)
+    with pytest.raises(fmtrials.DataError, match="method"):
+        effects.test_2x2(1, 10, 3, 10, method="g")
+    with pytest.raises(fmtrials.DataError, match="n"):
+        effects.proportion_ci(3, 0)
+
+
+def test_broadcasting_one_control_against_many_arms():
+    out = effects.risk_difference([10, 20, 30], 100, 15, 100, ci="mn")
+    assert list(out.x_c) == [15, 15, 15] and len(out) == 3
+    np.testing.assert_allclose(out.estimate, [-0.05, 0.05, 0.15])
+
+
+# ---------------------------------------------------------------------------------------------- zero cells
+def test_zero_cell_correction_is_recorded_only_where_applied():
+    out = effects.risk_ratio([7, 0, 12], [34, 85, 12], [1, 3, 3], [34, 21, 30], ci="katz")
+    assert list(out.correction) == [0.0, 0.5, 0.5]
+    score = effects.risk_ratio([7, 0], [34, 85], [1, 3], [34, 21], ci="koopman")
+    assert list(score.correction) == [0.0, 0.0] and score.ci_low.iloc[1] == 0.0 and score.estimate.iloc[1] == 0
+
+
+def test_score_ratio_intervals_at_zero_cells():
+    rr = effects.risk_ratio([5, 0, 4], [40, 10, 4], [0, 0, 6], [40, 20, 6], ci="mn")
+    assert rr.ci_high.iloc[0] == np.inf and 0 < rr.ci_low.iloc[0] < 11
+    assert (rr.ci_low.iloc[1], rr.ci_high.iloc[1]) == (0.0, np.inf) and np.isnan(rr.estimate.iloc[1])
+    assert rr.ci_low.iloc[2] < 1 < rr.ci_high.iloc[2]
+    orr = effects.odds_ratio([5, 0], [40, 10], [0, 0], [40, 20], ci="mn")
+    assert orr.ci_high.iloc[0] == np.inf and orr.ci_low.iloc[0] > 0
+    assert (orr.ci_low.iloc[1], orr.ci_high.iloc[1]) == (0.0, np.inf)
+
+
+def test_all_responders_rr_score_closed_form():
+    # both arms 100%: score limits solve n1(1 - phi)/(k phi) = z^2 and n2(phi - 1)/k = z^2
+    z2 = stats.norm.isf(0.025) ** 2
+    rr = effects.risk_ratio(10, 10, 20, 20, ci="koopman").iloc[0]
+    assert rr.ci_low == pytest.approx(1 / (1 + z2 / 10), rel=1e-9)
+    assert rr.ci_high == pytest.approx(1 + z2 / 20, rel=1e-9)
+
+
+# ---------------------------------------------------------------------------------------------- NNT
+def test_nnt_altman_interval_through_infinity():
+    # Newcombe's rapid response to Altman (BMJ): ARR -5% to +25% -> "NNTB 4 to infinity to NNTH 20"
+    cols = effects._nnt_frame(np.array([0.10]), np.array([-0.05]), np.array([0.25]), "beneficial", 0)
+    assert cols["ci_low"][0] == pytest.approx(4) and cols["ci_high"][0] == pytest.approx(20)
+    assert cols["label"][0] == "NNTB 10 (NNTB 4 to ∞ to NNTH 20)"
+    assert cols["crosses_zero"][0]
+
+
+def test_nnt_cmaj_worked_example():
+    # CMAJ 2002;166:1676: ARR 16.6% (0.9% to 32.2%) gives NNT 6 (3.1 to 111.1)
+    cols = effects._nnt_frame(np.array([0.166]), np.array([0.009]), np.array([0.322]), "beneficial", 1)
+    assert cols["nnt"][0] == pytest.approx(6.02, abs=0.005)
+    assert (round(cols["ci_low"][0], 1), round(cols["ci_high"][0], 1)) == (3.1, 111.1)
+    assert cols["label"][0] == "NNTB 6.0 (3.1 to 111.1)"
+
+
+def test_nnt_harmful_events_and_reverse_order():
+    out = effects.nnt([30, 10], [100, 100], [10, 12], [100, 100], event="harmful", ci="wald").iloc[0]
+    assert out.nnt_type == "NNTH" and out.nnt == pytest.approx(5)
+    assert out.ci_low_type == out.ci_high_type == "NNTH" and out.ci_low < 5 < out.ci_high
+    crossing = effects.nnt(10, 100, 12, 100, event="harmful").iloc[0]
+    assert crossing.nnt_type == "NNTB" and crossing.crosses_zero
+    assert crossing.label.startswith("NNTB 50.0 (NNTB") and "to ∞ to NNTH" in crossing.label
+    assert (crossing.ci_low, crossing.ci_high) == pytest.approx((1 / -crossing.rd_low, 1 / crossing.rd_high))
+
+
+def test_nnt_zero_difference():
+    out = effects.nnt(10, 100, 10, 100).iloc[0]
+    assert out.nnt == np.inf and out.label.startswith("NNT ∞")
+
+
+# ---------------------------------------------------------------------------------------------- proportions
+def test_proportion_methods_against_scipy_binomtest():
+    for x, n in [(0, 20), (1, 29), (81, 263), (20, 20)]:
+        bt = stats.binomtest(x, n)
+        for method, scipy_method in (("wilson", "wilson"), ("clopper_pearson", "exact")):
+            ci = bt.proportion_ci(method=scipy_method)
+            row = effects.proportion_ci(x, n, method=method).iloc[0]
+            assert (row.ci_low, row.ci_high) == pytest.approx((ci.low, ci.high), abs=1e-10)
+    j = effects.proportion_ci([0, 15], [20, 148], method="jeffreys")
+    assert j.ci_low.iloc[0] == 0.0
+    assert j.ci_high.iloc[1] == pytest.approx(stats.beta.ppf(0.975, 15.5, 133.5), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------- properties
+tables = st.integers(1, 300).flatmap(lambda n1: st.integers(1, 300).flatmap(
+    lambda n2: st.tuples(st.integers(0, n1), st.just(n1), st.integers(0, n2), st.just(n2))))
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables)
+def test_rd_intervals_hold_estimate_stay_in_range_and_mirror(t):
+    x1, n1, x2, n2 = t
+    for method in RD_ALL:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            row = effects.risk_difference(x1, n1, x2, n2, ci=method).iloc[0]
+            swapped = effects.risk_difference(x2, n2, x1, n1, ci=method).iloc[0]
+        assert -1.0 <= row.ci_low <= row.ci_high <= 1.0
+        if method != "agresti_caffo":  # AC is centred on the shrunken difference
+            assert row.ci_low - 1e-12 <= row.estimate <= row.ci_high + 1e-12, method
+        assert swapped.ci_low == pytest.approx(-row.ci_high, abs=1e-10)
+        assert swapped.ci_high == pytest.approx(-row.ci_low, abs=1e-10)
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables)
+def test_ratio_intervals_hold_estimate_and_invert_on_swap(t):
+    x1, n1, x2, n2 = t
+    for fn, methods in ((effects.risk_ratio, ("katz", "koopman", "mn")), (effects.odds_ratio, ("woolf", "mn"))):
+        for method in methods:
+            row = fn(x1, n1, x2, n2, ci=method).iloc[0]
+            sw = fn(x2, n2, x1, n1, ci=method).iloc[0]
+            assert 0 <= row.ci_low <= row.ci_high
+            if np.isfinite(row.estimate) and row.estimate > 0:
+                assert row.ci_low * (1 - 1e-9) <= row.estimate <= row.ci_high * (1 + 1e-9)
+            with np.errstate(divide="ignore"):
+                assert sw.ci_high == pytest.approx(1 / row.ci_low, rel=1e-8)
+
+
+def test_mn_is_at_least_as_wide_as_mee():
+    # MN (with N/(N-1)) is always at least as wide as Mee
+    rng = np.random.default_rng(11)
+    n1 = rng.integers(1, 100, 500)
+    n2 = rng.integers(1, 100, 500)
+    x1 = rng.integers(0, n1 + 1)
+    x2 = rng.integers(0, n2 + 1)
+    mn = effects.risk_difference(x1, n1, x2, n2, ci="mn")
+    mee = effects.risk_difference(x1, n1, x2, n2, ci="mee")
+    assert (mn.ci_low <= mee.ci_low + 1e-12).all() and (mn.ci_high >= mee.ci_high - 1e-12).all()
+
+
+@pytest.mark.parametrize("method", ["mn", "newcombe"])
+def test_coverage_near_nominal(method):
+    """Seeded simulation: 4,000 tables per scenario, coverage within simulation error of >= 0.93."""
+    rng = np.random.default_rng(2024)
+    for p1, p2, n1, n2 in [(0.3, 0.2, 60, 60), (0.1, 0.05, 100, 50), (0.5, 0.5, 25, 40), (0.9, 0.7, 30, 30)]:
+        x1 = rng.binomial(n1, p1, 4000)
+        x2 = rng.binomial(n2, p2, 4000)
+        out = effects.risk_difference(x1, n1, x2, n2, ci=method)
+        cover = ((out.ci_low <= p1 - p2) & (p1 - p2 <= out.ci_high)).mean()
+        assert 0.93 <= cover <= 0.975, (method, p1, p2, n1, n2, cover)
+    # and Wald is known to undercover on small, skewed tables (guards the simulation itself)
+    x1 = rng.binomial(15, 0.1, 4000)
+    x2 = rng.binomial(15, 0.05, 4000)
+    wald = effects.risk_difference(x1, 15, x2, 15, ci="wald")
+    assert ((wald.ci_low <= 0.05) & (0.05 <= wald.ci_high)).mean() < 0.9
+
+
+def test_result_columns_are_documented():
+    rd = effects.risk_difference(5, 10, 3, 10)
+    assert list(rd.columns) == ["x_t", "n_t", "x_c", "n_c", "p_t", "p_c", "estimate", "ci_low", "ci_high",
+                                "method", "alpha"]
+    rr = effects.risk_ratio(5, 10, 3, 10)
+    assert "correction" in rr.columns and rr.method.iloc[0] == "katz"
+    assert isinstance(effects.test_2x2(5, 10, 3, 10), pd.DataFrame)
