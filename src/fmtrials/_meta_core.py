@@ -1,0 +1,288 @@
+"""Numerical core of :mod:`fmtrials.meta`: per-study effects, pooling, tau² estimators, Q-profile.
+
+Every function here works on 1-d numpy arrays of one analysis (all studies at once, no Python loop per study).
+Formulas follow R metafor 3.8 (``escalc``, ``rma.uni``, ``rma.mh``, ``rma.peto``, ``confint.rma.uni``,
+``predict.rma``); the references are listed in :mod:`fmtrials.meta`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, special
+
+__all__: list[str] = []  # private module
+
+ADD = 0.5
+
+
+class ConvergenceError(RuntimeError):
+    """An iterative tau² estimator (REML Fisher scoring) did not converge."""
+
+
+@dataclass
+class StudyEffects:
+    yi: np.ndarray          # analysis-scale effect per study (NaN where excluded)
+    vi: np.ndarray          # its sampling variance (NaN where excluded)
+    corrected: np.ndarray   # bool: 0.5 added to all four cells
+    excluded: np.ndarray    # bool: double-zero study dropped (RR/OR/Peto)
+
+
+def double_zero(a, n1, c, n2) -> np.ndarray:
+    """No events in both arms, or only events in both arms (metafor's ``drop00`` definition)."""
+    return ((a == 0) & (c == 0)) | ((a == n1) & (c == n2))
+
+
+def study_effects(a, n1, c, n2, measure: str) -> StudyEffects:
+    """Per-study yi, vi as ``escalc(measure, add=1/2, to="only0", drop00=measure != "RD")``.
+
+    ``measure`` is "RR", "OR", "RD" or "PETO" (Peto's one-step log odds ratio).
+    """
+    a = a.astype(float)
+    c = c.astype(float)
+    b = n1 - a
+    d = n2 - c
+    zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+    dz = double_zero(a, n1, c, n2)
+    excluded = dz if measure != "RD" else np.zeros_like(dz)
+    corrected = zero & ~excluded
+    inc = np.where(corrected, ADD, 0.0)
+    a, b, c, d = a + inc, b + inc, c + inc, d + inc
+    m1, m2 = a + b, c + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "RR":
+            yi = np.log(a / m1) - np.log(c / m2)
+            vi = 1 / a - 1 / m1 + 1 / c - 1 / m2
+        elif measure == "OR":
+            yi = np.log(a * d / (b * c))
+            vi = 1 / a + 1 / b + 1 / c + 1 / d
+        elif measure == "RD":
+            p1, p2 = a / m1, c / m2
+            yi = p1 - p2
+            vi = p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2
+        elif measure == "PETO":
+            nn = m1 + m2
+            xt, yt = a + c, b + d
+            e = xt * m1 / nn
+            v = xt * yt * (m1 / nn) * (m2 / nn) / (nn - 1)
+            yi = (a - e) / v
+            vi = 1 / v
+        else:  # pragma: no cover - validated by the caller
+            raise ValueError(measure)
+    yi = np.where(excluded, np.nan, yi)
+    vi = np.where(excluded, np.nan, vi)
+    return StudyEffects(yi, vi, corrected, excluded)
+
+
+# ------------------------------------------------------------------------------------------ common effect
+def mh(a, n1, c, n2, measure: str) -> tuple[float, float]:
+    """Mantel-Haenszel estimate (log scale for RR/OR) and SE from the raw counts, as ``rma.mh``.
+
+    Variances: Robins, Breslow & Greenland (1986) for OR; Greenland & Robins (1985) for RR; Sato, Greenland &
+    Robins (1989) for RD. Returns (nan, nan) when the estimate is undefined (e.g. no events in one arm type).
+    """
+    a, c = a.astype(float), c.astype(float)
+    n1, n2 = n1.astype(float), n2.astype(float)
+    b, d = n1 - a, n2 - c
+    nn = n1 + n2
+    if measure == "OR":
+        p, q = (a + d) / nn, (b + c) / nn
+        r, s = a * d / nn, b * c / nn
+        R, S = r.sum(), s.sum()
+        if R == 0 or S == 0:
+            return np.nan, np.nan
+        var = 0.5 * ((p * r).sum() / R**2 + (p * s + q * r).sum() / (R * S) + (q * s).sum() / S**2)
+        return float(np.log(R / S)), float(np.sqrt(var))
+    if measure == "RR":
+        R, S = (a * n2 / nn).sum(), (c * n1 / nn).sum()
+        if a.sum() == 0 or c.sum() == 0:
+            return np.nan, np.nan
+        var = ((n1 / nn) * (n2 / nn) * (a + c) - (a / nn) * c).sum() / (R * S)
+        return float(np.log(R / S)), float(np.sqrt(var))
+    # RD
+    W = (n1 * n2 / nn).sum()
+    beta = (a * n2 / nn - c * n1 / nn).sum() / W
+    P = (c * (n1 / nn) ** 2 - a * (n2 / nn) ** 2 + (n1 / nn) * (n2 / nn) * (n2 - n1) / 2).sum()
+    Q = (a * (n2 - c) / nn + c * (n1 - a) / nn).sum() / 2
+    return float(beta), float(np.sqrt((beta * P + Q) / W**2))
+
+
+def mh_weights(a, n1, c, n2, measure: str) -> np.ndarray:
+    """Unnormalised MH weights as ``weights.rma.mh`` (raw counts)."""
+    a, c = a.astype(float), c.astype(float)
+    n1, n2 = n1.astype(float), n2.astype(float)
+    nn = n1 + n2
+    if measure == "OR":
+        return (n1 - a) * c / nn
+    if measure == "RR":
+        return c * n1 / nn
+    return n1 * n2 / nn
+
+
+def peto(a, n1, c, n2) -> tuple[float, float, float, np.ndarray]:
+    """Peto one-step log OR, its SE, Q (as ``rma.peto``) and the per-study hypergeometric variances."""
+    a = a.astype(float)
+    n1, n2, c = n1.astype(float), n2.astype(float), c.astype(float)
+    nn = n1 + n2
+    xt = a + c
+    yt = nn - xt
+    e = xt * n1 / nn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(nn > 1, xt * yt * (n1 / nn) * (n2 / nn) / (nn - 1), 0.0)
+    sv = v.sum()
+    if sv == 0:
+        return np.nan, np.nan, np.nan, v
+    o_e = a - e
+    pos = v > 0
+    q = max(0.0, float((o_e[pos] ** 2 / v[pos]).sum() - o_e.sum() ** 2 / sv))
+    return float(o_e.sum() / sv), float(np.sqrt(1 / sv)), q, v
+
+
+def iv_fixed(yi, vi) -> tuple[float, float, float]:
+    """Inverse-variance common-effect estimate, SE and Cochran's Q."""
+    w = 1 / vi
+    sw = w.sum()
+    beta = (w * yi).sum() / sw
+    q = float((w * (yi - beta) ** 2).sum())
+    return float(beta), float(np.sqrt(1 / sw)), max(0.0, q)
+
+
+# ---------------------------------------------------------------------------------------- random effects
+def q_gen(tau2: float, yi, vi) -> float:
+    """Generalised Q: sum w(tau2) (y - mu(tau2))^2 with w = 1/(v + tau2) (decreasing in tau2)."""
+    w = 1 / (vi + tau2)
+    mu = (w * yi).sum() / w.sum()
+    return float((w * (yi - mu) ** 2).sum())
+
+
+def tau2_dl(yi, vi) -> float:
+    """DerSimonian-Laird (1986) estimator, truncated at 0."""
+    w = 1 / vi
+    sw = w.sum()
+    mu = (w * yi).sum() / sw
+    q = (w * (yi - mu) ** 2).sum()
+    return max(0.0, float((q - (len(yi) - 1)) / (sw - (w**2).sum() / sw)))
+
+
+def _root_decreasing(f, target: float, lo: float, hi: float, tol: float) -> float:
+    """Root of the decreasing f(x) = target in [lo, hi] (hi is extended by doubling if needed)."""
+    g = lambda x: f(x) - target  # noqa: E731
+    n = 0
+    while g(hi) > 0:
+        hi *= 10
+        n += 1
+        if n > 30:
+            raise ConvergenceError("could not bracket the root for tau²")
+    return float(optimize.brentq(g, lo, hi, xtol=tol, rtol=4 * np.finfo(float).eps, maxiter=1000))
+
+
+def tau2_pm(yi, vi, tol: float = 1e-12) -> float:
+    """Paule-Mandel (1982) estimator: Q_gen(tau2) = k - 1, 0 when Q_gen(0) < k - 1."""
+    k = len(yi)
+    if q_gen(0.0, yi, vi) < k - 1:
+        return 0.0
+    return _root_decreasing(lambda t: q_gen(t, yi, vi), k - 1, 0.0, 100.0, tol)
+
+
+def _reml_ll(tau2: float, yi, vi) -> float:
+    w = 1 / (vi + tau2)
+    sw = w.sum()
+    mu = (w * yi).sum() / sw
+    return float(-0.5 * (len(yi) - 1) * np.log(2 * np.pi) - 0.5 * np.log(vi + tau2).sum()
+                 - 0.5 * np.log(sw) - 0.5 * (w * (yi - mu) ** 2).sum())
+
+
+def tau2_reml(yi, vi, tol: float = 1e-10, maxiter: int = 100) -> tuple[float, int]:
+    """REML by Fisher scoring with step halving at the 0 boundary, as ``rma.uni(method="REML")``.
+
+    Starts from the Hedges (HE) estimator, stops when the change in tau² is below ``tol``; then checks that the
+    restricted log-likelihood at tau² = 0 is not higher (metafor's ``ll0check``). Returns (tau2, iterations);
+    raises :class:`ConvergenceError` after ``maxiter`` iterations.
+    """
+    k = len(yi)
+    # Hedges (1983) / HE start, as metafor
+    ybar = yi.mean()
+    rss = ((yi - ybar) ** 2).sum()
+    tau2 = max(0.0, float((rss - (vi.sum() - vi.sum() / k)) / (k - 1)))
+    change, it = np.inf, 0
+    while change > tol:
+        it += 1
+        if it > maxiter:
+            raise ConvergenceError(
+                f"REML Fisher scoring did not converge in {maxiter} iterations (last change in tau² "
+                f"{change:.3g}); increase maxiter or use method='DL'/'PM'")
+        w = 1 / (vi + tau2)
+        sw, sw2, sw3 = w.sum(), (w**2).sum(), (w**3).sum()
+        mu = (w * yi).sum() / sw
+        py = w * (yi - mu)
+        tr_p = sw - sw2 / sw
+        tr_pp = sw2 - 2 * sw3 / sw + sw2**2 / sw**2
+        adj = ((py**2).sum() - tr_p) / tr_pp
+        if not np.isfinite(adj):
+            adj = 0.0
+        while tau2 + adj < 0:
+            adj /= 2
+        new = tau2 + adj
+        change = abs(new - tau2)
+        tau2 = new
+    if tau2 > tol and _reml_ll(0.0, yi, vi) - _reml_ll(tau2, yi, vi) > 1e-8:
+        tau2 = 0.0
+    return max(0.0, float(tau2)), it
+
+
+def re_fit(yi, vi, tau2: float) -> tuple[float, float, np.ndarray]:
+    """Random-effects estimate and (classic) SE for a given tau²; also the weights."""
+    w = 1 / (vi + tau2)
+    sw = w.sum()
+    return float((w * yi).sum() / sw), float(np.sqrt(1 / sw)), w
+
+
+def typical_v(vi) -> float:
+    """metafor's 'typical' within-study variance (k - 1) / tr(P) with P from w = 1/v (Higgins & Thompson 2002)."""
+    w = 1 / vi
+    sw = w.sum()
+    return float((len(vi) - 1) / (sw - (w**2).sum() / sw))
+
+
+def qprofile_ci(yi, vi, alpha: float, tau2: float, tol: float = 1e-12) -> tuple[float, float, list[str]]:
+    """Q-profile confidence interval for tau² (Viechtbauer 2007), as ``confint.rma.uni`` (type "QP").
+
+    The search range is [0, max(100, 10 tau²)] as in metafor; a bound that does not fit in it is returned as
+    the range end with a note (metafor does the same and warns).
+    """
+    k = len(yi)
+    df = k - 1
+    crit_u = float(special.chdtri(df, alpha / 2))
+    crit_l = float(special.chdtri(df, 1 - alpha / 2))
+    tmax = max(100.0, 10 * tau2)
+    f = lambda t: q_gen(t, yi, vi)  # noqa: E731
+    notes: list[str] = []
+    q0, qmax = f(0.0), f(tmax)
+    g = lambda t, target: f(t) - target  # noqa: E731
+    bt = dict(xtol=tol, rtol=4 * np.finfo(float).eps, maxiter=1000)
+    # upper bound: Q_gen(ub) = chi2 lower quantile
+    if q0 < crit_l:
+        lb = ub = 0.0
+        notes.append("tau² CI: Q(0) is below the lower critical value; both bounds set to 0")
+        return lb, ub, notes
+    if qmax > crit_l:
+        ub = tmax
+        notes.append(f"tau² CI upper bound exceeds the search limit {tmax:g}; reported as that limit")
+    else:
+        ub = float(optimize.brentq(g, 0.0, tmax, args=(crit_l,), **bt))
+    if qmax > crit_u:
+        lb = tmax
+    elif q0 < crit_u:
+        lb = 0.0
+    else:
+        lb = float(optimize.brentq(g, 0.0, tmax, args=(crit_u,), **bt))
+    return lb, ub, notes
+
+
+def knha_scale(yi, w, beta: float) -> float:
+    """Knapp-Hartung factor s² = sum w (y - beta)² / (k - 1) (0 when the residual sum is ~0, as metafor)."""
+    rss = float((w * (yi - beta) ** 2).sum())
+    if rss <= np.finfo(float).eps:
+        return 0.0
+    return rss / (len(yi) - 1)
