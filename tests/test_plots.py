@@ -1,0 +1,426 @@
+"""Tests for fmtrials.plots: structure, printed numbers, determinism, global state and image baselines.
+
+Image baselines live in ``tests/baseline/*.png`` (80 dpi). Regenerate them after an intended visual change with
+
+    python tests/test_plots.py --regenerate
+
+(or ``FMTRIALS_REGENERATE_BASELINES=1 python -m pytest tests/test_plots.py``), look at every PNG, and commit.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import math
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fmtrials
+from fmtrials import plots
+from fmtrials.errors import DataError
+
+BASELINE_DIR = Path(__file__).parent / "baseline"
+BASELINE_DPI = 80
+IMAGE_TOL = 3.0     # RMS difference allowed by matplotlib.testing.compare.compare_images (0-255 scale)
+
+
+# ------------------------------------------------------------------------------------------------ fixtures
+
+def _pool(table, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # shared-placebo warnings are the meta module's business
+        return fmtrials.pool(table, **kw)
+
+
+@pytest.fixture(scope="module")
+def nausea():
+    return fmtrials.contrasts(endpoint="nausea")
+
+
+@pytest.fixture(scope="module")
+def res_by(nausea):
+    return _pool(nausea, measure="RR", method="REML", by="dose_mg_day")
+
+
+@pytest.fixture(scope="module")
+def res_mh(nausea):
+    return _pool(nausea, measure="RR", method="MH")
+
+
+@pytest.fixture(scope="module")
+def res_rd(nausea):
+    return _pool(nausea, measure="RD", method="DL", hksj=True)
+
+
+def _texts(fig, gid=None):
+    out = []
+    for ax in fig.axes:
+        out += [t.get_text() for t in ax.texts if gid is None or (t.get_gid() or "").startswith(gid)]
+    return out
+
+
+def _artists(ax, gid):
+    return [a for a in ax.get_children() if a.get_gid() == gid]
+
+
+def _fmt2(x):
+    return f"{x:.2f}"
+
+
+# --------------------------------------------------------------------------------------- global state
+
+def test_import_fmtrials_does_not_import_matplotlib():
+    code = ("import fmtrials, sys; fmtrials.contrasts(endpoint='nausea'); "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_plotting_leaves_rcparams_and_pyplot_alone(nausea, res_by, res_mh, tmp_path):
+    import matplotlib
+    from matplotlib import _pylab_helpers
+
+    before = matplotlib.rcParams.copy()
+    backend = matplotlib.get_backend()
+    figs = [plots.plot_responders(endpoint="nausea"), plots.plot_forest(res_by), plots.plot_labbe(nausea),
+            plots.plot_funnel(res_mh)]
+    for i, fig in enumerate(figs):
+        plots.save_figure(fig, tmp_path / f"f{i}.svg")
+        plots.save_figure(fig, tmp_path / f"f{i}.png", dpi=50)
+    after = matplotlib.rcParams.copy()
+    assert {k: before[k] for k in before} == {k: after[k] for k in after}
+    assert matplotlib.get_backend() == backend
+    assert _pylab_helpers.Gcf.get_num_fig_managers() == 0
+
+
+def test_house_style_applied_even_when_drawn_later(res_by):
+    """Tick labels are made at draw time, outside the rc_context: they must still use the house font."""
+    import matplotlib
+
+    fig = plots.plot_forest(res_by)
+    with matplotlib.rc_context({"font.family": "serif", "xtick.labelsize": 20}):
+        fig.canvas.draw()
+    labels = [t for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert labels
+    assert all(t.get_fontsize() == 7.0 for t in labels)
+    assert all(t.get_fontfamily() == ["DejaVu Sans"] for t in labels)
+
+
+# ------------------------------------------------------------------------------------------- forest
+
+def test_forest_structure_with_dose_subgroups(res_by):
+    fig = plots.plot_forest(res_by, higher_is_better=False)
+    ax = fig.axes[0]
+    frame = res_by.to_frame()
+    assert ax.get_xscale() == "log"
+    squares = _artists(ax, "square")
+    assert len(squares) == len(frame) == 4
+    assert len(_artists(ax, "diamond-subgroup")) == len(res_by.subgroups) == 2
+    assert len(_artists(ax, "diamond-overall")) == 1
+    null = _artists(ax, "null-line")
+    assert len(null) == 1 and null[0].get_xdata()[0] == 1.0
+    # squares: area proportional to the weight (all weights here are above the visibility floor)
+    areas = np.array([sq.get_sizes()[0] for sq in squares])
+    w = frame["weight"].to_numpy(dtype=float)
+    np.testing.assert_allclose(np.sort(areas) / areas.max(), np.sort(w) / w.max(), rtol=1e-12)
+    # diamonds span the pooled interval, widest point at the estimate
+    ov = _artists(ax, "diamond-overall")[0].get_xy()
+    np.testing.assert_allclose(sorted(ov[:4, 0]), sorted([res_by.ci_low, res_by.estimate, res_by.estimate,
+                                                            res_by.ci_high]))
+    # headings per dose, subtotal and total rows
+    texts = _texts(fig)
+    assert "Milnacipran 100 mg/day" in texts and "Milnacipran 200 mg/day" in texts
+    assert texts.count("Subtotal (95% CI)") == 2 and "Total (95% CI)" in texts
+
+
+def test_forest_printed_numbers_equal_the_result(res_by):
+    fig = plots.plot_forest(res_by)
+    texts = _texts(fig)
+    frame = res_by.to_frame()
+    for _, r in frame.iterrows():
+        assert f"{_fmt2(r.estimate)} [{_fmt2(r.ci_low)}, {_fmt2(r.ci_high)}]" in texts
+        assert f"{r.weight:.1f}%" in texts
+        assert f"{r.events_t}/{r.n_t}" in texts and f"{r.events_c}/{r.n_c}" in texts
+    for sub in [res_by, *res_by.subgroups.values()]:
+        assert f"{_fmt2(sub.estimate)} [{_fmt2(sub.ci_low)}, {_fmt2(sub.ci_high)}]" in texts
+    assert f"[{_fmt2(res_by.pi_low)}, {_fmt2(res_by.pi_high)}]" in texts
+    footer = " | ".join(_texts(fig, "footer"))
+    assert f"Q = {res_by.q:.2f}, df = {res_by.q_df}" in footer
+    assert f"I² = {res_by.i2:.0f}%" in footer
+    assert f"τ² = {res_by.tau2:.4f} (REML)" in footer
+    assert f"Z = {res_by.statistic:.2f}" in footer
+    assert f"Test for subgroup differences: Q = {res_by.q_between:.2f}, df = {res_by.q_between_df}" in footer
+    assert "random effects (REML τ²)" in footer
+
+
+def test_forest_hksj_prints_t_and_df_and_risk_difference_axis(res_rd):
+    fig = plots.plot_forest(res_rd)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "linear"
+    assert _artists(ax, "null-line")[0].get_xdata()[0] == 0.0
+    footer = " | ".join(_texts(fig, "footer"))
+    df = f"{res_rd.df:.0f}" if float(res_rd.df).is_integer() else f"{res_rd.df:.2f}"
+    assert f"t = {res_rd.statistic:.2f}, df = {df}" in footer
+    assert "Hartung–Knapp" in footer
+    assert _texts(fig, "cell").count("Prediction interval") == 1
+    assert len(_artists(ax, "prediction")) == 1
+
+
+def test_forest_common_effect_has_no_prediction_row(res_mh):
+    fig = plots.plot_forest(res_mh)
+    ax = fig.axes[0]
+    assert not math.isfinite(res_mh.pi_low)
+    assert "Prediction interval" not in _texts(fig)
+    assert not _artists(ax, "prediction")
+    assert "Mantel–Haenszel, common effect" in " ".join(_texts(fig, "footer"))
+    # repeated Mease2009 rows are told apart by dose
+    assert {"Mease2009, 100 mg", "Mease2009, 200 mg"} <= set(_texts(fig))
+
+
+@pytest.mark.parametrize("hib, left, right", [(True, "placebo", "milnacipran"), (False, "milnacipran", "placebo")])
+def test_forest_favours_labels_flip_for_harms(res_mh, hib, left, right):
+    fig = plots.plot_forest(res_mh, higher_is_better=hib)
+    fav = {t.get_text(): t for t in fig.axes[0].texts if t.get_gid() == "favours"}
+    assert fav[f"Favours {left}"].get_ha() == "right"      # ends at the null line, i.e. on its left
+    assert fav[f"Favours {right}"].get_ha() == "left"
+    fig = plots.plot_forest(res_mh, favours=("control", "drug X"), higher_is_better=hib)
+    assert {"Favours control", "Favours drug X"} == {t.get_text() for t in fig.axes[0].texts
+                                                     if t.get_gid() == "favours"}
+    assert "Drug X\nevents/total" in _texts(fig, "header")
+
+
+def test_forest_arrows_for_intervals_beyond_the_axis(res_mh):
+    frame = res_mh.to_frame()
+    fig = plots.plot_forest(res_mh, xlim=(0.5, 2.0))
+    ax = fig.axes[0]
+    expected = int((frame["ci_low"] < 0.5).sum() + (frame["ci_high"] > 2.0).sum())
+    assert expected >= 2       # Bateman2013 below 0.5, Mease2009 200 mg above 2
+    assert len(_artists(ax, "arrow")) == expected
+    assert ax.get_xlim() == pytest.approx((0.5, 2.0))
+    fig = plots.plot_forest(res_mh)    # default limits hold every interval
+    assert not _artists(fig.axes[0], "arrow")
+
+
+def test_forest_zero_cell_and_weights(nausea):
+    res = _pool(fmtrials.contrasts(endpoint="sae"), measure="RR", method="MH")
+    fig = plots.plot_forest(res, higher_is_better=False)
+    footer = " ".join(_texts(fig, "footer"))
+    assert "Zero cells in Bateman2013" in footer
+    assert "0.0%" in _texts(fig)       # MH gives the zero-placebo-event study no weight
+
+
+def test_forest_into_given_axes_and_bad_input(res_mh):
+    from fmtrials._style import new_figure
+
+    fig = new_figure(8, 4)
+    ax = fig.add_axes((0.4, 0.3, 0.3, 0.6))
+    assert plots.plot_forest(res_mh, ax=ax) is fig
+    assert ax.get_xscale() == "log"
+    with pytest.raises(DataError, match="PoolResult"):
+        plots.plot_forest(pd.DataFrame())
+    with pytest.raises(DataError, match="positive"):
+        plots.plot_forest(res_mh, xlim=(-1, 2))
+
+
+# --------------------------------------------------------------------------------------- responders
+
+def test_responders_structure_and_wilson_intervals():
+    from statsmodels.stats.proportion import proportion_confint   # outside oracle for the Wilson interval
+
+    fig = plots.plot_responders(endpoint="nausea", events_label="Nausea")
+    ax = fig.axes[0]
+    out = fmtrials.load_outcomes()
+    rows = out[out.endpoint == "nausea"]
+    n_trials = rows.study.nunique()
+    assert len(_artists(ax, "placebo")) == n_trials == 3
+    assert len(_artists(ax, "arm")) == int((rows.dose_mg_day > 0).sum()) == 4
+    assert len(_artists(ax, "placebo-ref")) == n_trials
+    cis = _artists(ax, "ci")
+    assert len(cis) == len(rows)
+    got = sorted(tuple(np.round(c.get_xdata(), 9)) for c in cis)
+    lo, hi = proportion_confint(rows.responders.astype(int), rows.n.astype(int), method="wilson")
+    want = sorted(zip(np.round(lo * 100, 9), np.round(hi * 100, 9)))
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+    # placebo reference line at the placebo rate of its own trial
+    refs = sorted(line.get_xdata()[0] for line in _artists(ax, "placebo-ref"))
+    pl = rows[rows.dose_mg_day == 0]
+    np.testing.assert_allclose(refs, sorted(pl.responders / pl.n * 100))
+    texts = _texts(fig)
+    for r in rows.itertuples():
+        assert f"{r.responders}/{r.n}" in texts and str(r.n) in texts
+    assert "32.6 [26.8, 39.0]" in texts          # Mease2009 100 mg: 73/224 = 32.6%, Wilson 26.8-39.0
+    assert ax.get_xlabel() == "Nausea (%)"
+    # doses told apart: different colours and markers
+    arms = _artists(ax, "arm")
+    styles = {(a.get_marker(), a.get_markerfacecolor()) for a in arms}
+    assert len(styles) == 2
+
+
+def test_responders_printed_only_and_not_reported_arms():
+    fig = plots.plot_responders(endpoint="pain_50")
+    ax = fig.axes[0]
+    assert len(_artists(ax, "printed-only")) == 2          # Vitton2004: percentages printed, no n
+    texts = _texts(fig)
+    assert "37 (printed)" in texts and "not reported" in texts   # Bateman2013 placebo not given
+    assert len(_artists(ax, "arm")) == 1
+
+
+def test_responders_user_data_scales_to_twenty_trials():
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(20):
+        for dose in (0, 100, 200):
+            n = int(rng.integers(30, 300))
+            rows.append({"study": f"Trial {i + 1:02d}", "dose_mg_day": dose, "n": n,
+                         "responders": int(rng.integers(0, n + 1))})
+    df = pd.DataFrame(rows)
+    fig = plots.plot_responders(df, title="")
+    ax = fig.axes[0]
+    assert len(_artists(ax, "placebo")) == 20 and len(_artists(ax, "arm")) == 40
+    assert 60 * 0.18 < fig.get_figheight() < 60 * 0.25
+    small = plots.plot_responders(df[df.study == "Trial 01"])
+    assert small.get_figheight() < 2.5
+
+
+def test_responders_bad_input():
+    with pytest.raises(DataError, match="several endpoints"):
+        plots.plot_responders()
+    with pytest.raises(DataError, match="not in the outcomes"):
+        plots.plot_responders(endpoint="no_such")
+    bad = pd.DataFrame({"study": ["A", "A"], "dose_mg_day": [0, 100], "n": [10, 10], "responders": [3, 12]})
+    with pytest.raises(DataError, match="invalid counts"):
+        plots.plot_responders(bad)
+    dup = pd.DataFrame({"study": ["A", "A", "A"], "arm": ["placebo", "placebo", "x"], "dose_mg_day": [0, 0, 100],
+                        "analysis": ["LOCF", "BOCF", "LOCF"], "n": [10, 10, 10], "responders": [3, 4, 5]})
+    with pytest.raises(DataError, match="analysis="):
+        plots.plot_responders(dup)
+    assert plots.plot_responders(dup, analysis="LOCF") is not None
+    with pytest.raises(DataError, match="lack"):
+        plots.plot_responders(pd.DataFrame({"study": ["A"]}))
+
+
+# ------------------------------------------------------------------------------------ L'Abbé, funnel
+
+def test_labbe_points_sizes_and_pooled_line(nausea, res_mh):
+    fig = plots.plot_labbe(nausea, result=res_mh, outcome="with nausea")
+    ax = fig.axes[0]
+    pts = _artists(ax, "point")
+    assert len(pts) == len(nausea)
+    xy = np.array([p.get_offsets()[0] for p in pts])
+    np.testing.assert_allclose(xy[:, 0], nausea.events_c / nausea.n_c * 100)
+    np.testing.assert_allclose(xy[:, 1], nausea.events_t / nausea.n_t * 100)
+    sizes = np.array([p.get_sizes()[0] for p in pts])
+    n = (nausea.n_t + nausea.n_c).to_numpy(dtype=float)
+    np.testing.assert_allclose(sizes / sizes.max(), n / n.max())
+    line = _artists(ax, "pooled-line")[0]
+    x, y = line.get_xdata(), line.get_ydata()
+    np.testing.assert_allclose(y[1:] / x[1:], res_mh.estimate)        # p_t = RR * p_c
+    diag = _artists(ax, "null-line")[0]
+    np.testing.assert_allclose(diag.get_xdata(), diag.get_ydata())
+    assert ax.get_xlabel() == "Placebo: % with nausea"
+
+
+def test_labbe_odds_ratio_and_risk_difference_curves(nausea, res_rd):
+    res_or = _pool(nausea, measure="OR", method="MH")
+    for res in (res_or, res_rd):
+        line = _artists(plots.plot_labbe(res, result=res).axes[0], "pooled-line")[0]
+        pc, pt = line.get_xdata() / 100, line.get_ydata() / 100
+        ok = (pc > 0) & (pc < 1) & (pt > 0) & (pt < 1)
+        if res.measure == "OR":
+            np.testing.assert_allclose(pt[ok] / (1 - pt[ok]) / (pc[ok] / (1 - pc[ok])), res.estimate)
+        else:
+            np.testing.assert_allclose(pt[ok] - pc[ok], res.estimate, atol=1e-12)
+    with pytest.raises(DataError, match="lacks"):
+        plots.plot_labbe(pd.DataFrame({"events_t": [1]}))
+
+
+def test_funnel_points_and_pseudo_limits(res_mh):
+    fig = plots.plot_funnel(res_mh)
+    ax = fig.axes[0]
+    frame = res_mh.to_frame()
+    pts = _artists(ax, "point")
+    assert len(pts) == len(frame)
+    np.testing.assert_allclose(sorted(p.get_xdata()[0] for p in pts), sorted(np.exp(frame.yi)))
+    np.testing.assert_allclose(sorted(p.get_ydata()[0] for p in pts), sorted(np.sqrt(frame.vi)))
+    assert ax.yaxis_inverted() and ax.get_xscale() == "log"
+    limits = _artists(ax, "funnel-limit")
+    se_max = ax.get_ylim()[0]
+    ends = sorted(line.get_xdata()[1] for line in limits)
+    np.testing.assert_allclose(ends, np.exp(res_mh.beta + np.array([-1, 1]) * 1.959963984540054 * se_max))
+    assert _artists(ax, "pooled-line")[0].get_xdata()[0] == pytest.approx(res_mh.estimate)
+    assert any("too few studies" in t for t in _texts(fig, "note"))
+
+
+# ------------------------------------------------------------------------------------- determinism, export
+
+def _all_figures(nausea, res_by, res_mh):
+    return {
+        "responders_nausea": lambda: plots.plot_responders(endpoint="nausea", events_label="Nausea"),
+        "responders_pain50": lambda: plots.plot_responders(endpoint="pain_50"),
+        "forest_nausea_by_dose": lambda: plots.plot_forest(res_by, higher_is_better=False, title="Nausea"),
+        "forest_nausea_mh": lambda: plots.plot_forest(res_mh, higher_is_better=False),
+        "labbe_nausea": lambda: plots.plot_labbe(nausea, result=res_mh, outcome="with nausea"),
+        "funnel_nausea": lambda: plots.plot_funnel(res_mh),
+    }
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_two_renders_are_byte_identical(res_by, fmt):
+    a = plots.figure_bytes(plots.plot_forest(res_by), fmt, dpi=72)
+    b = plots.figure_bytes(plots.plot_forest(res_by), fmt, dpi=72)
+    assert a == b
+    if fmt == "svg":
+        assert b"<dc:date>" not in a and b"Matplotlib" not in a
+    if fmt == "png":
+        assert b"Software" not in a and b"matplotlib" not in a.lower()
+    if fmt == "pdf":
+        assert b"CreationDate" not in a
+
+
+def test_save_figure_formats_and_editable_text(res_mh, tmp_path):
+    fig = plots.plot_forest(res_mh)
+    p = plots.save_figure(fig, tmp_path / "f.svg")
+    assert p.read_bytes() == plots.figure_bytes(fig, "svg")
+    assert b"<text" not in p.read_bytes()              # default: glyphs as paths
+    assert b"<text" in plots.figure_bytes(fig, "svg", editable_text=True)
+    paths = plots.export_figure(fig, tmp_path / "forest", formats=("svg", "png"), dpi=50)
+    assert [q.name for q in paths] == ["forest.svg", "forest.png"]
+    assert paths[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(DataError, match="format"):
+        plots.save_figure(fig, tmp_path / "f.jpg")
+
+
+def test_images_match_baselines(nausea, res_by, res_mh, tmp_path):
+    from matplotlib.testing.compare import compare_images
+
+    regenerate = os.environ.get("FMTRIALS_REGENERATE_BASELINES") == "1"
+    missing = []
+    for name, make in _all_figures(nausea, res_by, res_mh).items():
+        expected = BASELINE_DIR / f"{name}.png"
+        if regenerate:
+            BASELINE_DIR.mkdir(exist_ok=True)
+            plots.save_figure(make(), expected, dpi=BASELINE_DPI)
+            continue
+        if not expected.exists():
+            missing.append(name)
+            continue
+        actual = tmp_path / f"{name}.png"
+        plots.save_figure(make(), actual, dpi=BASELINE_DPI)
+        err = compare_images(str(expected), str(actual), tol=IMAGE_TOL)
+        assert err is None, err
+    assert not missing, f"missing baselines {missing}: run python tests/test_plots.py --regenerate"
+
+
+if __name__ == "__main__":
+    if "--regenerate" in sys.argv:
+        os.environ["FMTRIALS_REGENERATE_BASELINES"] = "1"
+        sys.exit(pytest.main([__file__, "-q", "-k", "test_images_match_baselines"]))
+    sys.exit(pytest.main([__file__, "-q"]))
