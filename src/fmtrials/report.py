@@ -1,32 +1,52 @@
-"""``fmtrials report``: a self-contained HTML report written atomically.
+"""``fmtrials report``: a self-contained, byte-reproducible HTML report.
+
+:func:`write_report` analyses the bundled data (or a user outcomes CSV) and writes::
+
+    DIR/report.html        self-contained: inline SVG figures and CSS, no JavaScript, no network
+    DIR/tables/*.csv       every table shown in the report
+    DIR/figures/*.svg|png  every figure
+    DIR/results.json       pooled results and audit verdicts
+    DIR/manifest.json      input SHA-256, package and dependency versions, options (no timestamps)
 
 The report is built in a temporary sibling directory and renamed into place, so a failed run leaves no half
-report. A non-empty directory that is not an earlier fmtrials report (no ``manifest.json`` naming fmtrials)
-is not overwritten without ``force=True``.
+report. A non-empty directory that is not an earlier fmtrials report (no ``manifest.json`` naming fmtrials) is
+not overwritten without ``force=True``. All text from data is HTML-escaped (Jinja2 autoescaping).
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
+import math
 import os
 import shutil
 import sys
 import tempfile
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata, resources
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
 from . import data as _data
 from .errors import DataError, Problem
 
-__all__ = ["write_report"]
+__all__ = ["write_report", "default_endpoints", "EFFICACY_ENDPOINTS"]
 
 MANIFEST = "manifest.json"
+EFFICACY_ENDPOINTS = ("composite_2", "composite_3", "pain_30", "pain_40", "pain_50", "pgic")
+#: safety endpoints analysed (and drawn) by default when the data hold them for >= 2 studies
+KEY_SAFETY_ENDPOINTS = ("ae_any", "sae", "ae_withdrawal", "withdrawal_any", "nausea", "headache",
+                        "constipation", "dizziness", "hyperhidrosis")
+MEASURE_LABEL = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}
+DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "jinja2")
 
+
+# ---------------------------------------------------------------------------------------------------- helpers
 
 def _is_report_dir(path: Path) -> bool:
     try:
@@ -37,7 +57,7 @@ def _is_report_dir(path: Path) -> bool:
 
 def _check_target(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
-        raise DataError(Problem("exists and is not a directory", file=str(out)))
+        raise DataError(Problem("exists and is not a directory; choose another --out", file=str(out)))
     if out.is_dir() and any(out.iterdir()) and not _is_report_dir(out) and not force:
         raise DataError(Problem("directory is not empty and holds no earlier fmtrials report; "
                                 "choose another --out or pass --force", file=str(out)))
@@ -47,51 +67,348 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _progress(quiet: bool, msg: str) -> None:
-    if not quiet:
-        print(f"fmtrials report: {msg}", file=sys.stderr, flush=True)
+class _Progress:
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+
+    def __call__(self, msg: str) -> None:
+        if not self.quiet:
+            print(f"fmtrials report: {msg}", file=sys.stderr, flush=True)
 
 
-def _table_html(df: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+def _json_safe(value: Any) -> Any:
+    """Plain JSON types; NaN/inf -> None; floats rounded to 12 significant digits for stable bytes."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return None if not math.isfinite(v) else float(f"{v:.12g}")
+    return str(value)
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+
+
+def _all_contrasts(outcomes: pd.DataFrame) -> pd.DataFrame:
+    eps = sorted(outcomes["endpoint"].dropna().unique())
+    return _data.contrasts(outcomes, endpoint=eps) if eps else pd.DataFrame(columns=_data.CONTRAST_COLUMNS)
+
+
+def default_endpoints(outcomes: pd.DataFrame, contrasts: pd.DataFrame | None = None) -> list[str]:
+    """Endpoints the report analyses by default.
+
+    Efficacy endpoints (``composite_2``, ``composite_3``, ``pain_*``, ``pgic``) with at least one comparison
+    against placebo, then the key safety endpoints (:data:`KEY_SAFETY_ENDPOINTS`) with comparisons from at
+    least two studies; for user data naming none of these, every endpoint with a comparison.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> from fmtrials.report import default_endpoints
+    >>> default_endpoints(fmtrials.load_outcomes())[:4]
+    ['composite_3', 'pgic', 'ae_any', 'sae']
+    """
+    c = _all_contrasts(outcomes) if contrasts is None else contrasts
+    studies = c.groupby("endpoint")["study"].nunique().to_dict()
+    chosen = [ep for ep in (*EFFICACY_ENDPOINTS, *KEY_SAFETY_ENDPOINTS)
+              if studies.get(ep, 0) >= (1 if ep in EFFICACY_ENDPOINTS else 2)]
+    return chosen or sorted(studies)
+
+
+# ---------------------------------------------------------------------------------------------------- analysis
+
+@dataclass
+class EndpointAnalysis:
+    endpoint: str
+    contrasts: pd.DataFrame
+    compared: pd.DataFrame
+    primary: pd.DataFrame | None = None   # one analysis per comparison (what is pooled and drawn)
+    main: Any = None              # PoolResult (random effects, by dose, placebo split)
+    common: Any = None            # PoolResult (MH common effect, by dose, placebo split)
+    sensitivity: pd.DataFrame | None = None
+    loo: pd.DataFrame | None = None
+    figures: dict[str, str] = field(default_factory=dict)   # name -> inline SVG
+    notes: list[str] = field(default_factory=list)
+
+
+def _pool_quiet(table, **kw):
+    from .meta import pool
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pool(table, **kw)
+
+
+def _prepare_for_pooling(c: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    from .meta import split_shared_placebo
+
+    notes = []
+    if c["shared_placebo"].any():
+        shared = sorted(c.loc[c["shared_placebo"], "study"].unique())
+        notes.append("The placebo arm of " + ", ".join(shared) + " serves two dose comparisons; for pooling it "
+                     "is split between them (Cochrane Handbook v6 §23.3.4) so no placebo patient is counted twice.")
+        return split_shared_placebo(c), notes
+    return c, notes
+
+
+#: preferred analysis when one comparison is reported under several (most conservative imputation first)
+ANALYSIS_PREFERENCE = ("BOCF", "LOCF", "OC", "mixed model", "not applicable", "registry", "not stated")
+
+
+def _one_analysis_per_comparison(c: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep one analysis per (study, arm): the first in :data:`ANALYSIS_PREFERENCE`; return (kept, others)."""
+    rank = c["analysis"].map({a: i for i, a in enumerate(ANALYSIS_PREFERENCE)}).fillna(len(ANALYSIS_PREFERENCE))
+    order = c.assign(_rank=rank.to_numpy()).sort_values(["study", "arm", "_rank"], kind="mergesort")
+    first = ~order.duplicated(["study", "arm"], keep="first")
+    kept = c.loc[order.index[first.to_numpy()]].sort_index()
+    others = c.loc[order.index[~first.to_numpy()]].sort_index()
+    kept = kept.assign(shared_placebo=kept.duplicated("placebo_id", keep=False).to_numpy())
+    return kept, others
+
+
+def _chosen_analysis(kept: pd.DataFrame, row) -> str:
+    m = kept[(kept["study"] == row.study) & (kept["arm"] == row.arm)]
+    return str(m["analysis"].iloc[0]) if len(m) else "?"
+
+
+def _sensitivity(table: pd.DataFrame, measure: str) -> pd.DataFrame:
     rows = []
-    for rec in df.itertuples(index=False):
-        cells = "".join(f"<td>{'' if pd.isna(v) else html.escape(str(v))}</td>" for v in rec)
-        rows.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    methods = [("MH", False), ("IV", False)] + ([("Peto", False)] if measure == "OR" else []) + [
+        (m, h) for m in ("DL", "REML", "PM") for h in (False, True)]
+    for method, hksj in methods:
+        try:
+            r = _pool_quiet(table, measure=measure, method=method, hksj=hksj)
+        except (DataError, ValueError, RuntimeError) as err:
+            rows.append({"method": method, "hksj": hksj, "k": len(table), "note": str(err)})
+            continue
+        rows.append({"method": method, "hksj": hksj, "k": r.k, "estimate": r.estimate, "ci_low": r.ci_low,
+                     "ci_high": r.ci_high, "p_value": r.p_value, "tau2": r.tau2, "i2": r.i2,
+                     "pi_low": r.pi_low, "pi_high": r.pi_high, "note": "; ".join(r.notes)})
+    return pd.DataFrame(rows)
 
 
-def _render(outcomes: pd.DataFrame, sources: pd.DataFrame, input_note: str) -> str:
-    css = ("body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;max-width:72rem;margin:2rem auto;"
-           "padding:0 1rem;color:#222}table{border-collapse:collapse;font-size:.85rem;margin:1rem 0}"
-           "th,td{border:1px solid #ccc;padding:.2rem .4rem;text-align:left}th{background:#f2f2f2}")
-    cols = ["study", "arm", "dose_mg_day", "endpoint", "analysis", "n", "responders", "percent", "status",
-            "source", "locator"]
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>fmtrials report</title><style>{css}</style></head><body>",
-        "<h1>fmtrials: milnacipran in fibromyalgia</h1>",
-        f"<p>Generated by fmtrials {html.escape(__version__)} from {html.escape(input_note)}.</p>",
-        "<h2>Outcomes analysed</h2>", _table_html(outcomes[[c for c in cols if c in outcomes.columns]]),
-        "<h2>Sources</h2>", _table_html(sources),
-        "</body></html>",
+def _analyse_endpoint(all_contrasts: pd.DataFrame, endpoint: str, measure: str, ci: str) -> EndpointAnalysis:
+    from .comparisons import compare
+    from .meta import leave_one_out
+
+    c = all_contrasts[all_contrasts["endpoint"] == endpoint].reset_index(drop=True)
+    c.attrs = {"excluded": [e for e in all_contrasts.attrs.get("excluded", []) if e["endpoint"] == endpoint]}
+    harm = endpoint not in EFFICACY_ENDPOINTS
+    compared = compare(c, rd_ci=ci, event="harmful" if harm else "beneficial")
+    ea = EndpointAnalysis(endpoint, c, compared)
+    if len(c) == 0:
+        return ea
+    primary, alternates = _one_analysis_per_comparison(c)
+    for r in alternates.itertuples():
+        ea.notes.append(f"{r.study} ({r.dose_mg_day} mg/day) also reports {r.events_t}/{r.n_t} vs {r.events_c}/{r.n_c} "
+                        f"in the '{r.analysis}' analysis ({r.source_t}); the pooled results use its "
+                        f"'{_chosen_analysis(primary, r)}' figures, and the per-trial table shows both.")
+    ea.primary = primary
+    table, notes = _prepare_for_pooling(primary)
+    ea.notes += notes
+    by = "dose_mg_day" if table["dose_mg_day"].nunique() > 1 else None
+    ea.main = _pool_quiet(table, measure=measure, method="REML", hksj=True, by=by)
+    ea.common = _pool_quiet(table, measure=measure, method="MH", by=by)
+    ea.sensitivity = _sensitivity(table, measure)
+    if len(table) >= 3:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ea.loo = leave_one_out(table, measure=measure, method="REML", hksj=True)
+    return ea
+
+
+#: figure kinds drawn per endpoint; L'Abbé and funnel plots only where enough comparisons make them readable
+LABBE_FUNNEL_MIN_K = 4
+FIGURE_CAPTIONS = {
+    "responders": "event rate per arm with Wilson 95% CIs, placebo as the reference",
+    "forest": "forest plot (REML + HKSJ, subgroups by dose, prediction interval)",
+    "labbe": "L'Abbé plot (point area by n; pooled Mantel–Haenszel line)",
+    "funnel": "funnel plot with pseudo 95% confidence limits (fewer than 10 studies: asymmetry cannot be judged)",
+}
+
+
+def _figure_jobs(outcomes: pd.DataFrame, ea: EndpointAnalysis) -> list[tuple]:
+    """Picklable descriptions of the figures of one endpoint: (endpoint, kind, payload)."""
+    harm = ea.endpoint not in EFFICACY_ENDPOINTS
+    jobs = [
+        (ea.endpoint, "responders", (_outcomes_like(outcomes, ea.primary),
+                                     "Patients with event" if harm else "Responders")),
+        (ea.endpoint, "forest", (ea.main, not harm, f"{ea.endpoint}: {MEASURE_LABEL[ea.main.measure]}, "
+                                                     "REML random effects (HKSJ)")),
     ]
-    return "\n".join(parts) + "\n"
+    if len(ea.primary) >= LABBE_FUNNEL_MIN_K:
+        jobs.append((ea.endpoint, "labbe", (_no_attrs(ea.primary), ea.common)))
+        jobs.append((ea.endpoint, "funnel", (ea.common,)))
+    return jobs
 
+
+def _render_job(job: tuple, figure_dir: str) -> tuple[str, str, str]:
+    """Draw one figure, write its PNG and SVG, return (endpoint, kind, inline SVG)."""
+    from . import plots
+
+    endpoint, kind, payload = job
+    if kind == "responders":
+        fig = plots.plot_responders(payload[0], endpoint=endpoint, events_label=payload[1])
+    elif kind == "forest":
+        fig = plots.plot_forest(payload[0], higher_is_better=payload[1], title=payload[2])
+    elif kind == "labbe":
+        fig = plots.plot_labbe(payload[0], result=payload[1])
+    else:
+        fig = plots.plot_funnel(payload[0])
+    stem = Path(figure_dir) / f"{endpoint}_{kind}"
+    plots.save_figure(fig, stem.with_suffix(".png"), dpi=110)
+    plots.save_figure(fig, stem.with_suffix(".svg"))
+    _close(fig)
+    return endpoint, kind, _inline_svg(stem.with_suffix(".svg").read_text("utf-8"))
+
+
+def _render_all(jobs: list[tuple], figure_dir: Path, workers: int) -> list[tuple[str, str, str]]:
+    """Render every figure, in ``workers`` processes when more than one (each figure is independent, so the
+    bytes are the same either way)."""
+    if workers <= 1 or len(jobs) < 4:
+        return [_render_job(j, str(figure_dir)) for j in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+        return list(ex.map(_render_job, jobs, [str(figure_dir)] * len(jobs)))
+
+
+def _outcomes_like(outcomes: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
+    """The outcome rows (active and placebo) behind the kept comparisons, one analysis per trial."""
+    keys = ["study", "endpoint", "analysis", "population", "timepoint"]
+    want = {tuple("" if pd.isna(v) else str(v) for v in row) for row in kept[keys].itertuples(index=False)}
+    have = [tuple("" if pd.isna(v) else str(v) for v in row) for row in outcomes[keys].itertuples(index=False)]
+    return outcomes[[h in want for h in have]]
+
+
+def _close(fig) -> None:
+    try:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    except Exception:  # noqa: BLE001 - a Figure not managed by pyplot needs no closing
+        pass
+
+
+def _inline_svg(svg: str) -> str:
+    """Strip the XML prolog and DOCTYPE so the SVG can sit inside HTML."""
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+# ---------------------------------------------------------------------------------------------------- formatting
+
+def _fmt(x: Any, digits: int = 2) -> str:
+    if x is None or x is pd.NA or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return f"{x:.{digits}f}"
+
+
+def _fmt_p(p: Any) -> str:
+    if p is None or p is pd.NA or (isinstance(p, float) and not math.isfinite(p)):
+        return "–"
+    if p < 0.0001:
+        return "<0.0001"
+    return f"{p:.4f}" if p < 0.001 else f"{p:.3f}"
+
+
+def _ci(est, lo, hi, digits=2) -> str:
+    return f"{_fmt(est, digits)} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
+
+
+def _pooled_rows(ea: EndpointAnalysis) -> list[dict]:
+    rows = []
+    for label, res in (("REML + HKSJ", ea.main), ("MH common effect", ea.common)):
+        if res is None:
+            continue
+        groups = list(res.subgroups.items()) if res.subgroups else []
+        for g, sub in groups:
+            rows.append(_pooled_row(ea.endpoint, label, f"{g} mg/day", sub))
+        rows.append(_pooled_row(ea.endpoint, label, "all doses" if groups else "overall", res))
+        if groups and not (isinstance(res.q_between, float) and math.isnan(res.q_between)):
+            rows[-1]["subgroup_test"] = (f"Q = {_fmt(res.q_between)}, df = {res.q_between_df}, "
+                                         f"p = {_fmt_p(res.q_between_p)}")
+    return rows
+
+
+def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:
+    digits = 3 if r.measure == "RD" else 2
+    return {"endpoint": endpoint, "model": model, "dose": group, "k": r.k,
+            "estimate": _ci(r.estimate, r.ci_low, r.ci_high, digits), "p": _fmt_p(r.p_value),
+            "heterogeneity": f"Q = {_fmt(r.q)} (df {r.q_df}, p = {_fmt_p(r.q_p)}); I² = {_fmt(r.i2, 1)}%"
+                             + (f"; τ² = {_fmt(r.tau2, 4)}" if r.model == "random" else ""),
+            "pi": (f"{_fmt(r.pi_low, digits)} to {_fmt(r.pi_high, digits)}"
+                   if math.isfinite(r.pi_low) else "–"),
+            "subgroup_test": ""}
+
+
+def _result_json(r) -> dict:
+    if r is None:
+        return {}
+    keys = ("measure", "method", "model", "k", "estimate", "ci_low", "ci_high", "beta", "se", "statistic",
+            "stat_dist", "df", "p_value", "q", "q_df", "q_p", "i2", "h2", "tau2", "tau2_ci_low", "tau2_ci_high",
+            "i2_ci_low", "i2_ci_high", "pi_low", "pi_high", "hksj", "alpha", "tau2_method", "zero_cell",
+            "corrected", "excluded", "notes", "q_between", "q_between_df", "q_between_p")
+    out = {k: getattr(r, k, None) for k in keys}
+    out["studies"] = r.to_frame().to_dict(orient="records")
+    out["subgroups"] = {str(g): _result_json(s) for g, s in (r.subgroups or {}).items()}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- main entry
 
 def write_report(out: str | os.PathLike = "report", *, data: str | os.PathLike | None = None,
                  endpoints: Iterable[str] | None = None, measure: str = "RR", ci: str = "newcombe",
-                 force: bool = False, quiet: bool = False) -> Path:
-    """Write the report for the bundled data (or a user outcomes CSV) into ``out``; return its path.
+                 force: bool = False, quiet: bool = False, figures: bool = True) -> Path:
+    """Analyse the bundled data (or a user outcomes CSV) and write the report into ``out``.
+
+    Parameters
+    ----------
+    out : path
+        Output directory (created; replaced atomically when it holds an earlier fmtrials report).
+    data : path, optional
+        A user outcomes CSV (``study, dose_mg_day, endpoint, n, responders``); the bundled data by default.
+    endpoints : list of str, optional
+        Endpoints to analyse; by default :func:`default_endpoints`.
+    measure : {"RR", "OR", "RD"}
+        Effect measure for pooling.
+    ci : str
+        Risk-difference interval method for the per-comparison table (see :func:`fmtrials.risk_difference`).
+    force : bool
+        Overwrite a non-empty directory that is not an earlier report.
+    quiet : bool
+        No progress lines on stderr.
+    figures : bool
+        Draw the figures (True for the real report).
+
+    Returns
+    -------
+    Path
+        ``out``.
 
     Raises
     ------
     DataError
-        For invalid input data (naming file, row and column) or an unsafe output directory.
+        Invalid input (file, row and column named) or an unsafe output directory. Nothing is written then.
     """
+    progress = _Progress(quiet)
+    measure = str(measure).upper()
+    if measure not in MEASURE_LABEL:
+        raise DataError(Problem(f"measure must be RR, OR or RD, got {measure!r}", column="--measure"))
     out = Path(out)
     _check_target(out, force)
-    _progress(quiet, "reading data")
+    progress("reading data")
     if data is None:
         outcomes = _data.load_outcomes()
         input_note = "the bundled data"
@@ -100,32 +417,200 @@ def write_report(out: str | os.PathLike = "report", *, data: str | os.PathLike |
         outcomes = _data.read_outcomes(data)
         input_note = Path(data).name
         inputs = {Path(data).name: _sha256(Path(data))}
+    known = set(outcomes["endpoint"].dropna())
     if endpoints:
-        unknown = sorted(set(endpoints) - set(outcomes["endpoint"].dropna()))
+        endpoints = list(dict.fromkeys(endpoints))
+        unknown = [e for e in endpoints if e not in known]
         if unknown:
-            raise DataError(Problem(f"endpoint(s) not in the data: {', '.join(unknown)}", column="endpoint"))
-        outcomes = outcomes[outcomes["endpoint"].isin(list(endpoints))]
-    sources = _data.load_sources()
+            raise DataError(Problem(f"endpoint(s) not in the data: {', '.join(unknown)}; known: "
+                                    + ", ".join(sorted(known)), column="--endpoint"))
+    else:
+        endpoints = None
+    from .effects import risk_difference
+
+    risk_difference(1, 2, 1, 2, ci=ci)  # validate the interval method before any work
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
     try:
-        _progress(quiet, "writing report.html")
-        (tmp / "report.html").write_text(_render(outcomes, sources, input_note), encoding="utf-8")
-        manifest = {"generator": "fmtrials", "version": __version__, "inputs": inputs,
-                    "options": {"data": None if data is None else str(Path(data).name),
-                                "endpoints": list(endpoints) if endpoints else None,
-                                "measure": measure, "ci": ci}}
+        endpoints = _build(tmp, outcomes, endpoints, measure, ci, data is None, input_note, progress, figures)
+        manifest = {
+            "generator": "fmtrials", "version": __version__, "inputs": inputs,
+            "python": sys.version.split()[0],
+            "dependencies": {d: _dist_version(d) for d in DEPENDENCIES},
+            "options": {"data": None if data is None else Path(data).name, "endpoints": endpoints,
+                        "measure": measure, "ci": ci},
+            "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()),
+        }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        if out.exists():
-            old = parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
+        _replace_dir(tmp, out, parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _progress(quiet, f"done: {out / 'report.html'}")
+    progress(f"done: {out / 'report.html'}")
     return out
+
+
+def _dist_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _replace_dir(tmp: Path, out: Path, parent: Path) -> None:
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+        old.rmdir()
+        out.rename(old)
+        try:
+            tmp.rename(out)
+        except BaseException:
+            old.rename(out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+
+
+def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, measure: str, ci: str,
+           bundled: bool, input_note: str, progress: _Progress, make_figures: bool) -> list[str]:
+    (tmp / "tables").mkdir()
+    (tmp / "figures").mkdir()
+    all_contrasts = _all_contrasts(outcomes)
+    if endpoints is None:
+        endpoints = default_endpoints(outcomes, all_contrasts)
+    analyses = []
+    for ep in endpoints:
+        progress(f"analysing {ep}")
+        analyses.append(_analyse_endpoint(all_contrasts, ep, measure, ci))
+    if make_figures:
+        jobs = [job for a in analyses if a.main is not None for job in _figure_jobs(outcomes, a)]
+        progress(f"drawing {len(jobs)} figures")
+        by_endpoint = {a.endpoint: a for a in analyses}
+        for endpoint, kind, svg in _render_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1)):
+            by_endpoint[endpoint].figures[kind] = svg
+    progress("auditing reported figures")
+    audit_table = _audit_table(bundled)
+    progress("writing tables and results")
+    compared = pd.concat([_no_attrs(a.compared) for a in analyses if len(a.compared)], ignore_index=True) \
+        if any(len(a.compared) for a in analyses) else pd.DataFrame()
+    if len(compared) and "p_value" in compared.columns:
+        compared = _adjust_across(compared)
+    _write_csv(compared, tmp / "tables" / "comparisons.csv")
+    pooled = pd.DataFrame([row for a in analyses for row in _pooled_rows(a)])
+    _write_csv(pooled, tmp / "tables" / "pooled.csv")
+    sens = pd.concat([_no_attrs(a.sensitivity).assign(endpoint=a.endpoint) for a in analyses if a.sensitivity is not None],
+                     ignore_index=True) if any(a.sensitivity is not None for a in analyses) else pd.DataFrame()
+    _write_csv(sens, tmp / "tables" / "sensitivity.csv")
+    loo = pd.concat([_no_attrs(a.loo).assign(endpoint=a.endpoint) for a in analyses if a.loo is not None],
+                    ignore_index=True) if any(a.loo is not None for a in analyses) else pd.DataFrame()
+    _write_csv(loo, tmp / "tables" / "leave_one_out.csv")
+    if audit_table is not None:
+        _write_csv(audit_table, tmp / "tables" / "audit.csv")
+    results = {"endpoints": {a.endpoint: {"main": _result_json(a.main), "common": _result_json(a.common),
+                                          "notes": a.notes} for a in analyses},
+               "audit": None if audit_table is None else audit_table.to_dict(orient="records")}
+    (tmp / "results.json").write_text(json.dumps(_json_safe(results), indent=1, sort_keys=True) + "\n",
+                                      encoding="utf-8")
+    progress("rendering report.html")
+    html_text = _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci)
+    (tmp / "report.html").write_text(html_text, encoding="utf-8")
+    return list(endpoints)
+
+
+def _no_attrs(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out.attrs = {}
+    return out
+
+
+def _adjust_across(compared: pd.DataFrame) -> pd.DataFrame:
+    """Holm-adjust p-values across every comparison in the report (statsmodels multipletests)."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = compared["p_value"].to_numpy(dtype=float)
+    ok = np.isfinite(p)
+    adj = np.full_like(p, np.nan)
+    if ok.any():
+        adj[ok] = multipletests(p[ok], method="holm")[1]
+    return compared.assign(p_holm_report=adj)
+
+
+def _audit_table(bundled: bool) -> pd.DataFrame | None:
+    if not bundled:
+        return None
+    from .consistency import audit
+
+    return audit(_data.load_reported(), _data.load_arms())
+
+
+def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resources.files("fmtrials") / "templates")),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["fmt"] = _fmt
+    env.filters["fmtp"] = _fmt_p
+    template = env.get_template("report.html.j2")
+    trials = _records(_data.load_trials()) if bundled else None
+    sources = _data.load_sources()
+    used_sources = set(outcomes["source"].dropna()) | (set(_data.load_reported()["source"]) if bundled else set())
+    return template.render(
+        version=__version__, input_note=input_note, bundled=bundled, measure=measure,
+        measure_label=MEASURE_LABEL[measure], ci=ci, analyses=analyses,
+        compared=_display_compared(compared), pooled=pooled, audit=_display_audit(audit_table),
+        trials=trials, sources=_records(sources[sources["source_id"].isin(used_sources)]),
+        outcomes=outcomes, gaps=_known_gaps() if bundled else [], efficacy=EFFICACY_ENDPOINTS,
+        captions=FIGURE_CAPTIONS)
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with missing values as "" (for display)."""
+    return [{k: ("" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v)
+             for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def _display_compared(compared: pd.DataFrame) -> list[dict]:
+    if compared is None or compared.empty:
+        return []
+    rows = []
+    for r in compared.to_dict(orient="records"):
+        rows.append({
+            "endpoint": r.get("endpoint", ""), "study": r.get("study", ""), "dose": r.get("dose_mg_day", ""),
+            "analysis": r.get("analysis", ""),
+            "treat": f"{r['events_t']}/{r['n_t']} ({_fmt(100 * r['events_t'] / r['n_t'], 1)}%)",
+            "control": f"{r['events_c']}/{r['n_c']} ({_fmt(100 * r['events_c'] / r['n_c'], 1)}%)",
+            "rd": _ci(r.get("rd"), r.get("rd_low"), r.get("rd_high"), 3),
+            "rr": _ci(r.get("rr"), r.get("rr_low"), r.get("rr_high")),
+            "or": _ci(r.get("or"), r.get("or_low"), r.get("or_high")),
+            "nnt": r.get("nnt_label", ""), "p": _fmt_p(r.get("p_value")),
+            "p_holm": _fmt_p(r.get("p_holm_report")), "status": f"{r.get('status_t', '')}/{r.get('status_c', '')}",
+            "source": f"{r.get('source_t', '')}; {r.get('source_c', '')}" if r.get("source_t") != r.get("source_c")
+            else str(r.get("source_t", "")),
+        })
+    return rows
+
+
+def _display_audit(audit_table: pd.DataFrame | None) -> list[dict]:
+    if audit_table is None or audit_table.empty:
+        return []
+    return audit_table.to_dict(orient="records")
+
+
+def _known_gaps() -> list[str]:
+    text = (_data.data_dir() / "README.md").read_text("utf-8")
+    part = text.split("## Known gaps", 1)[-1].splitlines()[1:]
+    gaps, cur = [], ""
+    for line in part:
+        if line[:3].strip().rstrip(".").isdigit() and ". " in line[:4]:
+            if cur:
+                gaps.append(cur.strip())
+            cur = line.split(". ", 1)[1]
+        elif line.strip():
+            cur += " " + line.strip()
+    if cur:
+        gaps.append(cur.strip())
+    return gaps

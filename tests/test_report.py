@@ -1,0 +1,173 @@
+"""``fmtrials report``: contents, safety, atomicity, reproducibility, and a real browser."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fmtrials
+from fmtrials import DataError
+from fmtrials.report import write_report
+
+
+def _digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def bundled_report(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("rep") / "report"
+    write_report(out, quiet=True)
+    return out
+
+
+def test_report_files(bundled_report):
+    out = bundled_report
+    assert (out / "report.html").is_file() and (out / "results.json").is_file()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["generator"] == "fmtrials" and manifest["version"] == fmtrials.__version__
+    assert set(manifest["dependencies"]) >= {"numpy", "pandas", "scipy", "statsmodels", "matplotlib"}
+    sha = hashlib.sha256((fmtrials.data_dir() / "outcomes.csv").read_bytes()).hexdigest()
+    assert manifest["inputs"]["data/outcomes.csv"] == sha
+    text = (out / "manifest.json").read_text()
+    assert not re.search(r"20\d\d-\d\d-\d\d", text), "manifest must hold no timestamps"
+    for name in ("comparisons", "pooled", "sensitivity", "audit"):
+        assert (out / "tables" / f"{name}.csv").is_file()
+    assert list((out / "figures").glob("*.svg")) and list((out / "figures").glob("*.png"))
+    assert set(manifest["files"]) == {str(p.relative_to(out)) for p in out.rglob("*")
+                                      if p.is_file() and p.name != "manifest.json"}
+
+
+def test_report_content(bundled_report):
+    html = (bundled_report / "report.html").read_text("utf-8")
+    for needle in ("What was analysed", "Each trial against placebo", "Pooled results by dose", "Sensitivity",
+                   "Reported vs recomputed", "Methods", "Known data gaps", "Mease2009", "M09-T5",
+                   "Phase III", "Altman"):
+        assert needle in html, needle
+    assert "<script" not in html.lower(), "the report needs no JavaScript"
+    assert "http" not in re.sub(r'href="[^"]+"|>https?://[^<]+<', "", html).replace("http://www.w3.org", ""), \
+        "no resource is loaded from the network"
+    # nausea, Arnold 2010: 189/516 vs 106/509 printed as counts and rates
+    assert "189/516 (36.6%)" in html and "106/509 (20.8%)" in html
+    n_fig = html.count("<figure>")
+    assert n_fig == len(list((bundled_report / "figures").glob("*.svg")))
+
+
+def test_two_runs_byte_identical(tmp_path, bundled_report):
+    again = tmp_path / "again"
+    write_report(again, quiet=True)
+    assert _digest(again) == _digest(bundled_report)
+
+
+def test_user_data_is_escaped(tmp_path):
+    csv = tmp_path / "user.csv"
+    csv.write_text("study,dose_mg_day,endpoint,n,responders\n"
+                   "<script>alert(1)</script>,0,pain_30,100,20\n<script>alert(1)</script>,100,pain_30,100,35\n"
+                   "B&B,0,pain_30,80,16\nB&B,100,pain_30,82,30\n")
+    out = tmp_path / "r"
+    write_report(out, data=csv, quiet=True)
+    html = (out / "report.html").read_text("utf-8")
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "B&amp;B" in html
+
+
+def test_refuses_foreign_directory_and_leaves_it_intact(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    with pytest.raises(DataError, match="not empty"):
+        write_report(out, quiet=True, figures=False)
+    assert (out / "thesis.tex").read_text() == "precious"
+    write_report(out, quiet=True, figures=False, force=True)
+    assert (out / "report.html").exists() and not (out / "thesis.tex").exists()
+
+
+def test_failed_run_leaves_no_half_report(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("study,dose_mg_day,endpoint,n,responders\nA,0,e,10,12\nA,100,e,10,5\n")
+    out = tmp_path / "out"
+    with pytest.raises(DataError):
+        write_report(out, data=bad, quiet=True)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.csv"]
+
+
+def test_earlier_report_is_replaced_atomically(tmp_path, monkeypatch):
+    out = tmp_path / "rep"
+    write_report(out, quiet=True, figures=False)
+    before = _digest(out)
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("fmtrials.report._render_html", boom)
+    with pytest.raises(RuntimeError):
+        write_report(out, quiet=True, figures=False)
+    assert _digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
+
+
+def test_cli_bad_input_exit_2(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("study,dose_mg_day,endpoint,n,responders\nA,0,e,10,x\nA,100,e,10,5\n")
+    r = subprocess.run([sys.executable, "-m", "fmtrials", "report", "--data", str(bad), "--out",
+                        str(tmp_path / "o")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2
+    assert "row 1 (line 2), column 'responders': not a number: 'x'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_progress_and_quiet(tmp_path):
+    csv = tmp_path / "u.csv"
+    csv.write_text("study,dose_mg_day,endpoint,n,responders\nA,0,e,50,10\nA,100,e,50,20\n")
+    cmd = [sys.executable, "-m", "fmtrials", "report", "--data", str(csv), "--out", str(tmp_path / "o")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert [ln.split(":")[0] for ln in r.stderr.splitlines()] == ["fmtrials report"] * len(r.stderr.splitlines())
+    assert len(r.stderr.splitlines()) >= 4
+    r = subprocess.run(cmd + ["--quiet"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stderr == ""
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.mark.slow
+def test_renders_in_headless_chromium(bundled_report, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Chromium is not installed (Debian package 'chromium'; .ci/run installs it when it can)")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    url = (bundled_report / "report.html").resolve().as_uri()
+    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=180)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    n_fig = len(list((bundled_report / "figures").glob("*.svg")))
+    assert dom.stdout.count("<figure>") == n_fig and dom.stdout.count("<svg") >= n_fig
+    console = [ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln or "Failed to load resource" in ln]
+    assert not console, console
+    shot = tmp_path / "shot.png"
+    r = subprocess.run([browser, *flags, "--window-size=1280,4000", f"--screenshot={shot}", url],
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(shot)
+    dark = (img[..., :3].mean(axis=2) < 0.6).mean()
+    colour = (img[..., :3].std(axis=2) > 0.1).mean()
+    assert dark > 0.01 and colour > 0.0005, (dark, colour)
