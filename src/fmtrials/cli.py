@@ -69,10 +69,10 @@ def _cmd_data(args: argparse.Namespace) -> int:
     src = data.load_sources().set_index("source_id")["short"]
     for s, n in out["source"].value_counts().sort_index().items():
         print(f"  {s:<10}{n:>5}  {src.get(s, '?')}")
-    print("\nEndpoints with comparisons against placebo (studies):")
-    for ep, g in out.groupby("endpoint", sort=True):
-        known = g.dropna(subset=["n", "responders"])
-        print(f"  {ep:<28}{known['study'].nunique():>3}")
+    print("\nEndpoints: studies with known counts against placebo (comparisons):")
+    c = data.contrasts(out, endpoint=sorted(out["endpoint"].dropna().unique()))
+    for ep, g in c.groupby("endpoint", sort=True):
+        print(f"  {ep:<28}{g['study'].nunique():>3} ({len(g)})")
     return 0
 
 

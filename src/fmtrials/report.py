@@ -218,7 +218,8 @@ def _analyse_endpoint(all_contrasts: pd.DataFrame, endpoint: str, measure: str, 
     by = "dose_mg_day" if table["dose_mg_day"].nunique() > 1 else None
     ea.main = _pool_quiet(table, measure=measure, method="REML", hksj=True, by=by)
     ea.common = _pool_quiet(table, measure=measure, method="MH", by=by)
-    ea.sensitivity = _sensitivity(table, measure)
+    if len(table) >= 2:
+        ea.sensitivity = _sensitivity(table, measure)
     if len(table) >= 3:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -346,8 +347,9 @@ def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:
     digits = 3 if r.measure == "RD" else 2
     return {"endpoint": endpoint, "model": model, "dose": group, "k": r.k,
             "estimate": _ci(r.estimate, r.ci_low, r.ci_high, digits), "p": _fmt_p(r.p_value),
-            "heterogeneity": f"Q = {_fmt(r.q)} (df {r.q_df}, p = {_fmt_p(r.q_p)}); I² = {_fmt(r.i2, 1)}%"
-                             + (f"; τ² = {_fmt(r.tau2, 4)}" if r.model == "random" else ""),
+            "heterogeneity": ("k = 1: not estimable" if r.k < 2 else
+                              f"Q = {_fmt(r.q)} (df {r.q_df}, p = {_fmt_p(r.q_p)}); I² = {_fmt(r.i2, 1)}%"
+                              + (f"; τ² = {_fmt(r.tau2, 4)}" if r.model == "random" else "")),
             "pi": (f"{_fmt(r.pi_low, digits)} to {_fmt(r.pi_high, digits)}"
                    if math.isfinite(r.pi_low) else "–"),
             "subgroup_test": ""}
@@ -564,7 +566,16 @@ def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, inp
         compared=_display_compared(compared), pooled=pooled, audit=_display_audit(audit_table),
         trials=trials, sources=_records(sources[sources["source_id"].isin(used_sources)]),
         outcomes=outcomes, gaps=_known_gaps() if bundled else [], efficacy=EFFICACY_ENDPOINTS,
-        captions=FIGURE_CAPTIONS)
+        captions=FIGURE_CAPTIONS, loo_rows=lambda a: _loo_rows(a.loo, measure))
+
+
+def _loo_rows(loo: pd.DataFrame, measure: str) -> list[dict]:
+    digits = 3 if measure == "RD" else 2
+    return [{"omitted": r["omitted"], "k": int(r["k"]),
+             "estimate": _ci(r["estimate"], r["ci_low"], r["ci_high"], digits), "p": _fmt_p(r["p_value"]),
+             "i2": _fmt(r["i2"], 1), "tau2": _fmt(r["tau2"], 4),
+             "pi": (f"{_fmt(r['pi_low'], digits)} to {_fmt(r['pi_high'], digits)}"
+                    if math.isfinite(r["pi_low"]) else "–")} for r in loo.to_dict(orient="records")]
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -597,7 +608,13 @@ def _display_compared(compared: pd.DataFrame) -> list[dict]:
 def _display_audit(audit_table: pd.DataFrame | None) -> list[dict]:
     if audit_table is None or audit_table.empty:
         return []
-    return audit_table.to_dict(orient="records")
+    rows = []
+    for r in _records(audit_table):
+        rows.append({"source row": r["row"], "label": r["label"], "endpoint": r["endpoint"],
+                     "dose": "" if r["dose_mg_day"] == "" else str(int(r["dose_mg_day"])),
+                     "printed": f"{r['percent_t'] or '–'}% vs {r['percent_c'] or '–'}%, p {r['p_reported'] or '–'}",
+                     "attribution": r["attribution"], "verdict": r["verdict"], "why": r["explanation"]})
+    return rows
 
 
 def _known_gaps() -> list[str]:
