@@ -752,6 +752,17 @@ def _row(r: PoolResult) -> dict:
     return {c: getattr(r, c) for c in _SENS_COLS}
 
 
+def _pooled_row_or_empty(sub: pd.DataFrame, measure: str, method: str, hksj: bool, alpha: float,
+                         kwargs: dict) -> dict:
+    """One sensitivity row for ``sub`` (shared-placebo warnings silenced), or an empty row (k = 0)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SharedPlaceboWarning)
+            return _row(pool(sub, measure=measure, method=method, hksj=hksj, alpha=alpha, **kwargs))
+    except DataError:
+        return {**{c: _NAN for c in _SENS_COLS}, "k": 0}
+
+
 def leave_one_out(table: Any, measure: str = "RR", method: str = "MH", hksj: bool = False,
                   alpha: float = 0.05, **kwargs: Any) -> pd.DataFrame:
     """Pool again with each study left out in turn (metafor ``leave1out``).
@@ -779,15 +790,7 @@ def leave_one_out(table: Any, measure: str = "RR", method: str = "MH", hksj: boo
     _, label = _labels(df, None)
     rows = []
     for i in range(len(df)):
-        sub = df.drop(index=df.index[i])
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", SharedPlaceboWarning)
-                r = pool(sub, measure=measure, method=method, hksj=hksj, alpha=alpha, **kwargs)
-            row = _row(r)
-        except DataError:
-            row = {c: _NAN for c in _SENS_COLS}
-            row["k"] = 0
+        row = _pooled_row_or_empty(df.drop(index=df.index[i]), measure, method, hksj, alpha, kwargs)
         rows.append({"omitted": label[i], **row})
     return pd.DataFrame(rows)
 
@@ -829,15 +832,7 @@ def cumulative(table: Any, order_by: str | None = "year", measure: str = "RR", m
         df, label = df.iloc[pos], label[pos]
     rows = []
     for i in range(1, len(df) + 1):
-        sub = df.iloc[:i]
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", SharedPlaceboWarning)
-                r = pool(sub, measure=measure, method=method, hksj=hksj, alpha=alpha, **kwargs)
-            row = _row(r)
-        except DataError:
-            row = {c: _NAN for c in _SENS_COLS}
-            row["k"] = 0
+        row = _pooled_row_or_empty(df.iloc[:i], measure, method, hksj, alpha, kwargs)
         head = {"added": label[i - 1]}
         if order_by is not None:
             head[order_by] = df[order_by].iloc[i - 1]

@@ -40,8 +40,7 @@ __all__ = ["write_report", "default_endpoints", "EFFICACY_ENDPOINTS"]
 MANIFEST = "manifest.json"
 EFFICACY_ENDPOINTS = ("composite_2", "composite_3", "pain_30", "pain_40", "pain_50", "pgic")
 #: safety endpoints analysed (and drawn) by default when the data hold them for >= 2 studies
-KEY_SAFETY_ENDPOINTS = ("ae_any", "sae", "ae_withdrawal", "withdrawal_any", "nausea", "headache",
-                        "constipation", "dizziness", "hyperhidrosis")
+KEY_SAFETY_ENDPOINTS = ("ae_any", "sae", "ae_withdrawal", "withdrawal_any", "nausea", "headache", "dizziness")
 MEASURE_LABEL = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}
 DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "jinja2")
 
@@ -175,6 +174,15 @@ def _one_analysis_per_comparison(c: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     return kept, others
 
 
+def _swap_in(kept: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
+    """``kept`` with each (study, arm) that has an alternative analysis replaced by (the first) alternative."""
+    alt = others.drop_duplicates(["study", "arm"])
+    keys = set(zip(alt["study"], alt["arm"]))
+    base = kept[[k not in keys for k in zip(kept["study"], kept["arm"])]]
+    out = pd.concat([_no_attrs(base), _no_attrs(alt)], ignore_index=True)
+    return out.assign(shared_placebo=out.duplicated("placebo_id", keep=False).to_numpy())
+
+
 def _chosen_analysis(kept: pd.DataFrame, row) -> str:
     m = kept[(kept["study"] == row.study) & (kept["arm"] == row.arm)]
     return str(m["analysis"].iloc[0]) if len(m) else "?"
@@ -219,7 +227,12 @@ def _analyse_endpoint(all_contrasts: pd.DataFrame, endpoint: str, measure: str, 
     ea.main = _pool_quiet(table, measure=measure, method="REML", hksj=True, by=by)
     ea.common = _pool_quiet(table, measure=measure, method="MH", by=by)
     if len(table) >= 2:
-        ea.sensitivity = _sensitivity(table, measure)
+        ea.sensitivity = _sensitivity(table, measure).assign(analyses="primary")
+        if len(alternates):
+            alt = _swap_in(primary, alternates)
+            label = "; ".join(f"{r.study} {r.analysis}" for r in alternates.itertuples())
+            alt_rows = _sensitivity(_prepare_for_pooling(alt)[0], measure).assign(analyses=f"alternative: {label}")
+            ea.sensitivity = pd.concat([ea.sensitivity, alt_rows], ignore_index=True)
     if len(table) >= 3:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -272,6 +285,16 @@ def _render_job(job: tuple, figure_dir: str) -> tuple[str, str, str]:
     return endpoint, kind, _inline_svg(stem.with_suffix(".svg").read_text("utf-8"))
 
 
+def _warm_up_matplotlib() -> None:
+    from matplotlib.figure import Figure
+
+    from . import plots  # noqa: F401  (imports the house style)
+
+    fig = Figure(figsize=(1, 1))
+    fig.text(0.5, 0.5, "fmtrials 0.1 [95% CI] –∞")
+    fig.canvas.draw()
+
+
 def _render_all(jobs: list[tuple], figure_dir: Path, workers: int) -> list[tuple[str, str, str]]:
     """Render every figure, in ``workers`` processes when more than one (each figure is independent, so the
     bytes are the same either way)."""
@@ -279,6 +302,8 @@ def _render_all(jobs: list[tuple], figure_dir: Path, workers: int) -> list[tuple
         return [_render_job(j, str(figure_dir)) for j in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    _warm_up_matplotlib()  # load fonts and backends once, before the workers fork
 
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
