@@ -1130,8 +1130,8 @@ def audit(reported: pd.DataFrame | None = None, arms: pd.DataFrame | None = None
         row["explanation"] = r.explanation
         rows.append(row)
     out = pd.DataFrame(rows)
-    for col in ("n_t", "n_c"):
-        out[col] = pd.array(out[col].tolist(), dtype="Int64")
+    for col in ("n_t", "n_c", "dose_mg_day"):
+        out[col] = pd.array([pd.NA if pd.isna(v) else int(v) for v in out[col]], dtype="Int64")
     for col in ("grim_t", "grim_c", "p_consistent"):
         out[col] = pd.array([pd.NA if v is None else bool(v) for v in out[col]], dtype="boolean")
     out["row_verdict"] = out.groupby("row")["verdict"].transform(_row_verdict)
