@@ -565,7 +565,8 @@ def _method_text(r) -> str:
     name = _MEASURE_NAME.get(r.measure, r.measure)
     if str(r.model).lower().startswith("random"):
         extra = f"{r.tau2_method} τ²" if r.tau2_method else str(r.method)
-        model = f"random effects ({extra}{', Hartung–Knapp' if r.hksj else ''})"
+        hk = (", Hartung–Knapp" + (" (ad hoc)" if getattr(r, "hksj_truncate", False) else "")) if r.hksj else ""
+        model = f"random effects ({extra}{hk})"
     else:
         model = f"{_METHOD_NAME.get(str(r.method).upper(), r.method)}, common effect" + (
             " (Hartung–Knapp)" if r.hksj else "")
@@ -952,6 +953,7 @@ def plot_labbe(table, *, result=None, ax=None, outcome: str = "responders",
         n_max = float(n_tot.max()) if len(t) else 1.0
         sizes = _LABBE_MAX * n_tot / n_max
         seen: set = set()
+        pending: list[tuple[str, float, float, float]] = []
         for i, r in t.iterrows():
             if S._isnan(r["dose"]):
                 color, marker = "#333333", "o"
@@ -965,9 +967,10 @@ def plot_labbe(table, *, result=None, ax=None, outcome: str = "responders",
                 seen.add(key)
                 handles.append(Line2D([], [], ls="none", marker=marker, color=color, ms=6, label=lab))
             if labels:
-                ax.annotate(r["study"], (p_c.iloc[i] * 100, p_t.iloc[i] * 100),
-                            xytext=(math.sqrt(sizes[i]) / 2 + 2.5, 0), textcoords="offset points", va="center",
-                            fontsize=S.SMALL_SIZE - 0.5, fontfamily=S.FONT, color="#333333", gid="label")
+                pending.append((r["study"], p_c.iloc[i] * 100, p_t.iloc[i] * 100, math.sqrt(sizes[i]) / 2 + 2.5))
+        for text, x, y, (dx, dy) in _spread_labels(ax, pending):
+            ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", va="center",
+                        fontsize=S.SMALL_SIZE - 0.5, fontfamily=S.FONT, color="#333333", gid="label")
         ax.set_xlabel(f"{_arm_label(control)}: % {outcome}", fontsize=S.FONT_SIZE, fontfamily=S.FONT)
         ax.set_ylabel(f"{_arm_label(treatment)}: % {outcome}", fontsize=S.FONT_SIZE, fontfamily=S.FONT)
         leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
@@ -981,6 +984,30 @@ def plot_labbe(table, *, result=None, ax=None, outcome: str = "responders",
 
 
 _LABBE_MAX = 260.0   # points², area of the largest comparison
+_LABEL_GAP = 9.0     # points between the baselines of two labels that would otherwise overlap
+_LABEL_WIDTH = 95.0  # points: a label's assumed width when deciding whether two labels collide
+
+
+def _spread_labels(ax, pending):
+    """Offsets (points) for point labels so that labels of nearby points do not overlap.
+
+    Labels are placed right of their points, lowest first; one that would sit within ``_LABEL_GAP`` of an
+    already placed label whose horizontal extent overlaps it is moved up just enough.
+    """
+    to_pt = 72.0 / ax.figure.dpi
+    placed: list[tuple[float, float]] = []
+    out = []
+    order = sorted(range(len(pending)), key=lambda i: (pending[i][2], pending[i][1]))
+    for i in order:
+        text, x, y, dx = pending[i]
+        px, py = (v * to_pt for v in ax.transData.transform((x, y)))
+        lx, ly = px + dx, py
+        for qx, qy in sorted(placed, key=lambda q: q[1]):
+            if abs(qx - lx) < _LABEL_WIDTH and abs(qy - ly) < _LABEL_GAP:
+                ly = qy + _LABEL_GAP
+        placed.append((lx, ly))
+        out.append((text, x, y, (dx, ly - py)))
+    return out
 
 
 # ============================================================================================ funnel

@@ -191,14 +191,17 @@ def _chosen_analysis(kept: pd.DataFrame, row) -> str:
 def _sensitivity(table: pd.DataFrame, measure: str) -> pd.DataFrame:
     rows = []
     methods = [("MH", False), ("IV", False)] + ([("Peto", False)] if measure == "OR" else []) + [
-        (m, h) for m in ("DL", "REML", "PM") for h in (False, True)]
+        (m, h) for m in ("DL", "REML", "PM") for h in (False, True, "adhoc")]
     for method, hksj in methods:
         try:
-            r = _pool_quiet(table, measure=measure, method=method, hksj=hksj)
+            r = _pool_quiet(table, measure=measure, method=method, hksj=bool(hksj),
+                            hksj_truncate=hksj == "adhoc")
         except (DataError, ValueError, RuntimeError) as err:
-            rows.append({"method": method, "hksj": hksj, "k": len(table), "note": str(err)})
+            rows.append({"method": method, "hksj": {False: "no", True: "yes", "adhoc": "ad hoc"}[hksj],
+                         "k": len(table), "note": str(err)})
             continue
-        rows.append({"method": method, "hksj": hksj, "k": r.k, "estimate": r.estimate, "ci_low": r.ci_low,
+        rows.append({"method": method, "hksj": {False: "no", True: "yes", "adhoc": "ad hoc"}[hksj], "k": r.k,
+                     "estimate": r.estimate, "ci_low": r.ci_low,
                      "ci_high": r.ci_high, "p_value": r.p_value, "tau2": r.tau2, "i2": r.i2,
                      "pi_low": r.pi_low, "pi_high": r.pi_high, "note": "; ".join(r.notes)})
     return pd.DataFrame(rows)
@@ -224,7 +227,7 @@ def _analyse_endpoint(all_contrasts: pd.DataFrame, endpoint: str, measure: str, 
     table, notes = _prepare_for_pooling(primary)
     ea.notes += notes
     by = "dose_mg_day" if table["dose_mg_day"].nunique() > 1 else None
-    ea.main = _pool_quiet(table, measure=measure, method="REML", hksj=True, by=by)
+    ea.main = _pool_quiet(table, measure=measure, method="REML", hksj=True, hksj_truncate=True, by=by)
     ea.common = _pool_quiet(table, measure=measure, method="MH", by=by)
     if len(table) >= 2:
         ea.sensitivity = _sensitivity(table, measure).assign(analyses="primary")
@@ -236,7 +239,7 @@ def _analyse_endpoint(all_contrasts: pd.DataFrame, endpoint: str, measure: str, 
     if len(table) >= 3:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ea.loo = leave_one_out(table, measure=measure, method="REML", hksj=True)
+            ea.loo = leave_one_out(table, measure=measure, method="REML", hksj=True, hksj_truncate=True)
     return ea
 
 
@@ -244,7 +247,7 @@ def _analyse_endpoint(all_contrasts: pd.DataFrame, endpoint: str, measure: str, 
 LABBE_FUNNEL_MIN_K = 4
 FIGURE_CAPTIONS = {
     "responders": "event rate per arm with Wilson 95% CIs, placebo as the reference",
-    "forest": "forest plot (REML + HKSJ, subgroups by dose, prediction interval)",
+    "forest": "forest plot (REML + HKSJ with the ad hoc truncation, subgroups by dose, prediction interval)",
     "labbe": "L'Abbé plot (point area by n; pooled Mantel–Haenszel line)",
     "funnel": "funnel plot with pseudo 95% confidence limits (fewer than 10 studies: asymmetry cannot be judged)",
 }
@@ -257,10 +260,11 @@ def _figure_jobs(outcomes: pd.DataFrame, ea: EndpointAnalysis) -> list[tuple]:
         (ea.endpoint, "responders", (_outcomes_like(outcomes, ea.primary),
                                      "Patients with event" if harm else "Responders")),
         (ea.endpoint, "forest", (ea.main, not harm, f"{ea.endpoint}: {MEASURE_LABEL[ea.main.measure]}, "
-                                                     "REML random effects (HKSJ)")),
+                                                     "REML random effects (HKSJ, ad hoc)")),
     ]
     if len(ea.primary) >= LABBE_FUNNEL_MIN_K:
-        jobs.append((ea.endpoint, "labbe", (_no_attrs(ea.primary), ea.common)))
+        jobs.append((ea.endpoint, "labbe", (_no_attrs(ea.primary), ea.common,
+                                            "with the event" if harm else "responders")))
         jobs.append((ea.endpoint, "funnel", (ea.common,)))
     return jobs
 
@@ -275,7 +279,7 @@ def _render_job(job: tuple, figure_dir: str) -> tuple[str, str, str]:
     elif kind == "forest":
         fig = plots.plot_forest(payload[0], higher_is_better=payload[1], title=payload[2])
     elif kind == "labbe":
-        fig = plots.plot_labbe(payload[0], result=payload[1])
+        fig = plots.plot_labbe(payload[0], result=payload[1], outcome=payload[2])
     else:
         fig = plots.plot_funnel(payload[0])
     stem = Path(figure_dir) / f"{endpoint}_{kind}"
@@ -355,7 +359,7 @@ def _ci(est, lo, hi, digits=2) -> str:
 
 def _pooled_rows(ea: EndpointAnalysis) -> list[dict]:
     rows = []
-    for label, res in (("REML + HKSJ", ea.main), ("MH common effect", ea.common)):
+    for label, res in (("REML + HKSJ (ad hoc)", ea.main), ("MH common effect", ea.common)):
         if res is None:
             continue
         groups = list(res.subgroups.items()) if res.subgroups else []
