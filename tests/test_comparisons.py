@@ -98,4 +98,4 @@ def test_bad_rows_named(table):
     with pytest.raises(fmtrials.DataError, match="n_c"):
         compare(table.drop(columns="n_c"))
     with pytest.raises(fmtrials.DataError, match="rd_ci"):
-        compare(table, rd_ci="exact")
+        compare(table, rd_ci="bogus")

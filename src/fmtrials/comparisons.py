@@ -49,7 +49,7 @@ def _count_problems(df: pd.DataFrame, rows: np.ndarray) -> list[Problem]:
 
 
 def compare(contrasts: pd.DataFrame, *,
-            rd_ci: Literal["wald", "wald_cc", "agresti_caffo", "newcombe", "mn", "mee"] = "newcombe",
+            rd_ci: Literal["wald", "wald_cc", "agresti_caffo", "newcombe", "mn", "mee", "exact"] = "newcombe",
             rr_ci: Literal["katz", "koopman", "mn"] = "katz",
             or_ci: Literal["woolf", "mn", "exact"] = "woolf",
             test: Literal["chi2", "yates", "fisher", "barnard", "boschloo", "score"] = "fisher",
