@@ -17,7 +17,6 @@ derived (``status == "derived"`` and ``derivation``); unknown stays missing (``<
 from __future__ import annotations
 
 import functools
-import math
 import os
 from importlib import resources
 from pathlib import Path
