@@ -285,7 +285,7 @@ def _render_job(job: tuple, figure_dir: str) -> tuple[str, str, str]:
     stem = Path(figure_dir) / f"{endpoint}_{kind}"
     plots.save_figure(fig, stem.with_suffix(".png"), dpi=110)
     plots.save_figure(fig, stem.with_suffix(".svg"))
-    _close(fig)
+    del fig  # plain Figure objects (no pyplot state): nothing to close
     return endpoint, kind, _inline_svg(stem.with_suffix(".svg").read_text("utf-8"))
 
 
@@ -320,15 +320,6 @@ def _outcomes_like(outcomes: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
     want = {tuple("" if pd.isna(v) else str(v) for v in row) for row in kept[keys].itertuples(index=False)}
     have = [tuple("" if pd.isna(v) else str(v) for v in row) for row in outcomes[keys].itertuples(index=False)]
     return outcomes[[h in want for h in have]]
-
-
-def _close(fig) -> None:
-    try:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    except Exception:  # noqa: BLE001 - a Figure not managed by pyplot needs no closing
-        pass
 
 
 def _inline_svg(svg: str) -> str:
