@@ -717,6 +717,16 @@ def _swap_upper(lower_fn, x1, n1, x2, n2, *args):
         return 1.0 / lower_fn(x2, n2, x1, n1, *args)
 
 
+def _ratio_inputs(x_t: Any, n_t: Any, x_c: Any, n_c: Any, ci: str, methods: tuple[str, ...], alpha: float,
+                  cc: float):
+    """Validated inputs shared by the ratio measures: method, alpha, cc, counts, z and both arm rates."""
+    ci = _choice(ci, methods, "ci")
+    alpha = check_alpha(alpha)
+    cc = _check_cc(cc)
+    x1, n1, x2, n2 = _counts(x_t, n_t, x_c, n_c)
+    return ci, alpha, cc, (x1, n1, x2, n2), _z(alpha), x1 / n1, x2 / n2
+
+
 def risk_ratio(x_t: Any, n_t: Any, x_c: Any, n_c: Any, ci: Literal["katz", "koopman", "mn"] = "katz",
                alpha: float = 0.05, cc: float = 0.5) -> pd.DataFrame:
     """Risk ratio p_t / p_c with a confidence interval, one row per table.
@@ -750,13 +760,7 @@ def risk_ratio(x_t: Any, n_t: Any, x_c: Any, n_c: Any, ci: Literal["katz", "koop
        estimate  ci_low  ci_high
     0       7.0  1.2209  42.5757
     """
-    ci = _choice(ci, RR_METHODS, "ci")
-    alpha = check_alpha(alpha)
-    cc = _check_cc(cc)
-    x1, n1, x2, n2 = _counts(x_t, n_t, x_c, n_c)
-    z = _z(alpha)
-    p1 = x1 / n1
-    p2 = x2 / n2
+    ci, alpha, cc, (x1, n1, x2, n2), z, p1, p2 = _ratio_inputs(x_t, n_t, x_c, n_c, ci, RR_METHODS, alpha, cc)
     if ci == "katz":
         corr = np.where(_zero_cell(x1, n1, x2, n2), cc, 0.0)
         a, m1, c, m2 = x1 + corr, n1 + 2 * corr, x2 + corr, n2 + 2 * corr
@@ -869,13 +873,7 @@ def odds_ratio(x_t: Any, n_t: Any, x_c: Any, n_c: Any, ci: Literal["woolf", "mn"
        estimate  ci_low  ci_high
     0      8.33    0.97   396.99
     """
-    ci = _choice(ci, OR_METHODS, "ci")
-    alpha = check_alpha(alpha)
-    cc = _check_cc(cc)
-    x1, n1, x2, n2 = _counts(x_t, n_t, x_c, n_c)
-    z = _z(alpha)
-    p1 = x1 / n1
-    p2 = x2 / n2
+    ci, alpha, cc, (x1, n1, x2, n2), z, p1, p2 = _ratio_inputs(x_t, n_t, x_c, n_c, ci, OR_METHODS, alpha, cc)
     corr = np.zeros(x1.shape)
     if ci == "woolf":
         corr = np.where(_zero_cell(x1, n1, x2, n2), cc, 0.0)
