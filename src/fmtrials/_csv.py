@@ -20,7 +20,7 @@ import pandas as pd
 
 from .errors import DataError, Problem
 
-__all__ = ["Column", "TableSpec", "read_csv_strict", "frame_as_text", "type_columns"]
+__all__ = ["Column", "TableSpec", "read_csv_strict", "frame_as_text", "type_columns", "where"]
 
 _INT_RE = re.compile(r"^[+]?\d+$")
 _NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -164,7 +164,8 @@ def _num_to_text(v) -> str:
     return str(v).strip()
 
 
-def _where(file: str, row_index: int, lines: Sequence[int] | None) -> dict:
+def where(file: str, row_index: int, lines: Sequence[int] | None) -> dict:
+    """Problem location for 0-based data row ``row_index``: file, 1-based row and, for files, the line."""
     if lines is None:
         return {"file": file, "row": row_index + 1}
     return {"file": file, "row": row_index + 1, "line": lines[row_index]}
@@ -202,7 +203,7 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
         if v == "":
             if not col.nullable:
                 problems.append(Problem("empty value; this column must be filled", column=col.name,
-                                        **_where(file, i, lines)))
+                                        **where(file, i, lines)))
             typed.append(pd.NA)
             continue
         if kind in ("count", "int"):
@@ -210,32 +211,32 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
             if _INT_RE.match(s) or (kind == "int" and re.fullmatch(r"-\d+", s)):
                 typed.append(int(s))
             elif re.fullmatch(r"-\d+", s):
-                problems.append(Problem(f"negative count {v!r}", column=col.name, **_where(file, i, lines)))
+                problems.append(Problem(f"negative count {v!r}", column=col.name, **where(file, i, lines)))
                 typed.append(pd.NA)
             elif _NUM_RE.match(s):
-                problems.append(Problem(f"not a whole number: {v!r}", column=col.name, **_where(file, i, lines)))
+                problems.append(Problem(f"not a whole number: {v!r}", column=col.name, **where(file, i, lines)))
                 typed.append(pd.NA)
             else:
-                problems.append(Problem(f"not a number: {v!r}", column=col.name, **_where(file, i, lines)))
+                problems.append(Problem(f"not a number: {v!r}", column=col.name, **where(file, i, lines)))
                 typed.append(pd.NA)
         elif kind in ("float", "percent"):
             s = v[:-1].strip() if (kind == "percent" and v.endswith("%")) else v
             if not _NUM_RE.match(s):
-                problems.append(Problem(f"not a number: {v!r}", column=col.name, **_where(file, i, lines)))
+                problems.append(Problem(f"not a number: {v!r}", column=col.name, **where(file, i, lines)))
                 typed.append(pd.NA)
                 continue
             x = float(s)
             if kind == "percent":
                 if not 0.0 <= x <= 100.0:
                     problems.append(Problem(f"percentage {v!r} outside [0, 100]", column=col.name,
-                                            **_where(file, i, lines)))
+                                            **where(file, i, lines)))
                 typed.append(s)
             else:
                 typed.append(x)
         else:
             if col.choices is not None and v not in col.choices:
                 problems.append(Problem(f"{v!r} is not one of: {', '.join(col.choices)}", column=col.name,
-                                        **_where(file, i, lines)))
+                                        **where(file, i, lines)))
             typed.append(v)
     dtype = {"count": "Int64", "int": "Int64", "float": "Float64"}.get(kind, "string")
     return pd.Series(typed, dtype=dtype)

@@ -25,12 +25,12 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ._csv import Column, TableSpec, frame_as_text, read_csv_strict, type_columns
+from ._csv import Column, TableSpec, frame_as_text, read_csv_strict, type_columns, where
 from .errors import DataError, Problem
 
 __all__ = [
     "load_trials", "load_arms", "load_outcomes", "load_reported", "load_sources",
-    "read_outcomes", "read_table", "contrasts", "validate_bundled", "data_dir", "SPECS",
+    "read_outcomes", "read_table", "contrasts", "mark_shared_placebo", "validate_bundled", "data_dir", "SPECS",
     "ANALYSES", "STATUSES",
 ]
 
@@ -128,10 +128,6 @@ def read_table(source: str | os.PathLike | pd.DataFrame, table: str, *,
     return df
 
 
-def _where(file: str, i: int, lines: Sequence[int] | None) -> dict:
-    return {"file": file, "row": i + 1, **({"line": lines[i]} if lines is not None else {})}
-
-
 def _check_table(df: pd.DataFrame, spec: TableSpec, file: str, lines, problems: list[Problem],
                  sources: pd.DataFrame | None) -> None:
     if df.empty:
@@ -146,7 +142,7 @@ def _check_table(df: pd.DataFrame, spec: TableSpec, file: str, lines, problems: 
             for i, v in enumerate(df[col]):
                 if v is not pd.NA and v not in known:
                     problems.append(Problem(f"unknown source id {v!r} (not in sources.csv)", column=col,
-                                            **_where(file, i, lines)))
+                                            **where(file, i, lines)))
     if spec.name == "outcomes":
         _check_outcome_counts(df, file, lines, problems)
         _check_placebo_present(df, file, problems)
@@ -168,14 +164,14 @@ def _check_duplicates(df: pd.DataFrame, key: Sequence[str], file: str, lines, pr
         if t in first:
             desc = ", ".join(f"{c}={v!r}" for c, v in zip(key, t) if v != "")
             problems.append(Problem(f"duplicate key ({desc}); first seen on row {first[t] + 1}",
-                                    column=",".join(key), **_where(file, i, lines)))
+                                    column=",".join(key), **where(file, i, lines)))
         else:
             first[t] = i
 
 
 def _check_arm_size(n: pd.Series, col: str, file: str, lines, problems: list[Problem]) -> None:
     for i in np.flatnonzero((n == 0).fillna(False).to_numpy()):
-        problems.append(Problem("arm size n is 0", column=col, **_where(file, i, lines)))
+        problems.append(Problem("arm size n is 0", column=col, **where(file, i, lines)))
 
 
 def _decimals(text: str) -> int:
@@ -187,7 +183,7 @@ def _check_outcome_counts(df: pd.DataFrame, file: str, lines, problems: list[Pro
     over = (df["responders"] > df["n"]).fillna(False).to_numpy()
     for i in np.flatnonzero(over):
         problems.append(Problem(f"responders ({df['responders'].iloc[i]}) exceed n ({df['n'].iloc[i]})",
-                                column="responders", **_where(file, i, lines)))
+                                column="responders", **where(file, i, lines)))
     for i, (r, n, pct) in enumerate(zip(df["responders"], df["n"], df["percent"])):
         if r is pd.NA or n is pd.NA or pct is pd.NA or n == 0 or r > n or not 0 <= float(pct) <= 100:
             continue
@@ -198,7 +194,7 @@ def _check_outcome_counts(df: pd.DataFrame, file: str, lines, problems: list[Pro
             problems.append(Problem(
                 f"percent {pct!r} is inconsistent with responders/n = {r}/{n} = {exact:.{d + 2}f}% "
                 f"(beyond rounding to {d} decimal{'s' if d != 1 else ''})", column="percent",
-                **_where(file, i, lines)))
+                **where(file, i, lines)))
 
 
 def is_placebo(df: pd.DataFrame) -> pd.Series:
@@ -445,7 +441,7 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
     for i, (a, d) in enumerate(zip(df["arm"], df["dose_mg_day"])):
         if a is pd.NA:
             problems.append(Problem("arm is empty and dose_mg_day does not name it", column="dose_mg_day",
-                                    **_where(label, i, lines)))
+                                    **where(label, i, lines)))
     _check_table(df, spec, label, lines, problems, sources=None)
     if problems:
         raise DataError(problems)
@@ -460,6 +456,13 @@ CONTRAST_COLUMNS = [
     "events_t", "n_t", "events_c", "n_c", "year", "poolable", "placebo_id", "shared_placebo",
     "status_t", "status_c", "source_t", "source_c", "locator_t", "locator_c",
 ]
+
+
+def mark_shared_placebo(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``shared_placebo`` set: True where its placebo arm (``placebo_id``) serves more than one
+    row of the same endpoint in this table (pooling those rows together would count it twice)."""
+    keys = ["placebo_id", "endpoint"] if "endpoint" in table.columns else ["placebo_id"]
+    return table.assign(shared_placebo=table.duplicated(keys, keep=False).to_numpy())
 
 
 def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str] | None = None,
@@ -567,8 +570,7 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
                                               if pd.isna(getattr(r, c))))
         for r in res.loc[unknown].itertuples()]
     res = res.loc[~unknown]
-    res["shared_placebo"] = res.duplicated(["placebo_id", "endpoint"], keep=False).to_numpy()
-    res = res[CONTRAST_COLUMNS]
+    res = mark_shared_placebo(res)[CONTRAST_COLUMNS]
     order = pd.DataFrame({"y": res["year"].fillna(9999), "s": res["study"], "e": res["endpoint"],
                           "d": res["dose_mg_day"].fillna(10**6), "a": res["arm"]})
     res = res.loc[order.sort_values(["y", "s", "e", "d", "a"], kind="mergesort").index].reset_index(drop=True)

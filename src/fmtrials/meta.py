@@ -425,6 +425,13 @@ def _prepare(table: Any, by: str | None) -> _Data:
     return _Data(a, n1, c, n2, study, label, group, placebo)
 
 
+def _flag_shared(res: "PoolResult", msg: str, warn: bool) -> None:
+    """Record (and, if ``warn``, warn about) a placebo arm counted twice in ``res``."""
+    if warn:
+        warnings.warn(msg, SharedPlaceboWarning, stacklevel=3)
+    object.__setattr__(res, "notes", res.notes + (msg,))
+
+
 def _shared(placebo: np.ndarray | None) -> list[str]:
     if placebo is None:
         return []
@@ -686,11 +693,9 @@ def pool(table: Any, measure: str = "RR", method: str = "MH", hksj: bool = False
         dup = _shared(d.placebo)
         res = _finish(_fit(d, **opts), None, None)
         if dup:
-            msg = (f"placebo arm(s) {', '.join(map(str, dup))} counted more than once in this analysis "
-                   "(unit-of-analysis error); use split_shared_placebo(), combine the doses, or pool by dose")
-            if warn_shared:
-                warnings.warn(msg, SharedPlaceboWarning, stacklevel=2)
-            object.__setattr__(res, "notes", res.notes + (msg,))
+            _flag_shared(res, f"placebo arm(s) {', '.join(map(str, dup))} counted more than once in this analysis "
+                         "(unit-of-analysis error); use split_shared_placebo(), combine the doses, or pool by dose",
+                         warn_shared)
         return res
     # ------------------------------------------------------------------------------------ subgroups
     labels = pd.unique(pd.Series(d.group, dtype=object))
@@ -711,11 +716,8 @@ def pool(table: Any, measure: str = "RR", method: str = "MH", hksj: bool = False
             subs[g] = None  # type: ignore[assignment]
             continue
         if dup:
-            msg = (f"subgroup {by}={g}: placebo arm(s) {', '.join(map(str, dup))} counted more than once; use "
-                   "split_shared_placebo()")
-            if warn_shared:
-                warnings.warn(msg, SharedPlaceboWarning, stacklevel=2)
-            object.__setattr__(r, "notes", r.notes + (msg,))
+            _flag_shared(r, f"subgroup {by}={g}: placebo arm(s) {', '.join(map(str, dup))} counted more than "
+                         "once; use split_shared_placebo()", warn_shared)
         subs[g] = r
     dropped = [g for g, r in subs.items() if r is None]
     subs = {g: r for g, r in subs.items() if r is not None}

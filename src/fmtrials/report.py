@@ -170,8 +170,7 @@ def _one_analysis_per_comparison(c: pd.DataFrame) -> tuple[pd.DataFrame, pd.Data
     first = ~order.duplicated(["study", "arm"], keep="first")
     kept = c.loc[order.index[first.to_numpy()]].sort_index()
     others = c.loc[order.index[~first.to_numpy()]].sort_index()
-    kept = kept.assign(shared_placebo=kept.duplicated("placebo_id", keep=False).to_numpy())
-    return kept, others
+    return _data.mark_shared_placebo(kept), others
 
 
 def _swap_in(kept: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
@@ -180,7 +179,7 @@ def _swap_in(kept: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
     keys = set(zip(alt["study"], alt["arm"]))
     base = kept[[k not in keys for k in zip(kept["study"], kept["arm"])]]
     out = pd.concat([_no_attrs(base), _no_attrs(alt)], ignore_index=True)
-    return out.assign(shared_placebo=out.duplicated("placebo_id", keep=False).to_numpy())
+    return _data.mark_shared_placebo(out)
 
 
 def _chosen_analysis(kept: pd.DataFrame, row) -> str:
