@@ -100,11 +100,11 @@ def test_test_2x2_is_not_collected_by_pytest():
 
 # ---------------------------------------------------------------------------------------------- validation
 @pytest.mark.parametrize("args, where", [
-    ((-1, 10, 3, 10), "x_t"),
-    ((1.5, 10, 3, 10), "x_t"),
-    ((11, 10, 3, 10), "x_t"),
+    ((-1, 10, 3, 10), "events_t"),
+    ((1.5, 10, 3, 10), "events_t"),
+    ((11, 10, 3, 10), "events_t"),
     ((1, 10, 3, 0), "n_c"),
-    (([1, 2, np.nan], 10, 3, 10), "x_t"),
+    (([1, 2, np.nan], 10, 3, 10), "events_t"),
 ])
 def test_bad_counts_raise_data_error_naming_argument(args, where):
     for fn in (effects.risk_difference, effects.risk_ratio, effects.odds_ratio, effects.nnt):

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
+from .errors import ConvergenceError
+
 __all__: list[str] = []  # private module
 
 ADD = 0.5
 
 
-class ConvergenceError(RuntimeError):
-    """An iterative tau² estimator (REML Fisher scoring) did not converge."""
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""The one error type fmtrials raises for bad input, and its building blocks.
+"""Every error and warning class fmtrials raises, in one place.
+
+:class:`DataError` is the one error type for bad input (a :class:`ValueError`); :class:`ConvergenceError` an
+iterative estimator that did not converge; :class:`SharedPlaceboWarning` a placebo arm counted twice;
+:class:`ReportError` an unsafe output location for the report (a :class:`DataError`, so the CLI exits 2).
 
 Every problem names where it was found: the file (or ``<DataFrame>`` / ``<arguments>``), the row and the
 column. A :class:`DataError` collects *all* problems found in one pass, so a user fixes a file once, not
@@ -10,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["DataError", "Problem"]
+__all__ = ["DataError", "Problem", "ConvergenceError", "SharedPlaceboWarning", "ReportError"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +86,15 @@ class DataError(ValueError):
         if n > self.max_shown:
             lines.append(f"  ... and {n - self.max_shown} more")
         return "\n".join(lines)
+
+
+class ConvergenceError(RuntimeError):
+    """An iterative estimator (REML Fisher scoring, a root search) did not converge."""
+
+
+class SharedPlaceboWarning(UserWarning):
+    """An analysis counts the same placebo arm more than once (unit-of-analysis error)."""
+
+
+class ReportError(DataError):
+    """The report cannot be written where asked without losing or endangering a user's files."""

@@ -66,9 +66,8 @@ import pandas as pd
 from scipy import special
 
 from . import _meta_core as core
-from ._meta_core import ConvergenceError
 from ._validation import as_count_arrays, check_alpha
-from .errors import DataError, Problem
+from .errors import ConvergenceError, DataError, Problem, SharedPlaceboWarning
 
 __all__ = ["PoolResult", "pool", "leave_one_out", "cumulative", "split_shared_placebo",
            "SharedPlaceboWarning", "ConvergenceError", "MEASURES", "METHODS"]
@@ -79,10 +78,6 @@ _RANDOM = ("DL", "REML", "PM")
 _COUNT_COLS = ("events_t", "n_t", "events_c", "n_c")
 _WHERE = "<DataFrame>"
 _NAN = float("nan")
-
-
-class SharedPlaceboWarning(UserWarning):
-    """An analysis counts the same placebo arm more than once (unit-of-analysis error)."""
 
 
 # ============================================================================================== result

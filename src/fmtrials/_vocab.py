@@ -1,0 +1,95 @@
+"""The package's one vocabulary: every argument name, choice and column name, declared once.
+
+Every public function takes its options from here, so a choice is spelled the same way (and accepted in any
+letter case) everywhere:
+
+* counts of a 2x2 table are ``events_t, n_t, events_c, n_c`` (:data:`COUNT_COLUMNS`); one arm is
+  ``events, n`` (:data:`ARM_COLUMNS`); treatment is always first;
+* intervals are ``ci_low <= ci_high`` in numeric order, at level ``1 - alpha`` (two-sided);
+* the direction of an event is ``event="beneficial"`` (responders) or ``event="harmful"`` (adverse events);
+* method knobs are named after what they choose: ``ci=`` (interval), ``test=`` (hypothesis test or pooled
+  test), ``method=`` (pooling method), ``measure=`` (effect measure).
+
+:func:`choice` turns a user's spelling into the canonical one or raises :class:`~fmtrials.DataError` naming
+the argument.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .errors import DataError, Problem
+
+__all__ = [
+    "COUNT_COLUMNS", "ARM_COLUMNS", "MAX_COUNT",
+    "Event", "EVENTS", "Measure", "MEASURES", "RATIO_MEASURES", "PoolMethod", "POOL_METHODS",
+    "RANDOM_METHODS", "PoolTest", "POOL_TESTS", "PiMethod", "PI_METHODS",
+    "RDInterval", "RD_INTERVALS", "RRInterval", "RR_INTERVALS", "ORInterval", "OR_INTERVALS",
+    "ProportionInterval", "PROPORTION_INTERVALS", "ProportionsTest", "PROPORTIONS_TESTS",
+    "Alternative", "ALTERNATIVES", "Rounding", "ROUNDING_RULES", "choice",
+]
+
+#: the four counts of a 2x2 table, treatment first (inputs and outputs of every function)
+COUNT_COLUMNS = ("events_t", "n_t", "events_c", "n_c")
+#: the counts of one arm
+ARM_COLUMNS = ("events", "n")
+#: the largest count accepted anywhere (2**31 - 1): checked on the exact input value before any cast, so
+#: products of two counts stay exact in int64 and every count is exact in float64
+MAX_COUNT = 2**31 - 1
+
+Event = Literal["beneficial", "harmful"]
+EVENTS: tuple[str, ...] = ("beneficial", "harmful")
+
+Measure = Literal["RR", "OR", "RD"]
+MEASURES: tuple[str, ...] = ("RR", "OR", "RD")
+RATIO_MEASURES: tuple[str, ...] = ("RR", "OR")
+
+PoolMethod = Literal["MH", "IV", "Peto", "DL", "REML", "PM"]
+POOL_METHODS: tuple[str, ...] = ("MH", "IV", "Peto", "DL", "REML", "PM")
+RANDOM_METHODS: tuple[str, ...] = ("DL", "REML", "PM")
+
+#: the test (and interval) of a pooled estimate, in metafor's words: ``"z"`` (normal), ``"hksj"``
+#: (Hartung-Knapp-Sidik-Jonkman, metafor ``test="knha"``), ``"hksj-adhoc"`` (never narrower than z,
+#: metafor ``test="adhoc"``)
+PoolTest = Literal["z", "hksj", "hksj-adhoc"]
+POOL_TESTS: tuple[str, ...] = ("z", "hksj", "hksj-adhoc")
+
+PiMethod = Literal["hts", "metafor"]
+PI_METHODS: tuple[str, ...] = ("hts", "metafor")
+
+RDInterval = Literal["wald", "wald_cc", "agresti_caffo", "newcombe", "mn", "mee", "exact"]
+RD_INTERVALS: tuple[str, ...] = ("wald", "wald_cc", "agresti_caffo", "newcombe", "mn", "mee", "exact")
+RRInterval = Literal["katz", "koopman", "mn"]
+RR_INTERVALS: tuple[str, ...] = ("katz", "koopman", "mn")
+ORInterval = Literal["woolf", "mn", "exact"]
+OR_INTERVALS: tuple[str, ...] = ("woolf", "mn", "exact")
+ProportionInterval = Literal["wilson", "jeffreys", "clopper_pearson"]
+PROPORTION_INTERVALS: tuple[str, ...] = ("wilson", "jeffreys", "clopper_pearson")
+ProportionsTest = Literal["chi2", "yates", "fisher", "barnard", "boschloo", "score"]
+PROPORTIONS_TESTS: tuple[str, ...] = ("chi2", "yates", "fisher", "barnard", "boschloo", "score")
+Alternative = Literal["two-sided", "less", "greater"]
+ALTERNATIVES: tuple[str, ...] = ("two-sided", "less", "greater")
+Rounding = Literal["either", "half_up", "half_even", "half_down"]
+ROUNDING_RULES: tuple[str, ...] = ("either", "half_up", "half_even", "half_down")
+
+
+def choice(value: Any, allowed: tuple[str, ...], name: str) -> str:
+    """Return the canonical spelling of ``value`` among ``allowed`` (letter case ignored).
+
+    Raises :class:`~fmtrials.DataError` naming the argument ``name`` when ``value`` is not a string or not
+    one of ``allowed``.
+
+    Examples
+    --------
+    >>> choice("reml", POOL_METHODS, "method")
+    'REML'
+    >>> choice("Newcombe", RD_INTERVALS, "ci")
+    'newcombe'
+    """
+    if isinstance(value, str):
+        folded = value.strip().casefold()
+        for a in allowed:
+            if folded == a.casefold():
+                return a
+    raise DataError(Problem(f"must be one of {', '.join(map(repr, allowed))}; got {value!r}",
+                            file="<arguments>", column=name))
