@@ -89,9 +89,9 @@ def test_no_variation_tables_give_p_one_without_warnings(method):
 
 
 def test_exact_tests_are_computed_once_per_distinct_table():
-    effects._exact_test_one.cache_clear()
+    effects._impl._exact_test_one.cache_clear()
     effects.test_2x2([3, 3, 3, 4], [10, 10, 10, 10], [1, 1, 1, 1], [10, 10, 10, 10], method="fisher")
-    assert effects._exact_test_one.cache_info().misses == 2
+    assert effects._impl._exact_test_one.cache_info().misses == 2
 
 
 def test_test_2x2_is_not_collected_by_pytest():
@@ -165,7 +165,7 @@ def test_all_responders_rr_score_closed_form():
 # ---------------------------------------------------------------------------------------------- NNT
 def test_nnt_altman_interval_through_infinity():
     # Newcombe's rapid response to Altman (BMJ): ARR -5% to +25% -> "NNTB 4 to infinity to NNTH 20"
-    cols = effects._nnt_frame(np.array([0.10]), np.array([-0.05]), np.array([0.25]), "beneficial", 0)
+    cols = effects._impl._nnt_frame(np.array([0.10]), np.array([-0.05]), np.array([0.25]), "beneficial", 0)
     assert cols["ci_low"][0] == pytest.approx(4) and cols["ci_high"][0] == pytest.approx(20)
     assert cols["label"][0] == "NNTB 10 (NNTB 4 to ∞ to NNTH 20)"
     assert cols["crosses_zero"][0]
@@ -173,7 +173,7 @@ def test_nnt_altman_interval_through_infinity():
 
 def test_nnt_cmaj_worked_example():
     # CMAJ 2002;166:1676: ARR 16.6% (0.9% to 32.2%) gives NNT 6 (3.1 to 111.1)
-    cols = effects._nnt_frame(np.array([0.166]), np.array([0.009]), np.array([0.322]), "beneficial", 1)
+    cols = effects._impl._nnt_frame(np.array([0.166]), np.array([0.009]), np.array([0.322]), "beneficial", 1)
     assert cols["nnt"][0] == pytest.approx(6.02, abs=0.005)
     assert (round(cols["ci_low"][0], 1), round(cols["ci_high"][0], 1)) == (3.1, 111.1)
     assert cols["label"][0] == "NNTB 6.0 (3.1 to 111.1)"

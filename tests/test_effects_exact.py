@@ -174,8 +174,8 @@ def test_limits_are_where_the_exact_p_value_crosses_alpha_half():
     # the defining property: just inside the lower limit the one-sided exact p-value is >= alpha/2, just
     # outside it is below (checked with fmtrials' own p-value, whose value is checked by the brute force)
     lo = effects.risk_difference(7, 34, 1, 34, ci="exact")["ci_low"].iloc[0]
-    assert effects._exact_upper_p(7, 34, 1, 34, lo + 1e-5) >= ALPHA / 2
-    assert effects._exact_upper_p(7, 34, 1, 34, lo - 1e-5) < ALPHA / 2
+    assert effects._impl._exact_upper_p(7, 34, 1, 34, lo + 1e-5) >= ALPHA / 2
+    assert effects._impl._exact_upper_p(7, 34, 1, 34, lo - 1e-5) < ALPHA / 2
     assert _p_upper(7, 34, 1, 34, lo + 1e-4, 10001) >= ALPHA / 2 > _p_upper(7, 34, 1, 34, lo - 1e-4, 10001)
 
 
@@ -232,7 +232,7 @@ def test_exact_is_listed_and_documented():
 
 
 def test_runs_fast_enough_at_34_per_arm():
-    effects._exact_lower.cache_clear()
+    effects._impl._exact_lower.cache_clear()
     t0 = time.perf_counter()
     effects.risk_difference(7, 34, 1, 34, ci="exact")
     assert time.perf_counter() - t0 < 5.0  # about 0.2 s on the 2-core development machine

@@ -114,7 +114,7 @@ def test_alpha_is_used():
 def test_large_batch_is_chunked_consistently():
     """More tables than one solver chunk: same values as table-by-table evaluation."""
     rng = np.random.default_rng(7)
-    n = effects._CHUNK + 1234
+    n = effects._impl._CHUNK + 1234
     n1 = rng.integers(20, 500, n)
     n2 = rng.integers(20, 500, n)
     x1 = rng.binomial(n1, 0.3)

@@ -48,8 +48,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from ._validation import as_count_arrays, as_counts, check_alpha
-from .errors import DataError, Problem
+from .._validation import as_count_arrays, as_counts, check_alpha
+from ..errors import DataError, Problem
 
 __all__ = [
     "risk_difference",
