@@ -38,7 +38,7 @@ def test_values_equal_the_effect_functions(table):
     assert list(out.rr_correction) == [0.0, 0.0, 0.5] and list(out.or_correction) == [0.0, 0.0, 0.5]
     # Wilson rates: Arnold 2010 treatment arm 103/516 against R prop.test(103, 516, correct=FALSE)
     assert out.rate_t.iloc[0] == pytest.approx(103 / 516)
-    p = effects.test_2x2(*args, method="chi2").p_value.to_numpy()
+    p = effects.proportions_test(*args, test="chi2").p_value.to_numpy()
     np.testing.assert_allclose(out.p_value, p)
     np.testing.assert_allclose(out.p_holm, multipletests(p, method="holm")[1])
     np.testing.assert_allclose(out.p_hochberg, multipletests(p, method="simes-hochberg")[1])

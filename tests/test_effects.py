@@ -1,7 +1,7 @@
 """fmtrials.effects: 2x2 tests, input validation, zero cells, NNT labels and interval properties.
 
 Published/R oracle values live in tests/data/intervals_reference.json (test_effects_reference.py); here are
-the behaviours a wrong implementation would break. ``test_2x2`` is reached through the module so pytest does
+the behaviours a wrong implementation would break. ``proportions_test`` is reached through the module so pytest does
 not collect it.
 """
 
@@ -37,7 +37,7 @@ def test_chi2_and_yates_vectorised_match_scipy_contingency():
     x1 = rng.integers(1, n1)
     x2 = rng.integers(1, n2)
     for method, correction in (("chi2", False), ("yates", True)):
-        out = effects.test_2x2(x1, n1, x2, n2, method=method)
+        out = effects.proportions_test(x1, n1, x2, n2, test=method)
         for i in range(0, 60, 7):
             ref = stats.chi2_contingency([[x1[i], n1[i] - x1[i]], [x2[i], n2[i] - x2[i]]], correction=correction)
             assert out.statistic.iloc[i] == pytest.approx(ref.statistic, rel=1e-12)
@@ -45,23 +45,23 @@ def test_chi2_and_yates_vectorised_match_scipy_contingency():
 
 
 def test_one_sided_chi2_is_half_of_two_sided_in_the_observed_direction():
-    two = effects.test_2x2(30, 100, 18, 100, method="chi2").p_value.iloc[0]
-    greater = effects.test_2x2(30, 100, 18, 100, method="chi2", alternative="greater").p_value.iloc[0]
-    less = effects.test_2x2(30, 100, 18, 100, method="chi2", alternative="less").p_value.iloc[0]
+    two = effects.proportions_test(30, 100, 18, 100, test="chi2").p_value.iloc[0]
+    greater = effects.proportions_test(30, 100, 18, 100, test="chi2", alternative="greater").p_value.iloc[0]
+    less = effects.proportions_test(30, 100, 18, 100, test="chi2", alternative="less").p_value.iloc[0]
     assert greater == pytest.approx(two / 2, rel=1e-12)
     assert less == pytest.approx(1 - two / 2, rel=1e-12)
 
 
 def test_fisher_orientation_and_alternatives_match_scipy():
     for alt in ("two-sided", "less", "greater"):
-        got = effects.test_2x2(2, 12, 9, 13, method="fisher", alternative=alt).p_value.iloc[0]
+        got = effects.proportions_test(2, 12, 9, 13, test="fisher", alternative=alt).p_value.iloc[0]
         assert got == pytest.approx(stats.fisher_exact([[2, 10], [9, 4]], alternative=alt).pvalue, rel=1e-12)
 
 
 def test_barnard_takes_samples_as_columns():
     # scipy docs: barnard_exact([[7, 12], [8, 3]]) compares column 1 (7/15) with column 2 (12/15)
-    a = effects.test_2x2(7, 15, 12, 15, method="barnard", alternative="less").iloc[0]
-    b = effects.test_2x2(12, 15, 7, 15, method="barnard", alternative="greater").iloc[0]
+    a = effects.proportions_test(7, 15, 12, 15, test="barnard", alternative="less").iloc[0]
+    b = effects.proportions_test(12, 15, 7, 15, test="barnard", alternative="greater").iloc[0]
     assert a.p_value == pytest.approx(b.p_value, rel=1e-9)
     assert a.statistic == pytest.approx(-b.statistic, rel=1e-9) and a.statistic < 0
 
@@ -70,7 +70,7 @@ def test_score_test_is_pooled_z_times_sqrt_n_minus_1_over_n():
     x1, n1, x2, n2 = 30, 80, 18, 90
     p = (x1 + x2) / (n1 + n2)
     z = (x1 / n1 - x2 / n2) / np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
-    out = effects.test_2x2(x1, n1, x2, n2, method="score").iloc[0]
+    out = effects.proportions_test(x1, n1, x2, n2, test="score").iloc[0]
     assert out.statistic == pytest.approx(z * np.sqrt((n1 + n2 - 1) / (n1 + n2)), rel=1e-10)
     assert out.p_value == pytest.approx(2 * stats.norm.sf(out.statistic), rel=1e-10)
 
@@ -78,24 +78,24 @@ def test_score_test_is_pooled_z_times_sqrt_n_minus_1_over_n():
 def test_score_test_with_margin_matches_interval_limit():
     """Testing delta0 = the MN lower limit gives exactly a one-sided p of alpha/2 (test/interval duality)."""
     lo = effects.risk_difference(56, 70, 48, 80, ci="mn").ci_low.iloc[0]
-    p = effects.test_2x2(56, 70, 48, 80, method="score", alternative="greater", delta0=lo).p_value.iloc[0]
+    p = effects.proportions_test(56, 70, 48, 80, test="score", alternative="greater", delta0=lo).p_value.iloc[0]
     assert p == pytest.approx(0.025, abs=1e-9)
 
 
 @pytest.mark.parametrize("method", ["chi2", "yates", "fisher", "score", "barnard", "boschloo"])
 def test_no_variation_tables_give_p_one_without_warnings(method):
-    out = effects.test_2x2([0, 5], [10, 5], [0, 7], [20, 7], method=method)
+    out = effects.proportions_test([0, 5], [10, 5], [0, 7], [20, 7], test=method)
     assert (out.p_value == 1.0).all()
 
 
 def test_exact_tests_are_computed_once_per_distinct_table():
     effects._impl._exact_test_one.cache_clear()
-    effects.test_2x2([3, 3, 3, 4], [10, 10, 10, 10], [1, 1, 1, 1], [10, 10, 10, 10], method="fisher")
+    effects.proportions_test([3, 3, 3, 4], [10, 10, 10, 10], [1, 1, 1, 1], [10, 10, 10, 10], test="fisher")
     assert effects._impl._exact_test_one.cache_info().misses == 2
 
 
-def test_test_2x2_is_not_collected_by_pytest():
-    assert effects.test_2x2.__test__ is False
+def test_proportions_test_is_not_collected_by_pytest():
+    assert effects.proportions_test.__test__ is False
 
 
 # ---------------------------------------------------------------------------------------------- validation
@@ -112,7 +112,7 @@ def test_bad_counts_raise_data_error_naming_argument(args, where):
             fn(*args)
         assert where in str(err.value)
     with pytest.raises(fmtrials.DataError):
-        effects.test_2x2(*args)
+        effects.proportions_test(*args)
 
 
 def test_non_broadcasting_shapes_and_bad_options():
@@ -124,8 +124,8 @@ def test_non_broadcasting_shapes_and_bad_options():
         effects.risk_difference(1, 10, 3, 10, ci="score")
     with pytest.raises(fmtrials.DataError, match="alpha"):
         effects.risk_ratio(1, 10, 3, 10, alpha=1.5)
-    with pytest.raises(fmtrials.DataError, match="method"):
-        effects.test_2x2(1, 10, 3, 10, method="g")
+    with pytest.raises(fmtrials.DataError, match="test"):
+        effects.proportions_test(1, 10, 3, 10, test="g")
     with pytest.raises(fmtrials.DataError, match="n"):
         effects.proportion_ci(3, 0)
 
@@ -200,9 +200,9 @@ def test_proportion_methods_against_scipy_binomtest():
         bt = stats.binomtest(x, n)
         for method, scipy_method in (("wilson", "wilson"), ("clopper_pearson", "exact")):
             ci = bt.proportion_ci(method=scipy_method)
-            row = effects.proportion_ci(x, n, method=method).iloc[0]
+            row = effects.proportion_ci(x, n, ci=method).iloc[0]
             assert (row.ci_low, row.ci_high) == pytest.approx((ci.low, ci.high), abs=1e-10)
-    j = effects.proportion_ci([0, 15], [20, 148], method="jeffreys")
+    j = effects.proportion_ci([0, 15], [20, 148], ci="jeffreys")
     assert j.ci_low.iloc[0] == 0.0
     assert j.ci_high.iloc[1] == pytest.approx(stats.beta.ppf(0.975, 15.5, 133.5), rel=1e-12)
 
@@ -278,4 +278,4 @@ def test_result_columns_are_documented():
                                 "method", "alpha"]
     rr = effects.risk_ratio(5, 10, 3, 10)
     assert "correction" in rr.columns and rr.method.iloc[0] == "katz"
-    assert isinstance(effects.test_2x2(5, 10, 3, 10), pd.DataFrame)
+    assert isinstance(effects.proportions_test(5, 10, 3, 10), pd.DataFrame)

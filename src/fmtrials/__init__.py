@@ -23,7 +23,7 @@ _LAZY = {
     "data_dir": "data",
     # per-comparison statistics
     "risk_difference": "effects", "risk_ratio": "effects", "odds_ratio": "effects", "nnt": "effects",
-    "proportion_ci": "effects", "test_2x2": "effects", "compare": "comparisons",
+    "proportion_ci": "effects", "proportions_test": "effects", "compare": "comparisons",
     # meta-analysis
     "pool": "meta", "PoolResult": "meta", "leave_one_out": "meta", "cumulative": "meta",
     "split_shared_placebo": "meta",

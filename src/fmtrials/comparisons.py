@@ -70,7 +70,7 @@ def compare(contrasts: pd.DataFrame, *,
         Interval methods, see :func:`fmtrials.risk_difference`, :func:`fmtrials.risk_ratio`,
         :func:`fmtrials.odds_ratio`. The NNT uses ``rd_ci``.
     test : str
-        Test for the p-value (:func:`fmtrials.effects.test_2x2`, two-sided).
+        Test for the p-value (:func:`fmtrials.effects.proportions_test`, two-sided).
     rate_ci : str
         Interval for each arm's rate (:func:`fmtrials.proportion_ci`).
     event : {"beneficial", "harmful"}
@@ -138,14 +138,14 @@ def compare(contrasts: pd.DataFrame, *,
     out = kept[carry].copy()
     out["events_t"], out["n_t"], out["events_c"], out["n_c"] = x1, n1, x2, n2
     if len(kept):
-        rates_t = effects.proportion_ci(x1, n1, method=rate_ci, alpha=alpha)
-        rates_c = effects.proportion_ci(x2, n2, method=rate_ci, alpha=alpha)
+        rates_t = effects.proportion_ci(x1, n1, ci=rate_ci, alpha=alpha)
+        rates_c = effects.proportion_ci(x2, n2, ci=rate_ci, alpha=alpha)
         rd = effects.risk_difference(x1, n1, x2, n2, ci=rd_ci, alpha=alpha)
         rr = effects.risk_ratio(x1, n1, x2, n2, ci=rr_ci, alpha=alpha, cc=cc)
         odds = effects.odds_ratio(x1, n1, x2, n2, ci=or_ci, alpha=alpha, cc=cc)
         nn = effects._nnt_frame(rd["estimate"].to_numpy(), rd["ci_low"].to_numpy(), rd["ci_high"].to_numpy(),
                                 event, 1)
-        p = effects.test_2x2(x1, n1, x2, n2, method=test)["p_value"].to_numpy()
+        p = effects.proportions_test(x1, n1, x2, n2, test=test)["p_value"].to_numpy()
         p_holm = multipletests(p, method="holm")[1]
         p_hoch = multipletests(p, method="simes-hochberg")[1]
     else:

@@ -39,7 +39,7 @@ half-open interval ``[v - h, v + h)`` with ``h = 0.5 * 10**-d`` (rounding half u
 for p = 0.0501 is reported as inconsistent.
 
 Tests: two-sided ``chi2`` (Pearson, no correction), ``yates`` (continuity-corrected), ``fisher`` (exact,
-conditional) and ``score``, all from :func:`fmtrials.effects.test_2x2`. Trial p-values often come from
+conditional) and ``score``, all from :func:`fmtrials.effects.proportions_test`. Trial p-values often come from
 adjusted models (CMH, logistic regression), so a *p-inconsistent* verdict says "no unadjusted 2x2 test on
 any admissible counts gives the printed p", not "the paper is wrong".
 
@@ -78,7 +78,7 @@ _WHERE = "<arguments>"
 
 #: Accepted values of ``rounding=`` (see the module docstring).
 ROUNDING_RULES = ("either", "half_up", "half_even", "half_down")
-#: Tests :func:`audit_reported` may recompute (passed to :func:`fmtrials.effects.test_2x2` as ``method``).
+#: Tests :func:`audit_reported` may recompute (passed to :func:`fmtrials.effects.proportions_test` as ``method``).
 TESTS = ("chi2", "yates", "fisher", "score")
 
 _MAX_DECIMALS = 9          # keeps n * (2P + 1) well inside int64 for n up to 10**7
@@ -514,14 +514,14 @@ def _check_tests(tests: Iterable[str]) -> tuple[str, ...]:
 
 
 def _p_values(tables: np.ndarray, tests: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Two-sided p for each unique table row ``(k_t, n_t, k_c, n_c)`` and each test, via effects.test_2x2."""
-    from .effects import test_2x2  # imported here: effects pulls in scipy
+    """Two-sided p for each unique table row ``(k_t, n_t, k_c, n_c)`` and each test, via effects.proportions_test."""
+    from .effects import proportions_test  # imported here: effects pulls in scipy
 
     out: dict[str, np.ndarray] = {}
     if len(tables) == 0:
         return {t: np.zeros(0) for t in tests}
     for t in tests:
-        res = test_2x2(tables[:, 0], tables[:, 1], tables[:, 2], tables[:, 3], method=t,
+        res = proportions_test(tables[:, 0], tables[:, 1], tables[:, 2], tables[:, 3], test=t,
                        alternative="two-sided")
         out[t] = np.asarray(res["p_value"], dtype=float)
     return out
@@ -837,7 +837,7 @@ def audit_reported(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, p_reporte
         The printed p (anything :func:`parse_p` reads). ``None``: percentages only.
     tests : sequence of str
         Any of ``"chi2"``, ``"yates"``, ``"fisher"``, ``"score"`` (two-sided, from
-        :func:`fmtrials.effects.test_2x2`).
+        :func:`fmtrials.effects.proportions_test`).
     rounding : {"either", "half_up", "half_even", "half_down"}
         Rounding rule for the percentages (see :func:`grim`).
     model_based : bool

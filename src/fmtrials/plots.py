@@ -103,7 +103,7 @@ def _proportion_ci(x: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarr
     if ok.any():
         from .effects import proportion_ci
 
-        r = proportion_ci(x[ok].astype(np.int64), n[ok].astype(np.int64), method="wilson", alpha=alpha)
+        r = proportion_ci(x[ok].astype(np.int64), n[ok].astype(np.int64), ci="wilson", alpha=alpha)
         est[ok], lo[ok], hi[ok] = (np.asarray(r[c], dtype=float) for c in ("estimate", "ci_low", "ci_high"))
     return est, lo, hi
 

@@ -57,7 +57,7 @@ __all__ = [
     "odds_ratio",
     "nnt",
     "proportion_ci",
-    "test_2x2",
+    "proportions_test",
     "RD_METHODS",
     "RR_METHODS",
     "OR_METHODS",
@@ -205,15 +205,15 @@ def _clopper_pearson(x: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.nda
     return lo, hi
 
 
-def proportion_ci(x: Any, n: Any, method: Literal["wilson", "jeffreys", "clopper_pearson"] = "wilson",
+def proportion_ci(events: Any, n: Any, *, ci: Literal["wilson", "jeffreys", "clopper_pearson"] = "wilson",
                   alpha: float = 0.05) -> pd.DataFrame:
     """Confidence interval for a single binomial proportion, one row per arm.
 
     Parameters
     ----------
-    x, n : int or array-like
+    events, n : int or array-like
         Events and arm size (broadcast against each other).
-    method : {"wilson", "jeffreys", "clopper_pearson"}
+    ci : {"wilson", "jeffreys", "clopper_pearson"}
         ``wilson``: score interval (Wilson 1927), no continuity correction. ``jeffreys``: equal-tailed
         Beta(x + 1/2, n - x + 1/2) quantiles with the lower limit set to 0 when x = 0 and the upper to 1 when
         x = n (Brown, Cai & DasGupta 2001). ``clopper_pearson``: exact, equal tails (as R ``binom.test``).
@@ -223,7 +223,7 @@ def proportion_ci(x: Any, n: Any, method: Literal["wilson", "jeffreys", "clopper
     Returns
     -------
     pandas.DataFrame
-        Columns ``x, n, estimate, ci_low, ci_high, method, alpha``.
+        Columns ``events, n, estimate, ci_low, ci_high, method, alpha``.
 
     Examples
     --------
@@ -232,17 +232,17 @@ def proportion_ci(x: Any, n: Any, method: Literal["wilson", "jeffreys", "clopper
        estimate  ci_low  ci_high
     0     0.308  0.2553   0.3662
     """
-    method = _choice(method, PROPORTION_METHODS, "method")
+    method = _choice(ci, PROPORTION_METHODS, "ci")
     alpha = check_alpha(alpha)
-    xa = as_counts(x, "x")
+    xa = as_counts(events, "events")
     na = as_counts(n, "n")
     try:
         xa, na = (np.atleast_1d(v).ravel() for v in np.broadcast_arrays(xa, na))
     except ValueError:
-        raise DataError(Problem(f"shapes do not broadcast: x {xa.shape}, n {na.shape}",
+        raise DataError(Problem(f"shapes do not broadcast: events {xa.shape}, n {na.shape}",
                                 file="<arguments>")) from None
     problems = [Problem(f"events ({xa[i]}) exceed arm size n ({na[i]}) at position {i}", file="<arguments>",
-                        column="x") for i in np.nonzero(xa > na)[0]]
+                        column="events") for i in np.nonzero(xa > na)[0]]
     problems += [Problem(f"arm size is 0 at position {i}", file="<arguments>", column="n")
                  for i in np.nonzero(na == 0)[0]]
     if problems:
@@ -253,7 +253,7 @@ def proportion_ci(x: Any, n: Any, method: Literal["wilson", "jeffreys", "clopper
         lo, hi = _jeffreys(xa, na, alpha)
     else:
         lo, hi = _clopper_pearson(xa, na, alpha)
-    return pd.DataFrame({"x": xa, "n": na, "estimate": xa / na, "ci_low": lo, "ci_high": hi,
+    return pd.DataFrame({"events": xa, "n": na, "estimate": xa / na, "ci_low": lo, "ci_high": hi,
                          "method": method, "alpha": alpha})
 
 
@@ -1056,17 +1056,17 @@ def _exact_test_one(x1: int, n1: int, x2: int, n2: int, method: str, alternative
     return float(res.statistic), float(res.pvalue)
 
 
-def test_2x2(x_t: Any, n_t: Any, x_c: Any, n_c: Any,
-             method: Literal["chi2", "yates", "fisher", "barnard", "boschloo", "score"] = "chi2",
-             alternative: Literal["two-sided", "less", "greater"] = "two-sided", *, delta0: float = 0.0,
-             sobol_n: int = 32) -> pd.DataFrame:
+def proportions_test(x_t: Any, n_t: Any, x_c: Any, n_c: Any, *,
+                     test: Literal["chi2", "yates", "fisher", "barnard", "boschloo", "score"] = "chi2",
+                     alternative: Literal["two-sided", "less", "greater"] = "two-sided", delta0: float = 0.0,
+                     sobol_n: int = 32) -> pd.DataFrame:
     """Test for a 2x2 table (treatment vs control), one row per table.
 
     Parameters
     ----------
     x_t, n_t, x_c, n_c : int or array-like
         Counts (broadcast).
-    method : str
+    test : str
         ``chi2``: Pearson chi-square; ``yates``: with Yates' continuity correction (each cell moved by
         min(1/2, |O - E|), as R ``chisq.test`` and scipy); ``fisher``: Fisher's exact test (scipy
         ``fisher_exact``; two-sided p sums tables no more probable than the observed one, as R);
@@ -1085,7 +1085,7 @@ def test_2x2(x_t: Any, n_t: Any, x_c: Any, n_c: Any,
     Returns
     -------
     pandas.DataFrame
-        ``x_t, n_t, x_c, n_c, statistic, statistic_name, p_value, method, alternative``. ``statistic_name``
+        ``x_t, n_t, x_c, n_c, statistic, statistic_name, p_value, test, alternative``. ``statistic_name``
         is ``chi2`` (two-sided chi2/yates), ``z`` (one-sided chi2/yates, score, barnard), ``sample_or``
         (fisher) or ``fisher_p`` (boschloo). A table in which nobody or everybody had the event carries no
         evidence of a difference: chi2/yates then give statistic 0 and p = 1 (R returns NaN; Fisher gives 1).
@@ -1093,11 +1093,11 @@ def test_2x2(x_t: Any, n_t: Any, x_c: Any, n_c: Any,
     Examples
     --------
     >>> from fmtrials import effects
-    >>> effects.test_2x2(3, 4, 1, 4, method="chi2")[["statistic", "p_value"]].round(5)
+    >>> effects.proportions_test(3, 4, 1, 4, test="chi2")[["statistic", "p_value"]].round(5)
        statistic  p_value
     0        2.0   0.1573
     """
-    method = _choice(method, TEST_METHODS, "method")
+    method = _choice(test, TEST_METHODS, "test")
     alternative = _choice(alternative, _ALTERNATIVES, "alternative")
     x1, n1, x2, n2 = _counts(x_t, n_t, x_c, n_c)
     if method in ("chi2", "yates"):
@@ -1125,7 +1125,7 @@ def test_2x2(x_t: Any, n_t: Any, x_c: Any, n_c: Any,
         stat, p = res[:, 0], res[:, 1]
         name = {"fisher": "sample_or", "barnard": "z", "boschloo": "fisher_p"}[method]
     return _frame(x1, n1, x2, n2, statistic=stat, statistic_name=name, p_value=np.minimum(p, 1.0),
-                  method=method, alternative=alternative)
+                  test=method, alternative=alternative)
 
 
-test_2x2.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
+proportions_test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
