@@ -26,7 +26,7 @@ _LAZY = {
     "proportion_ci": "effects", "proportions_test": "effects", "compare": "comparisons",
     # meta-analysis
     "pool": "meta", "PoolResult": "meta", "leave_one_out": "meta", "cumulative": "meta",
-    "split_shared_placebo": "meta",
+    "split_shared_placebo": "meta", "Heterogeneity": "meta", "Prediction": "meta", "SubgroupTest": "meta",
     # audit
     "grim": "consistency", "parse_p": "consistency", "audit_reported": "consistency", "audit": "consistency",
     "AuditResult": "consistency", "PInterval": "consistency",

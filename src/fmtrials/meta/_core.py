@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from .errors import ConvergenceError
+from ..errors import ConvergenceError
 
 __all__: list[str] = []  # private module
 
-from .effects.sizes import ADD, StudyEffects, double_zero, study_effects  # noqa: F401  (one rule)
+from ..effects.sizes import ADD, StudyEffects, double_zero, study_effects  # noqa: F401  (one rule)
 
 
 # ------------------------------------------------------------------------------------------ common effect

@@ -1,0 +1,121 @@
+"""Input side of :mod:`fmtrials.meta`: the table of counts, unique study labels, subgroups, placebo ids.
+
+Counts are validated by the package's one path (:func:`fmtrials._validation.frame_counts`), so every problem
+names the 1-based data row and the column, exactly as :func:`fmtrials.compare` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .._validation import ARGUMENTS, DATAFRAME, frame_counts
+from .._vocab import COUNT_COLUMNS
+from ..errors import DataError, Problem
+
+__all__: list[str] = []  # private module
+
+
+def as_frame(table: Any) -> pd.DataFrame:
+    """``table`` as a DataFrame with the four count columns and at least one row, or DataError."""
+    if isinstance(table, pd.DataFrame):
+        df = table
+    elif isinstance(table, Mapping):
+        try:
+            df = pd.DataFrame(dict(table))
+        except ValueError as err:
+            raise DataError(Problem(f"cannot make a table: {err}", file=ARGUMENTS, column="table")) from None
+    else:
+        raise DataError(Problem(f"must be a DataFrame (e.g. from fmtrials.contrasts()), got "
+                                f"{type(table).__name__}", file=ARGUMENTS, column="table"))
+    missing = [c for c in COUNT_COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError(Problem(f"missing column(s) {', '.join(missing)}; need {', '.join(COUNT_COLUMNS)}",
+                                file=DATAFRAME, column=missing[0]))
+    if len(df) == 0:
+        raise DataError(Problem("the table has no rows: nothing to pool", file=DATAFRAME))
+    if df.attrs:  # pandas deep-copies attrs on every column access: drop them once (speed)
+        df = df.copy(deep=False)
+        df.attrs = {}
+    return df
+
+
+def study_labels(df: pd.DataFrame, by: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(study, label): ``label`` is unique; repeated studies are told apart by arm, dose, ``by`` or position.
+
+    This is the one place a study label is made; plots and the report use the ``label`` column of
+    :attr:`PoolResult.studies`.
+    """
+    n = len(df)
+    if "study" in df.columns:
+        study = np.array([str(x) for x in df["study"].to_numpy(dtype=object)], dtype=object)
+    else:
+        study = np.array([f"Study {i + 1}" for i in range(n)], dtype=object)
+    if len(set(study)) == n:
+        return study, study
+    counts = pd.Series(study).value_counts()
+    dup = np.array([counts[x] > 1 for x in study])
+    for col in ("arm", "dose_mg_day", by):
+        if col is not None and col in df.columns:
+            extra = [str(x) for x in df[col].to_numpy(dtype=object)]
+            cand = np.array([f"{a} ({b})" if d else a for a, b, d in zip(study, extra, dup)], dtype=object)
+            if len(set(cand)) == n:
+                return study, cand
+    seen: dict[str, int] = {}
+    out = []
+    for a, d in zip(study, dup):
+        seen[a] = seen.get(a, 0) + 1
+        out.append(f"{a} [{seen[a]}]" if d else a)
+    return study, np.array(out, dtype=object)
+
+
+@dataclass(frozen=True)
+class Data:
+    """The validated counts of one analysis (int64 arrays) with labels, subgroup values and placebo ids."""
+
+    a: np.ndarray
+    n1: np.ndarray
+    c: np.ndarray
+    n2: np.ndarray
+    study: np.ndarray
+    label: np.ndarray
+    group: np.ndarray | None
+    placebo: np.ndarray | None
+
+    def take(self, idx: np.ndarray) -> "Data":
+        """The studies at positions ``idx``."""
+        return Data(self.a[idx], self.n1[idx], self.c[idx], self.n2[idx], self.study[idx], self.label[idx],
+                    None if self.group is None else self.group[idx],
+                    None if self.placebo is None else self.placebo[idx])
+
+
+def prepare(table: Any, by: str | None = None) -> Data:
+    """Validate ``table`` (counts, ``by`` column) and return its :class:`Data`."""
+    df = as_frame(table)
+    a, n1, c, n2 = frame_counts(df, COUNT_COLUMNS)
+    group = None
+    if by is not None:
+        if by not in df.columns:
+            raise DataError(Problem(f"by column {by!r} not in the table", file=ARGUMENTS, column="by"))
+        g = df[by]
+        if g.isna().any():
+            rows = [int(i) + 1 for i in np.nonzero(g.isna().to_numpy())[0]]
+            raise DataError([Problem("missing subgroup value", file=DATAFRAME, row=r, column=by) for r in rows])
+        group = g.to_numpy(dtype=object)
+    placebo = None
+    if "placebo_id" in df.columns:
+        placebo = df["placebo_id"].to_numpy(dtype=object, na_value=None)
+    study, label = study_labels(df, by)
+    return Data(a, n1, c, n2, study, label, group, placebo)
+
+
+def group_order(group: np.ndarray) -> list[Any]:
+    """Subgroup values in their reporting order: sorted when comparable, else first appearance."""
+    labels = list(pd.unique(pd.Series(group, dtype=object)))
+    try:
+        return sorted(labels)
+    except TypeError:
+        return labels

@@ -1,0 +1,270 @@
+"""The result of :func:`fmtrials.pool`: :class:`PoolResult` and its parts, complete at construction.
+
+:class:`PoolResult` is a frozen dataclass: every field is set when it is made and never changed afterwards.
+Heterogeneity, the prediction interval and the test for subgroup differences are nested frozen records
+(:class:`Heterogeneity`, :class:`Prediction`, :class:`SubgroupTest`); :meth:`PoolResult.to_dict` is the one
+serialiser and :meth:`PoolResult.summary_frame` the one table a forest plot draws.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .._validation import check_alpha
+from .._vocab import RATIO_MEASURES
+
+__all__ = ["PoolResult", "Heterogeneity", "Prediction", "SubgroupTest"]
+
+_NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class Heterogeneity:
+    """Heterogeneity of one analysis.
+
+    Attributes
+    ----------
+    q, q_df, q_p : float, int, float
+        Cochran's Q (MH: inverse-variance Q around the MH estimate; Peto: Peto's Q), its df (k - 1) and p-value.
+    i2, h2 : float
+        I² (percent) and H²: from tau² for random-effects models (metafor), from Q otherwise (``i2_basis``).
+    tau2, tau2_ci_low, tau2_ci_high : float
+        tau² (0 for common-effect models) and its Q-profile CI (NaN for common-effect models and k < 2).
+    i2_ci_low, i2_ci_high : float
+        The I² CI from the tau² CI bounds (``confint.rma.uni``).
+    i2_basis : {"tau2", "Q"}
+    estimable : bool
+        False when k < 2 or Q is undefined (e.g. MH with no events in any control arm); then ``q``, ``q_p``,
+        ``i2`` and ``h2`` are NaN, never 0.
+    """
+
+    q: float
+    q_df: int
+    q_p: float
+    i2: float
+    h2: float
+    tau2: float
+    tau2_ci_low: float
+    tau2_ci_high: float
+    i2_ci_low: float
+    i2_ci_high: float
+    i2_basis: str
+    estimable: bool
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Prediction interval (reporting scale): ``dist`` "t(k-2)", "z", "t(k-1)" or "none"; ``method`` "hts" or
+    "metafor". NaN bounds when undefined (common-effect models; k < 3 for "hts")."""
+
+    pi_low: float
+    pi_high: float
+    dist: str
+    method: str
+
+
+@dataclass(frozen=True)
+class SubgroupTest:
+    """Test for subgroup differences: Q_between on ``df`` = J - 1 degrees of freedom and its p-value."""
+
+    q: float
+    df: int
+    p: float
+
+
+def crit(alpha: float, dist: str, df: float | None) -> float:
+    """Two-sided critical value of z or t(df) at level 1 - alpha."""
+    if dist == "t":
+        return float(special.stdtrit(df, 1 - alpha / 2)) if df and df > 0 else _NAN
+    return float(-special.ndtri(alpha / 2))
+
+
+def back(x: Any, measure: str) -> Any:
+    """Analysis scale -> reporting scale (exp for ratio measures)."""
+    return np.exp(x) if measure in RATIO_MEASURES else x
+
+
+def _json(x: Any) -> Any:
+    """``x`` as plain JSON: NaN/inf -> None, numpy scalars -> Python, tuples -> lists."""
+    if isinstance(x, dict):
+        return {str(k): _json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json(v) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if math.isfinite(x) else None
+    if x is None or isinstance(x, str):
+        return x
+    if x is pd.NA:
+        return None
+    return str(x)
+
+
+@dataclass(frozen=True, eq=False)
+class PoolResult:
+    """Result of :func:`~fmtrials.pool`: the pooled effect, heterogeneity, per-study table and every choice.
+
+    Attributes
+    ----------
+    measure : {"RR", "OR", "RD"}
+    method : {"MH", "IV", "Peto", "DL", "REML", "PM"}
+    model : {"common", "random"}
+    test : {"z", "hksj", "hksj-adhoc"}
+        The test actually applied ("z" when HKSJ was asked for with k < 2, with a note).
+    k : int
+        Number of studies pooled (excluded double-zero studies are not counted).
+    alpha : float
+    estimate, ci_low, ci_high : float
+        Pooled effect and its (1 - alpha) CI on the reporting scale (ratio for RR/OR).
+    p_value : float
+        Two-sided p-value of the test of no effect.
+    beta, se, statistic : float
+        Pooled effect, SE and z or t statistic on the analysis scale (log for RR/OR).
+    stat_dist : {"z", "t"}
+    df : float or None
+        Degrees of freedom of the t statistic (HKSJ: k - 1); None for z.
+    tau2_method : str or None
+        tau² estimator used ("DL" after a REML fallback); None for common-effect models.
+    by : str or None
+    zero_cell : str
+        The zero-cell rule applied, in words.
+    corrected, excluded, notes : tuple of str
+        Labels of studies given the 0.5 correction / excluded (double-zero); anything the reader must know.
+    heterogeneity : Heterogeneity
+    prediction : Prediction
+    subgroups : Mapping
+        Read-only mapping subgroup value -> PoolResult (empty without ``by``).
+    subgroup_test : SubgroupTest or None
+    studies : DataFrame
+        ``study, label, [by], events_t, n_t, events_c, n_c, yi, vi, estimate, ci_low, ci_high, weight,
+        included, corrected`` (per-study z CI on the reporting scale; ``weight`` percent of this analysis).
+    """
+
+    measure: str
+    method: str
+    model: str
+    test: str
+    k: int
+    alpha: float
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    beta: float
+    se: float
+    statistic: float
+    stat_dist: str
+    df: float | None
+    tau2_method: str | None
+    by: str | None
+    zero_cell: str
+    corrected: tuple[str, ...]
+    excluded: tuple[str, ...]
+    notes: tuple[str, ...]
+    heterogeneity: Heterogeneity
+    prediction: Prediction
+    _studies: pd.DataFrame = field(repr=False)
+    subgroups: Mapping[Any, "PoolResult"] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    subgroup_test: SubgroupTest | None = None
+
+    # ------------------------------------------------------------------------------------------ access
+    @property
+    def studies(self) -> pd.DataFrame:
+        """The per-study table (see the class docstring for its columns; :meth:`to_frame` gives a copy)."""
+        return self._studies
+
+    @property
+    def ratio(self) -> bool:
+        """True when the reporting scale is a ratio (RR, OR)."""
+        return self.measure in RATIO_MEASURES
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of :attr:`studies`."""
+        return self._studies.copy()
+
+    def conf_int(self, alpha: float | None = None) -> tuple[float, float]:
+        """CI of the pooled effect on the reporting scale at level 1 - ``alpha`` (default: the result's).
+
+        Uses the result's own test: z, or t(k - 1) with the HKSJ standard error.
+        """
+        a = self.alpha if alpha is None else check_alpha(alpha)
+        cr = crit(a, self.stat_dist, self.df)
+        return (float(back(self.beta - cr * self.se, self.measure)),
+                float(back(self.beta + cr * self.se, self.measure)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field and method choice as a JSON-safe dict (NaN -> None); the one serialiser.
+
+        ``heterogeneity``, ``prediction`` and ``subgroup_test`` are nested dicts, ``subgroups`` maps the
+        subgroup value (as text) to its own ``to_dict()``, ``studies`` is a list of records.
+        """
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in ("_studies", "subgroups", "heterogeneity", "prediction", "subgroup_test"):
+                continue
+            out[f.name] = getattr(self, f.name)
+        out["heterogeneity"] = {f.name: getattr(self.heterogeneity, f.name) for f in fields(Heterogeneity)}
+        out["prediction"] = {f.name: getattr(self.prediction, f.name) for f in fields(Prediction)}
+        st = self.subgroup_test
+        out["subgroup_test"] = None if st is None else {"q": st.q, "df": st.df, "p": st.p}
+        out = _json(out)
+        out["subgroups"] = {str(g): r.to_dict() for g, r in self.subgroups.items()}
+        out["studies"] = [_json(r) for r in self._studies.to_dict(orient="records")]
+        return out
+
+    # -------------------------------------------------------------------------------------------- text
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per line of a forest plot: study rows, subgroup subtotals, the total.
+
+        Columns ``row_type, group, label, events_t, n_t, events_c, n_c, estimate, ci_low, ci_high, weight, k,
+        included, p_value, q, q_df, q_p, i2, tau2, pi_low, pi_high`` (see :func:`~fmtrials.pool`).
+        """
+        from ._render import summary_frame
+
+        return summary_frame(self)
+
+    def summary(self) -> str:
+        """Plain-text summary in the spirit of metafor's ``print.rma``."""
+        from ._render import summary_text
+
+        return summary_text(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from ._render import summary_html
+
+        return summary_html(self)
+
+    # --- transitional aliases (old flat names, read-only; the lead deletes this block after the merge) ------
+    q = property(lambda self: self.heterogeneity.q)
+    q_df = property(lambda self: self.heterogeneity.q_df)
+    q_p = property(lambda self: self.heterogeneity.q_p)
+    i2 = property(lambda self: self.heterogeneity.i2)
+    h2 = property(lambda self: self.heterogeneity.h2)
+    tau2 = property(lambda self: self.heterogeneity.tau2)
+    tau2_ci_low = property(lambda self: self.heterogeneity.tau2_ci_low)
+    tau2_ci_high = property(lambda self: self.heterogeneity.tau2_ci_high)
+    i2_ci_low = property(lambda self: self.heterogeneity.i2_ci_low)
+    i2_ci_high = property(lambda self: self.heterogeneity.i2_ci_high)
+    pi_low = property(lambda self: self.prediction.pi_low)
+    pi_high = property(lambda self: self.prediction.pi_high)
+    pi_dist = property(lambda self: self.prediction.dist)
+    pi_method = property(lambda self: self.prediction.method)
+    hksj = property(lambda self: self.test != "z")
+    hksj_truncate = property(lambda self: self.test == "hksj-adhoc")
+    q_between = property(lambda self: _NAN if self.subgroup_test is None else self.subgroup_test.q)
+    q_between_df = property(lambda self: 0 if self.subgroup_test is None else self.subgroup_test.df)
+    q_between_p = property(lambda self: _NAN if self.subgroup_test is None else self.subgroup_test.p)
+    # --- end of transitional aliases -----------------------------------------------------------------
