@@ -41,12 +41,15 @@ def _close(ours, theirs, rtol, atol=1e-10, what=""):
                                equal_nan=True, err_msg=what)
 
 
+#: metafor's recorded test= -> ours
+TEST = {"z": "z", "knha": "hksj", "adhoc": "hksj-adhoc"}
+
+
 def _pool(case, **kw):
     t = DATASETS[case["dataset"]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", meta.SharedPlaceboWarning)
-        return fmtrials.pool(t, measure=case["measure"], method=case["method"], hksj=case["test"] != "z",
-                             hksj_truncate=case["test"] == "adhoc", **kw)
+        return fmtrials.pool(t, measure=case["measure"], method=case["method"], test=TEST[case["test"]], **kw)
 
 
 def test_reference_metadata():
@@ -70,11 +73,11 @@ def test_pool_matches_metafor(case):
     lo, hi = (np.log(res.ci_low), np.log(res.ci_high)) if res.ratio else (res.ci_low, res.ci_high)
     _close(lo, R["ci_low"], rt, what="ci_low")
     _close(hi, R["ci_high"], rt, what="ci_high")
-    _close(res.q, R["q"], 1e-6, what="Q")
-    _close(res.q_p, R["q_p"], 1e-6, atol=1e-12, what="Q p")
-    _close(res.tau2, R["tau2"], rt, atol=1e-9, what="tau2")
-    _close(res.i2, R["i2"], rt, atol=1e-5, what="I2")
-    _close(res.h2, R["h2"], rt, atol=1e-7, what="H2")
+    _close(res.heterogeneity.q, R["q"], 1e-6, what="Q")
+    _close(res.heterogeneity.q_p, R["q_p"], 1e-6, atol=1e-12, what="Q p")
+    _close(res.heterogeneity.tau2, R["tau2"], rt, atol=1e-9, what="tau2")
+    _close(res.heterogeneity.i2, R["i2"], rt, atol=1e-5, what="I2")
+    _close(res.heterogeneity.h2, R["h2"], rt, atol=1e-7, what="H2")
     if R.get("df") is not None:
         assert res.stat_dist == "t" and res.df == R["df"]
     else:
@@ -89,15 +92,16 @@ def test_pool_matches_metafor(case):
     _close(w, rw, rt, atol=1e-9, what="weights")
     # random effects: Q-profile CI, I2 CI, metafor-style prediction interval
     if "tau2_ci_low" in R:
-        _close(res.tau2_ci_low, R["tau2_ci_low"], 1e-5, atol=1e-9, what="tau2 CI low")
-        _close(res.tau2_ci_high, R["tau2_ci_high"], 1e-5, atol=1e-9, what="tau2 CI high")
-        _close(res.i2_ci_low, R["i2_ci_low"], 1e-5, atol=1e-6, what="I2 CI low")
-        _close(res.i2_ci_high, R["i2_ci_high"], 1e-5, atol=1e-6, what="I2 CI high")
+        _close(res.heterogeneity.tau2_ci_low, R["tau2_ci_low"], 1e-5, atol=1e-9, what="tau2 CI low")
+        _close(res.heterogeneity.tau2_ci_high, R["tau2_ci_high"], 1e-5, atol=1e-9, what="tau2 CI high")
+        _close(res.heterogeneity.i2_ci_low, R["i2_ci_low"], 1e-5, atol=1e-6, what="I2 CI low")
+        _close(res.heterogeneity.i2_ci_high, R["i2_ci_high"], 1e-5, atol=1e-6, what="I2 CI high")
     if "pi_low" in R and res.model == "random":
-        lo, hi = (np.log(res.pi_low), np.log(res.pi_high)) if res.ratio else (res.pi_low, res.pi_high)
+        lo, hi = (np.log(res.prediction.pi_low), np.log(res.prediction.pi_high)) if res.ratio else (res.prediction.pi_low, res.prediction.pi_high)
         _close(lo, R["pi_low"], rt, what="PI low (metafor)")
         _close(hi, R["pi_high"], rt, what="PI high (metafor)")
-        assert res.pi_dist == ("t(k-1)" if case["test"] != "z" else "z")
+        assert res.prediction.dist == ("t(k-1)" if case["test"] != "z" else "z")
+        assert res.test == TEST[case["test"]]
 
 
 HTS_CASES = [c for c in REF["cases"] if "pi_hts_low" in c["result"]]
@@ -108,8 +112,8 @@ def test_prediction_interval_hts(case):
     """Default PI: Higgins-Thompson-Spiegelhalter t(k-2), classic SE (hand formula evaluated in R)."""
     R = case["result"]
     res = _pool(case)
-    assert res.pi_dist == "t(k-2)"
-    lo, hi = (np.log(res.pi_low), np.log(res.pi_high)) if res.ratio else (res.pi_low, res.pi_high)
+    assert res.prediction.dist == "t(k-2)"
+    lo, hi = (np.log(res.prediction.pi_low), np.log(res.prediction.pi_high)) if res.ratio else (res.prediction.pi_low, res.prediction.pi_high)
     rt = 1e-5 if case["method"] in ("REML", "PM") else 1e-6
     _close(lo, R["pi_hts_low"], rt, what="HTS PI low")
     _close(hi, R["pi_hts_high"], rt, what="HTS PI high")
@@ -128,22 +132,22 @@ def test_subgroup_difference_matches_metafor(case):
     rt = 1e-5 if case["method"] in ("REML", "PM") else 1e-6
     _close([r.beta for r in res.subgroups.values()], R["beta"], rt, what="subgroup beta")
     _close([r.se for r in res.subgroups.values()], R["se"], rt, what="subgroup se")
-    _close(res.q_between, R["q_between"], rt, what="Q between")
-    assert res.q_between_df == R["q_between_df"]
-    _close(res.q_between_p, R["q_between_p"], rt, atol=1e-12, what="Q between p")
+    _close(res.subgroup_test.q, R["q_between"], rt, what="Q between")
+    assert res.subgroup_test.df == R["q_between_df"]
+    _close(res.subgroup_test.p, R["q_between_p"], rt, atol=1e-12, what="Q between p")
 
 
 def test_subgroup_q_between_equals_metaregression_qm():
     case = next(c for c in REF["subgroups"] if c["id"].endswith("/QM"))
     res = fmtrials.pool(DATASETS[case["dataset"]], measure="RR", method="IV", by="dose_mg_day")
-    _close(res.q_between, case["result"]["q_between"], 1e-6)
-    _close(res.q_between_p, case["result"]["q_between_p"], 1e-6)
+    _close(res.subgroup_test.q, case["result"]["q_between"], 1e-6)
+    _close(res.subgroup_test.p, case["result"]["q_between_p"], 1e-6)
 
 
 @pytest.mark.parametrize("case", REF["sensitivity"], ids=[c["id"] for c in REF["sensitivity"]])
 def test_leave_one_out_and_cumulative_match_metafor(case):
     t = DATASETS[case["dataset"]]
-    kw = dict(measure=case["measure"], method=case["method"], hksj=case["test"] != "z", pi_method="metafor")
+    kw = dict(measure=case["measure"], method=case["method"], test=TEST[case["test"]], pi_method="metafor")
     rt = 1e-5 if case["method"] in ("REML", "PM") else 1e-6
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", meta.SharedPlaceboWarning)
@@ -205,17 +209,19 @@ PUBLISHED = [  # (measure, method, hksj, attribute, value) from methods.md §3.1
 
 @pytest.mark.parametrize("measure,method,hksj,attr,value", PUBLISHED)
 def test_published_bcg_values(measure, method, hksj, attr, value):
-    res = fmtrials.pool(BCG, measure=measure, method=method, hksj=hksj)
+    res = fmtrials.pool(BCG, measure=measure, method=method, test="hksj" if hksj else "z")
     decimals = len(str(value).split(".")[1]) if "." in str(value) else 0
-    assert getattr(res, attr) == pytest.approx(value, abs=0.5 * 10 ** -decimals + 1e-12)
+    holder = res.heterogeneity if attr in ("q", "tau2", "i2", "h2", "tau2_ci_low", "tau2_ci_high",
+                                           "i2_ci_high") else res
+    assert getattr(holder, attr) == pytest.approx(value, abs=0.5 * 10 ** -decimals + 1e-12)
 
 
 def test_published_bcg_reml_knha_interval_and_cumulative():
-    res = fmtrials.pool(BCG, measure="RR", method="REML", hksj=True)
+    res = fmtrials.pool(BCG, measure="RR", method="REML", test="hksj")
     assert np.log(res.ci_low) == pytest.approx(-1.1084, abs=5e-5)
     assert np.log(res.ci_high) == pytest.approx(-0.3206, abs=5e-5)
     assert (round(res.ci_low, 2), round(res.ci_high, 2)) == (0.33, 0.73)
-    pr = fmtrials.pool(BCG, measure="RR", method="REML", hksj=True, pi_method="metafor")
+    pr = fmtrials.pool(BCG, measure="RR", method="REML", test="hksj", pi_method="metafor").prediction
     assert (round(pr.pi_low, 2), round(pr.pi_high, 2)) == (0.14, 1.76)
     cu = fmtrials.cumulative(BCG, order_by="year", measure="RR", method="REML")
     published = [-0.889311, -1.325003, -0.97208, -1.001094, -1.101424, -0.973464, -0.901251, -0.788566,
