@@ -55,20 +55,23 @@ def test_split_dataset_matches_split_shared_placebo():
 # ---------------------------------------------------------------------------------------- result contract
 def test_result_contract_fields_and_frame():
     r = fmtrials.pool(NAUSEA.iloc[[0, 2, 3]], measure="RR", method="DL")
-    for name in ["measure", "method", "model", "k", "estimate", "ci_low", "ci_high", "beta", "se", "statistic",
-                 "stat_dist", "df", "p_value", "q", "q_df", "q_p", "i2", "h2", "tau2", "tau2_ci_low",
-                 "tau2_ci_high", "i2_ci_low", "i2_ci_high", "pi_low", "pi_high", "pi_dist", "hksj", "alpha",
-                 "tau2_method", "zero_cell", "corrected", "excluded", "notes", "studies", "by", "subgroups",
-                 "q_between", "q_between_df", "q_between_p"]:
+    for name in ["measure", "method", "model", "test", "k", "alpha", "estimate", "ci_low", "ci_high", "p_value",
+                 "beta", "se", "statistic", "stat_dist", "df", "tau2_method", "by", "zero_cell", "corrected",
+                 "excluded", "notes", "heterogeneity", "prediction", "subgroups", "subgroup_test", "studies"]:
         assert hasattr(r, name), name
+    assert r.test == "z" and r.heterogeneity.i2_basis == "tau2" and r.heterogeneity.estimable
+    assert r.prediction.method == "hts" and r.subgroup_test is None
     f = r.to_frame()
     assert list(f.columns[:7]) == ["study", "label", "events_t", "n_t", "events_c", "n_c", "yi"]
     assert {"vi", "estimate", "ci_low", "ci_high", "weight"} <= set(f.columns)
     assert f["weight"].sum() == pytest.approx(100)
-    assert r.model == "random" and r.tau2_method == "DL" and r.by is None and r.subgroups == {}
-    assert np.isnan(r.q_between)
+    assert r.model == "random" and r.tau2_method == "DL" and r.by is None and dict(r.subgroups) == {}
     with pytest.raises(AttributeError):
         r.k = 5  # frozen
+    with pytest.raises(AttributeError):
+        r.heterogeneity.q = 0.0
+    with pytest.raises(TypeError):
+        r.subgroups["x"] = r  # read-only mapping
     assert "Random-effects model" in r.summary() and "<table>" in r._repr_html_()
     lo, hi = r.conf_int()
     assert (lo, hi) == pytest.approx((r.ci_low, r.ci_high))
@@ -91,8 +94,9 @@ def test_k1_is_the_study_effect_and_says_so():
     assert r.k == 1
     assert r.beta == pytest.approx(np.log((a / n1) / (c / n2)))
     assert r.se == pytest.approx(np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2))
-    assert r.q == 0 and r.q_df == 0 and np.isnan(r.q_p) and np.isnan(r.i2)
-    assert np.isnan(r.pi_low) and np.isnan(r.tau2_ci_low)
+    h = r.heterogeneity
+    assert not h.estimable and h.q_df == 0 and np.isnan(h.q) and np.isnan(h.q_p) and np.isnan(h.i2)
+    assert np.isnan(h.h2) and np.isnan(r.prediction.pi_low) and np.isnan(h.tau2_ci_low)
     assert any("k = 1" in n for n in r.notes)
     assert "not estimable with one study" in r.summary()
     m = fmtrials.pool(t, measure="RR", method="MH")
@@ -138,41 +142,45 @@ def test_subgroup_with_one_study():
         r = fmtrials.pool(fmtrials.contrasts(endpoint="nausea"), measure="RR", method="DL", by="dose_mg_day")
     assert set(r.subgroups) == {100, 200}
     one = r.subgroups[200]
-    assert one.k == 1 and np.isnan(one.i2)
+    assert one.k == 1 and np.isnan(one.heterogeneity.i2) and not one.heterogeneity.estimable
     assert one.beta == pytest.approx(np.log((177 / 441) / (47 / 223)))
-    assert r.q_between_df == 1 and np.isfinite(r.q_between_p)
+    assert r.subgroup_test.df == 1 and np.isfinite(r.subgroup_test.p)
     assert "dose_mg_day" in r.studies.columns
     assert any("overall total counts shared placebo" in n for n in r.notes)
     assert "Test for subgroup differences" in r.summary()
 
 
 def test_hksj_k2_and_pi_needs_three():
-    r = fmtrials.pool(NAUSEA.iloc[[2, 3]], measure="RR", method="DL", hksj=True)
-    assert r.stat_dist == "t" and r.df == 1
-    assert np.isnan(r.pi_low) and r.pi_dist == "t(k-2)"
+    r = fmtrials.pool(NAUSEA.iloc[[2, 3]], measure="RR", method="DL", test="hksj")
+    assert r.stat_dist == "t" and r.df == 1 and r.test == "hksj"
+    assert np.isnan(r.prediction.pi_low) and r.prediction.dist == "t(k-2)"
     z = fmtrials.pool(NAUSEA.iloc[[2, 3]], measure="RR", method="DL", pi_method="metafor")
-    assert np.isfinite(z.pi_low) and z.pi_dist == "z"
+    assert np.isfinite(z.prediction.pi_low) and z.prediction.dist == "z" and z.prediction.method == "metafor"
+    one = fmtrials.pool(NAUSEA.iloc[[2]], measure="RR", method="DL", test="hksj")
+    assert one.test == "z" and one.stat_dist == "z" and any("HKSJ needs k >= 2" in n for n in one.notes)
 
 
 def test_hksj_truncation_option_never_narrower():
     t = pd.DataFrame(REF["datasets"]["milnacipran_headache"]).iloc[[0, 2, 3]]
     plain = fmtrials.pool(t, measure="RR", method="DL")
-    kh = fmtrials.pool(t, measure="RR", method="DL", hksj=True)
-    adhoc = fmtrials.pool(t, measure="RR", method="DL", hksj=True, hksj_truncate=True)
+    kh = fmtrials.pool(t, measure="RR", method="DL", test="hksj")
+    adhoc = fmtrials.pool(t, measure="RR", method="DL", test="HKSJ-adhoc")
     assert adhoc.se >= plain.se - 1e-15 and adhoc.se >= kh.se - 1e-15
-    assert adhoc.hksj_truncate and not kh.hksj_truncate
+    assert adhoc.test == "hksj-adhoc" and kh.test == "hksj"
 
 
 def test_common_effect_models_have_no_tau2_ci_or_pi():
     r = fmtrials.pool(NAUSEA.iloc[[0, 2, 3]], measure="OR", method="Peto")
-    assert r.model == "common" and r.tau2 == 0 and r.tau2_method is None
-    assert np.isnan(r.pi_low) and np.isnan(r.tau2_ci_low) and r.pi_dist == "none"
+    assert r.model == "common" and r.heterogeneity.tau2 == 0 and r.tau2_method is None
+    assert r.heterogeneity.i2_basis == "Q"
+    assert np.isnan(r.prediction.pi_low) and np.isnan(r.heterogeneity.tau2_ci_low) and r.prediction.dist == "none"
 
 
 @pytest.mark.parametrize("kwargs,column", [
     (dict(measure="HR"), "measure"), (dict(method="GLMM"), "method"), (dict(alpha=1.5), "alpha"),
-    (dict(method="Peto", measure="RR"), "measure"), (dict(method="MH", hksj=True), "hksj"),
-    (dict(by="nope"), "by"), (dict(pi_method="exact"), "pi_method"),
+    (dict(method="Peto", measure="RR"), "measure"), (dict(method="MH", test="hksj"), "test"),
+    (dict(test="knha"), "test"), (dict(by="nope"), "by"), (dict(pi_method="exact"), "pi_method"),
+    (dict(maxiter=0), "maxiter"), (dict(on_nonconvergence="PM"), "on_nonconvergence"),
 ])
 def test_bad_arguments_raise_data_error(kwargs, column):
     with pytest.raises(fmtrials.DataError) as err:
@@ -184,8 +192,11 @@ def test_bad_counts_name_column_and_row():
     t = _table([[5, 10, 3, 12], [12, 10, 3, 12]])
     with pytest.raises(fmtrials.DataError) as err:
         fmtrials.pool(t)
-    p = err.value.problems[0]
-    assert p.column == "events_t" and "row 1" in p.message
+    p = err.value.problems[0]  # the second data row, numbered as compare() numbers it
+    assert p.column == "events_t" and p.row == 2 and p.file == "<DataFrame>"
+    with pytest.raises(fmtrials.DataError) as err2:
+        fmtrials.compare(t)
+    assert (err2.value.problems[0].row, err2.value.problems[0].column) == (p.row, p.column)
     with pytest.raises(fmtrials.DataError, match="missing column"):
         fmtrials.pool(t.drop(columns="n_c"))
     with pytest.raises(fmtrials.DataError, match="no rows"):
@@ -227,6 +238,7 @@ def test_split_shared_placebo_rule():
 def test_leave_one_out_and_cumulative_frames():
     t = pd.DataFrame(REF["datasets"]["hine1989"])
     l1 = fmtrials.leave_one_out(t, measure="RR", method="DL")
+    assert l1["k"].dtype == np.int64
     assert list(l1["omitted"]) == list(t["study"]) and (l1["k"] == len(t) - 1).all()
     full = fmtrials.pool(t, measure="RR", method="DL")
     cu = fmtrials.cumulative(t, order_by="year", measure="RR", method="DL")
@@ -259,14 +271,15 @@ def test_invariants(rows, measure, method):
         assert (w >= 0).all()
     if np.isfinite(r.beta):
         assert r.ci_low <= r.estimate <= r.ci_high
-        assert r.tau2 >= 0
+        assert r.heterogeneity.tau2 >= 0
         assert 0 <= r.p_value <= 1 if r.se > 0 else any("standard error" in n for n in r.notes)
         if method == "PM" and r.k >= 2:  # Q_gen(tau2_PM) = k-1 lies inside the chi2 quantiles
-            assert r.tau2_ci_low <= r.tau2 + 1e-9 and r.tau2 <= r.tau2_ci_high + 1e-9
+            h = r.heterogeneity
+            assert h.tau2_ci_low <= h.tau2 + 1e-9 and h.tau2 <= h.tau2_ci_high + 1e-9
         # permuting studies does not change the pooled result
         p = fmtrials.pool(t.iloc[::-1], measure=measure, method=method)
         assert p.beta == pytest.approx(r.beta, rel=1e-7, abs=1e-9)
-        assert p.q == pytest.approx(r.q, rel=1e-7, abs=1e-9)
+        assert p.heterogeneity.q == pytest.approx(r.heterogeneity.q, rel=1e-7, abs=1e-9, nan_ok=True)
 
 
 @settings(max_examples=25, deadline=None)

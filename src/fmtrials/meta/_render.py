@@ -67,7 +67,9 @@ def summary_frame(r: "PoolResult") -> pd.DataFrame:
                 rows.append(_pooled_row(sub, "subtotal", g, f"Subtotal ({r.by} = {g})", part,
                                         float(np.nansum(part["weight"].to_numpy(dtype=float)))))
     rows.append(_pooled_row(r, "total", None, pool_label(r.method, r.test, r.tau2_method), s, 100.0))
-    return pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    out = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    out["group"] = pd.Series([row["group"] for row in rows], dtype=object)  # None stays None (not NaN)
+    return out
 
 
 def summary_text(r: "PoolResult") -> str:
