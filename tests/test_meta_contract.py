@@ -228,3 +228,12 @@ def test_leave_one_out_large_k_is_vectorised():
     for i in (5, 1234, 2999):
         want = _refit_row(t.drop(index=i), dict(measure="RR", method="DL", test="hksj"))
         np.testing.assert_allclose(l1[COLS].iloc[i].to_numpy(dtype=float), want, rtol=1e-10, atol=1e-13)
+
+
+def test_result_pickles_with_its_subgroups():
+    import pickle
+
+    c = fmtrials.split_shared_placebo(fmtrials.contrasts(endpoint="nausea"))
+    r = fmtrials.pool(c, measure="RR", method="DL", by="dose_mg_day")
+    back = pickle.loads(pickle.dumps(r))
+    assert back.to_dict() == r.to_dict() and list(back.subgroups) == [100, 200]

@@ -9,7 +9,6 @@ the Q-profile CI. Every step works on the arrays of one analysis at once (no loo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ from .._vocab import RANDOM_METHODS
 from ..errors import ConvergenceError, DataError, Problem
 from . import _core as core
 from ._table import Data
-from .result import Heterogeneity, PoolResult, Prediction, back, crit
+from .result import Heterogeneity, PoolResult, Prediction, Subgroups, back, crit
 
 __all__: list[str] = []  # private module
 
@@ -250,7 +249,7 @@ def fit(d: Data, o: Options, by: str | None = None, notes: tuple[str, ...] = (),
         notes=tuple(e["notes"]) + tuple(notes), heterogeneity=e["het"],
         prediction=Prediction(float(back(e["pi"][0], m)), float(back(e["pi"][1], m)), e["pi_dist"], o.pi_method),
         _studies=study_table(d, eff, e["inc"], e["w_raw"], o, by),
-        subgroups=MappingProxyType(dict(subgroups or {})), subgroup_test=subgroup_test)
+        subgroups=Subgroups(subgroups), subgroup_test=subgroup_test)
 
 
 def fit_row(d: Data, o: Options) -> dict[str, float]:

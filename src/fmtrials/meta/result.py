@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -20,9 +19,33 @@ from scipy import special
 from .._validation import check_alpha
 from .._vocab import RATIO_MEASURES
 
-__all__ = ["PoolResult", "Heterogeneity", "Prediction", "SubgroupTest"]
+__all__ = ["PoolResult", "Heterogeneity", "Prediction", "SubgroupTest", "Subgroups"]
 
 _NAN = float("nan")
+
+
+class Subgroups(Mapping):
+    """A read-only mapping subgroup value -> :class:`PoolResult` (picklable, unlike ``MappingProxyType``)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[Any, "PoolResult"] | None = None) -> None:
+        self._items = dict(items or {})
+
+    def __getitem__(self, key: Any) -> "PoolResult":
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Subgroups({list(self._items)!r})"
+
+    def __reduce__(self) -> tuple:
+        return (Subgroups, (self._items,))
 
 
 @dataclass(frozen=True)
@@ -174,7 +197,7 @@ class PoolResult:
     heterogeneity: Heterogeneity
     prediction: Prediction
     _studies: pd.DataFrame = field(repr=False)
-    subgroups: Mapping[Any, "PoolResult"] = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    subgroups: Mapping[Any, "PoolResult"] = field(default_factory=Subgroups, repr=False)
     subgroup_test: SubgroupTest | None = None
 
     # ------------------------------------------------------------------------------------------ access

@@ -1,7 +1,7 @@
 """Sensitivity analyses: :func:`leave_one_out` (metafor ``leave1out``) and :func:`cumulative` (``cumul``).
 
 Cost. For MH, Peto, IV and DL every subset is computed at once from array operations over the subset matrix
-(O(k²) arithmetic in blocks, no refit per subset): k = 10,000 studies take about a second. REML and PM are
+(O(k²) arithmetic in blocks, no refit per subset): k = 10,000 studies take a few seconds. REML and PM are
 iterative: each subset is refitted on its own (O(k) per iteration, at most ``maxiter`` iterations per subset,
 so O(k² · iterations) in all: about 1 s for k = 1,000 and minutes for k = 10,000). Subsets where a special
 rule applies (fewer than 3 studies, an undefined estimate, a zero SE) are always refitted one by one.
