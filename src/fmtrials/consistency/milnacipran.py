@@ -295,7 +295,11 @@ def audit(reported: pd.DataFrame | None = None, arms: pd.DataFrame | None = None
     return _frame([_row(pos, rec, attr, r) for (pos, rec, attr), r in zip(meta, results)])
 
 
-def _tables(reported, arms, trials, outcomes):
+_Tables = tuple[pd.DataFrame, pd.DataFrame, "pd.DataFrame | None", "pd.DataFrame | None"]
+
+
+def _tables(reported: pd.DataFrame | None, arms: pd.DataFrame | None, trials: pd.DataFrame | None,
+            outcomes: pd.DataFrame | None) -> _Tables:
     """The tables to audit, the bundled ones by default; ``reported`` must have the audited columns."""
     if reported is None or arms is None or trials is None or outcomes is None:
         from .. import data as _data
