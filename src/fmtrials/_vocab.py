@@ -26,6 +26,7 @@ __all__ = [
     "RANDOM_METHODS", "PoolTest", "POOL_TESTS", "PiMethod", "PI_METHODS",
     "RDInterval", "RD_INTERVALS", "RRInterval", "RR_INTERVALS", "ORInterval", "OR_INTERVALS",
     "ProportionInterval", "PROPORTION_INTERVALS", "ProportionsTest", "PROPORTIONS_TESTS",
+    "AuditTest", "AUDIT_TESTS",
     "Alternative", "ALTERNATIVES", "Rounding", "ROUNDING_RULES", "choice",
 ]
 
@@ -67,6 +68,10 @@ ProportionInterval = Literal["wilson", "jeffreys", "clopper_pearson"]
 PROPORTION_INTERVALS: tuple[str, ...] = ("wilson", "jeffreys", "clopper_pearson")
 ProportionsTest = Literal["chi2", "yates", "fisher", "barnard", "boschloo", "score"]
 PROPORTIONS_TESTS: tuple[str, ...] = ("chi2", "yates", "fisher", "barnard", "boschloo", "score")
+#: the 2x2 tests the audit of reported figures recomputes (the vectorised ones and Fisher; the exact
+#: unconditional tests are too slow over every candidate pair of counts)
+AuditTest = Literal["chi2", "yates", "fisher", "score"]
+AUDIT_TESTS: tuple[str, ...] = ("chi2", "yates", "fisher", "score")
 Alternative = Literal["two-sided", "less", "greater"]
 ALTERNATIVES: tuple[str, ...] = ("two-sided", "less", "greater")
 Rounding = Literal["either", "half_up", "half_even", "half_down"]
