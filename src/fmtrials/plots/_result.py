@@ -166,8 +166,9 @@ def forest_rows(result: Any) -> pd.DataFrame:
     >>> rows = forest_rows(res)
     >>> rows["row_type"].tolist()
     ['study', 'study', 'study', 'study', 'total']
-    >>> rows.loc[4, ["events_t", "n_t", "weight"]].tolist()
-    [223, 1120, 100.0]
+    >>> total = rows.iloc[-1]
+    >>> int(total.events_t), int(total.n_t), float(total.weight)
+    (457, 1266, 100.0)
     """
     check_result(result)
     frame = study_table(result)
