@@ -26,6 +26,9 @@ import pytest
 import fmtrials
 from fmtrials import plots
 from fmtrials.errors import DataError
+from fmtrials.plots import _result as R
+
+DATA = Path(__file__).parent / "data"
 
 BASELINE_DIR = Path(__file__).parent / "baseline"
 BASELINE_DPI = 80
@@ -35,6 +38,13 @@ IMAGE_TOL = 3.0     # RMS difference allowed by matplotlib.testing.compare.compa
 # ------------------------------------------------------------------------------------------------ fixtures
 
 def _pool(table, **kw):
+    # The pooled test is ``test="z"|"hksj"|"hksj-adhoc"`` (renovated pool); the older pool took ``hksj=True``.
+    # Remove this translation once the meta branch is merged.
+    import inspect
+
+    if "test" not in inspect.signature(fmtrials.pool).parameters and "test" in kw:
+        test = kw.pop("test")
+        kw.update(hksj=test != "z", hksj_truncate=test == "hksj-adhoc")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # shared-placebo warnings are the meta module's business
         return fmtrials.pool(table, **kw)
@@ -57,7 +67,7 @@ def res_mh(nausea):
 
 @pytest.fixture(scope="module")
 def res_rd(nausea):
-    return _pool(nausea, measure="RD", method="DL", hksj=True)
+    return _pool(nausea, measure="RD", method="DL", test="hksj")
 
 
 def _texts(fig, gid=None):
@@ -78,7 +88,8 @@ def _fmt2(x):
 # --------------------------------------------------------------------------------------- global state
 
 def test_import_fmtrials_does_not_import_matplotlib():
-    code = ("import fmtrials, sys; fmtrials.contrasts(endpoint='nausea'); "
+    code = ("import fmtrials, fmtrials.plots, sys; fmtrials.contrasts(endpoint='nausea'); "
+            "fmtrials.plot_forest; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
@@ -117,7 +128,7 @@ def test_house_style_applied_even_when_drawn_later(res_by):
 # ------------------------------------------------------------------------------------------- forest
 
 def test_forest_structure_with_dose_subgroups(res_by):
-    fig = plots.plot_forest(res_by, higher_is_better=False)
+    fig = plots.plot_forest(res_by, event="harmful")
     ax = fig.axes[0]
     frame = res_by.to_frame()
     assert ax.get_xscale() == "log"
@@ -151,14 +162,17 @@ def test_forest_printed_numbers_equal_the_result(res_by):
         assert f"{r.events_t}/{r.n_t}" in texts and f"{r.events_c}/{r.n_c}" in texts
     for sub in [res_by, *res_by.subgroups.values()]:
         assert f"{_fmt2(sub.estimate)} [{_fmt2(sub.ci_low)}, {_fmt2(sub.ci_high)}]" in texts
-    assert f"[{_fmt2(res_by.pi_low)}, {_fmt2(res_by.pi_high)}]" in texts
+    pi_low, pi_high = R.prediction(res_by)
+    assert f"[{_fmt2(pi_low)}, {_fmt2(pi_high)}]" in texts
     footer = " | ".join(_texts(fig, "footer"))
-    assert f"Q = {res_by.q:.2f}, df = {res_by.q_df}" in footer
-    assert f"I² = {res_by.i2:.0f}%" in footer
-    assert f"τ² = {res_by.tau2:.4f} (REML)" in footer
+    het = R.heterogeneity(res_by)
+    assert f"Q = {het.q:.2f}, df = {het.q_df}" in footer
+    assert f"I² = {het.i2:.0f}%" in footer
+    assert f"τ² = {het.tau2:.4f} (REML)" in footer
     assert f"Z = {res_by.statistic:.2f}" in footer
-    assert f"Test for subgroup differences: Q = {res_by.q_between:.2f}, df = {res_by.q_between_df}" in footer
-    assert "random effects (REML τ²)" in footer
+    q, df, _ = R.subgroup_test(res_by)
+    assert f"Test for subgroup differences: Q = {q:.2f}, df = {df}" in footer
+    assert "Risk ratio, 95% CI; Random-effects model (REML τ²)" in footer
 
 
 def test_forest_hksj_prints_t_and_df_and_risk_difference_axis(res_rd):
@@ -169,7 +183,7 @@ def test_forest_hksj_prints_t_and_df_and_risk_difference_axis(res_rd):
     footer = " | ".join(_texts(fig, "footer"))
     df = f"{res_rd.df:.0f}" if float(res_rd.df).is_integer() else f"{res_rd.df:.2f}"
     assert f"t = {res_rd.statistic:.2f}, df = {df}" in footer
-    assert "Hartung–Knapp" in footer
+    assert "Random-effects model (DL τ², HKSJ)" in footer
     assert _texts(fig, "cell").count("Prediction interval") == 1
     assert len(_artists(ax, "prediction")) == 1
 
@@ -177,21 +191,23 @@ def test_forest_hksj_prints_t_and_df_and_risk_difference_axis(res_rd):
 def test_forest_common_effect_has_no_prediction_row(res_mh):
     fig = plots.plot_forest(res_mh)
     ax = fig.axes[0]
-    assert not math.isfinite(res_mh.pi_low)
+    assert not math.isfinite(R.prediction(res_mh)[0])
     assert "Prediction interval" not in _texts(fig)
     assert not _artists(ax, "prediction")
-    assert "Mantel–Haenszel, common effect" in " ".join(_texts(fig, "footer"))
-    # repeated Mease2009 rows are told apart by dose
-    assert {"Mease2009, 100 mg", "Mease2009, 200 mg"} <= set(_texts(fig))
+    assert "Common-effect model (Mantel–Haenszel)" in " ".join(_texts(fig, "footer"))
+    # repeated Mease2009 rows are told apart by pool()'s unique labels, drawn as they are
+    labels = res_mh.studies["label"].tolist()
+    assert len(set(labels)) == 4 and set(labels) <= set(_texts(fig))
 
 
-@pytest.mark.parametrize("hib, left, right", [(True, "placebo", "milnacipran"), (False, "milnacipran", "placebo")])
-def test_forest_favours_labels_flip_for_harms(res_mh, hib, left, right):
-    fig = plots.plot_forest(res_mh, higher_is_better=hib)
+@pytest.mark.parametrize("event, left, right", [("beneficial", "placebo", "milnacipran"),
+                                               ("Harmful", "milnacipran", "placebo")])
+def test_forest_favours_labels_flip_for_harms(res_mh, event, left, right):
+    fig = plots.plot_forest(res_mh, event=event)
     fav = {t.get_text(): t for t in fig.axes[0].texts if t.get_gid() == "favours"}
     assert fav[f"Favours {left}"].get_ha() == "right"      # ends at the null line, i.e. on its left
     assert fav[f"Favours {right}"].get_ha() == "left"
-    fig = plots.plot_forest(res_mh, favours=("control", "drug X"), higher_is_better=hib)
+    fig = plots.plot_forest(res_mh, favours=("control", "drug X"), event=event)
     assert {"Favours control", "Favours drug X"} == {t.get_text() for t in fig.axes[0].texts
                                                      if t.get_gid() == "favours"}
     assert "Drug X\nevents/total" in _texts(fig, "header")
@@ -211,14 +227,14 @@ def test_forest_arrows_for_intervals_beyond_the_axis(res_mh):
 
 def test_forest_zero_cell_and_weights(nausea):
     res = _pool(fmtrials.contrasts(endpoint="sae"), measure="RR", method="MH")
-    fig = plots.plot_forest(res, higher_is_better=False)
+    fig = plots.plot_forest(res, event="harmful")
     footer = " ".join(_texts(fig, "footer"))
     assert "Zero cells in Bateman2013" in footer
     assert "0.0%" in _texts(fig)       # MH gives the zero-placebo-event study no weight
 
 
 def test_forest_into_given_axes_and_bad_input(res_mh):
-    from fmtrials._style import new_figure
+    from fmtrials.plots._style import new_figure
 
     fig = new_figure(8, 4)
     ax = fig.add_axes((0.4, 0.3, 0.3, 0.6))
@@ -228,6 +244,125 @@ def test_forest_into_given_axes_and_bad_input(res_mh):
         plots.plot_forest(pd.DataFrame())
     with pytest.raises(DataError, match="positive"):
         plots.plot_forest(res_mh, xlim=(-1, 2))
+    with pytest.raises(DataError, match="'event'"):
+        plots.plot_forest(res_mh, event="good")
+    with pytest.raises(TypeError):
+        plots.plot_forest(res_mh, higher_is_better=False)     # the old knob is gone: event=
+    with pytest.raises(TypeError):
+        plots.plot_forest(res_mh, None)                       # options are keyword-only
+
+
+def _metafor(case_id, section="cases"):
+    import json
+
+    ref = json.loads((DATA / "metafor_reference.json").read_text())
+    return next(c for c in ref[section] if c["id"] == case_id)["result"]
+
+
+def test_forest_rows_without_drawing_against_metafor(nausea, res_mh):
+    """The rows a forest plot draws, computed without matplotlib, checked against R metafor rma.mh."""
+    ref = _metafor("milnacipran_nausea/RR/MH/z")
+    rows = plots.forest_rows(res_mh)
+    assert rows["row_type"].tolist() == ["study"] * 4 + ["total"]
+    study, total = rows[rows.row_type == "study"], rows[rows.row_type == "total"].iloc[0]
+    np.testing.assert_allclose(study["weight"], ref["weights"], rtol=1e-9)
+    np.testing.assert_allclose(np.log(study["estimate"]), ref["yi"], rtol=1e-9)
+    np.testing.assert_allclose(np.log([total.estimate, total.ci_low, total.ci_high]),
+                               [ref["beta"], ref["ci_low"], ref["ci_high"]], rtol=1e-9)
+    np.testing.assert_allclose([total.q, total.q_p, total.i2], [ref["q"], ref["q_p"], ref["i2"]], rtol=1e-9)
+    assert total.k == ref["k"] == 4 and total.weight == 100.0
+    # the total's counts are the sums of the input table (the shared placebo arm counted twice, as pooled)
+    assert [total.events_t, total.n_t, total.events_c, total.n_c] == \
+        [int(nausea[c].sum()) for c in ("events_t", "n_t", "events_c", "n_c")]
+    assert study["label"].tolist() == res_mh.studies["label"].tolist()
+    # what is printed is what forest_rows says, through the one formatter
+    texts = _texts(plots.plot_forest(res_mh))
+    assert "1.71 [1.48, 1.98]" in texts and "20.9%" in texts and "4.3%" in texts
+    footer = " | ".join(_texts(plots.plot_forest(res_mh), "footer"))
+    assert "Q = 5.33, df = 3 (P = 0.149); I² = 44%" in footer
+    assert "Z = 7.35 (P < 0.0001)" in footer                    # p = 2.0e-13
+
+
+def test_forest_rows_subgroups_against_metafor(nausea):
+    ref = _metafor("milnacipran_nausea/RR/MH/z/by_dose", "subgroups")
+    res = _pool(nausea, measure="RR", method="MH", by="dose_mg_day")
+    rows = plots.forest_rows(res)
+    assert rows["row_type"].tolist() == ["study"] * 3 + ["subtotal", "study", "subtotal", "total"]
+    sub = rows[rows.row_type == "subtotal"]
+    assert sub["group"].tolist() == ref["groups"] and sub["dose"].tolist() == [100.0, 200.0]
+    np.testing.assert_allclose(np.log(sub["estimate"]), ref["beta"], rtol=1e-9)
+    # subtotal counts: sums of the input rows of that dose; weights: the subgroup's share of the total
+    for r in sub.itertuples():
+        part = nausea[nausea.dose_mg_day == r.group]
+        assert [r.events_t, r.n_t, r.events_c, r.n_c] == [int(part[c].sum()) for c in ("events_t", "n_t", "events_c",
+                                                                                        "n_c")]
+        assert r.weight == pytest.approx(rows[(rows.row_type == "study") & (rows.group == r.group)].weight.sum())
+    footer = " | ".join(_texts(plots.plot_forest(res), "footer"))
+    assert "Test for subgroup differences: Q = 0.83, df = 1 (P = 0.362)" in footer
+
+
+def test_forest_p_values_use_the_one_rule(res_by):
+    """Below 0.001 a p-value prints with 4 decimals (P = 0.0003), below 0.0001 as P < 0.0001."""
+    notes = _texts(plots.plot_forest(res_by), "cell-note")
+    p100 = res_by.subgroups[100].p_value
+    assert 1e-4 < p100 < 1e-3
+    assert f"(P = {p100:.4f})" in " ".join(notes)
+    assert any("(P < 0.0001)" in t for t in notes)
+
+
+HOSTILE = ["$x^2$", "a$b", "\\frac", "$\\frac{1$", "Study $5 vs $10", "x" * 120]
+
+
+def _hostile_table():
+    n = len(HOSTILE)
+    return pd.DataFrame({"study": HOSTILE, "events_t": [10 + i for i in range(n)], "n_t": [50] * n,
+                         "events_c": [5 + i for i in range(n)], "n_c": [50] * n,
+                         "dose_mg_day": [100, 200] * (n // 2)})
+
+
+def test_hostile_names_are_drawn_literally_and_long_names_cut():
+    table = _hostile_table()
+    res = _pool(table, measure="RR", method="DL", by="dose_mg_day")
+    out = pd.DataFrame({"study": np.repeat(HOSTILE, 2), "endpoint": "$e$", "dose_mg_day": [0, 100] * len(HOSTILE),
+                        "n": 50, "responders": 10})
+    figs = [plots.plot_forest(res, favours=("$pl", "$x$"), title="$\\frac{$"),
+            plots.plot_labbe(table, result=res, outcome="$o$", arms=("$a$", "$b$")),
+            plots.plot_funnel(res, title="$t$"),
+            plots.plot_responders(out, endpoint="$e$", events_label="$E$", treatment="$t$")]
+    for fig in figs:
+        png = plots.figure_bytes(fig, "png", dpi=30)       # $\frac{1$ as math text would raise here
+        assert png[:4] == b"\x89PNG"
+        texts = [t for ax in fig.axes for t in ax.texts]
+        assert texts and not any(t.get_parse_math() for t in texts)
+        for ax in fig.axes:
+            leg = ax.get_legend()
+            assert leg is None or not any(t.get_parse_math() for t in leg.get_texts())
+    shown = set(_texts(figs[0]))
+    assert set(HOSTILE[:5]) <= shown and "a$b" in _texts(figs[3])
+    assert "x" * 39 + "…" in shown                                    # cut at 40 characters
+    assert not any(len(t) > 40 and "\n" not in t and t.startswith("xxx") for t in shown)
+    assert figs[0].get_figwidth() < 11.0
+
+
+def test_large_k_draws_a_summary_forest():
+    rng = np.random.default_rng(7)
+    k = 61
+    n = rng.integers(40, 200, size=(k, 2))
+    table = pd.DataFrame({"study": [f"S{i:02d}" for i in range(k)], "n_t": n[:, 0], "n_c": n[:, 1],
+                          "events_t": (n[:, 0] * 0.3).astype(int), "events_c": (n[:, 1] * 0.2).astype(int),
+                          "dose_mg_day": [100, 200] * 30 + [100]})
+    for by, subtotals in ((None, 0), ("dose_mg_day", 2)):
+        res = _pool(table, measure="RR", method="DL", by=by)
+        fig = plots.plot_forest(res)
+        ax = fig.axes[0]
+        assert not _artists(ax, "square")
+        assert len(_artists(ax, "diamond-subgroup")) == subtotals and len(_artists(ax, "diamond-overall")) == 1
+        assert "61 studies not drawn individually; see the table" in _texts(fig)
+        assert "Total (95% CI), k = 61" in _texts(fig)
+        assert fig.get_figheight() < 4.5
+    full = plots.plot_forest(res, max_studies=61)                     # up to the limit every study is drawn
+    assert len(_artists(full.axes[0], "square")) == 61
+    assert full.get_figheight() > 61 * 0.19
 
 
 # --------------------------------------------------------------------------------------- responders
@@ -296,7 +431,7 @@ def test_responders_bad_input():
     with pytest.raises(DataError, match="not in the outcomes"):
         plots.plot_responders(endpoint="no_such")
     bad = pd.DataFrame({"study": ["A", "A"], "dose_mg_day": [0, 100], "n": [10, 10], "responders": [3, 12]})
-    with pytest.raises(DataError, match="invalid counts"):
+    with pytest.raises(DataError, match=r"row 2, column 'responders': events \(12\) exceed n \(10\)"):
         plots.plot_responders(bad)
     dup = pd.DataFrame({"study": ["A", "A", "A"], "arm": ["placebo", "placebo", "x"], "dose_mg_day": [0, 0, 100],
                         "analysis": ["LOCF", "BOCF", "LOCF"], "n": [10, 10, 10], "responders": [3, 4, 5]})
@@ -357,6 +492,15 @@ def test_funnel_points_and_pseudo_limits(res_mh):
     np.testing.assert_allclose(ends, np.exp(res_mh.beta + np.array([-1, 1]) * 1.959963984540054 * se_max))
     assert _artists(ax, "pooled-line")[0].get_xdata()[0] == pytest.approx(res_mh.estimate)
     assert any("too few studies" in t for t in _texts(fig, "note"))
+    # alpha= sets the pseudo-confidence region: 90% uses the 0.95 normal quantile
+    fig90 = plots.plot_funnel(res_mh, alpha=0.1)
+    ends = sorted(line.get_xdata()[1] for line in _artists(fig90.axes[0], "funnel-limit"))
+    np.testing.assert_allclose(ends, np.exp(res_mh.beta + np.array([-1, 1]) * 1.6448536269514722 * se_max))
+    assert "Pseudo 90% limits" in [t.get_text() for t in fig90.axes[0].get_legend().get_texts()]
+    with pytest.raises(DataError, match="alpha"):
+        plots.plot_funnel(res_mh, alpha=0.95 * 2)
+    with pytest.raises(TypeError):
+        plots.plot_funnel(res_mh, level=0.95)
 
 
 # ------------------------------------------------------------------------------------- determinism, export
@@ -365,8 +509,8 @@ def _all_figures(nausea, res_by, res_mh):
     return {
         "responders_nausea": lambda: plots.plot_responders(endpoint="nausea", events_label="Nausea"),
         "responders_pain50": lambda: plots.plot_responders(endpoint="pain_50"),
-        "forest_nausea_by_dose": lambda: plots.plot_forest(res_by, higher_is_better=False, title="Nausea"),
-        "forest_nausea_mh": lambda: plots.plot_forest(res_mh, higher_is_better=False),
+        "forest_nausea_by_dose": lambda: plots.plot_forest(res_by, event="harmful", title="Nausea"),
+        "forest_nausea_mh": lambda: plots.plot_forest(res_mh, event="harmful"),
         "labbe_nausea": lambda: plots.plot_labbe(nausea, result=res_mh, outcome="with nausea"),
         "funnel_nausea": lambda: plots.plot_funnel(res_mh),
     }

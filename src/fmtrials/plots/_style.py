@@ -1,4 +1,4 @@
-"""The fmtrials house style for figures, and deterministic export.
+"""The fmtrials house style for figures.
 
 One place fixes the fonts, sizes, colours and markers of every fmtrials figure:
 
@@ -11,26 +11,17 @@ One place fixes the fonts, sizes, colours and markers of every fmtrials figure:
 The style is applied with :func:`matplotlib.rc_context` around figure construction (and explicit artist
 properties for anything created lazily at draw time), never by changing the global ``matplotlib.rcParams``.
 
-Export (:func:`save_figure`) writes byte-identical files for identical figures: no dates or software versions
-in the metadata, a fixed SVG hash salt (so clip-path ids are stable) and, by default, text converted to paths in
-SVG (``svg.fonttype = "path"``). Paths make the SVG look identical whether or not the viewer has DejaVu Sans;
-pass ``editable_text=True`` to keep text as ``<text>`` elements (``svg.fonttype = "none"``) when a journal's
-production team wants to edit labels.
+Export with deterministic bytes lives in :mod:`fmtrials.plots.export`.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, Iterator
 
-from .errors import DataError, Problem
-
 __all__ = ["OKABE_ITO", "PLACEBO_COLOR", "PLACEBO_MARKER", "FONT", "FONT_SIZE", "TICK_SIZE", "TITLE_SIZE", "RC",
-           "house_style", "new_figure", "dose_style", "lookup_dose", "style_axes", "save_figure", "figure_bytes",
-           "export_figure"]
+           "house_style", "new_figure", "dose_style", "lookup_dose", "style_axes", "GREY", "SMALL_SIZE", "isnan"]
 
 #: Okabe–Ito colour-blind-safe palette (name -> hex).
 OKABE_ITO = {
@@ -115,7 +106,7 @@ def dose_style(doses: Any) -> dict[float, tuple[str, str]]:
     take the remaining Okabe–Ito colours and markers in increasing order. Placebo (0) and unknown doses (NaN)
     are not in the map: see :data:`PLACEBO_COLOR`, :data:`PLACEBO_MARKER` and :func:`lookup_dose`.
     """
-    known = {float(d) for d in doses if not _isnan(d) and float(d) != 0.0}
+    known = {float(d) for d in doses if not isnan(d) and float(d) != 0.0}
     out = {d: _DOSE_FIXED[d] for d in known if d in _DOSE_FIXED}
     for i, d in enumerate(sorted(known - set(_DOSE_FIXED))):
         out[d] = _DOSE_CYCLE[i % len(_DOSE_CYCLE)]
@@ -124,12 +115,12 @@ def dose_style(doses: Any) -> dict[float, tuple[str, str]]:
 
 def lookup_dose(styles: dict[float, tuple[str, str]], dose: Any) -> tuple[str, str]:
     """The ``(colour, marker)`` for ``dose`` from a :func:`dose_style` map (NaN-safe)."""
-    if _isnan(dose):
+    if isnan(dose):
         return _DOSE_UNKNOWN
     return styles.get(float(dose), (GREY, "o"))
 
 
-def _isnan(x: Any) -> bool:
+def isnan(x: Any) -> bool:
     try:
         return x is None or math.isnan(float(x))
     except (TypeError, ValueError):
@@ -155,86 +146,3 @@ def style_axes(ax, *, left_spine: bool = True) -> None:
     ax.yaxis.label.set_fontfamily(FONT)
     ax.xaxis.label.set_fontsize(FONT_SIZE)
     ax.yaxis.label.set_fontsize(FONT_SIZE)
-
-
-# --------------------------------------------------------------------------------------------- export
-
-_METADATA = {
-    "svg": {"Date": None, "Creator": None, "Format": None, "Type": None},
-    "png": {"Software": None},
-    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
-}
-
-
-def _save_rc(editable_text: bool) -> dict[str, Any]:
-    return {**RC, "svg.fonttype": "none" if editable_text else "path"}
-
-
-def figure_bytes(fig, fmt: str = "png", *, dpi: float = 300, editable_text: bool = False) -> bytes:
-    """Render ``fig`` to ``fmt`` ("png", "svg" or "pdf") and return the bytes (deterministic)."""
-    import matplotlib
-
-    fmt = str(fmt).lower().lstrip(".")
-    if fmt not in _METADATA:
-        raise DataError(Problem(f"figure format must be one of {sorted(_METADATA)}, got {fmt!r}",
-                                file="<arguments>", column="fmt"))
-    buf = io.BytesIO()
-    with matplotlib.rc_context(_save_rc(editable_text)):
-        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
-    return buf.getvalue()
-
-
-def save_figure(fig, path: str | Path, *, dpi: float = 300, editable_text: bool = False) -> Path:
-    """Save ``fig`` to ``path`` with deterministic bytes; the format follows the suffix (.png, .svg, .pdf).
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        Any figure, e.g. one returned by :func:`fmtrials.plot_forest`.
-    path : str or Path
-        Destination; parent folders must exist.
-    dpi : float, default 300
-        Resolution of raster output (PNG). Vector output ignores it except for embedded images.
-    editable_text : bool, default False
-        SVG only: keep text as ``<text>`` elements (``svg.fonttype = "none"``) instead of glyph outlines
-        (``"path"``, the default, which looks identical on every machine).
-
-    Returns
-    -------
-    Path
-        The path written.
-
-    Notes
-    -----
-    Two saves of the same figure give identical bytes: the metadata carries no date, creator or software
-    version, and the SVG hash salt is fixed to ``"fmtrials"`` (stable clip-path ids). The global
-    ``matplotlib.rcParams`` are not changed.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from fmtrials.plots import save_figure, plot_labbe
-    >>> import pandas as pd
-    >>> t = pd.DataFrame({"study": ["A", "B"], "events_t": [10, 30], "n_t": [50, 100],
-    ...                   "events_c": [5, 20], "n_c": [50, 100]})
-    >>> fig = plot_labbe(t)
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     p = save_figure(fig, pathlib.Path(d) / "labbe.svg")
-    ...     p.suffix
-    '.svg'
-    """
-    path = Path(path)
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in _METADATA:
-        raise DataError(Problem(f"unsupported figure format {path.suffix!r}: use .png, .svg or .pdf",
-                                file="<arguments>", column="path"))
-    path.write_bytes(figure_bytes(fig, fmt, dpi=dpi, editable_text=editable_text))
-    return path
-
-
-def export_figure(fig, stem: str | Path, formats: tuple[str, ...] = ("svg", "png"), *, dpi: float = 300,
-                  editable_text: bool = False) -> list[Path]:
-    """Save ``fig`` once per format as ``stem.<format>`` (deterministic bytes); return the paths written."""
-    stem = Path(stem)
-    return [save_figure(fig, stem.with_name(f"{stem.name}.{f.lower().lstrip('.')}"), dpi=dpi,
-                        editable_text=editable_text) for f in formats]

@@ -1,0 +1,355 @@
+"""Forest plot of a pooled result, RevMan/metafor style.
+
+The rows are computed without matplotlib (:func:`fmtrials.plots.forest_rows`, then :func:`forest_lines`
+turns them into the lines of the figure: headings, studies, subtotals, notes, total, prediction interval);
+:func:`plot_forest` only draws them.
+
+References
+----------
+* Deeks JJ, Higgins JPT. *Statistical algorithms in Review Manager 5* (2010): layout (events/total per arm,
+  weights, subtotal and total diamonds, heterogeneity and overall-effect lines).
+* Viechtbauer W. metafor ``forest.rma``: prediction interval under the summary diamond, arrows for intervals
+  beyond the axis limits.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
+from .._validation import ARGUMENTS, check_int
+from .._vocab import EVENTS, RATIO_MEASURES, Event, choice
+from ..errors import DataError, Problem
+from . import _layout as L
+from . import _result as R
+from . import _style as S
+from ._axis import auto_xlim, null_value, set_effect_axis
+
+__all__ = ["plot_forest", "forest_lines", "MAX_STUDIES"]
+
+#: above this many study rows the forest plot is drawn as a summary (subtotals and total only)
+MAX_STUDIES = 60
+_SQUARE_MAX = 90.0   # points², area of the heaviest study's square
+_SQUARE_MIN = 4.0
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a forest plot: text cells (study, treatment, control, weight, effect) and its mark."""
+
+    style: str = "normal"                  # "normal", "heading", "summary", "note"
+    cells: tuple[str, str, str, str, str] = ("", "", "", "", "")
+    span: str = ""                         # note spanning the left columns
+    kind: str = ""                         # "study", "subgroup", "overall", "prediction" or ""
+    estimate: float = math.nan
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    weight: float = math.nan
+    dose: float = math.nan
+
+
+# ======================================================================================= lines (no drawing)
+
+def _effect_text(est: float, lo: float, hi: float, digits: int) -> str:
+    return "Not estimable" if not math.isfinite(est) else format_interval(est, lo, hi, digits)
+
+
+def _group_label(by: str, value: Any, treatment: str) -> str:
+    if by == "dose_mg_day":
+        return f"{L.arm_label(treatment)} {L.dose_text(value)}"
+    return L.truncate(f"{by} = {value}")
+
+
+def het_text(res: Any, *, tau: bool = True) -> str:
+    """``Heterogeneity: τ² = ... (REML); Q = ..., df = ... (P = ...); I² = ...%``."""
+    h = R.heterogeneity(res)
+    if not h.estimable:
+        return "Heterogeneity: not estimable"
+    parts = []
+    if tau and h.random and math.isfinite(h.tau2):
+        parts.append(f"τ² = {format_number(h.tau2, 4)}" + (f" ({h.tau2_method})" if h.tau2_method else ""))
+    parts.append(f"Q = {format_number(h.q, 2)}, df = {h.q_df} ({format_p(h.q_p, prefix=True)})")
+    parts.append(f"I² = {format_number(h.i2, 0)}%")
+    return "Heterogeneity: " + "; ".join(parts)
+
+
+def overall_test_text(res: Any) -> str:
+    """``Test for overall effect: Z = 2.13 (P = 0.033)`` (``t = ..., df = ...`` under HKSJ)."""
+    t = R.effect_test(res)
+    df = ""
+    if t.df is not None and math.isfinite(t.df):
+        df = f", df = {format_number(t.df, 0 if float(t.df).is_integer() else 2)}"
+    return f"Test for overall effect: {t.name} = {format_number(t.statistic, 2)}{df} ({format_p(t.p, prefix=True)})"
+
+
+def method_text(res: Any) -> str:
+    """E.g. ``Risk ratio, 95% CI; Random-effects model (REML τ², HKSJ)``."""
+    return (f"{L.arm_label(measure_name(res.measure))}, {format_level(res.alpha)} CI; "
+            f"{pool_label(res.method, R.pool_test(res), res.tau2_method)}")
+
+
+def _study_line(r: Any, digits: int) -> Line:
+    w = float(r.weight)
+    cells = (L.truncate(r.label), f"{int(r.events_t)}/{int(r.n_t)}", f"{int(r.events_c)}/{int(r.n_c)}",
+             f"{format_number(w, 1)}%" if math.isfinite(w) else "", _effect_text(r.estimate, r.ci_low, r.ci_high,
+                                                                                  digits))
+    return Line("normal", cells, kind="study", estimate=float(r.estimate), ci_low=float(r.ci_low),
+                ci_high=float(r.ci_high), weight=w, dose=float(r.dose))
+
+
+def _summary_line(r: Any, label: str, kind: str, digits: int) -> Line:
+    w = float(r.weight)
+    cells = (label, f"{int(r.events_t)}/{int(r.n_t)}", f"{int(r.events_c)}/{int(r.n_c)}",
+             f"{format_number(w, 1)}%" if math.isfinite(w) else "", _effect_text(r.estimate, r.ci_low, r.ci_high,
+                                                                                  digits))
+    return Line("summary", cells, kind=kind, estimate=float(r.estimate), ci_low=float(r.ci_low),
+                ci_high=float(r.ci_high), dose=float(r.dose))
+
+
+def forest_lines(result: Any, *, digits: int = 2, treatment: str = "milnacipran", show_prediction: bool = True,
+                 max_studies: int = MAX_STUDIES) -> list[Line]:
+    """The lines of a forest plot of ``result``, top to bottom, computed without matplotlib.
+
+    With more than ``max_studies`` study rows the studies are left out (summary forest: subgroup headings,
+    subtotals and the total) and a note says so.
+
+    Examples
+    --------
+    >>> import warnings, fmtrials
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     res = fmtrials.pool(fmtrials.contrasts(endpoint="nausea"), measure="RR", method="MH")
+    >>> [ln.cells[0] for ln in forest_lines(res) if ln.kind]
+    ['Mease2009 (milnacipran_100)', 'Mease2009 (milnacipran_200)', 'Arnold2010', 'Bateman2013', 'Total (95% CI)']
+    >>> len(forest_lines(res, max_studies=3))      # note, blank line, total
+    3
+    """
+    rows = R.forest_rows(result)
+    ci = f"{format_level(result.alpha)} CI"
+    n_studies = int((rows["row_type"] == "study").sum())
+    summary_only = n_studies > max_studies
+    by = getattr(result, "by", None)
+    lines: list[Line] = []
+    if summary_only:
+        lines.append(Line("note", span=f"{n_studies} studies not drawn individually; see the table"))
+    for value, sub in R.subgroups(result).items() if by else ():
+        part = rows[(rows["row_type"] != "total") & (rows["group"].map(repr) == repr(value))]
+        lines.append(Line("heading", (_group_label(by, value, treatment), "", "", "", "")))
+        if not summary_only:
+            lines += [_study_line(r, digits) for r in part[part["row_type"] == "study"].itertuples()]
+        st = part[part["row_type"] == "subtotal"].iloc[0]
+        label = f"Subtotal ({ci})" + (f", k = {int(st.k)}" if summary_only else "")
+        lines.append(_summary_line(st, label, "subgroup", digits))
+        if R.heterogeneity(sub).estimable:
+            lines.append(Line("note", span=het_text(sub, tau=False)))
+        lines += [Line("note", span=overall_test_text(sub)), Line()]
+    if not (by and R.subgroups(result)):
+        if not summary_only:
+            lines += [_study_line(r, digits) for r in rows[rows["row_type"] == "study"].itertuples()]
+        lines.append(Line())
+    total = rows[rows["row_type"] == "total"].iloc[0]
+    lines.append(_summary_line(total, f"Total ({ci})" + (f", k = {int(total.k)}" if summary_only else ""),
+                               "overall", digits))
+    lo, hi = R.prediction(result)
+    if show_prediction and math.isfinite(lo) and math.isfinite(hi):
+        lines.append(Line("normal", ("Prediction interval", "", "", "",
+                                     f"[{format_number(lo, digits)}, {format_number(hi, digits)}]"),
+                          kind="prediction", ci_low=lo, ci_high=hi))
+    return lines
+
+
+def forest_footer(result: Any) -> list[str]:
+    """Heterogeneity, overall test, subgroup test, left-out studies, zero cells, notes and the method."""
+    out = [het_text(result), overall_test_text(result)]
+    st = R.subgroup_test(result)
+    if st is not None:
+        out.append(f"Test for subgroup differences: Q = {format_number(st[0], 2)}, df = {st[1]} "
+                   f"({format_p(st[2], prefix=True)})")
+    excluded = tuple(getattr(result, "excluded", ()) or ())
+    if excluded:
+        out.append("Not estimable, left out of the pooling: " + ", ".join(map(str, excluded)))
+    corrected = tuple(getattr(result, "corrected", ()) or ())
+    if corrected:
+        out.append("Zero cells in " + ", ".join(map(str, corrected)) + f": {result.zero_cell}")
+    out.extend(f"Note: {n}" for n in (getattr(result, "notes", ()) or ()))
+    out.append(method_text(result))
+    return out
+
+
+def _table(lines: list[Line], measure: str, alpha: float, control: str, treatment: str) -> L.Table:
+    col = list(zip(*[ln.cells for ln in lines]))
+    ci = f"{format_level(alpha)} CI"
+    return L.Table(
+        left=[L.Column("Study", list(col[0])), L.Column(f"{L.arm_label(treatment)}\nevents/total", list(col[1]),
+                                                        "right"),
+              L.Column(f"{L.arm_label(control)}\nevents/total", list(col[2]), "right")],
+        right=[L.Column("Weight", list(col[3]), "right"),
+               L.Column(f"{L.arm_label(measure_name(measure))}\n[{ci}]", list(col[4]), "right")],
+        styles=[ln.style for ln in lines], spans={i: ln.span for i, ln in enumerate(lines) if ln.span})
+
+
+def _xlim(lines: list[Line], measure: str, xlim: tuple[float, float] | None) -> tuple[float, float]:
+    null = null_value(measure)
+    if xlim is None:
+        vals = np.array([v for ln in lines if ln.kind for v in (ln.ci_low, ln.ci_high)], dtype=float)
+        xlim = auto_xlim(measure, vals)
+    xlim = (float(xlim[0]), float(xlim[1]))
+    if measure in RATIO_MEASURES and (xlim[0] <= 0 or xlim[1] <= 0):
+        raise DataError(Problem("xlim must be positive for a ratio measure", file=ARGUMENTS, column="xlim"))
+    if not xlim[0] < null < xlim[1]:
+        xlim = (min(xlim[0], null * 0.9 if null else -0.05), max(xlim[1], null * 1.1 if null else 0.05))
+    return xlim
+
+
+# ============================================================================================== drawing
+
+def _interval(ax, lo: float, hi: float, y: float, xlim, color: str, lw: float = 1.0, gid: str = "ci") -> None:
+    """A horizontal interval, clipped to the axis limits with an arrow head where it is cut."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return
+    a, b = max(lo, xlim[0]), min(hi, xlim[1])
+    if a >= b:
+        return
+    ax.plot([a, b], [y, y], color=color, lw=lw, solid_capstyle="butt", zorder=2, gid=gid)
+    for cut, side, x in ((lo < xlim[0], "left", xlim[0]), (hi > xlim[1], "right", xlim[1])):
+        if cut:
+            ax.plot([x], [y], ls="none", marker=L.tip_marker(side), ms=6, color=color, mew=0, zorder=3,
+                    clip_on=False, gid="arrow")
+
+
+def _diamond(ax, est: float, lo: float, hi: float, y: float, color: str, gid: str) -> None:
+    from matplotlib.patches import Polygon
+
+    ax.add_patch(Polygon([(lo, y), (est, y - 0.38), (hi, y), (est, y + 0.38)], closed=True, facecolor=color,
+                         edgecolor=color, lw=0.6, zorder=4, gid=gid))
+
+
+def _square_area(w: float, w_max: float) -> float:
+    """Marker area (points²) proportional to the weight, with a floor so tiny weights stay visible."""
+    return max(_SQUARE_MIN, _SQUARE_MAX * w / w_max) if w_max > 0 else _SQUARE_MIN
+
+
+def _draw_marks(ax, lines: list[Line], xlim: tuple[float, float]) -> None:
+    """Squares with intervals for studies, diamonds for subtotals and total, the prediction bar."""
+    doses = [ln.dose for ln in lines if ln.kind in ("study", "subgroup") and math.isfinite(ln.dose)]
+    styles_map = S.dose_style(doses)
+    w_max = max((ln.weight for ln in lines if ln.kind == "study" and math.isfinite(ln.weight)), default=1.0)
+    for y, ln in enumerate(lines):
+        dose_color = S.lookup_dose(styles_map, ln.dose)[0] if math.isfinite(ln.dose) else None
+        if ln.kind == "study":
+            _interval(ax, ln.ci_low, ln.ci_high, y, xlim, "black", lw=0.9)
+            if math.isfinite(ln.estimate) and math.isfinite(ln.weight) and xlim[0] <= ln.estimate <= xlim[1]:
+                ax.scatter([ln.estimate], [y], s=[_square_area(ln.weight, w_max)], marker="s",
+                           color=dose_color or "#333333", edgecolors="none", zorder=3, gid="square")
+        elif ln.kind in ("subgroup", "overall"):
+            color = "black" if ln.kind == "overall" else (dose_color or S.GREY)
+            _diamond(ax, ln.estimate, ln.ci_low, ln.ci_high, y, color, gid=f"diamond-{ln.kind}")
+        elif ln.kind == "prediction":
+            _interval(ax, ln.ci_low, ln.ci_high, y, xlim, S.GREY, lw=2.2, gid="prediction")
+            for x in (ln.ci_low, ln.ci_high):
+                if xlim[0] <= x <= xlim[1]:
+                    ax.plot([x, x], [y - 0.22, y + 0.22], color=S.GREY, lw=1.0, zorder=2, gid="prediction-cap")
+
+
+def _draw_favours(ax, null: float, left: str, right: str) -> None:
+    """"Favours ..." labels under the axis, either side of the null line."""
+    for text, side in ((f"Favours {left}", "right"), (f"Favours {right}", "left")):
+        ax.annotate(text, xy=(null, 0.0), xycoords=("data", "axes fraction"),
+                    xytext=(-5 if side == "right" else 5, -20), textcoords="offset points", ha=side, va="top",
+                    fontsize=S.SMALL_SIZE, fontfamily=S.FONT, gid="favours", annotation_clip=False,
+                    parse_math=False)
+
+
+def _draw_effect_header(ax, measure: str, alpha: float) -> None:
+    from matplotlib.transforms import ScaledTranslation
+
+    L.put_text(ax, 0.5, 1.0, f"{L.arm_label(measure_name(measure))}\n[{format_level(alpha)} CI]",
+               transform=ax.transAxes + ScaledTranslation(0, 0.06, ax.figure.dpi_scale_trans), ha="center",
+               va="bottom", fontsize=S.FONT_SIZE, fontweight="bold", gid="header")
+
+
+def plot_forest(result: Any, *, ax: Any = None, event: Event = "beneficial",
+                favours: tuple[str, str] = ("placebo", "milnacipran"), xlim: tuple[float, float] | None = None,
+                digits: int = 2, title: str | None = None, show_prediction: bool = True,
+                max_studies: int = MAX_STUDIES) -> Any:
+    """Forest plot of a pooled result, RevMan/metafor style.
+
+    Rows: one per comparison (study label, events/total per arm, weight, effect with its interval and a
+    square whose *area* is proportional to the weight), then a diamond per subgroup (e.g. per dose, when
+    the result was pooled with ``by=``) and an overall diamond, the prediction interval as a bar under it
+    (when defined), heterogeneity and overall-effect text, the test for subgroup differences and the method.
+    Ratios are drawn on a log axis with plain tick labels; the line of no effect is at 1 (ratios) or 0 (risk
+    difference); an interval reaching beyond the axis ends in an arrow head. Each line takes
+    0.19 in (19 px at 100 dpi); with more than ``max_studies`` studies only subtotals and the total are drawn.
+
+    Parameters
+    ----------
+    result : PoolResult
+        From :func:`fmtrials.pool`; study names are its ``studies["label"]`` (cut to 40 characters).
+    ax : matplotlib Axes, optional
+        Axes for the graphical column (text columns are drawn outside it); a new figure by default.
+    event : {"beneficial", "harmful"}, default "beneficial"
+        ``"beneficial"`` (responders): more events on treatment is good, so "Favours <treatment>" is right of
+        the null line. ``"harmful"`` (adverse events) swaps the labels. Letter case is ignored.
+    favours : (str, str), default ("placebo", "milnacipran")
+        Names of the control and treatment arms: column headers and the "Favours ..." labels.
+    xlim : (float, float), optional
+        Effect-axis limits (reporting scale); symmetric around the null and wide enough for every interval
+        (ratios up to 1/100-100) by default.
+    digits : int, default 2
+        Decimals of the printed effects and interval limits.
+    title : str, optional
+        Title above the figure.
+    show_prediction : bool, default True
+        Draw the prediction interval row when the result defines one.
+    max_studies : int, default 60
+        Above this many studies draw a summary forest (subtotals and total) with a note.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> res = fmtrials.pool(fmtrials.contrasts(endpoint="nausea"), measure="RR", method="REML",
+    ...                     by="dose_mg_day")
+    >>> fig = fmtrials.plot_forest(res, event="harmful")
+    >>> fig.axes[0].get_xscale()
+    'log'
+    """
+    R.check_result(result)
+    event = choice(event, EVENTS, "event")
+    digits = check_int(digits, "digits", low=0, high=10)
+    max_studies = check_int(max_studies, "max_studies", low=0)
+    if isinstance(favours, str) or len(favours) != 2:
+        raise DataError(Problem("favours must be two names: (control, treatment)", file=ARGUMENTS,
+                                column="favours"))
+    control, treatment = (L.truncate(f) for f in favours)
+    measure = str(result.measure).upper()
+    lines = forest_lines(result, digits=digits, treatment=treatment, show_prediction=show_prediction,
+                         max_studies=max_studies)
+    table = _table(lines, measure, result.alpha, control, treatment)
+    xlim = _xlim(lines, measure, xlim)
+    left_in, right_in = table.left_width(), table.right_width()
+    foot = L.wrap(forest_footer(result), 0.95 * (left_in + L.PLOT_W + right_in))
+    with S.house_style():
+        fig, ax = L.make_figure(ax, left_in, L.PLOT_W, right_in, table.nrows, 0.5 + (0.25 if title else 0.0),
+                                0.52 + 0.15 * len(foot) + 0.1)
+        L.row_axes(ax, table.nrows)
+        set_effect_axis(ax, measure, xlim)
+        null = null_value(measure)
+        ax.axvline(null, color="black", lw=0.7, zorder=1, gid="null-line")
+        ax.axvline(result.estimate, color=S.GREY, lw=0.6, ls=(0, (2, 2)), zorder=1, gid="overall-line")
+        _draw_marks(ax, lines, xlim)
+        L.draw_table(ax, table)
+        _draw_favours(ax, null, *((control, treatment) if event == "beneficial" else (treatment, control)))
+        _draw_effect_header(ax, measure, result.alpha)
+        L.footer(ax, foot, 0.52, x_in=-left_in)
+        if title:
+            L.title(ax, title, left_in)
+    return fig

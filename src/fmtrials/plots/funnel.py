@@ -1,0 +1,161 @@
+"""Funnel plot: each comparison's effect against its standard error, with pseudo-confidence limits.
+
+References
+----------
+* Sterne JAC, Egger M. Funnel plots for detecting bias in meta-analysis. *J Clin Epidemiol* 2001;54:1046-55;
+  Cochrane Handbook 5.1 §10.4.3.1 (asymmetry tests need at least 10 studies).
+* Viechtbauer W. metafor ``funnel.rma``: pseudo-confidence region ``estimate ± z·SE``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._format import format_level, format_number, measure_name
+from .._validation import check_alpha
+from .._vocab import RATIO_MEASURES
+from . import _layout as L
+from . import _result as R
+from . import _style as S
+from ._axis import RATIO_TICKS, RATIO_TICKS_DENSE, null_value
+
+__all__ = ["plot_funnel"]
+
+#: fewer comparisons than this: the figure says asymmetry cannot be judged
+MIN_STUDIES_ASYMMETRY = 10
+
+
+def funnel_points(result: Any) -> pd.DataFrame:
+    """Studies with a finite effect and SE: ``label, yi, se, dose`` (analysis scale)."""
+    frame = R.study_table(result)
+    yi = frame["yi"].astype(float).to_numpy()
+    se = np.sqrt(frame["vi"].astype(float).to_numpy())
+    ok = np.isfinite(yi) & np.isfinite(se)
+    dose = pd.to_numeric(frame["dose_mg_day"], errors="coerce").astype(float).to_numpy() \
+        if "dose_mg_day" in frame.columns else np.full(len(frame), np.nan)   # present when pooled by dose
+    return pd.DataFrame({"label": [L.truncate(s) for s in frame["label"].to_numpy()[ok]], "yi": yi[ok],
+                         "se": se[ok], "dose": dose[ok]})
+
+
+def _set_axes(ax, measure: str, xs: np.ndarray) -> None:
+    """x limits with 5% padding (log scale with ratio ticks for RR/OR) and axis labels."""
+    pad = 0.05 * (xs.max() - xs.min() or 1.0)
+    ratio = measure in RATIO_MEASURES
+    if ratio:
+        from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+        ax.set_xscale("log")
+        lo_x, hi_x = math.exp(xs.min() - pad), math.exp(xs.max() + pad)
+        ax.set_xlim(lo_x, hi_x)
+        ladder = RATIO_TICKS_DENSE if hi_x / lo_x < 30 else RATIO_TICKS
+        ax.xaxis.set_major_locator(FixedLocator([t for t in ladder if lo_x <= t <= hi_x]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_ylabel(f"Standard error of log {measure_name(measure)}", fontsize=S.FONT_SIZE, fontfamily=S.FONT)
+    else:
+        ax.set_xlim(xs.min() - pad, xs.max() + pad)
+        ax.set_ylabel("Standard error", fontsize=S.FONT_SIZE, fontfamily=S.FONT)
+    ax.set_xlabel(L.arm_label(measure_name(measure)) + (" (log scale)" if ratio else ""), fontsize=S.FONT_SIZE,
+                  fontfamily=S.FONT)
+
+
+def _draw_points(ax, pts: pd.DataFrame, tr, labels: bool) -> list:
+    """One marker per study (dose colour and shape); returns the legend handles of the doses."""
+    from matplotlib.lines import Line2D
+
+    styles_map = S.dose_style([d for d in pts["dose"] if not S.isnan(d)])
+    handles, seen = [], set()
+    for r in pts.itertuples():
+        color, marker = ("#333333", "o") if S.isnan(r.dose) else S.lookup_dose(styles_map, r.dose)
+        ax.plot([tr(r.yi)], [r.se], ls="none", marker=marker, ms=6, color=color, mfc=color, mec="white", mew=0.5,
+                zorder=3, gid="point")
+        if not S.isnan(r.dose) and r.dose not in seen:
+            seen.add(r.dose)
+            handles.append(Line2D([], [], ls="none", marker=marker, color=color, ms=6, label=L.dose_text(r.dose)))
+        if labels:
+            ax.annotate(r.label, (tr(r.yi), r.se), xytext=(6, 0), textcoords="offset points", va="center",
+                        fontsize=S.SMALL_SIZE - 0.5, fontfamily=S.FONT, color="#333333", gid="label",
+                        parse_math=False)
+    return handles
+
+
+def plot_funnel(result: Any, *, ax: Any = None, alpha: float = 0.05, labels: bool | None = None,
+                title: str | None = None) -> Any:
+    """Funnel plot: each comparison's effect against its standard error, with pseudo-confidence limits.
+
+    The standard-error axis runs downward from 0; the vertical line is the pooled estimate and the dashed
+    funnel is ``estimate ± z·SE`` with ``z`` the ``1 - alpha/2`` normal quantile (metafor ``funnel``), drawn
+    on the log scale for ratios (with ratio tick labels). The dotted line is no effect. With fewer than 10
+    comparisons the figure says that asymmetry cannot be judged (Cochrane Handbook 5.1 §10.4.3.1).
+
+    Parameters
+    ----------
+    result : PoolResult
+    ax : matplotlib Axes, optional
+    alpha : float, default 0.05
+        The pseudo-confidence region covers ``1 - alpha``.
+    labels : bool, optional
+        Write study labels (``result.studies["label"]``) next to the points (default: at most 12 points).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> res = fmtrials.pool(fmtrials.contrasts(endpoint="nausea"), measure="RR", method="REML",
+    ...                     by="dose_mg_day")
+    >>> fig = fmtrials.plot_funnel(res)
+    >>> bool(fig.axes[0].yaxis_inverted())
+    True
+    """
+    from matplotlib.lines import Line2D
+    from scipy.stats import norm
+
+    R.check_result(result)
+    alpha = check_alpha(alpha)
+    measure = str(result.measure).upper()
+    tr = np.exp if measure in RATIO_MEASURES else (lambda v: v)
+    pts = funnel_points(result)
+    beta = float(result.beta)
+    z = float(norm.ppf(1 - alpha / 2))
+    se_max = float(pts["se"].max()) * 1.1 if len(pts) else 1.0
+    labels = len(pts) <= 12 if labels is None else labels
+    with S.house_style():
+        if ax is None:
+            fig = S.new_figure(5.4, 3.5 + (0.25 if title else 0.0))
+            h = fig.get_figheight()
+            ax = fig.add_axes((0.7 / 5.4, 0.5 / h, 2.9 / 5.4, 2.85 / h))
+        else:
+            fig = ax.figure
+        S.style_axes(ax)
+        ax.set_ylim(se_max, 0)
+        s_grid = np.array([0.0, se_max])
+        lo_line, hi_line = beta - z * s_grid, beta + z * s_grid
+        ax.fill_betweenx(s_grid, tr(lo_line), tr(hi_line), color="#EEEEEE", lw=0, zorder=0, gid="funnel-region")
+        for line in (lo_line, hi_line):
+            ax.plot(tr(line), s_grid, color=S.GREY, lw=0.8, ls=(0, (4, 2)), zorder=1, gid="funnel-limit")
+        ax.axvline(tr(beta), color="black", lw=0.8, zorder=1, gid="pooled-line")
+        ax.axvline(null_value(measure), color="black", lw=0.7, ls=(0, (1, 1.5)), zorder=1, gid="null-line")
+        handles = [Line2D([], [], color="black", lw=0.8,
+                          label=f"Pooled {measure} {format_number(result.estimate, 2)}"),
+                   Line2D([], [], color=S.GREY, lw=0.8, ls=(0, (4, 2)), label=f"Pseudo {format_level(alpha)} limits"),
+                   Line2D([], [], color="black", lw=0.7, ls=(0, (1, 1.5)), label="No effect")]
+        handles += _draw_points(ax, pts, tr, labels)
+        _set_axes(ax, measure, np.r_[pts["yi"].to_numpy(), lo_line, hi_line, 0.0])
+        L.literal_legend(ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
+                                   prop={"family": S.FONT, "size": S.SMALL_SIZE}, borderaxespad=0.0))
+        if len(pts) < MIN_STUDIES_ASYMMETRY:
+            L.put_text(ax, 1.02, 0.0, f"k = {len(pts)}: too few studies\nto judge asymmetry\n"
+                       f"({MIN_STUDIES_ASYMMETRY} or more needed)", transform=ax.transAxes, ha="left", va="bottom",
+                       fontsize=S.SMALL_SIZE, color="#333333", gid="note")
+        if title:
+            ax.set_title(title, fontsize=S.TITLE_SIZE, fontfamily=S.FONT, fontweight="bold", loc="left",
+                         parse_math=False)
+    return fig
