@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -74,18 +74,18 @@ class EndpointAnalysis:
     alpha: float
     event: str
     event_source: str
-    contrasts: pd.DataFrame
-    compared: pd.DataFrame
-    primary: pd.DataFrame
-    alternates: pd.DataFrame
-    pooled_table: pd.DataFrame
+    contrasts: pd.DataFrame = field(repr=False)
+    compared: pd.DataFrame = field(repr=False)
+    primary: pd.DataFrame = field(repr=False)
+    alternates: pd.DataFrame = field(repr=False)
+    pooled_table: pd.DataFrame = field(repr=False)
     by: str | None
-    main: Any
-    common: Any
-    sensitivity: pd.DataFrame | None
-    leave_one_out: pd.DataFrame | None
-    not_estimable: str | None
-    notes: tuple[str, ...]
+    main: Any = field(repr=False)
+    common: Any = field(repr=False)
+    sensitivity: pd.DataFrame | None = field(repr=False)
+    leave_one_out: pd.DataFrame | None = field(repr=False)
+    not_estimable: str | None = None
+    notes: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def estimable(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
@@ -37,8 +37,8 @@ class Analysis:
     """
 
     endpoints: tuple[str, ...]
-    results: Mapping[str, EndpointAnalysis]
-    compared: pd.DataFrame
+    results: Mapping[str, EndpointAnalysis] = field(repr=False)
+    compared: pd.DataFrame = field(repr=False)
     measure: str
     ci: str
     alpha: float
