@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .. import data as _data
-from .._format import format_interval, format_number, format_p, measure_name, pool_label
+from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
 from .._validation import ARGUMENTS, DATAFRAME, check_alpha
 from .._vocab import COUNT_COLUMNS, MEASURES, RD_INTERVALS, Event, Measure, RDInterval, choice
 from ..errors import DataError, Problem
@@ -17,6 +17,9 @@ from ._pooling import POOLING_ERRORS, _pooling, pooled_rows, sensitivity
 from .policy import (COMMON_MODEL, EFFICACY_ENDPOINTS, KEY_SAFETY_ENDPOINTS, LOO_MAX_K, LOO_MIN_K, MAIN_MODEL,
                      SENSITIVITY_MIN_K, Model, chosen_analysis, endpoint_event, one_analysis_per_comparison,
                      prepare_for_pooling, subgroup_column, swap_in)
+
+if TYPE_CHECKING:
+    from ..meta import PoolResult
 
 __all__ = ["EndpointAnalysis", "analyse_endpoint", "POOLED_COLUMNS"]
 
@@ -66,6 +69,17 @@ class EndpointAnalysis:
         ``"not estimable: <reason>"`` when the main model cannot pool the endpoint.
     notes : tuple of str
         Everything the reader must know (alternative analyses, split placebo arms, assumptions, skips).
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> print(fmtrials.analyse_endpoint(None, "ae_any").summary())
+    ae_any: risk ratio, 2 comparison(s) from 2 studies; event harmful (default list)
+    Main: Random-effects model (REML τ², HKSJ ad hoc)
+      overall: k = 2, RR 1.11 [0.75, 1.66], p = 0.182, I² = 0.1%
+    Check: Common-effect model (Mantel–Haenszel)
+      overall: k = 2, RR 1.11 [1.05, 1.18], p = 0.0007, I² = 0.3%
+    Sensitivity: 11 rows
     """
 
     endpoint: str
@@ -80,8 +94,8 @@ class EndpointAnalysis:
     alternates: pd.DataFrame = field(repr=False)
     pooled_table: pd.DataFrame = field(repr=False)
     by: str | None
-    main: Any = field(repr=False)
-    common: Any = field(repr=False)
+    main: PoolResult | None = field(repr=False)
+    common: PoolResult | None = field(repr=False)
     sensitivity: pd.DataFrame | None = field(repr=False)
     leave_one_out: pd.DataFrame | None = field(repr=False)
     not_estimable: str | None = None
@@ -136,8 +150,8 @@ class EndpointAnalysis:
             f"<tr><td>{html.escape(str(r.model))}</td><td>{html.escape(str(r.group))}</td><td>{r.k}</td>"
             f"<td>{format_interval(r.estimate, r.ci_low, r.ci_high, digits)}</td><td>{format_p(r.p_value)}</td>"
             f"<td>{format_number(r.i2, 1)}</td></tr>" for r in self.to_frame().itertuples())
-        head = (f"<tr><th>Model</th><th>Group</th><th>k</th><th>{html.escape(self.measure)} [95% CI]</th>"
-                f"<th>p</th><th>I² (%)</th></tr>").replace("95%", f"{100 * (1 - self.alpha):g}%")
+        head = (f"<tr><th>Model</th><th>Group</th><th>k</th><th>{html.escape(self.measure)} "
+                f"[{format_level(self.alpha)} CI]</th><th>p</th><th>I² (%)</th></tr>")
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
         title = html.escape(f"{self.endpoint}: event {self.event} ({self.event_source})")
         return f"<div class='fmtrials-analysis'><p><b>{title}</b></p><table>{head}{rows}</table>{notes}</div>"
@@ -148,7 +162,7 @@ def _test(frame: pd.DataFrame, role: str) -> str:
     return str(tests.iloc[-1]) if len(tests) else "z"
 
 
-def endpoint_contrasts(source: pd.DataFrame | None, endpoint: str) -> pd.DataFrame:
+def _endpoint_contrasts(source: pd.DataFrame | None, endpoint: str) -> pd.DataFrame:
     """The contrasts of ``endpoint`` from outcomes (``n, responders`` columns) or from contrasts (counts)."""
     if source is None:
         source = _data.load_outcomes()
@@ -231,7 +245,7 @@ def analyse_endpoint(contrasts_or_outcomes: pd.DataFrame | None, endpoint: str, 
     measure = choice(measure, MEASURES, "measure")
     ci = choice(ci, RD_INTERVALS, "ci")
     alpha = check_alpha(alpha)
-    return _analyse(endpoint_contrasts(contrasts_or_outcomes, endpoint), endpoint, measure=measure, ci=ci,
+    return _analyse(_endpoint_contrasts(contrasts_or_outcomes, endpoint), endpoint, measure=measure, ci=ci,
                     event=event, alpha=alpha)
 
 
