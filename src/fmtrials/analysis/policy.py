@@ -7,12 +7,11 @@ Everything the report decides about *what* to analyse lives here, so a notebook 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import pandas as pd
 
 from .. import data as _data
-from .._vocab import EVENTS, Event, PoolMethod, PoolTest, choice
+from .._vocab import EVENT_SOURCES, EVENTS, Event, EventSource, PoolMethod, PoolTest, choice
 
 __all__ = [
     "EFFICACY_ENDPOINTS", "KEY_SAFETY_ENDPOINTS", "ANALYSIS_PREFERENCE", "Model", "MAIN_MODEL", "COMMON_MODEL",
@@ -30,11 +29,6 @@ KEY_SAFETY_ENDPOINTS: tuple[str, ...] = ("ae_any", "sae", "ae_withdrawal", "with
 #: analyses not listed rank after all of these
 ANALYSIS_PREFERENCE: tuple[str, ...] = ("BOCF", "LOCF", "OC", "mixed model", "not applicable", "registry",
                                         "not stated")
-
-#: where the direction of an endpoint came from: ``event=`` given by the caller, one of the default lists
-#: (efficacy: beneficial; key safety: harmful), or assumed harmful for an endpoint in neither list (noted)
-EventSource = Literal["given", "default list", "assumed"]
-EVENT_SOURCES: tuple[str, ...] = ("given", "default list", "assumed")
 
 
 @dataclass(frozen=True)
