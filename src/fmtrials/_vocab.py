@@ -98,3 +98,10 @@ def choice(value: Any, allowed: tuple[str, ...], name: str) -> str:
                 return a
     raise DataError(Problem(f"must be one of {', '.join(map(repr, allowed))}; got {value!r}",
                             file="<arguments>", column=name))
+
+
+#: where the direction (``event``) of an endpoint came from (:func:`fmtrials.analysis.endpoint_event`): given
+#: by the caller, one of the analysis policy's default lists, or assumed (an endpoint in neither list)
+EventSource = Literal["given", "default list", "assumed"]
+EVENT_SOURCES: tuple[str, ...] = ("given", "default list", "assumed")
+__all__ += ["EventSource", "EVENT_SOURCES"]

@@ -22,8 +22,6 @@ import os
 import shutil
 import sys
 import tempfile
-import warnings
-from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -33,14 +31,12 @@ import pandas as pd
 
 from . import __version__
 from . import data as _data
+from .analysis import EFFICACY_ENDPOINTS, EndpointAnalysis, analyse, default_endpoints
 from .errors import DataError, Problem
 
 __all__ = ["write_report", "default_endpoints", "EFFICACY_ENDPOINTS"]
 
 MANIFEST = "manifest.json"
-EFFICACY_ENDPOINTS = ("composite_2", "composite_3", "pain_30", "pain_40", "pain_50", "pgic")
-#: safety endpoints analysed (and drawn) by default when the data hold them for >= 2 studies
-KEY_SAFETY_ENDPOINTS = ("ae_any", "sae", "ae_withdrawal", "withdrawal_any", "nausea", "headache", "dizziness")
 MEASURE_LABEL = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}
 DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "jinja2")
 
@@ -97,149 +93,25 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
 
 
-def _all_contrasts(outcomes: pd.DataFrame) -> pd.DataFrame:
-    eps = sorted(outcomes["endpoint"].dropna().unique())
-    return _data.contrasts(outcomes, endpoint=eps) if eps else pd.DataFrame(columns=_data.CONTRAST_COLUMNS)
+class _Shown:
+    """One endpoint as the report shows it: the analysis layer's :class:`~fmtrials.analysis.EndpointAnalysis`
+    (every attribute read through) plus the figures drawn for it (name -> inline SVG)."""
+
+    def __init__(self, analysis: EndpointAnalysis):
+        self.analysis = analysis
+        self.figures: dict[str, str] = {}
+        self.loo = analysis.leave_one_out
+        self.sensitivity = None if analysis.sensitivity is None else _hksj_words(analysis.sensitivity)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.analysis, name)
 
 
-def default_endpoints(outcomes: pd.DataFrame, contrasts: pd.DataFrame | None = None) -> list[str]:
-    """Endpoints the report analyses by default.
-
-    Efficacy endpoints (``composite_2``, ``composite_3``, ``pain_*``, ``pgic``) with at least one comparison
-    against placebo, then the key safety endpoints (:data:`KEY_SAFETY_ENDPOINTS`) with comparisons from at
-    least two studies; for user data naming none of these, every endpoint with a comparison.
-
-    Examples
-    --------
-    >>> import fmtrials
-    >>> from fmtrials.report import default_endpoints
-    >>> default_endpoints(fmtrials.load_outcomes())[:4]
-    ['composite_3', 'pgic', 'ae_any', 'sae']
-    """
-    c = _all_contrasts(outcomes) if contrasts is None else contrasts
-    studies = c.groupby("endpoint")["study"].nunique().to_dict()
-    chosen = [ep for ep in (*EFFICACY_ENDPOINTS, *KEY_SAFETY_ENDPOINTS)
-              if studies.get(ep, 0) >= (1 if ep in EFFICACY_ENDPOINTS else 2)]
-    return chosen or sorted(studies)
-
-
-# ---------------------------------------------------------------------------------------------------- analysis
-
-@dataclass
-class EndpointAnalysis:
-    endpoint: str
-    contrasts: pd.DataFrame
-    compared: pd.DataFrame
-    primary: pd.DataFrame | None = None   # one analysis per comparison (what is pooled and drawn)
-    main: Any = None              # PoolResult (random effects, by dose, placebo split)
-    common: Any = None            # PoolResult (MH common effect, by dose, placebo split)
-    sensitivity: pd.DataFrame | None = None
-    loo: pd.DataFrame | None = None
-    figures: dict[str, str] = field(default_factory=dict)   # name -> inline SVG
-    notes: list[str] = field(default_factory=list)
-
-
-def _pool_quiet(table, **kw):
-    from .meta import pool
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pool(table, **kw)
-
-
-def _prepare_for_pooling(c: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    from .meta import split_shared_placebo
-
-    notes = []
-    if c["shared_placebo"].any():
-        shared = sorted(c.loc[c["shared_placebo"], "study"].unique())
-        notes.append("The placebo arm of " + ", ".join(shared) + " serves two dose comparisons; for pooling it "
-                     "is split between them (Cochrane Handbook v6 §23.3.4) so no placebo patient is counted twice.")
-        return split_shared_placebo(c), notes
-    return c, notes
-
-
-#: preferred analysis when one comparison is reported under several (most conservative imputation first)
-ANALYSIS_PREFERENCE = ("BOCF", "LOCF", "OC", "mixed model", "not applicable", "registry", "not stated")
-
-
-def _one_analysis_per_comparison(c: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep one analysis per (study, arm): the first in :data:`ANALYSIS_PREFERENCE`; return (kept, others)."""
-    rank = c["analysis"].map({a: i for i, a in enumerate(ANALYSIS_PREFERENCE)}).fillna(len(ANALYSIS_PREFERENCE))
-    order = c.assign(_rank=rank.to_numpy()).sort_values(["study", "arm", "_rank"], kind="mergesort")
-    first = ~order.duplicated(["study", "arm"], keep="first")
-    kept = c.loc[order.index[first.to_numpy()]].sort_index()
-    others = c.loc[order.index[~first.to_numpy()]].sort_index()
-    return _data.mark_shared_placebo(kept), others
-
-
-def _swap_in(kept: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
-    """``kept`` with each (study, arm) that has an alternative analysis replaced by (the first) alternative."""
-    alt = others.drop_duplicates(["study", "arm"])
-    keys = set(zip(alt["study"], alt["arm"]))
-    base = kept[[k not in keys for k in zip(kept["study"], kept["arm"])]]
-    out = pd.concat([_no_attrs(base), _no_attrs(alt)], ignore_index=True)
-    return _data.mark_shared_placebo(out)
-
-
-def _chosen_analysis(kept: pd.DataFrame, row) -> str:
-    m = kept[(kept["study"] == row.study) & (kept["arm"] == row.arm)]
-    return str(m["analysis"].iloc[0]) if len(m) else "?"
-
-
-def _sensitivity(table: pd.DataFrame, measure: str) -> pd.DataFrame:
-    rows = []
-    methods = [("MH", False), ("IV", False)] + ([("Peto", False)] if measure == "OR" else []) + [
-        (m, h) for m in ("DL", "REML", "PM") for h in (False, True, "adhoc")]
-    for method, hksj in methods:
-        try:
-            r = _pool_quiet(table, measure=measure, method=method, hksj=bool(hksj),
-                            hksj_truncate=hksj == "adhoc")
-        except (DataError, ValueError, RuntimeError) as err:
-            rows.append({"method": method, "hksj": {False: "no", True: "yes", "adhoc": "ad hoc"}[hksj],
-                         "k": len(table), "note": str(err)})
-            continue
-        rows.append({"method": method, "hksj": {False: "no", True: "yes", "adhoc": "ad hoc"}[hksj], "k": r.k,
-                     "estimate": r.estimate, "ci_low": r.ci_low,
-                     "ci_high": r.ci_high, "p_value": r.p_value, "tau2": r.tau2, "i2": r.i2,
-                     "pi_low": r.pi_low, "pi_high": r.pi_high, "note": "; ".join(r.notes)})
-    return pd.DataFrame(rows)
-
-
-def _analyse_endpoint(all_contrasts: pd.DataFrame, endpoint: str, measure: str, ci: str) -> EndpointAnalysis:
-    from .comparisons import compare
-    from .meta import leave_one_out
-
-    c = all_contrasts[all_contrasts["endpoint"] == endpoint].reset_index(drop=True)
-    c.attrs = {"excluded": [e for e in all_contrasts.attrs.get("excluded", []) if e["endpoint"] == endpoint]}
-    harm = endpoint not in EFFICACY_ENDPOINTS
-    compared = compare(c, rd_ci=ci, event="harmful" if harm else "beneficial")
-    ea = EndpointAnalysis(endpoint, c, compared)
-    if len(c) == 0:
-        return ea
-    primary, alternates = _one_analysis_per_comparison(c)
-    for r in alternates.itertuples():
-        ea.notes.append(f"{r.study} ({r.dose_mg_day} mg/day) also reports {r.events_t}/{r.n_t} vs {r.events_c}/{r.n_c} "
-                        f"in the '{r.analysis}' analysis ({r.source_t}); the pooled results use its "
-                        f"'{_chosen_analysis(primary, r)}' figures, and the per-trial table shows both.")
-    ea.primary = primary
-    table, notes = _prepare_for_pooling(primary)
-    ea.notes += notes
-    by = "dose_mg_day" if table["dose_mg_day"].nunique() > 1 else None
-    ea.main = _pool_quiet(table, measure=measure, method="REML", hksj=True, hksj_truncate=True, by=by)
-    ea.common = _pool_quiet(table, measure=measure, method="MH", by=by)
-    if len(table) >= 2:
-        ea.sensitivity = _sensitivity(table, measure).assign(analyses="primary")
-        if len(alternates):
-            alt = _swap_in(primary, alternates)
-            label = "; ".join(f"{r.study} {r.analysis}" for r in alternates.itertuples())
-            alt_rows = _sensitivity(_prepare_for_pooling(alt)[0], measure).assign(analyses=f"alternative: {label}")
-            ea.sensitivity = pd.concat([ea.sensitivity, alt_rows], ignore_index=True)
-    if len(table) >= 3:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ea.loo = leave_one_out(table, measure=measure, method="REML", hksj=True, hksj_truncate=True)
-    return ea
+def _hksj_words(sens: pd.DataFrame) -> pd.DataFrame:
+    """The sensitivity table with its ``test`` column shown as the report's ``hksj`` column (no/yes/ad hoc)."""
+    out = sens.rename(columns={"test": "hksj"})
+    out["hksj"] = out["hksj"].map({"z": "no", "hksj": "yes", "hksj-adhoc": "ad hoc"})
+    return out
 
 
 #: figure kinds drawn per endpoint; L'Abbé and funnel plots only where enough comparisons make them readable
@@ -254,7 +126,7 @@ FIGURE_CAPTIONS = {
 
 def _figure_jobs(outcomes: pd.DataFrame, ea: EndpointAnalysis) -> list[tuple]:
     """Picklable descriptions of the figures of one endpoint: (endpoint, kind, payload)."""
-    harm = ea.endpoint not in EFFICACY_ENDPOINTS
+    harm = ea.event == "harmful"
     jobs = [
         (ea.endpoint, "responders", (_outcomes_like(outcomes, ea.primary),
                                      "Patients with event" if harm else "Responders")),
@@ -498,13 +370,9 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
            bundled: bool, input_note: str, progress: _Progress, make_figures: bool) -> list[str]:
     (tmp / "tables").mkdir()
     (tmp / "figures").mkdir()
-    all_contrasts = _all_contrasts(outcomes)
-    if endpoints is None:
-        endpoints = default_endpoints(outcomes, all_contrasts)
-    analyses = []
-    for ep in endpoints:
-        progress(f"analysing {ep}")
-        analyses.append(_analyse_endpoint(all_contrasts, ep, measure, ci))
+    result = analyse(outcomes, endpoints, measure=measure, ci=ci, progress=progress)
+    endpoints = result.endpoints
+    analyses = [_Shown(a) for a in result]
     if make_figures:
         jobs = [job for a in analyses if a.main is not None for job in _figure_jobs(outcomes, a)]
         progress(f"drawing {len(jobs)} figures")
@@ -514,10 +382,7 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
     progress("auditing reported figures")
     audit_table = _audit_table(bundled)
     progress("writing tables and results")
-    compared = pd.concat([_no_attrs(a.compared) for a in analyses if len(a.compared)], ignore_index=True) \
-        if any(len(a.compared) for a in analyses) else pd.DataFrame()
-    if len(compared) and "p_value" in compared.columns:
-        compared = _adjust_across(compared)
+    compared = result.compared
     _write_csv(compared, tmp / "tables" / "comparisons.csv")
     pooled = pd.DataFrame([row for a in analyses for row in _pooled_rows(a)])
     _write_csv(pooled, tmp / "tables" / "pooled.csv")
@@ -544,18 +409,6 @@ def _no_attrs(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out.attrs = {}
     return out
-
-
-def _adjust_across(compared: pd.DataFrame) -> pd.DataFrame:
-    """Holm-adjust p-values across every comparison in the report (statsmodels multipletests)."""
-    from statsmodels.stats.multitest import multipletests
-
-    p = compared["p_value"].to_numpy(dtype=float)
-    ok = np.isfinite(p)
-    adj = np.full_like(p, np.nan)
-    if ok.any():
-        adj[ok] = multipletests(p[ok], method="holm")[1]
-    return compared.assign(p_holm_report=adj)
 
 
 def _audit_table(bundled: bool) -> pd.DataFrame | None:

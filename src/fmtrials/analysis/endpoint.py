@@ -1,0 +1,318 @@
+"""One endpoint analysed by the policy: :func:`analyse_endpoint` and its result, :class:`EndpointAnalysis`."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .. import data as _data
+from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
+from .._validation import ARGUMENTS, DATAFRAME, check_alpha
+from .._vocab import COUNT_COLUMNS, MEASURES, RD_INTERVALS, Event, Measure, RDInterval, choice
+from ..errors import DataError, Problem
+from ._pooling import POOLING_ERRORS, _pooling, pooled_rows, sensitivity
+from .policy import (COMMON_MODEL, EFFICACY_ENDPOINTS, KEY_SAFETY_ENDPOINTS, LOO_MAX_K, LOO_MIN_K, MAIN_MODEL,
+                     SENSITIVITY_MIN_K, Model, chosen_analysis, endpoint_event, one_analysis_per_comparison,
+                     prepare_for_pooling, subgroup_column, swap_in)
+
+if TYPE_CHECKING:
+    from ..meta import PoolResult
+
+__all__ = ["EndpointAnalysis", "analyse_endpoint", "POOLED_COLUMNS"]
+
+#: columns of :meth:`EndpointAnalysis.to_frame`
+POOLED_COLUMNS = ("endpoint", "model", "group", "method", "test", "k", "estimate", "ci_low", "ci_high", "p_value",
+                  "q", "q_df", "q_p", "i2", "tau2", "pi_low", "pi_high", "subgroup_q", "subgroup_df", "subgroup_p")
+#: contrast columns the policy reads besides the counts
+_NEEDED = ("study", "arm", "dose_mg_day", "endpoint", "analysis", "placebo_id", "shared_placebo", "source_t")
+
+
+@dataclass(frozen=True, eq=False)
+class EndpointAnalysis:
+    """The analysis of one endpoint (:func:`analyse_endpoint`); every table the report shows for it.
+
+    Attributes
+    ----------
+    endpoint : str
+    measure : {"RR", "OR", "RD"}
+        Pooled effect measure.
+    ci : str
+        Risk-difference interval of the per-comparison table (and its NNT).
+    alpha : float
+    event : {"beneficial", "harmful"}
+        Direction used for the per-comparison table (NNTB/NNTH) and the plots.
+    event_source : {"given", "default list", "assumed"}
+        Where ``event`` came from (see :func:`fmtrials.analysis.endpoint_event`).
+    contrasts : pandas.DataFrame
+        The endpoint's contrasts, every analysis reported; ``attrs["excluded"]`` the comparisons left out
+        for lack of counts.
+    compared : pandas.DataFrame
+        :func:`fmtrials.compare` of ``contrasts`` (one row per comparison and analysis).
+    primary, alternates : pandas.DataFrame
+        One analysis per comparison (:data:`~fmtrials.analysis.ANALYSIS_PREFERENCE`), and the other analyses.
+    pooled_table : pandas.DataFrame
+        ``primary`` with shared placebo arms split: the table every model pools.
+    by : str or None
+        Subgroup column of the pooled models (``"dose_mg_day"`` with several doses).
+    main, common : PoolResult or None
+        :data:`~fmtrials.analysis.MAIN_MODEL` and :data:`~fmtrials.analysis.COMMON_MODEL`; None when not
+        estimable (see ``notes``).
+    sensitivity : pandas.DataFrame or None
+        Every model of the sensitivity grid on the primary analyses (``analyses="primary"``), then with the
+        alternative analyses swapped in; None below :data:`~fmtrials.analysis.SENSITIVITY_MIN_K` comparisons.
+    leave_one_out : pandas.DataFrame or None
+        The main model (without subgroups) leaving out each comparison in turn; None when not run (see notes).
+    not_estimable : str or None
+        ``"not estimable: <reason>"`` when the main model cannot pool the endpoint.
+    notes : tuple of str
+        Everything the reader must know (alternative analyses, split placebo arms, assumptions, skips).
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> print(fmtrials.analyse_endpoint(None, "ae_any").summary())
+    ae_any: risk ratio, 2 comparison(s) from 2 studies; event harmful (default list)
+    Main: Random-effects model (REML τ², HKSJ ad hoc)
+      overall: k = 2, RR 1.11 [0.75, 1.66], p = 0.182, I² = 0.1%
+    Check: Common-effect model (Mantel–Haenszel)
+      overall: k = 2, RR 1.11 [1.05, 1.18], p = 0.0007, I² = 0.3%
+    Sensitivity: 11 rows
+    """
+
+    endpoint: str
+    measure: str
+    ci: str
+    alpha: float
+    event: str
+    event_source: str
+    contrasts: pd.DataFrame = field(repr=False)
+    compared: pd.DataFrame = field(repr=False)
+    primary: pd.DataFrame = field(repr=False)
+    alternates: pd.DataFrame = field(repr=False)
+    pooled_table: pd.DataFrame = field(repr=False)
+    by: str | None
+    main: PoolResult | None = field(repr=False)
+    common: PoolResult | None = field(repr=False)
+    sensitivity: pd.DataFrame | None = field(repr=False)
+    leave_one_out: pd.DataFrame | None = field(repr=False)
+    not_estimable: str | None = None
+    notes: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def estimable(self) -> bool:
+        """True when the main model pooled the endpoint."""
+        return self.main is not None
+
+    def to_frame(self) -> pd.DataFrame:
+        """The pooled rows: per model (``main``, then ``common``) one row per dose subgroup, then the total.
+
+        Columns :data:`POOLED_COLUMNS`; ratios on the ratio scale. These are the numbers of the report's
+        ``tables/pooled.csv``.
+        """
+        rows = [row for role, r in (("main", self.main), ("common", self.common)) if r is not None
+                for row in pooled_rows(self.endpoint, role, r)]
+        return pd.DataFrame(rows, columns=list(POOLED_COLUMNS))
+
+    def summary(self) -> str:
+        """Plain-text summary: direction, pooled rows of both models, notes."""
+        digits = 3 if self.measure == "RD" else 2
+        studies = self.contrasts["study"].nunique() if len(self.contrasts) else 0
+        lines = [f"{self.endpoint}: {measure_name(self.measure)}, {len(self.contrasts)} comparison(s) from "
+                 f"{studies} stud{'y' if studies == 1 else 'ies'}; event {self.event} ({self.event_source})"]
+        frame = self.to_frame()
+        for role, r in (("Main", self.main), ("Check", self.common)):
+            if r is None:
+                continue
+            lines.append(f"{role}: {pool_label(r.method, _test(frame, role.lower()), r.tau2_method)}"
+                         + (f", by {self.by}" if self.by else ""))
+            for row in frame[frame["model"] == ("main" if role == "Main" else "common")].itertuples():
+                p = format_p(row.p_value)
+                i2 = f"I² = {format_number(row.i2, 1)}%" if row.k >= 2 else "I² not estimable (k = 1)"
+                lines.append(f"  {row.group}: k = {row.k}, {self.measure} "
+                             f"{format_interval(row.estimate, row.ci_low, row.ci_high, digits)}, "
+                             f"p {p if p.startswith('<') else '= ' + p}, {i2}")
+        if self.sensitivity is not None:
+            lines.append(f"Sensitivity: {len(self.sensitivity)} rows")
+        if self.leave_one_out is not None:
+            lines.append(f"Leave-one-out: {len(self.leave_one_out)} rows")
+        lines += [f"Note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        digits = 3 if self.measure == "RD" else 2
+        rows = "".join(
+            f"<tr><td>{html.escape(str(r.model))}</td><td>{html.escape(str(r.group))}</td><td>{r.k}</td>"
+            f"<td>{format_interval(r.estimate, r.ci_low, r.ci_high, digits)}</td><td>{format_p(r.p_value)}</td>"
+            f"<td>{format_number(r.i2, 1)}</td></tr>" for r in self.to_frame().itertuples())
+        head = (f"<tr><th>Model</th><th>Group</th><th>k</th><th>{html.escape(self.measure)} "
+                f"[{format_level(self.alpha)} CI]</th><th>p</th><th>I² (%)</th></tr>")
+        notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
+        title = html.escape(f"{self.endpoint}: event {self.event} ({self.event_source})")
+        return f"<div class='fmtrials-analysis'><p><b>{title}</b></p><table>{head}{rows}</table>{notes}</div>"
+
+
+def _test(frame: pd.DataFrame, role: str) -> str:
+    tests = frame.loc[frame["model"] == role, "test"]
+    return str(tests.iloc[-1]) if len(tests) else "z"
+
+
+def _endpoint_contrasts(source: pd.DataFrame | None, endpoint: str) -> pd.DataFrame:
+    """The contrasts of ``endpoint`` from outcomes (``n, responders`` columns) or from contrasts (counts)."""
+    if source is None:
+        source = _data.load_outcomes()
+    if not isinstance(source, pd.DataFrame):
+        raise DataError(Problem(f"must be a pandas DataFrame, got {type(source).__name__}", file=ARGUMENTS,
+                                column="contrasts_or_outcomes"))
+    if not all(c in source.columns for c in COUNT_COLUMNS):
+        return _data.contrasts(source, endpoint=[endpoint])
+    missing = [c for c in ("endpoint", *_NEEDED) if c not in source.columns]
+    if missing:
+        raise DataError(Problem("contrasts lack column(s): " + ", ".join(missing) + " (use fmtrials.contrasts)",
+                                file=DATAFRAME))
+    excluded = [e for e in source.attrs.get("excluded", []) if e.get("endpoint") == endpoint]
+    if not (source["endpoint"] == endpoint).any() and not excluded:
+        known = sorted(map(str, source["endpoint"].dropna().unique()))
+        raise DataError(Problem(f"endpoint {endpoint!r} not in the contrasts; known: " + ", ".join(known),
+                                file=ARGUMENTS, column="endpoint"))
+    c = source[source["endpoint"] == endpoint].reset_index(drop=True)
+    c.attrs = {"excluded": excluded}
+    return c
+
+
+def analyse_endpoint(contrasts_or_outcomes: pd.DataFrame | None, endpoint: str, *, measure: Measure = "RR",
+                     ci: RDInterval = "newcombe", event: Event | None = None,
+                     alpha: float = 0.05) -> EndpointAnalysis:
+    """Analyse one endpoint by the package's policy (what ``fmtrials report`` shows for it).
+
+    The steps: the per-comparison table (:func:`fmtrials.compare`, with the endpoint's direction); one
+    analysis per comparison (:data:`~fmtrials.analysis.ANALYSIS_PREFERENCE`, the others noted and kept for
+    the sensitivity table); shared placebo arms split; the main model (REML, HKSJ ad hoc, by dose when
+    several doses) and the Mantel-Haenszel check; the sensitivity grid; leave-one-out.
+
+    Parameters
+    ----------
+    contrasts_or_outcomes : pandas.DataFrame or None
+        Outcomes (:func:`fmtrials.load_outcomes`, :func:`fmtrials.read_outcomes`) or their contrasts
+        (:func:`fmtrials.contrasts`); the bundled outcomes when None.
+    endpoint : str
+        The endpoint to analyse.
+    measure : {"RR", "OR", "RD"}
+        Pooled effect measure (letter case ignored).
+    ci : str
+        Risk-difference interval of the per-comparison table (see :func:`fmtrials.risk_difference`).
+    event : {"beneficial", "harmful"}, optional
+        Direction of the endpoint; by default from the policy (efficacy endpoints beneficial, others
+        harmful, see :func:`fmtrials.analysis.endpoint_event`).
+    alpha : float
+        Two-sided level of every interval.
+
+    Returns
+    -------
+    EndpointAnalysis
+
+    Raises
+    ------
+    DataError
+        Bad input or an endpoint not in the data. An endpoint that cannot be pooled is not an error: the
+        result says ``not estimable: <reason>``.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> a = fmtrials.analyse_endpoint(fmtrials.load_outcomes(), "nausea")
+    >>> a.event, a.event_source, a.by, len(a.primary)
+    ('harmful', 'default list', 'dose_mg_day', 4)
+    >>> a.to_frame()[["model", "group", "k", "estimate", "ci_low", "ci_high"]].round(3)
+        model       group  k  estimate  ci_low  ci_high
+    0    main  100 mg/day  3     1.479   0.611    3.579
+    1    main  200 mg/day  1     1.937   1.323    2.836
+    2    main   all doses  4     1.687   1.201    2.368
+    3  common  100 mg/day  3     1.641   1.376    1.959
+    4  common  200 mg/day  1     1.937   1.323    2.836
+    5  common   all doses  4     1.700   1.448    1.997
+
+    An endpoint with nothing to pool is not an error:
+
+    >>> fmtrials.analyse_endpoint(None, "pain_50").not_estimable
+    'not estimable: no comparison has counts in both arms'
+    """
+    measure = choice(measure, MEASURES, "measure")
+    ci = choice(ci, RD_INTERVALS, "ci")
+    alpha = check_alpha(alpha)
+    return _analyse(_endpoint_contrasts(contrasts_or_outcomes, endpoint), endpoint, measure=measure, ci=ci,
+                    event=event, alpha=alpha)
+
+
+def _analyse(c: pd.DataFrame, endpoint: str, *, measure: str, ci: str, event: str | None,
+             alpha: float) -> EndpointAnalysis:
+    from ..comparisons import compare
+
+    ev, source = endpoint_event(endpoint, event)
+    notes = [] if source != "assumed" else [
+        f"'{endpoint}' is in neither default list (efficacy: {', '.join(EFFICACY_ENDPOINTS)}; key safety: "
+        f"{', '.join(KEY_SAFETY_ENDPOINTS)}): its direction is assumed harmful (more events on treatment is "
+        "worse); pass event= to state it."]
+    compared = compare(c, rd_ci=ci, event=ev, alpha=alpha)
+    base = dict(endpoint=endpoint, measure=measure, ci=ci, alpha=alpha, event=ev, event_source=source,
+                contrasts=c, compared=compared)
+    if len(c) == 0:
+        reason = "not estimable: no comparison has counts in both arms"
+        empty = c.iloc[:0]
+        return EndpointAnalysis(**base, primary=empty, alternates=empty, pooled_table=empty, by=None, main=None,
+                                common=None, sensitivity=None, leave_one_out=None, not_estimable=reason,
+                                notes=(*notes, reason))
+    primary, alternates = one_analysis_per_comparison(c)
+    for r in alternates.itertuples():
+        notes.append(f"{r.study} ({r.dose_mg_day} mg/day) also reports {r.events_t}/{r.n_t} vs {r.events_c}/{r.n_c} "
+                     f"in the '{r.analysis}' analysis ({r.source_t}); the pooled results use its "
+                     f"'{chosen_analysis(primary, r.study, r.arm)}' figures, and the per-trial table shows both.")
+    table, split_notes = prepare_for_pooling(primary)
+    notes += split_notes
+    by = subgroup_column(table)
+    (main, main_err), (common, common_err) = (_fit(table, measure, m, alpha, by) for m in (MAIN_MODEL, COMMON_MODEL))
+    not_estimable = None if main_err is None else f"not estimable: {main_err}"
+    if not_estimable:
+        notes.append(not_estimable)
+    if common_err is not None and common_err != main_err:
+        notes.append(f"{pool_label(COMMON_MODEL.method, COMMON_MODEL.test)}: not estimable: {common_err}")
+    sens = None
+    if len(table) >= SENSITIVITY_MIN_K and (main is not None or common is not None):
+        sens = _sensitivity_table(table, primary, alternates, measure, alpha)
+    loo = None
+    if len(table) > LOO_MAX_K:
+        notes.append(f"Leave-one-out skipped: {len(table)} comparisons is above LOO_MAX_K = {LOO_MAX_K} "
+                     "(it refits the main model once per comparison).")
+    elif len(table) >= LOO_MIN_K and main is not None:
+        try:
+            loo = _pooling("leave_one_out", table, measure=measure, model=MAIN_MODEL, alpha=alpha)
+        except POOLING_ERRORS as err:
+            notes.append(f"Leave-one-out not estimable: {err}")
+    return EndpointAnalysis(**base, primary=primary, alternates=alternates, pooled_table=table, by=by, main=main,
+                            common=common, sensitivity=sens, leave_one_out=loo, not_estimable=not_estimable,
+                            notes=tuple(notes))
+
+
+def _fit(table: pd.DataFrame, measure: str, model: Model, alpha: float, by: str | None) -> tuple[Any, str | None]:
+    """(PoolResult, None), or (None, reason) when the model cannot pool the table."""
+    try:
+        return _pooling("pool", table, measure=measure, model=model, alpha=alpha, by=by), None
+    except POOLING_ERRORS as err:
+        return None, str(err)
+
+
+def _sensitivity_table(table: pd.DataFrame, primary: pd.DataFrame, alternates: pd.DataFrame, measure: str,
+                       alpha: float) -> pd.DataFrame:
+    """The sensitivity grid on the primary analyses, then with the alternative analyses swapped in."""
+    out = sensitivity(table, measure, alpha).assign(analyses="primary")
+    if len(alternates):
+        alt = prepare_for_pooling(swap_in(primary, alternates))[0]
+        label = "; ".join(f"{r.study} {r.analysis}" for r in alternates.itertuples())
+        alt_rows = sensitivity(alt, measure, alpha).assign(analyses=f"alternative: {label}")
+        out = pd.concat([out, alt_rows], ignore_index=True)
+    return out

@@ -1,0 +1,170 @@
+"""Every endpoint at once: :func:`analyse` (what the report analyses) and the report-wide Holm adjustment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from .. import data as _data
+from .._validation import ARGUMENTS, check_alpha
+from .._vocab import MEASURES, RD_INTERVALS, Measure, RDInterval, choice
+from ..errors import DataError, Problem
+from .endpoint import POOLED_COLUMNS, EndpointAnalysis, _analyse
+from .policy import all_contrasts, default_endpoints
+
+__all__ = ["Analysis", "analyse", "holm_across"]
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    """Every endpoint analysed (:func:`analyse`), with the report-wide Holm adjustment.
+
+    Attributes
+    ----------
+    endpoints : tuple of str
+        In the order analysed.
+    results : Mapping[str, EndpointAnalysis]
+        One :class:`EndpointAnalysis` per endpoint (read-only); also ``analysis[endpoint]``.
+    compared : pandas.DataFrame
+        The per-comparison tables of every endpoint, stacked, with ``p_holm_report``: Holm-adjusted across
+        every comparison of every endpoint (the family of the report's per-trial table).
+    measure, ci, alpha
+        The options used.
+    """
+
+    endpoints: tuple[str, ...]
+    results: Mapping[str, EndpointAnalysis] = field(repr=False)
+    compared: pd.DataFrame = field(repr=False)
+    measure: str
+    ci: str
+    alpha: float
+
+    def __getitem__(self, endpoint: str) -> EndpointAnalysis:
+        return self.results[endpoint]
+
+    def __iter__(self) -> Iterator[EndpointAnalysis]:
+        return iter(self.results.values())
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The pooled rows of every endpoint (:meth:`EndpointAnalysis.to_frame`, stacked)."""
+        frames = [a.to_frame() for a in self if a.main is not None or a.common is not None]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(POOLED_COLUMNS))
+
+    def summary(self) -> str:
+        """The summaries of every endpoint."""
+        return "\n\n".join(a.summary() for a in self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        return "".join(a._repr_html_() for a in self)
+
+
+def holm_across(compared: pd.DataFrame) -> pd.DataFrame:
+    """``compared`` with ``p_holm_report``: ``p_value`` Holm-adjusted across all its rows (statsmodels
+    ``multipletests``); missing p-values stay missing and are not counted in the family."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = compared["p_value"].to_numpy(dtype=float)
+    ok = np.isfinite(p)
+    adj = np.full_like(p, np.nan)
+    if ok.any():
+        adj[ok] = multipletests(p[ok], method="holm")[1]
+    return compared.assign(p_holm_report=adj)
+
+
+def _stacked(analyses: Iterable[EndpointAnalysis]) -> pd.DataFrame:
+    frames = []
+    for a in analyses:
+        if len(a.compared):
+            f = a.compared.copy()
+            f.attrs = {}
+            frames.append(f)
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return holm_across(out) if "p_value" in out.columns else out
+
+
+def analyse(outcomes: pd.DataFrame | None = None, endpoints: Iterable[str] | None = None, *,
+            measure: Measure = "RR", ci: RDInterval = "newcombe", alpha: float = 0.05,
+            progress: Callable[[str], None] | None = None) -> Analysis:
+    """Analyse every endpoint as ``fmtrials report`` does, with the same numbers.
+
+    Parameters
+    ----------
+    outcomes : pandas.DataFrame, optional
+        Outcomes (:func:`fmtrials.load_outcomes` or :func:`fmtrials.read_outcomes`); the bundled data by default.
+    endpoints : iterable of str, optional
+        Endpoints to analyse (duplicates dropped); by default :func:`fmtrials.default_endpoints`.
+    measure : {"RR", "OR", "RD"}
+        Pooled effect measure (letter case ignored).
+    ci : str
+        Risk-difference interval of the per-comparison tables.
+    alpha : float
+        Two-sided level of every interval.
+    progress : callable, optional
+        Called with ``"analysing <endpoint>"`` before each endpoint.
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    DataError
+        Bad options or an endpoint not in the data (all named). An endpoint that cannot be pooled is not an
+        error: its result says ``not estimable: <reason>`` and the others go on.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> res = fmtrials.analyse(endpoints=["nausea", "ae_any"])
+    >>> res.endpoints, [a.event for a in res]
+    (('nausea', 'ae_any'), ['harmful', 'harmful'])
+
+    ``p_holm`` adjusts within an endpoint, ``p_holm_report`` across every comparison analysed:
+
+    >>> res.compared[["endpoint", "study", "dose_mg_day", "p_value", "p_holm", "p_holm_report"]].round(4)
+      endpoint        study  dose_mg_day  p_value  p_holm  p_holm_report
+    0   nausea    Mease2009          100   0.0075  0.0150         0.0225
+    1   nausea    Mease2009          200   0.0000  0.0000         0.0000
+    2   nausea   Arnold2010          100   0.0000  0.0000         0.0000
+    3   nausea  Bateman2013          100   0.5611  0.5611         1.0000
+    4   ae_any   Arnold2010          100   0.0004  0.0007         0.0014
+    5   ae_any  Bateman2013          100   1.0000  1.0000         1.0000
+    """
+    measure = choice(measure, MEASURES, "measure")
+    ci = choice(ci, RD_INTERVALS, "ci")
+    alpha = check_alpha(alpha)
+    outcomes = _data.load_outcomes() if outcomes is None else outcomes
+    if not isinstance(outcomes, pd.DataFrame):
+        raise DataError(Problem(f"outcomes must be a pandas DataFrame, got {type(outcomes).__name__}",
+                                file=ARGUMENTS, column="outcomes"))
+    contrasts = all_contrasts(outcomes)
+    if endpoints is None:
+        chosen = default_endpoints(outcomes, contrasts)
+    else:
+        chosen = list(dict.fromkeys([endpoints] if isinstance(endpoints, str) else endpoints))
+        known = set(outcomes["endpoint"].dropna())
+        unknown = [e for e in chosen if e not in known]
+        if unknown:
+            raise DataError(Problem(f"endpoint(s) not in the data: {', '.join(map(str, unknown))}; known: "
+                                    + ", ".join(sorted(map(str, known))), file=ARGUMENTS, column="endpoints"))
+    results = {}
+    for ep in chosen:
+        if progress is not None:
+            progress(f"analysing {ep}")
+        c = contrasts[contrasts["endpoint"] == ep].reset_index(drop=True)
+        c.attrs = {"excluded": [e for e in contrasts.attrs.get("excluded", []) if e["endpoint"] == ep]}
+        results[ep] = _analyse(c, ep, measure=measure, ci=ci, event=None, alpha=alpha)
+    return Analysis(endpoints=tuple(chosen), results=MappingProxyType(results),
+                    compared=_stacked(results.values()), measure=measure, ci=ci, alpha=alpha)

@@ -1,0 +1,175 @@
+"""The analysis policy, declared as data: which endpoints, which direction, which analysis, which models.
+
+Everything the report decides about *what* to analyse lives here, so a notebook that calls
+:func:`fmtrials.analyse` applies the same rules and gets the same numbers as ``fmtrials report``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .. import data as _data
+from .._vocab import EVENT_SOURCES, EVENTS, Event, EventSource, PoolMethod, PoolTest, choice
+
+__all__ = [
+    "EFFICACY_ENDPOINTS", "KEY_SAFETY_ENDPOINTS", "ANALYSIS_PREFERENCE", "Model", "MAIN_MODEL", "COMMON_MODEL",
+    "SENSITIVITY_GRID", "SENSITIVITY_MIN_K", "LOO_MIN_K", "LOO_MAX_K", "EventSource", "EVENT_SOURCES",
+    "default_endpoints", "endpoint_event", "sensitivity_grid",
+]
+
+#: responder endpoints (higher is better: ``event="beneficial"``), analysed by default when the data hold a
+#: comparison against placebo for at least one study
+EFFICACY_ENDPOINTS: tuple[str, ...] = ("composite_2", "composite_3", "pain_30", "pain_40", "pain_50", "pgic")
+#: safety endpoints (``event="harmful"``) analysed (and drawn) by default when the data hold them for >= 2 studies
+KEY_SAFETY_ENDPOINTS: tuple[str, ...] = ("ae_any", "sae", "ae_withdrawal", "withdrawal_any", "nausea", "headache",
+                                         "dizziness")
+#: preferred analysis when one comparison is reported under several (most conservative imputation first);
+#: analyses not listed rank after all of these
+ANALYSIS_PREFERENCE: tuple[str, ...] = ("BOCF", "LOCF", "OC", "mixed model", "not applicable", "registry",
+                                        "not stated")
+
+
+@dataclass(frozen=True)
+class Model:
+    """A pooling model: a pooling ``method`` (:data:`fmtrials._vocab.POOL_METHODS`) and a ``test``
+    (:data:`fmtrials._vocab.POOL_TESTS`)."""
+
+    method: PoolMethod
+    test: PoolTest = "z"
+
+
+#: the main model: REML random effects, HKSJ with the ad hoc truncation (metafor ``test="adhoc"``), by dose
+#: when the endpoint has several doses, shared placebo arms split
+MAIN_MODEL = Model("REML", "hksj-adhoc")
+#: the check: Mantel-Haenszel common effect, same subgroups and split
+COMMON_MODEL = Model("MH", "z")
+#: every model of the sensitivity table, in its row order; Peto is run for the odds ratio only
+SENSITIVITY_GRID: tuple[Model, ...] = (
+    Model("MH"), Model("IV"), Model("Peto"),
+    *(Model(m, t) for m in ("DL", "REML", "PM") for t in ("z", "hksj", "hksj-adhoc")),
+)
+#: the sensitivity table needs at least this many comparisons
+SENSITIVITY_MIN_K = 2
+#: leave-one-out is run for LOO_MIN_K <= k <= LOO_MAX_K comparisons (above: skipped with a note, as it costs
+#: k pooled fits)
+LOO_MIN_K = 3
+LOO_MAX_K = 200
+
+
+def sensitivity_grid(measure: str) -> tuple[Model, ...]:
+    """The rows of :data:`SENSITIVITY_GRID` that apply to ``measure`` (Peto: odds ratio only).
+
+    Examples
+    --------
+    >>> [f"{m.method}/{m.test}" for m in sensitivity_grid("RR")][:4]
+    ['MH/z', 'IV/z', 'DL/z', 'DL/hksj']
+    >>> len(sensitivity_grid("OR")), len(sensitivity_grid("RR"))
+    (12, 11)
+    """
+    return tuple(m for m in SENSITIVITY_GRID if m.method != "Peto" or measure == "OR")
+
+
+def endpoint_event(endpoint: str, event: str | None = None) -> tuple[Event, EventSource]:
+    """The direction of ``endpoint`` and where it came from.
+
+    An ``event`` given by the caller wins (``"given"``); otherwise efficacy endpoints
+    (:data:`EFFICACY_ENDPOINTS`) are ``"beneficial"`` and every other endpoint ``"harmful"``: from the
+    ``"default list"`` for the key safety endpoints, ``"assumed"`` for an endpoint in neither list.
+
+    Examples
+    --------
+    >>> endpoint_event("pain_50"), endpoint_event("nausea"), endpoint_event("itch")
+    (('beneficial', 'default list'), ('harmful', 'default list'), ('harmful', 'assumed'))
+    >>> endpoint_event("itch", event="Beneficial")
+    ('beneficial', 'given')
+    """
+    if event is not None:
+        return choice(event, EVENTS, "event"), "given"  # type: ignore[return-value]
+    if endpoint in EFFICACY_ENDPOINTS:
+        return "beneficial", "default list"
+    return "harmful", ("default list" if endpoint in KEY_SAFETY_ENDPOINTS else "assumed")
+
+
+def all_contrasts(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`fmtrials.contrasts` of every endpoint in ``outcomes`` (an empty contrast table if none)."""
+    eps = sorted(outcomes["endpoint"].dropna().unique())
+    return _data.contrasts(outcomes, endpoint=eps) if eps else pd.DataFrame(columns=_data.CONTRAST_COLUMNS)
+
+
+def default_endpoints(outcomes: pd.DataFrame | None = None, contrasts: pd.DataFrame | None = None) -> list[str]:
+    """Endpoints analysed by default (by the report and by :func:`fmtrials.analyse`).
+
+    Efficacy endpoints (:data:`EFFICACY_ENDPOINTS`) with at least one comparison against placebo, then the
+    key safety endpoints (:data:`KEY_SAFETY_ENDPOINTS`) with comparisons from at least two studies; for user
+    data naming none of these, every endpoint with a comparison.
+
+    Parameters
+    ----------
+    outcomes : pandas.DataFrame, optional
+        Outcomes (:func:`fmtrials.load_outcomes` or :func:`fmtrials.read_outcomes`); the bundled data by default.
+    contrasts : pandas.DataFrame, optional
+        Their contrasts, when already computed.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> fmtrials.default_endpoints(fmtrials.load_outcomes())[:4]
+    ['composite_3', 'pgic', 'ae_any', 'sae']
+    """
+    if contrasts is None:
+        contrasts = all_contrasts(_data.load_outcomes() if outcomes is None else outcomes)
+    studies = contrasts.groupby("endpoint")["study"].nunique().to_dict()
+    chosen = [ep for ep in (*EFFICACY_ENDPOINTS, *KEY_SAFETY_ENDPOINTS)
+              if studies.get(ep, 0) >= (1 if ep in EFFICACY_ENDPOINTS else 2)]
+    return chosen or sorted(studies)
+
+
+def one_analysis_per_comparison(c: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep one analysis per (study, arm): the first in :data:`ANALYSIS_PREFERENCE`; return (kept, others)."""
+    rank = c["analysis"].map({a: i for i, a in enumerate(ANALYSIS_PREFERENCE)}).fillna(len(ANALYSIS_PREFERENCE))
+    order = c.assign(_rank=rank.to_numpy()).sort_values(["study", "arm", "_rank"], kind="mergesort")
+    first = ~order.duplicated(["study", "arm"], keep="first")
+    kept = c.loc[order.index[first.to_numpy()]].sort_index()
+    others = c.loc[order.index[~first.to_numpy()]].sort_index()
+    return _data.mark_shared_placebo(kept), others
+
+
+def swap_in(kept: pd.DataFrame, others: pd.DataFrame) -> pd.DataFrame:
+    """``kept`` with each (study, arm) that has an alternative analysis replaced by (the first) alternative."""
+    alt = others.drop_duplicates(["study", "arm"])
+    keys = set(zip(alt["study"], alt["arm"]))
+    base = kept[[k not in keys for k in zip(kept["study"], kept["arm"])]]
+    out = pd.concat([_no_attrs(base), _no_attrs(alt)], ignore_index=True)
+    return _data.mark_shared_placebo(out)
+
+
+def chosen_analysis(kept: pd.DataFrame, study: str, arm: str) -> str:
+    """The analysis kept for (study, arm), ``"?"`` if none."""
+    m = kept[(kept["study"] == study) & (kept["arm"] == arm)]
+    return str(m["analysis"].iloc[0]) if len(m) else "?"
+
+
+def prepare_for_pooling(c: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Split shared placebo arms between their comparisons (Cochrane Handbook v6 §23.3.4); return the table
+    to pool and the notes saying so."""
+    from ..meta import split_shared_placebo
+
+    if c["shared_placebo"].any():
+        shared = sorted(c.loc[c["shared_placebo"], "study"].unique())
+        return split_shared_placebo(c), [
+            "The placebo arm of " + ", ".join(shared) + " serves two dose comparisons; for pooling it "
+            "is split between them (Cochrane Handbook v6 §23.3.4) so no placebo patient is counted twice."]
+    return c, []
+
+
+def subgroup_column(table: pd.DataFrame) -> str | None:
+    """``"dose_mg_day"`` when the table holds several doses (pooled by dose), else None."""
+    return "dose_mg_day" if "dose_mg_day" in table.columns and table["dose_mg_day"].nunique() > 1 else None
+
+
+def _no_attrs(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out.attrs = {}
+    return out

@@ -1,0 +1,293 @@
+"""The analysis layer (``fmtrials.analyse``, ``fmtrials.analyse_endpoint``): the report's policy, checked against
+R metafor (tests/data/metafor_reference.json), hand arithmetic, and the report's own tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fmtrials
+from fmtrials import DataError
+from fmtrials._format import format_interval, format_p
+from fmtrials.analysis import (ANALYSIS_PREFERENCE, COMMON_MODEL, LOO_MAX_K, MAIN_MODEL, SENSITIVITY_GRID,
+                               analyse, analyse_endpoint, default_endpoints, endpoint_event, sensitivity_grid)
+from fmtrials.report import write_report
+
+from conftest import DATA
+
+REF = json.loads((DATA / "metafor_reference.json").read_text("utf-8"))
+CASES = {c["id"]: c["result"] for c in REF["cases"]}
+METAFOR_TEST = {"z": "z", "hksj": "knha", "hksj-adhoc": "adhoc"}
+
+
+@pytest.fixture(scope="module")
+def nausea():
+    return analyse_endpoint(fmtrials.load_outcomes(), "nausea")
+
+
+@pytest.fixture(scope="module")
+def everything():
+    return analyse()
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("analysis") / "report"
+    write_report(out, quiet=True, figures=False)
+    return out
+
+
+def _user_outcomes(rows):
+    return fmtrials.read_outcomes(pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n",
+                                                              "responders"]))
+
+
+# ------------------------------------------------------------------------------------------ the policy as data
+
+def test_policy_is_declared_data():
+    assert MAIN_MODEL.method == "REML" and MAIN_MODEL.test == "hksj-adhoc"
+    assert COMMON_MODEL.method == "MH" and COMMON_MODEL.test == "z"
+    assert {m.test for m in SENSITIVITY_GRID} == {"z", "hksj", "hksj-adhoc"}
+    assert ANALYSIS_PREFERENCE[:3] == ("BOCF", "LOCF", "OC")
+    assert [m.method for m in sensitivity_grid("OR")].count("Peto") == 1
+    assert "Peto" not in [m.method for m in sensitivity_grid("RR")]
+    assert LOO_MAX_K >= 3
+
+
+def test_default_endpoints_of_the_bundled_data():
+    eps = default_endpoints(fmtrials.load_outcomes())
+    assert eps == fmtrials.default_endpoints()
+    assert eps[:2] == ["composite_3", "pgic"] and "nausea" in eps
+    assert "hyperhidrosis" not in eps  # not in the key safety list
+
+
+# ------------------------------------------------------------------------------------- numbers vs metafor
+
+def test_main_and_common_models_match_metafor_on_the_split_nausea_table(nausea):
+    """The report's main model is metafor rma(method="REML", test="adhoc") on the table with the Mease 2009
+    placebo arm split 24/112 + 23/111 (tests/r/metafor_reference.R); the check is rma.mh."""
+    assert nausea.pooled_table["events_c"].tolist()[:2] == [24, 23]
+    assert nausea.pooled_table["n_c"].tolist()[:2] == [112, 111]
+    assert nausea.by == "dose_mg_day" and set(nausea.main.subgroups) == {100, 200}
+    for res, case in ((nausea.main, "milnacipran_nausea_split/RR/REML/adhoc"),
+                      (nausea.common, "milnacipran_nausea_split/RR/MH/z")):
+        R = CASES[case]
+        assert res.k == R["k"] == 4
+        assert math.log(res.estimate) == pytest.approx(R["beta"], rel=1e-6)
+        assert math.log(res.ci_low) == pytest.approx(R["ci_low"], rel=1e-5)
+        assert math.log(res.ci_high) == pytest.approx(R["ci_high"], rel=1e-5)
+        assert res.p_value == pytest.approx(R["p_value"], rel=1e-5)
+
+
+def test_sensitivity_grid_matches_metafor_row_by_row(nausea):
+    sens = nausea.sensitivity
+    assert sens["analyses"].eq("primary").all()
+    assert list(zip(sens["method"], sens["test"])) == [(m.method, m.test) for m in sensitivity_grid("RR")]
+    for row in sens.itertuples():
+        R = CASES[f"milnacipran_nausea_split/RR/{row.method}/{METAFOR_TEST[row.test]}"]
+        rel = 1e-5 if row.method in ("REML", "PM") else 1e-6
+        assert row.k == 4
+        assert math.log(row.estimate) == pytest.approx(R["beta"], rel=rel), (row.method, row.test)
+        assert math.log(row.ci_low) == pytest.approx(R["ci_low"], rel=rel), (row.method, row.test)
+        assert math.log(row.ci_high) == pytest.approx(R["ci_high"], rel=rel), (row.method, row.test)
+        assert row.p_value == pytest.approx(R["p_value"], rel=rel, abs=1e-12), (row.method, row.test)
+        assert row.tau2 == pytest.approx(R["tau2"], rel=rel, abs=1e-9), (row.method, row.test)
+        if "pi_hts_low" in R and row.method in ("DL", "REML", "PM"):
+            assert row.pi_low == pytest.approx(math.exp(R["pi_hts_low"]), rel=1e-4)
+
+
+def test_single_study_endpoint_is_that_trials_risk_ratio():
+    a = analyse_endpoint(None, "composite_3")
+    # Arnold 2010 registry: 103/516 responders vs 56/509 (hand arithmetic)
+    assert a.main.k == 1 and a.by is None
+    assert a.main.estimate == pytest.approx((103 / 516) / (56 / 509), rel=1e-12)
+    assert a.common.estimate == pytest.approx((103 / 516) / (56 / 509), rel=1e-12)
+    assert a.sensitivity is None and a.leave_one_out is None
+
+
+def test_leave_one_out_refits_the_main_model(nausea):
+    from fmtrials.analysis._pooling import _pooling
+
+    loo = nausea.leave_one_out
+    assert len(loo) == 4 and loo["k"].tolist() == [3, 3, 3, 3]
+    # dropping Arnold 2010 leaves the split Mease rows and Bateman: the main model (no subgroups) on those
+    rest = nausea.pooled_table[nausea.pooled_table["study"] != "Arnold2010"]
+    ref = _pooling("pool", rest, measure="RR", model=MAIN_MODEL, alpha=0.05)
+    row = loo[loo["omitted"] == "Arnold2010"].iloc[0]
+    assert row["estimate"] == pytest.approx(ref.estimate, rel=1e-12)
+    assert row["ci_high"] == pytest.approx(ref.ci_high, rel=1e-12)
+    assert row["estimate"] != pytest.approx(nausea.main.estimate, rel=1e-3)
+
+
+# ----------------------------------------------------------------------------------------- direction
+
+def test_direction_from_the_default_lists(everything):
+    for a in everything:
+        want = "beneficial" if a.endpoint in fmtrials.analysis.EFFICACY_ENDPOINTS else "harmful"
+        assert (a.event, a.event_source) == (want, "default list")
+        if len(a.compared):
+            assert a.compared["event"].eq(want).all()
+
+
+def test_given_direction_wins_and_reaches_compare():
+    harm = analyse_endpoint(None, "nausea")
+    good = analyse_endpoint(None, "nausea", event="BENEFICIAL")
+    assert (good.event, good.event_source) == ("beneficial", "given")
+    # Arnold 2010: 189/516 vs 106/509 nausea, more on treatment: a harm (NNTH) unless told it is a benefit
+    arnold = lambda a: a.compared[a.compared["study"] == "Arnold2010"].iloc[0]  # noqa: E731
+    assert arnold(harm)["nnt_type"] == "NNTH" and arnold(good)["nnt_type"] == "NNTB"
+    assert arnold(harm)["nnt"] == pytest.approx(1 / (189 / 516 - 106 / 509), rel=1e-12)
+    assert good.main.estimate == harm.main.estimate  # the direction changes labels, not numbers
+    with pytest.raises(DataError, match="event"):
+        analyse_endpoint(None, "nausea", event="good")
+
+
+def test_endpoint_in_no_list_is_assumed_harmful_with_a_note():
+    assert endpoint_event("hyperhidrosis") == ("harmful", "assumed")
+    a = analyse_endpoint(None, "hyperhidrosis")
+    assert (a.event, a.event_source) == ("harmful", "assumed")
+    assert any("assumed harmful" in n and "event=" in n for n in a.notes)
+
+
+# ----------------------------------------------------------------------------------- analyses and inputs
+
+def test_one_analysis_per_comparison_prefers_the_conservative_imputation(everything):
+    with_alts = [a for a in everything if len(a.alternates)]
+    assert with_alts, "the bundled data report some comparison under two analyses"
+    rank = {x: i for i, x in enumerate(ANALYSIS_PREFERENCE)}
+    for a in with_alts:
+        assert len(a.primary) + len(a.alternates) == len(a.contrasts)
+        assert not a.primary.duplicated(["study", "arm"]).any()
+        for r in a.alternates.itertuples():
+            kept = a.primary[(a.primary["study"] == r.study) & (a.primary["arm"] == r.arm)]["analysis"].iloc[0]
+            assert rank.get(kept, len(rank)) <= rank.get(r.analysis, len(rank))
+            assert any(f"'{r.analysis}' analysis" in n and f"'{kept}' figures" in n for n in a.notes)
+        if a.sensitivity is not None:
+            assert a.sensitivity["analyses"].str.startswith("alternative: ").any()
+
+
+def test_contrasts_and_outcomes_give_the_same_analysis(nausea):
+    c = fmtrials.contrasts(endpoint=["nausea", "headache"])
+    from_contrasts = analyse_endpoint(c, "nausea")
+    pd.testing.assert_frame_equal(from_contrasts.to_frame(), nausea.to_frame())
+    pd.testing.assert_frame_equal(from_contrasts.compared, nausea.compared)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(DataError, match="measure"):
+        analyse_endpoint(None, "nausea", measure="HR")
+    with pytest.raises(DataError, match="ci"):
+        analyse_endpoint(None, "nausea", ci="nope")
+    with pytest.raises(DataError, match="endpoint"):
+        analyse_endpoint(None, "no_such_endpoint")
+    with pytest.raises(DataError, match="no_such_endpoint"):
+        analyse(endpoints=["nausea", "no_such_endpoint"])
+    with pytest.raises(DataError, match="contrasts_or_outcomes"):
+        analyse_endpoint([1, 2], "nausea")
+    assert analyse_endpoint(None, "nausea", measure="or").measure == "OR"
+
+
+def test_result_is_frozen_and_readable(nausea):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        nausea.main = None
+    frame = nausea.to_frame()
+    assert frame["group"].tolist() == ["100 mg/day", "200 mg/day", "all doses"] * 2
+    assert frame["model"].tolist() == ["main"] * 3 + ["common"] * 3
+    # the test actually applied: HKSJ needs k >= 2, so the one-trial 200 mg/day subgroup is a z test
+    assert frame["test"].tolist() == ["hksj-adhoc", "z", "hksj-adhoc"] + ["z"] * 3
+    assert (frame["ci_low"] <= frame["estimate"]).all() and (frame["estimate"] <= frame["ci_high"]).all()
+    text = nausea.summary()
+    assert "event harmful (default list)" in text and "HKSJ ad hoc" in text
+    assert format_interval(frame["estimate"][2], frame["ci_low"][2], frame["ci_high"][2]) in text
+    assert "<table>" in nausea._repr_html_()
+    assert "DataFrame" not in repr(nausea) and "event='harmful'" in repr(nausea)
+
+
+def test_html_escapes_user_text():
+    out = _user_outcomes([["<b>X</b>", 0, "<i>e</i>", 50, 10], ["<b>X</b>", 100, "<i>e</i>", 50, 20]])
+    page = analyse_endpoint(out, "<i>e</i>")._repr_html_()
+    assert "<i>e</i>" not in page and "&lt;i&gt;e&lt;/i&gt;" in page
+
+
+# ------------------------------------------------------------------------------------------ robustness
+
+def test_endpoint_with_no_events_is_not_estimable_and_the_others_go_on(tmp_path):
+    rows = [["A", 0, "zero", 50, 0], ["A", 100, "zero", 50, 0], ["B", 0, "zero", 40, 0], ["B", 100, "zero", 40, 0],
+            ["A", 0, "pain_30", 50, 10], ["A", 100, "pain_30", 50, 20],
+            ["B", 0, "pain_30", 40, 8], ["B", 100, "pain_30", 40, 15]]
+    res = analyse(_user_outcomes(rows), ["zero", "pain_30"])
+    zero, pain = res["zero"], res["pain_30"]
+    assert zero.main is None and zero.common is None and not zero.estimable
+    assert zero.not_estimable.startswith("not estimable: ") and zero.not_estimable in zero.notes
+    assert zero.leave_one_out is None and zero.sensitivity is None
+    assert len(zero.compared) == 2  # the per-trial table is still there
+    assert pain.estimable and pain.main.k == 2
+    assert res.to_frame()["endpoint"].unique().tolist() == ["pain_30"]
+    csv = tmp_path / "user.csv"
+    pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n", "responders"]).to_csv(csv, index=False)
+    out = write_report(tmp_path / "rep", data=csv, endpoints=["zero", "pain_30"], quiet=True, figures=False)
+    assert "not estimable: " in (out / "report.html").read_text("utf-8")
+    assert set(pd.read_csv(out / "tables" / "pooled.csv")["endpoint"]) == {"pain_30"}
+
+
+def test_leave_one_out_is_skipped_above_the_stated_k():
+    k = LOO_MAX_K + 1
+    rng = np.random.default_rng(7)
+    n = rng.integers(30, 60, size=k)
+    rows = []
+    for i in range(k):
+        rows += [[f"S{i:03d}", 0, "pain_30", int(n[i]), int(rng.integers(5, 15))],
+                 [f"S{i:03d}", 100, "pain_30", int(n[i]), int(rng.integers(10, 25))]]
+    a = analyse_endpoint(_user_outcomes(rows), "pain_30")
+    assert a.main.k == k and a.leave_one_out is None
+    assert any("Leave-one-out skipped" in n and str(LOO_MAX_K) in n for n in a.notes)
+
+
+# ------------------------------------------------------------------------ the report prints these numbers
+
+def test_report_comparisons_table_is_the_analysis_layers(report_dir, everything):
+    csv = pd.read_csv(report_dir / "tables" / "comparisons.csv", keep_default_na=False, na_values=[""])
+    ours = everything.compared
+    assert list(csv.columns) == list(ours.columns) and len(csv) == len(ours) > 0
+    for col in ours.columns:
+        mine = ours[col]
+        if pd.api.types.is_numeric_dtype(mine) and not pd.api.types.is_bool_dtype(mine):
+            np.testing.assert_allclose(csv[col].to_numpy(float), mine.to_numpy(float), rtol=1e-9,
+                                       equal_nan=True, err_msg=col)
+        else:
+            assert csv[col].astype(str).tolist() == mine.astype(str).tolist(), col
+    # the report-wide family: every comparison of every endpoint analysed
+    assert ours["p_holm_report"].max() <= 1 and (ours["p_holm_report"] >= ours["p_holm"] - 1e-15).all()
+
+
+def test_report_pooled_table_prints_the_analysis_layers_numbers(report_dir, everything):
+    csv = pd.read_csv(report_dir / "tables" / "pooled.csv", dtype=str, keep_default_na=False)
+    ours = everything.to_frame()
+    assert len(csv) == len(ours) > 0
+    assert csv["endpoint"].tolist() == ours["endpoint"].tolist()
+    assert csv["dose"].tolist() == ours["group"].tolist()
+    assert csv["k"].astype(int).tolist() == ours["k"].tolist()
+    printed = [format_interval(r.estimate, r.ci_low, r.ci_high, 2, missing="–") for r in ours.itertuples()]
+    assert csv["estimate"].tolist() == printed
+    assert csv["p"].tolist() == [format_p(p, missing="–") for p in ours["p_value"]]
+
+
+def test_report_sensitivity_and_leave_one_out_tables_are_the_analysis_layers(report_dir, everything):
+    sens = pd.read_csv(report_dir / "tables" / "sensitivity.csv")
+    ours = pd.concat([a.sensitivity.assign(endpoint=a.endpoint) for a in everything if a.sensitivity is not None],
+                     ignore_index=True)
+    assert len(sens) == len(ours)
+    assert sens["hksj"].tolist() == ours["test"].map({"z": "no", "hksj": "yes", "hksj-adhoc": "ad hoc"}).tolist()
+    for col in ("k", "estimate", "ci_low", "ci_high", "p_value", "tau2", "i2"):
+        np.testing.assert_allclose(sens[col].to_numpy(float), ours[col].to_numpy(float), rtol=1e-9,
+                                   equal_nan=True, err_msg=col)
+    loo = pd.read_csv(report_dir / "tables" / "leave_one_out.csv")
+    ours = pd.concat([a.leave_one_out.assign(endpoint=a.endpoint) for a in everything
+                      if a.leave_one_out is not None], ignore_index=True)
+    assert loo["omitted"].tolist() == ours["omitted"].tolist()
+    np.testing.assert_allclose(loo["estimate"].to_numpy(float), ours["estimate"].to_numpy(float), rtol=1e-9)
