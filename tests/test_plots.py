@@ -38,13 +38,6 @@ IMAGE_TOL = 3.0     # RMS difference allowed by matplotlib.testing.compare.compa
 # ------------------------------------------------------------------------------------------------ fixtures
 
 def _pool(table, **kw):
-    # The pooled test is ``test="z"|"hksj"|"hksj-adhoc"`` (renovated pool); the older pool took ``hksj=True``.
-    # Remove this translation once the meta branch is merged.
-    import inspect
-
-    if "test" not in inspect.signature(fmtrials.pool).parameters and "test" in kw:
-        test = kw.pop("test")
-        kw.update(hksj=test != "z", hksj_truncate=test == "hksj-adhoc")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # shared-placebo warnings are the meta module's business
         return fmtrials.pool(table, **kw)

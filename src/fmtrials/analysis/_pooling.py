@@ -20,45 +20,24 @@ POOLING_ERRORS = (DataError, ValueError, RuntimeError)
 
 
 def _pooling(kind: Literal["pool", "leave_one_out"], table: pd.DataFrame, *, measure: str, model: Model,
-             alpha: float, by: str | None = None) -> Any:  # transitional
-    """Call :func:`fmtrials.pool` (``kind="pool"``) or :func:`fmtrials.leave_one_out` with warnings silenced.
-
-    Transitional: the pooling API is moving from the booleans ``hksj``/``hksj_truncate`` to
-    ``test="z"|"hksj"|"hksj-adhoc"``; this helper maps ``model.test`` to today's booleans. After the merge
-    the lead replaces its body by a direct call,
-    ``pool(table, measure=measure, method=model.method, test=model.test, alpha=alpha, by=by)`` (and
-    ``leave_one_out(...)`` with the same keywords, without ``by``).
-    """
+             alpha: float, by: str | None = None) -> Any:
+    """Call :func:`fmtrials.pool` (``kind="pool"``) or :func:`fmtrials.leave_one_out` with warnings silenced
+    (the analysis records shared placebo arms and every other caveat in its notes)."""
     from .. import meta
 
-    flags = {"hksj": model.test != "z", "hksj_truncate": model.test == "hksj-adhoc"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if kind == "leave_one_out":
-            return meta.leave_one_out(table, measure=measure, method=model.method, alpha=alpha, **flags)
-        return meta.pool(table, measure=measure, method=model.method, alpha=alpha, by=by, **flags)
+            return meta.leave_one_out(table, measure=measure, method=model.method, test=model.test, alpha=alpha)
+        return meta.pool(table, measure=measure, method=model.method, test=model.test, alpha=alpha, by=by)
 
 
-def _numbers(r: Any) -> dict[str, Any]:  # transitional
+def _numbers(r: Any) -> dict[str, Any]:
     """The headline numbers of a PoolResult as a flat dict (``test``, estimate, CI, p, heterogeneity,
-    prediction interval, subgroup test).
-
-    Transitional: reads the nested ``heterogeneity`` / ``prediction`` / ``subgroup_test`` of the new
-    PoolResult when present, else today's flat attributes; after the merge only the first branch remains.
-    """
-    het = getattr(r, "heterogeneity", r)
-    pred = getattr(r, "prediction", r)
-    if hasattr(r, "subgroup_test"):
-        st = r.subgroup_test
-        sub = (math.nan, 0, math.nan) if st is None else (st.q, st.df, st.p)
-    else:
-        sub = (r.q_between, r.q_between_df, r.q_between_p)
-    if not math.isfinite(sub[0]):
-        sub = (math.nan, math.nan, math.nan)
-    test = getattr(r, "test", None)
-    if test is None:
-        test = "z" if not r.hksj else ("hksj-adhoc" if r.hksj_truncate else "hksj")
-    return {"method": r.method, "test": test, "k": r.k, "estimate": r.estimate, "ci_low": r.ci_low,
+    prediction interval, subgroup test)."""
+    het, pred, st = r.heterogeneity, r.prediction, r.subgroup_test
+    sub = (math.nan, math.nan, math.nan) if st is None or not math.isfinite(st.q) else (st.q, st.df, st.p)
+    return {"method": r.method, "test": r.test, "k": r.k, "estimate": r.estimate, "ci_low": r.ci_low,
             "ci_high": r.ci_high, "p_value": r.p_value, "q": het.q, "q_df": het.q_df, "q_p": het.q_p,
             "i2": het.i2, "tau2": het.tau2, "pi_low": pred.pi_low, "pi_high": pred.pi_high,
             "subgroup_q": sub[0], "subgroup_df": sub[1], "subgroup_p": sub[2]}

@@ -1,21 +1,9 @@
 """The one place the plots read a :class:`~fmtrials.PoolResult`.
 
-Every figure asks this module for what it draws, never the result's fields directly, so the plots follow a
-change of PoolResult here only. Today PoolResult is flat (``q, q_df, q_p, i2, tau2, hksj, hksj_truncate,
-pi_low, pi_high, q_between, q_between_df, q_between_p``). Switching to the renovated PoolResult changes:
-
-* :func:`heterogeneity`: read ``h = result.heterogeneity`` (``h.q, h.q_df, h.q_p, h.i2, h.tau2,
-  h.estimable``) instead of ``result.q ...``; ``estimable`` is then taken as given;
-* :func:`prediction`: ``result.prediction.pi_low, result.prediction.pi_high``;
-* :func:`subgroup_test`: ``result.subgroup_test`` (None, or ``SubgroupTest(q, df, p)``) instead of
-  ``q_between, q_between_df, q_between_p``;
-* :func:`pool_test`: ``result.test`` instead of deriving it from ``hksj`` / ``hksj_truncate``;
-* :func:`forest_rows`: the body becomes ``result.summary_frame()`` plus the ``dose`` column (the ``group``
-  value when ``result.by == "dose_mg_day"``), see :func:`_with_dose`.
-
-Unchanged by the renovation and read as is: ``measure, method, model, k, alpha, estimate, ci_low,
-ci_high, beta, statistic, stat_dist, df, p_value, tau2_method, by, zero_cell, corrected, excluded, notes,
-subgroups, studies``.
+Every figure asks this module for what it draws, never the result's fields directly: the heterogeneity
+(``result.heterogeneity``), the prediction interval (``result.prediction``), the subgroup test
+(``result.subgroup_test``), the test applied (``result.test``) and the forest rows
+(``result.summary_frame()`` plus a ``dose`` column for the colours).
 """
 
 from __future__ import annotations
@@ -86,29 +74,28 @@ def _f(x: Any) -> float:
 
 def heterogeneity(result: Any) -> Heterogeneity:
     """Q, its df and p, I², tau² of ``result``; ``estimable`` False with k < 2 or an undefined Q."""
-    q = _f(result.q)
-    return Heterogeneity(q=q, q_df=int(result.q_df), q_p=_f(result.q_p), i2=_f(result.i2), tau2=_f(result.tau2),
+    h = result.heterogeneity
+    return Heterogeneity(q=_f(h.q), q_df=int(h.q_df), q_p=_f(h.q_p), i2=_f(h.i2), tau2=_f(h.tau2),
                          tau2_method=result.tau2_method, random=str(result.model).lower() == "random",
-                         estimable=int(result.k) >= 2 and math.isfinite(q))
+                         estimable=bool(h.estimable) and int(result.k) >= 2 and math.isfinite(_f(h.q)))
 
 
 def prediction(result: Any) -> tuple[float, float]:
     """Prediction interval (reporting scale); NaN bounds when undefined."""
-    return _f(getattr(result, "pi_low", math.nan)), _f(getattr(result, "pi_high", math.nan))
+    return _f(result.prediction.pi_low), _f(result.prediction.pi_high)
 
 
 def subgroup_test(result: Any) -> tuple[float, int, float] | None:
     """``(Q, df, p)`` of the test for subgroup differences, or None without subgroups."""
-    if not subgroups(result) or not math.isfinite(_f(getattr(result, "q_between", math.nan))):
+    st = result.subgroup_test
+    if st is None or not math.isfinite(_f(st.q)):
         return None
-    return float(result.q_between), int(result.q_between_df), float(result.q_between_p)
+    return float(st.q), int(st.df), float(st.p)
 
 
 def pool_test(result: Any) -> str:
     """The test applied: ``"z"``, ``"hksj"`` or ``"hksj-adhoc"`` (see :data:`fmtrials._vocab.POOL_TESTS`)."""
-    if not getattr(result, "hksj", False):
-        return "z"
-    return "hksj-adhoc" if getattr(result, "hksj_truncate", False) else "hksj"
+    return str(result.test)
 
 
 def effect_test(result: Any) -> EffectTest:
@@ -116,29 +103,6 @@ def effect_test(result: Any) -> EffectTest:
     t = str(result.stat_dist).lower().startswith("t")
     df = _f(result.df) if t and result.df is not None else None
     return EffectTest("t" if t else "Z", _f(result.statistic), df, _f(result.p_value))
-
-
-def _summary_row(res: Any, row_type: str, group: Any, label: str, counts: pd.DataFrame,
-                 weight: float) -> dict:
-    inc = counts[counts["included"].astype(bool)] if "included" in counts.columns else counts
-    h = heterogeneity(res)
-    lo, hi = prediction(res)
-    return {"row_type": row_type, "group": group, "label": label,
-            **{c: int(inc[c].sum()) for c in ("events_t", "n_t", "events_c", "n_c")},
-            "estimate": _f(res.estimate), "ci_low": _f(res.ci_low), "ci_high": _f(res.ci_high), "weight": weight,
-            "k": int(res.k), "included": True, "p_value": _f(res.p_value), "q": h.q, "q_df": h.q_df, "q_p": h.q_p,
-            "i2": h.i2, "tau2": h.tau2, "pi_low": lo, "pi_high": hi}
-
-
-def _study_rows(frame: pd.DataFrame, group: Any) -> pd.DataFrame:
-    nan = np.full(len(frame), np.nan)
-    return pd.DataFrame({
-        "row_type": "study", "group": [group] * len(frame), "label": frame["label"].astype(str).to_numpy(),
-        **{c: frame[c].to_numpy() for c in ("events_t", "n_t", "events_c", "n_c")},
-        **{c: frame[c].astype(float).to_numpy() for c in ("estimate", "ci_low", "ci_high", "weight")},
-        "k": 1, "included": frame["included"].astype(bool).to_numpy() if "included" in frame.columns else True,
-        "p_value": nan, "q": nan, "q_df": np.zeros(len(frame), dtype=int), "q_p": nan, "i2": nan, "tau2": nan,
-        "pi_low": nan, "pi_high": nan})
 
 
 def _with_dose(rows: pd.DataFrame, by: str | None) -> pd.DataFrame:
@@ -171,22 +135,6 @@ def forest_rows(result: Any) -> pd.DataFrame:
     (457, 1266, 100.0)
     """
     check_result(result)
-    frame = study_table(result)
-    by = getattr(result, "by", None)
-    subs = subgroups(result)
-    total_w = float(np.nansum(frame["weight"].astype(float)))
-    parts: list[pd.DataFrame] = []
-    if by and subs:
-        key = frame[by].astype(str)
-        for value, sub in subs.items():
-            rows = frame[key == str(value)]
-            share = float(np.nansum(rows["weight"].astype(float))) / total_w * 100 if total_w > 0 else math.nan
-            parts += [_study_rows(rows, value),
-                      pd.DataFrame([_summary_row(sub, "subtotal", value, "Subtotal", rows, share)])]
-    else:
-        parts.append(_study_rows(frame, None))
-    parts.append(pd.DataFrame([_summary_row(result, "total", None, "Total", frame, 100.0)]))
-    rows = pd.concat(parts, ignore_index=True)
-    rows["group"] = rows["group"].astype(object).where(rows["group"].notna(), None)
-    return _with_dose(rows, by)[list(FOREST_COLUMNS)]
+    rows = result.summary_frame()
+    return _with_dose(rows, result.by)[list(FOREST_COLUMNS)]
 
