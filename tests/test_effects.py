@@ -18,8 +18,11 @@ from scipy import stats
 
 import fmtrials
 from fmtrials import effects
+from fmtrials._vocab import RD_INTERVALS
+from fmtrials.effects import tests as effect_tests
+from fmtrials.effects.number_needed import altman_columns
 
-RD_ALL = tuple(m for m in effects.RD_METHODS if m != "exact")  # "exact" has its own file (test_effects_exact.py)
+RD_ALL = tuple(m for m in RD_INTERVALS if m != "exact")  # "exact" has its own file (test_effects_exact.py)
 
 
 @pytest.fixture(autouse=True)
@@ -89,9 +92,9 @@ def test_no_variation_tables_give_p_one_without_warnings(method):
 
 
 def test_exact_tests_are_computed_once_per_distinct_table():
-    effects._impl._exact_test_one.cache_clear()
+    effect_tests._exact_test_one.cache_clear()
     effects.proportions_test([3, 3, 3, 4], [10, 10, 10, 10], [1, 1, 1, 1], [10, 10, 10, 10], test="fisher")
-    assert effects._impl._exact_test_one.cache_info().misses == 2
+    assert effect_tests._exact_test_one.cache_info().misses == 2
 
 
 def test_proportions_test_is_not_collected_by_pytest():
@@ -132,7 +135,7 @@ def test_non_broadcasting_shapes_and_bad_options():
 
 def test_broadcasting_one_control_against_many_arms():
     out = effects.risk_difference([10, 20, 30], 100, 15, 100, ci="mn")
-    assert list(out.x_c) == [15, 15, 15] and len(out) == 3
+    assert list(out.events_c) == [15, 15, 15] and len(out) == 3
     np.testing.assert_allclose(out.estimate, [-0.05, 0.05, 0.15])
 
 
@@ -165,28 +168,29 @@ def test_all_responders_rr_score_closed_form():
 # ---------------------------------------------------------------------------------------------- NNT
 def test_nnt_altman_interval_through_infinity():
     # Newcombe's rapid response to Altman (BMJ): ARR -5% to +25% -> "NNTB 4 to infinity to NNTH 20"
-    cols = effects._impl._nnt_frame(np.array([0.10]), np.array([-0.05]), np.array([0.25]), "beneficial", 0)
-    assert cols["ci_low"][0] == pytest.approx(4) and cols["ci_high"][0] == pytest.approx(20)
+    cols = altman_columns(np.array([0.10]), np.array([-0.05]), np.array([0.25]), "beneficial", 0)
+    assert cols["nnt_near"][0] == pytest.approx(4) and cols["nnt_far"][0] == pytest.approx(20)
+    assert (cols["nnt_near_type"][0], cols["nnt_far_type"][0]) == ("NNTB", "NNTH")
     assert cols["label"][0] == "NNTB 10 (NNTB 4 to ∞ to NNTH 20)"
     assert cols["crosses_zero"][0]
 
 
 def test_nnt_cmaj_worked_example():
     # CMAJ 2002;166:1676: ARR 16.6% (0.9% to 32.2%) gives NNT 6 (3.1 to 111.1)
-    cols = effects._impl._nnt_frame(np.array([0.166]), np.array([0.009]), np.array([0.322]), "beneficial", 1)
+    cols = altman_columns(np.array([0.166]), np.array([0.009]), np.array([0.322]), "beneficial", 1)
     assert cols["nnt"][0] == pytest.approx(6.02, abs=0.005)
-    assert (round(cols["ci_low"][0], 1), round(cols["ci_high"][0], 1)) == (3.1, 111.1)
+    assert (round(cols["nnt_near"][0], 1), round(cols["nnt_far"][0], 1)) == (3.1, 111.1)
     assert cols["label"][0] == "NNTB 6.0 (3.1 to 111.1)"
 
 
 def test_nnt_harmful_events_and_reverse_order():
     out = effects.nnt([30, 10], [100, 100], [10, 12], [100, 100], event="harmful", ci="wald").iloc[0]
     assert out.nnt_type == "NNTH" and out.nnt == pytest.approx(5)
-    assert out.ci_low_type == out.ci_high_type == "NNTH" and out.ci_low < 5 < out.ci_high
+    assert out.nnt_near_type == out.nnt_far_type == "NNTH" and out.nnt_near < 5 < out.nnt_far
     crossing = effects.nnt(10, 100, 12, 100, event="harmful").iloc[0]
     assert crossing.nnt_type == "NNTB" and crossing.crosses_zero
     assert crossing.label.startswith("NNTB 50.0 (NNTB") and "to ∞ to NNTH" in crossing.label
-    assert (crossing.ci_low, crossing.ci_high) == pytest.approx((1 / -crossing.rd_low, 1 / crossing.rd_high))
+    assert (crossing.nnt_near, crossing.nnt_far) == pytest.approx((1 / -crossing.rd_low, 1 / crossing.rd_high))
 
 
 def test_nnt_zero_difference():
@@ -232,10 +236,15 @@ def test_rd_intervals_hold_estimate_stay_in_range_and_mirror(t):
 @given(tables)
 def test_ratio_intervals_hold_estimate_and_invert_on_swap(t):
     x1, n1, x2, n2 = t
+    double_zero = (x1 == x2 == 0) or (x1 == n1 and x2 == n2)
     for fn, methods in ((effects.risk_ratio, ("katz", "koopman", "mn")), (effects.odds_ratio, ("woolf", "mn"))):
         for method in methods:
             row = fn(x1, n1, x2, n2, ci=method).iloc[0]
             sw = fn(x2, n2, x1, n1, ci=method).iloc[0]
+            if double_zero and method in ("katz", "woolf"):  # not estimable, as pooling drops it
+                assert np.isnan([row.estimate, row.ci_low, row.ci_high, sw.ci_low]).all()
+                assert row.note == "double zero: not estimable" and row.correction == 0
+                continue
             assert 0 <= row.ci_low <= row.ci_high
             if np.isfinite(row.estimate) and row.estimate > 0:
                 assert row.ci_low * (1 - 1e-9) <= row.estimate <= row.ci_high * (1 + 1e-9)
@@ -274,8 +283,14 @@ def test_coverage_near_nominal(method):
 
 def test_result_columns_are_documented():
     rd = effects.risk_difference(5, 10, 3, 10)
-    assert list(rd.columns) == ["x_t", "n_t", "x_c", "n_c", "p_t", "p_c", "estimate", "ci_low", "ci_high",
-                                "method", "alpha"]
+    assert list(rd.columns) == ["events_t", "n_t", "events_c", "n_c", "p_t", "p_c", "estimate", "ci_low",
+                                "ci_high", "method", "alpha"]
     rr = effects.risk_ratio(5, 10, 3, 10)
-    assert "correction" in rr.columns and rr.method.iloc[0] == "katz"
-    assert isinstance(effects.proportions_test(5, 10, 3, 10), pd.DataFrame)
+    assert list(rr.columns) == ["events_t", "n_t", "events_c", "n_c", "p_t", "p_c", "estimate", "ci_low",
+                                "ci_high", "method", "correction", "note", "alpha"] and rr.method.iloc[0] == "katz"
+    assert list(effects.odds_ratio(5, 10, 3, 10).columns) == list(rr.columns)
+    assert list(effects.proportions_test(5, 10, 3, 10).columns) == [
+        "events_t", "n_t", "events_c", "n_c", "statistic", "statistic_name", "p_value", "test", "alternative"]
+    assert list(effects.nnt(5, 10, 3, 10).columns) == [
+        "events_t", "n_t", "events_c", "n_c", "rd", "rd_low", "rd_high", "nnt", "nnt_type", "nnt_near",
+        "nnt_near_type", "nnt_far", "nnt_far_type", "crosses_zero", "label", "method", "event", "alpha"]
