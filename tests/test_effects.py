@@ -294,3 +294,109 @@ def test_result_columns_are_documented():
     assert list(effects.nnt(5, 10, 3, 10).columns) == [
         "events_t", "n_t", "events_c", "n_c", "rd", "rd_low", "rd_high", "nnt", "nnt_type", "nnt_near",
         "nnt_near_type", "nnt_far", "nnt_far_type", "crosses_zero", "label", "method", "event", "alpha"]
+
+
+# ---------------------------------------------------------------------------------------------- vocabulary
+def test_choices_ignore_letter_case_and_give_the_canonical_spelling():
+    assert effects.risk_difference(26, 79, 5, 21, ci="Newcombe").method.iloc[0] == "newcombe"
+    np.testing.assert_array_equal(effects.risk_difference(26, 79, 5, 21, ci="MN")[["ci_low", "ci_high"]],
+                                  effects.risk_difference(26, 79, 5, 21, ci="mn")[["ci_low", "ci_high"]])
+    assert effects.risk_ratio(7, 34, 1, 34, ci="Koopman").method.iloc[0] == "koopman"
+    assert effects.odds_ratio(7, 34, 1, 34, ci="WOOLF").method.iloc[0] == "woolf"
+    assert effects.proportion_ci(3, 10, ci="Clopper_Pearson").method.iloc[0] == "clopper_pearson"
+    t = effects.proportions_test(2, 12, 9, 13, test="Fisher", alternative="Less").iloc[0]
+    assert (t.test, t.alternative) == ("fisher", "less")
+    assert t.p_value == pytest.approx(stats.fisher_exact([[2, 10], [9, 4]], alternative="less").pvalue)
+    assert effects.nnt(30, 100, 10, 100, event="Harmful").nnt_type.iloc[0] == "NNTH"
+
+
+@pytest.mark.parametrize("fn", [effects.risk_difference, effects.risk_ratio, effects.odds_ratio, effects.nnt,
+                                effects.proportions_test])
+def test_options_are_keyword_only(fn):
+    with pytest.raises(TypeError):
+        fn(7, 34, 1, 34, "wald")
+    with pytest.raises(TypeError):
+        effects.proportion_ci(3, 10, "wilson")
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: effects.proportions_test(7, 15, 12, 15, test="barnard", sobol_n=0), "sobol_n"),
+    (lambda: effects.proportions_test(7, 15, 12, 15, test="barnard", sobol_n=2.5), "sobol_n"),
+    (lambda: effects.proportions_test(7, 15, 12, 15, test="score", delta0=1.0), "delta0"),
+    (lambda: effects.risk_ratio(0, 10, 3, 10, cc=0), "cc"),
+    (lambda: effects.odds_ratio(0, 10, 3, 10, cc="half"), "cc"),
+    (lambda: effects.nnt(7, 34, 1, 34, digits=11), "digits"),
+    (lambda: effects.nnt(7, 34, 1, 34, digits=1.5), "digits"),
+    (lambda: effects.nnt(7, 34, 1, 34, event="good"), "event"),
+    (lambda: effects.risk_difference(7, 34, 1, 34, alpha=0), "alpha"),
+])
+def test_bad_options_name_the_argument(call, name):
+    with pytest.raises(fmtrials.DataError) as err:
+        call()
+    assert err.value.problems[0].column == name
+
+
+# ---------------------------------------------------------------------------------------------- huge counts
+@pytest.mark.parametrize("value", [1e30, 2**63, 10**30, 2**53 + 1])
+def test_huge_counts_are_refused_naming_the_argument(value):
+    """Counts beyond 2**31 - 1 are refused on their exact value: never wrapped to int64 or rounded to float."""
+    with pytest.raises(fmtrials.DataError) as err:
+        effects.risk_difference(value, value, 1, 2)
+    assert {p.column for p in err.value.problems} == {"events_t", "n_t"}
+    assert "out of range" in str(err.value)
+    with pytest.raises(fmtrials.DataError) as err:
+        effects.risk_ratio(1, 2, 1, value)
+    assert [p.column for p in err.value.problems] == ["n_c"]
+
+
+def test_largest_count_is_accepted_exactly():
+    big = 2**31 - 1
+    row = effects.risk_difference(big - 1, big, 0, big, ci="wald").iloc[0]
+    assert row.n_t == big and row.estimate == (big - 1) / big
+
+
+def test_series_with_different_indexes_are_refused():
+    a = pd.Series([3, 5], index=[0, 1])
+    n = pd.Series([10, 10], index=[1, 2])
+    with pytest.raises(fmtrials.DataError, match="different indexes"):
+        effects.risk_difference(a, n, 1, 10)
+    same = effects.risk_difference(a, pd.Series([10, 12], index=[0, 1]), 1, 10)
+    assert same.estimate.tolist() == pytest.approx([3 / 10 - 0.1, 5 / 12 - 0.1])
+
+
+# ---------------------------------------------------------------------------------------------- NNT columns
+def test_nnt_limits_are_named_not_ordered():
+    """The brief's example: Bateman 2013 PGIC 26/79 vs 5/21, interval through infinity."""
+    row = effects.nnt(26, 79, 5, 21).iloc[0]
+    assert row.label == "NNTB 11.0 (NNTB 3.8 to ∞ to NNTH 7.1)"
+    assert (row.nnt_near_type, row.nnt_far_type) == ("NNTB", "NNTH") and row.crosses_zero
+    assert row.nnt_near == pytest.approx(1 / row.rd_high) and row.nnt_far == pytest.approx(-1 / row.rd_low)
+    assert row.rd_low <= row.rd <= row.rd_high
+    assert not {"ci_low", "ci_high"} & set(effects.nnt(26, 79, 5, 21).columns)
+
+
+@settings(max_examples=120, deadline=None)
+@given(tables, st.sampled_from(["beneficial", "harmful"]), st.sampled_from(["wald", "newcombe", "mn"]))
+def test_nnt_limits_are_the_inverse_rd_limits(t, event, method):
+    row = effects.nnt(*t, ci=method, event=event).iloc[0]
+    assert row.rd_low <= row.rd <= row.rd_high
+    inv = {lim: (np.inf if lim == 0 else 1 / abs(lim)) for lim in (row.rd_low, row.rd_high)}
+    sign = 1 if event == "beneficial" else -1
+    # the near limit is on the side of the estimate: the benefit-side RD limit when the estimate is benefit
+    benefit_limit = row.rd_high if sign > 0 else row.rd_low
+    harm_limit = row.rd_low if sign > 0 else row.rd_high
+    near, far = (benefit_limit, harm_limit) if sign * row.rd >= 0 else (harm_limit, benefit_limit)
+    assert row.nnt_near == pytest.approx(inv[near]) and row.nnt_far == pytest.approx(inv[far])
+    assert row.crosses_zero == (row.rd_low < 0 < row.rd_high)
+    assert row.nnt == (np.inf if row.rd == 0 else pytest.approx(1 / abs(row.rd)))
+    if not row.crosses_zero and np.isfinite(row.nnt):
+        assert min(row.nnt_near, row.nnt_far) <= row.nnt * (1 + 1e-12)
+        assert row.nnt <= max(row.nnt_near, row.nnt_far) * (1 + 1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+       st.sampled_from(["wilson", "jeffreys", "clopper_pearson"]))
+def test_proportion_interval_holds_the_estimate(arm, method):
+    row = effects.proportion_ci(*arm, ci=method).iloc[0]
+    assert 0.0 <= row.ci_low <= row.estimate <= row.ci_high <= 1.0
