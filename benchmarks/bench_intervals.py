@@ -26,12 +26,13 @@ import numpy as np
 import fmtrials
 
 
-def _tables(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
-    n1 = rng.integers(20, 501, n)
-    n2 = rng.integers(20, 501, n)
-    x1 = rng.binomial(n1, rng.uniform(0, 1, n))
-    x2 = rng.binomial(n2, rng.uniform(0, 1, n))
-    return x1, n1, x2, n2
+def _tables(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """``n`` random 2x2 tables as the keyword arguments ``events_t, n_t, events_c, n_c``."""
+    n_t = rng.integers(20, 501, n)
+    n_c = rng.integers(20, 501, n)
+    events_t = rng.binomial(n_t, rng.uniform(0, 1, n))
+    events_c = rng.binomial(n_c, rng.uniform(0, 1, n))
+    return {"events_t": events_t, "n_t": n_t, "events_c": events_c, "n_c": n_c}
 
 
 def _peak_mb() -> float:
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             m = min(args.chunk, args.n - done)
             tabs = _tables(rng, m)
             t0, c0 = time.perf_counter(), time.process_time()
-            out = fmtrials.risk_difference(*tabs, ci=method)
+            out = fmtrials.risk_difference(**tabs, ci=method)
             wall += time.perf_counter() - t0
             cpu += time.process_time() - c0
             assert len(out) == m and out["ci_low"].between(-1, 1).all()
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     from statsmodels.stats.proportion import confint_proportions_2indep
 
     rng = np.random.default_rng(args.seed)
-    x1, n1, x2, n2 = _tables(rng, args.sm)
+    tabs = _tables(rng, args.sm)
+    x1, n1, x2, n2 = (tabs[k] for k in ("events_t", "n_t", "events_c", "n_c"))
     failures = 0
     t0 = time.perf_counter()
     with warnings.catch_warnings():

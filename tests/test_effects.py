@@ -18,8 +18,11 @@ from scipy import stats
 
 import fmtrials
 from fmtrials import effects
+from fmtrials._vocab import RD_INTERVALS
+from fmtrials.effects import tests as effect_tests
+from fmtrials.effects.number_needed import altman_columns
 
-RD_ALL = tuple(m for m in effects.RD_METHODS if m != "exact")  # "exact" has its own file (test_effects_exact.py)
+RD_ALL = tuple(m for m in RD_INTERVALS if m != "exact")  # "exact" has its own file (test_effects_exact.py)
 
 
 @pytest.fixture(autouse=True)
@@ -89,9 +92,9 @@ def test_no_variation_tables_give_p_one_without_warnings(method):
 
 
 def test_exact_tests_are_computed_once_per_distinct_table():
-    effects._impl._exact_test_one.cache_clear()
+    effect_tests._exact_test_one.cache_clear()
     effects.proportions_test([3, 3, 3, 4], [10, 10, 10, 10], [1, 1, 1, 1], [10, 10, 10, 10], test="fisher")
-    assert effects._impl._exact_test_one.cache_info().misses == 2
+    assert effect_tests._exact_test_one.cache_info().misses == 2
 
 
 def test_proportions_test_is_not_collected_by_pytest():
@@ -132,7 +135,7 @@ def test_non_broadcasting_shapes_and_bad_options():
 
 def test_broadcasting_one_control_against_many_arms():
     out = effects.risk_difference([10, 20, 30], 100, 15, 100, ci="mn")
-    assert list(out.x_c) == [15, 15, 15] and len(out) == 3
+    assert list(out.events_c) == [15, 15, 15] and len(out) == 3
     np.testing.assert_allclose(out.estimate, [-0.05, 0.05, 0.15])
 
 
@@ -165,28 +168,29 @@ def test_all_responders_rr_score_closed_form():
 # ---------------------------------------------------------------------------------------------- NNT
 def test_nnt_altman_interval_through_infinity():
     # Newcombe's rapid response to Altman (BMJ): ARR -5% to +25% -> "NNTB 4 to infinity to NNTH 20"
-    cols = effects._impl._nnt_frame(np.array([0.10]), np.array([-0.05]), np.array([0.25]), "beneficial", 0)
-    assert cols["ci_low"][0] == pytest.approx(4) and cols["ci_high"][0] == pytest.approx(20)
+    cols = altman_columns(np.array([0.10]), np.array([-0.05]), np.array([0.25]), "beneficial", 0)
+    assert cols["nnt_near"][0] == pytest.approx(4) and cols["nnt_far"][0] == pytest.approx(20)
+    assert (cols["nnt_near_type"][0], cols["nnt_far_type"][0]) == ("NNTB", "NNTH")
     assert cols["label"][0] == "NNTB 10 (NNTB 4 to ∞ to NNTH 20)"
     assert cols["crosses_zero"][0]
 
 
 def test_nnt_cmaj_worked_example():
     # CMAJ 2002;166:1676: ARR 16.6% (0.9% to 32.2%) gives NNT 6 (3.1 to 111.1)
-    cols = effects._impl._nnt_frame(np.array([0.166]), np.array([0.009]), np.array([0.322]), "beneficial", 1)
+    cols = altman_columns(np.array([0.166]), np.array([0.009]), np.array([0.322]), "beneficial", 1)
     assert cols["nnt"][0] == pytest.approx(6.02, abs=0.005)
-    assert (round(cols["ci_low"][0], 1), round(cols["ci_high"][0], 1)) == (3.1, 111.1)
+    assert (round(cols["nnt_near"][0], 1), round(cols["nnt_far"][0], 1)) == (3.1, 111.1)
     assert cols["label"][0] == "NNTB 6.0 (3.1 to 111.1)"
 
 
 def test_nnt_harmful_events_and_reverse_order():
     out = effects.nnt([30, 10], [100, 100], [10, 12], [100, 100], event="harmful", ci="wald").iloc[0]
     assert out.nnt_type == "NNTH" and out.nnt == pytest.approx(5)
-    assert out.ci_low_type == out.ci_high_type == "NNTH" and out.ci_low < 5 < out.ci_high
+    assert out.nnt_near_type == out.nnt_far_type == "NNTH" and out.nnt_near < 5 < out.nnt_far
     crossing = effects.nnt(10, 100, 12, 100, event="harmful").iloc[0]
     assert crossing.nnt_type == "NNTB" and crossing.crosses_zero
     assert crossing.label.startswith("NNTB 50.0 (NNTB") and "to ∞ to NNTH" in crossing.label
-    assert (crossing.ci_low, crossing.ci_high) == pytest.approx((1 / -crossing.rd_low, 1 / crossing.rd_high))
+    assert (crossing.nnt_near, crossing.nnt_far) == pytest.approx((1 / -crossing.rd_low, 1 / crossing.rd_high))
 
 
 def test_nnt_zero_difference():
@@ -232,10 +236,15 @@ def test_rd_intervals_hold_estimate_stay_in_range_and_mirror(t):
 @given(tables)
 def test_ratio_intervals_hold_estimate_and_invert_on_swap(t):
     x1, n1, x2, n2 = t
+    double_zero = (x1 == x2 == 0) or (x1 == n1 and x2 == n2)
     for fn, methods in ((effects.risk_ratio, ("katz", "koopman", "mn")), (effects.odds_ratio, ("woolf", "mn"))):
         for method in methods:
             row = fn(x1, n1, x2, n2, ci=method).iloc[0]
             sw = fn(x2, n2, x1, n1, ci=method).iloc[0]
+            if double_zero and method in ("katz", "woolf"):  # not estimable, as pooling drops it
+                assert np.isnan([row.estimate, row.ci_low, row.ci_high, sw.ci_low]).all()
+                assert row.note == "double zero: not estimable" and row.correction == 0
+                continue
             assert 0 <= row.ci_low <= row.ci_high
             if np.isfinite(row.estimate) and row.estimate > 0:
                 assert row.ci_low * (1 - 1e-9) <= row.estimate <= row.ci_high * (1 + 1e-9)
@@ -274,8 +283,120 @@ def test_coverage_near_nominal(method):
 
 def test_result_columns_are_documented():
     rd = effects.risk_difference(5, 10, 3, 10)
-    assert list(rd.columns) == ["x_t", "n_t", "x_c", "n_c", "p_t", "p_c", "estimate", "ci_low", "ci_high",
-                                "method", "alpha"]
+    assert list(rd.columns) == ["events_t", "n_t", "events_c", "n_c", "p_t", "p_c", "estimate", "ci_low",
+                                "ci_high", "method", "alpha"]
     rr = effects.risk_ratio(5, 10, 3, 10)
-    assert "correction" in rr.columns and rr.method.iloc[0] == "katz"
-    assert isinstance(effects.proportions_test(5, 10, 3, 10), pd.DataFrame)
+    assert list(rr.columns) == ["events_t", "n_t", "events_c", "n_c", "p_t", "p_c", "estimate", "ci_low",
+                                "ci_high", "method", "correction", "note", "alpha"] and rr.method.iloc[0] == "katz"
+    assert list(effects.odds_ratio(5, 10, 3, 10).columns) == list(rr.columns)
+    assert list(effects.proportions_test(5, 10, 3, 10).columns) == [
+        "events_t", "n_t", "events_c", "n_c", "statistic", "statistic_name", "p_value", "test", "alternative"]
+    assert list(effects.nnt(5, 10, 3, 10).columns) == [
+        "events_t", "n_t", "events_c", "n_c", "rd", "rd_low", "rd_high", "nnt", "nnt_type", "nnt_near",
+        "nnt_near_type", "nnt_far", "nnt_far_type", "crosses_zero", "label", "method", "event", "alpha"]
+
+
+# ---------------------------------------------------------------------------------------------- vocabulary
+def test_choices_ignore_letter_case_and_give_the_canonical_spelling():
+    assert effects.risk_difference(26, 79, 5, 21, ci="Newcombe").method.iloc[0] == "newcombe"
+    np.testing.assert_array_equal(effects.risk_difference(26, 79, 5, 21, ci="MN")[["ci_low", "ci_high"]],
+                                  effects.risk_difference(26, 79, 5, 21, ci="mn")[["ci_low", "ci_high"]])
+    assert effects.risk_ratio(7, 34, 1, 34, ci="Koopman").method.iloc[0] == "koopman"
+    assert effects.odds_ratio(7, 34, 1, 34, ci="WOOLF").method.iloc[0] == "woolf"
+    assert effects.proportion_ci(3, 10, ci="Clopper_Pearson").method.iloc[0] == "clopper_pearson"
+    t = effects.proportions_test(2, 12, 9, 13, test="Fisher", alternative="Less").iloc[0]
+    assert (t.test, t.alternative) == ("fisher", "less")
+    assert t.p_value == pytest.approx(stats.fisher_exact([[2, 10], [9, 4]], alternative="less").pvalue)
+    assert effects.nnt(30, 100, 10, 100, event="Harmful").nnt_type.iloc[0] == "NNTH"
+
+
+@pytest.mark.parametrize("fn", [effects.risk_difference, effects.risk_ratio, effects.odds_ratio, effects.nnt,
+                                effects.proportions_test])
+def test_options_are_keyword_only(fn):
+    with pytest.raises(TypeError):
+        fn(7, 34, 1, 34, "wald")
+    with pytest.raises(TypeError):
+        effects.proportion_ci(3, 10, "wilson")
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: effects.proportions_test(7, 15, 12, 15, test="barnard", sobol_n=0), "sobol_n"),
+    (lambda: effects.proportions_test(7, 15, 12, 15, test="barnard", sobol_n=2.5), "sobol_n"),
+    (lambda: effects.proportions_test(7, 15, 12, 15, test="score", delta0=1.0), "delta0"),
+    (lambda: effects.risk_ratio(0, 10, 3, 10, cc=0), "cc"),
+    (lambda: effects.odds_ratio(0, 10, 3, 10, cc="half"), "cc"),
+    (lambda: effects.nnt(7, 34, 1, 34, digits=11), "digits"),
+    (lambda: effects.nnt(7, 34, 1, 34, digits=1.5), "digits"),
+    (lambda: effects.nnt(7, 34, 1, 34, event="good"), "event"),
+    (lambda: effects.risk_difference(7, 34, 1, 34, alpha=0), "alpha"),
+])
+def test_bad_options_name_the_argument(call, name):
+    with pytest.raises(fmtrials.DataError) as err:
+        call()
+    assert err.value.problems[0].column == name
+
+
+# ---------------------------------------------------------------------------------------------- huge counts
+@pytest.mark.parametrize("value", [1e30, 2**63, 10**30, 2**53 + 1])
+def test_huge_counts_are_refused_naming_the_argument(value):
+    """Counts beyond 2**31 - 1 are refused on their exact value: never wrapped to int64 or rounded to float."""
+    with pytest.raises(fmtrials.DataError) as err:
+        effects.risk_difference(value, value, 1, 2)
+    assert {p.column for p in err.value.problems} == {"events_t", "n_t"}
+    assert "out of range" in str(err.value)
+    with pytest.raises(fmtrials.DataError) as err:
+        effects.risk_ratio(1, 2, 1, value)
+    assert [p.column for p in err.value.problems] == ["n_c"]
+
+
+def test_largest_count_is_accepted_exactly():
+    big = 2**31 - 1
+    row = effects.risk_difference(big - 1, big, 0, big, ci="wald").iloc[0]
+    assert row.n_t == big and row.estimate == (big - 1) / big
+
+
+def test_series_with_different_indexes_are_refused():
+    a = pd.Series([3, 5], index=[0, 1])
+    n = pd.Series([10, 10], index=[1, 2])
+    with pytest.raises(fmtrials.DataError, match="different indexes"):
+        effects.risk_difference(a, n, 1, 10)
+    same = effects.risk_difference(a, pd.Series([10, 12], index=[0, 1]), 1, 10)
+    assert same.estimate.tolist() == pytest.approx([3 / 10 - 0.1, 5 / 12 - 0.1])
+
+
+# ---------------------------------------------------------------------------------------------- NNT columns
+def test_nnt_limits_are_named_not_ordered():
+    """The brief's example: Bateman 2013 PGIC 26/79 vs 5/21, interval through infinity."""
+    row = effects.nnt(26, 79, 5, 21).iloc[0]
+    assert row.label == "NNTB 11.0 (NNTB 3.8 to ∞ to NNTH 7.1)"
+    assert (row.nnt_near_type, row.nnt_far_type) == ("NNTB", "NNTH") and row.crosses_zero
+    assert row.nnt_near == pytest.approx(1 / row.rd_high) and row.nnt_far == pytest.approx(-1 / row.rd_low)
+    assert row.rd_low <= row.rd <= row.rd_high
+    assert not {"ci_low", "ci_high"} & set(effects.nnt(26, 79, 5, 21).columns)
+
+
+@settings(max_examples=120, deadline=None)
+@given(tables, st.sampled_from(["beneficial", "harmful"]), st.sampled_from(["wald", "newcombe", "mn"]))
+def test_nnt_limits_are_the_inverse_rd_limits(t, event, method):
+    row = effects.nnt(*t, ci=method, event=event).iloc[0]
+    assert row.rd_low <= row.rd <= row.rd_high
+    inv = {lim: (np.inf if lim == 0 else 1 / abs(lim)) for lim in (row.rd_low, row.rd_high)}
+    sign = 1 if event == "beneficial" else -1
+    # the near limit is on the side of the estimate: the benefit-side RD limit when the estimate is benefit
+    benefit_limit = row.rd_high if sign > 0 else row.rd_low
+    harm_limit = row.rd_low if sign > 0 else row.rd_high
+    near, far = (benefit_limit, harm_limit) if sign * row.rd >= 0 else (harm_limit, benefit_limit)
+    assert row.nnt_near == pytest.approx(inv[near]) and row.nnt_far == pytest.approx(inv[far])
+    assert row.crosses_zero == (row.rd_low < 0 < row.rd_high)
+    assert row.nnt == (np.inf if row.rd == 0 else pytest.approx(1 / abs(row.rd)))
+    if not row.crosses_zero and np.isfinite(row.nnt):
+        assert min(row.nnt_near, row.nnt_far) <= row.nnt * (1 + 1e-12)
+        assert row.nnt <= max(row.nnt_near, row.nnt_far) * (1 + 1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+       st.sampled_from(["wilson", "jeffreys", "clopper_pearson"]))
+def test_proportion_interval_holds_the_estimate(arm, method):
+    row = effects.proportion_ci(*arm, ci=method).iloc[0]
+    assert 0.0 <= row.ci_low <= row.estimate <= row.ci_high <= 1.0

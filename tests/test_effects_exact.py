@@ -24,6 +24,8 @@ import pytest
 from scipy import stats
 
 from fmtrials import DataError, effects
+from fmtrials._vocab import RD_INTERVALS
+from fmtrials.effects import exact
 
 ALPHA = 0.05
 
@@ -174,8 +176,8 @@ def test_limits_are_where_the_exact_p_value_crosses_alpha_half():
     # the defining property: just inside the lower limit the one-sided exact p-value is >= alpha/2, just
     # outside it is below (checked with fmtrials' own p-value, whose value is checked by the brute force)
     lo = effects.risk_difference(7, 34, 1, 34, ci="exact")["ci_low"].iloc[0]
-    assert effects._impl._exact_upper_p(7, 34, 1, 34, lo + 1e-5) >= ALPHA / 2
-    assert effects._impl._exact_upper_p(7, 34, 1, 34, lo - 1e-5) < ALPHA / 2
+    assert exact._exact_upper_p(7, 34, 1, 34, lo + 1e-5) >= ALPHA / 2
+    assert exact._exact_upper_p(7, 34, 1, 34, lo - 1e-5) < ALPHA / 2
     assert _p_upper(7, 34, 1, 34, lo + 1e-4, 10001) >= ALPHA / 2 > _p_upper(7, 34, 1, 34, lo - 1e-4, 10001)
 
 
@@ -226,13 +228,13 @@ def test_bad_counts_still_raise_data_error():
 
 
 def test_exact_is_listed_and_documented():
-    assert "exact" in effects.RD_METHODS
+    assert "exact" in RD_INTERVALS
     doc = effects.risk_difference.__doc__
     assert "Chan" in doc and "250,000" in doc
 
 
 def test_runs_fast_enough_at_34_per_arm():
-    effects._impl._exact_lower.cache_clear()
+    exact._exact_lower.cache_clear()
     t0 = time.perf_counter()
     effects.risk_difference(7, 34, 1, 34, ci="exact")
     assert time.perf_counter() - t0 < 5.0  # about 0.2 s on the 2-core development machine

@@ -16,6 +16,7 @@ from scipy import optimize, stats
 from scipy.special import xlogy
 
 from fmtrials import effects
+from fmtrials.effects import _solvers
 
 Z = stats.norm.isf(0.025)
 
@@ -114,7 +115,7 @@ def test_alpha_is_used():
 def test_large_batch_is_chunked_consistently():
     """More tables than one solver chunk: same values as table-by-table evaluation."""
     rng = np.random.default_rng(7)
-    n = effects._impl._CHUNK + 1234
+    n = _solvers.CHUNK + 1234
     n1 = rng.integers(20, 500, n)
     n2 = rng.integers(20, 500, n)
     x1 = rng.binomial(n1, 0.3)

@@ -2,60 +2,42 @@
 
 :func:`compare` is what the notebooks and the report use: both arms' rates with intervals, risk difference,
 risk ratio, odds ratio and NNT with intervals, a p-value, Holm- and Hochberg-adjusted p-values across the
-comparisons given, and the name of every method used.
+comparisons given, and the name of every method used. Every number comes from the public functions of
+:mod:`fmtrials.effects`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
 from . import effects
-from ._validation import as_count_arrays, check_alpha
+from ._validation import ARGUMENTS, DATAFRAME, check_alpha, check_number, frame_counts
+from ._vocab import (COUNT_COLUMNS, EVENTS, OR_INTERVALS, PROPORTION_INTERVALS, PROPORTIONS_TESTS, RD_INTERVALS,
+                     RR_INTERVALS, Event, ORInterval, ProportionInterval, ProportionsTest, RDInterval, RRInterval,
+                     choice)
 from .errors import DataError, Problem
 
-__all__ = ["compare", "COUNT_COLUMNS"]
+__all__ = ["compare"]
 
-COUNT_COLUMNS = ("events_t", "n_t", "events_c", "n_c")
-_WHERE = "<DataFrame>"
-
-
-def _count_problems(df: pd.DataFrame, rows: np.ndarray) -> list[Problem]:
-    """Row-level checks of the count columns, naming the 1-based row of the input frame."""
-    problems = []
-    values = {c: pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float) for c in COUNT_COLUMNS}
-    for col in COUNT_COLUMNS:
-        raw = df[col].to_numpy()
-        v = values[col]
-        for i in np.nonzero(np.isnan(v))[0]:
-            problems.append(Problem(f"not a number: {raw[i]!r}", file=_WHERE, row=int(rows[i]),
-                                    column=col))
-        bad = ~np.isnan(v)
-        for i in np.nonzero(bad & (v != np.round(v)))[0]:
-            problems.append(Problem(f"non-integer count ({v[i]:g})", file=_WHERE, row=int(rows[i]),
-                                    column=col))
-        for i in np.nonzero(bad & (v < 0))[0]:
-            problems.append(Problem(f"negative count ({v[i]:g})", file=_WHERE, row=int(rows[i]),
-                                    column=col))
-    for x, n in (("events_t", "n_t"), ("events_c", "n_c")):
-        for i in np.nonzero(values[x] > values[n])[0]:
-            problems.append(Problem(f"events ({values[x][i]:g}) exceed {n} ({values[n][i]:g})", file=_WHERE,
-                                    row=int(rows[i]), column=x))
-        for i in np.nonzero(values[n] == 0)[0]:
-            problems.append(Problem("arm size is 0", file=_WHERE, row=int(rows[i]), column=n))
-    return problems
+#: the statistics columns of :func:`compare`, in order (after the carried-through columns and the counts)
+STAT_COLUMNS = (
+    "rate_t", "rate_t_low", "rate_t_high", "rate_c", "rate_c_low", "rate_c_high", "rd", "rd_low", "rd_high",
+    "rr", "rr_low", "rr_high", "rr_correction", "rr_note", "or", "or_low", "or_high", "or_correction",
+    "or_note", "nnt", "nnt_type", "nnt_near", "nnt_near_type", "nnt_far", "nnt_far_type", "crosses_zero",
+    "nnt_label", "p_value", "p_holm", "p_hochberg",
+)
+_METHOD_COLUMNS = ("rate_method", "rd_method", "rr_method", "or_method", "test_method", "event", "alpha")
+# how the effects functions name the table of a per-table problem (see fmtrials._validation)
+_POSITION = re.compile(r"\s*at position (\d+)")
 
 
-def compare(contrasts: pd.DataFrame, *,
-            rd_ci: Literal["wald", "wald_cc", "agresti_caffo", "newcombe", "mn", "mee", "exact"] = "newcombe",
-            rr_ci: Literal["katz", "koopman", "mn"] = "katz",
-            or_ci: Literal["woolf", "mn", "exact"] = "woolf",
-            test: Literal["chi2", "yates", "fisher", "barnard", "boschloo", "score"] = "fisher",
-            rate_ci: Literal["wilson", "jeffreys", "clopper_pearson"] = "wilson",
-            event: Literal["beneficial", "harmful"] = "beneficial",
-            alpha: float = 0.05, cc: float = 0.5) -> pd.DataFrame:
+def compare(contrasts: pd.DataFrame, *, rd_ci: RDInterval = "newcombe", rr_ci: RRInterval = "katz",
+            or_ci: ORInterval = "woolf", test: ProportionsTest = "fisher", rate_ci: ProportionInterval = "wilson",
+            event: Event = "beneficial", alpha: float = 0.05, cc: float = 0.5) -> pd.DataFrame:
     """Per-comparison statistics for a table of contrasts (treatment vs control), one row each.
 
     Parameters
@@ -64,8 +46,10 @@ def compare(contrasts: pd.DataFrame, *,
         At least ``events_t, n_t, events_c, n_c``; any other columns (``study, arm, dose_mg_day, endpoint,
         analysis, ...``) are carried through unchanged, first, in their order (e.g. the output of
         :func:`fmtrials.contrasts`). Rows with a missing count are dropped and recorded in
-        ``result.attrs["excluded"]`` (the dropped rows as a list of dicts, with a ``reason``); other bad counts raise
-        :class:`~fmtrials.DataError` naming the 1-based row and column.
+        ``result.attrs["excluded"]`` (the dropped rows as a list of dicts, with a ``reason``); other bad
+        counts raise :class:`~fmtrials.DataError` naming the 1-based row and column. So does a table a
+        method cannot handle (e.g. ``rd_ci="exact"`` above its size limit), naming also the ``study`` when
+        there is such a column.
     rd_ci, rr_ci, or_ci : str
         Interval methods, see :func:`fmtrials.risk_difference`, :func:`fmtrials.risk_ratio`,
         :func:`fmtrials.odds_ratio`. The NNT uses ``rd_ci``.
@@ -79,19 +63,23 @@ def compare(contrasts: pd.DataFrame, *,
         Two-sided level for all intervals.
     cc : float
         Zero-cell correction for the Wald-type RR/OR intervals (``katz``, ``woolf``), see ``rr_correction``
-        and ``or_correction``.
+        and ``or_correction``. Choices ignore letter case.
 
     Returns
     -------
     pandas.DataFrame
-        Carried-through columns, then ``events_t, n_t, events_c, n_c``, ``rate_t, rate_t_low,
-        rate_t_high, rate_c, rate_c_low, rate_c_high``, ``rd, rd_low, rd_high``, ``rr, rr_low, rr_high,
-        rr_correction``, ``or, or_low, or_high, or_correction``, ``nnt, nnt_type, nnt_low, nnt_high,
-        nnt_low_type, nnt_high_type, nnt_label`` (Altman order, see :func:`fmtrials.nnt`), ``p_value``,
-        ``p_holm``, ``p_hochberg`` (adjusted across the rows returned, statsmodels ``multipletests``
-        ``holm`` and ``simes-hochberg``), and the methods ``rate_method, rd_method, rr_method, or_method,
-        test_method, event, alpha``. ``attrs["methods"]`` repeats the method choices and
-        ``attrs["excluded"]`` lists the dropped rows as dicts (empty if none).
+        Carried-through columns, then ``events_t, n_t, events_c, n_c``; ``rate_t, rate_t_low,
+        rate_t_high, rate_c, rate_c_low, rate_c_high`` (each arm's rate); ``rd, rd_low, rd_high``;
+        ``rr, rr_low, rr_high, rr_correction, rr_note`` and ``or, or_low, or_high, or_correction, or_note``
+        (``correction`` and ``note`` as in :func:`fmtrials.risk_ratio`: a double-zero table has no Katz or
+        Woolf estimate, as pooling drops it); ``nnt, nnt_type, nnt_near, nnt_near_type, nnt_far,
+        nnt_far_type, crosses_zero, nnt_label`` (as :func:`fmtrials.nnt`, whose ``label`` is ``nnt_label``
+        here: ``nnt_near`` is the NNT limit on the side of the estimate, Altman's printing order);
+        ``p_value``, ``p_holm``, ``p_hochberg`` (adjusted across the rows returned, statsmodels
+        ``multipletests`` ``holm`` and ``simes-hochberg``); and the methods ``rate_method, rd_method,
+        rr_method, or_method, test_method, event, alpha``. Every interval has ``low <= high``.
+        ``attrs["methods"]`` repeats the method choices and ``attrs["excluded"]`` lists the dropped rows as
+        dicts (empty if none).
 
     Examples
     --------
@@ -105,76 +93,104 @@ def compare(contrasts: pd.DataFrame, *,
     0   Arnold2010  0.090   0.045    0.134                NNTB 11.2 (7.5 to 22.0)
     1  Bateman2013  0.091  -0.141    0.262  NNTB 11.0 (NNTB 3.8 to ∞ to NNTH 7.1)
     """
-    from statsmodels.stats.multitest import multipletests
+    methods = _options(rd_ci=rd_ci, rr_ci=rr_ci, or_ci=or_ci, test=test, rate_ci=rate_ci, event=event,
+                       alpha=alpha, cc=cc)
+    df = _as_frame(contrasts).reset_index(drop=True)
+    kept, excluded, rows = _drop_missing(df)
+    x1, n1, x2, n2 = frame_counts(kept, COUNT_COLUMNS, file=DATAFRAME, rows=rows)
+    studies = kept["study"].tolist() if "study" in kept.columns else None
+    out = kept[[c for c in kept.columns if c not in COUNT_COLUMNS]].copy()
+    out["events_t"], out["n_t"], out["events_c"], out["n_c"] = x1, n1, x2, n2
+    stats = _statistics(x1, n1, x2, n2, methods, rows, studies) if len(kept) else \
+        {c: np.array([], dtype=float) for c in STAT_COLUMNS}
+    for col in STAT_COLUMNS:
+        out[col] = stats[col]
+    for key in _METHOD_COLUMNS:
+        out[key] = methods[key]
+    out.attrs["methods"] = methods
+    excluded = excluded.reset_index(drop=True)
+    out.attrs["excluded"] = excluded.astype(object).where(excluded.notna(), None).to_dict(orient="records")
+    return out
 
+
+def _options(**given: Any) -> dict[str, Any]:
+    """The canonical method choices, alpha and cc (validated before any work), keyed as ``attrs["methods"]``."""
+    return {
+        "rate_method": choice(given["rate_ci"], PROPORTION_INTERVALS, "rate_ci"),
+        "rd_method": choice(given["rd_ci"], RD_INTERVALS, "rd_ci"),
+        "rr_method": choice(given["rr_ci"], RR_INTERVALS, "rr_ci"),
+        "or_method": choice(given["or_ci"], OR_INTERVALS, "or_ci"),
+        "test_method": choice(given["test"], PROPORTIONS_TESTS, "test"),
+        "event": choice(given["event"], EVENTS, "event"),
+        "alpha": check_alpha(given["alpha"]),
+        "cc": check_number(given["cc"], "cc", low=0.0, inclusive=False),
+    }
+
+
+def _as_frame(contrasts: Any) -> pd.DataFrame:
+    """``contrasts`` itself, after checking it is a DataFrame with the four count columns."""
     if not isinstance(contrasts, pd.DataFrame):
         raise DataError(Problem(f"contrasts must be a pandas DataFrame, got {type(contrasts).__name__}",
-                                file="<arguments>", column="contrasts"))
-    missing = [c for c in COUNT_COLUMNS if c not in contrasts.columns]
-    if missing:
-        raise DataError(Problem(f"missing required column(s): {', '.join(missing)}", file=_WHERE))
-    alpha = check_alpha(alpha)
-    for name, value, allowed in (("rd_ci", rd_ci, effects.RD_METHODS), ("rr_ci", rr_ci, effects.RR_METHODS),
-                                 ("or_ci", or_ci, effects.OR_METHODS), ("test", test, effects.TEST_METHODS),
-                                 ("rate_ci", rate_ci, effects.PROPORTION_METHODS),
-                                 ("event", event, ("beneficial", "harmful"))):
-        effects._choice(value, allowed, name)
+                                file=ARGUMENTS, column="contrasts"))
+    if any(c not in contrasts.columns for c in COUNT_COLUMNS):
+        frame_counts(contrasts, COUNT_COLUMNS, file=DATAFRAME)  # raises, naming the missing columns
+    return contrasts
 
-    df = contrasts.reset_index(drop=True)
+
+def _drop_missing(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """(rows with all four counts, dropped rows with a ``reason``, 1-based input rows of the kept ones)."""
     na = df[list(COUNT_COLUMNS)].isna()
     dropped = na.any(axis=1).to_numpy()
     excluded = df[dropped].copy()
     excluded["reason"] = ["missing " + ", ".join(c for c in COUNT_COLUMNS if na.at[i, c])
                           for i in excluded.index]
-    kept = df[~dropped].copy()
-    problems = _count_problems(kept, np.nonzero(~dropped)[0] + 1)  # 1-based rows of the input
-    if problems:
-        raise DataError(problems)
-    kept = kept.reset_index(drop=True)
-    x1, n1, x2, n2 = as_count_arrays(*(pd.to_numeric(kept[c]).to_numpy(dtype=float) for c in COUNT_COLUMNS),
-                                     names=COUNT_COLUMNS)
+    return df[~dropped].reset_index(drop=True), excluded, np.nonzero(~dropped)[0] + 1
 
-    carry = [c for c in kept.columns if c not in COUNT_COLUMNS]
-    out = kept[carry].copy()
-    out["events_t"], out["n_t"], out["events_c"], out["n_c"] = x1, n1, x2, n2
-    if len(kept):
-        rates_t = effects.proportion_ci(x1, n1, ci=rate_ci, alpha=alpha)
-        rates_c = effects.proportion_ci(x2, n2, ci=rate_ci, alpha=alpha)
-        rd = effects.risk_difference(x1, n1, x2, n2, ci=rd_ci, alpha=alpha)
-        rr = effects.risk_ratio(x1, n1, x2, n2, ci=rr_ci, alpha=alpha, cc=cc)
-        odds = effects.odds_ratio(x1, n1, x2, n2, ci=or_ci, alpha=alpha, cc=cc)
-        nn = effects._nnt_frame(rd["estimate"].to_numpy(), rd["ci_low"].to_numpy(), rd["ci_high"].to_numpy(),
-                                event, 1)
-        p = effects.proportions_test(x1, n1, x2, n2, test=test)["p_value"].to_numpy()
-        p_holm = multipletests(p, method="holm")[1]
-        p_hoch = multipletests(p, method="simes-hochberg")[1]
-    else:
-        empty = np.array([], dtype=float)
-        rates_t = rates_c = pd.DataFrame({"estimate": empty, "ci_low": empty, "ci_high": empty})
-        rd = rr = odds = rates_t.assign(correction=empty)
-        nn = {k: empty for k in ("nnt", "nnt_type", "ci_low", "ci_high", "ci_low_type", "ci_high_type", "label")}
-        p = p_holm = p_hoch = empty
-    for prefix, frame in (("rate_t", rates_t), ("rate_c", rates_c), ("rd", rd), ("rr", rr), ("or", odds)):
-        out[prefix] = frame["estimate"].to_numpy()
-        out[f"{prefix}_low"] = frame["ci_low"].to_numpy()
-        out[f"{prefix}_high"] = frame["ci_high"].to_numpy()
-        if prefix in ("rr", "or"):
-            out[f"{prefix}_correction"] = frame["correction"].to_numpy()
-    out["nnt"] = nn["nnt"]
-    out["nnt_type"] = nn["nnt_type"]
-    out["nnt_low"] = nn["ci_low"]
-    out["nnt_high"] = nn["ci_high"]
-    out["nnt_low_type"] = nn["ci_low_type"]
-    out["nnt_high_type"] = nn["ci_high_type"]
-    out["nnt_label"] = nn["label"]
-    out["p_value"] = p
-    out["p_holm"] = p_holm
-    out["p_hochberg"] = p_hoch
-    methods = {"rate_method": rate_ci, "rd_method": rd_ci, "rr_method": rr_ci, "or_method": or_ci,
-               "test_method": test, "event": event, "alpha": alpha, "cc": cc}
-    for key in ("rate_method", "rd_method", "rr_method", "or_method", "test_method", "event", "alpha"):
-        out[key] = methods[key]
-    out.attrs["methods"] = methods
-    out.attrs["excluded"] = excluded.reset_index(drop=True).astype(object).where(
-        excluded.reset_index(drop=True).notna(), None).to_dict(orient="records")
-    return out
+
+def _statistics(x1, n1, x2, n2, m: dict[str, Any], rows: np.ndarray, studies: list | None) -> dict[str, Any]:
+    """Every statistics column, from the public effects functions."""
+    from statsmodels.stats.multitest import multipletests
+
+    def run(option: str, fn: Callable[..., pd.DataFrame], *args: Any, **kwargs: Any) -> pd.DataFrame:
+        try:
+            return fn(*args, **kwargs)
+        except DataError as err:
+            raise _relocated(err, option, rows, studies) from err
+
+    alpha = m["alpha"]
+    rate_t = run("rate_ci", effects.proportion_ci, x1, n1, ci=m["rate_method"], alpha=alpha)
+    rate_c = run("rate_ci", effects.proportion_ci, x2, n2, ci=m["rate_method"], alpha=alpha)
+    nn = run("rd_ci", effects.nnt, x1, n1, x2, n2, ci=m["rd_method"], alpha=alpha, event=m["event"])
+    rr = run("rr_ci", effects.risk_ratio, x1, n1, x2, n2, ci=m["rr_method"], alpha=alpha, cc=m["cc"])
+    odds = run("or_ci", effects.odds_ratio, x1, n1, x2, n2, ci=m["or_method"], alpha=alpha, cc=m["cc"])
+    p = run("test", effects.proportions_test, x1, n1, x2, n2, test=m["test_method"])["p_value"].to_numpy()
+    cols: dict[str, Any] = {}
+    for prefix, res in (("rate_t", rate_t), ("rate_c", rate_c), ("rr", rr), ("or", odds)):
+        cols[prefix], cols[f"{prefix}_low"], cols[f"{prefix}_high"] = (
+            res[k].to_numpy() for k in ("estimate", "ci_low", "ci_high"))
+    for prefix, res in (("rr", rr), ("or", odds)):
+        cols[f"{prefix}_correction"], cols[f"{prefix}_note"] = res["correction"].to_numpy(), res["note"].to_numpy()
+    for col in ("rd", "rd_low", "rd_high", "nnt", "nnt_type", "nnt_near", "nnt_near_type", "nnt_far",
+                "nnt_far_type", "crosses_zero"):
+        cols[col] = nn[col].to_numpy()
+    cols["nnt_label"] = nn["label"].to_numpy()
+    cols["p_value"] = p
+    cols["p_holm"] = multipletests(p, method="holm")[1]
+    cols["p_hochberg"] = multipletests(p, method="simes-hochberg")[1]
+    return cols
+
+
+def _relocated(err: DataError, option: str, rows: np.ndarray, studies: list | None) -> DataError:
+    """A per-table problem of an effects function re-addressed to the contrasts: ``<DataFrame>``, the 1-based
+    input row, the column and the study; the method argument renamed to compare's (``ci`` -> ``rd_ci``)."""
+    problems = []
+    for p in err.problems:
+        found = _POSITION.search(p.message) if p.file == ARGUMENTS else None
+        if found is None:
+            problems.append(p)
+            continue
+        i = int(found.group(1))
+        message = re.sub(r"\bci=", f"{option}=", _POSITION.sub("", p.message, count=1))
+        who = f"study {studies[i]!r}: " if studies is not None else ""
+        problems.append(Problem(who + message, file=DATAFRAME, row=int(rows[i]), column=p.column))
+    return DataError(problems)

@@ -1,7 +1,18 @@
 """Per-study effect sizes and their sampling variances (metafor's ``escalc``): one rule for every room.
 
-Pooling, the per-comparison tables and the plots take their per-study log risk ratios, log odds ratios, risk
-differences and variances from here.
+Pooling, the per-comparison Wald intervals (Katz for the risk ratio, Woolf for the odds ratio) and the plots
+take their per-study log risk ratios, log odds ratios, risk differences and variances from here:
+
+* a table with a zero cell (no events, or only events, in an arm) gets ``add`` (1/2) added to all four
+  cells (``to="only0"``);
+* a *double-zero* table (no events in both arms, or only events in both arms) carries no information on a
+  ratio scale: for RR, OR and Peto it is excluded (``drop00=TRUE``): NaN effect and variance, no correction.
+  The risk difference keeps it (its effect is 0).
+
+References
+----------
+.. [1] Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw 2010;36(3):1-48
+   (``escalc``).
 """
 
 from __future__ import annotations
@@ -9,19 +20,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["ADD", "StudyEffects", "double_zero", "study_effects"]
+from .._validation import check_number, frame_counts
+from .._vocab import COUNT_COLUMNS, MEASURES, Measure, choice
 
+__all__ = ["ADD", "StudyEffects", "double_zero", "effect_sizes", "study_effects"]
+
+#: metafor's default zero-cell correction (``add=1/2``)
 ADD = 0.5
-
-
 
 
 @dataclass
 class StudyEffects:
     yi: np.ndarray          # analysis-scale effect per study (NaN where excluded)
     vi: np.ndarray          # its sampling variance (NaN where excluded)
-    corrected: np.ndarray   # bool: 0.5 added to all four cells
+    corrected: np.ndarray   # bool: ``add`` added to all four cells
     excluded: np.ndarray    # bool: double-zero study dropped (RR/OR/Peto)
 
 
@@ -30,10 +44,31 @@ def double_zero(a, n1, c, n2) -> np.ndarray:
     return ((a == 0) & (c == 0)) | ((a == n1) & (c == n2))
 
 
-def study_effects(a, n1, c, n2, measure: str) -> StudyEffects:
-    """Per-study yi, vi as ``escalc(measure, add=1/2, to="only0", drop00=measure != "RD")``.
+def _yi_vi(measure: str, a, b, c, d) -> tuple[np.ndarray, np.ndarray]:
+    """``escalc`` effect and sampling variance of the (corrected) cells a, b (treatment), c, d (control)."""
+    m1, m2 = a + b, c + d
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "RR":
+            return np.log(a / m1) - np.log(c / m2), 1 / a - 1 / m1 + 1 / c - 1 / m2
+        if measure == "OR":
+            return np.log(a * d / (b * c)), 1 / a + 1 / b + 1 / c + 1 / d
+        if measure == "RD":
+            p1, p2 = a / m1, c / m2
+            return p1 - p2, p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2
+        if measure == "PETO":
+            nn = m1 + m2
+            xt, yt = a + c, b + d
+            e = xt * m1 / nn
+            v = xt * yt * (m1 / nn) * (m2 / nn) / (nn - 1)
+            return (a - e) / v, 1 / v
+    raise ValueError(measure)  # pragma: no cover - validated by the caller
 
-    ``measure`` is "RR", "OR", "RD" or "PETO" (Peto's one-step log odds ratio).
+
+def study_effects(a, n1, c, n2, measure: str, *, add: float = ADD) -> StudyEffects:
+    """Per-study yi, vi as ``escalc(measure, add=add, to="only0", drop00=measure != "RD")``.
+
+    ``measure`` is "RR", "OR", "RD" or "PETO" (Peto's one-step log odds ratio); the counts are validated
+    arrays (the caller's job).
     """
     a = a.astype(float)
     c = c.astype(float)
@@ -43,29 +78,56 @@ def study_effects(a, n1, c, n2, measure: str) -> StudyEffects:
     dz = double_zero(a, n1, c, n2)
     excluded = dz if measure != "RD" else np.zeros_like(dz)
     corrected = zero & ~excluded
-    inc = np.where(corrected, ADD, 0.0)
-    a, b, c, d = a + inc, b + inc, c + inc, d + inc
-    m1, m2 = a + b, c + d
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if measure == "RR":
-            yi = np.log(a / m1) - np.log(c / m2)
-            vi = 1 / a - 1 / m1 + 1 / c - 1 / m2
-        elif measure == "OR":
-            yi = np.log(a * d / (b * c))
-            vi = 1 / a + 1 / b + 1 / c + 1 / d
-        elif measure == "RD":
-            p1, p2 = a / m1, c / m2
-            yi = p1 - p2
-            vi = p1 * (1 - p1) / m1 + p2 * (1 - p2) / m2
-        elif measure == "PETO":
-            nn = m1 + m2
-            xt, yt = a + c, b + d
-            e = xt * m1 / nn
-            v = xt * yt * (m1 / nn) * (m2 / nn) / (nn - 1)
-            yi = (a - e) / v
-            vi = 1 / v
-        else:  # pragma: no cover - validated by the caller
-            raise ValueError(measure)
+    inc = np.where(corrected, add, 0.0)
+    yi, vi = _yi_vi(measure, a + inc, b + inc, c + inc, d + inc)
     yi = np.where(excluded, np.nan, yi)
     vi = np.where(excluded, np.nan, vi)
     return StudyEffects(yi, vi, corrected, excluded)
+
+
+def effect_sizes(table: pd.DataFrame, *, measure: Measure = "RR", add: float = ADD) -> pd.DataFrame:
+    """Per-study effect sizes and sampling variances of a table of 2x2 counts, as metafor ``escalc``.
+
+    The same rule as :func:`fmtrials.pool` and the Katz/Woolf intervals of :func:`fmtrials.risk_ratio` /
+    :func:`fmtrials.odds_ratio`: ``escalc(measure, ai=events_t, n1i=n_t, ci=events_c, n2i=n_c, add=add,
+    to="only0", drop00=TRUE)`` for RR and OR (``drop00=FALSE`` for RD).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``events_t, n_t, events_c, n_c``; other columns are carried through. Bad counts raise
+        :class:`~fmtrials.DataError` naming the 1-based row and the column.
+    measure : {"RR", "OR", "RD"}
+        Log risk ratio, log odds ratio or risk difference (treatment vs control); letter case is ignored.
+    add : float
+        Added to all four cells of a table with a zero cell (> 0; metafor's default 1/2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of ``table``, then ``yi`` (effect on the analysis scale: log RR, log OR or RD), ``vi``
+        (its sampling variance), ``corrected`` (``add`` was added to the cells) and ``excluded`` (a
+        double-zero table for RR/OR: ``yi`` and ``vi`` are NaN, as ``drop00=TRUE``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from fmtrials.effects import effect_sizes
+    >>> t = pd.DataFrame({"events_t": [4, 0, 0], "n_t": [123, 10, 10], "events_c": [11, 2, 0],
+    ...                   "n_c": [139, 12, 12]})
+    >>> effect_sizes(t, measure="RR").round(4)
+       events_t  n_t  events_c  n_c      yi      vi  corrected  excluded
+    0         4  123        11  139 -0.8893  0.3256      False     False
+    1         0   10         2   12 -1.4424  2.2322       True     False
+    2         0   10         0   12     NaN     NaN      False      True
+    """
+    measure = choice(measure, MEASURES, "measure")
+    add = check_number(add, "add", low=0.0, inclusive=False)
+    a, n1, c, n2 = frame_counts(table, COUNT_COLUMNS)
+    eff = study_effects(a, n1, c, n2, measure, add=add)
+    out = table.copy()
+    out["yi"] = eff.yi
+    out["vi"] = eff.vi
+    out["corrected"] = eff.corrected
+    out["excluded"] = eff.excluded
+    return out
