@@ -260,7 +260,7 @@ def test_report_comparisons_table_is_the_analysis_layers(report_dir, everything)
             np.testing.assert_allclose(csv[col].to_numpy(float), mine.to_numpy(float), rtol=1e-9,
                                        equal_nan=True, err_msg=col)
         else:
-            assert csv[col].astype(str).tolist() == mine.astype(str).tolist(), col
+            assert csv[col].fillna("").astype(str).tolist() == mine.fillna("").astype(str).tolist(), col
     # the report-wide family: every comparison of every endpoint analysed
     assert ours["p_holm_report"].max() <= 1 and (ours["p_holm_report"] >= ours["p_holm"] - 1e-15).all()
 
