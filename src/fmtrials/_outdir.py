@@ -149,10 +149,25 @@ def check_target(out: Path, force: bool, data: Path | None) -> None:
             "report would delete them: move them away, choose another --out, or pass --force", file=str(out)))
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def recover(out: Path) -> None:
-    """Tidy what an interrupted two-rename replacement left beside ``out``: with ``out`` missing, the newest
-    leftover ``.NAME.old-*`` report is moved back to ``out``; with ``out`` present, leftover copies that hold
-    exactly an fmtrials report are removed. Anything else is left alone."""
+    """Tidy what an interrupted run left beside ``out``: build folders ``.NAME.tmp-PID-*`` of a process that
+    no longer runs are removed; with ``out`` missing, the newest leftover ``.NAME.old-*`` report of an
+    interrupted two-rename replacement is moved back to ``out``; with ``out`` present, leftover copies that
+    hold exactly an fmtrials report are removed. Anything else is left alone."""
+    for stale in out.parent.glob(f".{out.name}.tmp-*-*"):
+        pid = stale.name[len(f".{out.name}.tmp-"):].split("-", 1)[0]
+        if pid.isdigit() and stale.is_dir() and not stale.is_symlink() and not _pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
     leftovers = sorted(out.parent.glob(f".{out.name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in leftovers:
         if old.is_symlink() or not old.is_dir():
@@ -177,7 +192,7 @@ def _umask() -> int:
 def make_build_dir(out: Path) -> Path:
     """A fresh hidden sibling of ``out`` to build in, with the permissions the umask gives a new folder
     (``mkdtemp`` alone makes it 0700)."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     os.chmod(tmp, 0o777 & ~_umask())
     return tmp
 

@@ -14,7 +14,7 @@ import sys
 from typing import Sequence
 
 from . import __version__
-from .errors import DataError
+from .errors import DataError, ReportError
 
 __all__ = ["main", "build_parser"]
 
@@ -131,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {"data": _cmd_data, "validate": _cmd_validate, "report": _cmd_report}[args.command]
     try:
         return handler(args)
+    except ReportError as err:
+        print(f"fmtrials: the report was not written (nothing was changed)\n{err}", file=sys.stderr)
+        return 2
     except DataError as err:
         print(f"fmtrials: invalid input\n{err}", file=sys.stderr)
         return 2
@@ -148,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("FMTRIALS_DEBUG") == "1":
             raise
         text = " ".join(str(err).split()) or "(no message)"
+        text = text if len(text) <= 300 else text[:297] + "..."
         print(f"fmtrials: internal error: {type(err).__name__}: {text}\n"
               "fmtrials: this is a bug in fmtrials, not in your data: please report it with the command you "
               "ran (set FMTRIALS_DEBUG=1 to see the traceback)", file=sys.stderr)
