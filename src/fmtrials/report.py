@@ -25,9 +25,7 @@ import math
 import os
 import re
 import shutil
-import signal
 import sys
-import threading
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata, resources
@@ -38,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from . import _outdir
+from . import _outdir, _proc
 from . import data as _data
 from .errors import DataError, Problem
 
@@ -77,28 +75,6 @@ def _warnings_routed(progress: _Progress):
             warnings.showwarning = lambda message, category, *a, **k: progress(
                 f"warning: {category.__name__}: {message}".replace("\n", " "))
         yield
-
-
-class Terminated(SystemExit):
-    """SIGTERM arrived while the report was being written (the build folder and workers are cleaned up)."""
-
-
-@contextlib.contextmanager
-def _sigterm_cleans_up():
-    """While writing, SIGTERM raises :class:`Terminated` (exit status 143) so the ``finally`` clauses remove
-    the build folder and stop the figure workers; the previous handler is restored afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise Terminated(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _json_safe(value: Any) -> Any:
@@ -352,41 +328,6 @@ def _warm_up_matplotlib() -> None:
     fig.canvas.draw()
 
 
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: the worker dies with the process that started it. On Linux the kernel sends it
-    SIGKILL when the parent dies (``prctl(PR_SET_DEATHSIG)``); everywhere a watchdog thread exits once the
-    parent is gone (re-parented). SIGTERM and SIGINT get their default meaning back in the worker."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_DEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-    def watch() -> None:
-        import time
-
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="fmtrials-parent-watchdog", daemon=True).start()
-
-
-def _stop_pool(ex) -> None:
-    """Shut a process pool down now: pending figures are cancelled and running workers killed."""
-    ex.shutdown(wait=False, cancel_futures=True)
-    for proc in list((getattr(ex, "_processes", None) or {}).values()):
-        with contextlib.suppress(Exception):
-            proc.kill()
-            proc.join(2)
-
-
 def _render_all(jobs: list[tuple], figure_dir: Path, workers: int,
                 stems: dict[str, str]) -> list[tuple[str, str, str]]:
     """Render every figure, in ``workers`` processes when more than one (each figure is independent, so the
@@ -400,12 +341,12 @@ def _render_all(jobs: list[tuple], figure_dir: Path, workers: int,
     _warm_up_matplotlib()  # load fonts and backends once, before the workers fork
 
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_die_with_parent,
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_proc.die_with_parent,
                              initargs=(os.getpid(),))
     try:
         result = list(ex.map(_render_job, jobs, [str(figure_dir)] * len(jobs), names))
     except BaseException:
-        _stop_pool(ex)
+        _proc.stop_pool(ex)
         raise
     ex.shutdown(wait=True)
     return result
@@ -527,7 +468,7 @@ def write_report(out: str | os.PathLike = "report", *, data: str | os.PathLike |
         output directory. Nothing is written then.
     """
     progress = _Progress(quiet)
-    with _warnings_routed(progress), _sigterm_cleans_up():
+    with _warnings_routed(progress), _proc.sigterm_cleans_up():
         return _write_report(Path(os.path.abspath(out)), data, endpoints, measure, ci, force, progress, figures)
 
 
