@@ -266,6 +266,9 @@ def test_workers_die_with_the_report(tmp_path, sig):
         if p.poll() is None:
             p.kill()
         p.stderr.close()
+        for k in locals().get("kids", []):  # never leave an orphan behind, even when the test fails
+            if _alive(k):
+                os.kill(k, signal.SIGKILL)
     assert not out.exists()
     if sig == signal.SIGTERM:
         assert p.returncode == 128 + signal.SIGTERM
