@@ -62,3 +62,25 @@ def test_missing_file_exit_2(args, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = run(*args)
     assert r.returncode == 2 and "missing.csv: file not found" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_report_options_measure_any_case_and_no_figures(tmp_path, capsys):
+    csv = tmp_path / "u.csv"
+    csv.write_text("study,dose_mg_day,endpoint,n,responders\nA,0,e,50,10\nA,100,e,50,20\n")
+    out = tmp_path / "o"
+    assert main(["report", "--data", str(csv), "--out", str(out), "--measure", "or", "--no-figures", "--quiet"]) == 0
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["options"]["measure"] == "OR"
+    assert not any(f.startswith("figures/") for f in manifest["files"])
+
+
+def test_unsafe_out_exit_2_says_nothing_was_written(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    assert main(["report", "--out", str(out), "--quiet", "--no-figures"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fmtrials: the report was not written (nothing was changed)\n")
+    assert f"{out}: directory is not empty" in err and (out / "thesis.tex").read_text() == "precious"

@@ -132,7 +132,7 @@ def test_reml_nonconvergence_raises_or_falls_back_flagged():
     r = fmtrials.pool(t, measure="RR", method="REML", maxiter=2, on_nonconvergence="DL")
     dl = fmtrials.pool(t, measure="RR", method="DL")
     assert r.tau2_method == "DL" and r.method == "REML"
-    assert r.tau2 == pytest.approx(dl.tau2)
+    assert r.heterogeneity.tau2 == pytest.approx(dl.heterogeneity.tau2)
     assert any("REML did not converge" in n for n in r.notes)
 
 

@@ -171,3 +171,11 @@ def test_renders_in_headless_chromium(bundled_report, tmp_path):
     dark = (img[..., :3].mean(axis=2) < 0.6).mean()
     colour = (img[..., :3].std(axis=2) > 0.1).mean()
     assert dark > 0.01 and colour > 0.0005, (dark, colour)
+
+
+def test_bundled_figure_names_are_the_endpoint_names(bundled_report):
+    """Safe endpoint names keep their plain file names (slugs only alter unsafe ones)."""
+    names = {p.name for p in (bundled_report / "figures").iterdir()}
+    assert {"nausea_forest.svg", "nausea_forest.png", "pgic_responders.svg"} <= names
+    html = (bundled_report / "report.html").read_text("utf-8")
+    assert "<code>figures/nausea_forest.svg</code>" in html

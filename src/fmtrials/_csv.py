@@ -18,9 +18,14 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ._vocab import MAX_COUNT
 from .errors import DataError, Problem
 
 __all__ = ["Column", "TableSpec", "read_csv_strict", "frame_as_text", "type_columns", "where"]
+
+#: more digits than this cannot be a count (MAX_COUNT has 10); checked before ``int()`` so a 5,000-digit
+#: cell is refused without converting it
+_MAX_DIGITS = len(str(MAX_COUNT))
 
 _INT_RE = re.compile(r"^[+]?\d+$")
 _NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -75,13 +80,28 @@ def _sniff_wrong_delimiter(header: list[str]) -> str | None:
     return None
 
 
-def read_csv_strict(source: str | os.PathLike | io.TextIOBase, label: str | None = None
-                    ) -> tuple[pd.DataFrame, list[int]]:
+def _too_many_rows(label: str, max_rows: int, line: int) -> DataError:
+    return DataError(Problem(
+        f"more than {max_rows:,} data rows: fmtrials supports up to {max_rows:,} rows per file; split the "
+        "data into several files", file=label, line=line))
+
+
+def read_csv_strict(source: str | os.PathLike | io.TextIOBase, label: str | None = None, *,
+                    max_rows: int | None = None) -> tuple[pd.DataFrame, list[int]]:
     """Read a comma-separated UTF-8 file into a frame of stripped strings ("" for empty cells).
 
     Returns the frame (all columns object dtype, in file order) and, per data row, its physical line number.
-    Raises :class:`DataError` for a missing, empty, non-UTF-8 or wrongly delimited file, duplicate or empty
-    header names, and rows whose field count differs from the header's.
+    Raises :class:`DataError` for a missing, unreadable, empty, non-UTF-8 or wrongly delimited file, a file
+    without a header line, duplicate or empty header names, rows whose field count differs from the
+    header's, and more than ``max_rows`` data rows (reading stops there).
+
+    Examples
+    --------
+    >>> import io
+    >>> read_csv_strict(io.StringIO(",,,\\n,,,\\n"))
+    Traceback (most recent call last):
+    ...
+    fmtrials.errors.DataError: <stream>: no header line: every line is empty or holds only commas
     """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -90,7 +110,10 @@ def read_csv_strict(source: str | os.PathLike | io.TextIOBase, label: str | None
             raise DataError(Problem("file not found", file=label))
         if path.is_dir():
             raise DataError(Problem("is a directory, not a CSV file", file=label))
-        raw = path.read_bytes()
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            raise DataError(Problem(f"cannot read the file: {err.strerror or err}", file=label)) from None
         text = _decode(raw, label)
     else:
         label = label or "<stream>"
@@ -115,9 +138,12 @@ def read_csv_strict(source: str | os.PathLike | io.TextIOBase, label: str | None
                 continue  # blank line
             records.append(rec)
             lines.append(reader.line_num)
+            if max_rows is not None and len(records) > max_rows:
+                raise _too_many_rows(label, max_rows, reader.line_num)
     except csv.Error as err:
         raise DataError(Problem(f"cannot parse CSV: {err}", file=label, line=reader.line_num)) from None
-    assert header is not None
+    if header is None:
+        raise DataError(Problem("no header line: every line is empty or holds only commas", file=label))
     wrong = _sniff_wrong_delimiter(header)
     if wrong:
         raise DataError(Problem(
@@ -209,6 +235,14 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
         if kind in ("count", "int"):
             s = v.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", v) else v
             if _INT_RE.match(s) or (kind == "int" and re.fullmatch(r"-\d+", s)):
+                digits = s.lstrip("+-").lstrip("0")
+                if len(digits) > _MAX_DIGITS or int(digits or "0") > MAX_COUNT:
+                    problems.append(Problem(
+                        f"{v!r} is out of range: {'counts' if kind == 'count' else 'values'} are whole numbers "
+                        f"from {0 if kind == 'count' else -MAX_COUNT} to {MAX_COUNT:,}", column=col.name,
+                        **where(file, i, lines)))
+                    typed.append(pd.NA)
+                    continue
                 typed.append(int(s))
             elif re.fullmatch(r"-\d+", s):
                 problems.append(Problem(f"negative count {v!r}", column=col.name, **where(file, i, lines)))

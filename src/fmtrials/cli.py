@@ -1,17 +1,20 @@
 """Command-line interface: ``fmtrials`` (also ``python -m fmtrials``).
 
-Exit status: 0 when fine, 2 for invalid input or usage (with a readable message on stderr, never a
-traceback), 1 for an unexpected failure to write output.
+Exit status: 0 when fine; 2 for invalid input, usage or an unsafe output folder (a readable message naming
+file, row and column on stderr, never a traceback); 1 when output cannot be written or for an unexpected
+internal error (one line ``internal error: ...`` asking for a report; the traceback only with
+``FMTRIALS_DEBUG=1``); 130 on Ctrl-C and 143 on SIGTERM during ``report`` (the build folder is removed).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
 from . import __version__
-from .errors import DataError
+from .errors import DataError, ReportError
 
 __all__ = ["main", "build_parser"]
 
@@ -38,11 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="write the HTML report")
     r.add_argument("--data", metavar="CSV", help="user outcomes CSV (study, dose_mg_day, endpoint, n, responders)")
     r.add_argument("--endpoint", nargs="+", metavar="E", help="endpoint(s) to analyse")
-    r.add_argument("--measure", choices=("RD", "RR", "OR"), default="RR", help="effect measure for pooling")
+    r.add_argument("--measure", type=str.upper, choices=("RD", "RR", "OR"), default="RR",
+                   help="effect measure for pooling (any letter case)")
     r.add_argument("--ci", default="newcombe", metavar="METHOD", help="risk-difference interval method")
     r.add_argument("--out", default="report", metavar="DIR", help="output directory (default: ./report)")
     r.add_argument("--force", action="store_true", help="overwrite a non-empty directory that is not a report")
-    r.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    r.add_argument("--quiet", action="store_true", help="no progress lines (nor warnings) on stderr")
+    r.add_argument("--no-figures", dest="figures", action="store_false",
+                   help="skip the figures (tables and results only; faster for large inputs)")
     return p
 
 
@@ -112,7 +118,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
     write_report(args.out, data=args.data, endpoints=args.endpoint, measure=args.measure, ci=args.ci,
-                 force=args.force, quiet=args.quiet)
+                 force=args.force, quiet=args.quiet, figures=args.figures)
     return 0
 
 
@@ -125,11 +131,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = {"data": _cmd_data, "validate": _cmd_validate, "report": _cmd_report}[args.command]
     try:
         return handler(args)
+    except ReportError as err:
+        print(f"fmtrials: the report was not written (nothing was changed)\n{err}", file=sys.stderr)
+        return 2
     except DataError as err:
         print(f"fmtrials: invalid input\n{err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `fmtrials data --table outcomes | head`
         return 0
+    except KeyboardInterrupt:
+        print("fmtrials: interrupted", file=sys.stderr)
+        return 130
     except OSError as err:
+        if os.environ.get("FMTRIALS_DEBUG") == "1":
+            raise
         print(f"fmtrials: cannot write output: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:  # noqa: BLE001  (the one place that turns a bug into a short message)
+        if os.environ.get("FMTRIALS_DEBUG") == "1":
+            raise
+        text = " ".join(str(err).split()) or "(no message)"
+        text = text if len(text) <= 300 else text[:297] + "..."
+        print(f"fmtrials: internal error: {type(err).__name__}: {text}\n"
+              "fmtrials: this is a bug in fmtrials, not in your data: please report it with the command you "
+              "ran (set FMTRIALS_DEBUG=1 to see the traceback)", file=sys.stderr)
         return 1

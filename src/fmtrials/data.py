@@ -31,8 +31,14 @@ from .errors import DataError, Problem
 __all__ = [
     "load_trials", "load_arms", "load_outcomes", "load_reported", "load_sources",
     "read_outcomes", "read_table", "contrasts", "mark_shared_placebo", "validate_bundled", "data_dir", "SPECS",
-    "ANALYSES", "STATUSES",
+    "ANALYSES", "STATUSES", "MAX_ROWS", "MAX_STUDIES",
 ]
+
+#: supported input size: at most this many data rows per file (or DataFrame) ...
+MAX_ROWS = 20_000
+#: ... and at most this many studies in user outcomes; larger inputs are refused with a DataError naming
+#: the limit (benchmarks/bench_scale.py measures a report at this size)
+MAX_STUDIES = 10_000
 
 ANALYSES = ("BOCF", "LOCF", "OC", "registry", "mixed model", "not stated", "not applicable")
 STATUSES = ("reported", "derived", "unverified", "not reported")
@@ -93,6 +99,16 @@ def _label(source) -> str:
     return str(source) if isinstance(source, (str, os.PathLike)) else "<DataFrame>"
 
 
+def _read_text(source, label: str) -> tuple[pd.DataFrame, list[int] | None]:
+    """The cells of a CSV path or DataFrame as stripped strings, refusing more than :data:`MAX_ROWS` rows."""
+    if not isinstance(source, pd.DataFrame):
+        return read_csv_strict(source, label, max_rows=MAX_ROWS)
+    if len(source) > MAX_ROWS:
+        raise DataError(Problem(f"{len(source):,} rows: fmtrials supports up to {MAX_ROWS:,} rows per table; "
+                                "split the data", file=label))
+    return frame_as_text(source)
+
+
 def read_table(source: str | os.PathLike | pd.DataFrame, table: str, *,
                sources: pd.DataFrame | None = None, label: str | None = None) -> pd.DataFrame:
     """Read and validate one table (``trials``, ``arms``, ``outcomes``, ``reported`` or ``sources``).
@@ -116,8 +132,7 @@ def read_table(source: str | os.PathLike | pd.DataFrame, table: str, *,
     if spec is None:
         raise DataError(Problem(f"unknown table {table!r}; choose one of {', '.join(SPECS)}"))
     label = label or _label(source)
-    text, lines = (frame_as_text(source) if isinstance(source, pd.DataFrame)
-                   else read_csv_strict(source, label))
+    text, lines = _read_text(source, label)
     problems: list[Problem] = []
     df = type_columns(text, spec, label, lines, problems)
     if df is None:
@@ -146,6 +161,7 @@ def _check_table(df: pd.DataFrame, spec: TableSpec, file: str, lines, problems: 
     if spec.name == "outcomes":
         _check_outcome_counts(df, file, lines, problems)
         _check_placebo_present(df, file, problems)
+        _check_one_placebo(df, file, lines, problems)
     if spec.name == "reported":
         for side in ("t", "c"):
             _check_arm_size(df[f"n_{side}"], f"n_{side}", file, lines, problems)
@@ -222,6 +238,37 @@ def _check_placebo_present(df: pd.DataFrame, file: str, problems: list[Problem])
                 "counts left empty is fine)", file=file, row=i + 1, column="arm"))
 
 
+def _placebo_groups(df: pd.DataFrame) -> tuple[np.ndarray, list[tuple]]:
+    """Positions of the placebo rows of ``df`` and their (study, endpoint, analysis, population, timepoint)."""
+    pos = np.flatnonzero(is_placebo(df).to_numpy())
+    keys = list(map(tuple, df[_GROUP].iloc[pos].astype("string").fillna("").to_numpy()))
+    return pos, keys
+
+
+def placebo_problems(df: pd.DataFrame, file: str, lines=None) -> list[Problem]:
+    """One problem per study endpoint analysis with more than one placebo row (its active arms would be
+    compared with, and pooled against, more than one control)."""
+    pos, keys = _placebo_groups(df)
+    seen: dict[tuple, list[int]] = {}
+    for p, k in zip(pos, keys):
+        seen.setdefault(k, []).append(int(p))
+    problems = []
+    for key, rows in seen.items():
+        if len(rows) < 2:
+            continue
+        extra = ", ".join(f"{c} {v!r}" for c, v in zip(_GROUP[2:], key[2:]) if v not in ("", "not stated"))
+        problems.append(Problem(
+            f"study {key[0]!r}, endpoint {key[1]!r}{', ' + extra if extra else ''} has {len(rows)} placebo rows "
+            f"(rows {', '.join(str(r + 1) for r in rows)}); one placebo arm per study and endpoint analysis: "
+            "merge them, or tell the analyses apart (analysis, population or timepoint)",
+            column="arm", **where(file, rows[1], lines)))
+    return problems
+
+
+def _check_one_placebo(df: pd.DataFrame, file: str, lines, problems: list[Problem]) -> None:
+    problems.extend(placebo_problems(df, file, lines))
+
+
 # ----------------------------------------------------------------------------------------------------------
 # bundled data
 
@@ -233,7 +280,9 @@ def _bundled(table: str) -> pd.DataFrame:
 
 
 def _copy(table: str) -> pd.DataFrame:
-    return _bundled(table).copy()
+    out = _bundled(table).copy()
+    out.attrs = {"origin": "bundled"} if table == "outcomes" else {}
+    return out
 
 
 def load_trials() -> pd.DataFrame:
@@ -392,9 +441,16 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
     ------
     DataError
         Every problem at once, with file, row and column: missing columns, non-integer or negative counts,
-        responders > n, n = 0, a percentage outside [0, 100] or inconsistent with responders/n beyond
-        rounding, duplicate (study, arm, endpoint, analysis, population, timepoint) rows, a study without a
-        placebo row for an endpoint, an empty file, a wrong delimiter or encoding.
+        counts above 2,147,483,647, responders > n, n = 0, a percentage outside [0, 100] or inconsistent
+        with responders/n beyond rounding, duplicate (study, arm, endpoint, analysis, population, timepoint)
+        rows, a study without a placebo row for an endpoint or with more than one, an empty file, a wrong
+        delimiter or encoding, more than :data:`MAX_ROWS` rows or :data:`MAX_STUDIES` studies.
+
+    Notes
+    -----
+    The result is marked as user data (``attrs["origin"] == "user"``): :func:`contrasts` never matches its
+    study ids against the bundled trials (a user study called ``Clauw2013`` is the user's, not the bundled
+    randomized-withdrawal trial).
 
     Examples
     --------
@@ -408,8 +464,7 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
     1     A  100 mg/day          100   98          45
     """
     label = _label(path_or_frame)
-    text, lines = (frame_as_text(path_or_frame) if isinstance(path_or_frame, pd.DataFrame)
-                   else read_csv_strict(path_or_frame, label))
+    text, lines = _read_text(path_or_frame, label)
     problems: list[Problem] = []
     missing = [c for c in USER_REQUIRED if c not in text.columns]
     if "dose_mg_day" not in text.columns and "arm" not in text.columns:
@@ -433,7 +488,8 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
             text[col] = [v if v != "" or col in ("timepoint", "percent", "derivation", "note") else val
                          for v in text[col]]
     if "locator" not in text.columns:
-        text["locator"] = [f"{label} row {i + 1}" for i in range(n)]
+        base = Path(label).name if isinstance(path_or_frame, (str, os.PathLike)) else label
+        text["locator"] = [f"{base} row {i + 1}" for i in range(n)]  # base name: no path leaks into output
     spec = SPECS["outcomes"]
     df = type_columns(text, spec, label, lines, problems)
     if df is None:
@@ -443,8 +499,13 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
             problems.append(Problem("arm is empty and dose_mg_day does not name it", column="dose_mg_day",
                                     **where(label, i, lines)))
     _check_table(df, spec, label, lines, problems, sources=None)
+    n_studies = df["study"].nunique()
+    if n_studies > MAX_STUDIES:
+        problems.append(Problem(f"{n_studies:,} studies: fmtrials supports up to {MAX_STUDIES:,} studies per "
+                                "file; split the data", file=label, column="study"))
     if problems:
         raise DataError(problems)
+    df.attrs = {"origin": "user"}
     return df
 
 
@@ -479,7 +540,15 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
         Keep only these analyses (e.g. ``"BOCF"``); all by default.
     poolable_only : bool
         Drop trials flagged ``poolable == "no"`` in the bundled trials table (the randomized-withdrawal
-        Clauw 2013, Natelson 2015). User studies unknown to the trials table are kept.
+        Clauw 2013, Natelson 2015). The bundled trials table (``year``, ``poolable``) applies only to the
+        bundled outcomes (:func:`load_outcomes`, marked ``attrs["origin"] == "bundled"``, and what is
+        filtered from them): the studies of any other table are never matched against it by name.
+
+    Raises
+    ------
+    DataError
+        Missing columns, unknown endpoints, or more than one placebo row for a study endpoint analysis
+        (naming the 1-based rows of ``outcomes`` and the column ``arm``).
 
     Returns
     -------
@@ -511,11 +580,15 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
     missing = [c for c in ("study", "arm", "dose_mg_day", "endpoint", "n", "responders") if c not in out.columns]
     if missing:
         raise DataError(Problem("outcomes lack column(s): " + ", ".join(missing), file="<DataFrame>"))
+    bundled = outcomes is None or out.attrs.get("origin") == "bundled"
     df = out.copy()
     for col, val in (("analysis", "not stated"), ("population", "not stated"), ("timepoint", pd.NA),
                      ("status", "reported"), ("source", "user"), ("locator", pd.NA)):
         if col not in df.columns:
             df[col] = val
+    doubled = placebo_problems(df, "<DataFrame>")  # rows of ``outcomes`` as given (before any filtering)
+    if doubled:
+        raise DataError(doubled)
     if endpoint is None:
         eps = sorted(df["endpoint"].dropna().unique())
         if len(eps) > 1:
@@ -534,6 +607,8 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
         wanted_a = [analysis] if isinstance(analysis, str) else list(analysis)
         df = df[df["analysis"].isin(wanted_a)]
     trials = load_trials().set_index("study")
+    if not bundled:
+        trials = trials.iloc[:0]  # user studies are never matched against the bundled trials by name
     if poolable_only:
         bad = set(trials.index[trials["poolable"] == "no"])
         df = df[~df["study"].isin(bad)]

@@ -8,20 +8,25 @@
     DIR/results.json       pooled results and audit verdicts
     DIR/manifest.json      input SHA-256, package and dependency versions, options (no timestamps)
 
-The report is built in a temporary sibling directory and renamed into place, so a failed run leaves no half
-report. A non-empty directory that is not an earlier fmtrials report (no ``manifest.json`` naming fmtrials) is
-not overwritten without ``force=True``. All text from data is HTML-escaped (Jinja2 autoescaping).
+The report is built in a temporary sibling directory and swapped into place atomically, so a failed or killed
+run leaves no half report (see :mod:`fmtrials._outdir` for the rules on what may be replaced: never a
+symbolic link, never a folder holding the input file or files fmtrials did not write, unless ``force=True``
+for the latter). File names come from safe slugs of the endpoint names and every path written is checked to
+lie inside the build directory. All text from data is HTML-escaped (Jinja2 autoescaping); text cells of the
+CSV tables that a spreadsheet would run as a formula are prefixed with ``'``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import sys
-import tempfile
+import warnings
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -30,33 +35,19 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from ._format import format_interval, format_number, format_p, measure_name
+from . import _outdir, _proc
 from . import data as _data
 from .analysis import EFFICACY_ENDPOINTS, EndpointAnalysis, analyse, default_endpoints
 from .errors import DataError, Problem
 
 __all__ = ["write_report", "default_endpoints", "EFFICACY_ENDPOINTS"]
 
-MANIFEST = "manifest.json"
-MEASURE_LABEL = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}
+MANIFEST = _outdir.MANIFEST
 DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "jinja2")
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
-
-def _is_report_dir(path: Path) -> bool:
-    try:
-        return json.loads((path / MANIFEST).read_text("utf-8")).get("generator") == "fmtrials"
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-def _check_target(out: Path, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise DataError(Problem("exists and is not a directory; choose another --out", file=str(out)))
-    if out.is_dir() and any(out.iterdir()) and not _is_report_dir(out) and not force:
-        raise DataError(Problem("directory is not empty and holds no earlier fmtrials report; "
-                                "choose another --out or pass --force", file=str(out)))
-
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -69,6 +60,18 @@ class _Progress:
     def __call__(self, msg: str) -> None:
         if not self.quiet:
             print(f"fmtrials report: {msg}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _warnings_routed(progress: _Progress):
+    """Python warnings become progress lines (``warning: ...``); with ``quiet`` they are silenced."""
+    with warnings.catch_warnings():
+        if progress.quiet:
+            warnings.simplefilter("ignore")
+        else:
+            warnings.showwarning = lambda message, category, *a, **k: progress(
+                f"warning: {category.__name__}: {message}".replace("\n", " "))
+        yield
 
 
 def _json_safe(value: Any) -> Any:
@@ -89,8 +92,35 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+#: a text cell starting with one of these is run as a formula by spreadsheet programs (OWASP, CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell that starts like a formula prefixed by a single quote (OWASP's advice);
+    numeric columns, and text cells that read as a plain number such as ``-0.5``, are left unchanged.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"study": ["=1+1", "@SUM(A1)", "-0.5", "A"], "rd": [-0.5, 0.1, 0.2, 0.3]})
+    >>> _defuse_formulas(t).to_dict(orient="list")
+    {'study': ["'=1+1", "'@SUM(A1)", '-0.5', 'A'], 'rd': [-0.5, 0.1, 0.2, 0.3]}
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype.kind != "O" and str(out[col].dtype) != "string":
+            continue
+        values = out[col].tolist()
+        risky = [isinstance(v, str) and v.startswith(FORMULA_START) and not _NUMBER_TEXT.match(v) for v in values]
+        if any(risky):
+            out[col] = pd.Series(["'" + v if r else v for v, r in zip(values, risky)], index=out.index,
+                                 dtype=out[col].dtype)
+    return out
+
+
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+    _defuse_formulas(df).to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
 
 
 class _Shown:
@@ -101,17 +131,10 @@ class _Shown:
         self.analysis = analysis
         self.figures: dict[str, str] = {}
         self.loo = analysis.leave_one_out
-        self.sensitivity = None if analysis.sensitivity is None else _hksj_words(analysis.sensitivity)
+        self.sensitivity = analysis.sensitivity
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.analysis, name)
-
-
-def _hksj_words(sens: pd.DataFrame) -> pd.DataFrame:
-    """The sensitivity table with its ``test`` column shown as the report's ``hksj`` column (no/yes/ad hoc)."""
-    out = sens.rename(columns={"test": "hksj"})
-    out["hksj"] = out["hksj"].map({"z": "no", "hksj": "yes", "hksj-adhoc": "ad hoc"})
-    return out
 
 
 #: figure kinds drawn per endpoint; L'Abbé and funnel plots only where enough comparisons make them readable
@@ -130,7 +153,7 @@ def _figure_jobs(outcomes: pd.DataFrame, ea: EndpointAnalysis) -> list[tuple]:
     jobs = [
         (ea.endpoint, "responders", (_outcomes_like(outcomes, ea.primary),
                                      "Patients with event" if harm else "Responders")),
-        (ea.endpoint, "forest", (ea.main, not harm, f"{ea.endpoint}: {MEASURE_LABEL[ea.main.measure]}, "
+        (ea.endpoint, "forest", (ea.main, ea.event, f"{ea.endpoint}: {measure_name(ea.main.measure)}, "
                                                      "REML random effects (HKSJ, ad hoc)")),
     ]
     if len(ea.primary) >= LABBE_FUNNEL_MIN_K:
@@ -140,24 +163,25 @@ def _figure_jobs(outcomes: pd.DataFrame, ea: EndpointAnalysis) -> list[tuple]:
     return jobs
 
 
-def _render_job(job: tuple, figure_dir: str) -> tuple[str, str, str]:
-    """Draw one figure, write its PNG and SVG, return (endpoint, kind, inline SVG)."""
+def _render_job(job: tuple, figure_dir: str, stem: str) -> tuple[str, str, str]:
+    """Draw one figure, write ``stem.png`` and ``stem.svg`` into ``figure_dir``, return (endpoint, kind,
+    inline SVG)."""
     from . import plots
 
     endpoint, kind, payload = job
     if kind == "responders":
         fig = plots.plot_responders(payload[0], endpoint=endpoint, events_label=payload[1])
     elif kind == "forest":
-        fig = plots.plot_forest(payload[0], higher_is_better=payload[1], title=payload[2])
+        fig = plots.plot_forest(payload[0], event=payload[1], title=payload[2])
     elif kind == "labbe":
         fig = plots.plot_labbe(payload[0], result=payload[1], outcome=payload[2])
     else:
         fig = plots.plot_funnel(payload[0])
-    stem = Path(figure_dir) / f"{endpoint}_{kind}"
-    plots.save_figure(fig, stem.with_suffix(".png"), dpi=110)
-    plots.save_figure(fig, stem.with_suffix(".svg"))
+    png, svg = (_outdir.inside(Path(figure_dir), f"{stem}{ext}") for ext in (".png", ".svg"))
+    plots.save_figure(fig, png, dpi=110)
+    plots.save_figure(fig, svg)
     del fig  # plain Figure objects (no pyplot state): nothing to close
-    return endpoint, kind, _inline_svg(stem.with_suffix(".svg").read_text("utf-8"))
+    return endpoint, kind, _inline_svg(svg.read_text("utf-8"))
 
 
 def _warm_up_matplotlib() -> None:
@@ -170,19 +194,28 @@ def _warm_up_matplotlib() -> None:
     fig.canvas.draw()
 
 
-def _render_all(jobs: list[tuple], figure_dir: Path, workers: int) -> list[tuple[str, str, str]]:
+def _render_all(jobs: list[tuple], figure_dir: Path, workers: int,
+                stems: dict[str, str]) -> list[tuple[str, str, str]]:
     """Render every figure, in ``workers`` processes when more than one (each figure is independent, so the
-    bytes are the same either way)."""
+    bytes are the same either way). ``stems`` maps an endpoint to its safe file-name stem."""
+    names = [f"{stems[j[0]]}_{j[1]}" for j in jobs]
     if workers <= 1 or len(jobs) < 4:
-        return [_render_job(j, str(figure_dir)) for j in jobs]
+        return [_render_job(j, str(figure_dir), n) for j, n in zip(jobs, names)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     _warm_up_matplotlib()  # load fonts and backends once, before the workers fork
 
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
-        return list(ex.map(_render_job, jobs, [str(figure_dir)] * len(jobs)))
+    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_proc.die_with_parent,
+                             initargs=(os.getpid(),))
+    try:
+        result = list(ex.map(_render_job, jobs, [str(figure_dir)] * len(jobs), names))
+    except BaseException:
+        _proc.stop_pool(ex)
+        raise
+    ex.shutdown(wait=True)
+    return result
 
 
 def _outcomes_like(outcomes: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
@@ -202,21 +235,15 @@ def _inline_svg(svg: str) -> str:
 # ---------------------------------------------------------------------------------------------------- formatting
 
 def _fmt(x: Any, digits: int = 2) -> str:
-    if x is None or x is pd.NA or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{x:.{digits}f}"
+    return format_number(x, digits, missing="–")
 
 
 def _fmt_p(p: Any) -> str:
-    if p is None or p is pd.NA or (isinstance(p, float) and not math.isfinite(p)):
-        return "–"
-    if p < 0.0001:
-        return "<0.0001"
-    return f"{p:.4f}" if p < 0.001 else f"{p:.3f}"
+    return format_p(p, missing="–")
 
 
 def _ci(est, lo, hi, digits=2) -> str:
-    return f"{_fmt(est, digits)} [{_fmt(lo, digits)}, {_fmt(hi, digits)}]"
+    return format_interval(est, lo, hi, digits, missing="–")
 
 
 def _pooled_rows(ea: EndpointAnalysis) -> list[dict]:
@@ -228,38 +255,32 @@ def _pooled_rows(ea: EndpointAnalysis) -> list[dict]:
         for g, sub in groups:
             rows.append(_pooled_row(ea.endpoint, label, f"{g} mg/day", sub))
         rows.append(_pooled_row(ea.endpoint, label, "all doses" if groups else "overall", res))
-        if groups and not (isinstance(res.q_between, float) and math.isnan(res.q_between)):
-            rows[-1]["subgroup_test"] = (f"Q = {_fmt(res.q_between)}, df = {res.q_between_df}, "
-                                         f"p = {_fmt_p(res.q_between_p)}")
+        st = res.subgroup_test
+        if groups and st is not None and math.isfinite(st.q):
+            rows[-1]["subgroup_test"] = f"Q = {_fmt(st.q)}, df = {st.df}, p = {_fmt_p(st.p)}"
     return rows
+
+
+def _heterogeneity_text(r) -> str:
+    h = r.heterogeneity
+    if r.k < 2:
+        return "k = 1: not estimable"
+    if not h.estimable:
+        return "not estimable (Q undefined for these counts)"
+    return (f"Q = {_fmt(h.q)} (df {h.q_df}, p = {_fmt_p(h.q_p)}); I² = {_fmt(h.i2, 1)}%"
+            + (f"; τ² = {_fmt(h.tau2, 4)}" if r.model == "random" else ""))
 
 
 def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:
     digits = 3 if r.measure == "RD" else 2
+    pi = r.prediction
     return {"endpoint": endpoint, "model": model, "dose": group, "k": r.k,
             "estimate": _ci(r.estimate, r.ci_low, r.ci_high, digits), "p": _fmt_p(r.p_value),
-            "heterogeneity": ("k = 1: not estimable" if r.k < 2 else
-                              f"Q = {_fmt(r.q)} (df {r.q_df}, p = {_fmt_p(r.q_p)}); I² = {_fmt(r.i2, 1)}%"
-                              + (f"; τ² = {_fmt(r.tau2, 4)}" if r.model == "random" else "")),
-            "pi": (f"{_fmt(r.pi_low, digits)} to {_fmt(r.pi_high, digits)}"
-                   if math.isfinite(r.pi_low) else "–"),
+            "heterogeneity": _heterogeneity_text(r),
+            "pi": (f"{_fmt(pi.pi_low, digits)} to {_fmt(pi.pi_high, digits)}"
+                   if math.isfinite(pi.pi_low) else "–"),
             "subgroup_test": ""}
 
-
-def _result_json(r) -> dict:
-    if r is None:
-        return {}
-    keys = ("measure", "method", "model", "k", "estimate", "ci_low", "ci_high", "beta", "se", "statistic",
-            "stat_dist", "df", "p_value", "q", "q_df", "q_p", "i2", "h2", "tau2", "tau2_ci_low", "tau2_ci_high",
-            "i2_ci_low", "i2_ci_high", "pi_low", "pi_high", "hksj", "alpha", "tau2_method", "zero_cell",
-            "corrected", "excluded", "notes", "q_between", "q_between_df", "q_between_p")
-    out = {k: getattr(r, k, None) for k in keys}
-    out["studies"] = r.to_frame().to_dict(orient="records")
-    out["subgroups"] = {str(g): _result_json(s) for g, s in (r.subgroups or {}).items()}
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------- main entry
 
 def write_report(out: str | os.PathLike = "report", *, data: str | os.PathLike | None = None,
                  endpoints: Iterable[str] | None = None, measure: str = "RR", ci: str = "newcombe",
@@ -269,19 +290,23 @@ def write_report(out: str | os.PathLike = "report", *, data: str | os.PathLike |
     Parameters
     ----------
     out : path
-        Output directory (created; replaced atomically when it holds an earlier fmtrials report).
+        Output directory: created, or replaced atomically when it holds exactly an earlier fmtrials report
+        (the files its ``manifest.json`` lists). An existing empty directory (also the current one,
+        ``--out .``) is filled. A symbolic link is refused (neither followed nor replaced).
     data : path, optional
         A user outcomes CSV (``study, dose_mg_day, endpoint, n, responders``); the bundled data by default.
+        At most :data:`fmtrials.data.MAX_ROWS` rows and :data:`fmtrials.data.MAX_STUDIES` studies.
     endpoints : list of str, optional
         Endpoints to analyse; by default :func:`default_endpoints`.
     measure : {"RR", "OR", "RD"}
-        Effect measure for pooling.
+        Effect measure for pooling (any letter case).
     ci : str
         Risk-difference interval method for the per-comparison table (see :func:`fmtrials.risk_difference`).
     force : bool
-        Overwrite a non-empty directory that is not an earlier report.
+        Replace a non-empty directory that is not (exactly) an earlier report. Never a folder holding the
+        input file, a symbolic link, or the current directory.
     quiet : bool
-        No progress lines on stderr.
+        No progress lines on stderr, and Python warnings silenced (otherwise they are progress lines).
     figures : bool
         Draw the figures (True for the real report).
 
@@ -293,23 +318,35 @@ def write_report(out: str | os.PathLike = "report", *, data: str | os.PathLike |
     Raises
     ------
     DataError
-        Invalid input (file, row and column named) or an unsafe output directory. Nothing is written then.
+        Invalid input (file, row and column named), or, as :class:`~fmtrials.errors.ReportError`, an unsafe
+        output directory. Nothing is written then.
     """
     progress = _Progress(quiet)
-    measure = str(measure).upper()
-    if measure not in MEASURE_LABEL:
-        raise DataError(Problem(f"measure must be RR, OR or RD, got {measure!r}", column="--measure"))
-    out = Path(out)
-    _check_target(out, force)
-    progress("reading data")
+    with _warnings_routed(progress), _proc.sigterm_cleans_up():
+        return _write_report(Path(os.path.abspath(out)), data, endpoints, measure, ci, force, progress, figures)
+
+
+def _read_input(data: str | os.PathLike | None) -> tuple[pd.DataFrame, str, dict[str, str]]:
+    """(outcomes, what the report calls the input, input file -> SHA-256); only base names are recorded."""
     if data is None:
-        outcomes = _data.load_outcomes()
-        input_note = "the bundled data"
         inputs = {f"data/{t}.csv": _sha256(_data.data_dir() / f"{t}.csv") for t in _data.SPECS}
-    else:
-        outcomes = _data.read_outcomes(data)
-        input_note = Path(data).name
-        inputs = {Path(data).name: _sha256(Path(data))}
+        return _data.load_outcomes(), "the bundled data", inputs
+    outcomes = _data.read_outcomes(data)
+    name = Path(data).name
+    if not (~_data.is_placebo(outcomes)).any():
+        raise DataError(Problem("every row is a placebo arm: there is nothing to compare against placebo; add "
+                                "the active arms (dose_mg_day above 0)", file=str(data), column="dose_mg_day"))
+    return outcomes, name, {name: _sha256(Path(data))}
+
+
+def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figures) -> Path:
+    from ._vocab import MEASURES, choice
+
+    measure = choice(measure, MEASURES, "--measure")
+    _outdir.recover(out)
+    _outdir.check_target(out, force, None if data is None else Path(data))
+    progress("reading data")
+    outcomes, input_note, inputs = _read_input(data)
     known = set(outcomes["endpoint"].dropna())
     if endpoints:
         endpoints = list(dict.fromkeys(endpoints))
@@ -322,24 +359,27 @@ def write_report(out: str | os.PathLike = "report", *, data: str | os.PathLike |
     from .effects import risk_difference
 
     risk_difference(1, 2, 1, 2, ci=ci)  # validate the interval method before any work
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _outdir.make_build_dir(out)
     try:
         endpoints = _build(tmp, outcomes, endpoints, measure, ci, data is None, input_note, progress, figures)
+        files = sorted(str(_outdir.inside(tmp, p.relative_to(tmp)).relative_to(tmp))
+                       for p in tmp.rglob("*") if p.is_file() or p.is_symlink())
         manifest = {
             "generator": "fmtrials", "version": __version__, "inputs": inputs,
             "python": sys.version.split()[0],
             "dependencies": {d: _dist_version(d) for d in DEPENDENCIES},
-            "options": {"data": None if data is None else Path(data).name, "endpoints": endpoints,
+            "options": {"data": None if data is None else input_note, "endpoints": endpoints,
                         "measure": measure, "ci": ci},
-            "files": sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()),
+            "files": files,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        _replace_dir(tmp, out, parent)
-    except BaseException:
+        if out.is_dir() and not any(out.iterdir()):
+            _outdir.move_into(tmp, out)  # an existing empty folder (maybe the current directory) is filled
+        else:
+            _outdir.replace_dir(tmp, out)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     progress(f"done: {out / 'report.html'}")
     return out
 
@@ -351,21 +391,6 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
-def _replace_dir(tmp: Path, out: Path, parent: Path) -> None:
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
-        old.rmdir()
-        out.rename(old)
-        try:
-            tmp.rename(out)
-        except BaseException:
-            old.rename(out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
-
-
 def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, measure: str, ci: str,
            bundled: bool, input_note: str, progress: _Progress, make_figures: bool) -> list[str]:
     (tmp / "tables").mkdir()
@@ -373,11 +398,12 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
     result = analyse(outcomes, endpoints, measure=measure, ci=ci, progress=progress)
     endpoints = result.endpoints
     analyses = [_Shown(a) for a in result]
+    stems = _outdir.slugs(endpoints)
     if make_figures:
         jobs = [job for a in analyses if a.main is not None for job in _figure_jobs(outcomes, a)]
         progress(f"drawing {len(jobs)} figures")
         by_endpoint = {a.endpoint: a for a in analyses}
-        for endpoint, kind, svg in _render_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1)):
+        for endpoint, kind, svg in _render_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems):
             by_endpoint[endpoint].figures[kind] = svg
     progress("auditing reported figures")
     audit_table = _audit_table(bundled)
@@ -394,15 +420,21 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
     _write_csv(loo, tmp / "tables" / "leave_one_out.csv")
     if audit_table is not None:
         _write_csv(audit_table, tmp / "tables" / "audit.csv")
-    results = {"endpoints": {a.endpoint: {"main": _result_json(a.main), "common": _result_json(a.common),
+    results = {"endpoints": {a.endpoint: {"main": _result_dict(a.main), "common": _result_dict(a.common),
                                           "notes": a.notes} for a in analyses},
                "audit": None if audit_table is None else audit_table.to_dict(orient="records")}
     (tmp / "results.json").write_text(json.dumps(_json_safe(results), indent=1, sort_keys=True) + "\n",
                                       encoding="utf-8")
     progress("rendering report.html")
-    html_text = _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci)
+    html_text = _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci,
+                             stems)
     (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return list(endpoints)
+
+
+def _result_dict(r) -> dict:
+    """A pooled result as written to ``results.json``: its one serialiser, ``PoolResult.to_dict()``."""
+    return {} if r is None else r.to_dict()
 
 
 def _no_attrs(df: pd.DataFrame) -> pd.DataFrame:
@@ -419,7 +451,8 @@ def _audit_table(bundled: bool) -> pd.DataFrame | None:
     return audit(_data.load_reported(), _data.load_arms())
 
 
-def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci) -> str:
+def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci,
+                 stems) -> str:
     import jinja2
 
     env = jinja2.Environment(
@@ -434,11 +467,12 @@ def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, inp
     used_sources = set(outcomes["source"].dropna()) | (set(_data.load_reported()["source"]) if bundled else set())
     return template.render(
         version=__version__, input_note=input_note, bundled=bundled, measure=measure,
-        measure_label=MEASURE_LABEL[measure], ci=ci, analyses=analyses,
+        measure_label=measure_name(measure), ci=ci, analyses=analyses,
         compared=_display_compared(compared), pooled=pooled, audit=_display_audit(audit_table),
         trials=trials, sources=_records(sources[sources["source_id"].isin(used_sources)]),
         outcomes=outcomes, gaps=_known_gaps() if bundled else [], efficacy=EFFICACY_ENDPOINTS,
-        captions=FIGURE_CAPTIONS, loo_rows=lambda a: _loo_rows(a.loo, measure))
+        captions=FIGURE_CAPTIONS, loo_rows=lambda a: _loo_rows(a.loo, measure), stems=stems,
+        formula_start="=, +, −, @, tab or carriage return")
 
 
 def _loo_rows(loo: pd.DataFrame, measure: str) -> list[dict]:

@@ -92,12 +92,6 @@ def _or_score_lower(x1, n1, x2, n2, z, factor):
     return out
 
 
-def _swap_upper(lower_fn, x1, n1, x2, n2, *args):
-    """Upper limit of a ratio measure as 1 / (lower limit of the arm-swapped table)."""
-    with np.errstate(divide="ignore"):
-        return 1.0 / lower_fn(x2, n2, x1, n1, *args)
-
-
 def _swap_upper(lower_fn: Callable[..., np.ndarray], x1, n1, x2, n2, *args) -> np.ndarray:
     """Upper limit of a ratio measure as 1 / (lower limit of the arm-swapped table)."""
     with np.errstate(divide="ignore"):

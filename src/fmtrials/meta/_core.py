@@ -7,16 +7,12 @@ Formulas follow R metafor 3.8 (``escalc``, ``rma.uni``, ``rma.mh``, ``rma.peto``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from scipy import optimize, special
 
 from ..errors import ConvergenceError
 
 __all__: list[str] = []  # private module
-
-from ..effects.sizes import ADD, StudyEffects, double_zero, study_effects  # noqa: F401  (one rule)
 
 
 # ------------------------------------------------------------------------------------------ common effect

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 from scipy import special
 
-from . import _core as core
+from ..effects.sizes import study_effects
 from ._table import Data
 from .fit import ROW_COLUMNS, Options
 from .result import back, crit
@@ -137,7 +137,7 @@ def subset_rows(d: Data, o: Options, n_subsets: int,
     Returns the columns (arrays of length ``n_subsets``) and the boolean mask of subsets the caller must refit
     one by one (their values here are not to be used).
     """
-    eff = core.study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure)
+    eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure)
     inc = ~eff.excluded
     y = np.where(inc, eff.yi, 0.0)
     v = np.where(inc, eff.vi, 1.0)

@@ -18,6 +18,7 @@ from scipy import special
 from .._validation import DATAFRAME
 from .._vocab import RANDOM_METHODS
 from ..errors import ConvergenceError, DataError, Problem
+from ..effects.sizes import StudyEffects, study_effects
 from . import _core as core
 from ._table import Data
 from .result import Heterogeneity, PoolResult, Prediction, Subgroups, back, crit
@@ -50,9 +51,9 @@ class Options:
 
 
 # ------------------------------------------------------------------------------------------ the steps
-def effects_step(d: Data, o: Options) -> tuple[core.StudyEffects, np.ndarray, list[str]]:
+def effects_step(d: Data, o: Options) -> tuple[StudyEffects, np.ndarray, list[str]]:
     """Per-study effects (escalc rule), the included mask and the exclusion note; DataError if none left."""
-    eff = core.study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure)
+    eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure)
     inc = ~eff.excluded
     if not inc.any():
         raise DataError(Problem(
@@ -181,7 +182,7 @@ def prediction_step(beta: float, se_classic: float, se: float, tau2: float, k: i
     return (beta - half, beta + half), "z", []
 
 
-def study_table(d: Data, eff: core.StudyEffects, inc: np.ndarray, w_raw: np.ndarray, o: Options,
+def study_table(d: Data, eff: StudyEffects, inc: np.ndarray, w_raw: np.ndarray, o: Options,
                 by: str | None) -> pd.DataFrame:
     """The per-study table: counts, yi, vi, z CI on the reporting scale, percent weight, flags."""
     sw = w_raw.sum()

@@ -22,18 +22,6 @@ __all__ = ["pool"]
 _NAN = float("nan")
 
 
-# --- transitional shim: the old hksj= / hksj_truncate= booleans (the lead deletes this after the merge) ----
-def _legacy_test(test: str, legacy: dict[str, Any]) -> str:
-    """Map the old ``hksj``/``hksj_truncate`` keywords to ``test=``; refuse any other unknown keyword."""
-    unknown = set(legacy) - {"hksj", "hksj_truncate"}
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
-    if legacy.get("hksj"):
-        return "hksj-adhoc" if legacy.get("hksj_truncate") else "hksj"
-    return test
-# --- end of transitional shim ---------------------------------------------------------------------------
-
-
 def options(measure: Any, method: Any, test: Any, alpha: Any, pi_method: Any, tol: Any, maxiter: Any,
             on_nonconvergence: Any) -> Options:
     """Validate the options of :func:`pool` (choices in any letter case) into :class:`Options`."""
@@ -102,7 +90,7 @@ def _pool_by(d: Data, o: Options, by: str, warn_shared: bool) -> PoolResult:
 def pool(table: pd.DataFrame, *, measure: Measure = "RR", method: PoolMethod = "MH", test: PoolTest = "z",
          alpha: float = 0.05, by: str | None = None, pi_method: PiMethod = "hts", tol: float = 1e-12,
          maxiter: int = 1000, on_nonconvergence: str = "raise", warn_shared: bool = True,
-         **legacy: Any) -> PoolResult:
+         ) -> PoolResult:
     """Pool 2x2 tables (treatment vs control) into one effect, with heterogeneity and per-study weights.
 
     Parameters
@@ -158,7 +146,6 @@ def pool(table: pd.DataFrame, *, measure: Measure = "RR", method: PoolMethod = "
     >>> r.test, r.stat_dist, r.df, r.prediction.dist
     ('hksj', 't', 2.0, 't(k-2)')
     """
-    test = _legacy_test(test, legacy)
     o = options(measure, method, test, alpha, pi_method, tol, maxiter, on_nonconvergence)
     d = prepare(table, by)
     if by is not None:

@@ -269,25 +269,3 @@ class PoolResult:
         from ._render import summary_html
 
         return summary_html(self)
-
-    # --- transitional aliases (old flat names, read-only; the lead deletes this block after the merge) ------
-    q = property(lambda self: self.heterogeneity.q)
-    q_df = property(lambda self: self.heterogeneity.q_df)
-    q_p = property(lambda self: self.heterogeneity.q_p)
-    i2 = property(lambda self: self.heterogeneity.i2)
-    h2 = property(lambda self: self.heterogeneity.h2)
-    tau2 = property(lambda self: self.heterogeneity.tau2)
-    tau2_ci_low = property(lambda self: self.heterogeneity.tau2_ci_low)
-    tau2_ci_high = property(lambda self: self.heterogeneity.tau2_ci_high)
-    i2_ci_low = property(lambda self: self.heterogeneity.i2_ci_low)
-    i2_ci_high = property(lambda self: self.heterogeneity.i2_ci_high)
-    pi_low = property(lambda self: self.prediction.pi_low)
-    pi_high = property(lambda self: self.prediction.pi_high)
-    pi_dist = property(lambda self: self.prediction.dist)
-    pi_method = property(lambda self: self.prediction.method)
-    hksj = property(lambda self: self.test != "z")
-    hksj_truncate = property(lambda self: self.test == "hksj-adhoc")
-    q_between = property(lambda self: _NAN if self.subgroup_test is None else self.subgroup_test.q)
-    q_between_df = property(lambda self: 0 if self.subgroup_test is None else self.subgroup_test.df)
-    q_between_p = property(lambda self: _NAN if self.subgroup_test is None else self.subgroup_test.p)
-    # --- end of transitional aliases -----------------------------------------------------------------

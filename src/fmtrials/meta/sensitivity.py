@@ -21,7 +21,7 @@ from ..errors import DataError, Problem
 from ._subsets import FAST_METHODS, subset_rows
 from ._table import Data, as_frame, prepare
 from .fit import ROW_COLUMNS, Options, fit_row
-from .pool import _legacy_test, options
+from .pool import options
 
 __all__ = ["leave_one_out", "cumulative"]
 
@@ -50,7 +50,7 @@ def _check_by(by: Any, name: str) -> None:
 def leave_one_out(table: pd.DataFrame, *, measure: Measure = "RR", method: PoolMethod = "MH",
                   test: PoolTest = "z", alpha: float = 0.05, by: None = None, pi_method: PiMethod = "hts",
                   tol: float = 1e-12, maxiter: int = 1000, on_nonconvergence: str = "raise",
-                  warn_shared: bool = True, **legacy: Any) -> pd.DataFrame:
+                  warn_shared: bool = True) -> pd.DataFrame:
     """Pool again with each study left out in turn (metafor ``leave1out``).
 
     Takes the keywords of :func:`~fmtrials.pool` (``by`` must be None; the rows never warn about a shared
@@ -73,7 +73,7 @@ def leave_one_out(table: pd.DataFrame, *, measure: Measure = "RR", method: PoolM
     [1.6747, 1.4097, 1.6937]
     """
     _check_by(by, "leave_one_out")
-    o = options(measure, method, _legacy_test(test, legacy), alpha, pi_method, tol, maxiter, on_nonconvergence)
+    o = options(measure, method, test, alpha, pi_method, tol, maxiter, on_nonconvergence)
     d = prepare(table)
     n = len(d.a)
     idx = np.arange(n)
@@ -85,7 +85,7 @@ def leave_one_out(table: pd.DataFrame, *, measure: Measure = "RR", method: PoolM
 def cumulative(table: pd.DataFrame, *, order_by: str | None = "year", measure: Measure = "RR",
                method: PoolMethod = "MH", test: PoolTest = "z", alpha: float = 0.05, by: None = None,
                pi_method: PiMethod = "hts", tol: float = 1e-12, maxiter: int = 1000,
-               on_nonconvergence: str = "raise", warn_shared: bool = True, **legacy: Any) -> pd.DataFrame:
+               on_nonconvergence: str = "raise", warn_shared: bool = True) -> pd.DataFrame:
     """Cumulative meta-analysis: add studies one at a time in ``order_by`` order (metafor ``cumul``).
 
     Parameters
@@ -110,7 +110,7 @@ def cumulative(table: pd.DataFrame, *, order_by: str | None = "year", measure: M
     ['A', 'C', 'B']
     """
     _check_by(by, "cumulative")
-    o = options(measure, method, _legacy_test(test, legacy), alpha, pi_method, tol, maxiter, on_nonconvergence)
+    o = options(measure, method, test, alpha, pi_method, tol, maxiter, on_nonconvergence)
     df = as_frame(table)
     d = prepare(df)  # labels from the table order, so they match pool()'s
     if order_by is not None:

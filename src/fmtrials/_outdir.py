@@ -1,0 +1,245 @@
+"""Where the report goes: safe file names, the output-directory rules and atomic replacement.
+
+Private helpers behind :mod:`fmtrials.report`:
+
+* :func:`slugs`: file-name stems from endpoint names (any text a CSV can hold) that are safe and unique;
+* :func:`inside`: the one check that a path about to be written lies inside the build directory;
+* :func:`check_target`: may ``out`` be (re)placed? Never a symbolic link, never a folder holding the input
+  file, never a folder holding files fmtrials did not write (unless ``force``), never the current directory
+  unless it is empty;
+* :func:`replace_dir`: put the built directory at ``out`` atomically (Linux ``renameat2(RENAME_EXCHANGE)``,
+  else two renames whose leftover ``.NAME.old-*`` is recovered on the next run by :func:`recover`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+from .errors import Problem, ReportError
+
+__all__ = ["MANIFEST", "slugs", "inside", "check_target", "recover", "make_build_dir", "replace_dir",
+           "move_into", "report_listing"]
+
+MANIFEST = "manifest.json"
+#: folders fmtrials creates in a report even when they stay empty
+REPORT_DIRS = ("tables", "figures")
+SLUG_MAX = 60
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _short_hash(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+
+
+def slugs(names: Iterable[str]) -> dict[str, str]:
+    """A safe, unique file-name stem per name: ASCII letters, digits, ``-`` and ``_`` only, at most
+    ``SLUG_MAX + 11`` characters. A name that is already safe (and not too long) is kept as is; an altered
+    name, or one whose stem collides with another's ignoring case, gets ``-`` and a 10-hex-digit hash of
+    the original name, so the stems depend only on the names (stable across runs).
+
+    Examples
+    --------
+    >>> s = slugs(["pain_30", "pain.30", "pain.50", "../../PWNED", "/"])
+    >>> s["pain_30"], s["pain.30"][:8], s["pain.50"][:8], s["../../PWNED"][:6], s["/"][:9]
+    ('pain_30', 'pain-30-', 'pain-50-', 'PWNED-', 'endpoint-')
+    >>> len(set(s.values())) == 5 and all(re.fullmatch(r"[A-Za-z0-9_-]+", v) for v in s.values())
+    True
+    >>> sorted(slugs(["nausea", "Nausea"]).values())  # one file on a case-insensitive file system otherwise
+    ['Nausea-d6bea94b06', 'nausea-e31040de40']
+    """
+    names = list(dict.fromkeys(names))
+    base = {n: (_UNSAFE.sub("-", n).strip("-_")[:SLUG_MAX] or "endpoint") for n in names}
+    folded: dict[str, int] = {}
+    for n in names:
+        folded[base[n].lower()] = folded.get(base[n].lower(), 0) + 1
+    out = {}
+    for n in names:
+        clean = base[n] == n
+        out[n] = base[n] if clean and folded[base[n].lower()] == 1 else f"{base[n]}-{_short_hash(n)}"
+    if len({v.lower() for v in out.values()}) != len(out):  # a hash collision: astronomically unlikely
+        out = {n: f"{base[n]}-{hashlib.sha256(n.encode('utf-8', 'surrogatepass')).hexdigest()}" for n in names}
+    return out
+
+
+def inside(root: Path, rel: str | os.PathLike) -> Path:
+    """``root / rel``, refusing (ReportError) any path that does not resolve inside ``root``."""
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root.resolve()) or target == root.resolve():
+        raise ReportError(Problem(f"refusing to write {str(rel)!r}: it resolves outside the report folder",
+                                  file=str(root)))
+    return root / rel
+
+
+# ---------------------------------------------------------------------------------------------------- target
+
+def _manifest(path: Path) -> dict | None:
+    try:
+        m = json.loads((path / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return m if isinstance(m, dict) and m.get("generator") == "fmtrials" else None
+
+
+def report_listing(path: Path) -> tuple[bool, list[str]]:
+    """(is an fmtrials report, entries it holds that fmtrials did not write according to its manifest)."""
+    m = _manifest(path)
+    if m is None:
+        return False, []
+    listed = {str(f) for f in m.get("files", []) if isinstance(f, str)} | {MANIFEST}
+    allowed_dirs = set(REPORT_DIRS) | {str(p) for f in listed for p in Path(f).parents if str(p) != "."}
+    extra = []
+    for p in sorted(path.rglob("*")):
+        rel = str(p.relative_to(path))
+        if p.is_dir() and not p.is_symlink():
+            if rel not in allowed_dirs:
+                extra.append(rel + "/")
+        elif rel not in listed:
+            extra.append(rel)
+    return True, [e for e in extra if not any(e.startswith(d) and d.endswith("/") and e != d for d in extra)]
+
+
+def _is_within(child: Path, parent: Path) -> bool:
+    try:
+        return child.resolve().is_relative_to(parent.resolve())
+    except OSError:
+        return False
+
+
+def check_target(out: Path, force: bool, data: Path | None) -> None:
+    """Raise :class:`ReportError` unless the report may be written at ``out`` (see the module docstring)."""
+    if out.is_symlink():
+        state = "dangling " if not out.exists() else ""
+        raise ReportError(Problem(
+            f"is a {state}symbolic link; fmtrials neither follows nor replaces links for --out: pass the real "
+            "directory", file=str(out)))
+    if out.exists() and not out.is_dir():
+        raise ReportError(Problem("exists and is not a directory; choose another --out", file=str(out)))
+    if not out.is_dir():
+        return
+    if data is not None and _is_within(data, out):
+        raise ReportError(Problem(
+            f"the input file {data.name} lies inside --out, which the report replaces; move the input or "
+            "choose another --out (--force does not override this)", file=str(out)))
+    entries = list(out.iterdir())
+    if entries and _is_within(Path.cwd(), out):
+        raise ReportError(Problem(
+            "--out is the current directory (or holds it) and is not empty; fmtrials replaces a report by "
+            "swapping whole folders, which it cannot do to the directory you are in: choose another --out",
+            file=str(out)))
+    if not entries or force:
+        return
+    is_report, extra = report_listing(out)
+    if not is_report:
+        raise ReportError(Problem("directory is not empty and holds no earlier fmtrials report; "
+                                  "choose another --out or pass --force", file=str(out)))
+    if extra:
+        shown = ", ".join(extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
+        raise ReportError(Problem(
+            f"holds an earlier fmtrials report plus files fmtrials did not write ({shown}); replacing the "
+            "report would delete them: move them away, choose another --out, or pass --force", file=str(out)))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def recover(out: Path) -> None:
+    """Tidy what an interrupted run left beside ``out``: build folders ``.NAME.tmp-PID-*`` of a process that
+    no longer runs are removed; with ``out`` missing, the newest leftover ``.NAME.old-*`` report of an
+    interrupted two-rename replacement is moved back to ``out``; with ``out`` present, leftover copies that
+    hold exactly an fmtrials report are removed. Anything else is left alone."""
+    for stale in out.parent.glob(f".{out.name}.tmp-*-*"):
+        pid = stale.name[len(f".{out.name}.tmp-"):].split("-", 1)[0]
+        if pid.isdigit() and stale.is_dir() and not stale.is_symlink() and not _pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    leftovers = sorted(out.parent.glob(f".{out.name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in leftovers:
+        if old.is_symlink() or not old.is_dir():
+            continue
+        is_report, extra = report_listing(old)
+        if not is_report or extra:
+            continue
+        if not out.exists() and not out.is_symlink():
+            os.rename(old, out)
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------------- replace
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def make_build_dir(out: Path) -> Path:
+    """A fresh hidden sibling of ``out`` to build in, with the permissions the umask gives a new folder
+    (``mkdtemp`` alone makes it 0700)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    return tmp
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with ``renameat2(RENAME_EXCHANGE)``; False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    fn.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def replace_dir(tmp: Path, out: Path) -> None:
+    """Put ``tmp`` at ``out``: a plain rename when ``out`` is absent, an atomic exchange (then the old
+    report is removed) when it exists, else two renames (a crash between them leaves ``.NAME.old-*``,
+    which :func:`recover` restores on the next run)."""
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    if _exchange(tmp, out):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous report
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    old.rmdir()
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def move_into(tmp: Path, out: Path) -> None:
+    """Fill the existing empty folder ``out`` (e.g. ``--out .``) with the built files, the manifest last,
+    so an interrupted move never leaves a folder that claims to be a complete report."""
+    names = sorted(p.name for p in tmp.iterdir() if p.name != MANIFEST) + [MANIFEST]
+    for name in names:
+        os.rename(tmp / name, out / name)
+    tmp.rmdir()
