@@ -20,7 +20,7 @@ import functools
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -575,12 +575,26 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
     3  Bateman2013          100        18   85         6   21           False
     """
     out = load_outcomes() if outcomes is None else outcomes
+    df = _outcome_frame(out)
+    df = _select(df, endpoint, analysis)
+    trials = _trials_for(bundled=outcomes is None or out.attrs.get("origin") == "bundled")
+    if poolable_only:
+        df = df[~df["study"].isin(set(trials.index[trials["poolable"] == "no"]))]
+    res = _pair_with_placebo(df, trials)
+    unknown = res[["events_t", "n_t", "events_c", "n_c"]].isna().any(axis=1)
+    excluded = _excluded_records(res.loc[unknown])
+    res = _in_reading_order(mark_shared_placebo(res.loc[~unknown])[CONTRAST_COLUMNS])
+    res.attrs["excluded"] = excluded
+    return res
+
+
+def _outcome_frame(out: Any) -> pd.DataFrame:
+    """A copy of the outcomes with the optional columns filled in; one placebo row per study analysis."""
     if not isinstance(out, pd.DataFrame):
         raise DataError(Problem(f"outcomes must be a DataFrame, got {type(out).__name__}"))
     missing = [c for c in ("study", "arm", "dose_mg_day", "endpoint", "n", "responders") if c not in out.columns]
     if missing:
         raise DataError(Problem("outcomes lack column(s): " + ", ".join(missing), file="<DataFrame>"))
-    bundled = outcomes is None or out.attrs.get("origin") == "bundled"
     df = out.copy()
     for col, val in (("analysis", "not stated"), ("population", "not stated"), ("timepoint", pd.NA),
                      ("status", "reported"), ("source", "user"), ("locator", pd.NA)):
@@ -589,6 +603,12 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
     doubled = placebo_problems(df, "<DataFrame>")  # rows of ``outcomes`` as given (before any filtering)
     if doubled:
         raise DataError(doubled)
+    return df
+
+
+def _select(df: pd.DataFrame, endpoint: str | Iterable[str] | None,
+            analysis: str | Iterable[str] | None) -> pd.DataFrame:
+    """The rows of the wanted endpoint(s) and analyses (one endpoint must be named when several exist)."""
     if endpoint is None:
         eps = sorted(df["endpoint"].dropna().unique())
         if len(eps) > 1:
@@ -604,22 +624,29 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
                                     column="endpoint"))
         df = df[df["endpoint"].isin(wanted)]
     if analysis is not None:
-        wanted_a = [analysis] if isinstance(analysis, str) else list(analysis)
-        df = df[df["analysis"].isin(wanted_a)]
+        df = df[df["analysis"].isin([analysis] if isinstance(analysis, str) else list(analysis))]
+    return df
+
+
+def _trials_for(*, bundled: bool) -> pd.DataFrame:
+    """The bundled trials table (by study) for the bundled outcomes; an empty one for anybody else's data, whose
+    studies are never matched against the bundled trials by name."""
     trials = load_trials().set_index("study")
-    if not bundled:
-        trials = trials.iloc[:0]  # user studies are never matched against the bundled trials by name
-    if poolable_only:
-        bad = set(trials.index[trials["poolable"] == "no"])
-        df = df[~df["study"].isin(bad)]
-    pl_mask = is_placebo(df)
-    key = ["study", "endpoint", "analysis", "population", "timepoint"]
-    kt = df[key].astype("string").fillna("")
-    joined = kt[key[0]]
-    for col in key[1:]:
+    return trials if bundled else trials.iloc[:0]
+
+
+_PAIR_KEY = ["study", "endpoint", "analysis", "population", "timepoint"]
+
+
+def _pair_with_placebo(df: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """Each active row beside its own trial's placebo row (same endpoint, analysis, population, time point)."""
+    pl_mask = is_placebo(df).to_numpy()
+    kt = df[_PAIR_KEY].astype("string").fillna("")
+    joined = kt[_PAIR_KEY[0]]
+    for col in _PAIR_KEY[1:]:
         joined = joined + "|" + kt[col]
-    placebo = df[pl_mask.to_numpy()].assign(_k=joined[pl_mask.to_numpy()].to_numpy())
-    active = df[~pl_mask.to_numpy()].assign(_k=joined[~pl_mask.to_numpy()].to_numpy())
+    placebo = df[pl_mask].assign(_k=joined[pl_mask].to_numpy())
+    active = df[~pl_mask].assign(_k=joined[~pl_mask].to_numpy())
     merged = active.merge(placebo[["_k", "arm", "n", "responders", "status", "source", "locator"]],
                           on="_k", how="left", suffixes=("", "_c"))
     res = pd.DataFrame({
@@ -637,18 +664,23 @@ def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str
     })
     for col in ("events_t", "n_t", "events_c", "n_c", "dose_mg_day"):
         res[col] = res[col].astype("Int64")
-    unknown = res[["events_t", "n_t", "events_c", "n_c"]].isna().any(axis=1)
-    excluded = res.loc[unknown, ["study", "arm", "endpoint", "analysis", "population", "timepoint"]].copy()
+    return res
+
+
+def _excluded_records(unknown: pd.DataFrame) -> list[dict]:
+    """The comparisons left out for unknown counts, as plain records with the reason."""
+    excluded = unknown[["study", "arm", "endpoint", "analysis", "population", "timepoint"]].copy()
     excluded["reason"] = [
         ("no placebo row" if pd.isna(r.n_c) and pd.isna(r.events_c) and r.placebo_id.endswith(":?") else
          "counts not reported: " + ", ".join(c for c in ("events_t", "n_t", "events_c", "n_c")
                                               if pd.isna(getattr(r, c))))
-        for r in res.loc[unknown].itertuples()]
-    res = res.loc[~unknown]
-    res = mark_shared_placebo(res)[CONTRAST_COLUMNS]
+        for r in unknown.itertuples()]
+    excluded = excluded.reset_index(drop=True)
+    return excluded.astype(object).where(excluded.notna().to_numpy(), None).to_dict(orient="records")
+
+
+def _in_reading_order(res: pd.DataFrame) -> pd.DataFrame:
+    """Rows by year, study, endpoint, dose and arm (stable)."""
     order = pd.DataFrame({"y": res["year"].fillna(9999), "s": res["study"], "e": res["endpoint"],
                           "d": res["dose_mg_day"].fillna(10**6), "a": res["arm"]})
-    res = res.loc[order.sort_values(["y", "s", "e", "d", "a"], kind="mergesort").index].reset_index(drop=True)
-    res.attrs["excluded"] = excluded.reset_index(drop=True).astype(object).where(excluded.notna().to_numpy(),
-                                                                                 None).to_dict(orient="records")
-    return res
+    return res.loc[order.sort_values(["y", "s", "e", "d", "a"], kind="mergesort").index].reset_index(drop=True)

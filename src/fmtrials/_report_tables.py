@@ -1,0 +1,128 @@
+"""The report's display tables: pooled rows, per-comparison rows, leave-one-out and audit rows, known gaps.
+
+Every value is printed through :mod:`fmtrials._format` (a missing value shows as ``–``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from . import data as _data
+from ._format import format_interval, format_number, format_p
+
+__all__: list[str] = []  # private module
+
+
+def _fmt(x: Any, digits: int = 2) -> str:
+    return format_number(x, digits, missing="–")
+
+
+def _fmt_p(p: Any) -> str:
+    return format_p(p, missing="–")
+
+
+def _ci(est, lo, hi, digits=2) -> str:
+    return format_interval(est, lo, hi, digits, missing="–")
+
+
+def _pooled_rows(ea: Any) -> list[dict]:
+    rows = []
+    for label, res in (("REML + HKSJ (ad hoc)", ea.main), ("MH common effect", ea.common)):
+        if res is None:
+            continue
+        groups = list(res.subgroups.items()) if res.subgroups else []
+        for g, sub in groups:
+            rows.append(_pooled_row(ea.endpoint, label, f"{g} mg/day", sub))
+        rows.append(_pooled_row(ea.endpoint, label, "all doses" if groups else "overall", res))
+        st = res.subgroup_test
+        if groups and st is not None and math.isfinite(st.q):
+            rows[-1]["subgroup_test"] = f"Q = {_fmt(st.q)}, df = {st.df}, p = {_fmt_p(st.p)}"
+    return rows
+
+
+def _heterogeneity_text(r) -> str:
+    h = r.heterogeneity
+    if r.k < 2:
+        return "k = 1: not estimable"
+    if not h.estimable:
+        return "not estimable (Q undefined for these counts)"
+    return (f"Q = {_fmt(h.q)} (df {h.q_df}, p = {_fmt_p(h.q_p)}); I² = {_fmt(h.i2, 1)}%"
+            + (f"; τ² = {_fmt(h.tau2, 4)}" if r.model == "random" else ""))
+
+
+def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:
+    digits = 3 if r.measure == "RD" else 2
+    pi = r.prediction
+    return {"endpoint": endpoint, "model": model, "dose": group, "k": r.k,
+            "estimate": _ci(r.estimate, r.ci_low, r.ci_high, digits), "p": _fmt_p(r.p_value),
+            "heterogeneity": _heterogeneity_text(r),
+            "pi": (f"{_fmt(pi.pi_low, digits)} to {_fmt(pi.pi_high, digits)}"
+                   if math.isfinite(pi.pi_low) else "–"),
+            "subgroup_test": ""}
+
+
+def _loo_rows(loo: pd.DataFrame, measure: str) -> list[dict]:
+    digits = 3 if measure == "RD" else 2
+    return [{"omitted": r["omitted"], "k": int(r["k"]),
+             "estimate": _ci(r["estimate"], r["ci_low"], r["ci_high"], digits), "p": _fmt_p(r["p_value"]),
+             "i2": _fmt(r["i2"], 1), "tau2": _fmt(r["tau2"], 4),
+             "pi": (f"{_fmt(r['pi_low'], digits)} to {_fmt(r['pi_high'], digits)}"
+                    if math.isfinite(r["pi_low"]) else "–")} for r in loo.to_dict(orient="records")]
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with missing values as "" (for display)."""
+    return [{k: ("" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v)
+             for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def _display_compared(compared: pd.DataFrame) -> list[dict]:
+    if compared is None or compared.empty:
+        return []
+    rows = []
+    for r in compared.to_dict(orient="records"):
+        rows.append({
+            "endpoint": r.get("endpoint", ""), "study": r.get("study", ""), "dose": r.get("dose_mg_day", ""),
+            "analysis": r.get("analysis", ""),
+            "treat": f"{r['events_t']}/{r['n_t']} ({_fmt(100 * r['events_t'] / r['n_t'], 1)}%)",
+            "control": f"{r['events_c']}/{r['n_c']} ({_fmt(100 * r['events_c'] / r['n_c'], 1)}%)",
+            "rd": _ci(r.get("rd"), r.get("rd_low"), r.get("rd_high"), 3),
+            "rr": _ci(r.get("rr"), r.get("rr_low"), r.get("rr_high")),
+            "or": _ci(r.get("or"), r.get("or_low"), r.get("or_high")),
+            "nnt": r.get("nnt_label", ""), "p": _fmt_p(r.get("p_value")),
+            "p_holm": _fmt_p(r.get("p_holm_report")), "status": f"{r.get('status_t', '')}/{r.get('status_c', '')}",
+            "source": f"{r.get('source_t', '')}; {r.get('source_c', '')}" if r.get("source_t") != r.get("source_c")
+            else str(r.get("source_t", "")),
+        })
+    return rows
+
+
+def _display_audit(audit_table: pd.DataFrame | None) -> list[dict]:
+    if audit_table is None or audit_table.empty:
+        return []
+    rows = []
+    for r in _records(audit_table):
+        rows.append({"source row": r["row"], "label": r["label"], "endpoint": r["endpoint"],
+                     "dose": "" if r["dose_mg_day"] == "" else str(int(r["dose_mg_day"])),
+                     "printed": f"{r['percent_t'] or '–'}% vs {r['percent_c'] or '–'}%, p {r['p_reported'] or '–'}",
+                     "attribution": r["attribution"], "verdict": r["verdict"], "why": r["explanation"]})
+    return rows
+
+
+def _known_gaps() -> list[str]:
+    text = (_data.data_dir() / "README.md").read_text("utf-8")
+    part = text.split("## Known gaps", 1)[-1].splitlines()[1:]
+    gaps, cur = [], ""
+    for line in part:
+        if line[:3].strip().rstrip(".").isdigit() and ". " in line[:4]:
+            if cur:
+                gaps.append(cur.strip())
+            cur = line.split(". ", 1)[1]
+        elif line.strip():
+            cur += " " + line.strip()
+    if cur:
+        gaps.append(cur.strip())
+    return gaps
