@@ -151,7 +151,7 @@ def risk_ratio(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RRInterv
         alpha``. ``correction`` is the amount added to each cell (0 where nothing was added) and ``note``
         says why (``"zero cell: 0.5 added to each cell"``, ``"double zero: not estimable"``, else empty).
         For corrected rows the ``estimate`` is computed from the corrected table (as metafor reports it).
-        For the score methods the estimate is the raw ratio: 0 if x_t = 0, inf if x_c = 0, NaN if both are 0
+        For the score methods the estimate is the raw ratio: 0 if events_t = 0, inf if events_c = 0, NaN if both are 0
         (interval (0, inf)).
 
     Examples
