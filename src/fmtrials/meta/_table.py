@@ -43,8 +43,18 @@ def as_frame(table: Any) -> pd.DataFrame:
     return df
 
 
+def _dose_text(dose: object) -> str:
+    """``100 -> "100 mg/day"`` (a missing dose reads "dose not stated")."""
+    try:
+        value = float(dose)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(dose)
+    return "dose not stated" if value != value else f"{value:g} mg/day"
+
+
 def study_labels(df: pd.DataFrame, by: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(study, label): ``label`` is unique; repeated studies are told apart by arm, dose, ``by`` or position.
+    """(study, label): ``label`` is unique; repeated studies are told apart by dose (``"Mease2009 (100 mg/day)"``),
+    arm, ``by`` or position, the first that makes every label unique.
 
     This is the one place a study label is made; plots and the report use the ``label`` column of
     :attr:`PoolResult.studies`.
@@ -58,9 +68,9 @@ def study_labels(df: pd.DataFrame, by: str | None = None) -> tuple[np.ndarray, n
         return study, study
     counts = pd.Series(study).value_counts()
     dup = np.array([counts[x] > 1 for x in study])
-    for col in ("arm", "dose_mg_day", by):
+    for col in ("dose_mg_day", "arm", by):
         if col is not None and col in df.columns:
-            extra = [str(x) for x in df[col].to_numpy(dtype=object)]
+            extra = [_dose_text(x) if col == "dose_mg_day" else str(x) for x in df[col].to_numpy(dtype=object)]
             cand = np.array([f"{a} ({b})" if d else a for a, b, d in zip(study, extra, dup)], dtype=object)
             if len(set(cand)) == n:
                 return study, cand

@@ -124,7 +124,7 @@ def forest_lines(result: Any, *, digits: int = 2, treatment: str = "milnacipran"
     ...     warnings.simplefilter("ignore")
     ...     res = fmtrials.pool(fmtrials.contrasts(endpoint="nausea"), measure="RR", method="MH")
     >>> [ln.cells[0] for ln in forest_lines(res) if ln.kind]
-    ['Mease2009 (milnacipran_100)', 'Mease2009 (milnacipran_200)', 'Arnold2010', 'Bateman2013', 'Total (95% CI)']
+    ['Mease2009 (100 mg/day)', 'Mease2009 (200 mg/day)', 'Arnold2010', 'Bateman2013', 'Total (95% CI)']
     >>> len(forest_lines(res, max_studies=3))      # note, blank line, total
     3
     """
