@@ -360,6 +360,25 @@ def test_large_k_draws_a_summary_forest():
 
 # --------------------------------------------------------------------------------------- responders
 
+def _many_trials(k: int) -> pd.DataFrame:
+    rows = []
+    for i in range(k):
+        rows += [{"study": f"S{i:03d}", "dose_mg_day": 0, "endpoint": "e", "n": 50, "responders": 10},
+                 {"study": f"S{i:03d}", "dose_mg_day": 100, "endpoint": "e", "n": 50, "responders": 15 + i % 5}]
+    return pd.DataFrame(rows)
+
+
+def test_responders_refuse_more_trials_than_rows_can_show():
+    """One block of rows per trial: 61 trials would be unreadable (10,000 trials were 760 inches tall)."""
+    fig = plots.plot_responders(_many_trials(60), endpoint="e")
+    assert fig.get_figheight() < 60 * 3 * 0.19 + 3
+    with pytest.raises(fmtrials.DataError, match="61 trials.*max_trials=60"):
+        plots.plot_responders(_many_trials(61), endpoint="e")
+    assert plots.plot_responders(_many_trials(61), endpoint="e", max_trials=61).get_figheight() > 60 * 0.19
+    with pytest.raises(fmtrials.DataError, match="max_trials"):
+        plots.plot_responders(_many_trials(2), endpoint="e", max_trials=0)
+
+
 def test_responders_structure_and_wilson_intervals():
     from statsmodels.stats.proportion import proportion_confint   # outside oracle for the Wilson interval
 

@@ -80,6 +80,20 @@ def test_user_data_is_escaped(tmp_path):
     assert "B&amp;B" in html
 
 
+def test_many_trials_skip_the_responder_plot_with_a_note(tmp_path):
+    csv = tmp_path / "many.csv"
+    lines = ["study,dose_mg_day,endpoint,n,responders"]
+    for i in range(61):
+        lines += [f"S{i:03d},0,pain_30,50,10", f"S{i:03d},100,pain_30,50,{15 + i % 5}"]
+    csv.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "r"
+    write_report(out, data=csv, quiet=True)
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert "pain_30_forest.svg" in figures and "pain_30_labbe.svg" in figures
+    assert not any("responders" in f for f in figures)
+    assert "No responder plot: 61 trials are more than its 60 rows" in (out / "report.html").read_text("utf-8")
+
+
 def test_refuses_foreign_directory_and_leaves_it_intact(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()

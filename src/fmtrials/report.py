@@ -132,6 +132,7 @@ class _Shown:
     def __init__(self, analysis: EndpointAnalysis):
         self.analysis = analysis
         self.figures: dict[str, str] = {}
+        self.figure_notes: list[str] = []   # figures not drawn, and why
         self.loo = analysis.leave_one_out
         self.sensitivity = analysis.sensitivity
 
@@ -149,12 +150,21 @@ FIGURE_CAPTIONS = {
 }
 
 
-def _figure_jobs(outcomes: pd.DataFrame, ea: EndpointAnalysis) -> list[tuple]:
-    """Picklable descriptions of the figures of one endpoint: (endpoint, kind, payload)."""
+def _figure_jobs(outcomes: pd.DataFrame, ea: Any) -> list[tuple]:
+    """Picklable descriptions of the figures of one endpoint: (endpoint, kind, payload); a figure that would be
+    unreadable at this size is left out with a note in ``ea.figure_notes``."""
+    from .plots.responders import MAX_TRIALS
+
     harm = ea.event == "harmful"
-    jobs = [
-        (ea.endpoint, "responders", (_outcomes_like(outcomes, ea.primary),
-                                     "Patients with event" if harm else "Responders")),
+    jobs = []
+    n_trials = ea.primary["study"].nunique()
+    if n_trials <= MAX_TRIALS:
+        jobs.append((ea.endpoint, "responders", (_outcomes_like(outcomes, ea.primary),
+                                                 "Patients with event" if harm else "Responders")))
+    else:
+        ea.figure_notes.append(f"No responder plot: {n_trials:,} trials are more than its {MAX_TRIALS} rows of "
+                               "trials can show; the L'Abbé plot shows every comparison.")
+    jobs += [
         (ea.endpoint, "forest", (ea.main, ea.event, f"{ea.endpoint}: {measure_name(ea.main.measure)}, "
                                                      "REML random effects (HKSJ, ad hoc)")),
     ]

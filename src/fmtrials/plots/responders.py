@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._format import format_interval, format_level, format_number
-from .._validation import ARGUMENTS, DATAFRAME, check_alpha, frame_counts
+from .._validation import ARGUMENTS, DATAFRAME, check_alpha, check_int, frame_counts
 from ..errors import DataError, Problem
 from . import _layout as L
 from . import _style as S
@@ -227,10 +227,14 @@ def _n_handles(d: pd.DataFrame) -> int:
             + int((~np.isfinite(d["est"]) & np.isfinite(d["printed"])).any()))
 
 
+#: the most trials a responder plot draws (one block of rows each)
+MAX_TRIALS = 60
+
+
 def plot_responders(outcomes: pd.DataFrame | None = None, endpoint: str | None = None, *,
                     analysis: str | None = None, alpha: float = 0.05, ax: Any = None, title: str | None = None,
                     xlim: tuple[float, float] | None = None, treatment: str = "milnacipran",
-                    events_label: str = "Responders") -> Any:
+                    events_label: str = "Responders", max_trials: int = MAX_TRIALS) -> Any:
     """Each arm's responder percentage with its Wilson interval, trial by trial, placebo as the reference.
 
     Placebo is drawn as an open black circle with a dashed reference line through its trial's rows; each dose
@@ -263,6 +267,10 @@ def plot_responders(outcomes: pd.DataFrame | None = None, endpoint: str | None =
     events_label : str, default "Responders"
         What the counts are, for the column header and the axis label (e.g. ``"Nausea"`` for an adverse
         event).
+    max_trials : int, default 60
+        The figure has one block of rows per trial; above this many trials it would be unreadable (and
+        hundreds of inches tall), so :class:`~fmtrials.DataError` is raised instead: draw
+        :func:`plot_labbe` (one point per comparison) or a subset of the trials.
 
     Returns
     -------
@@ -276,7 +284,13 @@ def plot_responders(outcomes: pd.DataFrame | None = None, endpoint: str | None =
     'Nausea (%)'
     """
     alpha = check_alpha(alpha)
+    max_trials = check_int(max_trials, "max_trials", low=1)
     d = responder_frame(outcomes, endpoint, analysis, alpha)
+    n_trials = d["study"].nunique()
+    if n_trials > max_trials:
+        raise DataError(Problem(f"{n_trials:,} trials: a responder plot draws one block of rows per trial and is "
+                                f"limited to max_trials={max_trials}; draw plot_labbe() or a subset of the trials",
+                                file=ARGUMENTS, column="max_trials"))
     table = _table(d, _arm_labels(d, treatment), events_label, alpha)
     styles_map = S.dose_style(d.loc[~d["placebo"], "dose"])
     left_in, right_in = table.left_width(), table.right_width()
