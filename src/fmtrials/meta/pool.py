@@ -89,8 +89,7 @@ def _pool_by(d: Data, o: Options, by: str, warn_shared: bool) -> PoolResult:
 
 def pool(table: pd.DataFrame, *, measure: Measure = "RR", method: PoolMethod = "MH", test: PoolTest = "z",
          alpha: float = 0.05, by: str | None = None, pi_method: PiMethod = "hts", tol: float = 1e-12,
-         maxiter: int = 1000, on_nonconvergence: str = "raise", warn_shared: bool = True,
-         ) -> PoolResult:
+         maxiter: int = 1000, on_nonconvergence: str = "raise", warn_shared: bool = True) -> PoolResult:
     """Pool 2x2 tables (treatment vs control) into one effect, with heterogeneity and per-study weights.
 
     Parameters
