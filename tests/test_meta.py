@@ -295,3 +295,18 @@ def test_swapping_arms_negates_the_effect(rows, measure, method):
     if np.isfinite(r.beta):
         assert q.beta == pytest.approx(-r.beta, rel=1e-7, abs=1e-9)
         assert q.se == pytest.approx(r.se, rel=1e-7)
+
+
+def test_subgroup_difference_uses_conventional_standard_errors_under_hksj():
+    """Issue 13: the test for subgroup differences never uses HKSJ-shrunk subgroup errors (RevMan's Q between on
+    the subgroups' z standard errors; the metafor fixture's knha cases are generated the same way)."""
+    t = fmtrials.split_shared_placebo(fmtrials.contrasts(endpoint="nausea"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        z = fmtrials.pool(t, measure="RR", method="DL", test="z", by="dose_mg_day")
+        for test in ("hksj", "hksj-adhoc"):
+            h = fmtrials.pool(t, measure="RR", method="DL", test=test, by="dose_mg_day")
+            assert h.subgroup_test == z.subgroup_test
+            assert [r.se for r in h.subgroups.values()] != [r.se for r in z.subgroups.values()]
+            assert any("conventional (z) standard errors" in n for n in h.notes)
+    assert not any("conventional (z)" in n for n in z.notes)

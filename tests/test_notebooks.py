@@ -35,3 +35,9 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    # every cell that draws a plot shows it: an image/png output (the figures carry their own _repr_png_, so
+    # this holds without pyplot and whatever the backend)
+    drawn = [c for c in nb.cells if c.cell_type == "code" and "plot_" in c.source]
+    for cell in drawn:
+        pngs = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert pngs, f"{path.name}: no figure shown for {cell.source!r}"

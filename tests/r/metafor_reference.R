@@ -172,19 +172,23 @@ for (dname in grep("^milnacipran_", names(ds), value = TRUE)) {
   for (measure in measures) {
     for (method in c(methods, if (measure == "OR") "Peto")) {
       for (test in if (method %in% c("DL", "REML", "PM")) c("z", "knha") else "z") {
-        b <- c(); s <- c(); labs <- c()
+        b <- c(); s <- c(); sz <- c(); labs <- c()
         for (g in sort(unique(d$dose_mg_day))) {
           sub <- d[d$dose_mg_day == g, ]
           f <- one_fit(dname, sub, measure, method, test)
           if (!is.null(f$error)) next
-          b <- c(b, f$result$beta); s <- c(s, f$result$se); labs <- c(labs, g)
+          # the test for subgroup differences uses each subgroup's conventional (z) SE, as RevMan: never the
+          # Knapp-Hartung SE, which can be far smaller than the z SE for a subgroup with Q below its df
+          fz <- if (test == "z") f else one_fit(dname, sub, measure, method, "z")
+          b <- c(b, f$result$beta); s <- c(s, f$result$se); sz <- c(sz, fz$result$se); labs <- c(labs, g)
         }
-        qb <- rma.uni(yi = b, sei = s, method = "FE")
+        qb <- rma.uni(yi = b, sei = sz, method = "FE")
         subgroup_cases[[length(subgroup_cases) + 1L]] <- list(
           id = paste(dname, measure, method, test, "by_dose", sep = "/"), dataset = dname, measure = measure,
           method = method, test = test, by = "dose_mg_day",
           call = list(per_subgroup = "same calls as the unsplit case, on d[d$dose_mg_day == g, ]",
-                      between = "rma.uni(yi = subgroup estimates, sei = subgroup SEs, method = \"FE\")$QE"),
+                      between = paste("rma.uni(yi = subgroup estimates, sei = the subgroups' SEs of the same",
+                                      "estimator with test = \"z\", method = \"FE\")$QE")),
           result = list(groups = labs, beta = b, se = s, q_between = num(qb$QE), q_between_df = length(b) - 1,
                         q_between_p = num(qb$QEp)))
       }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import warnings
 from typing import Any
 
@@ -66,6 +68,13 @@ def _subgroup_test(subs: dict[Any, PoolResult]) -> SubgroupTest | None:
     return SubgroupTest(q, int(ok.sum() - 1), float(special.chdtrc(ok.sum() - 1, q)))
 
 
+def _conventional(d: Data, o: Options, by: str, subs: dict[Any, PoolResult]) -> dict[Any, PoolResult]:
+    """The subgroups refitted with the z test (same estimator, same tau²): their standard errors are the
+    conventional ones the test for subgroup differences needs."""
+    z = replace(o, test="z")
+    return {g: fit(d.take(np.nonzero(d.group == g)[0]), z, by=by, notes=()) for g in subs}
+
+
 def _pool_by(d: Data, o: Options, by: str, warn_shared: bool) -> PoolResult:
     """Each subgroup pooled on its own (its own tau²), then the total with the test for subgroup differences."""
     subs: dict[Any, PoolResult] = {}
@@ -81,9 +90,12 @@ def _pool_by(d: Data, o: Options, by: str, warn_shared: bool) -> PoolResult:
         notes.append("the overall total counts shared placebo arm(s) in more than one subgroup; the subgroup "
                      "results and the test for subgroup differences are the primary analysis (the test assumes "
                      "independent subgroups, approximate here)")
-    st = _subgroup_test(subs)
+    st = _subgroup_test(subs if o.test == "z" else _conventional(d, o, by, subs))
     if st is None:
         notes.append("test for subgroup differences needs at least two subgroups with an estimate")
+    elif o.test != "z":
+        notes.append("test for subgroup differences on the subgroups' conventional (z) standard errors, as RevMan; "
+                     "HKSJ-adjusted errors of subgroups with few studies can be far smaller and would overstate it")
     return fit(d, o, by=by, notes=tuple(notes), subgroups=subs, subgroup_test=st)
 
 

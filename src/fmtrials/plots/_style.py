@@ -86,15 +86,17 @@ def house_style() -> Iterator[None]:
 
 
 def new_figure(width: float, height: float):
-    """A new :class:`matplotlib.figure.Figure` with an Agg canvas, outside pyplot's figure manager.
+    """A new :class:`~fmtrials.plots._figure.PlotFigure` (a matplotlib Figure that displays itself in Jupyter)
+    with an Agg canvas, outside pyplot's figure manager.
 
     Nothing global changes: no backend switch, no pyplot state; the figure is garbage-collected like any
     object.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100, facecolor="white")
+    from ._figure import PlotFigure
+
+    fig = PlotFigure(figsize=(width, height), dpi=100, facecolor="white")
     FigureCanvasAgg(fig)
     return fig
 
