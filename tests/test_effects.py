@@ -400,3 +400,15 @@ def test_nnt_limits_are_the_inverse_rd_limits(t, event, method):
 def test_proportion_interval_holds_the_estimate(arm, method):
     row = effects.proportion_ci(*arm, ci=method).iloc[0]
     assert 0.0 <= row.ci_low <= row.estimate <= row.ci_high <= 1.0
+
+
+@pytest.mark.parametrize("call", [
+    lambda: effects.proportions_test([], [], [], [], test="fisher"),
+    lambda: effects.proportions_test([], [], [], [], test="barnard"),
+    lambda: effects.risk_difference([], [], [], [], ci="exact"),
+    lambda: effects.odds_ratio([], [], [], [], ci="exact"),
+    lambda: effects.risk_ratio([], [], [], [], ci="koopman"),
+])
+def test_no_tables_give_an_empty_frame(call):
+    out = call()
+    assert isinstance(out, pd.DataFrame) and len(out) == 0 and "events_t" in out.columns

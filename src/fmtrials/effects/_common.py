@@ -30,9 +30,18 @@ def frame(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, **cols
     return pd.DataFrame(out)
 
 
+#: the most values a per-table function returns (the exact conditional OR: estimate, lower, upper)
+_MAX_OUTPUTS = 3
+
+
 def per_distinct_table(x1, n1, x2, n2, fn: Callable[..., tuple[float, ...]]) -> np.ndarray:
-    """Evaluate the scalar function ``fn(x1, n1, x2, n2)`` once per distinct table; rows in input order."""
+    """Evaluate the scalar function ``fn(x1, n1, x2, n2)`` once per distinct table; rows in input order.
+
+    No tables give an empty array with as many columns as any caller reads (fn is never called).
+    """
     tables = np.stack([x1, n1, x2, n2], axis=1)
+    if len(tables) == 0:
+        return np.empty((0, _MAX_OUTPUTS), dtype=float)
     uniq, inverse = np.unique(tables, axis=0, return_inverse=True)
     vals = np.array([fn(*(int(v) for v in row)) for row in uniq], dtype=float).reshape(len(uniq), -1)
     return vals[np.asarray(inverse).ravel()]
