@@ -28,6 +28,8 @@ _LAZY = {
     # meta-analysis
     "pool": "meta", "PoolResult": "meta", "leave_one_out": "meta", "cumulative": "meta",
     "split_shared_placebo": "meta", "Heterogeneity": "meta", "Prediction": "meta", "SubgroupTest": "meta",
+    "meta_regression": "meta", "MetaRegression": "meta", "small_study_test": "meta", "trim_and_fill": "meta",
+    "TrimFillResult": "meta", "influence": "meta",
     # audit
     "grim": "consistency", "parse_p": "consistency", "audit_reported": "consistency", "audit": "consistency",
     "AuditResult": "consistency", "PInterval": "consistency",
