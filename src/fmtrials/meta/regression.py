@@ -52,7 +52,8 @@ class MetaRegression:
         Test for residual heterogeneity (weights 1/vi).
     tau2, i2, r2 : float
         Residual tau², residual I² (percent) and R² (percent of the intercept-only tau² accounted for, metafor);
-        ``r2`` is NaN for the common-effect model or when the intercept-only tau² is 0.
+        for the common-effect model the adjusted R² of the weighted regression (metafor); 0 when the
+        intercept-only tau² is 0.
     excluded, notes : tuple of str
     data : DataFrame
         The fitted studies: ``label, yi, vi, weight`` (percent) and the moderator columns.
@@ -251,6 +252,18 @@ def meta_regression(table: pd.DataFrame, moderators: str | Sequence[str], *, mea
                    maxiter, tuple(str(x) for x in d.label[eff.excluded]))
 
 
+def _r2(f, y: np.ndarray, v: np.ndarray, method: str, tol: float, maxiter: int) -> float:
+    """R² (percent) as metafor 3.8: (tau²_0 - tau²)/tau²_0 (0 when tau²_0 = 0); for the common-effect model
+    the adjusted R² of the weighted regression, 1 - (QE/QE_0)(k - 1)/(k - p)."""
+    k = len(y)
+    ones = np.ones((k, 1))
+    if method == "IV":
+        qe0 = mfit(y, v, ones, "IV").qe
+        return 0.0 if qe0 == 0 else max(0.0, 100 * (1 - (f.qe / qe0) * (k - 1) / (k - f.p)))
+    tau2_0 = tau2_of(y, v, ones, method, tol, maxiter)
+    return 0.0 if tau2_0 == 0 else max(0.0, 100 * (tau2_0 - f.tau2) / tau2_0)
+
+
 def _result(f, X, y, v, terms, labels, rows_df, mods, measure, method, test, alpha, tol, maxiter,
             excluded) -> MetaRegression:
     k, p = X.shape
@@ -279,14 +292,10 @@ def _result(f, X, y, v, terms, labels, rows_df, mods, measure, method, test, alp
     tr_p0 = w0.sum() - np.trace(np.linalg.solve(X.T @ Xw, X.T @ (Xw * w0[:, None])))
     vt = (k - p) / tr_p0
     i2 = 100 * f.tau2 / (vt + f.tau2)
+    if method == "IV":   # metafor: I² from QE for the common-effect model
+        i2 = max(0.0, 100 * (f.qe - (k - p)) / f.qe) if f.qe > 0 else 0.0
     notes = []
-    r2 = _NAN
-    if method != "IV":
-        tau2_0 = tau2_of(y, v, np.ones((k, 1)), method, tol, maxiter)
-        if tau2_0 > 0:
-            r2 = max(0.0, 100 * (tau2_0 - f.tau2) / tau2_0)
-        else:
-            notes.append("R² not defined: the intercept-only model has tau² = 0")
+    r2 = _r2(f, y, v, method, tol, maxiter)
     if excluded:
         notes.append(f"{len(excluded)} double-zero stud{'y' if len(excluded) == 1 else 'ies'} excluded: "
                      + ", ".join(excluded))
