@@ -154,7 +154,7 @@ def trim_and_fill(result: Any, *, estimator: str = "L0", side: str | None = None
     ...                     warn_shared=False)
     >>> tf = fmtrials.trim_and_fill(res)
     >>> tf.side, tf.k == res.k + tf.k0
-    ('left', True)
+    ('right', True)
     """
     estimator = choice(estimator, TRIMFILL_ESTIMATORS, "estimator")
     if side is not None:
