@@ -56,3 +56,22 @@ def test_k_below_three_is_an_error():
 def test_mh_result_is_diagnosed_on_the_iv_model_with_a_note():
     inf = fmtrials.influence(fmtrials.pool(table("bcg"), method="MH"))
     assert "inverse-variance" in inf.attrs["notes"][0] and inf["weight"].sum() == pytest.approx(100)
+
+
+def test_diagnostics_follow_the_reporting_rules():
+    from fmtrials.meta import diagnostics
+
+    t = fmtrials.contrasts(endpoint="nausea")
+    dg = diagnostics(fmtrials.pool(t, method="REML", warn_shared=False), t)
+    assert dg.dose_regression.moderators == ("dose_mg_day",) and len(dg.influence) == 4
+    assert dg.small_study is None and dg.trim_and_fill is None and "k = 4" in dg.reasons["small_study"]
+    one_dose = t[t["dose_mg_day"] == 100]
+    dg = diagnostics(fmtrials.pool(one_dose, method="REML"), one_dose)
+    assert dg.dose_regression is None and "same dose (100 mg/day)" in dg.reasons["dose_regression"]
+    big = table("bcg")
+    dg = diagnostics(fmtrials.pool(big, method="REML"))
+    assert dg.small_study["method"].tolist() == ["egger", "begg"] and dg.trim_and_fill is not None
+    assert "not given" in dg.reasons["dose_regression"]
+    two = table("hine1989_k3").iloc[:2]
+    dg = diagnostics(fmtrials.pool(two, method="IV"))
+    assert dg.influence is None and "at least 3" in dg.reasons["influence"]

@@ -70,6 +70,7 @@ from .placebo import split_shared_placebo
 from .pool import pool
 from .result import Heterogeneity, PoolResult, Prediction, SubgroupTest
 from .sensitivity import cumulative, leave_one_out
+from .diagnostics import Diagnostics, diagnostics
 from .influence import baujat_points, influence
 from .regression import MetaRegression, meta_regression
 from .smallstudy import small_study_test
@@ -78,4 +79,4 @@ from .trimfill import TrimFillResult, trim_and_fill
 __all__ = ["PoolResult", "Heterogeneity", "Prediction", "SubgroupTest", "pool", "leave_one_out", "cumulative",
            "split_shared_placebo", "SharedPlaceboWarning", "ConvergenceError", "MEASURES", "POOL_METHODS",
            "POOL_TESTS", "meta_regression", "MetaRegression", "small_study_test", "trim_and_fill",
-           "TrimFillResult", "influence", "baujat_points"]
+           "TrimFillResult", "influence", "baujat_points", "diagnostics", "Diagnostics"]

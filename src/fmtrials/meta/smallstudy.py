@@ -148,8 +148,8 @@ def small_study_test(table: pd.DataFrame, *, measure: Measure = "RR", method: st
     ...                   "events_c": [11, 29, 11, 248, 47, 372, 10, 499, 45, 65],
     ...                   "n_c": [139, 303, 220, 12867, 5808, 1451, 629, 88391, 7277, 1665]})
     >>> r = fmtrials.small_study_test(t, measure="RR", method="egger")
-    >>> r[["k", "statistic_name", "df"]].iloc[0].tolist()
-    [10, 't', 8.0]
+    >>> int(r.at[0, "k"]), r.at[0, "statistic_name"], float(r.at[0, "df"])
+    (10, 't', 8.0)
     """
     measure = choice(measure, MEASURES, "measure")
     method = choice(method, SMALL_STUDY_TESTS, "method")
