@@ -36,6 +36,7 @@ _LAZY = {
     # plots
     "plot_responders": "plots", "plot_forest": "plots", "plot_labbe": "plots", "plot_funnel": "plots",
     "save_figure": "plots",
+    "plot_bubble": "plots", "plot_baujat": "plots",
     # analysis policy (what the report analyses)
     "analyse": "analysis", "analyse_endpoint": "analysis", "Analysis": "analysis",
     "EndpointAnalysis": "analysis", "default_endpoints": "analysis",
