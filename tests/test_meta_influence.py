@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from _metafor2 import case_id, cases, table
 from numpy.testing import assert_allclose
 
 import fmtrials
 from fmtrials import DataError
-
-from _metafor2 import case_id, cases, table
 
 INF = cases("influence")
 COLS = ("rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "qe_del", "hat", "weight", "dfbetas")

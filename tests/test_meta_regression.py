@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from _metafor2 import case_id, cases, table
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 import fmtrials
 from fmtrials import DataError
 from fmtrials.meta._mreg import mfit
-
-from _metafor2 import case_id, cases, table
 
 MREG = cases("meta_regression")
 

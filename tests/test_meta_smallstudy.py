@@ -6,14 +6,13 @@ import warnings
 
 import numpy as np
 import pytest
+from _metafor2 import case_id, cases, table
 from numpy.testing import assert_allclose
 from scipy import stats
 
 import fmtrials
 from fmtrials import DataError
 from fmtrials.errors import FewStudiesWarning
-
-from _metafor2 import case_id, cases, table
 
 SST = cases("small_study")
 TF = cases("trimfill")

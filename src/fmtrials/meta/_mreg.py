@@ -83,7 +83,7 @@ def _reml(y, v, X, tol: float, maxiter: int) -> float:
 
 def _pm(y, v, X, tol: float) -> float:
     k, p = X.shape
-    q = lambda t: _parts(y, v, X, t)[3] - (k - p)  # noqa: E731
+    q = lambda t: _parts(y, v, X, t)[3] - (k - p)
     if q(0.0) <= 0:
         return 0.0
     hi = 100.0

@@ -37,7 +37,7 @@ INFLUENCE_COLUMNS = ("label", "rstudent", "dffits", "cook_d", "cov_r", "tau2_del
                      "dfbetas", "influential")
 
 
-def _deleted(result: Any, method: str) -> pd.DataFrame:
+def _deleted(result: Any, method: Any) -> pd.DataFrame:
     """leave_one_out rows of the included studies with the result's options (``method`` may differ)."""
     s = result.studies
     s = s[s["included"].to_numpy(dtype=bool)]
@@ -87,7 +87,8 @@ def influence(result: Any) -> pd.DataFrame:
         from .pool import pool
 
         s = result.studies[result.studies["included"].to_numpy(dtype=bool)]
-        result = pool(s.assign(study=s["label"]), measure=result.measure, method=method, test=result.test,
+        result = pool(s.assign(study=s["label"]), measure=result.measure, method=method,  # type: ignore[arg-type]
+                      test=result.test,
                       alpha=result.alpha, warn_shared=False)
     k = len(y)
     tau2, mu, vb = float(result.heterogeneity.tau2), float(result.beta), float(result.se) ** 2

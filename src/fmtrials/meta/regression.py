@@ -9,8 +9,9 @@ columns with treatment coding against their first level in sorted order (R's ``f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -284,7 +285,8 @@ def _result(f, X, y, v, terms, labels, rows_df, mods, measure, method, test, alp
     qm = float(b @ np.linalg.solve(vb, b)) if f.s2w > 0 else _NAN
     if test == "knha":
         qm /= m
-        qm_df, qm_p = (m, k - p), float(special.fdtrc(m, k - p, qm))
+        qm_df: tuple[int, ...] = (m, k - p)
+        qm_p = float(special.fdtrc(m, k - p, qm))
     else:
         qm_df, qm_p = (m,), float(special.chdtrc(m, qm))
     w0 = 1 / v
