@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from .._vocab import MREG_METHODS
 from ..errors import ConvergenceError
 
 __all__: list[str] = []  # private module
 
-#: tau² estimators of a meta-regression (``"IV"`` is the common-effect model, metafor ``method="FE"``)
-MREG_METHODS = ("IV", "DL", "REML", "PM")
+__all__ += ["MREG_METHODS"]   # re-exported from _vocab: tau² estimators ("IV" = common effect, metafor "FE")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from scipy import special
 
 from .._format import format_number, format_p
 from .._validation import ARGUMENTS, DATAFRAME, check_alpha, check_int, check_number
-from .._vocab import MEASURES, Measure, choice
+from .._vocab import MEASURES, MREG_TESTS, Measure, MRegMethod, MRegTest, choice
 from ..effects.sizes import study_effects
 from ..errors import DataError, Problem
 from ._mreg import MREG_METHODS, mfit, tau2_of
@@ -28,8 +28,6 @@ from .result import _json
 
 __all__ = ["meta_regression", "MetaRegression", "MREG_TESTS"]
 
-#: tests of a meta-regression: z (Wald) or Knapp-Hartung t / F (metafor ``test="knha"``)
-MREG_TESTS = ("z", "knha")
 
 _NAN = float("nan")
 
@@ -189,7 +187,7 @@ def _moderators(moderators: Any) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------------------------------------- the fit
 def meta_regression(table: pd.DataFrame, moderators: str | Sequence[str], *, measure: Measure = "RR",
-                    method: str = "REML", test: str = "z", alpha: float = 0.05, tol: float = 1e-12,
+                    method: MRegMethod = "REML", test: MRegTest = "z", alpha: float = 0.05, tol: float = 1e-12,
                     maxiter: int = 1000) -> MetaRegression:
     """Meta-regression of per-study effects on moderators, as metafor ``rma(yi, vi, mods = ~ ..., data)``.
 

@@ -26,15 +26,15 @@ import pandas as pd
 from scipy import special, stats
 
 from .._validation import ARGUMENTS, DATAFRAME
-from .._vocab import MEASURES, Measure, choice
+from .._vocab import (MEASURES, MREG_METHODS, MREG_TESTS, SMALL_STUDY_TESTS, Measure, MRegMethod, MRegTest,
+                      SmallStudyTest, choice)
 from ..effects.sizes import study_effects
 from ..errors import DataError, FewStudiesWarning, Problem
-from ._mreg import MREG_METHODS, mfit
+from ._mreg import mfit
 from ._table import prepare
 
 __all__ = ["small_study_test", "SMALL_STUDY_TESTS", "MIN_STUDIES"]
 
-SMALL_STUDY_TESTS = ("egger", "egger_rma", "peters", "harbord", "begg")
 #: fewer studies than this: the test is run with a warning (Cochrane Handbook §10.4.3.1)
 MIN_STUDIES = 10
 
@@ -107,8 +107,8 @@ def _begg(y, v) -> tuple[float, float, float]:
     return float(res.statistic), float(res.pvalue), _NAN
 
 
-def small_study_test(table: pd.DataFrame, *, measure: Measure = "RR", method: str = "egger",
-                     tau2_method: str = "REML", test: str = "z") -> pd.DataFrame:
+def small_study_test(table: pd.DataFrame, *, measure: Measure = "RR", method: SmallStudyTest = "egger",
+                     tau2_method: MRegMethod = "REML", test: MRegTest = "z") -> pd.DataFrame:
     """Test for funnel-plot asymmetry (small-study effects) of 2x2 tables.
 
     Parameters
@@ -154,7 +154,7 @@ def small_study_test(table: pd.DataFrame, *, measure: Measure = "RR", method: st
     measure = choice(measure, MEASURES, "measure")
     method = choice(method, SMALL_STUDY_TESTS, "method")
     tau2_method = choice(tau2_method, MREG_METHODS, "tau2_method")
-    test = choice(test, ("z", "knha"), "test")
+    test = choice(test, MREG_TESTS, "test")
     if method in ("peters", "harbord") and measure != "OR":
         raise DataError(Problem(f"the {method.capitalize()} test is defined for the odds ratio; use measure='OR' "
                                 f"(got {measure!r})", file=ARGUMENTS, column="measure"))

@@ -24,14 +24,12 @@ import pandas as pd
 from scipy import special
 
 from .._validation import ARGUMENTS
-from .._vocab import choice
+from .._vocab import TRIMFILL_ESTIMATORS, TrimFillEstimator, choice
 from ..errors import ConvergenceError, DataError, Problem
 from ._mreg import mfit
 from .result import back, crit
 
 __all__ = ["trim_and_fill", "TrimFillResult", "TRIMFILL_ESTIMATORS", "model_inputs"]
-
-TRIMFILL_ESTIMATORS = ("L0", "R0")
 
 _NAN = float("nan")
 
@@ -128,7 +126,7 @@ def _p(b: float, se: float, result: Any, original: bool) -> float:
     return float(2 * special.ndtr(-abs(b / se)))
 
 
-def trim_and_fill(result: Any, *, estimator: str = "L0", side: str | None = None,
+def trim_and_fill(result: Any, *, estimator: TrimFillEstimator = "L0", side: str | None = None,
                   maxiter: int = 100) -> TrimFillResult:
     """Trim-and-fill (Duval & Tweedie) on a pooled result, as metafor ``trimfill``.
 
