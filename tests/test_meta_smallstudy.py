@@ -119,3 +119,11 @@ def test_mh_result_is_refitted_with_iv_and_says_so():
     res = fmtrials.pool(table("bcg"), method="MH")
     tf = fmtrials.trim_and_fill(res)
     assert tf.method == "IV" and "inverse-variance" in tf.notes[0]
+
+
+def test_identical_studies_are_a_clear_error_not_a_linear_algebra_crash():
+    import pandas as pd
+
+    t = pd.DataFrame({"events_t": [5] * 10, "n_t": [50] * 10, "events_c": [3] * 10, "n_c": [50] * 10})
+    with pytest.raises(DataError, match="same standard error"):
+        fmtrials.small_study_test(t, method="egger")

@@ -172,6 +172,9 @@ def small_study_test(table: pd.DataFrame, *, measure: Measure = "RR", method: Sm
         warnings.warn(f"{method}: k = {k} < {MIN_STUDIES} studies: too few for a test of funnel-plot asymmetry "
                       "to be informative (Cochrane Handbook §10.4.3.1)", FewStudiesWarning, stacklevel=2)
     y, v_i = eff.yi[inc], eff.vi[inc]
+    if method in ("egger", "egger_rma", "begg") and np.ptp(v_i) == 0:
+        raise DataError(Problem(f"every study has the same standard error: the {method} test has no spread of "
+                                "study precision to test", file=DATAFRAME, column="n_t"))
     if method == "egger":
         out, name, model = _egger(y, v_i), "t", "weighted regression of yi on sei (weights 1/vi), t test of the slope"
     elif method == "egger_rma":
