@@ -580,3 +580,62 @@ if __name__ == "__main__":
         os.environ["FMTRIALS_REGENERATE_BASELINES"] = "1"
         sys.exit(pytest.main([__file__, "-q", "-k", "test_images_match_baselines"]))
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+# ------------------------------------------------------------------------ contour funnel, bubble, Baujat (issue 14)
+def test_contour_funnel_regions_are_the_z_quantiles_around_no_effect(res_mh):
+    from scipy.stats import norm
+
+    fig = plots.plot_funnel(res_mh, contours=True)
+    ax = fig.axes[0]
+    regions = _artists(ax, "contour-region")
+    assert len(regions) == 4 and not _artists(ax, "funnel-region")
+    se_max = ax.get_ylim()[0]
+    # the three inner bands: at SE = se_max their half-width on the log scale is z_{1-a/2} * se_max
+    for poly, a in zip(regions[1:], (0.01, 0.05, 0.10)):
+        xs = np.log(poly.get_paths()[0].vertices[:, 0])
+        assert xs.max() == pytest.approx(norm.ppf(1 - a / 2) * se_max, rel=1e-9)
+    assert {"p < 0.01", "p > 0.10"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+
+
+def test_funnel_draws_trim_and_fill_studies_as_open_markers(res_mh):
+    tf = fmtrials.trim_and_fill(fmtrials.pool(fmtrials.contrasts(endpoint="nausea"), measure="RR", method="IV",
+                                              warn_shared=False))
+    fig = plots.plot_funnel(res_mh, filled=tf)
+    (pts,) = _artists(fig.axes[0], "filled-point")
+    assert len(pts.get_xdata()) == tf.k0 and pts.get_markerfacecolor() == "white"
+    assert np.allclose(np.log(pts.get_xdata()), tf.filled["yi"])
+    with pytest.raises(DataError, match="TrimFillResult"):
+        plots.plot_funnel(res_mh, filled="yes")
+
+
+def test_bubble_plot_line_is_the_fitted_model(nausea):
+    reg = fmtrials.meta_regression(nausea, "dose_mg_day", measure="RR", method="REML")
+    pts, line = plots.bubble.bubble_points(reg)
+    b0, b1 = reg.coefficients["estimate"]
+    assert np.allclose(line["pred"], b0 + b1 * line["x"], rtol=1e-12)
+    assert pts["area"].max() == plots.bubble.MAX_AREA and np.allclose(pts["area"] / pts["weight"],
+                                                                         pts["area"][0] / pts["weight"][0])
+    fig = plots.plot_bubble(reg)
+    (fit,) = _artists(fig.axes[0], "fit")
+    assert np.allclose(np.log(fit.get_ydata()), line["pred"])
+    with pytest.raises(DataError, match="one numeric moderator"):
+        plots.plot_bubble(fmtrials.meta_regression(nausea.assign(g=["a", "b", "a", "b"]), ["g"]))
+
+
+def test_baujat_plot_numbers_every_study(res_mh):
+    fig = plots.plot_baujat(res_mh)
+    pts = fmtrials.meta.baujat_points(res_mh)
+    nums = [t for t in fig.axes[0].texts if t.get_gid() == "point"]
+    assert [t.get_text() for t in nums] == [str(i) for i in range(1, len(pts) + 1)]
+    assert np.allclose([t.get_position() for t in nums], pts[["x", "y"]].to_numpy())
+    assert "Mease2009 (200 mg/day)" in _texts(fig, "key")[0]
+
+
+def test_new_figures_are_deterministic(nausea, res_mh):
+    from fmtrials.plots import figure_bytes
+
+    reg = fmtrials.meta_regression(nausea, "dose_mg_day")
+    for make in (lambda: plots.plot_bubble(reg), lambda: plots.plot_baujat(res_mh),
+                 lambda: plots.plot_funnel(res_mh, contours=True)):
+        assert figure_bytes(make(), "png") == figure_bytes(make(), "png")

@@ -28,12 +28,15 @@ _LAZY = {
     # meta-analysis
     "pool": "meta", "PoolResult": "meta", "leave_one_out": "meta", "cumulative": "meta",
     "split_shared_placebo": "meta", "Heterogeneity": "meta", "Prediction": "meta", "SubgroupTest": "meta",
+    "meta_regression": "meta", "MetaRegression": "meta", "small_study_test": "meta", "trim_and_fill": "meta",
+    "TrimFillResult": "meta", "influence": "meta",
     # audit
     "grim": "consistency", "parse_p": "consistency", "audit_reported": "consistency", "audit": "consistency",
     "AuditResult": "consistency", "PInterval": "consistency",
     # plots
     "plot_responders": "plots", "plot_forest": "plots", "plot_labbe": "plots", "plot_funnel": "plots",
     "save_figure": "plots",
+    "plot_bubble": "plots", "plot_baujat": "plots",
     # analysis policy (what the report analyses)
     "analyse": "analysis", "analyse_endpoint": "analysis", "Analysis": "analysis",
     "EndpointAnalysis": "analysis", "default_endpoints": "analysis",

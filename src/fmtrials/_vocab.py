@@ -23,7 +23,8 @@ from .errors import DataError, Problem
 __all__ = [
     "COUNT_COLUMNS", "ARM_COLUMNS", "MAX_COUNT",
     "Event", "EVENTS", "Measure", "MEASURES", "RATIO_MEASURES", "PoolMethod", "POOL_METHODS",
-    "RANDOM_METHODS", "PoolTest", "POOL_TESTS", "PiMethod", "PI_METHODS",
+    "RANDOM_METHODS", "PoolTest", "POOL_TESTS", "PiMethod", "PI_METHODS", "MRegMethod", "MREG_METHODS",
+    "MRegTest", "MREG_TESTS", "SmallStudyTest", "SMALL_STUDY_TESTS", "TrimFillEstimator", "TRIMFILL_ESTIMATORS",
     "RDInterval", "RD_INTERVALS", "RRInterval", "RR_INTERVALS", "ORInterval", "OR_INTERVALS",
     "ProportionInterval", "PROPORTION_INTERVALS", "ProportionsTest", "PROPORTIONS_TESTS",
     "AuditTest", "AUDIT_TESTS",
@@ -54,6 +55,16 @@ RANDOM_METHODS: tuple[str, ...] = ("DL", "REML", "PM")
 #: metafor ``test="adhoc"``)
 PoolTest = Literal["z", "hksj", "hksj-adhoc"]
 POOL_TESTS: tuple[str, ...] = ("z", "hksj", "hksj-adhoc")
+
+#: meta-regression (and the small-study/trim-and-fill fits): tau² estimator (``"IV"`` = common effect) and test
+MRegMethod = Literal["IV", "DL", "REML", "PM"]
+MREG_METHODS: tuple[str, ...] = ("IV", "DL", "REML", "PM")
+MRegTest = Literal["z", "knha"]
+MREG_TESTS: tuple[str, ...] = ("z", "knha")
+SmallStudyTest = Literal["egger", "egger_rma", "peters", "harbord", "begg"]
+SMALL_STUDY_TESTS: tuple[str, ...] = ("egger", "egger_rma", "peters", "harbord", "begg")
+TrimFillEstimator = Literal["L0", "R0"]
+TRIMFILL_ESTIMATORS: tuple[str, ...] = ("L0", "R0")
 
 PiMethod = Literal["hts", "metafor"]
 PI_METHODS: tuple[str, ...] = ("hts", "metafor")

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["DataError", "Problem", "ConvergenceError", "SharedPlaceboWarning", "ReportError"]
+__all__ = ["DataError", "Problem", "ConvergenceError", "SharedPlaceboWarning", "ReportError",
+           "FewStudiesWarning"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,10 @@ class ConvergenceError(RuntimeError):
 
 class SharedPlaceboWarning(UserWarning):
     """An analysis counts the same placebo arm more than once (unit-of-analysis error)."""
+
+
+class FewStudiesWarning(UserWarning):
+    """A method asked for with fewer studies than it needs to be informative (e.g. a small-study test with k < 10)."""
 
 
 class ReportError(DataError):

@@ -26,6 +26,8 @@ References
 from __future__ import annotations
 
 from ._result import forest_rows
+from .baujat import plot_baujat
+from .bubble import plot_bubble
 from .export import export_figure, figure_bytes, save_figure
 from .forest import forest_lines, plot_forest
 from .funnel import plot_funnel
@@ -33,4 +35,4 @@ from .labbe import plot_labbe
 from .responders import plot_responders
 
 __all__ = ["plot_responders", "plot_forest", "plot_labbe", "plot_funnel", "save_figure", "export_figure",
-           "figure_bytes", "forest_rows", "forest_lines"]
+           "figure_bytes", "forest_rows", "forest_lines", "plot_bubble", "plot_baujat"]

@@ -83,8 +83,50 @@ def _draw_points(ax, pts: pd.DataFrame, tr, labels: bool) -> list:
     return handles
 
 
+#: significance levels of the contour-enhanced funnel (two-sided p = 0.10, 0.05, 0.01) and their shades
+CONTOUR_LEVELS = (0.10, 0.05, 0.01)
+CONTOUR_SHADES = ("#FFFFFF", "#E6E6E6", "#C8C8C8", "#A8A8A8")
+
+
+def _draw_contours(ax, measure: str, tr, se_max: float, xs: np.ndarray) -> list:
+    """Shaded regions where a study would be significant at p < 0.10, 0.05, 0.01 (around no effect, metafor
+    ``funnel(level=c(90, 95, 99), shade=..., refline=0)``; Peters et al. 2008); returns legend handles."""
+    from matplotlib.patches import Patch
+    from scipy.stats import norm
+
+    null = 0.0
+    s_grid = np.array([0.0, se_max])
+    span = float(np.max(np.abs(xs - null))) * 1.2 + 4 * se_max
+    handles = []
+    zs = [float(norm.ppf(1 - a / 2)) for a in CONTOUR_LEVELS]
+    # from outermost (p < 0.01) inwards, each band drawn over the previous one
+    bands = [(np.inf, CONTOUR_SHADES[3], "p < 0.01"),
+             (zs[2], CONTOUR_SHADES[2], "0.01 < p < 0.05"), (zs[1], CONTOUR_SHADES[1], "0.05 < p < 0.10"),
+             (zs[0], CONTOUR_SHADES[0], "p > 0.10")]
+    for i, (z, shade, label) in enumerate(bands):
+        half = np.full(2, span) if i == 0 else z * s_grid      # the outermost band fills the whole panel
+        ax.fill_betweenx(s_grid, tr(null - half), tr(null + half), color=shade, lw=0, zorder=0,
+                         gid="contour-region")
+        handles.append(Patch(facecolor=shade, edgecolor="#999999", lw=0.4, label=label))
+    return handles[::-1]
+
+
+def _draw_filled(ax, filled: Any, tr) -> list:
+    """Open markers for the studies imputed by trim-and-fill; returns the legend handle."""
+    from matplotlib.lines import Line2D
+
+    f = filled.filled
+    ax.plot(tr(f["yi"].to_numpy(dtype=float)), np.sqrt(f["vi"].to_numpy(dtype=float)), ls="none", marker="o",
+            ms=6, mfc="white", mec="black", mew=0.8, zorder=3, gid="filled-point")
+    ax.axvline(tr(filled.beta), color="black", lw=0.8, ls=(0, (6, 2, 1, 2)), zorder=1, gid="filled-line")
+    return [Line2D([], [], ls="none", marker="o", ms=6, mfc="white", mec="black", mew=0.8,
+                   label=f"Filled (trim-and-fill, k0 = {filled.k0})"),
+            Line2D([], [], color="black", lw=0.8, ls=(0, (6, 2, 1, 2)),
+                   label=f"Adjusted {filled.measure} {format_number(filled.estimate, 2)}")]
+
+
 def plot_funnel(result: Any, *, ax: Any = None, alpha: float = 0.05, labels: bool | None = None,
-                title: str | None = None) -> Any:
+                title: str | None = None, contours: bool = False, filled: Any = None) -> Any:
     """Funnel plot: each comparison's effect against its standard error, with pseudo-confidence limits.
 
     The standard-error axis runs downward from 0; the vertical line is the pooled estimate and the dashed
@@ -101,6 +143,13 @@ def plot_funnel(result: Any, *, ax: Any = None, alpha: float = 0.05, labels: boo
     labels : bool, optional
         Write study labels (``result.studies["label"]``) next to the points (default: at most 12 points).
     title : str, optional
+    contours : bool, default False
+        Contour-enhanced funnel (Peters et al. 2008): shade the regions where a study would be statistically
+        significant against no effect at p < 0.10, 0.05 and 0.01 (two-sided z), instead of the pseudo
+        confidence region around the pooled estimate.
+    filled : TrimFillResult, optional
+        From :func:`fmtrials.trim_and_fill` on ``result``: draw the filled studies (open markers) and the
+        adjusted estimate (dash-dot line).
 
     Returns
     -------
@@ -125,7 +174,16 @@ def plot_funnel(result: Any, *, ax: Any = None, alpha: float = 0.05, labels: boo
     pts = funnel_points(result)
     beta = float(result.beta)
     z = float(norm.ppf(1 - alpha / 2))
-    se_max = float(pts["se"].max()) * 1.1 if len(pts) else 1.0
+    if filled is not None and not hasattr(filled, "k0"):
+        from .._validation import ARGUMENTS
+        from ..errors import DataError, Problem
+
+        raise DataError(Problem(f"filled must be a TrimFillResult, got {type(filled).__name__}", file=ARGUMENTS,
+                                column="filled"))
+    se_all = pts["se"].to_numpy()
+    if filled is not None:
+        se_all = np.r_[se_all, np.sqrt(filled.filled["vi"].to_numpy(dtype=float))]
+    se_max = float(se_all.max()) * 1.1 if len(se_all) else 1.0
     labels = len(pts) <= 12 if labels is None else labels
     with S.house_style():
         if ax is None:
@@ -138,7 +196,15 @@ def plot_funnel(result: Any, *, ax: Any = None, alpha: float = 0.05, labels: boo
         ax.set_ylim(se_max, 0)
         s_grid = np.array([0.0, se_max])
         lo_line, hi_line = beta - z * s_grid, beta + z * s_grid
-        ax.fill_betweenx(s_grid, tr(lo_line), tr(hi_line), color="#EEEEEE", lw=0, zorder=0, gid="funnel-region")
+        extra: list = []
+        xs_all = np.r_[pts["yi"].to_numpy(), lo_line, hi_line, 0.0]
+        if filled is not None:
+            xs_all = np.r_[xs_all, filled.filled["yi"].to_numpy(dtype=float)]
+        if contours:
+            extra = _draw_contours(ax, measure if measure in RATIO_MEASURES else "RD", tr, se_max, xs_all)
+        else:
+            ax.fill_betweenx(s_grid, tr(lo_line), tr(hi_line), color="#EEEEEE", lw=0, zorder=0,
+                             gid="funnel-region")
         for line in (lo_line, hi_line):
             ax.plot(tr(line), s_grid, color=S.GREY, lw=0.8, ls=(0, (4, 2)), zorder=1, gid="funnel-limit")
         ax.axvline(tr(beta), color="black", lw=0.8, zorder=1, gid="pooled-line")
@@ -148,7 +214,10 @@ def plot_funnel(result: Any, *, ax: Any = None, alpha: float = 0.05, labels: boo
                    Line2D([], [], color=S.GREY, lw=0.8, ls=(0, (4, 2)), label=f"Pseudo {format_level(alpha)} limits"),
                    Line2D([], [], color="black", lw=0.7, ls=(0, (1, 1.5)), label="No effect")]
         handles += _draw_points(ax, pts, tr, labels)
-        _set_axes(ax, measure, np.r_[pts["yi"].to_numpy(), lo_line, hi_line, 0.0])
+        if filled is not None:
+            handles += _draw_filled(ax, filled, tr)
+        handles += extra
+        _set_axes(ax, measure, xs_all)
         L.literal_legend(ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
                                    prop={"family": S.FONT, "size": S.SMALL_SIZE}, borderaxespad=0.0))
         if len(pts) < MIN_STUDIES_ASYMMETRY:
