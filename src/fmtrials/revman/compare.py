@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
+from .._vocab import Measure, PoolMethod
 from ..errors import SharedPlaceboWarning
 from ..meta import pool
 from .reading import _read
@@ -80,10 +81,10 @@ def compare_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
         table = studies[keep]
         subs = results[(results.comparison_no == tot.comparison_no) & (results.outcome_no == tot.outcome_no)
                        & (results.subgroup_no != 0)]
-        method = "DL" if tot.model == "random" else tot.method
+        method = cast(PoolMethod, "DL" if tot.model == "random" else tot.method)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SharedPlaceboWarning)
-            r = pool(table, measure=tot.measure, method=method, by="subgroup" if len(subs) else None)
+            r = pool(table, measure=cast(Measure, tot.measure), method=method, by="subgroup" if len(subs) else None)
         where = {"comparison": tot.comparison, "outcome": tot.outcome, "subgroup": None}
         rows += _rows(where, tot, _ours(r))
         if r.subgroup_test is not None:

@@ -143,8 +143,8 @@ def write_revman_csv(table: pd.DataFrame, path: str | os.PathLike[str], *, compa
                                 column="study"))
     a, n1, c, n2 = frame_counts(table)
     p = _target(path)
-    blank = dict.fromkeys(HEADER, "")
-    rows = [{**blank, "Comparison Number": 1, "Outcome Number": 0, "Subgroup Number": 0, "Name": comparison},
+    blank: dict[str, object] = dict.fromkeys(HEADER, "")
+    rows: list[dict[str, object]] = [{**blank, "Comparison Number": 1, "Outcome Number": 0, "Subgroup Number": 0, "Name": comparison},
             {**blank, "Comparison Number": 1, "Outcome Number": 1, "Subgroup Number": 0, "Name": outcome,
              "Data Type": "DIC", "Statistical Method": method,
              "Effect Measure": "Peto OR" if method == "Peto" else measure,
