@@ -45,6 +45,11 @@ def compare_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
     the subtotals and the test for subgroup differences are compared too. Continuous outcomes are not
     analysed yet and are left out.
 
+    A known difference: for a random-effects outcome whose method is Mantel-Haenszel, RevMan computes
+    DerSimonian-Laird's tau² from the heterogeneity Q around the MH estimate (R meta's ``Q.Cochrane = TRUE``),
+    fmtrials (as metafor) from Q around the inverse-variance estimate, so tau² and the random-effects
+    estimate can differ slightly there; the common-effect results are unaffected.
+
     Parameters
     ----------
     path : str or os.PathLike
