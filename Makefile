@@ -1,14 +1,18 @@
 # Two commands for a fresh machine with Python >= 3.10 and make:
 #   make report   create .venv, install fmtrials, write ./report/ for the bundled data
 #   make test     create .venv if needed, install with test extras, run the whole suite (notebooks included)
+#   make docs     install the docs extra, build the Sphinx site into docs/_build/html (warnings are errors)
+#   make lint     install the lint extra, run ruff (lint and format check) and mypy on src/
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.fmtrials-installed
 TSTAMP := $(VENV)/.fmtrials-test-installed
+DSTAMP := $(VENV)/.fmtrials-docs-installed
+LSTAMP := $(VENV)/.fmtrials-lint-installed
 
-.PHONY: report test venv clean bench
+.PHONY: report test venv clean bench docs lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +26,14 @@ $(TSTAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP) $@
 
+$(DSTAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(STAMP) $@
+
+$(LSTAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	touch $(STAMP) $@
+
 venv: $(STAMP)
 
 report: $(STAMP)
@@ -30,8 +42,17 @@ report: $(STAMP)
 test: $(TSTAMP)
 	$(BIN)/python -m pytest
 
+# notebooks execute once; docs/_build/.jupyter_cache re-runs only the ones that changed
+docs: $(DSTAMP)
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+lint: $(LSTAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) report build dist src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) report build dist src/*.egg-info .pytest_cache .hypothesis docs/_build docs/notebooks docs/data .mypy_cache .ruff_cache

@@ -42,6 +42,9 @@ _LAZY = {
     "EndpointAnalysis": "analysis", "default_endpoints": "analysis",
     # report
     "write_report": "report",
+    # RevMan files in and out
+    "read_revman": "revman", "revman_results": "revman", "compare_revman": "revman",
+    "write_effects_csv": "revman", "write_revman_csv": "revman",
 }
 
 __all__ = ["__version__", "DataError", "Problem", *_LAZY]

@@ -153,7 +153,7 @@ def as_count_arrays(events_t: Any, n_t: Any, events_c: Any, n_c: Any,
 
 
 def frame_counts(df: pd.DataFrame, columns: Sequence[str] = COUNT_COLUMNS, *, file: str = DATAFRAME,
-                 allow_zero_n: bool = False, rows: Sequence[int] | None = None) -> tuple[np.ndarray, ...]:
+                 allow_zero_n: bool = False, rows: Sequence[int] | np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Validate the count columns of ``df`` and return them as int64 arrays (one per column).
 
     ``columns`` is the four 2x2 counts (``events_t, n_t, events_c, n_c``, with the events <= n check per
@@ -234,7 +234,7 @@ def check_int(value: Any, name: str, *, low: int = 0, high: int = 2**31 - 1) -> 
         v = int(value)
     elif ok and isinstance(value, (Real, np.floating)) and math.isfinite(float(value)) \
             and float(value).is_integer():
-        v = int(value)
+        v = int(value)  # type: ignore[arg-type]  # numbers.Real has __int__ at run time
     else:
         ok = False
         v = 0

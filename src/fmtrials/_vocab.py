@@ -82,15 +82,17 @@ PROPORTIONS_TESTS: tuple[str, ...] = ("chi2", "yates", "fisher", "barnard", "bos
 #: the 2x2 tests the audit of reported figures recomputes (the vectorised ones and Fisher; the exact
 #: unconditional tests are too slow over every candidate pair of counts)
 AuditTest = Literal["chi2", "yates", "fisher", "score"]
-AUDIT_TESTS: tuple[str, ...] = ("chi2", "yates", "fisher", "score")
+AUDIT_TESTS: tuple[AuditTest, ...] = ("chi2", "yates", "fisher", "score")
 Alternative = Literal["two-sided", "less", "greater"]
 ALTERNATIVES: tuple[str, ...] = ("two-sided", "less", "greater")
 Rounding = Literal["either", "half_up", "half_even", "half_down"]
 ROUNDING_RULES: tuple[str, ...] = ("either", "half_up", "half_even", "half_down")
 
 
-def choice(value: Any, allowed: tuple[str, ...], name: str) -> str:
+def choice(value: Any, allowed: tuple[str, ...], name: str) -> Any:
     """Return the canonical spelling of ``value`` among ``allowed`` (letter case ignored).
+
+    Typed ``Any``: the result is one of ``allowed``, i.e. a value of the Literal type the caller declares.
 
     Raises :class:`~fmtrials.DataError` naming the argument ``name`` when ``value`` is not a string or not
     one of ``allowed``.

@@ -175,7 +175,7 @@ def _check_duplicates(df: pd.DataFrame, key: Sequence[str], file: str, lines, pr
     if not dup.any():
         return
     first: dict[tuple, int] = {}
-    for i in np.flatnonzero(dup.to_numpy()):
+    for i in np.flatnonzero(dup.to_numpy()).tolist():
         t = tuple(k.iloc[i])
         if t in first:
             desc = ", ".join(f"{c}={v!r}" for c, v in zip(key, t) if v != "")
@@ -186,7 +186,7 @@ def _check_duplicates(df: pd.DataFrame, key: Sequence[str], file: str, lines, pr
 
 
 def _check_arm_size(n: pd.Series, col: str, file: str, lines, problems: list[Problem]) -> None:
-    for i in np.flatnonzero((n == 0).fillna(False).to_numpy()):
+    for i in np.flatnonzero((n == 0).fillna(False).to_numpy()).tolist():
         problems.append(Problem("arm size n is 0", column=col, **where(file, i, lines)))
 
 
@@ -197,7 +197,7 @@ def _decimals(text: str) -> int:
 def _check_outcome_counts(df: pd.DataFrame, file: str, lines, problems: list[Problem]) -> None:
     _check_arm_size(df["n"], "n", file, lines, problems)
     over = (df["responders"] > df["n"]).fillna(False).to_numpy()
-    for i in np.flatnonzero(over):
+    for i in np.flatnonzero(over).tolist():
         problems.append(Problem(f"responders ({df['responders'].iloc[i]}) exceed n ({df['n'].iloc[i]})",
                                 column="responders", **where(file, i, lines)))
     for i, (r, n, pct) in enumerate(zip(df["responders"], df["n"], df["percent"])):

@@ -69,7 +69,7 @@ class DataError(ValueError):
     file not found
     """
 
-    def __init__(self, problems: Iterable[Problem] | Problem | str, *, max_shown: int = 50):
+    def __init__(self, problems: Iterable[Problem | str] | Problem | str, *, max_shown: int = 50):
         if isinstance(problems, (Problem, str)):
             problems = [problems]
         self.problems: tuple[Problem, ...] = tuple(

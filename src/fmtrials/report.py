@@ -34,6 +34,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ._vocab import Measure, RDInterval
 from . import __version__
 from ._format import measure_name
 from ._report_tables import (_display_audit, _display_compared, _fmt, _fmt_p, _known_gaps, _loo_rows,
@@ -156,7 +157,7 @@ def _figure_jobs(outcomes: pd.DataFrame, ea: Any) -> list[tuple]:
     from .plots.responders import MAX_TRIALS
 
     harm = ea.event == "harmful"
-    jobs = []
+    jobs: list[tuple[Any, str, tuple[Any, ...]]] = []
     n_trials = ea.primary["study"].nunique()
     if n_trials <= MAX_TRIALS:
         jobs.append((ea.endpoint, "responders", (_outcomes_like(outcomes, ea.primary),
@@ -355,7 +356,7 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
-def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, measure: str, ci: str,
+def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, measure: Measure, ci: RDInterval,
            bundled: bool, input_note: str, progress: _Progress, make_figures: bool) -> list[str]:
     (tmp / "tables").mkdir()
     (tmp / "figures").mkdir()

@@ -10,6 +10,8 @@ import math
 import warnings
 from typing import Any, Literal
 
+from .._vocab import Measure
+
 import pandas as pd
 
 from ..errors import DataError
@@ -19,7 +21,7 @@ from .policy import Model, sensitivity_grid
 POOLING_ERRORS = (DataError, ValueError, RuntimeError)
 
 
-def _pooling(kind: Literal["pool", "leave_one_out"], table: pd.DataFrame, *, measure: str, model: Model,
+def _pooling(kind: Literal["pool", "leave_one_out"], table: pd.DataFrame, *, measure: Measure, model: Model,
              alpha: float, by: str | None = None) -> Any:
     """Call :func:`fmtrials.pool` (``kind="pool"``) or :func:`fmtrials.leave_one_out` with warnings silenced
     (the analysis records shared placebo arms and every other caveat in its notes)."""
@@ -43,7 +45,7 @@ def _numbers(r: Any) -> dict[str, Any]:
             "subgroup_q": sub[0], "subgroup_df": sub[1], "subgroup_p": sub[2]}
 
 
-def sensitivity(table: pd.DataFrame, measure: str, alpha: float) -> pd.DataFrame:
+def sensitivity(table: pd.DataFrame, measure: Measure, alpha: float) -> pd.DataFrame:
     """Pool ``table`` with every model of :func:`~fmtrials.analysis.policy.sensitivity_grid`, one row each.
 
     Columns ``method, test, k, estimate, ci_low, ci_high, p_value, tau2, i2, pi_low, pi_high, note``; a model

@@ -249,7 +249,7 @@ def analyse_endpoint(contrasts_or_outcomes: pd.DataFrame | None, endpoint: str, 
                     event=event, alpha=alpha)
 
 
-def _analyse(c: pd.DataFrame, endpoint: str, *, measure: str, ci: str, event: str | None,
+def _analyse(c: pd.DataFrame, endpoint: str, *, measure: Measure, ci: RDInterval, event: str | None,
              alpha: float) -> EndpointAnalysis:
     from ..comparisons import compare
 
@@ -298,7 +298,7 @@ def _analyse(c: pd.DataFrame, endpoint: str, *, measure: str, ci: str, event: st
                             notes=tuple(notes))
 
 
-def _fit(table: pd.DataFrame, measure: str, model: Model, alpha: float, by: str | None) -> tuple[Any, str | None]:
+def _fit(table: pd.DataFrame, measure: Measure, model: Model, alpha: float, by: str | None) -> tuple[Any, str | None]:
     """(PoolResult, None), or (None, reason) when the model cannot pool the table."""
     try:
         return _pooling("pool", table, measure=measure, model=model, alpha=alpha, by=by), None
@@ -306,7 +306,7 @@ def _fit(table: pd.DataFrame, measure: str, model: Model, alpha: float, by: str 
         return None, str(err)
 
 
-def _sensitivity_table(table: pd.DataFrame, primary: pd.DataFrame, alternates: pd.DataFrame, measure: str,
+def _sensitivity_table(table: pd.DataFrame, primary: pd.DataFrame, alternates: pd.DataFrame, measure: Measure,
                        alpha: float) -> pd.DataFrame:
     """The sensitivity grid on the primary analyses, then with the alternative analyses swapped in."""
     out = sensitivity(table, measure, alpha).assign(analyses="primary")

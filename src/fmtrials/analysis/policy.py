@@ -86,7 +86,7 @@ def endpoint_event(endpoint: str, event: str | None = None) -> tuple[Event, Even
     ('beneficial', 'given')
     """
     if event is not None:
-        return choice(event, EVENTS, "event"), "given"  # type: ignore[return-value]
+        return choice(event, EVENTS, "event"), "given"
     if endpoint in EFFICACY_ENDPOINTS:
         return "beneficial", "default list"
     return "harmful", ("default list" if endpoint in KEY_SAFETY_ENDPOINTS else "assumed")

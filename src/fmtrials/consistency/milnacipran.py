@@ -159,7 +159,7 @@ def _pooled(candidates: list[str], pooled_ids: Sequence[str], dose: float | None
         firsts = [s[0] for s in sets]  # randomized sizes of each component trial
         if any(f.n_t is None or f.n_c is None for f in firsts):
             continue
-        pt_n, pc_n = sum(f.n_t for f in firsts), sum(f.n_c for f in firsts)
+        pt_n, pc_n = sum(f.n_t or 0 for f in firsts), sum(f.n_c or 0 for f in firsts)
         out.append(Attribution(f"pooled {pid} (randomized {pt_n}/{pc_n})", "pooled", pt_n, pc_n))
     return out
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, cast
 
 import numpy as np
 import pandas as pd
@@ -143,8 +143,8 @@ def _recompute(cand: dict[int, np.ndarray], tests: tuple[str, ...]) -> dict[int,
     tables = np.concatenate([cand[i] for i in order]).astype(np.int64)
     uniq, inverse = np.unique(tables, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    p_uniq = {t: np.asarray(proportions_test(uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3], test=t,
-                                             alternative="two-sided")["p_value"], dtype=float) for t in tests}
+    p_uniq = {t: np.asarray(proportions_test(uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3], test=cast(AuditTest, t),
+                                             alternative="two-sided")["p_value"], dtype=np.float64) for t in tests}
     offsets = np.cumsum([0] + [len(cand[i]) for i in order])
     return {i: {t: p_uniq[t][inverse[offsets[j]:offsets[j + 1]]] for t in tests} for j, i in enumerate(order)}
 
@@ -217,7 +217,7 @@ def _impossible(c: Comparison, bt, bc) -> list[str]:
     """The printed percentages no count can produce, in words."""
     out = []
     for pct, n, b in ((c.percent_t, c.n_t, bt), (c.percent_c, c.n_c, bc)):
-        if b is not None and b[0] > b[1]:
+        if b is not None and n is not None and b[0] > b[1]:
             out.append(f"{pct}% is impossible with n = {n} ({nearest_text(b[0], n, b[2])})")
     return out
 

@@ -127,7 +127,7 @@ def _agresti_caffo(x1, n1, x2, n2, z):
 def _exact(x1, n1, x2, n2, alpha):
     """Chan-Zhang limits, once per distinct table (size limited, see :func:`check_exact_size`)."""
     check_exact_size(n1, n2)
-    res = per_distinct_table(x1, n1, x2, n2, lambda *t: rd_exact_one(*t, alpha))
+    res = per_distinct_table(x1, n1, x2, n2, lambda a, b, c, d: rd_exact_one(a, b, c, d, alpha))
     return res[:, 0], res[:, 1]
 
 

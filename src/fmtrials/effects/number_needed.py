@@ -66,8 +66,9 @@ def altman_columns(rd: Any, rd_low: Any, rd_high: Any, event: str, digits: int =
     near_kind = np.where(benefit_side, "NNTB", "NNTH")
     far_kind = np.where(crosses, np.where(benefit_side, "NNTH", "NNTB"), near_kind)
     nnt_ = _inverse(ben)
-    labels = np.array([_label(*row, digits) for row in zip(nnt_, kind, near, near_kind, far, far_kind,
-                                                             crosses.tolist())], dtype=object)
+    labels = np.array([_label(a, k, ne, nk, fa, fk, cr, digits)
+                       for a, k, ne, nk, fa, fk, cr in zip(nnt_, kind, near, near_kind, far, far_kind,
+                                                           crosses.tolist())], dtype=object)
     return {"nnt": nnt_, "nnt_type": kind, "nnt_near": near, "nnt_near_type": near_kind, "nnt_far": far,
             "nnt_far_type": far_kind, "crosses_zero": crosses, "label": labels}
 
@@ -98,11 +99,11 @@ def nnt(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RDInterval = "n
         nnt_far, nnt_far_type, crosses_zero, label, method, event, alpha``:
 
         * ``rd, rd_low, rd_high``: the risk difference p_t - p_c and its interval (``rd_low <= rd_high``);
-        * ``nnt`` = 1/|RD| (inf when RD = 0) and ``nnt_type`` ``"NNTB"``, ``"NNTH"`` (or ``"NNT"`` at RD =
+        * ``nnt`` = ``1/|RD|`` (inf when RD = 0) and ``nnt_type`` ``"NNTB"``, ``"NNTH"`` (or ``"NNT"`` at RD =
           0);
         * ``nnt_near`` / ``nnt_far``: the NNT limits, positive, in Altman's printing order: ``nnt_near`` is
           the limit on the side of the estimate, ``nnt_far`` the other one (so they are *not* ordered by
-          size); each is 1/|limit| of the RD interval (inf for a limit of 0), of type ``nnt_near_type`` /
+          size); each is ``1/|limit|`` of the RD interval (inf for a limit of 0), of type ``nnt_near_type`` /
           ``nnt_far_type`` (``"NNTB"`` or ``"NNTH"``);
         * ``crosses_zero``: the RD interval includes 0, the NNT interval then runs through infinity and
           the two types differ;

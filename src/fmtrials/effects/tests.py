@@ -93,7 +93,7 @@ def proportions_test(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, test: 
         Counts (broadcast).
     test : str
         ``chi2``: Pearson chi-square; ``yates``: with Yates' continuity correction (each cell moved by
-        min(1/2, |O - E|), as R ``chisq.test`` and scipy); ``fisher``: Fisher's exact test (scipy
+        ``min(1/2, |O - E|)``, as R ``chisq.test`` and scipy); ``fisher``: Fisher's exact test (scipy
         ``fisher_exact``; two-sided p sums tables no more probable than the observed one, as R);
         ``barnard`` / ``boschloo``: exact unconditional tests (scipy, pooled Wald statistic for Barnard,
         ``sobol_n`` points for the nuisance parameter); ``score``: Miettinen-Nurminen score test of

@@ -79,6 +79,7 @@ def _pool_by(d: Data, o: Options, by: str, warn_shared: bool) -> PoolResult:
     """Each subgroup pooled on its own (its own tau²), then the total with the test for subgroup differences."""
     subs: dict[Any, PoolResult] = {}
     notes: list[str] = []
+    assert d.group is not None  # prepare(table, by) fills it when by is given
     for g in group_order(d.group):
         sd = d.take(np.nonzero(d.group == g)[0])
         extra = _shared_note(shared_ids(sd.placebo), f"subgroup {by}={g}: ", warn_shared)

@@ -33,7 +33,7 @@ def _rows(d: Data, o: Options, n: int,
         cols, refit = subset_rows(d, o, n, mask)
     else:
         cols, refit = {c: np.full(n, np.nan) for c in ROW_COLUMNS}, np.ones(n, dtype=bool)
-    for i in np.nonzero(refit)[0]:
+    for i in np.nonzero(refit)[0].tolist():
         row = fit_row(d.take(take(i)), o)
         for c in ROW_COLUMNS:
             cols[c][i] = row[c]
@@ -92,7 +92,8 @@ def cumulative(table: pd.DataFrame, *, order_by: str | None = "year", measure: M
     ----------
     order_by : str or None
         Column to sort by (stable: ties keep table order); None keeps the table order.
-    Other parameters as :func:`~fmtrials.pool` (``by`` must be None).
+    table, measure, method, test, alpha, by, pi_method, tol, maxiter, on_nonconvergence, warn_shared
+        As :func:`~fmtrials.pool` (``by`` must be None).
 
     Returns
     -------

@@ -81,7 +81,7 @@ def house_style() -> Iterator[None]:
     """Apply the house rcParams for the duration of a ``with`` block (global rcParams restored after)."""
     import matplotlib
 
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         yield
 
 

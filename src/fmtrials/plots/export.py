@@ -39,7 +39,7 @@ def figure_bytes(fig: Any, fmt: str = "png", *, dpi: float = 300, editable_text:
 
     fmt = choice(str(fmt).lstrip("."), FORMATS, "fmt")
     buf = io.BytesIO()
-    with matplotlib.rc_context(_save_rc(editable_text)):
+    with matplotlib.rc_context(_save_rc(editable_text)):  # type: ignore[arg-type]
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
     return buf.getvalue()
 

@@ -138,7 +138,7 @@ def forest_lines(result: Any, *, digits: int = 2, treatment: str = "milnacipran"
         lines.append(Line("note", span=f"{n_studies} studies not drawn individually; see the table"))
     for value, sub in R.subgroups(result).items() if by else ():
         part = rows[(rows["row_type"] != "total") & (rows["group"].map(repr) == repr(value))]
-        lines.append(Line("heading", (_group_label(by, value, treatment), "", "", "", "")))
+        lines.append(Line("heading", (_group_label(str(by), value, treatment), "", "", "", "")))
         if not summary_only:
             lines += [_study_line(r, digits) for r in part[part["row_type"] == "study"].itertuples()]
         st = part[part["row_type"] == "subtotal"].iloc[0]

@@ -106,6 +106,7 @@ def _draw_points(ax, t: pd.DataFrame, p_c: np.ndarray, p_t: np.ndarray, treatmen
     sizes = _LABBE_MAX * n_tot / (float(n_tot.max()) if len(t) else 1.0)
     styles_map = S.dose_style([d for d in t["dose"] if not S.isnan(d)])
     handles, seen, pending = [], set(), []
+    key: tuple[Any, ...]
     for i, dose in enumerate(t["dose"]):
         if S.isnan(dose):
             (color, marker), key, lab = ("#333333", "o"), ("unknown",), L.arm_label(L.truncate(treatment))

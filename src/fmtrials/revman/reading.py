@@ -1,0 +1,114 @@
+""":func:`read_revman` and :func:`revman_results`: a RevMan 5 review (``.rm5``) or analysis CSV export as tidy
+tables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .._validation import ARGUMENTS
+from ..errors import DataError, Problem
+from ._csvexport import read_revman_csv
+from ._rm5 import read_rm5
+
+__all__ = ["read_revman", "revman_results"]
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both tables of a RevMan file; the format is told by the extension, else by the first byte."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataError(Problem(f"must be a file path, got {type(path).__name__}", file=ARGUMENTS, column="path"))
+    p = Path(path)
+    label = str(p)
+    suffix = p.suffix.lower()
+    if suffix not in (".rm5", ".csv", ".xml"):
+        try:
+            with open(p, "rb") as fh:
+                head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        except OSError:
+            raise DataError(Problem("file not found" if not p.exists() else "cannot read", file=label)) from None
+        suffix = ".rm5" if head.startswith(b"<") else ".csv"
+    return read_revman_csv(p, label) if suffix == ".csv" else read_rm5(p, label)
+
+
+def read_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read the studies of a RevMan 5 review file (``.rm5``) or of RevMan 5's analysis CSV export.
+
+    Each row is one study in one outcome (and subgroup), with the package's count columns, so
+    ``fmtrials.pool(df[df.outcome == ...], measure=..., method=...)`` re-runs RevMan's analysis;
+    :func:`~fmtrials.revman.compare_revman` does that for every dichotomous outcome and lines our results up
+    with RevMan's (:func:`revman_results`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.rm5`` file (XML; the encoding its prolog declares, usually ISO-8859-1) or a ``.csv`` analysis
+        export. Another extension is read as XML if the file starts with ``<``, else as the CSV export.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``study`` (the study's name: RevMan's ``NAME``, else its id with ``_x002d_``-style escapes
+        decoded), ``comparison``, ``outcome``, ``subgroup`` (names; ``None`` outside subgroups),
+        ``comparison_no``, ``outcome_no``, ``subgroup_no`` (RevMan's numbers), ``data_type``
+        (``"dichotomous"``, ``"continuous"``), ``year``, ``events_t, n_t, events_c, n_c`` (group 1 of RevMan,
+        the experimental arm, is the treatment ``_t``), ``mean_t, sd_t, mean_c, sd_c`` (continuous outcomes),
+        ``revman_measure`` (RevMan's word: ``OR``, ``RR``, ``RD``, ``PETO_OR``, ``MD``, ``SMD``...),
+        ``measure`` and ``method`` (the same in :func:`fmtrials.pool`'s words; ``measure`` is ``None`` for
+        outcomes fmtrials does not analyse), ``model`` (``"fixed"``/``"random"``), and RevMan's per-study
+        ``revman_estimate, revman_ci_low, revman_ci_high, revman_weight``. Continuous outcomes are read and
+        kept but not analysed by fmtrials yet.
+
+    Raises
+    ------
+    DataError
+        Missing or malformed file: not well-formed XML (naming the line), a non-numeric or non-count value
+        (naming the element, attribute and line, or the CSV column and line), a CSV without RevMan's columns.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> from fmtrials.revman import example_path
+    >>> df = fmtrials.read_revman(example_path("rm5"))
+    >>> df.loc[df.data_type == "dichotomous", ["study", "events_t", "n_t", "events_c", "n_c"]]
+         study  events_t  n_t  events_c  n_c
+    0  Alpha-1        12   50        20   50
+    1     Beta        30  120        41  118
+    2    Gamma         4   40         9   42
+    >>> r = fmtrials.pool(df[df.data_type == "dichotomous"], measure="OR", method="MH")
+    >>> print(f"{r.estimate:.4f} [{r.ci_low:.4f}, {r.ci_high:.4f}]")  # metafor rma.mh: 0.5513 [0.3553, 0.8555]
+    0.5513 [0.3553, 0.8555]
+    """
+    return _read(path)[0]
+
+
+def revman_results(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """RevMan's own computed totals and subtotals in a review file or analysis CSV export.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        As :func:`read_revman`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per outcome total (``subgroup`` is ``None``) or subgroup subtotal: the names and numbers,
+        ``data_type``, ``revman_measure``, ``measure``, ``method``, ``model``, ``k`` (studies), summed counts,
+        ``estimate, ci_low, ci_high`` (on the ratio scale for OR/RR), ``chi2, df, p_chi2, i2`` (heterogeneity,
+        I² in percent), ``tau2``, ``z, p_z`` (test of the overall effect) and, on totals,
+        ``chi2_subgroups, p_subgroups, i2_subgroups`` (test for subgroup differences). An empty attribute or
+        cell (RevMan did not compute it) is NaN.
+
+    Examples
+    --------
+    >>> from fmtrials.revman import example_path, revman_results
+    >>> res = revman_results(example_path("csv"))
+    >>> res[["outcome", "k", "estimate", "chi2", "df"]]
+               outcome  k  estimate      chi2   df
+    0  Death (example)  3  0.551299  0.534977  2.0
+    1   Pain (example)  2       NaN       NaN  1.0
+    """
+    return _read(path)[1]
