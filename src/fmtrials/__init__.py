@@ -37,6 +37,9 @@ _LAZY = {
     # analysis policy (what the report analyses)
     "analyse": "analysis", "analyse_endpoint": "analysis", "Analysis": "analysis",
     "EndpointAnalysis": "analysis", "default_endpoints": "analysis",
+    # decision metrics
+    "fragility_index": "decision", "bayes_risk_difference": "decision", "bayes_pool": "decision",
+    "absolute_effects": "decision",
     # report
     "write_report": "report",
 }

@@ -1,0 +1,113 @@
+"""Posterior of a risk difference under independent Beta priors, by quadrature (no simulation), vectorised.
+
+With p_t ~ Beta(a + x_t, b + n_t - x_t) and p_c ~ Beta(a + x_c, b + n_c - x_c) a posteriori, the distribution
+function of RD = p_t - p_c is
+
+    P(RD <= d) = E[F_t(p_c + d)] = integral over u in (0, 1) of F_t(Q_c(u) + d) du,
+
+with F_t the Beta distribution function of p_t and Q_c the quantile function of p_c. On the quantile scale the
+integrand is bounded and smooth, so Gauss-Legendre quadrature is accurate however peaked the posteriors are;
+quantiles come from vectorised bisection of that function.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from .._validation import as_count_arrays, check_alpha, check_number
+from ._priors import check_beta_prior
+
+__all__ = ["bayes_risk_difference", "rd_cdf", "BAYES_RD_COLUMNS"]
+
+#: the columns :func:`bayes_risk_difference` adds to the four counts
+BAYES_RD_COLUMNS = ("mean", "median", "ci_low", "ci_high", "threshold", "p_greater", "prior_a", "prior_b",
+                    "alpha")
+
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(400)
+_U = (_NODES + 1) / 2
+_W = _WEIGHTS / 2
+
+
+def _posteriors(x1, n1, x2, n2, a, b):
+    return (a + x1, b + n1 - x1), (a + x2, b + n2 - x2)
+
+
+def rd_cdf(d: np.ndarray, post_t: tuple[np.ndarray, np.ndarray],
+           post_c: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """P(RD <= d) for each table (arrays of one shape).
+
+    Integrates F_t(Q_c(u) + d) over the u where 0 < Q_c(u) + d < 1 only (the integrand is 0 below and 1
+    above, and clipping would put a kink inside the range), and adds P(p_c >= 1 - d) for the part where
+    F_t = 1.
+    """
+    d = np.asarray(d, dtype=float)
+    u0 = np.where(d < 0, special.betainc(post_c[0], post_c[1], np.clip(-d, 0.0, 1.0)), 0.0)
+    u1 = np.where(d > 0, special.betainc(post_c[0], post_c[1], np.clip(1.0 - d, 0.0, 1.0)), 1.0)
+    u = u0[:, None] + (u1 - u0)[:, None] * _U[None, :]
+    qc = special.betaincinv(post_c[0][:, None], post_c[1][:, None], u)
+    inner = special.betainc(post_t[0][:, None], post_t[1][:, None], np.clip(qc + d[:, None], 0.0, 1.0)) @ _W
+    return (1.0 - u1) + (u1 - u0) * inner
+
+
+def _quantile(prob: float, post_t, post_c) -> np.ndarray:
+    """The RD with P(RD <= d) = prob, by bisection on [-1, 1] (all tables at once, to 1e-12)."""
+    lo = np.full(post_t[0].shape, -1.0)
+    hi = np.full(post_t[0].shape, 1.0)
+    for _ in range(42):
+        mid = (lo + hi) / 2
+        below = rd_cdf(mid, post_t, post_c) < prob
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return (lo + hi) / 2
+
+
+def bayes_risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, prior: tuple[float, float] = (1, 1),
+                          threshold: float = 0.0, alpha: float = 0.05) -> pd.DataFrame:
+    """Posterior of the risk difference p_t - p_c with independent Beta(a, b) priors on each arm's risk.
+
+    Parameters
+    ----------
+    events_t, n_t, events_c, n_c : int or array-like
+        Counts (broadcast); treatment first.
+    prior : (float, float)
+        Beta(a, b) prior of each arm's risk, a > 0 and b > 0: (1, 1) uniform, (0.5, 0.5) Jeffreys.
+    threshold : float
+        ``p_greater`` is P(RD > threshold), threshold in [-1, 1]: 0 for any benefit (or harm), e.g. 0.10 for
+        a difference of at least 10 percentage points.
+    alpha : float
+        The credible interval is the equal-tailed (1 - alpha) interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``events_t, n_t, events_c, n_c`` and :data:`BAYES_RD_COLUMNS`: posterior ``mean`` (exact: the
+        difference of the Beta means), ``median``, ``ci_low``/``ci_high`` and ``p_greater``, computed by
+        400-point Gauss-Legendre quadrature (absolute error below 1e-6 against adaptive quadrature in the
+        tests; probabilities beyond 1 - 1e-4 are accurate in absolute, not relative, terms) and bisection.
+
+    Examples
+    --------
+    >>> from fmtrials import bayes_risk_difference
+    >>> r = bayes_risk_difference(103, 516, 56, 509, threshold=0.05)
+    >>> r[["mean", "median", "ci_low", "ci_high", "p_greater"]].round(4)
+         mean  median  ci_low  ci_high  p_greater
+    0  0.0892  0.0892  0.0454   0.1333     0.9602
+    """
+    x1, n1, x2, n2 = (v.ravel() for v in as_count_arrays(events_t, n_t, events_c, n_c))
+    a, b = check_beta_prior(prior)
+    threshold = check_number(threshold, "threshold", low=-1.0, high=1.0)
+    alpha = check_alpha(alpha)
+    post_t, post_c = _posteriors(x1.astype(float), n1.astype(float), x2.astype(float), n2.astype(float), a, b)
+    mean = post_t[0] / (post_t[0] + post_t[1]) - post_c[0] / (post_c[0] + post_c[1])
+    p_greater = 1.0 - rd_cdf(np.full(x1.shape, threshold), post_t, post_c)
+    return pd.DataFrame({
+        "events_t": x1, "n_t": n1, "events_c": x2, "n_c": n2,
+        "mean": mean, "median": _quantile(0.5, post_t, post_c),
+        "ci_low": _quantile(alpha / 2, post_t, post_c), "ci_high": _quantile(1 - alpha / 2, post_t, post_c),
+        "threshold": threshold, "p_greater": np.clip(p_greater, 0.0, 1.0), "prior_a": a, "prior_b": b,
+        "alpha": alpha,
+    })
