@@ -39,7 +39,8 @@ _LAZY = {
     "EndpointAnalysis": "analysis", "default_endpoints": "analysis",
     # decision metrics
     "fragility_index": "decision", "bayes_risk_difference": "decision", "bayes_pool": "decision",
-    "absolute_effects": "decision",
+    "absolute_effects": "decision", "summary_of_findings": "decision", "benefit_risk": "decision",
+    "what_it_means": "decision", "WhatItMeans": "decision", "BayesPool": "decision",
     # report
     "write_report": "report",
 }

@@ -1,14 +1,22 @@
-"""Decision metrics: fragility, Bayesian probabilities of a benefit, absolute effects per 1000.
+"""Decision metrics: what the pooled results mean for patients.
 
+* :func:`absolute_effects`: assumed and corresponding risks per 1000 from a pooled result;
+* :func:`summary_of_findings`: GRADE-style table, computed and judged certainty domains explained;
+* :func:`benefit_risk`: NNT against NNH and the likelihood to be helped or harmed (LHH);
 * :func:`fragility_index`: Walsh et al. (2014) fragility index, quotient and reverse index (vectorised);
 * :func:`bayes_risk_difference`: posterior of a risk difference under Beta priors (quadrature, vectorised);
 * :func:`bayes_pool`: normal-normal random-effects model, half-normal prior on tau, integrated as R bayesmeta;
-* :func:`absolute_effects`: assumed and corresponding risks per 1000 from a pooled result.
+* :func:`what_it_means`: every table above for the report's "What it means" part.
 """
 
 from .absolute import absolute_effects
 from .bayes_pool import BayesPool, bayes_pool
 from .bayes_rd import bayes_risk_difference
+from .benefit_risk import benefit_risk
 from .fragility import fragility_index
+from .sof import load_judgements, optimal_information_size, summary_of_findings
+from .what_it_means import WhatItMeans, what_it_means
 
-__all__ = ["fragility_index", "bayes_risk_difference", "bayes_pool", "BayesPool", "absolute_effects"]
+__all__ = ["absolute_effects", "summary_of_findings", "load_judgements", "optimal_information_size",
+           "benefit_risk", "fragility_index", "bayes_risk_difference", "bayes_pool", "BayesPool", "what_it_means",
+           "WhatItMeans"]

@@ -23,8 +23,8 @@ ABSOLUTE_COLUMNS = ("measure", "estimate", "ci_low", "ci_high", "control_risk", 
 
 
 def corresponding_risk(control_risk: Any, effect: Any, measure: str) -> np.ndarray:
-    """Risk on treatment for an assumed control risk: CR x RR; OR x CR / (1 - CR + OR x CR); CR + RD (clipped
-    to [0, 1]).
+    """Risk on treatment for an assumed control risk: CR x RR; OR x CR / (1 - CR + OR x CR); CR + RD (RR and
+    RD results clipped to [0, 1]: a risk cannot leave that range).
 
     Examples
     --------
@@ -36,7 +36,7 @@ def corresponding_risk(control_risk: Any, effect: Any, measure: str) -> np.ndarr
     cr = np.asarray(control_risk, dtype=float)
     e = np.atleast_1d(np.asarray(effect, dtype=float))
     if measure == "RR":
-        return cr * e
+        return np.minimum(cr * e, 1.0)
     if measure == "OR":
         return e * cr / (1 - cr + e * cr)
     return np.clip(cr + e, 0.0, 1.0)
@@ -72,8 +72,8 @@ def absolute_effects(result: PoolResult, control_risk: Any = None) -> pd.DataFra
     -------
     pandas.DataFrame
         :data:`ABSOLUTE_COLUMNS`. For a risk ratio the corresponding risk is control risk x RR (and x each CI
-        bound); for an odds ratio OR x CR / (1 - CR + OR x CR); for a risk difference CR + RD, clipped to
-        [0, 1] (``note`` says when). Differences are corresponding minus assumed, per 1000; not rounded
+        bound); for an odds ratio OR x CR / (1 - CR + OR x CR); for a risk difference CR + RD; RR and RD risks
+        are clipped to [0, 1] (``note`` says when). Differences are corresponding minus assumed, per 1000; not rounded
         (GRADE prints whole numbers).
 
     Examples
@@ -97,7 +97,10 @@ def absolute_effects(result: PoolResult, control_risk: Any = None) -> pd.DataFra
     risk = corresponding_risk(cr, result.estimate, m)
     lo = corresponding_risk(cr, result.ci_low, m)
     hi = corresponding_risk(cr, result.ci_high, m)
-    clipped = (m == "RD") & ((cr + result.ci_low < 0) | (cr + result.ci_high > 1))
+    if m == "RD":
+        clipped = (cr + result.ci_low < 0) | (cr + result.ci_high > 1)
+    else:
+        clipped = (m == "RR") & (cr * result.ci_high > 1)
     return pd.DataFrame({
         "measure": m, "estimate": result.estimate, "ci_low": result.ci_low, "ci_high": result.ci_high,
         "control_risk": cr, "control_risk_source": source, "control_risk_per_1000": 1000 * cr,
