@@ -9,10 +9,15 @@ from fmtrials import DataError, fragility_index
 from fmtrials.decision.fragility import fisher_p
 
 
+def below(p, alpha):
+    # the documented tie rule: within a relative 1e-9 of alpha counts as alpha
+    return p < alpha * (1 - 1e-9)
+
+
 def brute(x1, n1, x2, n2, alpha=0.05):
     """One table at a time, scipy's Fisher test, the documented arm rule."""
     p = fisher_exact([[x1, n1 - x1], [x2, n2 - x2]])[1]
-    sig = p < alpha
+    sig = below(p, alpha)
     r1, r2 = x1 / n1, x2 / n2
     to_t = ((r1 < r2) or (r1 == r2 and x1 < x2)) if sig else (r1 >= r2)
     a1, a2, k = x1, x2, 0
@@ -22,7 +27,7 @@ def brute(x1, n1, x2, n2, alpha=0.05):
         if a1 > n1 or a2 > n2:
             return p, np.nan
         q = fisher_exact([[a1, n1 - a1], [a2, n2 - a2]])[1]
-        if (q >= alpha) if sig else (q < alpha):
+        if (not below(q, alpha)) if sig else below(q, alpha):
             return p, k
 
 
@@ -70,7 +75,15 @@ def test_property_matches_brute_force(n1, n2, data):
     # the index is at least 1 when defined, and significance flips exactly there
     if not np.isnan(k):
         assert r["fragility_index"] >= 1
-        assert (r["p_after"] >= alpha) == bool(r["significant"])
+        assert (not below(r["p_after"], alpha)) == bool(r["significant"])
+
+
+def test_tie_at_alpha_is_not_significant():
+    # 1/1 vs 0/19: Fisher p = 1/20 = 0.05 exactly, not significant; 0/1 vs 0/19 reaches only that table
+    # (the one-patient arm is then full), so its reverse index is undefined
+    r = fragility_index([1, 0], [1, 1], [0, 0], [19, 19])
+    assert r["p_value"][0] == pytest.approx(0.05, rel=1e-12) and not r["significant"][0]
+    assert r["direction"][1] == "reverse" and np.isnan(r["fragility_index"][1])
 
 
 def test_bad_input_is_a_data_error():

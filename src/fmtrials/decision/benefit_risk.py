@@ -40,7 +40,7 @@ def lhh_fieller(rd_b: Any, se_b: Any, rd_h: Any, se_h: Any, crit: Any) -> tuple[
     Examples
     --------
     >>> [float(np.round(v[0], 4)) for v in lhh_fieller([0.10], [0.02], [0.05], [0.01], [1.959964])]
-    [2.0, 1.1718, 3.4105]
+    [2.0, 1.1044, 3.6218]
     """
     b, sb, h, sh, z = (np.asarray(v, dtype=float) for v in (rd_b, se_b, rd_h, se_h, crit))
     with np.errstate(divide="ignore", invalid="ignore"):

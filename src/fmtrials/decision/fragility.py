@@ -26,6 +26,9 @@ __all__ = ["fragility_index", "fisher_p", "FRAGILITY_COLUMNS"]
 FRAGILITY_COLUMNS = ("p_value", "significant", "direction", "arm_modified", "fragility_index", "fragility_quotient",
                      "p_after", "alpha", "test")
 
+#: a p-value within this relative distance of alpha counts as equal to alpha (not significant): floating-point
+#: sums cannot decide a tie such as 1/20 = 0.05
+_TIE = 1e-9
 #: R fisher.test's relative tolerance: tables whose probability is within this factor of the observed one count
 #: as "no more probable" (scipy uses the same rule)
 _REL = 1 + 1e-7
@@ -72,6 +75,11 @@ def fisher_p(x1: Any, n1: Any, x2: Any, n2: Any) -> np.ndarray:
     return out
 
 
+def _below(p: np.ndarray, alpha: float) -> np.ndarray:
+    """p < alpha, a p-value within a relative 1e-9 of alpha counting as alpha."""
+    return p < alpha * (1 - _TIE)
+
+
 def _walk(x1, n1, x2, n2, alpha, to_treatment, significant) -> tuple[np.ndarray, np.ndarray]:
     """Move events one patient at a time in the chosen arm until significance flips (all tables at once).
 
@@ -91,7 +99,7 @@ def _walk(x1, n1, x2, n2, alpha, to_treatment, significant) -> tuple[np.ndarray,
         room = np.where(to_treatment[i], a1[i] <= n1[i], a2[i] <= n2[i])
         p = np.full(i.shape, np.nan)
         p[room] = fisher_p(a1[i][room], n1[i][room], a2[i][room], n2[i][room])
-        flipped = room & np.where(significant[i], p >= alpha, p < alpha)
+        flipped = room & np.where(significant[i], ~_below(p, alpha), _below(p, alpha))
         steps[i[flipped]] = k
         p_after[i[flipped]] = p[flipped]
         active[i[flipped | ~room]] = False
@@ -114,6 +122,8 @@ def fragility_index(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, alpha: 
       (``direction="reverse"``; Khan et al. 2020 count the fewest changes in either arm, this one-arm rule
       can give a larger number);
     * ``fragility_quotient`` = index / (n_t + n_c);
+    * a p-value within a relative 1e-9 of ``alpha`` counts as equal to it (not significant): a sum of
+      floating-point probabilities cannot decide a tie such as 1/20 = 0.05;
     * NaN when the arm fills up before a non-significant table turns significant; a table in which nobody or everybody had the event has p = 1 and is walked
       like any other.
 
@@ -145,7 +155,7 @@ def fragility_index(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, alpha: 
     x1, n1, x2, n2 = (v.ravel() for v in (x1, n1, x2, n2))
     alpha = check_alpha(alpha)
     p = fisher_p(x1, n1, x2, n2)
-    significant = p < alpha
+    significant = _below(p, alpha)
     prop1, prop2 = x1 / n1, x2 / n2
     lower_t = (prop1 < prop2) | ((prop1 == prop2) & (x1 < x2))
     higher_t = prop1 >= prop2

@@ -54,7 +54,7 @@ def load_judgements(path: str | os.PathLike | None = None) -> pd.DataFrame:
     Examples
     --------
     >>> load_judgements()[["endpoint", "domain", "downgrade"]].head(2)
-      endpoint        domain downgrade
+       endpoint        domain downgrade
     0  efficacy  risk_of_bias         1
     1    safety  risk_of_bias         0
     """
@@ -93,7 +93,7 @@ def optimal_information_size(control_risk: float, rrr: float = 0.25, alpha: floa
     Examples
     --------
     >>> round(optimal_information_size(0.2))
-    1806
+    1805
     """
     p1, p2 = control_risk, control_risk * (1 - rrr)
     z = -special.ndtri(alpha / 2) + special.ndtri(power)
