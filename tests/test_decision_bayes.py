@@ -50,6 +50,16 @@ def test_rd_mean_is_exact_beta_arithmetic_and_double_zero_symmetric():
     assert abs(z["median"]) < 1e-9 and z["ci_low"] == pytest.approx(-z["ci_high"], abs=1e-5)
 
 
+def test_rd_thresholds_broadcast_and_are_checked():
+    r = bayes_risk_difference(103, 516, 56, 509, threshold=[0.0, 0.05, 0.10])
+    assert len(r) == 3 and r["p_greater"].is_monotonic_decreasing
+    one = bayes_risk_difference(103, 516, 56, 509, threshold=0.05)["p_greater"].iloc[0]
+    assert r["p_greater"].iloc[1] == one
+    for bad in (1.5, [0.0, np.nan], "x", True):
+        with pytest.raises(DataError, match="threshold"):
+            bayes_risk_difference(103, 516, 56, 509, threshold=bad)
+
+
 @pytest.mark.parametrize("prior", [(0, 1), (1, -1), (np.nan, 1), (1,), "flat"])
 def test_rd_prior_outside_domain_refused(prior):
     with pytest.raises(DataError, match="prior"):

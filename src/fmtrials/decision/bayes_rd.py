@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validation import as_count_arrays, check_alpha, check_number
+from .._validation import ARGUMENTS, as_count_arrays, check_alpha, check_number
+from ..errors import DataError, Problem
 from ._priors import check_beta_prior
 
 __all__ = ["bayes_risk_difference", "rd_cdf", "BAYES_RD_COLUMNS"]
@@ -65,6 +66,23 @@ def _quantile(prob: float, post_t, post_c) -> np.ndarray:
     return (lo + hi) / 2
 
 
+def _thresholds(value: Any) -> np.ndarray:
+    """Thresholds as a float array in [-1, 1], or DataError."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return np.atleast_1d(check_number(value, "threshold", low=-1.0, high=1.0))
+    try:
+        raw = np.asarray(value)
+        if raw.dtype == bool or raw.dtype.kind not in "iuf":
+            raise TypeError
+        arr = np.atleast_1d(raw.astype(float))
+    except (TypeError, ValueError):
+        arr = np.array([np.nan])
+    if arr.size == 0 or not np.all(np.isfinite(arr) & (np.abs(arr) <= 1)):
+        raise DataError(Problem(f"must be a number (or numbers) in [-1, 1], got {value!r}", file=ARGUMENTS,
+                                column="threshold"))
+    return arr
+
+
 def bayes_risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, prior: tuple[float, float] = (1, 1),
                           threshold: float = 0.0, alpha: float = 0.05) -> pd.DataFrame:
     """Posterior of the risk difference p_t - p_c with independent Beta(a, b) priors on each arm's risk.
@@ -75,8 +93,8 @@ def bayes_risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, p
         Counts (broadcast); treatment first.
     prior : (float, float)
         Beta(a, b) prior of each arm's risk, a > 0 and b > 0: (1, 1) uniform, (0.5, 0.5) Jeffreys.
-    threshold : float
-        ``p_greater`` is P(RD > threshold), threshold in [-1, 1]: 0 for any benefit (or harm), e.g. 0.10 for
+    threshold : float or array-like
+        ``p_greater`` is P(RD > threshold) (broadcast with the counts), threshold in [-1, 1]: 0 for any benefit (or harm), e.g. 0.10 for
         a difference of at least 10 percentage points.
     alpha : float
         The credible interval is the equal-tailed (1 - alpha) interval.
@@ -97,13 +115,17 @@ def bayes_risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, p
          mean  median  ci_low  ci_high  p_greater
     0  0.0892  0.0892  0.0454   0.1333     0.9602
     """
-    x1, n1, x2, n2 = (v.ravel() for v in as_count_arrays(events_t, n_t, events_c, n_c))
+    x1, n1, x2, n2 = as_count_arrays(events_t, n_t, events_c, n_c)
     a, b = check_beta_prior(prior)
-    threshold = check_number(threshold, "threshold", low=-1.0, high=1.0)
+    threshold = _thresholds(threshold)
+    try:
+        x1, n1, x2, n2, threshold = (v.ravel() for v in np.broadcast_arrays(x1, n1, x2, n2, threshold))
+    except ValueError:
+        raise DataError(Problem("does not broadcast with the counts", file=ARGUMENTS, column="threshold")) from None
     alpha = check_alpha(alpha)
     post_t, post_c = _posteriors(x1.astype(float), n1.astype(float), x2.astype(float), n2.astype(float), a, b)
     mean = post_t[0] / (post_t[0] + post_t[1]) - post_c[0] / (post_c[0] + post_c[1])
-    p_greater = 1.0 - rd_cdf(np.full(x1.shape, threshold), post_t, post_c)
+    p_greater = 1.0 - rd_cdf(threshold.astype(float), post_t, post_c)
     return pd.DataFrame({
         "events_t": x1, "n_t": n1, "events_c": x2, "n_c": n2,
         "mean": mean, "median": _quantile(0.5, post_t, post_c),
