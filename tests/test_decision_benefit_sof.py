@@ -111,3 +111,5 @@ def test_what_it_means(analysis):
         fmtrials.what_it_means(analysis, mcid=0)
     with pytest.raises(DataError, match="tau_prior"):
         fmtrials.what_it_means(analysis, tau_prior=-1)
+    with pytest.raises(DataError, match="prior"):
+        fmtrials.what_it_means(analysis, prior="flat")

@@ -17,6 +17,16 @@ from .fragility import fragility_index
 from .sof import load_judgements, optimal_information_size, summary_of_findings
 from .what_it_means import WhatItMeans, what_it_means
 
-__all__ = ["absolute_effects", "summary_of_findings", "load_judgements", "optimal_information_size",
-           "benefit_risk", "fragility_index", "bayes_risk_difference", "bayes_pool", "BayesPool", "what_it_means",
-           "WhatItMeans"]
+__all__ = [
+           "BayesPool",
+           "WhatItMeans",
+           "absolute_effects",
+           "bayes_pool",
+           "bayes_risk_difference",
+           "benefit_risk",
+           "fragility_index",
+           "load_judgements",
+           "optimal_information_size",
+           "summary_of_findings",
+           "what_it_means",
+]

@@ -14,7 +14,7 @@ from ..errors import DataError, Problem
 if TYPE_CHECKING:
     from ..meta import PoolResult
 
-__all__ = ["absolute_effects", "corresponding_risk", "ABSOLUTE_COLUMNS"]
+__all__ = ["ABSOLUTE_COLUMNS", "absolute_effects", "corresponding_risk"]
 
 #: the columns of :func:`absolute_effects`
 ABSOLUTE_COLUMNS = ("measure", "estimate", "ci_low", "ci_high", "control_risk", "control_risk_source",
@@ -48,9 +48,13 @@ def _control_risks(result: PoolResult, control_risk: Any) -> tuple[np.ndarray, l
         s = s[s["included"]] if "included" in s else s
         risks = (s["events_c"] / s["n_c"]).to_numpy(dtype=float)
         med = float(np.median(risks))
-        return np.array([med]), [f"median placebo risk of the {len(risks)} pooled comparison(s) "
-                                 f"(range {risks.min():.3f} to {risks.max():.3f})"]
-    cr = np.atleast_1d(np.asarray(control_risk, dtype=float)) if not isinstance(control_risk, str) else np.array([np.nan])
+        return np.array([med]), [(f"median placebo risk of the {len(risks)} pooled comparison(s) "
+                                  f"(range {risks.min():.3f} to {risks.max():.3f})")]
+    try:
+        raw = np.asarray(control_risk)
+        cr = np.atleast_1d(raw.astype(float)) if raw.dtype.kind in "iuf" else np.array([np.nan])
+    except (TypeError, ValueError):
+        cr = np.array([np.nan])
     if cr.ndim != 1 or cr.size == 0 or not np.all(np.isfinite(cr)) or np.any((cr < 0) | (cr > 1)):
         raise DataError(Problem(f"must be a risk (or risks) in [0, 1], got {control_risk!r}", file=ARGUMENTS,
                                 column="control_risk"))

@@ -20,20 +20,18 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from .._validation import check_alpha, check_number
+from .._validation import ARGUMENTS, DATAFRAME, check_alpha, check_number
 from .._vocab import MEASURES, RATIO_MEASURES, Measure, choice
 from ..effects import effect_sizes
 from ..errors import DataError, Problem
-from .._validation import DATAFRAME
 from ._priors import check_positive
 
-__all__ = ["bayes_pool", "BayesPool", "tau_posterior"]
+__all__ = ["BayesPool", "bayes_pool", "tau_posterior"]
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(400)
 _U = (_NODES + 1) / 2
@@ -97,15 +95,14 @@ def _tau(u: np.ndarray, scale: float) -> np.ndarray:
     return scale * special.ndtri((1.0 + u) / 2.0)
 
 
-def tau_posterior(y: np.ndarray, v: np.ndarray, scale: float, u_max: np.ndarray | float = 1.0) -> np.ndarray:
-    """Unnormalised posterior mass of tau below the prior quantile ``u_max`` (array in, array out)."""
+def tau_posterior(y: np.ndarray, v: np.ndarray, scale: float, u_max: np.ndarray | float = 1.0,
+                  ll_ref: float = 0.0) -> np.ndarray:
+    """Unnormalised posterior mass of tau below the prior quantile ``u_max`` (array in, array out); the log
+    likelihood is shifted by ``ll_ref`` to avoid underflow."""
     u_max = np.atleast_1d(np.asarray(u_max, dtype=float))
     u = u_max[:, None] * _U[None, :]
     _, _, ll = _conditional(y, v, _tau(u.ravel(), scale))
-    return u_max * (np.exp(ll.reshape(u.shape) - _LL_REF[0]) @ _W)
-
-
-_LL_REF = [0.0]
+    return u_max * (np.exp(ll.reshape(u.shape) - ll_ref) @ _W)
 
 
 def _bisect(fn, lo: float, hi: float, target: float, n: int = 80) -> float:
@@ -157,7 +154,7 @@ def bayes_pool(table: pd.DataFrame, *, measure: Measure = "RR", tau_prior: float
         threshold = 1.0 if ratio else 0.0
     threshold = check_number(threshold, "threshold", low=0.0 if ratio else -1.0, high=np.inf if ratio else 1.0)
     if ratio and threshold == 0.0:
-        raise DataError(Problem("must be > 0 for a ratio measure", file="<arguments>", column="threshold"))
+        raise DataError(Problem("must be > 0 for a ratio measure", file=ARGUMENTS, column="threshold"))
     es = effect_sizes(table, measure=measure)
     ok = np.isfinite(es["yi"].to_numpy(dtype=float))
     y = es["yi"].to_numpy(dtype=float)[ok]
@@ -165,8 +162,8 @@ def bayes_pool(table: pd.DataFrame, *, measure: Measure = "RR", tau_prior: float
     if y.size == 0:
         raise DataError(Problem("no study with an estimable effect (all double-zero)", file=DATAFRAME))
     m, sd, ll = _conditional(y, v, _tau(_U, scale))
-    _LL_REF[0] = float(ll.max())
-    w = _W * np.exp(ll - _LL_REF[0])
+    ll_ref = float(ll.max())
+    w = _W * np.exp(ll - ll_ref)
     w = w / w.sum()
 
     def cdf(x: float) -> float:
@@ -175,10 +172,10 @@ def bayes_pool(table: pd.DataFrame, *, measure: Measure = "RR", tau_prior: float
     lo, hi = float((m - 40 * sd).min()), float((m + 40 * sd).max())
     q = {p: _bisect(cdf, lo, hi, p) for p in (alpha / 2, 0.5, 1 - alpha / 2)}
     thr = float(np.log(threshold)) if ratio else float(threshold)
-    total = float(tau_posterior(y, v, scale, 1.0)[0])
+    total = float(tau_posterior(y, v, scale, 1.0, ll_ref)[0])
 
     def tau_q(p: float) -> float:
-        u = _bisect(lambda uu: float(tau_posterior(y, v, scale, uu)[0]) / total, 0.0, 1.0, p, n=60)
+        u = _bisect(lambda uu: float(tau_posterior(y, v, scale, uu, ll_ref)[0]) / total, 0.0, 1.0, p, n=60)
         return float(_tau(np.array([u]), scale)[0])
 
     back = np.exp if ratio else (lambda x: x)

@@ -22,7 +22,7 @@ from .._validation import ARGUMENTS, as_count_arrays, check_alpha, check_number
 from ..errors import DataError, Problem
 from ._priors import check_beta_prior
 
-__all__ = ["bayes_risk_difference", "rd_cdf", "BAYES_RD_COLUMNS"]
+__all__ = ["BAYES_RD_COLUMNS", "bayes_risk_difference", "rd_cdf"]
 
 #: the columns :func:`bayes_risk_difference` adds to the four counts
 BAYES_RD_COLUMNS = ("mean", "median", "ci_low", "ci_high", "threshold", "p_greater", "prior_a", "prior_b",
@@ -37,9 +37,14 @@ def _posteriors(x1, n1, x2, n2, a, b):
     return (a + x1, b + n1 - x1), (a + x2, b + n2 - x2)
 
 
-def rd_cdf(d: np.ndarray, post_t: tuple[np.ndarray, np.ndarray], post_c: tuple[np.ndarray, np.ndarray],
-           density: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """P(RD <= d) for each table (arrays of one shape); with ``density`` also the density of RD at d.
+def rd_cdf(d: np.ndarray, post_t: tuple[np.ndarray, np.ndarray], post_c: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """P(RD <= d) for each table (arrays of one shape); see :func:`rd_cdf_density`."""
+    return rd_cdf_density(d, post_t, post_c, density=False)[0]
+
+
+def rd_cdf_density(d: np.ndarray, post_t: tuple[np.ndarray, np.ndarray], post_c: tuple[np.ndarray, np.ndarray],
+                   density: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """P(RD <= d) for each table (arrays of one shape) and, with ``density``, the density of RD at d.
 
     Integrates F_t(Q_c(u) + d) over the u where 0 < Q_c(u) + d < 1 only (the integrand is 0 below and 1
     above, and clipping would put a kink inside the range), and adds P(p_c >= 1 - d) for the part where
@@ -53,7 +58,7 @@ def rd_cdf(d: np.ndarray, post_t: tuple[np.ndarray, np.ndarray], post_c: tuple[n
     at, bt = post_t[0][:, None], post_t[1][:, None]
     cdf = (1.0 - u1) + (u1 - u0) * (special.betainc(at, bt, q) @ _W)
     if not density:
-        return cdf
+        return cdf, None
     logpdf = ((at - 1) * np.log(np.where(q > 0, q, 1.0)) + (bt - 1) * np.log(np.where(q < 1, 1 - q, 1.0))
               - special.betaln(at, bt))
     pdf = np.where((q > 0) & (q < 1), np.exp(logpdf), 0.0)
@@ -67,7 +72,7 @@ def _quantile(prob: float, post_t, post_c, start: np.ndarray, sd: np.ndarray) ->
     hi = np.full(start.shape, 1.0)
     x = np.clip(start, -1 + 1e-12, 1 - 1e-12)
     for _ in range(60):
-        f, dens = rd_cdf(x, post_t, post_c, density=True)
+        f, dens = rd_cdf_density(x, post_t, post_c)
         below = f < prob
         lo = np.where(below, x, lo)
         hi = np.where(below, hi, x)
@@ -134,9 +139,9 @@ def bayes_risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, p
     """
     x1, n1, x2, n2 = as_count_arrays(events_t, n_t, events_c, n_c)
     a, b = check_beta_prior(prior)
-    threshold = _thresholds(threshold)
+    thr = _thresholds(threshold)
     try:
-        x1, n1, x2, n2, threshold = (v.ravel() for v in np.broadcast_arrays(x1, n1, x2, n2, threshold))
+        x1, n1, x2, n2, thr = (v.ravel() for v in np.broadcast_arrays(x1, n1, x2, n2, thr))
     except ValueError:
         raise DataError(Problem("does not broadcast with the counts", file=ARGUMENTS, column="threshold")) from None
     alpha = check_alpha(alpha)
@@ -146,10 +151,10 @@ def bayes_risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, p
     z = special.ndtri(np.array([0.5, alpha / 2, 1 - alpha / 2]))
     med, lo, hi = (_quantile(p_, post_t, post_c, mean + z_ * sd, sd)
                    for p_, z_ in zip((0.5, alpha / 2, 1 - alpha / 2), z))
-    p_greater = 1.0 - rd_cdf(threshold.astype(float), post_t, post_c)
+    p_greater = 1.0 - rd_cdf(thr.astype(float), post_t, post_c)
     return pd.DataFrame({
         "events_t": x1, "n_t": n1, "events_c": x2, "n_c": n2,
         "mean": mean, "median": med, "ci_low": lo, "ci_high": hi,
-        "threshold": threshold, "p_greater": np.clip(p_greater, 0.0, 1.0), "prior_a": a, "prior_b": b,
+        "threshold": thr, "p_greater": np.clip(p_greater, 0.0, 1.0), "prior_a": a, "prior_b": b,
         "alpha": alpha,
     })

@@ -9,7 +9,8 @@ References
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from .._validation import ARGUMENTS, check_alpha
 from .._vocab import RD_INTERVALS, RDInterval, choice
 from ..errors import DataError, Problem
 
-__all__ = ["benefit_risk", "lhh_fieller", "BENEFIT_RISK_COLUMNS"]
+__all__ = ["BENEFIT_RISK_COLUMNS", "benefit_risk", "lhh_fieller"]
 
 #: the columns of :func:`benefit_risk`
 BENEFIT_RISK_COLUMNS = ("level", "study", "arm", "dose_mg_day", "benefit", "harm", "rd_benefit", "rd_benefit_low",

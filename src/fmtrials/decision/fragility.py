@@ -20,7 +20,7 @@ from scipy import special
 
 from .._validation import as_count_arrays, check_alpha
 
-__all__ = ["fragility_index", "fisher_p", "FRAGILITY_COLUMNS"]
+__all__ = ["FRAGILITY_COLUMNS", "fisher_p", "fragility_index"]
 
 #: the columns :func:`fragility_index` adds to the four counts
 FRAGILITY_COLUMNS = ("p_value", "significant", "direction", "arm_modified", "fragility_index", "fragility_quotient",

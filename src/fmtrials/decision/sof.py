@@ -15,15 +15,16 @@ References
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
 from .._csv import read_csv_strict
-from .._format import format_interval, format_number, measure_name
+from .._format import format_interval, format_number
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
 from .absolute import absolute_effects
@@ -31,8 +32,14 @@ from .absolute import absolute_effects
 if TYPE_CHECKING:
     from ..analysis import Analysis, EndpointAnalysis
 
-__all__ = ["summary_of_findings", "load_judgements", "optimal_information_size", "JUDGEMENT_COLUMNS",
-           "SOF_COLUMNS", "CERTAINTY"]
+__all__ = [
+    "CERTAINTY",
+    "JUDGEMENT_COLUMNS",
+    "SOF_COLUMNS",
+    "load_judgements",
+    "optimal_information_size",
+    "summary_of_findings",
+]
 
 JUDGEMENT_COLUMNS = ("endpoint", "domain", "judgement", "downgrade", "reason", "status", "source", "locator")
 _DOMAINS = ("risk_of_bias", "indirectness")
@@ -105,8 +112,9 @@ def _judged(judgements: pd.DataFrame, endpoint: str, group: str, domain: str) ->
         row = judgements[(judgements["endpoint"] == key) & (judgements["domain"] == domain)]
         if len(row):
             r = row.iloc[0]
-            return int(r["downgrade"]), f"{domain.replace('_', ' ')}: {r['judgement']} ({r['reason']}; {r['status']}, " \
-                                        f"source {r['source']}, {r['locator']})"
+            text = (f"{domain.replace('_', ' ')}: {r['judgement']} ({r['reason']}; {r['status']}, "
+                    f"source {r['source']}, {r['locator']})")
+            return int(r["downgrade"]), text
     return 0, f"{domain.replace('_', ' ')}: no judgement recorded (not downgraded)"
 
 
@@ -164,6 +172,7 @@ def _row(e: EndpointAnalysis, judgements: pd.DataFrame, threshold: float | None)
     from ..analysis.policy import EFFICACY_ENDPOINTS
 
     r = e.main
+    assert r is not None  # only estimable endpoints reach here
     participants, trials = _participants(e)
     ab = absolute_effects(r).iloc[0]
     group = "efficacy" if e.endpoint in EFFICACY_ENDPOINTS else "safety"

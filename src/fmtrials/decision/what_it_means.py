@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from .._format import format_number
 from .._validation import ARGUMENTS, check_number
 from ..errors import DataError, Problem
-from ._priors import check_positive
+from ._priors import check_beta_prior, check_positive
 from .absolute import ABSOLUTE_COLUMNS, absolute_effects
 from .bayes_pool import bayes_pool
 from .bayes_rd import bayes_risk_difference
@@ -169,6 +169,7 @@ def what_it_means(analysis: Analysis | None = None, outcomes: pd.DataFrame | Non
 
     mcid = check_number(mcid, "mcid", low=0.0, high=1.0, inclusive=False)
     tau_prior = check_positive(tau_prior, "tau_prior")
+    prior = check_beta_prior(prior)
     if analysis is None:
         analysis = analyse(outcomes, alpha=alpha)
     elif not hasattr(analysis, "results"):
@@ -179,14 +180,14 @@ def what_it_means(analysis: Analysis | None = None, outcomes: pd.DataFrame | Non
     known = set(analysis.endpoints)
     br_harms = [h for h in harms if h in known or outcomes is None]
     choices = (
-        f"clinically important difference: {format_number(100 * mcid, 0)} percentage points more responders "
-        "(posterior probabilities are P(RD > that))",
-        f"per-trial posteriors: independent Beta({prior[0]:g}, {prior[1]:g}) priors on each arm's risk; pooled: "
-        f"flat prior on the RD, half-normal prior on tau with scale {tau_prior:g}, integrated by quadrature",
-        "per-1000 effects: assumed risk = median placebo risk of the pooled comparisons; corresponding risk from "
-        "the main model's pooled ratio",
-        "fragility: Fisher's exact test, events added one patient at a time to the arm with the lower event "
-        "proportion; shown for the significant primary comparisons",
+        (f"clinically important difference: {format_number(100 * mcid, 0)} percentage points more responders "
+         "(posterior probabilities are P(RD > that))"),
+        (f"per-trial posteriors: independent Beta({prior[0]:g}, {prior[1]:g}) priors on each arm's risk; pooled: "
+         f"flat prior on the RD, half-normal prior on tau with scale {tau_prior:g}, integrated by quadrature"),
+        ("per-1000 effects: assumed risk = median placebo risk of the pooled comparisons; corresponding risk from "
+         "the main model's pooled ratio"),
+        ("fragility: Fisher's exact test, events added one patient at a time to the arm with the lower event "
+         "proportion; shown for the significant primary comparisons"),
         "benefit-risk: LHH = NNH / NNT; its interval assumes the benefit and harm endpoints independent",
     )
     return WhatItMeans(
