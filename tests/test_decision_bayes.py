@@ -4,6 +4,8 @@ Monte Carlo with tolerances from the Monte Carlo standard error."""
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from fmtrials import DataError, bayes_pool, bayes_risk_difference
@@ -150,3 +152,18 @@ def test_pool_bad_table_names_row():
     t.loc[1, "events_t"] = 600
     with pytest.raises(DataError, match="row 2"):
         bayes_pool(t)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 300), st.data())
+def test_rd_property_swap_symmetry_and_order(n1, n2, data):
+    x1 = data.draw(st.integers(0, n1))
+    x2 = data.draw(st.integers(0, n2))
+    t = data.draw(st.floats(-0.5, 0.5))
+    r = bayes_risk_difference(x1, n1, x2, n2, threshold=t).iloc[0]
+    s = bayes_risk_difference(x2, n2, x1, n1, threshold=-t).iloc[0]
+    # P(RD > t) = P(-RD < -t) = 1 - P(RD' > -t) for the swapped table (RD' = -RD, continuous)
+    assert r["p_greater"] == pytest.approx(1 - s["p_greater"], abs=2e-6)
+    assert r["median"] == pytest.approx(-s["median"], abs=1e-5)
+    assert r["ci_low"] <= r["median"] <= r["ci_high"]
+    assert -1 <= r["ci_low"] and r["ci_high"] <= 1

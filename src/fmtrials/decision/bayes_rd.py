@@ -73,6 +73,7 @@ def _quantile(prob: float, post_t, post_c, start: np.ndarray, sd: np.ndarray) ->
     x = np.clip(start, -1 + 1e-12, 1 - 1e-12)
     for _ in range(60):
         f, dens = rd_cdf_density(x, post_t, post_c)
+        assert dens is not None
         below = f < prob
         lo = np.where(below, x, lo)
         hi = np.where(below, hi, x)
