@@ -40,6 +40,10 @@ _LAZY = {
     # analysis policy (what the report analyses)
     "analyse": "analysis", "analyse_endpoint": "analysis", "Analysis": "analysis",
     "EndpointAnalysis": "analysis", "default_endpoints": "analysis",
+    # decision metrics
+    "fragility_index": "decision", "bayes_risk_difference": "decision", "bayes_pool": "decision",
+    "absolute_effects": "decision", "summary_of_findings": "decision", "benefit_risk": "decision",
+    "what_it_means": "decision", "WhatItMeans": "decision", "BayesPool": "decision",
     # report
     "write_report": "report",
     # RevMan files in and out
