@@ -37,6 +37,7 @@ import pandas as pd
 from ._vocab import Measure, RDInterval
 from . import __version__
 from ._format import measure_name
+from ._report_extras import diagnostics_part, what_it_means_part
 from ._report_tables import (_display_audit, _display_compared, _fmt, _fmt_p, _known_gaps, _loo_rows,
                              _pooled_rows, _records)
 from . import _outdir, _proc
@@ -134,6 +135,7 @@ class _Shown:
         self.analysis = analysis
         self.figures: dict[str, str] = {}
         self.figure_notes: list[str] = []   # figures not drawn, and why
+        self.diagnostics: dict[str, Any] | None = None   # dose meta-regression, influence, small-study tests
         self.loo = analysis.leave_one_out
         self.sensitivity = analysis.sensitivity
 
@@ -370,6 +372,10 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
         by_endpoint = {a.endpoint: a for a in analyses}
         for endpoint, kind, svg in _render_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems):
             by_endpoint[endpoint].figures[kind] = svg
+    progress("decision metrics and diagnostics")
+    meaning = what_it_means_part(result, outcomes)
+    for a in analyses:
+        a.diagnostics = diagnostics_part(a)
     progress("auditing reported figures")
     audit_table = _audit_table(bundled)
     progress("writing tables and results")
@@ -385,6 +391,13 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
     _write_csv(loo, tmp / "tables" / "leave_one_out.csv")
     if audit_table is not None:
         _write_csv(audit_table, tmp / "tables" / "audit.csv")
+    for name, table in (meaning["tables"].items() if meaning else ()):
+        _write_csv(_no_attrs(table), tmp / "tables" / f"what_it_means_{name}.csv")
+    for name in ("dose_regression", "influence", "small_study"):
+        parts = [_no_attrs(a.diagnostics["raw"][name]) for a in analyses
+                 if a.diagnostics and name in a.diagnostics["raw"]]
+        if parts:
+            _write_csv(pd.concat(parts, ignore_index=True), tmp / "tables" / f"{name}.csv")
     results = {"endpoints": {a.endpoint: {"main": _result_dict(a.main), "common": _result_dict(a.common),
                                           "notes": a.notes} for a in analyses},
                "audit": None if audit_table is None else audit_table.to_dict(orient="records")}
@@ -392,7 +405,7 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
                                       encoding="utf-8")
     progress("rendering report.html")
     html_text = _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci,
-                             stems)
+                             stems, meaning)
     (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return list(endpoints)
 
@@ -417,7 +430,7 @@ def _audit_table(bundled: bool) -> pd.DataFrame | None:
 
 
 def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci,
-                 stems) -> str:
+                 stems, meaning) -> str:
     import jinja2
 
     env = jinja2.Environment(
@@ -436,7 +449,7 @@ def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, inp
         compared=_display_compared(compared), pooled=pooled, audit=_display_audit(audit_table),
         trials=trials, sources=_records(sources[sources["source_id"].isin(used_sources)]),
         outcomes=outcomes, gaps=_known_gaps() if bundled else [], efficacy=EFFICACY_ENDPOINTS,
-        captions=FIGURE_CAPTIONS, loo_rows=lambda a: _loo_rows(a.loo, measure), stems=stems,
+        captions=FIGURE_CAPTIONS, loo_rows=lambda a: _loo_rows(a.loo, measure), stems=stems, meaning=meaning,
         formula_start="=, +, −, @, tab or carriage return")
 
 
