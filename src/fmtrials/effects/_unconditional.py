@@ -94,6 +94,8 @@ def _tail_chunk(starts, ends, n1, n2, p1, p2):
     b2 = binom_pmf(n2, p2)
     zero = np.zeros((p2.size, 1))
     below = np.concatenate([zero, np.cumsum(b2, axis=1)], axis=1)             # P(X2 < k), k = 0..n2+1
+    if starts.shape[1] == 1 and not starts.any():  # one run per row from x2 = 0 (one-sided tails)
+        return np.einsum("gi,gi->g", b1, below[:, ends[:, 0]])
     above = np.concatenate([np.cumsum(b2[:, ::-1], axis=1)[:, ::-1], zero], axis=1)  # P(X2 >= k)
     s = starts.ravel()
     e = ends.ravel()
