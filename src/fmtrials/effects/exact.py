@@ -1,5 +1,6 @@
-"""Exact intervals: the Chan-Zhang exact unconditional interval for a risk difference and the conditional
-exact (Cornfield) interval for an odds ratio. Both run once per *distinct* table (cached).
+"""Exact intervals: the Chan-Zhang exact unconditional interval for a risk difference (on the engine of
+:mod:`fmtrials.effects._unconditional`) and the conditional exact (Cornfield) interval for an odds ratio. Both
+run once per *distinct* table (cached).
 
 References
 ----------
@@ -26,17 +27,10 @@ from ._unconditional import row_runs, sup_tail
 
 __all__ = ["EXACT_MAX_TABLES", "check_exact_size", "rd_exact_one", "or_exact_one"]
 
-# ci="exact" enumerates all (n_t + 1)(n_c + 1) tables for every candidate delta: tables with n_t * n_c above
-# this limit are refused (at the limit, 500 vs 500, one interval takes several seconds)
+# ci="exact" enumerates all (n_t + 1)(n_c + 1) tables: tables with n_t * n_c above this limit are refused
+# (1000 vs 1000 takes about 2 s)
 EXACT_MAX_TABLES = 1_000_000
-# nuisance parameter p_c: a grid of equally spaced values over its admissible range (end points included),
-# then the best few local maxima are refined by zooming: each round puts _EXACT_ZOOM_POINTS values between
-# the neighbours of the current best point, so the spacing shrinks by a factor of about 10 per round
-_EXACT_GRID = 1001
-_EXACT_CANDIDATES = 3
-_EXACT_ZOOM_POINTS = 21
-_EXACT_ZOOM_ROUNDS = 4
-# bisection on delta stops when the bracket is narrower than this
+# the search on delta stops when the bracket is narrower than this
 _EXACT_DELTA_TOL = 1e-8
 # tables whose score statistic equals the observed one up to rounding belong to the tail
 _EXACT_TIE_RTOL = 1e-9

@@ -155,10 +155,15 @@ def proportions_test(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, test: 
         ``chi2``: Pearson chi-square; ``yates``: with Yates' continuity correction (each cell moved by
         min(1/2, |O - E|), as R ``chisq.test`` and scipy); ``fisher``: Fisher's exact test (scipy
         ``fisher_exact``; two-sided p sums tables no more probable than the observed one, as R);
-        ``barnard`` / ``boschloo``: exact unconditional tests (scipy, pooled Wald statistic for Barnard,
-        ``sobol_n`` points for the nuisance parameter); ``score``: Miettinen-Nurminen score test of
+        ``barnard`` / ``boschloo``: exact unconditional tests with scipy's definitions (pooled Wald
+        statistic for Barnard, the one-sided Fisher p-value as ordering for Boschloo, two-sided Boschloo
+        twice the smaller one-sided p), computed by fmtrials' own vectorised engine (all tables scored at
+        once, the nuisance parameter maximised on a variance-stabilising grid with local zooms; see
+        ``fmtrials.effects._unconditional``): 20-80 times faster than scipy at 400 per arm and never below
+        scipy's p-value by more than rounding; ``score``: Miettinen-Nurminen score test of
         p_t - p_c = ``delta0`` (the pooled z with the N/(N-1) factor when ``delta0 = 0``).
-        ``chi2``, ``yates`` and ``score`` are vectorised; the exact tests run once per distinct table.
+        ``chi2``, ``yates`` and ``score`` are vectorised over tables; the exact tests run once per distinct
+        table (each vectorised over all tables with its arm sizes).
         Letter case is ignored.
     alternative : {"two-sided", "less", "greater"}
         ``greater``: p_t > p_c (odds ratio > 1). For ``chi2``/``yates`` a one-sided p-value uses the signed
@@ -166,7 +171,7 @@ def proportions_test(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, test: 
     delta0 : float
         Null risk difference for ``score`` only (non-inferiority/superiority margins), in (-1, 1).
     sobol_n : int
-        Sobol points for ``barnard``/``boschloo`` (scipy's ``n``; a whole number >= 1).
+        Kept for compatibility (it was scipy's ``n``); validated (a whole number >= 1) but no longer used.
 
     Returns
     -------
