@@ -108,17 +108,22 @@ def _nuisance(u: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return lo + (hi - lo) * np.sin(u * (np.pi / 2.0)) ** 2
 
 
-def sup_tail(starts: np.ndarray, ends: np.ndarray, n1: int, n2: int, delta: float = 0.0) -> float:
-    """Supremum over the nuisance parameter p2 (p1 = p2 + delta) of the tail probability.
+def sup_tail(starts: np.ndarray, ends: np.ndarray, n1: int, n2: int, delta: float = 0.0,
+             ratio: float | None = None) -> float:
+    """Supremum over the nuisance parameter p2 (p1 = p2 + delta, or p1 = ratio * p2) of the tail probability.
 
-    See the module notes: a grid uniform in the variance-stabilising angle with spacing a quarter of the
-    binomial standard deviation there, then local zooms around the highest peaks.
+    See the module notes: a grid uniform in the variance-stabilising angle with spacing half the binomial
+    standard deviation there, then local zooms around the highest peaks.
     """
-    lo, hi = max(0.0, -delta), min(1.0, 1.0 - delta)
+    if ratio is None:
+        lo, hi = max(0.0, -delta), min(1.0, 1.0 - delta)
+    else:
+        lo, hi = 0.0, min(1.0, 1.0 / ratio)
 
     def f(u):
         p2 = _nuisance(u, lo, hi)
-        return tail_prob(starts, ends, n1, n2, np.clip(p2 + delta, 0.0, 1.0), p2)
+        p1 = p2 + delta if ratio is None else ratio * p2
+        return tail_prob(starts, ends, n1, n2, np.clip(p1, 0.0, 1.0), p2)
 
     # the angle runs over pi/2; the standard deviation of an arm's angle is 1/(2 sqrt(n)) >= 1/(2 sqrt(N))
     points = max(_GRID_MIN, math.ceil(_GRID_PER_SD * math.pi * math.sqrt(n1 + n2)))

@@ -22,10 +22,10 @@ from scipy import optimize, special
 
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
-from ._rmle import score_var_diff
+from ._rmle import rmle_ratio, score_var_diff
 from ._unconditional import row_runs, sup_tail
 
-__all__ = ["EXACT_MAX_TABLES", "check_exact_size", "rd_exact_one", "or_exact_one"]
+__all__ = ["EXACT_MAX_TABLES", "check_exact_size", "rd_exact_one", "rr_exact_one", "or_exact_one"]
 
 # ci="exact" enumerates all (n_t + 1)(n_c + 1) tables: tables with n_t * n_c above this limit are refused
 # (1000 vs 1000 takes about 2 s)
@@ -117,21 +117,22 @@ def _runs_hold(x1: int, n1: int, x2: int, n2: int, delta: float) -> bool:
     return bool(np.array_equal(runs, _full_tail(x1, n1, x2, n2, delta)))
 
 
-def _crossing(pfun: Callable[[float], float], d: float, start: float, target: float) -> tuple[float, float]:
-    """Bracket (lo, hi), hi - lo <= tol, with pfun(lo) < target <= pfun(hi), lo in [-1, d].
+def _crossing(pfun: Callable[[float], float], d: float, start: float, target: float,
+              floor: float = -1.0) -> tuple[float, float]:
+    """Bracket (lo, hi), hi - lo <= tol, with pfun(lo) < target <= pfun(hi), lo in [floor, d] (p(floor) = 0).
 
     The bracket is grown from ``start`` (a score limit) in doubling steps, then shrunk by the Illinois
     variant of regula falsi on log p - log target, every third step a bisection.
     """
-    x = min(max(start, -1.0), d)
+    x = min(max(start, floor), d)
     px = pfun(x)
-    lo, plo, hi, phi = -1.0, 0.0, d, math.inf
+    lo, plo, hi, phi = floor, 0.0, d, math.inf
     w = 0.002
     if px >= target:
         hi, phi = x, px
-        while hi > -1.0:
-            y = max(hi - w, -1.0)
-            py = pfun(y) if y > -1.0 else 0.0
+        while hi > floor:
+            y = max(hi - w, floor)
+            py = pfun(y) if y > floor else 0.0
             if py < target:
                 lo, plo = y, py
                 break
@@ -194,6 +195,53 @@ def rd_exact_one(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[floa
     The one-sided limits are cached, so the arm-swapped table costs nothing once the table is known.
     """
     return _exact_lower(x1, n1, x2, n2, alpha), -_exact_lower(x2, n2, x1, n1, alpha)
+
+
+# exact unconditional risk ratio: the same construction with the Farrington-Manning (Koopman-type) score
+# statistic of H0: p1 = phi p2, searched in t = phi / (1 + phi)
+def _rr_tail(x1: int, n1: int, x2: int, n2: int, phi: float) -> np.ndarray:
+    """Tables whose statistic (p1 - phi p2)/sqrt(V~(phi)) is at least the observed one (V~ at the restricted MLE)."""
+    i = np.repeat(np.arange(n1 + 1, dtype=float), n2 + 1)
+    j = np.tile(np.arange(n2 + 1, dtype=float), n1 + 1)
+    pt1, pt2 = rmle_ratio(i, float(n1), j, float(n2), phi)
+    var = pt1 * (1 - pt1) / n1 + phi * phi * pt2 * (1 - pt2) / n2
+    num = i / n1 - phi * j / n2
+    pos = var > 0
+    zs = np.where(pos, num / np.sqrt(np.where(pos, var, 1.0)), np.where(num == 0, 0.0, np.copysign(np.inf, num)))
+    zs = zs.reshape(n1 + 1, n2 + 1)
+    z_obs = zs[x1, x2]
+    return zs >= z_obs - _EXACT_TIE_RTOL * max(1.0, abs(z_obs))
+
+
+def _rr_upper_p(x1: int, n1: int, x2: int, n2: int, t: float) -> float:
+    """Exact unconditional p-value of H0: p1/p2 = phi against p1/p2 > phi, phi = t/(1 - t)."""
+    phi = t / (1.0 - t)
+    tail = _rr_tail(x1, n1, x2, n2, phi)
+    if tail.all():
+        return 1.0
+    return sup_tail(*row_runs(tail), n1, n2, ratio=phi)
+
+
+@lru_cache(maxsize=2048)
+def _rr_lower(x1: int, n1: int, x2: int, n2: int, alpha: float) -> float:
+    """Lower exact unconditional limit of p1/p2 (0 when x1 = 0)."""
+    if x1 == 0:
+        return 0.0
+    p1, p2 = x1 / n1, x2 / n2
+    t_hat = min(p1 / (p1 + p2), 1.0 - 1e-12)
+    from .ratios import risk_ratio  # the score interval lives there; imported late (no cycle)
+
+    koopman = float(risk_ratio(x1, n1, x2, n2, ci="koopman", alpha=alpha)["ci_low"].iloc[0])
+    lo, hi = _crossing(lambda t: _rr_upper_p(x1, n1, x2, n2, t), t_hat, koopman / (1.0 + koopman), alpha / 2.0,
+                       floor=0.0)
+    t = 0.5 * (lo + hi)
+    return t / (1.0 - t)
+
+
+def rr_exact_one(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[float, float]:
+    """(lower, upper) exact unconditional limits of the risk ratio; upper = 1 / lower of the swapped table."""
+    lo_swapped = _rr_lower(x2, n2, x1, n1, alpha)
+    return _rr_lower(x1, n1, x2, n2, alpha), (math.inf if lo_swapped == 0.0 else 1.0 / lo_swapped)
 
 
 # exact conditional odds ratio (Fisher's noncentral hypergeometric distribution of x1 given the margins)
