@@ -299,3 +299,24 @@ def test_rr_exact_contains_koopman_estimate_and_mirrors():
     assert a.ci_low < 7.0 < a.ci_high
     assert a.ci_low == pytest.approx(1 / b.ci_high, rel=1e-12) and a.ci_high == pytest.approx(1 / b.ci_low, rel=1e-12)
     assert effects.risk_ratio(0, 10, 3, 10, ci="exact")["ci_low"].iloc[0] == 0.0
+
+
+# ----------------------------------------------------------------------------------------------------------
+# trial sizes (issue 16): the cap is 1000 per arm; the documented non-monotone p-value at 400 per arm
+# ----------------------------------------------------------------------------------------------------------
+def test_thousand_per_arm_is_accepted_and_brackets_mn():
+    ex = effects.risk_difference(350, 1000, 240, 1000, ci="exact").iloc[0]
+    mn = effects.risk_difference(350, 1000, 240, 1000, ci="mn").iloc[0]
+    assert ex.ci_low < mn.ci_low + 2e-3 and ex.ci_high > mn.ci_high - 2e-3
+    assert ex.ci_low < 0.11 < ex.ci_high
+
+
+def test_p_value_is_not_monotone_at_400_per_arm_as_documented():
+    # 140/400 vs 96/400: the upper-tail exact p-value crosses alpha/2 near 0.0409, is back below it at 0.042 and
+    # crosses again near 0.0429 (checked on a 200,001-point nuisance grid in the development notes); the limit
+    # returned is the lower crossing
+    p = [exact._exact_upper_p(140, 400, 96, 400, d) for d in (0.0405, 0.041, 0.042, 0.043)]
+    assert p[0] < ALPHA / 2 <= p[1]
+    assert p[2] < ALPHA / 2 <= p[3]
+    lo = effects.risk_difference(140, 400, 96, 400, ci="exact")["ci_low"].iloc[0]
+    assert lo == pytest.approx(0.040851, abs=2e-6)
