@@ -159,8 +159,8 @@ def proportions_test(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, test: 
         statistic for Barnard, the one-sided Fisher p-value as ordering for Boschloo, two-sided Boschloo
         twice the smaller one-sided p), computed by fmtrials' own vectorised engine (all tables scored at
         once, the nuisance parameter maximised on a variance-stabilising grid with local zooms; see
-        ``fmtrials.effects._unconditional``): 20-80 times faster than scipy at 400 per arm and never below
-        scipy's p-value by more than rounding; ``score``: Miettinen-Nurminen score test of
+        ``fmtrials.effects._unconditional``): about 20 to 60 times faster than scipy at 400 per arm
+        (benchmarks/bench_exact.py) and never below scipy's p-value by more than rounding; ``score``: Miettinen-Nurminen score test of
         p_t - p_c = ``delta0`` (the pooled z with the N/(N-1) factor when ``delta0 = 0``).
         ``chi2``, ``yates`` and ``score`` are vectorised over tables; the exact tests run once per distinct
         table (each vectorised over all tables with its arm sizes).
