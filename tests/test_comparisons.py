@@ -146,9 +146,9 @@ def test_double_zero_has_no_wald_ratio_as_in_pooling(table):
 
 
 def test_per_table_failure_names_row_column_and_study():
-    """ci="exact" is limited to n_t * n_c <= 250000: the failing comparison is named, not a position."""
-    t = pd.DataFrame({"study": ["Small", "Arnold2010"], "events_t": [7, 103], "n_t": [34, 516],
-                      "events_c": [1, 56], "n_c": [34, 509]})
+    """ci="exact" is limited to n_t * n_c <= 1000000: the failing comparison is named, not a position."""
+    t = pd.DataFrame({"study": ["Small", "Arnold2010"], "events_t": [7, 103], "n_t": [34, 1516],
+                      "events_c": [1, 56], "n_c": [34, 1509]})
     t.index = [10, 11]  # the input's own index is not what is reported
     with pytest.raises(fmtrials.DataError) as err:
         compare(t, rd_ci="exact", test="chi2")

@@ -216,9 +216,9 @@ def test_nnt_accepts_exact():
 
 def test_size_limit_names_the_position():
     with pytest.raises(DataError) as err:
-        effects.risk_difference([1, 2, 3], [10, 600, 20], [1, 2, 3], [10, 600, 20], ci="exact")
+        effects.risk_difference([1, 2, 3], [10, 1001, 20], [1, 2, 3], [10, 1000, 20], ci="exact")
     msg = str(err.value)
-    assert "position 1" in msg and "250000" in msg
+    assert "position 1" in msg and "1000000" in msg
     assert "position 0" not in msg and "position 2" not in msg
 
 
@@ -230,7 +230,7 @@ def test_bad_counts_still_raise_data_error():
 def test_exact_is_listed_and_documented():
     assert "exact" in RD_INTERVALS
     doc = effects.risk_difference.__doc__
-    assert "Chan" in doc and "250,000" in doc
+    assert "Chan" in doc and "1,000,000" in doc
 
 
 def test_runs_fast_enough_at_34_per_arm():
@@ -238,3 +238,85 @@ def test_runs_fast_enough_at_34_per_arm():
     t0 = time.perf_counter()
     effects.risk_difference(7, 34, 1, 34, ci="exact")
     assert time.perf_counter() - t0 < 5.0  # about 0.2 s on the 2-core development machine
+
+
+# ----------------------------------------------------------------------------------------------------------
+# exact unconditional risk ratio (risk_ratio(ci="exact")): brute force and exact coverage
+# ----------------------------------------------------------------------------------------------------------
+def _rr_brute_p(x1, n1, x2, n2, phi, grid=4001):
+    """Upper-tail p-value for p1/p2 = phi: restricted MLE by bisection, loop over tables, binom.pmf grid."""
+    def stat(a, b):
+        lo, hi = 0.0, min(1.0, 1.0 / phi)
+        for _ in range(80):  # restricted MLE of p2 (concave log-likelihood: sign of the derivative)
+            m = 0.5 * (lo + hi)
+            p1 = phi * m
+            g = (a / p1 - (n1 - a) / (1 - p1) if 0 < p1 < 1 else (1e300 if a > 0 else -1e300)) * phi \
+                + (b / m - (n2 - b) / (1 - m) if 0 < m < 1 else (1e300 if b > 0 else -1e300))
+            lo, hi = (m, hi) if g > 0 else (lo, m)
+        p2 = 0.5 * (lo + hi)
+        p1 = phi * p2
+        v = p1 * (1 - p1) / n1 + phi * phi * p2 * (1 - p2) / n2
+        u = a / n1 - phi * b / n2
+        return u / np.sqrt(v) if v > 1e-300 else (0.0 if abs(u) < 1e-15 else np.sign(u) * np.inf)
+    z_obs = stat(x1, x2)
+    p2 = np.linspace(0, min(1.0, 1 / phi), grid)
+    total = np.zeros_like(p2)
+    for a in range(n1 + 1):
+        for b in range(n2 + 1):
+            if stat(a, b) >= z_obs - 1e-7 * max(1.0, abs(z_obs)):
+                total += stats.binom.pmf(a, n1, np.clip(phi * p2, 0, 1)) * stats.binom.pmf(b, n2, p2)
+    return float(total.max())
+
+
+@pytest.mark.parametrize("table", [(7, 15, 2, 14), (3, 4, 1, 4), (5, 10, 0, 10), (2, 9, 6, 12)])
+def test_rr_exact_limits_are_where_the_brute_force_p_value_crosses(table):
+    res = effects.risk_ratio(*table, ci="exact").iloc[0]
+    x1, n1, x2, n2 = table
+    lo = res.ci_low
+    assert _rr_brute_p(x1, n1, x2, n2, lo * 1.002) >= ALPHA / 2 > _rr_brute_p(x1, n1, x2, n2, lo * 0.998)
+    if np.isfinite(res.ci_high):  # the upper limit is the lower one of the swapped table
+        hi = res.ci_high
+        assert _rr_brute_p(x2, n2, x1, n1, 1 / hi * 1.002) >= ALPHA / 2 > _rr_brute_p(x2, n2, x1, n1, 1 / hi * 0.998)
+    else:
+        assert x2 == 0
+
+
+def test_rr_exact_covers_at_least_nominal():
+    # exact coverage by enumeration (independent of fmtrials.coverage, which is for differences): 6 vs 6
+    n = 6
+    x1 = np.repeat(np.arange(n + 1), n + 1)
+    x2 = np.tile(np.arange(n + 1), n + 1)
+    res = effects.risk_ratio(x1, n, x2, n, ci="exact")
+    for pt, pc in [(0.3, 0.2), (0.5, 0.5), (0.15, 0.6), (0.9, 0.45)]:
+        inside = (res.ci_low <= pt / pc) & (pt / pc <= res.ci_high)
+        cover = (stats.binom.pmf(x1, n, pt) * stats.binom.pmf(x2, n, pc))[inside.to_numpy()].sum()
+        assert cover >= 0.95 - 1e-12
+
+
+def test_rr_exact_contains_koopman_estimate_and_mirrors():
+    a = effects.risk_ratio(7, 34, 1, 34, ci="exact").iloc[0]
+    b = effects.risk_ratio(1, 34, 7, 34, ci="exact").iloc[0]
+    assert a.ci_low < 7.0 < a.ci_high
+    assert a.ci_low == pytest.approx(1 / b.ci_high, rel=1e-12) and a.ci_high == pytest.approx(1 / b.ci_low, rel=1e-12)
+    assert effects.risk_ratio(0, 10, 3, 10, ci="exact")["ci_low"].iloc[0] == 0.0
+
+
+# ----------------------------------------------------------------------------------------------------------
+# trial sizes (issue 16): the cap is 1000 per arm; the documented non-monotone p-value at 400 per arm
+# ----------------------------------------------------------------------------------------------------------
+def test_thousand_per_arm_is_accepted_and_brackets_mn():
+    ex = effects.risk_difference(350, 1000, 240, 1000, ci="exact").iloc[0]
+    mn = effects.risk_difference(350, 1000, 240, 1000, ci="mn").iloc[0]
+    assert ex.ci_low < mn.ci_low + 2e-3 and ex.ci_high > mn.ci_high - 2e-3
+    assert ex.ci_low < 0.11 < ex.ci_high
+
+
+def test_p_value_is_not_monotone_at_400_per_arm_as_documented():
+    # 140/400 vs 96/400: the upper-tail exact p-value crosses alpha/2 near 0.0409, is back below it at 0.042 and
+    # crosses again near 0.0429 (checked on a 200,001-point nuisance grid in the development notes); the limit
+    # returned is the lower crossing
+    p = [exact._exact_upper_p(140, 400, 96, 400, d) for d in (0.0405, 0.041, 0.042, 0.043)]
+    assert p[0] < ALPHA / 2 <= p[1]
+    assert p[2] < ALPHA / 2 <= p[3]
+    lo = effects.risk_difference(140, 400, 96, 400, ci="exact")["ci_low"].iloc[0]
+    assert lo == pytest.approx(0.040851, abs=2e-6)

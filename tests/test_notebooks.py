@@ -14,10 +14,9 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_expected_notebooks_exist():
-    # other notebooks (e.g. 04-composite-responders) may be added alongside: check ours are present
     names = {p.name for p in NOTEBOOKS}
     assert {"01-quickstart.ipynb", "02-pivotal-trials-reanalysis.ipynb", "03-reported-vs-recomputed.ipynb",
-            "05-what-it-means.ipynb"} <= names
+            "05-what-it-means.ipynb", "06-interval-coverage.ipynb"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -24,7 +24,7 @@ _LAZY = {
     # per-comparison statistics
     "risk_difference": "effects", "risk_ratio": "effects", "odds_ratio": "effects", "nnt": "effects",
     "proportion_ci": "effects", "proportions_test": "effects", "compare": "comparisons",
-    "effect_sizes": "effects",
+    "effect_sizes": "effects", "coverage": "effects.coverage",
     # meta-analysis
     "pool": "meta", "PoolResult": "meta", "leave_one_out": "meta", "cumulative": "meta",
     "split_shared_placebo": "meta", "Heterogeneity": "meta", "Prediction": "meta", "SubgroupTest": "meta",

@@ -71,8 +71,8 @@ PI_METHODS: tuple[str, ...] = ("hts", "metafor")
 
 RDInterval = Literal["wald", "wald_cc", "agresti_caffo", "newcombe", "mn", "mee", "exact"]
 RD_INTERVALS: tuple[str, ...] = ("wald", "wald_cc", "agresti_caffo", "newcombe", "mn", "mee", "exact")
-RRInterval = Literal["katz", "koopman", "mn"]
-RR_INTERVALS: tuple[str, ...] = ("katz", "koopman", "mn")
+RRInterval = Literal["katz", "koopman", "mn", "exact"]
+RR_INTERVALS: tuple[str, ...] = ("katz", "koopman", "mn", "exact")
 ORInterval = Literal["woolf", "mn", "exact"]
 OR_INTERVALS: tuple[str, ...] = ("woolf", "mn", "exact")
 ProportionInterval = Literal["wilson", "jeffreys", "clopper_pearson"]

@@ -1,5 +1,6 @@
-"""Exact intervals: the Chan-Zhang exact unconditional interval for a risk difference and the conditional
-exact (Cornfield) interval for an odds ratio. Both run once per *distinct* table (cached).
+"""Exact intervals: the Chan-Zhang exact unconditional interval for a risk difference (on the engine of
+:mod:`fmtrials.effects._unconditional`) and the conditional exact (Cornfield) interval for an odds ratio. Both
+run once per *distinct* table (cached).
 
 References
 ----------
@@ -21,21 +22,15 @@ from scipy import optimize, special
 
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
-from ._rmle import score_var_diff
+from ._rmle import rmle_ratio, score_var_diff
+from ._unconditional import row_runs, sup_tail
 
-__all__ = ["EXACT_MAX_TABLES", "check_exact_size", "rd_exact_one", "or_exact_one"]
+__all__ = ["EXACT_MAX_TABLES", "check_exact_size", "rd_exact_one", "rr_exact_one", "or_exact_one"]
 
-# ci="exact" enumerates all (n_t + 1)(n_c + 1) tables for every candidate delta: tables with n_t * n_c above
-# this limit are refused (at the limit, 500 vs 500, one interval takes several seconds)
-EXACT_MAX_TABLES = 250_000
-# nuisance parameter p_c: a grid of equally spaced values over its admissible range (end points included),
-# then the best few local maxima are refined by zooming: each round puts _EXACT_ZOOM_POINTS values between
-# the neighbours of the current best point, so the spacing shrinks by a factor of about 10 per round
-_EXACT_GRID = 1001
-_EXACT_CANDIDATES = 3
-_EXACT_ZOOM_POINTS = 21
-_EXACT_ZOOM_ROUNDS = 4
-# bisection on delta stops when the bracket is narrower than this
+# ci="exact" enumerates all (n_t + 1)(n_c + 1) tables: tables with n_t * n_c above this limit are refused
+# (1000 vs 1000 takes about 2 s)
+EXACT_MAX_TABLES = 1_000_000
+# the search on delta stops when the bracket is narrower than this
 _EXACT_DELTA_TOL = 1e-8
 # tables whose score statistic equals the observed one up to rounding belong to the tail
 _EXACT_TIE_RTOL = 1e-9
@@ -48,18 +43,6 @@ def check_exact_size(n1: np.ndarray, n2: np.ndarray) -> None:
                                  f"<= {EXACT_MAX_TABLES}; got {n1[i]} * {n2[i]} = {int(n1[i]) * int(n2[i])} at "
                                  f"position {i} (use ci='mn')", file=ARGUMENTS, column="n_t")
                          for i in big])
-
-
-def _binom_pmf_rows(n: int, p: np.ndarray) -> np.ndarray:
-    """Binomial(n, p) probabilities of 0..n, one row per value of ``p`` (shape (len(p), n + 1))."""
-    k = np.arange(n + 1, dtype=float)
-    log_c = special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
-    # log(0) replaced by a large finite negative number: 0 * it = 0 and k * it underflows exp() to exactly 0,
-    # so p = 0 and p = 1 give the exact degenerate distributions without warnings
-    with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(p), -1e6)
-        log_q = np.maximum(np.log1p(-p), -1e6)
-    return np.exp(log_c + k * log_p[:, None] + (n - k) * log_q[:, None])
 
 
 def _all_tables_z(n1: int, n2: int, delta: float) -> np.ndarray:
@@ -78,70 +61,132 @@ def _all_tables_z(n1: int, n2: int, delta: float) -> np.ndarray:
     return zs.reshape(n1 + 1, n2 + 1)
 
 
-def _tail_prob(tail: np.ndarray, n1: int, n2: int, delta: float, p2: np.ndarray) -> np.ndarray:
-    """P(table in ``tail``) under p_c = ``p2`` (array) and p_t = p2 + delta.
+def _row_counts(x1: int, n1: int, x2: int, n2: int, delta: float) -> np.ndarray:
+    """For every row x_t, the number c of tables x_c = 0..c - 1 with Z(delta) >= z_obs, by a binary search
+    along each row (all rows at once); valid when Z falls as x_c grows (checked by :func:`_exact_upper_p`)."""
+    rows = np.arange(n1 + 1, dtype=float)
+    params = (float(n1), float(n2))
 
-    When every row x_t of the tail is a run x_c = 0..c(x_t) - 1 (the usual shape: the statistic falls as
-    x_c grows), the sum is sum_x P(X_t = x) P(X_c < c(x)), O(n_t + n_c) per nuisance value; otherwise the
-    full double sum over the tail tables.
-    """
-    b1 = _binom_pmf_rows(n1, np.clip(p2 + delta, 0.0, 1.0))
-    b2 = _binom_pmf_rows(n2, p2)
-    runs = tail.sum(axis=1).astype(np.int64)
-    if np.array_equal(tail, np.arange(n2 + 1)[None, :] < runs[:, None]):
-        below = np.concatenate([np.zeros((p2.size, 1)), np.cumsum(b2, axis=1)], axis=1)  # P(X_c < c)
-        return np.einsum("gi,gi->g", b1, below[:, runs])
-    return np.einsum("gj,gj->g", b1 @ tail.astype(float), b2)
+    def z_at(i, j):
+        p1, p2 = i / n1, j / n2
+        var = score_var_diff(p1, p2, *params, np.full(p1.shape, delta))
+        num = p1 - p2 - delta
+        pos = var > 0
+        return np.where(pos, num / np.sqrt(np.where(pos, var, 1.0)),
+                        np.where(num == 0, 0.0, np.copysign(np.inf, num)))
 
-
-def _max_tail_prob(tail: np.ndarray, n1: int, n2: int, delta: float) -> float:
-    """Supremum over the nuisance parameter p_c of the tail probability (grid plus local zoom)."""
-    lo, hi = max(0.0, -delta), min(1.0, 1.0 - delta)
-    grid = np.linspace(lo, hi, _EXACT_GRID)
-    vals = _tail_prob(tail, n1, n2, delta, grid)
-    best = float(vals.max())
-    # local maxima of the grid values (plateaus included), the highest few refined
-    padded = np.concatenate([[-np.inf], vals, [-np.inf]])
-    peaks = np.nonzero((vals >= padded[:-2]) & (vals >= padded[2:]))[0]
-    peaks = peaks[np.argsort(vals[peaks])[::-1][:_EXACT_CANDIDATES]]
-    step = grid[1] - grid[0]
-    centre = grid[peaks]
-    for _ in range(_EXACT_ZOOM_ROUNDS):
-        offsets = np.linspace(-step, step, _EXACT_ZOOM_POINTS)
-        pts = np.clip(centre[:, None] + offsets[None, :], lo, hi)
-        v = _tail_prob(tail, n1, n2, delta, pts.ravel()).reshape(pts.shape)
-        k = np.argmax(v, axis=1)
-        best = max(best, float(v.max()))
-        centre = pts[np.arange(pts.shape[0]), k]
-        step = offsets[1] - offsets[0]
-    return min(best, 1.0)
+    z_obs = float(z_at(np.array([float(x1)]), np.array([float(x2)]))[0])
+    thr = z_obs - _EXACT_TIE_RTOL * max(1.0, abs(z_obs))
+    lo = np.zeros(n1 + 1, dtype=np.int64)
+    hi = np.full(n1 + 1, n2 + 1, dtype=np.int64)
+    while (lo < hi).any():
+        mid = (lo + hi) // 2
+        ok = z_at(rows, np.minimum(mid, n2).astype(float)) >= thr
+        active = lo < hi
+        lo = np.where(active & ok, mid + 1, lo)
+        hi = np.where(active & ~ok, mid, hi)
+    return lo
 
 
-def _exact_upper_p(x1: int, n1: int, x2: int, n2: int, delta: float) -> float:
-    """Exact unconditional p-value of H0: p1 - p2 = delta against p1 - p2 > delta (tail Z >= z_obs)."""
+def _full_tail(x1: int, n1: int, x2: int, n2: int, delta: float) -> np.ndarray:
     zs = _all_tables_z(n1, n2, delta)
     z_obs = zs[x1, x2]
-    tail = zs >= z_obs - _EXACT_TIE_RTOL * max(1.0, abs(z_obs))
-    if tail.all():
+    return zs >= z_obs - _EXACT_TIE_RTOL * max(1.0, abs(z_obs))
+
+
+def _exact_upper_p(x1: int, n1: int, x2: int, n2: int, delta: float, full: bool = False) -> float:
+    """Exact unconditional p-value of H0: p1 - p2 = delta against p1 - p2 > delta (tail Z >= z_obs).
+
+    ``full``: score all tables (any tail shape); otherwise each row's tail is the run found by
+    :func:`_row_counts`.
+    """
+    if full:
+        tail = _full_tail(x1, n1, x2, n2, delta)
+        if tail.all():
+            return 1.0
+        return sup_tail(*row_runs(tail), n1, n2, delta)
+    ends = _row_counts(x1, n1, x2, n2, delta)
+    if (ends == n2 + 1).all():
         return 1.0
-    return _max_tail_prob(tail, n1, n2, delta)
+    return sup_tail(np.zeros((n1 + 1, 1), dtype=np.int64), ends[:, None], n1, n2, delta)
+
+
+def _runs_hold(x1: int, n1: int, x2: int, n2: int, delta: float) -> bool:
+    """True when the full tail at ``delta`` is exactly the row runs of the binary search."""
+    runs = np.arange(n2 + 1)[None, :] < _row_counts(x1, n1, x2, n2, delta)[:, None]
+    return bool(np.array_equal(runs, _full_tail(x1, n1, x2, n2, delta)))
+
+
+def _crossing(pfun: Callable[[float], float], d: float, start: float, target: float,
+              floor: float = -1.0) -> tuple[float, float]:
+    """Bracket (lo, hi), hi - lo <= tol, with pfun(lo) < target <= pfun(hi), lo in [floor, d] (p(floor) = 0).
+
+    The bracket is grown from ``start`` (a score limit) in doubling steps, then shrunk by the Illinois
+    variant of regula falsi on log p - log target, every third step a bisection.
+    """
+    x = min(max(start, floor), d)
+    px = pfun(x)
+    lo, plo, hi, phi = floor, 0.0, d, math.inf
+    w = 0.002
+    if px >= target:
+        hi, phi = x, px
+        while hi > floor:
+            y = max(hi - w, floor)
+            py = pfun(y) if y > floor else 0.0
+            if py < target:
+                lo, plo = y, py
+                break
+            hi, phi, w = y, py, 2 * w
+    else:
+        lo, plo = x, px
+        while lo < d:
+            y = min(lo + w, d)
+            py = pfun(y)
+            if py >= target:
+                hi, phi = y, py
+                break
+            lo, plo, w = y, py, 2 * w
+    log_t = math.log(target)
+    glo = math.log(plo) - log_t if plo > 0 else -math.inf
+    ghi = math.log(phi) - log_t if math.isfinite(phi) else math.inf
+    step = 0
+    while hi - lo > _EXACT_DELTA_TOL:
+        step += 1
+        if step % 3 == 0 or not (math.isfinite(glo) and math.isfinite(ghi)) or ghi == glo:
+            mid = 0.5 * (lo + hi)
+        else:
+            mid = hi - ghi * (hi - lo) / (ghi - glo)
+            mid = min(max(mid, lo + 0.01 * (hi - lo)), hi - 0.01 * (hi - lo))
+        pm = pfun(mid)
+        gm = math.log(pm) - log_t if pm > 0 else -math.inf
+        if pm >= target:
+            hi, ghi = mid, gm
+            glo = glo / 2 if math.isfinite(glo) else glo
+        else:
+            lo, glo = mid, gm
+            ghi = ghi / 2 if math.isfinite(ghi) else ghi
+    return lo, hi
 
 
 @lru_cache(maxsize=2048)
 def _exact_lower(x1: int, n1: int, x2: int, n2: int, alpha: float) -> float:
-    """Chan-Zhang lower limit: the smallest delta whose upper-tail exact p-value reaches alpha/2 (bisection)."""
+    """Chan-Zhang lower limit: the smallest delta whose upper-tail exact p-value reaches alpha/2."""
     d = x1 / n1 - x2 / n2
     if d <= -1.0:
         return -1.0
-    lo, hi = -1.0, d  # p(lo) < alpha/2 (p -> 0 as delta -> -1 unless d = -1); p(d) >= alpha/2
     target = alpha / 2.0
-    while hi - lo > _EXACT_DELTA_TOL:
-        mid = 0.5 * (lo + hi)
-        if _exact_upper_p(x1, n1, x2, n2, mid) >= target:
-            hi = mid
-        else:
-            lo = mid
+    start = _score_start(x1, n1, x2, n2, alpha)
+    lo, hi = _crossing(lambda t: _exact_upper_p(x1, n1, x2, n2, t), d, start, target)
+    if not (_runs_hold(x1, n1, x2, n2, hi) and (lo <= -1.0 or _runs_hold(x1, n1, x2, n2, lo))):
+        lo, hi = _crossing(lambda t: _exact_upper_p(x1, n1, x2, n2, t, full=True), d, start, target)
     return 0.5 * (lo + hi)
+
+
+def _score_start(x1: int, n1: int, x2: int, n2: int, alpha: float) -> float:
+    """The Miettinen-Nurminen lower limit, where the search for the exact limit starts."""
+    from .difference import risk_difference  # the score interval lives there; imported late (no cycle)
+
+    return float(risk_difference(x1, n1, x2, n2, ci="mn", alpha=alpha)["ci_low"].iloc[0])
 
 
 def rd_exact_one(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[float, float]:
@@ -150,6 +195,53 @@ def rd_exact_one(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[floa
     The one-sided limits are cached, so the arm-swapped table costs nothing once the table is known.
     """
     return _exact_lower(x1, n1, x2, n2, alpha), -_exact_lower(x2, n2, x1, n1, alpha)
+
+
+# exact unconditional risk ratio: the same construction with the Farrington-Manning (Koopman-type) score
+# statistic of H0: p1 = phi p2, searched in t = phi / (1 + phi)
+def _rr_tail(x1: int, n1: int, x2: int, n2: int, phi: float) -> np.ndarray:
+    """Tables whose statistic (p1 - phi p2)/sqrt(V~(phi)) is at least the observed one (V~ at the restricted MLE)."""
+    i = np.repeat(np.arange(n1 + 1, dtype=float), n2 + 1)
+    j = np.tile(np.arange(n2 + 1, dtype=float), n1 + 1)
+    pt1, pt2 = rmle_ratio(i, float(n1), j, float(n2), phi)
+    var = pt1 * (1 - pt1) / n1 + phi * phi * pt2 * (1 - pt2) / n2
+    num = i / n1 - phi * j / n2
+    pos = var > 0
+    zs = np.where(pos, num / np.sqrt(np.where(pos, var, 1.0)), np.where(num == 0, 0.0, np.copysign(np.inf, num)))
+    zs = zs.reshape(n1 + 1, n2 + 1)
+    z_obs = zs[x1, x2]
+    return zs >= z_obs - _EXACT_TIE_RTOL * max(1.0, abs(z_obs))
+
+
+def _rr_upper_p(x1: int, n1: int, x2: int, n2: int, t: float) -> float:
+    """Exact unconditional p-value of H0: p1/p2 = phi against p1/p2 > phi, phi = t/(1 - t)."""
+    phi = t / (1.0 - t)
+    tail = _rr_tail(x1, n1, x2, n2, phi)
+    if tail.all():
+        return 1.0
+    return sup_tail(*row_runs(tail), n1, n2, ratio=phi)
+
+
+@lru_cache(maxsize=2048)
+def _rr_lower(x1: int, n1: int, x2: int, n2: int, alpha: float) -> float:
+    """Lower exact unconditional limit of p1/p2 (0 when x1 = 0)."""
+    if x1 == 0:
+        return 0.0
+    p1, p2 = x1 / n1, x2 / n2
+    t_hat = min(p1 / (p1 + p2), 1.0 - 1e-12)
+    from .ratios import risk_ratio  # the score interval lives there; imported late (no cycle)
+
+    koopman = float(risk_ratio(x1, n1, x2, n2, ci="koopman", alpha=alpha)["ci_low"].iloc[0])
+    lo, hi = _crossing(lambda t: _rr_upper_p(x1, n1, x2, n2, t), t_hat, koopman / (1.0 + koopman), alpha / 2.0,
+                       floor=0.0)
+    t = 0.5 * (lo + hi)
+    return t / (1.0 - t)
+
+
+def rr_exact_one(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[float, float]:
+    """(lower, upper) exact unconditional limits of the risk ratio; upper = 1 / lower of the swapped table."""
+    lo_swapped = _rr_lower(x2, n2, x1, n1, alpha)
+    return _rr_lower(x1, n1, x2, n2, alpha), (math.inf if lo_swapped == 0.0 else 1.0 / lo_swapped)
 
 
 # exact conditional odds ratio (Fisher's noncentral hypergeometric distribution of x1 given the margins)

@@ -26,7 +26,7 @@ from .._vocab import OR_INTERVALS, RR_INTERVALS, ORInterval, RRInterval, choice
 from ._common import counts, frame, per_distinct_table, z_value
 from ._rmle import rmle_or, rmle_ratio
 from ._solvers import bisect_bool, by_chunks
-from .exact import or_exact_one
+from .exact import check_exact_size, or_exact_one, rr_exact_one
 from .sizes import study_effects
 
 __all__ = ["risk_ratio", "odds_ratio"]
@@ -132,9 +132,14 @@ def risk_ratio(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RRInterv
     ----------
     events_t, n_t, events_c, n_c : int or array-like
         Counts (broadcast).
-    ci : {"katz", "koopman", "mn"}
+    ci : {"katz", "koopman", "mn", "exact"}
         ``katz``: Wald interval on the log scale (Katz et al. 1978). ``koopman``: score interval (Koopman
         1984). ``mn``: Miettinen-Nurminen score interval (the Koopman statistic times (N - 1)/N).
+        ``exact``: exact unconditional interval, the Chan-Zhang construction for the ratio: two one-sided
+        tests at alpha/2 ordering all tables by the Farrington-Manning score statistic of p_t = phi p_c,
+        each p-value maximised over the nuisance p_c in [0, min(1, 1/phi)] (the engine of
+        ``risk_difference(ci="exact")``; all tables scored per candidate phi, about 0.2 s at 34 per arm and
+        5 s at 400 per arm; n_t * n_c <= 1,000,000).
     alpha : float
         Two-sided level.
     cc : float
@@ -172,7 +177,12 @@ def risk_ratio(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RRInterv
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             est = p1 / p2
-        lo, hi = _score_interval(_rr_score_lower, x1, n1, x2, n2, z, ci == "mn")
+        if ci == "exact":
+            check_exact_size(n1, n2)
+            res = per_distinct_table(x1, n1, x2, n2, lambda *t: rr_exact_one(*t, alpha))
+            lo, hi = res[:, 0], res[:, 1]
+        else:
+            lo, hi = _score_interval(_rr_score_lower, x1, n1, x2, n2, z, ci == "mn")
         corr, note = np.zeros(x1.shape), ""
     return frame(x1, n1, x2, n2, p_t=p1, p_c=p2, estimate=est, ci_low=lo, ci_high=hi, method=ci,
                  correction=corr, note=note, alpha=alpha)

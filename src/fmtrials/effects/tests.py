@@ -15,14 +15,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from .._validation import check_int, check_number
 from .._vocab import ALTERNATIVES, PROPORTIONS_TESTS, Alternative, ProportionsTest, choice
 from ._common import counts, frame, per_distinct_table
 from ._rmle import score_var_diff
+from ._unconditional import row_runs, sup_tail
 
 __all__ = ["proportions_test"]
+
+# tables whose statistic equals the observed one up to this relative rounding belong to the tail (scipy
+# boschloo_exact uses the same 1e-13 for the Fisher p-value ordering)
+_TIE_RTOL = 1e-13
 
 
 def _p_from_z(zstat: np.ndarray, alternative: str) -> np.ndarray:
@@ -61,20 +66,75 @@ def _score_z(x1, n1, x2, n2, delta0: float) -> np.ndarray:
     return zs
 
 
+def _barnard_z(n1: int, n2: int) -> np.ndarray:
+    """Pooled Wald statistic of every table (x1 rows, x2 columns), computed as scipy ``barnard_exact``."""
+    x1 = np.arange(n1 + 1).reshape(-1, 1)
+    x2 = np.arange(n2 + 1).reshape(1, -1)
+    p1, p2 = x1 / n1, x2 / n2
+    p = (x1 + x2) / (n1 + n2)
+    var = p * (1 - p) * (1 / n1 + 1 / n2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zs = (p1 - p2) / np.sqrt(var)
+    zs[np.broadcast_to(p1 == p2, zs.shape)] = 0.0
+    return zs
+
+
+def _fisher_one_sided(n1: int, n2: int, upper: bool) -> np.ndarray:
+    """One-sided Fisher p-value P(X1 <= x1 | x1 + x2) (or >= when ``upper``) of every table, shape (n1+1, n2+1).
+
+    The hypergeometric probabilities of all tables are laid out by margin m = x1 + x2 and summed along x1.
+    """
+    big_n = n1 + n2
+    x1 = np.arange(n1 + 1).reshape(-1, 1)
+    x2 = np.arange(n2 + 1).reshape(1, -1)
+    m = x1 + x2
+    log_pmf = (_log_comb(n1)[x1] + _log_comb(n2)[x2] - _log_comb(big_n)[m])
+    by_margin = np.zeros((big_n + 1, n1 + 1))
+    mm = np.broadcast_to(m, log_pmf.shape)
+    kk = np.broadcast_to(x1, log_pmf.shape)
+    by_margin[mm, kk] = np.exp(log_pmf)
+    if upper:
+        cum = np.cumsum(by_margin[:, ::-1], axis=1)[:, ::-1]
+    else:
+        cum = np.cumsum(by_margin, axis=1)
+    return cum[mm, kk]
+
+
+def _log_comb(n: int) -> np.ndarray:
+    k = np.arange(n + 1, dtype=float)
+    return special.gammaln(n + 1.0) - special.gammaln(k + 1.0) - special.gammaln(n - k + 1.0)
+
+
+def _unconditional_p(tail: np.ndarray, n1: int, n2: int) -> float:
+    if tail.all():
+        return 1.0
+    return sup_tail(*row_runs(tail), n1, n2)
+
+
 @lru_cache(maxsize=4096)
-def _exact_test_one(x1: int, n1: int, x2: int, n2: int, method: str, alternative: str,
-                    sobol_n: int) -> tuple[float, float]:
+def _exact_test_one(x1: int, n1: int, x2: int, n2: int, method: str, alternative: str) -> tuple[float, float]:
     if method == "fisher":
         res = stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative=alternative)
         return float(res.statistic), float(res.pvalue)
-    # scipy's unconditional tests take the two samples as COLUMNS: column 1 = treatment
-    table = [[x1, x2], [n1 - x1, n2 - x2]]
     if (x1 + x2 == 0) or (x1 + x2 == n1 + n2):  # no variation: both statistics undefined, p = 1
         return math.nan, 1.0
-    fn = stats.barnard_exact if method == "barnard" else stats.boschloo_exact
-    with np.errstate(all="ignore"):
-        res = fn(table, alternative=alternative, n=sobol_n)
-    return float(res.statistic), float(res.pvalue)
+    if method == "barnard":
+        zs = _barnard_z(n1, n2)
+        z_obs = zs[x1, x2]
+        tie = _TIE_RTOL * abs(z_obs)
+        tail = {"two-sided": np.abs(zs) >= abs(z_obs) - tie, "less": zs <= z_obs + tie,
+                "greater": zs >= z_obs - tie}[alternative]
+        return float(z_obs), _unconditional_p(tail, n1, n2)
+    sides = ("less", "greater") if alternative == "two-sided" else (alternative,)
+    best = (math.inf, math.inf)
+    for side in sides:
+        fp = _fisher_one_sided(n1, n2, upper=side == "greater")
+        obs = fp[x1, x2]
+        p = _unconditional_p(fp <= obs * (1.0 + _TIE_RTOL), n1, n2)
+        if p < best[1]:
+            best = (float(obs), p)
+    stat, p = best
+    return stat, min(1.0, 2.0 * p) if alternative == "two-sided" else p
 
 
 def _check_delta0(delta0: Any) -> float:
@@ -95,10 +155,15 @@ def proportions_test(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, test: 
         ``chi2``: Pearson chi-square; ``yates``: with Yates' continuity correction (each cell moved by
         ``min(1/2, |O - E|)``, as R ``chisq.test`` and scipy); ``fisher``: Fisher's exact test (scipy
         ``fisher_exact``; two-sided p sums tables no more probable than the observed one, as R);
-        ``barnard`` / ``boschloo``: exact unconditional tests (scipy, pooled Wald statistic for Barnard,
-        ``sobol_n`` points for the nuisance parameter); ``score``: Miettinen-Nurminen score test of
+        ``barnard`` / ``boschloo``: exact unconditional tests with scipy's definitions (pooled Wald
+        statistic for Barnard, the one-sided Fisher p-value as ordering for Boschloo, two-sided Boschloo
+        twice the smaller one-sided p), computed by fmtrials' own vectorised engine (all tables scored at
+        once, the nuisance parameter maximised on a variance-stabilising grid with local zooms; see
+        ``fmtrials.effects._unconditional``): about 20 to 60 times faster than scipy at 400 per arm
+        (benchmarks/bench_exact.py) and never below scipy's p-value by more than rounding; ``score``: Miettinen-Nurminen score test of
         p_t - p_c = ``delta0`` (the pooled z with the N/(N-1) factor when ``delta0 = 0``).
-        ``chi2``, ``yates`` and ``score`` are vectorised; the exact tests run once per distinct table.
+        ``chi2``, ``yates`` and ``score`` are vectorised over tables; the exact tests run once per distinct
+        table (each vectorised over all tables with its arm sizes).
         Letter case is ignored.
     alternative : {"two-sided", "less", "greater"}
         ``greater``: p_t > p_c (odds ratio > 1). For ``chi2``/``yates`` a one-sided p-value uses the signed
@@ -106,7 +171,7 @@ def proportions_test(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, test: 
     delta0 : float
         Null risk difference for ``score`` only (non-inferiority/superiority margins), in (-1, 1).
     sobol_n : int
-        Sobol points for ``barnard``/``boschloo`` (scipy's ``n``; a whole number >= 1).
+        Kept for compatibility (it was scipy's ``n``); validated (a whole number >= 1) but no longer used.
 
     Returns
     -------
@@ -134,7 +199,7 @@ def proportions_test(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, test: 
         stat, name = _score_z(x1, n1, x2, n2, d0), "z"
         p = _p_from_z(stat, alternative)
     else:
-        res = per_distinct_table(x1, n1, x2, n2, lambda *t: _exact_test_one(*t, method, alternative, sobol_n))
+        res = per_distinct_table(x1, n1, x2, n2, lambda *t: _exact_test_one(*t, method, alternative))
         stat, p = res[:, 0], res[:, 1]
         name = {"fisher": "sample_or", "barnard": "z", "boschloo": "fisher_p"}[method]
     return frame(x1, n1, x2, n2, statistic=stat, statistic_name=name, p_value=np.minimum(p, 1.0),
