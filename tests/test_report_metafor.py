@@ -1,0 +1,121 @@
+"""The report's own pooled numbers against R metafor, for the same data and the same models.
+
+``fmtrials.analyse()`` (what ``fmtrials report`` prints) is run on the bundled data; its main model (REML,
+HKSJ ad hoc, by dose), Mantel-Haenszel check, sensitivity grid and leave-one-out are compared with metafor
+(tests/data/options_reference.json, section ``report``, written by tests/r/options_reference.R). The tables R
+pooled were typed into the script; the first test asserts they are still exactly the tables the report pools,
+so a change in the data or in the placebo split shows up here rather than as a silent mismatch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fmtrials
+
+REF = json.loads((Path(__file__).parent / "data" / "options_reference.json").read_text(encoding="utf-8"))["report"]
+ENDPOINTS = [e for e in REF if "__" not in e]
+COUNTS = ["events_t", "n_t", "events_c", "n_c", "dose_mg_day"]
+#: what metafor's numbers are called in fmtrials' flat rows, and the tolerance (REML to 1e-12 in both)
+KEYS = {"estimate": 1e-8, "ci_low": 1e-8, "ci_high": 1e-8, "p_value": 1e-7, "tau2": 1e-7, "i2": 1e-7}
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    return fmtrials.analyse()
+
+
+def _near(got: float, expected: float | None, rel: float, what: str) -> None:
+    if expected is None:
+        assert not math.isfinite(got), what
+    else:
+        assert got == pytest.approx(expected, rel=rel, abs=1e-10), what
+
+
+def _check(numbers: dict, expected: dict, what: str) -> None:
+    """A flat row of fmtrials numbers (``_numbers``/sensitivity/leave-one-out style) against metafor's."""
+    assert numbers["k"] == expected["k"], what
+    for key, rel in KEYS.items():
+        if key == "i2" and expected["k"] == 1:  # metafor prints I2 = Q = 0 for one study; fmtrials: undefined
+            assert not math.isfinite(numbers["i2"]), what
+            continue
+        _near(float(numbers[key]), expected[key], rel, f"{what}: {key}")
+    if "q" in numbers and expected["k"] == 1:
+        assert not math.isfinite(numbers["q"]), what
+    elif "q" in numbers:
+        _near(float(numbers["q"]), expected["q"], 1e-9, f"{what}: q")
+    if "pi_low" in expected:
+        _near(float(numbers["pi_low"]), expected["pi_low"], 1e-7, f"{what}: pi_low")
+        _near(float(numbers["pi_high"]), expected["pi_high"], 1e-7, f"{what}: pi_high")
+    elif expected["k"] < 3:
+        assert not math.isfinite(numbers["pi_low"]), what
+
+
+def test_r_tables_are_the_tables_the_report_pools(analysis):
+    assert set(ENDPOINTS) == {e.endpoint for e in analysis}
+    for name in ENDPOINTS:
+        got = analysis[name].pooled_table[COUNTS].to_numpy()
+        expected = np.array([np.atleast_1d(REF[name]["table"][c]) for c in COUNTS]).T  # jsonlite unboxes 1 row
+        assert np.array_equal(got, expected), name
+        assert list(analysis[name].pooled_table["study"]) == list(np.atleast_1d(REF[name]["table"]["study"])), name
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("role", ["main", "common"])
+def test_pooled_rows_match_metafor(analysis, endpoint, role):
+    e = analysis[endpoint]
+    rows = e.to_frame()
+    rows = rows[rows["model"] == role]
+    ref = REF[endpoint][role]
+    groups = ref["groups"] or {}  # jsonlite writes an empty named list as []
+    overall = rows[rows["group"].isin(["overall", "all doses"])]
+    assert len(overall) == 1
+    _check(overall.iloc[0].to_dict(), ref["overall"], f"{endpoint} {role} overall")
+    assert len(rows) == (1 + len(groups) if groups else 1)
+    for dose, expected in groups.items():
+        row = rows[rows["group"] == f"{dose} mg/day"]
+        assert len(row) == 1, (endpoint, dose)
+        _check(row.iloc[0].to_dict(), expected, f"{endpoint} {role} {dose} mg/day")
+    if groups:
+        o = overall.iloc[0]
+        assert o["subgroup_q"] == pytest.approx(ref["overall"]["subgroup_q"], rel=1e-8)
+        assert o["subgroup_p"] == pytest.approx(ref["overall"]["subgroup_p"], rel=1e-7)
+
+
+def test_main_model_is_what_the_report_says(analysis):
+    """REML + HKSJ ad hoc: a DL or plain-z main model would move these digits (checked above too)."""
+    e = analysis["nausea"]
+    assert (e.main.method, e.main.test) == ("REML", "hksj-adhoc")
+    assert e.main.estimate == pytest.approx(REF["nausea"]["main"]["overall"]["estimate"], rel=1e-8)
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if "sensitivity" in REF[e]])
+def test_sensitivity_rows_match_metafor(analysis, endpoint):
+    sens = analysis[endpoint].sensitivity
+    tables = {"primary": REF[endpoint]}
+    if f"{endpoint}__alternative" in REF:
+        tables["alternative"] = REF[f"{endpoint}__alternative"]
+    assert {a.split(":")[0] for a in sens["analyses"]} == set(tables)
+    for kind, ref in tables.items():
+        block = sens[sens["analyses"].str.startswith(kind)]
+        assert [(m, t) for m, t in zip(block["method"], block["test"])] == \
+            [(r["method"], r["test"]) for r in ref["sensitivity"]]
+        for (_, row), expected in zip(block.iterrows(), ref["sensitivity"]):
+            _check(row.to_dict(), expected, f"{endpoint} {kind} {row['method']}/{row['test']}")
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if "leave_one_out" in REF[e]])
+def test_leave_one_out_matches_metafor(analysis, endpoint):
+    loo = analysis[endpoint].leave_one_out
+    ref = REF[endpoint]["leave_one_out"]
+    assert len(loo) == len(ref["estimate"])
+    for key in ("estimate", "ci_low", "ci_high", "p_value", "q", "i2", "tau2"):
+        expected = np.array(ref[key], dtype=float)
+        if key in ("estimate", "ci_low", "ci_high"):
+            expected = np.exp(expected)  # leave1out() reports the log risk ratio
+        np.testing.assert_allclose(loo[key].to_numpy(dtype=float), expected, rtol=1e-7, atol=1e-10, err_msg=key)
