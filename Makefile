@@ -1,6 +1,8 @@
 # Two commands for a fresh machine with Python >= 3.10 and make:
 #   make report   create .venv, install fmtrials, write ./report/ for the bundled data
 #   make test     create .venv if needed, install with test extras, run the whole suite (notebooks included)
+#   make mutants  the mutation gate (not part of make test): apply each curated mutation of tools/mutants.py to a
+#                 temporary copy of src/, run its test files, print the caught/survived table; fails if one survives
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -8,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.fmtrials-installed
 TSTAMP := $(VENV)/.fmtrials-test-installed
 
-.PHONY: report test venv clean bench
+.PHONY: report test venv clean bench mutants
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,9 @@ report: $(STAMP)
 
 test: $(TSTAMP)
 	$(BIN)/python -m pytest
+
+mutants: $(TSTAMP)
+	$(BIN)/python tools/mutants.py
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

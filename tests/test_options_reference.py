@@ -55,8 +55,8 @@ def test_effects_against_r(case):
         assert float(row[key]) == pytest.approx(expected, **tol), (key, case["call"])
 
 
-def test_compare_against_r_prop_test_and_escalc():
-    ref = REF["compare"]
+@pytest.mark.parametrize("ref", REF["compare"], ids=["alpha0.10-zero-cells", "alpha0.01-holm-vs-hochberg"])
+def test_compare_against_r_prop_test_and_escalc(ref):
     counts = np.array([r["counts"] for r in ref["rows"]])
     tab = pd.DataFrame(counts, columns=["events_t", "n_t", "events_c", "n_c"])
     out = fmtrials.compare(tab, **ref["kwargs"])

@@ -119,3 +119,61 @@ def test_leave_one_out_matches_metafor(analysis, endpoint):
         if key in ("estimate", "ci_low", "ci_high"):
             expected = np.exp(expected)  # leave1out() reports the log risk ratio
         np.testing.assert_allclose(loo[key].to_numpy(dtype=float), expected, rtol=1e-7, atol=1e-10, err_msg=key)
+
+
+# --------------------------------------------------------------------------- the printed report, digit by digit
+LABELS = {"main": "REML + HKSJ (ad hoc)", "common": "MH common effect"}
+
+
+def _p_text(p: float) -> str:
+    """The house rule for printed p-values (methods: 3 decimals, 4 below 0.001, '<0.0001' below that)."""
+    return "<0.0001" if p < 1e-4 else f"{p:.4f}" if p < 1e-3 else f"{p:.3f}"
+
+
+@pytest.fixture(scope="module")
+def report_rows(tmp_path_factory):
+    import html
+    import re
+
+    from fmtrials.report import write_report
+
+    out = tmp_path_factory.mktemp("rep") / "report"
+    write_report(out, quiet=True)
+    text = (out / "report.html").read_text(encoding="utf-8")
+    rows = [[html.unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", text, flags=re.S)]
+    return {tuple(r[:3]): r for r in rows if len(r) >= 8}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize("role", ["main", "common"])
+def test_printed_pooled_rows_are_metafors_numbers(report_rows, endpoint, role):
+    ref = REF[endpoint][role]
+    groups = ref["groups"] or {}
+    wanted = [(f"{dose} mg/day", e) for dose, e in groups.items()]
+    wanted.append(("all doses" if groups else "overall", ref["overall"]))
+    for group, e in wanted:
+        row = report_rows[(endpoint, LABELS[role], group)]
+        assert row[3] == str(e["k"])
+        assert row[4] == f"{e['estimate']:.2f} [{e['ci_low']:.2f}, {e['ci_high']:.2f}]", (endpoint, role, group)
+        assert row[5] == _p_text(e["p_value"]), (endpoint, role, group)
+        if e["k"] >= 2:
+            assert f"Q = {e['q']:.2f} " in row[6] and f"I² = {e['i2']:.1f}%" in row[6], (row[6], e)
+        pi = f"{e['pi_low']:.2f} to {e['pi_high']:.2f}" if "pi_low" in e else "–"
+        assert row[7] == pi, (endpoint, role, group)
+
+
+def test_report_wide_holm_is_the_step_down_holm(analysis):
+    """``p_holm_report`` against Holm's step-down rule written out here (not statsmodels)."""
+    c = analysis.compared
+    p = c["p_value"].to_numpy(dtype=float)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    order = np.argsort(p[ok], kind="stable")
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[ok][i]))
+        adjusted[i] = running
+    np.testing.assert_allclose(c["p_holm_report"].to_numpy(dtype=float)[ok], adjusted, rtol=1e-12)
+    assert m >= 10 and np.isnan(c["p_holm_report"].to_numpy(dtype=float)[~ok]).all()

@@ -187,34 +187,41 @@ for (t in tables) {
 }
 
 ## ---------------------------------------------------------------------------- compare() at alpha 0.10, cc 0.25
-cmp_tab <- rbind(c(7, 34, 1, 34), c(0, 20, 3, 25), c(18, 85, 6, 21), c(103, 516, 56, 509))
-cmp <- list(); a <- 0.10; lev <- 0.90; cc <- 0.25
-for (i in seq_len(nrow(cmp_tab))) {
-  t <- cmp_tab[i, ]
-  rt_ <- prop.test(t[1], t[2], correct = FALSE, conf.level = lev)$conf.int
-  rc_ <- prop.test(t[3], t[4], correct = FALSE, conf.level = lev)$conf.int
-  rd_ <- prop.test(t[c(1, 3)], t[c(2, 4)], correct = FALSE, conf.level = lev)$conf.int
-  z <- qnorm(1 - a / 2)
-  rr_ <- escalc(measure = "RR", ai = t[1], n1i = t[2], ci = t[3], n2i = t[4], add = cc, to = "only0")
-  or_ <- escalc(measure = "OR", ai = t[1], n1i = t[2], ci = t[3], n2i = t[4], add = cc, to = "only0")
-  p <- suppressWarnings(chisq.test(matrix(c(t[1], t[2] - t[1], t[3], t[4] - t[3]), 2, byrow = TRUE), correct = FALSE))$p.value
-  cmp[[i]] <- list(counts = t, rate_t = t[1] / t[2], rate_t_low = rt_[1], rate_t_high = rt_[2],
-                   rate_c = t[3] / t[4], rate_c_low = rc_[1], rate_c_high = rc_[2],
-                   rd = t[1] / t[2] - t[3] / t[4], rd_low = rd_[1], rd_high = rd_[2],
-                   rr = exp(rr_$yi), rr_low = exp(rr_$yi - z * sqrt(rr_$vi)), rr_high = exp(rr_$yi + z * sqrt(rr_$vi)),
-                   or = exp(or_$yi), or_low = exp(or_$yi - z * sqrt(or_$vi)), or_high = exp(or_$yi + z * sqrt(or_$vi)),
-                   p_value = p)
+compare_ref <- function(cmp_tab, a, cc) {
+  cmp <- list(); lev <- 1 - a
+  for (i in seq_len(nrow(cmp_tab))) {
+    t <- cmp_tab[i, ]
+    rt_ <- prop.test(t[1], t[2], correct = FALSE, conf.level = lev)$conf.int
+    rc_ <- prop.test(t[3], t[4], correct = FALSE, conf.level = lev)$conf.int
+    rd_ <- prop.test(t[c(1, 3)], t[c(2, 4)], correct = FALSE, conf.level = lev)$conf.int
+    z <- qnorm(1 - a / 2)
+    rr_ <- escalc(measure = "RR", ai = t[1], n1i = t[2], ci = t[3], n2i = t[4], add = cc, to = "only0")
+    or_ <- escalc(measure = "OR", ai = t[1], n1i = t[2], ci = t[3], n2i = t[4], add = cc, to = "only0")
+    p <- suppressWarnings(chisq.test(matrix(c(t[1], t[2] - t[1], t[3], t[4] - t[3]), 2, byrow = TRUE),
+                                     correct = FALSE))$p.value
+    cmp[[i]] <- list(counts = t, rate_t = t[1] / t[2], rate_t_low = rt_[1], rate_t_high = rt_[2],
+                     rate_c = t[3] / t[4], rate_c_low = rc_[1], rate_c_high = rc_[2],
+                     rd = t[1] / t[2] - t[3] / t[4], rd_low = rd_[1], rd_high = rd_[2],
+                     rr = exp(rr_$yi), rr_low = exp(rr_$yi - z * sqrt(rr_$vi)), rr_high = exp(rr_$yi + z * sqrt(rr_$vi)),
+                     or = exp(or_$yi), or_low = exp(or_$yi - z * sqrt(or_$vi)), or_high = exp(or_$yi + z * sqrt(or_$vi)),
+                     p_value = p)
+  }
+  pv <- sapply(cmp, function(r) r$p_value)
+  for (i in seq_along(cmp)) { cmp[[i]]$p_holm <- p.adjust(pv, "holm")[i]; cmp[[i]]$p_hochberg <- p.adjust(pv, "hochberg")[i] }
+  list(
+    kwargs = list(rd_ci = "wald", rr_ci = "katz", or_ci = "woolf", test = "chi2", rate_ci = "wilson", alpha = a, cc = cc),
+    calls = list(rate = sprintf("prop.test(x, n, correct=FALSE, conf.level=%g)$conf.int (each arm)", lev),
+                 rd = sprintf("prop.test(c(x_t,x_c), c(n_t,n_c), correct=FALSE, conf.level=%g)$conf.int", lev),
+                 rr_or = sprintf('escalc(measure="RR"/"OR", ..., add=%g, to="only0"); exp(yi -/+ qnorm(1-%g/2) sqrt(vi))', cc, a),
+                 p = "chisq.test(matrix(c(x_t, n_t-x_t, x_c, n_c-x_c), 2, byrow=TRUE), correct=FALSE)$p.value",
+                 adjusted = 'p.adjust(p, "holm"), p.adjust(p, "hochberg")'),
+    rows = cmp)
 }
-pv <- sapply(cmp, function(r) r$p_value)
-for (i in seq_along(cmp)) { cmp[[i]]$p_holm <- p.adjust(pv, "holm")[i]; cmp[[i]]$p_hochberg <- p.adjust(pv, "hochberg")[i] }
-compare_case <- list(
-  kwargs = list(rd_ci = "wald", rr_ci = "katz", or_ci = "woolf", test = "chi2", rate_ci = "wilson", alpha = a, cc = cc),
-  calls = list(rate = "prop.test(x, n, correct=FALSE, conf.level=0.9)$conf.int (each arm)",
-               rd = "prop.test(c(x_t,x_c), c(n_t,n_c), correct=FALSE, conf.level=0.9)$conf.int",
-               rr_or = 'escalc(measure="RR"/"OR", ..., add=0.25, to="only0"); exp(yi -/+ qnorm(0.95) sqrt(vi))',
-               p = "chisq.test(matrix(c(x_t, n_t-x_t, x_c, n_c-x_c), 2, byrow=TRUE), correct=FALSE)$p.value",
-               adjusted = 'p.adjust(p, "holm"), p.adjust(p, "hochberg")'),
-  rows = cmp)
+# zero cells, a crossing interval, a large trial; then three p-values just under 0.05 where Holm and
+# Hochberg differ (Holm 0.087 for all three, Hochberg 0.047)
+compare_cases <- list(
+  compare_ref(rbind(c(7, 34, 1, 34), c(0, 20, 3, 25), c(18, 85, 6, 21), c(103, 516, 56, 509)), 0.10, 0.25),
+  compare_ref(rbind(c(20, 50, 10, 50), c(18, 50, 9, 50), c(30, 100, 18, 100)), 0.01, 0.25))
 
 ## ------------------------------------------------------------------------ pooling at levels 90 and 99
 bcg <- dat.bcg
@@ -351,7 +358,7 @@ doc <- list(
     pool_pi = "pi_metafor_*: predict(res, level); pi_hts_*: b -/+ qt(1-alpha/2, k-2) sqrt(se_z^2 + tau2)"),
   datasets = lapply(pool_sets, as.list),
   cases = cases,
-  compare = compare_case,
+  compare = compare_cases,
   pool = pool_cases,
   report = report)
 writeLines(toJSON(doc, auto_unbox = TRUE, digits = NA, na = "null", null = "null", pretty = FALSE), out_path)
