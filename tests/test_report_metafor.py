@@ -142,7 +142,10 @@ def report_rows(tmp_path_factory):
     text = (out / "report.html").read_text(encoding="utf-8")
     rows = [[html.unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S)]
             for tr in re.findall(r"<tr>(.*?)</tr>", text, flags=re.S)]
-    return {tuple(r[:3]): r for r in rows if len(r) >= 8}
+    table = {tuple(r[:3]): r for r in rows if len(r) >= 8}
+    # leave-one-out rows: omitted, k, estimate [CI], p, I2, tau2, PI (in the report's endpoint order)
+    table["__loo__"] = [r for r in rows if len(r) == 7 and r[1].isdigit()]
+    return table
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
@@ -177,3 +180,28 @@ def test_report_wide_holm_is_the_step_down_holm(analysis):
         adjusted[i] = running
     np.testing.assert_allclose(c["p_holm_report"].to_numpy(dtype=float)[ok], adjusted, rtol=1e-12)
     assert m >= 10 and np.isnan(c["p_holm_report"].to_numpy(dtype=float)[~ok]).all()
+
+
+def test_printed_leave_one_out_rows_are_metafors_numbers(report_rows):
+    rows = report_rows["__loo__"]
+    expected = []
+    for endpoint in ENDPOINTS:
+        loo = REF[endpoint].get("leave_one_out")
+        if loo is None:
+            continue
+        for i in range(len(loo["estimate"])):
+            est, lo, hi = (math.exp(loo[k][i]) for k in ("estimate", "ci_low", "ci_high"))  # log scale in R
+            expected.append([f"{est:.2f} [{lo:.2f}, {hi:.2f}]", _p_text(loo["p_value"][i]), f"{loo['i2'][i]:.1f}",
+                             f"{loo['tau2'][i]:.4f}"])
+    assert [r[2:6] for r in rows] == expected
+
+
+def test_holm_across_where_holm_and_hochberg_differ():
+    """On the bundled p-values Holm and Hochberg coincide; here they do not (Hochberg would give 0.045)."""
+    import pandas as pd
+
+    from fmtrials.analysis import holm_across
+
+    out = holm_across(pd.DataFrame({"p_value": [0.04, 0.03, np.nan, 0.045]}))
+    # step-down: 3 x 0.03 = 0.09, max(0.09, 2 x 0.04) = 0.09, max(0.09, 1 x 0.045) = 0.09; NaN not counted
+    np.testing.assert_allclose(out["p_holm_report"].to_numpy(dtype=float), [0.09, 0.09, np.nan, 0.09], rtol=1e-12)

@@ -43,7 +43,7 @@ CONS = ("tests/test_consistency_grim.py", "tests/test_consistency_pvalues.py", "
         "tests/test_consistency_audit.py")
 CMP = ("tests/test_comparisons.py", OPT)
 ANA = ("tests/test_report_metafor.py", "tests/test_analysis.py")
-REP = ("tests/test_report.py", "tests/test_report_metafor.py")
+REP = ("tests/test_report_metafor.py", "tests/test_report.py")
 
 
 def M(id, area, file, old, new, tests, what):  # noqa: N802,A002 - short constructor for the table below
@@ -202,7 +202,7 @@ MUTANTS: tuple[Mutant, ...] = (
       "leave-one-out of the common model"),
     M("holm-across-is-hochberg", "analysis", "analysis/overall.py",
       'adj[ok] = multipletests(p[ok], method="holm")[1]', 'adj[ok] = multipletests(p[ok], method="simes-hochberg")[1]',
-      ("tests/test_analysis.py", "tests/test_report_metafor.py"), "report-wide Holm is Hochberg"),
+      ("tests/test_report_metafor.py", "tests/test_analysis.py"), "report-wide Holm is Hochberg"),
     # -------------------------------------------------------------------------------------------- report
     M("report-pi-swapped", "report", "_report_tables.py",
       '"pi": (f"{_fmt(pi.pi_low, digits)} to {_fmt(pi.pi_high, digits)}"',
@@ -210,9 +210,12 @@ MUTANTS: tuple[Mutant, ...] = (
       "report prints the prediction interval backwards"),
     M("report-i2-digits", "report", "_report_tables.py",
       "I² = {_fmt(h.i2, 1)}%", "I² = {_fmt(h.i2, 0)}%", REP, "report prints I2 without its decimal"),
-    M("report-rd-digits", "report", "_report_tables.py",
-      '    digits = 3 if r.measure == "RD" else 2\n    pi = r.prediction',
-      '    digits = 2\n    pi = r.prediction', REP, "report prints risk differences to 2 decimals"),
+    M("report-loo-ci-swapped", "report", "_report_tables.py",
+      '"estimate": _ci(r["estimate"], r["ci_low"], r["ci_high"], digits), "p": _fmt_p(r["p_value"]),\n             "i2"',
+      '"estimate": _ci(r["estimate"], r["ci_high"], r["ci_low"], digits), "p": _fmt_p(r["p_value"]),\n             "i2"',
+      REP, "report prints leave-one-out intervals backwards"),
+    M("report-loo-tau2-digits", "report", "_report_tables.py",
+      '"tau2": _fmt(r["tau2"], 4)', '"tau2": _fmt(r["tau2"], 3)', REP, "report prints leave-one-out tau2 to 3 decimals"),
     M("format-p-threshold", "report", "_format.py",
       'text = f"{v:.4f}" if v < 0.001 else f"{v:.3f}"', 'text = f"{v:.4f}" if v < 0.0001 else f"{v:.3f}"', REP,
       "p between 0.0001 and 0.001 printed with 3 decimals"),
