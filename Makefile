@@ -3,6 +3,8 @@
 #   make test     create .venv if needed, install with test extras, run the whole suite (notebooks included)
 #   make docs     install the docs extra, build the Sphinx site into docs/_build/html (warnings are errors)
 #   make lint     install the lint extra, run ruff (lint and format check) and mypy on src/
+#   make mutants  the mutation gate (not part of make test): apply each curated mutation of tools/mutants.py to a
+#                 temporary copy of src/, run its test files, print the caught/survived table; fails if one survives
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -12,7 +14,7 @@ TSTAMP := $(VENV)/.fmtrials-test-installed
 DSTAMP := $(VENV)/.fmtrials-docs-installed
 LSTAMP := $(VENV)/.fmtrials-lint-installed
 
-.PHONY: report test venv clean bench docs lint
+.PHONY: report test venv clean bench docs lint mutants
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +52,8 @@ lint: $(LSTAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+mutants: $(TSTAMP)
+	$(BIN)/python tools/mutants.py
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -82,8 +82,9 @@ def test_audit_subgroup_and_other_tests(bundled):
     sub = bundled[bundled["attribution_kind"] == "subgroup"]
     assert len(sub) >= 1 and (sub["verdict"] == "indeterminate").all() and sub["n_t"].isna().all()
     c13 = bundled[bundled["study"] == "Clauw2013"]
-    if len(c13):  # printed p is a time-to-event test: percentages checked, p not
-        assert c13["p_consistent"].isna().all() and (c13["verdict"] == "consistent").all()
+    assert len(c13) == 1  # the bundled data has one Clauw 2013 row
+    # printed p is a time-to-event test: percentages checked, p not
+    assert c13["p_consistent"].isna().all() and (c13["verdict"] == "consistent").all()
     r = A.audit_reported("35", 100, "64", 50, "0.0004", p_other_test=True)
     assert r.verdict == "consistent" and r.p_consistent is None and r.p_range
     assert A.audit_reported("35", 100, "64", 50, "0.0004").verdict == "inconsistent"

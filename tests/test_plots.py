@@ -4,7 +4,8 @@ Image baselines live in ``tests/baseline/*.png`` (80 dpi). Regenerate them after
 
     python tests/test_plots.py --regenerate
 
-(or ``FMTRIALS_REGENERATE_BASELINES=1 python -m pytest tests/test_plots.py``), look at every PNG, and commit.
+(or ``FMTRIALS_REGENERATE_BASELINES=1 python -m pytest tests/test_plots.py``; that run writes the baselines and
+FAILS on purpose, so a regenerating run never counts as a pass), look at every PNG, commit, and run again.
 """
 
 from __future__ import annotations
@@ -564,6 +565,7 @@ def test_images_match_baselines(nausea, res_by, res_mh, tmp_path):
         if regenerate:
             BASELINE_DIR.mkdir(exist_ok=True)
             plots.save_figure(make(), expected, dpi=BASELINE_DPI)
+            missing.append(name)
             continue
         if not expected.exists():
             missing.append(name)
@@ -572,6 +574,9 @@ def test_images_match_baselines(nausea, res_by, res_mh, tmp_path):
         plots.save_figure(make(), actual, dpi=BASELINE_DPI)
         err = compare_images(str(expected), str(actual), tol=IMAGE_TOL)
         assert err is None, err
+    # regenerating never passes: a run that rewrote its own expectations has checked nothing
+    assert not regenerate, (f"baselines regenerated on purpose ({len(missing)} written to {BASELINE_DIR}); look at "
+                            "every PNG, commit, and run again without FMTRIALS_REGENERATE_BASELINES")
     assert not missing, f"missing baselines {missing}: run python tests/test_plots.py --regenerate"
 
 

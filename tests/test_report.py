@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -164,6 +165,8 @@ def _chromium() -> str | None:
 def test_renders_in_headless_chromium(bundled_report, tmp_path):
     browser = _chromium()
     if browser is None:
+        if os.environ.get("CI", "").lower() == "true":  # CI promises a browser: its absence is a failure
+            pytest.fail("CI=true but Chromium is not installed (Debian package 'chromium')")
         pytest.skip("Chromium is not installed (Debian package 'chromium'; .ci/run installs it when it can)")
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",

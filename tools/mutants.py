@@ -1,0 +1,293 @@
+"""The mutation gate: a curated list of small, plausible bugs, each of which the test suite must catch.
+
+Run ``make mutants`` (or ``python tools/mutants.py [--only ID ...] [--list]``). For each mutation the
+runner copies ``src/`` to a temporary directory ONCE, rewrites one snippet in that copy (the snippet must occur
+exactly once), runs only the relevant test files against the copy (``PYTHONPATH=<copy>``, ``pytest -x``) and
+restores the copied file afterwards, whatever happens; the real sources are never written. A mutation is
+*caught* when the tests fail, *survived* when they pass. The run first checks that the unmutated copy passes
+the union of the listed test files, and that the tests really import the copy. Exit status 0 only when every
+mutation is caught (1 if one survived, 2 on a setup problem). Not part of ``make test``: it runs the selected
+tests once per mutation (a few minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    area: str
+    file: str          # relative to src/fmtrials
+    old: str
+    new: str
+    tests: tuple[str, ...]
+    what: str
+
+
+OPT = "tests/test_options_reference.py"
+EFF = ("tests/test_effects.py", "tests/test_effects_reference.py", "tests/test_effects_mn.py", OPT)
+META = ("tests/test_meta_metafor.py", "tests/test_meta.py", OPT)
+CONS = ("tests/test_consistency_grim.py", "tests/test_consistency_pvalues.py", "tests/test_consistency_reported.py",
+        "tests/test_consistency_audit.py")
+CMP = ("tests/test_comparisons.py", OPT)
+ANA = ("tests/test_report_metafor.py", "tests/test_analysis.py")
+REP = ("tests/test_report_metafor.py", "tests/test_report.py")
+
+
+def M(id, area, file, old, new, tests, what):  # noqa: N802,A002 - short constructor for the table below
+    assert not isinstance(tests, str), id
+    return Mutant(id, area, file, old, new, tuple(tests), what)
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    # ------------------------------------------------------------------------------------------ effects
+    M("jeffreys-lower-alpha", "effects", "effects/proportion.py",
+      "special.betaincinv(x + 0.5, n - x + 0.5, alpha / 2))", "special.betaincinv(x + 0.5, n - x + 0.5, alpha))",
+      EFF, "Jeffreys lower limit at alpha instead of alpha/2"),
+    M("jeffreys-prior-1", "effects", "effects/proportion.py",
+      "hi = np.where(x == n, 1.0, special.betaincinv(x + 0.5, n - x + 0.5, 1 - alpha / 2))",
+      "hi = np.where(x == n, 1.0, special.betaincinv(x + 1, n - x + 0.5, 1 - alpha / 2))", EFF,
+      "Jeffreys upper limit with a wrong Beta parameter"),
+    M("cp-upper-alpha", "effects", "effects/proportion.py",
+      "special.betaincinv(x + 1, np.maximum(n - x, 1e-300), 1 - alpha / 2)",
+      "special.betaincinv(x + 1, np.maximum(n - x, 1e-300), 1 - alpha)", EFF, "Clopper-Pearson upper at 1 - alpha"),
+    M("wilson-centre", "effects", "effects/proportion.py",
+      "centre = (p + z2 / (2 * n)) / (1 + z2 / n)", "centre = (p + z2 / (4 * n)) / (1 + z2 / n)", EFF,
+      "Wilson centre with z^2/(4n)"),
+    M("ratio-ignores-alpha", "effects", "effects/ratios.py",
+      "counts(events_t, n_t, events_c, n_c), z_value(alpha)", "counts(events_t, n_t, events_c, n_c), z_value(0.05)",
+      EFF, "risk_ratio/odds_ratio ignore alpha"),
+    M("rr-ignores-cc", "effects", "effects/ratios.py",
+      'est, lo, hi, corr, note = _wald("RR", x1, n1, x2, n2, z, cc)',
+      'est, lo, hi, corr, note = _wald("RR", x1, n1, x2, n2, z, 0.5)', EFF, "risk_ratio ignores cc"),
+    M("or-ignores-cc", "effects", "effects/ratios.py",
+      'est, lo, hi, corr, note = _wald("OR", x1, n1, x2, n2, z, cc)',
+      'est, lo, hi, corr, note = _wald("OR", x1, n1, x2, n2, z, 0.5)', EFF, "odds_ratio ignores cc"),
+    M("koopman-gets-mn-factor", "effects", "effects/ratios.py",
+      'lo, hi = _score_interval(_rr_score_lower, x1, n1, x2, n2, z, ci == "mn")',
+      'lo, hi = _score_interval(_rr_score_lower, x1, n1, x2, n2, z, True)', EFF, "Koopman with the N/(N-1) factor"),
+    M("or-mn-drops-factor", "effects", "effects/ratios.py",
+      "lo, hi = _score_interval(_or_score_lower, x1, n1, x2, n2, z, True)",
+      "lo, hi = _score_interval(_or_score_lower, x1, n1, x2, n2, z, False)", EFF, "OR MN without its factor"),
+    M("or-exact-alpha", "effects", "effects/ratios.py",
+      "lambda *t: or_exact_one(*t, alpha)", "lambda *t: or_exact_one(*t, 0.05)", EFF, "exact OR ignores alpha"),
+    M("newcombe-swapped-wilson", "effects", "effects/difference.py",
+      "u2 = wilson(x2, n2, z)[1]", "u2 = wilson(x2, n2, z)[0]", EFF, "Newcombe with the wrong Wilson limit"),
+    M("wald-cc-halved", "effects", "effects/difference.py",
+      "half = z * se + (0.5 * (1.0 / n1 + 1.0 / n2) if cc else 0.0)",
+      "half = z * se + (0.25 * (1.0 / n1 + 1.0 / n2) if cc else 0.0)", EFF, "Wald-CC with half the correction"),
+    M("agresti-caffo-adds-2", "effects", "effects/difference.py",
+      "a1 = (x1 + 1.0) / (n1 + 2.0)", "a1 = (x1 + 2.0) / (n1 + 4.0)", EFF, "Agresti-Caffo adds two per arm"),
+    M("mn-factor-dropped", "effects", "effects/difference.py",
+      "lo, hi = _score(x1, n1, x2, n2, z, factor=method == \"mn\")",
+      "lo, hi = _score(x1, n1, x2, n2, z, factor=False)", EFF, "MN interval without the N/(N-1) factor"),
+    M("rd-exact-alpha", "effects", "effects/difference.py",
+      "lambda *t: rd_exact_one(*t, alpha)", "lambda *t: rd_exact_one(*t, 2 * alpha)", EFF,
+      "Chan-Zhang exact RD at the wrong level"),
+    M("yates-full-half", "effects", "effects/tests.py",
+      "num = np.maximum(np.abs(diff) - big_n / 2.0, 0.0) if yates else np.abs(diff)",
+      "num = np.abs(np.abs(diff) - big_n / 2.0) if yates else np.abs(diff)", EFF,
+      "Yates correction not capped at |O - E|"),
+    M("chi2-df-2", "effects", "effects/tests.py",
+      'stat, name, p = chi2, "chi2", stats.chi2.sf(chi2, 1)', 'stat, name, p = chi2, "chi2", stats.chi2.sf(chi2, 2)',
+      EFF, "chi-square p on 2 degrees of freedom"),
+    M("score-test-no-factor", "effects", "effects/tests.py",
+      "np.full(p1.shape, float(delta0))) * big_n / (big_n - 1.0)", "np.full(p1.shape, float(delta0)))", EFF,
+      "MN score test without the N/(N-1) factor"),
+    # --------------------------------------------------------------------------------------------- meta
+    M("pool-ignores-alpha", "meta", "meta/pool.py",
+      "alpha=check_alpha(alpha)", "alpha=check_alpha(0.05) if check_alpha(alpha) else 0.05", META,
+      "pool() ignores alpha"),
+    M("conf-int-80", "meta", "meta/result.py",
+      "cr = crit(a, self.stat_dist, self.df)", "cr = crit(2 * a, self.stat_dist, self.df)", (OPT,),
+      "PoolResult.conf_int(0.10) gives an 80% interval"),
+    M("crit-one-sided", "meta", "meta/result.py",
+      "return float(-special.ndtri(alpha / 2))", "return float(-special.ndtri(alpha))", META,
+      "z critical value one-sided"),
+    M("hksj-df-k", "meta", "meta/fit.py", 'dist, dfree = "t", float(k - 1)', 'dist, dfree = "t", float(k)', META,
+      "HKSJ t on k instead of k-1 degrees of freedom"),
+    M("hksj-adhoc-ignored", "meta", "meta/fit.py",
+      'if test == "hksj-adhoc" and s2 < 1:', 'if test == "hksj-adhoc" and s2 < 0:', META,
+      "ad hoc HKSJ truncation dropped"),
+    M("hts-df-k-1", "meta", "meta/fit.py",
+      "half = float(special.stdtrit(k - 2, 1 - o.alpha / 2)) * np.sqrt(se_classic**2 + tau2)",
+      "half = float(special.stdtrit(k - 1, 1 - o.alpha / 2)) * np.sqrt(se_classic**2 + tau2)", META,
+      "HTS prediction interval on t(k-1)"),
+    M("hts-ignores-alpha", "meta", "meta/fit.py",
+      "half = float(special.stdtrit(k - 2, 1 - o.alpha / 2)) * np.sqrt(se_classic**2 + tau2)",
+      "half = float(special.stdtrit(k - 2, 0.975)) * np.sqrt(se_classic**2 + tau2)", META,
+      "HTS prediction interval ignores alpha"),
+    M("i2-df", "meta", "meta/fit.py", "i2 = max(0.0, 100 * (q - q_df) / q) if q > 0 else 0.0",
+      "i2 = max(0.0, 100 * (q - q_df - 1) / q) if q > 0 else 0.0", META, "I2 with Q - k"),
+    M("dl-denominator", "meta", "meta/_core.py",
+      "return max(0.0, float((q - (len(yi) - 1)) / (sw - (w**2).sum() / sw)))",
+      "return max(0.0, float((q - len(yi)) / (sw - (w**2).sum() / sw)))", META, "DL tau2 with Q - k"),
+    M("mh-rr-weight", "meta", "meta/_core.py", "        return c * n1 / nn\n", "        return a * n2 / nn\n", META,
+      "MH RR weights from the treatment arm"),
+    M("mh-or-variance", "meta", "meta/_core.py",
+      "var = 0.5 * ((p * r).sum() / R**2 + (p * s + q * r).sum() / (R * S) + (q * s).sum() / S**2)",
+      "var = 0.5 * ((p * r).sum() / R**2 + (p * s).sum() / (R * S) + (q * s).sum() / S**2)", META,
+      "Robins-Breslow-Greenland variance missing a term"),
+    M("peto-variance-n", "meta", "meta/_core.py",
+      "v = np.where(nn > 1, xt * yt * (n1 / nn) * (n2 / nn) / (nn - 1), 0.0)",
+      "v = np.where(nn > 1, xt * yt * (n1 / nn) * (n2 / nn) / nn, 0.0)", META, "Peto variance over N, not N-1"),
+    M("qprofile-swapped", "meta", "meta/_core.py", "crit_u = float(special.chdtri(df, alpha / 2))",
+      "crit_u = float(special.chdtri(df, alpha))", META, "Q-profile bound at alpha instead of alpha/2"),
+    M("reml-is-ml", "meta", "meta/_core.py", "tr_p = sw - sw2 / sw", "tr_p = sw", META,
+      "REML scoring without the restricted-likelihood term (ML)"),
+    M("split-remainder-last", "meta", "meta/placebo.py",
+      "new_ev[p] = x // g + (1 if j < x % g else 0)", "new_ev[p] = x // g + (1 if j >= g - x % g else 0)", META,
+      "shared placebo remainder to the last rows"),
+    # -------------------------------------------------------------------------------------- consistency
+    M("grim-half-up-open", "consistency", "consistency/grim.py",
+      "lo, hi = lo_closed, hi_open\n    elif", "lo, hi = lo_open, hi_open\n    elif", CONS,
+      "GRIM half_up excludes the lower tie"),
+    M("grim-either-open", "consistency", "consistency/grim.py",
+      'if rounding == "either":\n        lo, hi = lo_closed, hi_closed',
+      'if rounding == "either":\n        lo, hi = lo_closed, hi_open', CONS, "GRIM 'either' drops the upper tie"),
+    M("grim-half-even-parity", "consistency", "consistency/grim.py",
+      "even = num % 2 == 0", "even = num % 2 == 1", CONS, "GRIM half_even parity flipped"),
+    M("p-half-unit", "consistency", "consistency/pvalues.py",
+      "half = Decimal(5).scaleb(exp - len(frac) - 1)", "half = Decimal(5).scaleb(exp - len(frac))", CONS,
+      "printed p interval a whole unit wide"),
+    M("p-less-closed", "consistency", "consistency/pvalues.py",
+      'return PInterval(text, rel, value, lower, upper, rel != ">", rel != "<")',
+      'return PInterval(text, rel, value, lower, upper, rel != ">", True)', CONS, "'< v' includes v"),
+    # -------------------------------------------------------------------------------------- comparisons
+    M("compare-control-from-treatment", "comparisons", "comparisons.py",
+      'rate_c = run("rate_ci", effects.proportion_ci, x2, n2,', 'rate_c = run("rate_ci", effects.proportion_ci, x1, n1,',
+      CMP, "compare(): control rate from the treatment arm"),
+    M("compare-ignores-cc", "comparisons", "comparisons.py",
+      'ci=m["rr_method"], alpha=alpha, cc=m["cc"])', 'ci=m["rr_method"], alpha=alpha)', CMP,
+      "compare(): RR ignores cc"),
+    M("compare-rate-alpha", "comparisons", "comparisons.py",
+      'rate_t = run("rate_ci", effects.proportion_ci, x1, n1, ci=m["rate_method"], alpha=alpha)',
+      'rate_t = run("rate_ci", effects.proportion_ci, x1, n1, ci=m["rate_method"])', CMP,
+      "compare(): treatment rate ignores alpha"),
+    M("compare-hochberg-is-holm", "comparisons", "comparisons.py",
+      'multipletests(p, method="simes-hochberg")[1]', 'multipletests(p, method="holm")[1]', CMP,
+      "compare(): Hochberg column is Holm"),
+    M("compare-near-far-swapped", "comparisons", "comparisons.py",
+      'for col in ("rd", "rd_low", "rd_high", "nnt", "nnt_type", "nnt_near", "nnt_near_type", "nnt_far",\n'
+      '                "nnt_far_type", "crosses_zero"):\n        cols[col] = nn[col].to_numpy()',
+      'for col in ("rd", "rd_low", "rd_high", "nnt", "nnt_type", "nnt_near", "nnt_near_type", "nnt_far",\n'
+      '                "nnt_far_type", "crosses_zero"):\n'
+      '        cols[col] = nn[{"nnt_near": "nnt_far", "nnt_far": "nnt_near"}.get(col, col)].to_numpy()', CMP,
+      "compare(): nnt_near and nnt_far swapped"),
+    # ------------------------------------------------------------------------------------------ analysis
+    M("main-model-dl", "analysis", "analysis/policy.py",
+      'MAIN_MODEL = Model("REML", "hksj-adhoc")', 'MAIN_MODEL = Model("DL", "hksj-adhoc")', ANA,
+      "the report's main model is DL, not REML"),
+    M("main-model-plain-hksj", "analysis", "analysis/policy.py",
+      'MAIN_MODEL = Model("REML", "hksj-adhoc")', 'MAIN_MODEL = Model("REML", "hksj")', ANA,
+      "the report's main model drops the ad hoc truncation"),
+    M("sensitivity-grid-no-pm", "analysis", "analysis/policy.py",
+      'for m in ("DL", "REML", "PM") for t in', 'for m in ("DL", "REML") for t in', ANA,
+      "sensitivity grid misses Paule-Mandel"),
+    M("loo-common-model", "analysis", "analysis/endpoint.py",
+      'loo = _pooling("leave_one_out", table, measure=measure, model=MAIN_MODEL, alpha=alpha)',
+      'loo = _pooling("leave_one_out", table, measure=measure, model=COMMON_MODEL, alpha=alpha)', ANA,
+      "leave-one-out of the common model"),
+    M("holm-across-is-hochberg", "analysis", "analysis/overall.py",
+      'adj[ok] = multipletests(p[ok], method="holm")[1]', 'adj[ok] = multipletests(p[ok], method="simes-hochberg")[1]',
+      ("tests/test_report_metafor.py", "tests/test_analysis.py"), "report-wide Holm is Hochberg"),
+    # -------------------------------------------------------------------------------------------- report
+    M("report-pi-swapped", "report", "_report_tables.py",
+      '"pi": (f"{_fmt(pi.pi_low, digits)} to {_fmt(pi.pi_high, digits)}"',
+      '"pi": (f"{_fmt(pi.pi_high, digits)} to {_fmt(pi.pi_low, digits)}"', REP,
+      "report prints the prediction interval backwards"),
+    M("report-i2-digits", "report", "_report_tables.py",
+      "I² = {_fmt(h.i2, 1)}%", "I² = {_fmt(h.i2, 0)}%", REP, "report prints I2 without its decimal"),
+    M("report-loo-ci-swapped", "report", "_report_tables.py",
+      '"estimate": _ci(r["estimate"], r["ci_low"], r["ci_high"], digits), "p": _fmt_p(r["p_value"]),\n             "i2"',
+      '"estimate": _ci(r["estimate"], r["ci_high"], r["ci_low"], digits), "p": _fmt_p(r["p_value"]),\n             "i2"',
+      REP, "report prints leave-one-out intervals backwards"),
+    M("report-loo-tau2-digits", "report", "_report_tables.py",
+      '"tau2": _fmt(r["tau2"], 4)', '"tau2": _fmt(r["tau2"], 3)', REP, "report prints leave-one-out tau2 to 3 decimals"),
+    M("format-p-threshold", "report", "_format.py",
+      'text = f"{v:.4f}" if v < 0.001 else f"{v:.3f}"', 'text = f"{v:.4f}" if v < 0.0001 else f"{v:.3f}"', REP,
+      "p between 0.0001 and 0.001 printed with 3 decimals"),
+)
+
+
+def _run(tests: tuple[str, ...], src: Path, timeout: float) -> tuple[bool, float, str]:
+    """(passed, seconds, tail of the output) of pytest on ``tests`` with ``src`` first on the path."""
+    env = dict(os.environ, PYTHONPATH=str(src), MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow",
+           "-o", "addopts=", *tests]
+    t0 = time.perf_counter()
+    try:
+        r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False, time.perf_counter() - t0, "timeout"
+    return r.returncode == 0, time.perf_counter() - t0, (r.stdout + r.stderr).strip().splitlines()[-1:][0]
+
+
+def _apply(copy: Path, m: Mutant) -> str:
+    """Mutate the copied file; return its original text (the caller restores it)."""
+    path = copy / "fmtrials" / m.file
+    text = path.read_text(encoding="utf-8")
+    if text.count(m.old) != 1:
+        raise SystemExit(f"mutation {m.id}: the snippet occurs {text.count(m.old)} times in {m.file} (need 1)")
+    path.write_text(text.replace(m.old, m.new), encoding="utf-8")
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", help="mutation ids to run (default: all)")
+    ap.add_argument("--list", action="store_true", help="list the mutations and exit")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per test run")
+    args = ap.parse_args(argv)
+    chosen = [m for m in MUTANTS if not args.only or m.id in args.only]
+    if args.list:
+        for m in chosen:
+            print(f"{m.id:32s} {m.area:12s} {m.file:28s} {m.what}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="fmtrials-mutants-") as tmp:
+        copy = Path(tmp) / "src"
+        shutil.copytree(ROOT / "src", copy, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        probe = subprocess.run([sys.executable, "-c", "import fmtrials; print(fmtrials.__file__)"],
+                               env=dict(os.environ, PYTHONPATH=str(copy)), capture_output=True, text=True)
+        if not probe.stdout.strip().startswith(str(copy)):
+            print(f"setup: the tests would not import the copy ({probe.stdout.strip() or probe.stderr})")
+            return 2
+        union = tuple(sorted({t for m in chosen for t in m.tests}))
+        ok, secs, tail = _run(union, copy, args.timeout)
+        print(f"baseline (unmutated copy, {len(union)} test files): {'pass' if ok else 'FAIL'} in {secs:.0f} s")
+        if not ok:
+            print(f"setup: the unmutated sources fail the selected tests: {tail}")
+            return 2
+        rows = []
+        for m in chosen:
+            original = _apply(copy, m)
+            try:
+                passed, secs, tail = _run(m.tests, copy, args.timeout)
+            finally:
+                (copy / "fmtrials" / m.file).write_text(original, encoding="utf-8")
+            rows.append((m, "survived" if passed else "caught", secs))
+            print(f"  {m.id:32s} {'SURVIVED' if passed else 'caught':8s} {secs:5.0f} s  {m.what}", flush=True)
+    caught = sum(r[1] == "caught" for r in rows)
+    print()
+    print(f"| {'mutation':32s} | {'area':11s} | {'file':28s} | result   |")
+    print(f"|{'-' * 34}|{'-' * 13}|{'-' * 30}|----------|")
+    for m, result, _ in rows:
+        print(f"| {m.id:32s} | {m.area:11s} | {m.file:28s} | {result:8s} |")
+    print(f"\n{caught} of {len(rows)} mutations caught, {len(rows) - caught} survived")
+    return 0 if caught == len(rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
