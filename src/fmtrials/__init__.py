@@ -31,9 +31,10 @@ _LAZY = {
     # audit
     "grim": "consistency", "parse_p": "consistency", "audit_reported": "consistency", "audit": "consistency",
     "AuditResult": "consistency", "PInterval": "consistency",
+    "reanalyse_percentages": "consistency", "reanalyse_reported": "consistency",
     # plots
     "plot_responders": "plots", "plot_forest": "plots", "plot_labbe": "plots", "plot_funnel": "plots",
-    "save_figure": "plots",
+    "save_figure": "plots", "plot_reported": "plots",
     # analysis policy (what the report analyses)
     "analyse": "analysis", "analyse_endpoint": "analysis", "Analysis": "analysis",
     "EndpointAnalysis": "analysis", "default_endpoints": "analysis",
