@@ -154,10 +154,14 @@ def _engine(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, measure: str, ci
     lo_c, hi_c = _admissible_counts(pc, nc, rounding=rounding, percent_name="percent_c", n_name="n_c")
     nt, nc = nt.astype(np.int64), nc.astype(np.int64)
     pairs = _pairs(lo_t, hi_t, lo_c, hi_c)
-    eff = _effect(measure, pairs, nt, nc, ci, alpha)
-    from ..effects import proportions_test
-    p = proportions_test(pairs.events_t, nt[pairs.row], pairs.events_c, nc[pairs.row],
-                         test=test)["p_value"].to_numpy(float)
+    if pairs.row.size:
+        eff = _effect(measure, pairs, nt, nc, ci, alpha)
+        from ..effects import proportions_test
+        p = proportions_test(pairs.events_t, nt[pairs.row], pairs.events_c, nc[pairs.row],
+                             test=test)["p_value"].to_numpy(float)
+    else:  # no admissible pair anywhere (the effect functions are not called with empty arrays)
+        eff = pd.DataFrame({"estimate": [], "ci_low": [], "ci_high": []}, dtype=float)
+        p = np.empty(0)
     ok_t, ok_c = lo_t <= hi_t, lo_c <= hi_c
     ok = ok_t & ok_c
     size = ok.size
@@ -243,7 +247,7 @@ def reanalyse_percentages(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, *,
 
     >>> r = fmtrials.reanalyse_percentages("31", 435, "25", 449, test="chi2")
     >>> int(r.n_pairs[0]), r.loc[0, ["estimate_min", "estimate_max"]].astype(float).round(4).tolist()
-    (25, [0.0514, 0.0711])
+    (20, [0.0519, 0.0677])
     """
     measure, ci, test, alpha, rounding = _options(measure, ci, test, alpha, rounding)
     return _engine(percent_t, n_t, percent_c, n_c, measure, ci, test, alpha, rounding)[0]
@@ -369,8 +373,11 @@ def reanalyse_reported(reported: pd.DataFrame | None = None, **options: Any) -> 
     >>> import fmtrials
     >>> r = fmtrials.reanalyse_reported(test="chi2")
     >>> seed = r[(r.row == 2) & r.consistent.fillna(False)]
-    >>> seed[["n_t", "n_c", "status", "events_t_min", "events_c_min"]].to_string(index=False)
-    ' n_t  n_c               status  events_t_min  events_c_min\\n 401  401 assumed denominators           102            62'
+    >>> print(seed[["n_t", "n_c", "status", "events_t_min", "events_c_min"]].to_string(index=False))
+     n_t  n_c               status  events_t_min  events_c_min
+     516  509 assumed denominators           131            79
+     623  624 assumed denominators           158            97
+     401  401 assumed denominators           102            62
     """
     unknown = set(options) - {"ci", "test", "alpha", "rounding", "measure"}
     if unknown:
