@@ -241,7 +241,7 @@ def reanalyse_percentages(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, *,
     0  401  401        True           102            62        1
     1  399  223       False          <NA>          <NA>        0
     >>> r.loc[0, ["estimate_min", "ci_low", "ci_high"]].astype(float).round(4).tolist()
-    [0.0998, 0.0438, 0.155]
+    [0.0998, 0.044, 0.1549]
 
     Several admissible pairs give ranges (31% of 435 admits 133 to 137 events):
 
