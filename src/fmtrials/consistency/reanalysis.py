@@ -246,8 +246,8 @@ def reanalyse_percentages(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, *,
     Several admissible pairs give ranges (31% of 435 admits 133 to 137 events):
 
     >>> r = fmtrials.reanalyse_percentages("31", 435, "25", 449, test="chi2")
-    >>> int(r.n_pairs[0]), r.loc[0, ["estimate_min", "estimate_max"]].astype(float).round(4).tolist()
-    (20, [0.0519, 0.0677])
+    >>> int(r.n_pairs[0]), r.loc[0, ["estimate_min", "estimate_max"]].astype(float).round(3).tolist()
+    (20, [0.052, 0.068])
     """
     measure, ci, test, alpha, rounding = _options(measure, ci, test, alpha, rounding)
     return _engine(percent_t, n_t, percent_c, n_c, measure, ci, test, alpha, rounding)[0]
