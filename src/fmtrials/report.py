@@ -369,6 +369,8 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
         by_endpoint = {a.endpoint: a for a in analyses}
         for endpoint, kind, svg in _render_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems):
             by_endpoint[endpoint].figures[kind] = svg
+    progress("re-analysing the published composite-responder table")
+    main = _main_results(bundled, tmp, make_figures)
     progress("auditing reported figures")
     audit_table = _audit_table(bundled)
     progress("writing tables and results")
@@ -391,7 +393,7 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
                                       encoding="utf-8")
     progress("rendering report.html")
     html_text = _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci,
-                             stems)
+                             stems, main)
     (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return list(endpoints)
 
@@ -415,8 +417,29 @@ def _audit_table(bundled: bool) -> pd.DataFrame | None:
     return audit(_data.load_reported(), _data.load_arms())
 
 
+def _main_results(bundled: bool, tmp: Path, make_figures: bool) -> dict | None:
+    """The first section: the published composite table re-analysed under every assumed denominator
+    (table in ``tables/composite_reanalysis.csv``, figure ``figures/composite_reanalysis.svg``)."""
+    if not bundled:
+        return None
+    from ._report_tables import main_results_rows
+    from . import plots
+    from .consistency import reanalyse_reported
+
+    r = reanalyse_reported()
+    seed = r[(r["source"] == "SEED003") & r["status"].notna()]
+    _write_csv(_no_attrs(seed), tmp / "tables" / "composite_reanalysis.csv")
+    svg = None
+    if make_figures:
+        fig = plots.plot_reported(seed)
+        plots.save_figure(fig, tmp / "figures" / "composite_reanalysis.png", dpi=110)
+        path = plots.save_figure(fig, tmp / "figures" / "composite_reanalysis.svg")
+        svg = _inline_svg(Path(path).read_text(encoding="utf-8"))
+    return {"rows": main_results_rows(seed), "svg": svg}
+
+
 def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci,
-                 stems) -> str:
+                 stems, main=None) -> str:
     import jinja2
 
     env = jinja2.Environment(
@@ -436,6 +459,6 @@ def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, inp
         trials=trials, sources=_records(sources[sources["source_id"].isin(used_sources)]),
         outcomes=outcomes, gaps=_known_gaps() if bundled else [], efficacy=EFFICACY_ENDPOINTS,
         captions=FIGURE_CAPTIONS, loo_rows=lambda a: _loo_rows(a.loo, measure), stems=stems,
-        formula_start="=, +, −, @, tab or carriage return")
+        formula_start="=, +, −, @, tab or carriage return", main=main)
 
 
