@@ -57,7 +57,10 @@ def test_report_content(bundled_report):
         "no resource is loaded from the network"
     # nausea, Arnold 2010: 189/516 vs 106/509 printed as counts and rates
     assert "189/516 (36.6%)" in html and "106/509 (20.8%)" in html
-    n_fig = html.count("<figure>")
+    # the report opens with efficacy: the main-results section comes before any other table
+    assert html.index('id="main-results"') < html.index("<table")
+    assert "assumed denominators" in html and "102/401 vs 62/401" in html
+    n_fig = html.count("<figure")
     assert n_fig == len(list((bundled_report / "figures").glob("*.svg")))
 
 
@@ -172,7 +175,7 @@ def test_renders_in_headless_chromium(bundled_report, tmp_path):
     dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=180)
     assert dom.returncode == 0, dom.stderr[-2000:]
     n_fig = len(list((bundled_report / "figures").glob("*.svg")))
-    assert dom.stdout.count("<figure>") == n_fig and dom.stdout.count("<svg") >= n_fig
+    assert dom.stdout.count("<figure") == n_fig and dom.stdout.count("<svg") >= n_fig
     console = [ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln or "Failed to load resource" in ln]
     assert not console, console
     shot = tmp_path / "shot.png"
