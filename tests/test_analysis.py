@@ -62,7 +62,7 @@ def test_policy_is_declared_data():
 def test_default_endpoints_of_the_bundled_data():
     eps = default_endpoints(fmtrials.load_outcomes())
     assert eps == fmtrials.default_endpoints()
-    assert eps[:2] == ["composite_3", "pgic"] and "nausea" in eps
+    assert eps[:4] == ["composite_3", "pain_30", "pain_50", "pgic"] and "nausea" in eps
     assert "hyperhidrosis" not in eps  # not in the key safety list
 
 

@@ -15,7 +15,7 @@ Examples
 >>> import fmtrials
 >>> res = fmtrials.analyse()
 >>> res.endpoints[:3]
-('composite_3', 'pgic', 'ae_any')
+('composite_3', 'pain_30', 'pain_50')
 >>> res["nausea"].main.estimate > 1
 True
 """

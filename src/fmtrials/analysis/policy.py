@@ -116,7 +116,7 @@ def default_endpoints(outcomes: pd.DataFrame | None = None, contrasts: pd.DataFr
     --------
     >>> import fmtrials
     >>> fmtrials.default_endpoints(fmtrials.load_outcomes())[:4]
-    ['composite_3', 'pgic', 'ae_any', 'sae']
+    ['composite_3', 'pain_30', 'pain_50', 'pgic']
     """
     if contrasts is None:
         contrasts = all_contrasts(_data.load_outcomes() if outcomes is None else outcomes)
