@@ -148,8 +148,11 @@ def test_given_direction_wins_and_reaches_compare():
 
 
 def test_endpoint_in_no_list_is_assumed_harmful_with_a_note():
-    assert endpoint_event("hyperhidrosis") == ("harmful", "assumed")
-    a = analyse_endpoint(None, "hyperhidrosis")
+    assert endpoint_event("hyperhidrosis") == ("harmful", "glossary")
+    o = fmtrials.load_outcomes()
+    o.loc[o.endpoint == "hyperhidrosis", "endpoint"] = "itch"  # a code the glossary does not know
+    assert endpoint_event("itch") == ("harmful", "assumed")
+    a = analyse_endpoint(o, "itch")
     assert (a.event, a.event_source) == ("harmful", "assumed")
     assert any("assumed harmful" in n and "event=" in n for n in a.notes)
 
@@ -291,3 +294,12 @@ def test_report_sensitivity_and_leave_one_out_tables_are_the_analysis_layers(rep
                       if a.leave_one_out is not None], ignore_index=True)
     assert loo["omitted"].tolist() == ours["omitted"].tolist()
     np.testing.assert_allclose(loo["estimate"].to_numpy(float), ours["estimate"].to_numpy(float), rtol=1e-9)
+
+
+def test_direction_from_the_glossary_and_explicit_event_wins():
+    from fmtrials.analysis import endpoint_event
+
+    assert endpoint_event("loss_of_response") == ("harmful", "glossary")
+    assert endpoint_event("constipation") == ("harmful", "glossary")
+    assert endpoint_event("loss_of_response", event="beneficial") == ("beneficial", "given")
+    assert endpoint_event("not_a_code") == ("harmful", "assumed")

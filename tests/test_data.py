@@ -17,7 +17,7 @@ from fmtrials import DataError, data
 
 def test_bundled_tables_validate_and_cross_reference():
     counts = fmtrials.validate_bundled()
-    assert set(counts) == {"trials", "arms", "outcomes", "reported", "sources"}
+    assert set(counts) == {"trials", "arms", "outcomes", "reported", "sources", "endpoints"}
     assert all(n > 0 for n in counts.values())
 
 
@@ -293,3 +293,25 @@ def test_efficacy_addendum_rows_state_their_assumed_denominators():
     s = fmtrials.load_sources().set_index("source_id")
     for sid in ("ESC", "QRACR", "QREUL", "HDAY", "AUSPR"):
         assert "secondary source" in s.loc[sid, "contains"], sid
+
+
+def test_endpoint_glossary_covers_the_data_and_defines_the_composites():
+    g = fmtrials.load_endpoints().set_index("code")
+    used = set(fmtrials.load_outcomes().endpoint) | set(fmtrials.load_reported().endpoint)
+    assert used <= set(g.index)
+    # the definitions of evidence.md section 1 (sources A10-reg and CR15 tblf-0009)
+    assert "SF-36 PCS >= 6 points" in g.loc["composite_3", "definition"]
+    assert "PGIC" in g.loc["composite_2", "definition"] and "SF-36" not in g.loc["composite_2", "definition"]
+    assert set(g.direction) == {"beneficial", "harmful"}
+    assert g.loc[["composite_2", "composite_3", "pain_30", "pain_50", "pgic"], "direction"].eq("beneficial").all()
+    assert g.loc["loss_of_response", "direction"] == "harmful"
+    assert set(g.source) <= set(fmtrials.load_sources().source_id)
+
+
+def test_endpoint_glossary_is_validated(tmp_path):
+    bad = tmp_path / "endpoints.csv"
+    bad.write_text("code,label,definition,direction,source,locator\nx,X,an x,good,A10,here\n", encoding="utf-8")
+    with pytest.raises(DataError) as ei:
+        data.read_table(bad, "endpoints", sources=fmtrials.load_sources())
+    p = ei.value.problems[0]
+    assert p.row == 1 and p.column == "direction"

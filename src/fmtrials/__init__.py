@@ -19,7 +19,7 @@ from .errors import DataError, Problem
 _LAZY = {
     # data
     "load_trials": "data", "load_arms": "data", "load_outcomes": "data", "load_reported": "data",
-    "load_sources": "data", "read_outcomes": "data", "contrasts": "data", "validate_bundled": "data",
+    "load_sources": "data", "load_endpoints": "data", "read_outcomes": "data", "contrasts": "data", "validate_bundled": "data",
     "data_dir": "data",
     # per-comparison statistics
     "risk_difference": "effects", "risk_ratio": "effects", "odds_ratio": "effects", "nnt": "effects",
