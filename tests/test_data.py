@@ -300,7 +300,7 @@ def test_endpoint_glossary_covers_the_data_and_defines_the_composites():
     used = set(fmtrials.load_outcomes().endpoint) | set(fmtrials.load_reported().endpoint)
     assert used <= set(g.index)
     # the definitions of evidence.md section 1 (sources A10-reg and CR15 tblf-0009)
-    assert "SF-36 PCS >= 6 points" in g.loc["composite_3", "definition"]
+    assert "SF-36 PCS ≥ 6 points" in g.loc["composite_3", "definition"]
     assert "PGIC" in g.loc["composite_2", "definition"] and "SF-36" not in g.loc["composite_2", "definition"]
     assert set(g.direction) == {"beneficial", "harmful"}
     assert g.loc[["composite_2", "composite_3", "pain_30", "pain_50", "pgic"], "direction"].eq("beneficial").all()

@@ -93,7 +93,7 @@ def _display_compared(compared: pd.DataFrame) -> list[dict]:
             "rr": _ci(r.get("rr"), r.get("rr_low"), r.get("rr_high")),
             "or": _ci(r.get("or"), r.get("or_low"), r.get("or_high")),
             "nnt": r.get("nnt_label", ""), "p": _fmt_p(r.get("p_value")),
-            "p_holm": _fmt_p(r.get("p_holm_report")), "status": f"{r.get('status_t', '')}/{r.get('status_c', '')}",
+            "p_holm": _fmt_p(r.get("p_holm_report")), "holm_family": r.get("holm_family", ""), "status": f"{r.get('status_t', '')}/{r.get('status_c', '')}",
             "source": f"{r.get('source_t', '')}; {r.get('source_c', '')}" if r.get("source_t") != r.get("source_c")
             else str(r.get("source_t", "")),
         })

@@ -394,7 +394,7 @@ def load_endpoints() -> pd.DataFrame:
     >>> import fmtrials
     >>> g = fmtrials.load_endpoints().set_index("code")
     >>> print(g.loc["composite_3", "definition"])
-    >=30% pain reduction and PGIC much or very much improved and SF-36 PCS >= 6 points
+    ≥30% pain reduction and PGIC much or very much improved and SF-36 PCS ≥ 6 points
     >>> g.loc["nausea", "direction"]
     'harmful'
     """
@@ -407,7 +407,7 @@ def endpoint_title(code: str) -> str:
     Examples
     --------
     >>> endpoint_title("composite_2")
-    'composite_2 — >=30% reduction in pain (24-h recall VAS) and PGIC much or very much improved'
+    'composite_2 — ≥30% reduction in pain (24-h recall VAS) and PGIC much or very much improved'
     >>> endpoint_title("itch")
     'itch'
     """

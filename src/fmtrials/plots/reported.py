@@ -114,7 +114,7 @@ def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_yticks([])
         ax.set_xlabel("Risk difference, percentage points", fontfamily=S.FONT)
-        fig.text(0.01, 1 - 0.1 / fig.get_figheight(), title or _TITLE, fontsize=S.TITLE_SIZE, fontfamily=S.FONT,
+        fig.text(0.01, 1 - 0.1 / fig.get_figheight(), title or _title(r), fontsize=S.TITLE_SIZE, fontfamily=S.FONT,
                  va="top")
         fig.text(0.01, 0.01, "Thick: range of the estimate over every count pair the printed % admit; thin: "
                  "envelope of their 95% intervals.\nArm sizes are assumptions, not data. Rates: ● placebo, ◆ milnacipran.",
@@ -122,8 +122,13 @@ def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title
     return fig
 
 
-_TITLE = ("Published composite responders (≥30% pain reduction, PGIC much/very much improved, SF-36 PCS ≥6 "
-          "points) vs placebo,\nre-analysed under each assumed pair of arm sizes")
+def _title(r: pd.DataFrame) -> str:
+    """Default title: the endpoint code(s) with their glossary definitions, and the assumption."""
+    from ..data import endpoint_title
+
+    codes = list(dict.fromkeys(r["endpoint"].dropna().astype(str))) if "endpoint" in r.columns else []
+    what = "; ".join(endpoint_title(c) for c in codes) or "published responder rates"
+    return f"Published {what} vs placebo,\nre-analysed under each assumed pair of arm sizes"
 
 
 def _rd_limits(r: pd.DataFrame) -> tuple[float, float]:
