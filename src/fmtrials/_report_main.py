@@ -86,8 +86,14 @@ def _possible(ok: pd.DataFrame) -> str:
         r = g.iloc[0]
         dose = "" if pd.isna(r["dose_mg_day"]) else f" {int(r['dose_mg_day'])} mg/day"
         parts.append(f"{r['label']}{dose}: " + ", ".join(
-            f"{int(x['n_t'])} vs {int(x['n_c'])} ({x['scenario']})" for _, x in g.iterrows()))
+            f"{int(x['n_t'])} vs {int(x['n_c'])} ({_who(x)})" for _, x in g.iterrows()))
     return "; ".join(parts)
+
+
+def _who(x: pd.Series) -> str:
+    """``"mixed Clauw2008"``: the scenario kind and the trial(s) it borrows arm sizes from."""
+    name = str(x["scenario"]).split(" (", 1)[0].split(" ", 1)[-1]
+    return f"{x['scenario_kind']} {name}"
 
 
 def _row_of(compared: pd.DataFrame, endpoint: str, study: str | None = None) -> pd.Series | None:
