@@ -226,7 +226,7 @@ def test_main_summary_numbers_are_computed_not_typed(bundled_report):
 def test_main_template_holds_no_typed_numbers():
     tpl = (Path(fmtrials.__file__).parent / "templates" / "report.html.j2").read_text("utf-8")
     block = tpl[tpl.index('<section id="main-results">'):tpl.index("</section>")]
-    prose = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", block, flags=re.S)
+    prose = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", block, flags=re.DOTALL)
     prose = re.sub(r"<[^>]+>", "", prose)
     assert not re.findall(r"\d", prose.replace("composite_3", "")), "numbers must come from the data"
 

@@ -14,7 +14,8 @@ printed through :mod:`fmtrials._format`:
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -61,7 +62,7 @@ def seed_summary(seed: pd.DataFrame) -> list[str]:
         if len(ok):
             lo, hi = ok["estimate_min"].min(), ok["estimate_max"].max()
             excl = bool((ok["ci_low"] > 0).all() or (ok["ci_high"] < 0).all())
-            reproduced = int((ok["p_in_range"] == True).sum())  # noqa: E712 (nullable boolean)
+            reproduced = int(ok["p_in_range"].eq(True).sum())
             text += (f" ({_possible(ok)}); where possible, milnacipran's composite-responder rate "
                      f"is {_pts(lo)} to {_pts(hi)} percentage points above placebo (NNT {_nnt_text(hi)} to "
                      f"{_nnt_text(lo)}), with 95% intervals from {_pts(ok['ci_low'].min())} to "
@@ -129,8 +130,8 @@ def benefit_risk_sentence(compared: pd.DataFrame) -> str | None:
     b = _row_of(compared, BENEFIT_ENDPOINT)
     if b is None:
         return None
-    harms = [(e, _row_of(compared, e, b["study"])) for e in MAIN_SAFETY]
-    harms = [(e, h) for e, h in harms if h is not None]
+    found = [(e, _row_of(compared, e, b["study"])) for e in MAIN_SAFETY]
+    harms = [(e, h) for e, h in found if h is not None]
     if not harms:
         return None
     parts = [f"{h['nnt_label']} for {_data.load_endpoints().set_index('code').loc[e, 'label']} "
