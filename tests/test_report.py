@@ -221,6 +221,8 @@ def test_main_summary_numbers_are_computed_not_typed(bundled_report):
     assert "withdrawal for adverse events" in text
     # the glossary definition, not a typed one
     assert "SF-36 PCS ≥ 6 points" in text
+    # p-values go through format_p: never a p of 0.0000
+    assert "0.0000" not in text and "<0.0001 (printed p not reproduced)" in text
 
 
 def test_main_template_holds_no_typed_numbers():

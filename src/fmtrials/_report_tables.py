@@ -146,7 +146,8 @@ def main_results_rows(seed: pd.DataFrame) -> list[dict[str, Any]]:
             est = _range_text(100 * rec.estimate_min, 100 * rec.estimate_max, 2)
             result = (f"{est} points ({format_number(100 * rec.ci_low, 1)} to "
                       f"{format_number(100 * rec.ci_high, 1)})")
-            p = _range_text(rec.p_min, rec.p_max, 4) + (" (printed p reproduced)" if rec.p_in_range is True
+            a, b = format_p(rec.p_min), format_p(rec.p_max)
+            p = (a if a == b else f"{a} to {b}") + (" (printed p reproduced)" if rec.p_in_range is True
                                                          else " (printed p not reproduced)")
         rows.append({"Row": f"{rec.label} {dose}", "Printed": f"{rec.percent_t}% vs {rec.percent_c}%",
                      "Printed p": rec.p_reported or "", "Arm sizes (assumed)": n, "Scenario": rec.scenario_kind,
