@@ -52,6 +52,7 @@ lint: $(LSTAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
 mutants: $(TSTAMP)
 	$(BIN)/python tools/mutants.py
 

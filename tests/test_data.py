@@ -17,7 +17,7 @@ from fmtrials import DataError, data
 
 def test_bundled_tables_validate_and_cross_reference():
     counts = fmtrials.validate_bundled()
-    assert set(counts) == {"trials", "arms", "outcomes", "reported", "sources"}
+    assert set(counts) == {"trials", "arms", "outcomes", "reported", "sources", "endpoints"}
     assert all(n > 0 for n in counts.values())
 
 
@@ -243,12 +243,15 @@ def test_contrasts_nausea_counts_from_sources():
 
 def test_contrasts_exclude_unknown_counts_with_reason():
     c = fmtrials.contrasts(endpoint="pain_30")
-    assert c.empty
+    # Arnold 2010 (secondary source, counts derived under assumed denominators) is compared; Bateman 2013's
+    # placebo rate is not reported, so it is excluded with a reason
+    assert c.study.tolist() == ["Arnold2010"]
+    assert (c.events_t.iloc[0], c.n_t.iloc[0], c.events_c.iloc[0], c.n_c.iloc[0]) == (230, 516, 156, 509)
     ex = c.attrs["excluded"]
     assert [e["study"] for e in ex] == ["Bateman2013"]
     assert "events_c" in ex[0]["reason"]
     both = pd.concat([c, fmtrials.contrasts(endpoint="nausea")])  # attrs must not break concatenation
-    assert len(both) == 4
+    assert len(both) == 5
 
 
 def test_contrasts_user_data_and_analysis_filter():
@@ -267,3 +270,48 @@ def test_contrasts_errors():
         fmtrials.contrasts()
     with pytest.raises(DataError, match="'nope' not in the outcomes"):
         fmtrials.contrasts(endpoint="nope")
+
+
+def test_efficacy_addendum_rows_state_their_assumed_denominators():
+    """efficacy_sources.md section 2: under 516/509 each printed Arnold 2010 percentage has exactly one count;
+    the rows say the denominator is assumed and name the other arm sizes that fit."""
+    o = fmtrials.load_outcomes()
+    a = o[(o.study == "Arnold2010") & o.endpoint.isin(["pain_30", "pain_50", "pgic"])]
+    got = {(r.endpoint, r.arm): (r.responders, r.n, r.percent) for r in a.itertuples()}
+    assert got == {("pain_30", "placebo"): (156, 509, "30.6"), ("pain_30", "milnacipran_100"): (230, 516, "44.6"),
+                   ("pgic", "placebo"): (132, 509, "25.9"), ("pgic", "milnacipran_100"): (216, 516, "41.9"),
+                   ("pain_50", "placebo"): (92, 509, "18.1"), ("pain_50", "milnacipran_100"): (143, 516, "27.7")}
+    assert (a.status == "unverified").all()
+    assert a.derivation.str.contains("assumed").all() and a.derivation.str.contains("401, 408").sum() == 3
+    # independent check of the stated alternatives: every n in 400..516 for which 44.6, 41.9, 27.7 are reachable
+    fits = [n for n in range(400, 517) if all(any(abs(100 * r / n - float(p)) <= 0.05 for r in range(n + 1))
+                                              for p in ("44.6", "41.9", "27.7"))]
+    assert ", ".join(map(str, fits)) in a.derivation.iloc[-1] or ", ".join(map(str, fits)) in " ".join(a.derivation)
+    b = o[(o.study == "Branco2010") & (o.endpoint == "pgic")].set_index("arm")
+    assert b.loc["milnacipran_200", "responders"] is pd.NA and b.loc["milnacipran_200", "percent"] == "31"
+    assert b.loc["placebo", "status"] == "not reported"
+    s = fmtrials.load_sources().set_index("source_id")
+    for sid in ("ESC", "QRACR", "QREUL", "HDAY", "AUSPR"):
+        assert "secondary source" in s.loc[sid, "contains"], sid
+
+
+def test_endpoint_glossary_covers_the_data_and_defines_the_composites():
+    g = fmtrials.load_endpoints().set_index("code")
+    used = set(fmtrials.load_outcomes().endpoint) | set(fmtrials.load_reported().endpoint)
+    assert used <= set(g.index)
+    # the definitions of evidence.md section 1 (sources A10-reg and CR15 tblf-0009)
+    assert "SF-36 PCS ≥ 6 points" in g.loc["composite_3", "definition"]
+    assert "PGIC" in g.loc["composite_2", "definition"] and "SF-36" not in g.loc["composite_2", "definition"]
+    assert set(g.direction) == {"beneficial", "harmful"}
+    assert g.loc[["composite_2", "composite_3", "pain_30", "pain_50", "pgic"], "direction"].eq("beneficial").all()
+    assert g.loc["loss_of_response", "direction"] == "harmful"
+    assert set(g.source) <= set(fmtrials.load_sources().source_id)
+
+
+def test_endpoint_glossary_is_validated(tmp_path):
+    bad = tmp_path / "endpoints.csv"
+    bad.write_text("code,label,definition,direction,source,locator\nx,X,an x,good,A10,here\n", encoding="utf-8")
+    with pytest.raises(DataError) as ei:
+        data.read_table(bad, "endpoints", sources=fmtrials.load_sources())
+    p = ei.value.problems[0]
+    assert p.row == 1 and p.column == "direction"

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import fmtrials
@@ -58,7 +59,10 @@ def test_report_content(bundled_report):
         "no resource is loaded from the network"
     # nausea, Arnold 2010: 189/516 vs 106/509 printed as counts and rates
     assert "189/516 (36.6%)" in html and "106/509 (20.8%)" in html
-    n_fig = html.count("<figure>")
+    # the report opens with efficacy: the main-results section comes before any other table
+    assert html.index('id="main-results"') < html.index("<table")
+    assert "assumed denominators" in html and "102/401 vs 62/401" in html
+    n_fig = html.count("<figure")
     assert n_fig == len(list((bundled_report / "figures").glob("*.svg")))
 
 
@@ -175,7 +179,7 @@ def test_renders_in_headless_chromium(bundled_report, tmp_path):
     dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=180)
     assert dom.returncode == 0, dom.stderr[-2000:]
     n_fig = len(list((bundled_report / "figures").glob("*.svg")))
-    assert dom.stdout.count("<figure>") == n_fig and dom.stdout.count("<svg") >= n_fig
+    assert dom.stdout.count("<figure") == n_fig and dom.stdout.count("<svg") >= n_fig
     console = [ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln or "Failed to load resource" in ln]
     assert not console, console
     shot = tmp_path / "shot.png"
@@ -196,3 +200,53 @@ def test_bundled_figure_names_are_the_endpoint_names(bundled_report):
     assert {"nausea_forest.svg", "nausea_forest.png", "pgic_responders.svg"} <= names
     html = (bundled_report / "report.html").read_text("utf-8")
     assert "<code>figures/nausea_forest.svg</code>" in html
+
+
+def _main_section(html: str) -> str:
+    start = html.index('<section id="main-results">')
+    return html[start:html.index("</section>", start)]
+
+
+def test_main_summary_numbers_are_computed_not_typed(bundled_report):
+    """The summary's numbers, recomputed here by hand from the counts the printed rates admit."""
+    import html as _html
+
+    text = _html.unescape(re.sub(r"<[^>]+>", "", _main_section((bundled_report / "report.html").read_text("utf-8"))))
+    # possible phase III scenarios: 158/623 vs 97/624 (smallest RD) ... 108/401 vs 62/401 (largest)
+    lo, hi = 158 / 623 - 97 / 624, 108 / 401 - 62 / 401
+    assert f"{100 * lo:.1f} to {100 * hi:.1f} percentage points above placebo" in text
+    assert f"NNT {1 / hi:.1f} to {1 / lo:.1f}" in text
+    assert "none of the possible scenarios reproduces" in text and "5 of 14 scenarios" in text
+    assert "printed difference (32.0 points)" in text
+    # Arnold 2010 registry composite and the benefit-risk line: NNT 1/RD by hand
+    assert "103/516 vs 56/509" in text and f"NNTB {1 / (103 / 516 - 56 / 509):.1f}" in text
+    assert f"NNTH {1 / (189 / 516 - 106 / 509):.1f} (4.7 to 9.7) for nausea" in text
+    assert "withdrawal for adverse events" in text
+    # the glossary definition, not a typed one
+    assert "SF-36 PCS ≥ 6 points" in text
+    # p-values go through format_p: never a p of 0.0000
+    assert "0.0000" not in text and "<0.0001 (printed p not reproduced)" in text
+
+
+def test_main_template_holds_no_typed_numbers():
+    tpl = (Path(fmtrials.__file__).parent / "templates" / "report.html.j2").read_text("utf-8")
+    block = tpl[tpl.index('<section id="main-results">'):tpl.index("</section>")]
+    prose = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", block, flags=re.DOTALL)
+    prose = re.sub(r"<[^>]+>", "", prose)
+    assert not re.findall(r"\d", prose.replace("composite_3", "")), "numbers must come from the data"
+
+
+def test_main_results_tables_efficacy_safety_and_holm_families(bundled_report):
+    t = pd.read_csv(bundled_report / "tables" / "main_trials.csv", keep_default_na=False)
+    assert t.endpoint.iloc[0] == "composite_3"
+    assert {"pain_30", "pain_50", "pgic", "nausea", "ae_withdrawal"} <= set(t.endpoint)
+    # Arnold 2010 withdrawals: two analyses, one counted
+    w = t[(t.endpoint == "ae_withdrawal") & (t.study == "Arnold2010")]
+    assert sorted(w.holm_counted.astype(str)) == ["False", "True"]
+    assert set(t.loc[t.holm_counted.astype(str) == "True", "holm_family"]) == {
+        "efficacy", "safety: nausea", "safety: ae_withdrawal"}
+    pooled = pd.read_csv(bundled_report / "tables" / "main_pooled.csv", keep_default_na=False)
+    assert pooled["Endpoint"].str.startswith("pgic").any() and pooled["Endpoint"].str.startswith("nausea").any()
+    assert {"Pooled RD, points (95% CI)", "NNT (95% CI)", "Pooled RR (95% CI)"} <= set(pooled.columns)
+    html = (bundled_report / "report.html").read_text("utf-8")
+    assert "Holm family" in html and "not counted: alternative analysis of Arnold2010" in html

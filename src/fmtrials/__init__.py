@@ -19,7 +19,7 @@ from .errors import DataError, Problem
 _LAZY = {
     # data
     "load_trials": "data", "load_arms": "data", "load_outcomes": "data", "load_reported": "data",
-    "load_sources": "data", "read_outcomes": "data", "contrasts": "data", "validate_bundled": "data",
+    "load_sources": "data", "load_endpoints": "data", "read_outcomes": "data", "contrasts": "data", "validate_bundled": "data",
     "data_dir": "data",
     # per-comparison statistics
     "risk_difference": "effects", "risk_ratio": "effects", "odds_ratio": "effects", "nnt": "effects",
@@ -33,9 +33,10 @@ _LAZY = {
     # audit
     "grim": "consistency", "parse_p": "consistency", "audit_reported": "consistency", "audit": "consistency",
     "AuditResult": "consistency", "PInterval": "consistency",
+    "reanalyse_percentages": "consistency", "reanalyse_reported": "consistency",
     # plots
     "plot_responders": "plots", "plot_forest": "plots", "plot_labbe": "plots", "plot_funnel": "plots",
-    "save_figure": "plots",
+    "save_figure": "plots", "plot_reported": "plots",
     "plot_bubble": "plots", "plot_baujat": "plots",
     # analysis policy (what the report analyses)
     "analyse": "analysis", "analyse_endpoint": "analysis", "Analysis": "analysis",

@@ -93,7 +93,7 @@ def _display_compared(compared: pd.DataFrame) -> list[dict]:
             "rr": _ci(r.get("rr"), r.get("rr_low"), r.get("rr_high")),
             "or": _ci(r.get("or"), r.get("or_low"), r.get("or_high")),
             "nnt": r.get("nnt_label", ""), "p": _fmt_p(r.get("p_value")),
-            "p_holm": _fmt_p(r.get("p_holm_report")), "status": f"{r.get('status_t', '')}/{r.get('status_c', '')}",
+            "p_holm": _fmt_p(r.get("p_holm_report")), "holm_family": r.get("holm_family", ""), "status": f"{r.get('status_t', '')}/{r.get('status_c', '')}",
             "source": f"{r.get('source_t', '')}; {r.get('source_c', '')}" if r.get("source_t") != r.get("source_c")
             else str(r.get("source_t", "")),
         })
@@ -126,3 +126,44 @@ def _known_gaps() -> list[str]:
     if cur:
         gaps.append(cur.strip())
     return gaps
+
+
+def main_results_rows(seed: pd.DataFrame) -> list[dict[str, Any]]:
+    """The published composite table re-analysed, one display row per reported row x scenario: printed
+    rates and p, the assumed arm sizes, the counts, the risk difference in points with its interval, the
+    recomputed p range, and the status (every seed scenario is an assumption)."""
+    rows = []
+    for rec in seed.itertuples():
+        dose = "" if pd.isna(rec.dose_mg_day) else f"{int(rec.dose_mg_day)} mg/day"
+        n = "not printed" if pd.isna(rec.n_t) else f"{int(rec.n_t)} vs {int(rec.n_c)}"
+        if pd.isna(rec.n_t):
+            result = f"{format_number(rec.difference_printed, 1)} points (printed % only; no interval)"
+            counts, p = "", ""
+        elif not bool(rec.consistent):
+            result, counts, p = "impossible: the printed % cannot arise from these arm sizes", "", ""
+        else:
+            counts = _counts_text(rec)
+            est = _range_text(100 * rec.estimate_min, 100 * rec.estimate_max, 2)
+            result = (f"{est} points ({format_number(100 * rec.ci_low, 1)} to "
+                      f"{format_number(100 * rec.ci_high, 1)})")
+            a, b = format_p(rec.p_min), format_p(rec.p_max)
+            p = (a if a == b else f"{a} to {b}") + (" (printed p reproduced)" if rec.p_in_range is True
+                                                         else " (printed p not reproduced)")
+        rows.append({"Row": f"{rec.label} {dose}", "Printed": f"{rec.percent_t}% vs {rec.percent_c}%",
+                     "Printed p": rec.p_reported or "", "Arm sizes (assumed)": n, "Scenario": rec.scenario_kind,
+                     "Counts": counts, "RD, points (95% CI)": result, "Recomputed p (Fisher)": p,
+                     "Status": rec.status})
+    return rows
+
+
+def _counts_text(rec: Any) -> str:
+    t = (f"{rec.events_t_min}" if rec.events_t_min == rec.events_t_max
+         else f"{rec.events_t_min}–{rec.events_t_max}")
+    c = (f"{rec.events_c_min}" if rec.events_c_min == rec.events_c_max
+         else f"{rec.events_c_min}–{rec.events_c_max}")
+    return f"{t}/{int(rec.n_t)} vs {c}/{int(rec.n_c)}"
+
+
+def _range_text(lo: float, hi: float, digits: int) -> str:
+    a, b = format_number(lo, digits), format_number(hi, digits)
+    return a if a == b else f"{a} to {b}"

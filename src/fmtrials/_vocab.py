@@ -115,6 +115,6 @@ def choice(value: Any, allowed: tuple[str, ...], name: str) -> Any:
 
 #: where the direction (``event``) of an endpoint came from (:func:`fmtrials.analysis.endpoint_event`): given
 #: by the caller, one of the analysis policy's default lists, or assumed (an endpoint in neither list)
-EventSource = Literal["given", "default list", "assumed"]
-EVENT_SOURCES: tuple[str, ...] = ("given", "default list", "assumed")
+EventSource = Literal["given", "default list", "glossary", "assumed"]
+EVENT_SOURCES: tuple[str, ...] = ("given", "default list", "glossary", "assumed")
 __all__ += ["EventSource", "EVENT_SOURCES"]

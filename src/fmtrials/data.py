@@ -29,7 +29,7 @@ from ._csv import Column, TableSpec, frame_as_text, read_csv_strict, type_column
 from .errors import DataError, Problem
 
 __all__ = [
-    "load_trials", "load_arms", "load_outcomes", "load_reported", "load_sources",
+    "load_trials", "load_arms", "load_outcomes", "load_reported", "load_sources", "load_endpoints", "endpoint_title",
     "read_outcomes", "read_table", "contrasts", "mark_shared_placebo", "validate_bundled", "data_dir", "SPECS",
     "ANALYSES", "STATUSES", "MAX_ROWS", "MAX_STUDIES",
 ]
@@ -81,6 +81,10 @@ SPECS: dict[str, TableSpec] = {
         Column("source_id", nullable=False), Column("short", nullable=False), Column("citation", nullable=False),
         Column("url"), Column("contains", nullable=False),
     ), key=("source_id",), description="source id -> citation and URL"),
+    "endpoints": TableSpec("endpoints", (
+        Column("code", nullable=False), Column("label", nullable=False), Column("definition", nullable=False),
+        Column("direction", choices=("beneficial", "harmful"), nullable=False), *_PROVENANCE,
+    ), key=("code",), description="glossary: endpoint code -> label, definition, direction"),
 }
 
 # Columns a user outcomes file must have (dose_mg_day or arm; see read_outcomes).
@@ -381,6 +385,37 @@ def load_sources() -> pd.DataFrame:
     return _copy("sources")
 
 
+def load_endpoints() -> pd.DataFrame:
+    """The endpoint glossary: ``code``, ``label``, ``definition``, ``direction`` (``beneficial`` or
+    ``harmful``), ``source`` and ``locator`` of the definition.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> g = fmtrials.load_endpoints().set_index("code")
+    >>> print(g.loc["composite_3", "definition"])
+    ≥30% pain reduction and PGIC much or very much improved and SF-36 PCS ≥ 6 points
+    >>> g.loc["nausea", "direction"]
+    'harmful'
+    """
+    return _copy("endpoints")
+
+
+def endpoint_title(code: str) -> str:
+    """``"code — definition"`` from the glossary, or ``code`` itself when the glossary does not know it.
+
+    Examples
+    --------
+    >>> endpoint_title("composite_2")
+    'composite_2 — ≥30% reduction in pain (24-h recall VAS) and PGIC much or very much improved'
+    >>> endpoint_title("itch")
+    'itch'
+    """
+    g = _bundled("endpoints")
+    hit = g[g["code"] == code]
+    return f"{code} — {hit['definition'].iloc[0]}" if len(hit) else code
+
+
 def validate_bundled() -> dict[str, int]:
     """Validate the bundled tables and their cross-references; return the row count per table.
 
@@ -406,6 +441,12 @@ def validate_bundled() -> dict[str, int]:
         if s is not pd.NA and not set(str(s).split("+")) <= studies:
             problems.append(Problem(f"unknown study {s!r} (not in trials.csv)", file="data/reported.csv",
                                     row=i + 1, column="study"))
+    glossary = set(tables["endpoints"]["code"])
+    for name in ("outcomes", "reported"):
+        for i, e in enumerate(tables[name]["endpoint"]):
+            if e not in glossary:
+                problems.append(Problem(f"endpoint {e!r} is not in the glossary (endpoints.csv)",
+                                        file=f"data/{name}.csv", row=i + 1, column="endpoint"))
     arms = tables["arms"].set_index(["study", "arm"])
     for i, row in enumerate(tables["outcomes"].itertuples(index=False)):
         if (row.study, row.arm) not in arms.index:

@@ -168,8 +168,9 @@ def _figure_jobs(outcomes: pd.DataFrame, ea: Any) -> list[tuple]:
         ea.figure_notes.append(f"No responder plot: {n_trials:,} trials are more than its {MAX_TRIALS} rows of "
                                "trials can show; the L'Abbé plot shows every comparison.")
     jobs += [
-        (ea.endpoint, "forest", (ea.main, ea.event, f"{ea.endpoint}: {measure_name(ea.main.measure)}, "
-                                                     "REML random effects (HKSJ, ad hoc)")),
+        (ea.endpoint, "forest", (ea.main, ea.event, f"{_data.endpoint_title(ea.endpoint)}\n"
+                                                     f"{measure_name(ea.main.measure)}, REML random effects "
+                                                     "(HKSJ, ad hoc)")),
     ]
     if len(ea.primary) >= LABBE_FUNNEL_MIN_K:
         jobs.append((ea.endpoint, "labbe", (_no_attrs(ea.primary), ea.common,
@@ -372,6 +373,8 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
         by_endpoint = {a.endpoint: a for a in analyses}
         for endpoint, kind, svg in _render_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems):
             by_endpoint[endpoint].figures[kind] = svg
+    progress("re-analysing the published composite-responder table")
+    main = _main_results(bundled, tmp, make_figures, result, outcomes)
     progress("decision metrics and diagnostics")
     meaning = what_it_means_part(result, outcomes)
     for a in analyses:
@@ -405,7 +408,7 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
                                       encoding="utf-8")
     progress("rendering report.html")
     html_text = _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci,
-                             stems, meaning)
+                             stems, main, meaning)
     (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return list(endpoints)
 
@@ -429,8 +432,37 @@ def _audit_table(bundled: bool) -> pd.DataFrame | None:
     return audit(_data.load_reported(), _data.load_arms())
 
 
+def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, outcomes: pd.DataFrame) -> dict | None:
+    """The first section: the summary (every number computed, :mod:`fmtrials._report_main`), the published
+    composite table re-analysed under every assumed denominator (``tables/composite_reanalysis.csv``,
+    ``figures/composite_reanalysis.svg``), the other efficacy endpoints and the key safety endpoints per trial
+    (``tables/main_trials.csv``) and pooled (``tables/main_pooled.csv``)."""
+    if not bundled:
+        return None
+    from . import _report_main as M
+    from ._report_tables import main_results_rows
+    from . import plots
+    from .consistency import reanalyse_reported
+
+    r = reanalyse_reported()
+    seed = r[(r["source"] == "SEED003") & r["status"].notna()]
+    _write_csv(_no_attrs(seed), tmp / "tables" / "composite_reanalysis.csv")
+    tables = M.main_tables(result, outcomes)
+    _write_csv(tables.pop("frame"), tmp / "tables" / "main_trials.csv")
+    _write_csv(pd.DataFrame(tables["pooled_efficacy"] + tables["pooled_safety"]), tmp / "tables" / "main_pooled.csv")
+    tables["summary"] = M.seed_summary(seed)
+    tables["holm_note"] = M.holm_note(tables["families"])
+    svg = None
+    if make_figures:
+        fig = plots.plot_reported(seed)
+        plots.save_figure(fig, tmp / "figures" / "composite_reanalysis.png", dpi=110)
+        path = plots.save_figure(fig, tmp / "figures" / "composite_reanalysis.svg")
+        svg = _inline_svg(Path(path).read_text(encoding="utf-8"))
+    return {"rows": main_results_rows(seed), "svg": svg, **tables}
+
+
 def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci,
-                 stems, meaning) -> str:
+                 stems, main=None, meaning=None) -> str:
     import jinja2
 
     env = jinja2.Environment(
@@ -450,6 +482,7 @@ def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, inp
         trials=trials, sources=_records(sources[sources["source_id"].isin(used_sources)]),
         outcomes=outcomes, gaps=_known_gaps() if bundled else [], efficacy=EFFICACY_ENDPOINTS,
         captions=FIGURE_CAPTIONS, loo_rows=lambda a: _loo_rows(a.loo, measure), stems=stems, meaning=meaning,
-        formula_start="=, +, −, @, tab or carriage return")
+        formula_start="=, +, −, @, tab or carriage return", main=main,
+        glossary=dict(zip(*_data.load_endpoints()[["code", "definition"]].to_numpy().T)))
 
 

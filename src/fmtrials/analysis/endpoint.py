@@ -44,7 +44,7 @@ class EndpointAnalysis:
     alpha : float
     event : {"beneficial", "harmful"}
         Direction used for the per-comparison table (NNTB/NNTH) and the plots.
-    event_source : {"given", "default list", "assumed"}
+    event_source : {"given", "default list", "glossary", "assumed"}
         Where ``event`` came from (see :func:`fmtrials.analysis.endpoint_event`).
     contrasts : pandas.DataFrame
         The endpoint's contrasts, every analysis reported; ``attrs["excluded"]`` the comparisons left out
@@ -239,7 +239,7 @@ def analyse_endpoint(contrasts_or_outcomes: pd.DataFrame | None, endpoint: str, 
 
     An endpoint with nothing to pool is not an error:
 
-    >>> fmtrials.analyse_endpoint(None, "pain_50").not_estimable
+    >>> fmtrials.analyse_endpoint(None, "pain_40").not_estimable
     'not estimable: no comparison has counts in both arms'
     """
     measure = choice(measure, MEASURES, "measure")

@@ -16,7 +16,10 @@ from ..errors import DataError, Problem
 from .endpoint import POOLED_COLUMNS, EndpointAnalysis, _analyse
 from .policy import all_contrasts, default_endpoints
 
-__all__ = ["Analysis", "analyse", "holm_across"]
+__all__ = ["Analysis", "analyse", "holm_across", "holm_families", "EFFICACY_FAMILY"]
+
+#: the Holm family of every beneficial (efficacy) comparison; each harmful endpoint is its own family
+EFFICACY_FAMILY = "efficacy"
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,8 +33,9 @@ class Analysis:
     results : Mapping[str, EndpointAnalysis]
         One :class:`EndpointAnalysis` per endpoint (read-only); also ``analysis[endpoint]``.
     compared : pandas.DataFrame
-        The per-comparison tables of every endpoint, stacked, with ``p_holm_report``: Holm-adjusted across
-        every comparison of every endpoint (the family of the report's per-trial table).
+        The per-comparison tables of every endpoint, stacked, with ``holm_family``, ``holm_counted`` and
+        ``p_holm_report`` (:func:`holm_families`: Holm within the efficacy family and within each safety
+        endpoint, one analysis per comparison).
     measure, ci, alpha
         The options used.
     """
@@ -81,6 +85,59 @@ def holm_across(compared: pd.DataFrame) -> pd.DataFrame:
     return compared.assign(p_holm_report=adj)
 
 
+def holm_families(compared: pd.DataFrame) -> pd.DataFrame:
+    """``compared`` with ``holm_family``, ``holm_counted`` and ``p_holm_report``: Holm within families.
+
+    The families are the ones a statistician would defend: every beneficial (efficacy) comparison together
+    (:data:`EFFICACY_FAMILY`), and each harmful endpoint on its own (``"safety: <endpoint>"``). A comparison
+    reported under several analyses (imputation, population, source) is counted **once**: the analysis the
+    pooled results use (:data:`~fmtrials.analysis.ANALYSIS_PREFERENCE`); the other rows keep their own
+    ``p_value`` but get ``holm_counted = False``, ``p_holm_report`` missing and a family saying why.
+    Missing p-values are not counted either.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> c = fmtrials.analyse(endpoints=["withdrawal_any"]).compared
+    >>> c[["study", "analysis", "holm_counted"]]
+             study        analysis  holm_counted
+    0   Arnold2010  not applicable          True
+    1   Arnold2010        registry         False
+    2  Bateman2013        registry          True
+    >>> print(c.holm_family[1])
+    not counted: alternative analysis of Arnold2010 milnacipran_100 (counted as 'not applicable')
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    from .policy import ANALYSIS_PREFERENCE
+
+    if compared.empty:
+        return compared.assign(holm_family=pd.Series(dtype=object), holm_counted=pd.Series(dtype=bool),
+                               p_holm_report=pd.Series(dtype=float))
+    rank = compared["analysis"].map({a: i for i, a in enumerate(ANALYSIS_PREFERENCE)}).fillna(
+        len(ANALYSIS_PREFERENCE)).to_numpy()
+    order = np.lexsort((np.arange(len(compared)), rank))
+    key = list(zip(compared["endpoint"], compared["study"], compared["arm"]))
+    first: dict[tuple, int] = {}
+    for i in order:
+        first.setdefault(key[i], int(i))
+    counted = np.zeros(len(compared), dtype=bool)
+    counted[list(first.values())] = True
+    family = np.where(compared["event"].to_numpy() == "beneficial", EFFICACY_FAMILY,
+                      "safety: " + compared["endpoint"].astype(str).to_numpy()).astype(object)
+    for i in np.flatnonzero(~counted):
+        j = first[key[i]]
+        family[i] = (f"not counted: alternative analysis of {key[i][1]} {key[i][2]} "
+                     f"(counted as '{compared['analysis'].iloc[j]}')")
+    p = compared["p_value"].to_numpy(dtype=float)
+    adj = np.full(len(p), np.nan)
+    counted &= np.isfinite(p)
+    for fam in dict.fromkeys(family[counted]):
+        idx = np.flatnonzero(counted & (family == fam))
+        adj[idx] = multipletests(p[idx], method="holm")[1]
+    return compared.assign(holm_family=family, holm_counted=counted, p_holm_report=adj)
+
+
 def _stacked(analyses: Iterable[EndpointAnalysis]) -> pd.DataFrame:
     frames = []
     for a in analyses:
@@ -91,7 +148,7 @@ def _stacked(analyses: Iterable[EndpointAnalysis]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
-    return holm_across(out) if "p_value" in out.columns else out
+    return holm_families(out) if "p_value" in out.columns else out
 
 
 def analyse(outcomes: pd.DataFrame | None = None, endpoints: Iterable[str] | None = None, *,
@@ -131,15 +188,16 @@ def analyse(outcomes: pd.DataFrame | None = None, endpoints: Iterable[str] | Non
     >>> res.endpoints, [a.event for a in res]
     (('nausea', 'ae_any'), ['harmful', 'harmful'])
 
-    ``p_holm`` adjusts within an endpoint, ``p_holm_report`` across every comparison analysed:
+    ``p_holm`` adjusts within an endpoint, ``p_holm_report`` within its ``holm_family`` (efficacy; each
+    safety endpoint):
 
     >>> res.compared[["endpoint", "study", "dose_mg_day", "p_value", "p_holm", "p_holm_report"]].round(4)
       endpoint        study  dose_mg_day  p_value  p_holm  p_holm_report
-    0   nausea    Mease2009          100   0.0075  0.0150         0.0225
+    0   nausea    Mease2009          100   0.0075  0.0150         0.0150
     1   nausea    Mease2009          200   0.0000  0.0000         0.0000
     2   nausea   Arnold2010          100   0.0000  0.0000         0.0000
-    3   nausea  Bateman2013          100   0.5611  0.5611         1.0000
-    4   ae_any   Arnold2010          100   0.0004  0.0007         0.0014
+    3   nausea  Bateman2013          100   0.5611  0.5611         0.5611
+    4   ae_any   Arnold2010          100   0.0004  0.0007         0.0007
     5   ae_any  Bateman2013          100   1.0000  1.0000         1.0000
     """
     measure = choice(measure, MEASURES, "measure")

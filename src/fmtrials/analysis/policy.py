@@ -75,13 +75,16 @@ def endpoint_event(endpoint: str, event: str | None = None) -> tuple[Event, Even
     """The direction of ``endpoint`` and where it came from.
 
     An ``event`` given by the caller wins (``"given"``); otherwise efficacy endpoints
-    (:data:`EFFICACY_ENDPOINTS`) are ``"beneficial"`` and every other endpoint ``"harmful"``: from the
-    ``"default list"`` for the key safety endpoints, ``"assumed"`` for an endpoint in neither list.
+    (:data:`EFFICACY_ENDPOINTS`) are ``"beneficial"`` and the key safety endpoints ``"harmful"``
+    (``"default list"``); then the direction the glossary (:func:`fmtrials.load_endpoints`) states
+    (``"glossary"``); an endpoint in none of these is ``"harmful"``, ``"assumed"``.
 
     Examples
     --------
     >>> endpoint_event("pain_50"), endpoint_event("nausea"), endpoint_event("itch")
     (('beneficial', 'default list'), ('harmful', 'default list'), ('harmful', 'assumed'))
+    >>> endpoint_event("loss_of_response")
+    ('harmful', 'glossary')
     >>> endpoint_event("itch", event="Beneficial")
     ('beneficial', 'given')
     """
@@ -89,7 +92,13 @@ def endpoint_event(endpoint: str, event: str | None = None) -> tuple[Event, Even
         return choice(event, EVENTS, "event"), "given"
     if endpoint in EFFICACY_ENDPOINTS:
         return "beneficial", "default list"
-    return "harmful", ("default list" if endpoint in KEY_SAFETY_ENDPOINTS else "assumed")
+    if endpoint in KEY_SAFETY_ENDPOINTS:
+        return "harmful", "default list"
+    glossary = _data._bundled("endpoints")
+    hit = glossary.loc[glossary["code"] == endpoint, "direction"]
+    if len(hit):
+        return str(hit.iloc[0]), "glossary"  # type: ignore[return-value]
+    return "harmful", "assumed"
 
 
 def all_contrasts(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -116,7 +125,7 @@ def default_endpoints(outcomes: pd.DataFrame | None = None, contrasts: pd.DataFr
     --------
     >>> import fmtrials
     >>> fmtrials.default_endpoints(fmtrials.load_outcomes())[:4]
-    ['composite_3', 'pgic', 'ae_any', 'sae']
+    ['composite_3', 'pain_30', 'pain_50', 'pgic']
     """
     if contrasts is None:
         contrasts = all_contrasts(_data.load_outcomes() if outcomes is None else outcomes)

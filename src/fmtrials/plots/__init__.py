@@ -32,7 +32,8 @@ from .export import export_figure, figure_bytes, save_figure
 from .forest import forest_lines, plot_forest
 from .funnel import plot_funnel
 from .labbe import plot_labbe
+from .reported import plot_reported
 from .responders import plot_responders
 
-__all__ = ["plot_responders", "plot_forest", "plot_labbe", "plot_funnel", "save_figure", "export_figure",
-           "figure_bytes", "forest_rows", "forest_lines", "plot_bubble", "plot_baujat"]
+__all__ = ["plot_reported", "plot_responders", "plot_forest", "plot_labbe", "plot_funnel", "save_figure",
+           "export_figure", "figure_bytes", "forest_rows", "forest_lines", "plot_bubble", "plot_baujat"]

@@ -1,0 +1,439 @@
+"""Re-analysis from printed percentages: every count pair a printed pair of percentages admits, analysed.
+
+The public record prints percentages far more often than counts. :func:`reanalyse_percentages` takes a
+printed percentage and a candidate denominator per arm, finds every whole count that reproduces each
+percentage (GRIM, :func:`fmtrials.consistency.grim._admissible_counts`), forms **every** admissible pair of
+counts, and runs the package's public effect and test functions over all pairs of all rows at once. The
+result is a range per row: the smallest and largest estimate, the lowest lower and highest upper confidence
+limit, the smallest and largest p. A percentage no count reproduces gives ``consistent = False`` and missing
+estimates -- never a rounded-to-nearest count.
+
+:func:`reanalyse_reported` applies it to the bundled reported table under every attribution of arm sizes
+that :func:`fmtrials.audit` tries. Those arm sizes are **assumptions** (the papers do not print them next to
+the percentages): every such row is labelled ``"assumed denominators"``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._validation import ARGUMENTS, check_alpha, choice
+from .._vocab import (MEASURES, OR_INTERVALS, PROPORTIONS_TESTS, RD_INTERVALS, ROUNDING_RULES, RR_INTERVALS,
+                      Measure, ProportionsTest, Rounding)
+from ..errors import DataError, Problem
+from ._common import is_missing
+from .grim import _admissible_counts
+from .percent import parse_percent_text, text_or_none
+from .pvalues import parse_p
+
+__all__ = ["reanalyse_percentages", "reanalyse_reported", "REANALYSIS_COLUMNS", "REPORTED_COLUMNS",
+           "ASSUMED", "PRINTED", "NO_DENOMINATOR", "MODEL_BASED"]
+
+#: the most admissible count pairs one call analyses (beyond, the call is refused with a DataError)
+MAX_PAIRS = 5_000_000
+
+#: the interval methods each measure offers (the first is the default when ``ci`` is not given)
+_INTERVALS = {"RD": RD_INTERVALS, "RR": RR_INTERVALS, "OR": OR_INTERVALS}
+
+#: Columns of :func:`reanalyse_percentages`, in order.
+REANALYSIS_COLUMNS = (
+    "percent_t", "n_t", "percent_c", "n_c", "consistent", "consistent_t", "consistent_c", "events_t_min",
+    "events_t_max", "events_c_min", "events_c_max", "n_pairs", "estimate_min", "estimate_max", "ci_low",
+    "ci_high", "p_min", "p_max", "measure", "ci", "test", "alpha", "rounding",
+)
+
+#: how a row of :func:`reanalyse_reported` got its denominators (the ``status`` column)
+ASSUMED = "assumed denominators"
+PRINTED = "printed denominators"
+NO_DENOMINATOR = "no denominators: difference of printed percentages (point estimate only)"
+MODEL_BASED = "model-based percentages: difference of printed percentages (point estimate only)"
+
+#: Columns of :func:`reanalyse_reported`, in order.
+REPORTED_COLUMNS = (
+    "row", "study", "label", "endpoint", "dose_mg_day", "scenario", "scenario_kind", "status",
+    *REANALYSIS_COLUMNS[:18], "difference_printed", "p_reported", "p_in_range", "source", "locator",
+    *REANALYSIS_COLUMNS[18:],
+)
+
+
+class _Pairs(NamedTuple):
+    """Every admissible pair of counts of every consistent row, flattened."""
+
+    row: np.ndarray      # which input row each pair belongs to
+    starts: np.ndarray   # first pair of each consistent row (for reduceat)
+    rows: np.ndarray     # the consistent rows, in order
+    events_t: np.ndarray
+    events_c: np.ndarray
+
+
+# --------------------------------------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------------------------------------
+
+def _as_1d(values: Sequence[Any], names: Sequence[str]) -> list[np.ndarray]:
+    """The four inputs as 1-d object arrays of one length (scalars broadcast); DataError naming both
+    arguments when lengths differ."""
+    arrays = [np.atleast_1d(np.asarray(v.to_numpy(dtype=object) if isinstance(v, pd.Series) else v,
+                                       dtype=object)) for v in values]
+    for a, nm in zip(arrays, names):
+        if a.ndim != 1:
+            raise DataError(Problem(f"must be a scalar or one-dimensional, got shape {a.shape}",
+                                    file=ARGUMENTS, column=nm))
+    sizes = {nm: a.size for a, nm in zip(arrays, names) if a.size != 1}
+    if len(set(sizes.values())) > 1:
+        desc = ", ".join(f"{nm} has {k}" for nm, k in sizes.items())
+        raise DataError(Problem(f"mismatched lengths: {desc}", file=ARGUMENTS,
+                                column=next(iter(sizes))))
+    length = max([a.size for a in arrays])
+    return [np.broadcast_to(a, (length,)) if a.size == 1 else a for a in arrays]
+
+
+def _texts(percent: np.ndarray) -> np.ndarray:
+    """The printed percentages as text (already validated by GRIM), without a trailing ``%``."""
+    return np.array([parse_percent_text(text_or_none(v))[2] for v in percent], dtype=object)
+
+
+def _options(measure: Any, ci: Any, test: Any, alpha: Any, rounding: Any) -> tuple[str, str, str, float, str]:
+    measure = choice(measure, MEASURES, "measure")
+    ci = choice(ci if ci is not None else _INTERVALS[measure][0], _INTERVALS[measure], "ci")
+    return (measure, ci, choice(test, PROPORTIONS_TESTS, "test"), check_alpha(alpha),
+            choice(rounding, ROUNDING_RULES, "rounding"))
+
+
+# --------------------------------------------------------------------------------------------------------
+# the engine
+# --------------------------------------------------------------------------------------------------------
+
+def _pairs(lo_t: np.ndarray, hi_t: np.ndarray, lo_c: np.ndarray, hi_c: np.ndarray) -> _Pairs:
+    """Every (events_t, events_c) with ``lo_t <= events_t <= hi_t`` and ``lo_c <= events_c <= hi_c``."""
+    k_t = np.maximum(hi_t - lo_t + 1, 0)
+    k_c = np.maximum(hi_c - lo_c + 1, 0)
+    count = k_t * k_c
+    total = int(count.sum())
+    if total > MAX_PAIRS:
+        raise DataError(Problem(f"{total:,} admissible count pairs: more than {MAX_PAIRS:,} to analyse "
+                                "(give more decimals or fewer rows)", file=ARGUMENTS, column="percent_t"))
+    row = np.repeat(np.arange(count.size), count)
+    first = np.cumsum(count) - count
+    offset = np.arange(total) - first[row]
+    rows = np.nonzero(count > 0)[0]
+    return _Pairs(row, first[rows], rows, lo_t[row] + offset // k_c[row], lo_c[row] + offset % k_c[row])
+
+
+def _effect(measure: str, pairs: _Pairs, n_t: np.ndarray, n_c: np.ndarray, ci: str,
+            alpha: float) -> pd.DataFrame:
+    """The effect of every pair, by the package's public function for ``measure``."""
+    from ..effects import odds_ratio, risk_difference, risk_ratio
+    fn = {"RD": risk_difference, "RR": risk_ratio, "OR": odds_ratio}[measure]
+    return fn(pairs.events_t, n_t[pairs.row], pairs.events_c, n_c[pairs.row], ci=ci, alpha=alpha)
+
+
+def _reduce(values: np.ndarray, pairs: _Pairs, size: int, how: Any) -> np.ndarray:
+    """Per-row reduction (``np.fmin`` / ``np.fmax``, NaN-ignoring) over each row's pairs; NaN elsewhere."""
+    out = np.full(size, np.nan)
+    if pairs.rows.size:
+        out[pairs.rows] = how.reduceat(np.asarray(values, dtype=float), pairs.starts)
+    return out
+
+
+def _int_col(values: np.ndarray, ok: np.ndarray) -> pd.arrays.IntegerArray:
+    arr = pd.array(np.where(ok, values, 0), dtype="Int64")
+    arr[~ok] = pd.NA
+    return arr
+
+
+def _engine(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, measure: str, ci: str, test: str,
+            alpha: float, rounding: str) -> tuple[pd.DataFrame, _Pairs, np.ndarray]:
+    """The result frame, the pairs and the p-value of every pair (for :func:`reanalyse_reported`)."""
+    pt, nt, pc, nc = _as_1d((percent_t, n_t, percent_c, n_c), ("percent_t", "n_t", "percent_c", "n_c"))
+    lo_t, hi_t = _admissible_counts(pt, nt, rounding=rounding, percent_name="percent_t", n_name="n_t")
+    lo_c, hi_c = _admissible_counts(pc, nc, rounding=rounding, percent_name="percent_c", n_name="n_c")
+    nt, nc = nt.astype(np.int64), nc.astype(np.int64)
+    pairs = _pairs(lo_t, hi_t, lo_c, hi_c)
+    if pairs.row.size:
+        eff = _effect(measure, pairs, nt, nc, ci, alpha)
+        from ..effects import proportions_test
+        p = proportions_test(pairs.events_t, nt[pairs.row], pairs.events_c, nc[pairs.row],
+                             test=test)["p_value"].to_numpy(float)
+    else:  # no admissible pair anywhere (the effect functions are not called with empty arrays)
+        eff = pd.DataFrame({"estimate": [], "ci_low": [], "ci_high": []}, dtype=float)
+        p = np.empty(0)
+    ok_t, ok_c = lo_t <= hi_t, lo_c <= hi_c
+    ok = ok_t & ok_c
+    size = ok.size
+    out = pd.DataFrame({
+        "percent_t": _texts(pt), "n_t": nt, "percent_c": _texts(pc), "n_c": nc, "consistent": ok,
+        "consistent_t": ok_t, "consistent_c": ok_c,
+        "events_t_min": _int_col(lo_t, ok_t), "events_t_max": _int_col(hi_t, ok_t),
+        "events_c_min": _int_col(lo_c, ok_c), "events_c_max": _int_col(hi_c, ok_c),
+        "n_pairs": np.where(ok, np.maximum(hi_t - lo_t + 1, 0) * np.maximum(hi_c - lo_c + 1, 0), 0),
+        "estimate_min": _reduce(eff["estimate"], pairs, size, np.fmin),
+        "estimate_max": _reduce(eff["estimate"], pairs, size, np.fmax),
+        "ci_low": _reduce(eff["ci_low"], pairs, size, np.fmin),
+        "ci_high": _reduce(eff["ci_high"], pairs, size, np.fmax),
+        "p_min": _reduce(p, pairs, size, np.fmin), "p_max": _reduce(p, pairs, size, np.fmax),
+        "measure": measure, "ci": ci, "test": test, "alpha": alpha, "rounding": rounding,
+    })
+    return out, pairs, p
+
+
+def reanalyse_percentages(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, *, ci: str | None = "newcombe",
+                          test: ProportionsTest = "fisher", alpha: float = 0.05, rounding: Rounding = "either",
+                          measure: Measure = "RD") -> pd.DataFrame:
+    """Re-analyse printed percentages under candidate denominators, over every count pair they admit.
+
+    For each row, every whole count ``events_t`` in ``[0, n_t]`` whose percentage rounds to ``percent_t``
+    (and likewise for control) is found exactly (GRIM, :func:`fmtrials.grim`); every admissible pair of
+    counts is analysed with :func:`fmtrials.risk_difference` (or :func:`~fmtrials.risk_ratio` /
+    :func:`~fmtrials.odds_ratio`) and :func:`fmtrials.proportions_test`, all pairs of all rows in one
+    vectorised call, and the row reports the range over its pairs.
+
+    Parameters
+    ----------
+    percent_t, percent_c : str, float or array-like
+        Printed percentages, preferably as text exactly as printed (``"25.4"``; trailing zeros fix the
+        decimals, see :func:`fmtrials.grim`). Scalars broadcast.
+    n_t, n_c : int or array-like
+        Candidate arm sizes (whole numbers >= 1). Scalars broadcast; arrays must have one length.
+    ci : str or None
+        Interval method of ``measure``: for ``"RD"`` any of :data:`fmtrials._vocab.RD_INTERVALS` (default
+        ``"newcombe"``); for ``"RR"`` katz / koopman / mn, for ``"OR"`` woolf / mn / exact (``None``: the
+        measure's first method). Letter case is ignored.
+    test : str
+        Any test of :func:`fmtrials.proportions_test` (default ``"fisher"``, two-sided).
+    alpha : float
+        Two-sided level of the intervals.
+    rounding : {"either", "half_up", "half_even", "half_down"}
+        How the printed percentages were rounded (see :func:`fmtrials.grim`; default ``"either"``).
+    measure : {"RD", "RR", "OR"}
+        The effect measure (default the risk difference, as a proportion: 0.0998 is 9.98 points).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input, columns :data:`REANALYSIS_COLUMNS`: the inputs (percentages as text);
+        ``consistent`` (both percentages reachable), ``consistent_t``, ``consistent_c``; the admissible
+        counts ``events_t_min..events_t_max`` and ``events_c_min..events_c_max`` (Int64, ``<NA>`` when none);
+        ``n_pairs``; ``estimate_min`` / ``estimate_max`` (the measure over all admissible pairs);
+        ``ci_low`` (lowest lower limit over the pairs) and ``ci_high`` (highest upper limit); ``p_min`` /
+        ``p_max``; and the method columns ``measure``, ``ci``, ``test``, ``alpha``, ``rounding``. An
+        inconsistent row has NaN estimates, limits and p.
+
+    Raises
+    ------
+    DataError
+        Unreadable or out-of-range percentages, arm sizes that are not whole numbers >= 1, mismatched
+        lengths or an unknown option -- naming the argument and the (0-based) position.
+
+    Examples
+    --------
+    The seed table's phase III 100 mg row (25.4% vs 15.5%) under 401 patients per arm, and the same row
+    under arm sizes that cannot give 15.5%:
+
+    >>> import fmtrials
+    >>> r = fmtrials.reanalyse_percentages("25.4", [401, 399], "15.5", [401, 223])
+    >>> r[["n_t", "n_c", "consistent", "events_t_min", "events_c_min", "n_pairs"]]
+       n_t  n_c  consistent  events_t_min  events_c_min  n_pairs
+    0  401  401        True           102            62        1
+    1  399  223       False          <NA>          <NA>        0
+    >>> r.loc[0, ["estimate_min", "ci_low", "ci_high"]].astype(float).round(4).tolist()
+    [0.0998, 0.044, 0.1549]
+
+    Several admissible pairs give ranges (31% of 435 admits 133 to 137 events):
+
+    >>> r = fmtrials.reanalyse_percentages("31", 435, "25", 449, test="chi2")
+    >>> int(r.n_pairs[0]), r.loc[0, ["estimate_min", "estimate_max"]].astype(float).round(3).tolist()
+    (20, [0.052, 0.068])
+    """
+    measure, ci, test, alpha, rounding = _options(measure, ci, test, alpha, rounding)
+    return _engine(percent_t, n_t, percent_c, n_c, measure, ci, test, alpha, rounding)[0]
+
+
+# --------------------------------------------------------------------------------------------------------
+# the reported table
+# --------------------------------------------------------------------------------------------------------
+
+def _p_in_range(p_text: Sequence[Any], pairs: _Pairs, p: np.ndarray, size: int) -> pd.arrays.BooleanArray:
+    """Per row: does the p of some admissible pair fall in the interval the printed p allows?"""
+    lower = np.full(size, np.nan)
+    upper = np.full(size, np.nan)
+    lc = np.ones(size, bool)
+    uc = np.ones(size, bool)
+    known = np.zeros(size, bool)
+    for i, text in enumerate(p_text):
+        if text is None:
+            continue
+        try:
+            iv = parse_p(text)
+        except DataError:
+            continue
+        lower[i], upper[i], lc[i], uc[i], known[i] = iv.lower, iv.upper, iv.lower_closed, iv.upper_closed, True
+    r = pairs.row
+    with np.errstate(invalid="ignore"):
+        hit = (np.where(lc[r], p >= lower[r], p > lower[r]) & np.where(uc[r], p <= upper[r], p < upper[r]))
+    any_hit = np.zeros(size, bool)
+    if pairs.rows.size:
+        any_hit[pairs.rows] = np.logical_or.reduceat(hit, pairs.starts)
+    out = pd.array(any_hit, dtype="boolean")
+    out[~known | np.isin(np.arange(size), pairs.rows, invert=True)] = pd.NA
+    return out
+
+
+def _scenarios(reported: pd.DataFrame | None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Every (reported row x attribution) the audit tries, as records."""
+    from . import milnacipran as _m
+    reported, arms, trials, outcomes = _m._tables(reported, None, None, None)
+    pooled = [s for s in dict.fromkeys(reported.get("study", pd.Series(dtype=object)).dropna().astype(str))
+              if "+" in s]
+    records = []
+    for pos, (_, rec) in enumerate(reported.iterrows(), start=1):
+        model = "model" in _m._context(rec).lower()
+        for attr in _with_mixed(_m._attributions(rec, arms, trials, outcomes, pooled, True)):
+            records.append({"row": pos, "rec": rec, "attr": attr, "model": model})
+    return reported, records
+
+
+_SIZES_RE = re.compile(r"^(?P<who>.*) \((?P<src>randomized|alternative) (?P<t>\d+)/(?P<c>\d+)(?:, [^)]*)?\)$")
+
+
+def _with_mixed(attrs: list[Any]) -> list[Any]:
+    """The audit's attributions plus, for a trial with randomized *and* alternative arm sizes, the two
+    mixed ones (alternative active arm with the randomized placebo arm and vice versa; kind ``"mixed"``):
+    the sources disagree arm by arm (evidence.md: Clauw 2008 as 401 vs 401)."""
+    out = list(attrs)
+    found: dict[str, dict[str, tuple[int, int, Any]]] = {}
+    for a in attrs:
+        m = _SIZES_RE.match(a.label)
+        if m:
+            found.setdefault(m["who"], {})[m["src"]] = (int(m["t"]), int(m["c"]), a)
+    for who, by in found.items():
+        if len(by) < 2:
+            continue
+        (rt, rc, ra), (at, ac, _) = by["randomized"], by["alternative"]
+        seen = {(a.n_t, a.n_c) for a in out}
+        for n_t, n_c, words in ((at, rc, "alternative active / randomized placebo"),
+                                (rt, ac, "randomized active / alternative placebo")):
+            if (n_t, n_c) not in seen:
+                out.append(ra._replace(label=f"{who} ({words} {n_t}/{n_c})", kind="mixed", n_t=n_t, n_c=n_c))
+    return out
+
+
+def _status(rec: dict[str, Any], pt: Any, pc: Any) -> str | None:
+    attr = rec["attr"]
+    if pt is None or pc is None:
+        return None
+    if rec["model"]:
+        return MODEL_BASED
+    if attr.n_t is None or attr.n_c is None:
+        return NO_DENOMINATOR
+    return PRINTED if attr.kind == "stated" else ASSUMED
+
+
+def _text(value: Any) -> Any:
+    return None if is_missing(value) else value
+
+
+def reanalyse_reported(reported: pd.DataFrame | None = None, **options: Any) -> pd.DataFrame:
+    """Re-analyse every row of a reported table under every attribution of arm sizes the audit tries.
+
+    For each row of ``reported`` (default :func:`fmtrials.load_reported`: the seed table and the papers'
+    figures) and each candidate attribution of :func:`fmtrials.audit` (each candidate trial's randomized
+    arm sizes, the alternative arm sizes, summed arm sizes of pooled analyses, printed sizes), the printed
+    percentages are re-analysed by :func:`reanalyse_percentages`, all scenarios in one vectorised call.
+
+    Scenario arm sizes the row does not print are **assumptions**: such rows have ``status`` ``"assumed
+    denominators"``. Rows with printed percentages but no arm size, and rows whose percentages are
+    model-based, give only the difference of the printed percentages (``difference_printed``, a point
+    estimate, labelled so in ``status``). Rows without percentages have ``status`` ``<NA>``.
+
+    Parameters
+    ----------
+    reported : pandas.DataFrame, optional
+        A table with the columns of ``reported.csv`` (default: the bundled one).
+    **options
+        ``ci``, ``test``, ``alpha``, ``rounding``, ``measure`` of :func:`reanalyse_percentages`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reported row x scenario, columns :data:`REPORTED_COLUMNS`: ``row`` (1-based data row of
+        ``reported``), ``study``, ``label``, ``endpoint``, ``dose_mg_day``; ``scenario`` (the attribution
+        in words), ``scenario_kind`` (stated / study / study_alt / analysis_n / candidate / pooled /
+        subgroup, and ``mixed``: one arm's size from each source), ``status``; the columns of :func:`reanalyse_percentages`; ``difference_printed`` (the
+        printed percentages' difference, in percentage points); ``p_reported``; ``p_in_range`` (some
+        admissible pair's p lies in the interval the printed p allows; ``<NA>`` when not checkable);
+        ``source``, ``locator``.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> r = fmtrials.reanalyse_reported(test="chi2")
+    >>> seed = r[(r.row == 2) & r.consistent.fillna(False)]
+    >>> print(seed[["n_t", "n_c", "status", "events_t_min", "events_c_min"]].to_string(index=False))
+     n_t  n_c               status  events_t_min  events_c_min
+     516  509 assumed denominators           131            79
+     623  624 assumed denominators           158            97
+     401  401 assumed denominators           102            62
+    """
+    unknown = set(options) - {"ci", "test", "alpha", "rounding", "measure"}
+    if unknown:
+        raise DataError(Problem(f"unknown options {sorted(unknown)}", file=ARGUMENTS, column=sorted(unknown)[0]))
+    measure, ci, test, alpha, rounding = _options(options.get("measure", "RD"), options.get("ci", "newcombe"),
+                                                  options.get("test", "fisher"), options.get("alpha", 0.05),
+                                                  options.get("rounding", "either"))
+    _, records = _scenarios(reported)
+    meta = []
+    for r in records:
+        rec, attr = r["rec"], r["attr"]
+        pt, pc = text_or_none(rec.get("percent_t")), text_or_none(rec.get("percent_c"))
+        meta.append((r, pt, pc, _status(r, pt, pc)))
+    todo = [i for i, m in enumerate(meta) if m[3] in (ASSUMED, PRINTED)]
+    res, pairs, p = _engine([meta[i][1] for i in todo], [meta[i][0]["attr"].n_t for i in todo],
+                            [meta[i][2] for i in todo], [meta[i][0]["attr"].n_c for i in todo],
+                            measure, ci, test, alpha, rounding) if todo else (None, None, None)
+    p_text = [_text(meta[i][0]["rec"].get("p_reported")) for i in todo]
+    in_range = _p_in_range([None if v is None else str(v) for v in p_text], pairs, p, len(todo)) if todo else None
+    return _assemble(meta, todo, res, in_range, measure, ci, test, alpha, rounding)
+
+
+def _assemble(meta: list, todo: list[int], res: pd.DataFrame | None, in_range: Any, measure: str, ci: str,
+              test: str, alpha: float, rounding: str) -> pd.DataFrame:
+    """One output row per scenario: the analysed ones from ``res``, the others with missing analysis."""
+    base = pd.DataFrame([{
+        "row": r["row"], "study": _text(r["rec"].get("study")), "label": _text(r["rec"].get("label")),
+        "endpoint": _text(r["rec"].get("endpoint")),
+        "dose_mg_day": pd.NA if is_missing(r["rec"].get("dose_mg_day")) else int(float(r["rec"]["dose_mg_day"])),
+        "scenario": r["attr"].label, "scenario_kind": r["attr"].kind, "status": status,
+        "percent_t": pt, "n_t": r["attr"].n_t, "percent_c": pc, "n_c": r["attr"].n_c,
+        "difference_printed": (float(parse_percent_text(pt)[0]) / 10 ** parse_percent_text(pt)[1]
+                               - float(parse_percent_text(pc)[0]) / 10 ** parse_percent_text(pc)[1])
+        if status is not None else np.nan,
+        "p_reported": None if _text(r["rec"].get("p_reported")) is None else str(r["rec"]["p_reported"]),
+        "source": _text(r["rec"].get("source")), "locator": _text(r["rec"].get("locator")),
+    } for r, pt, pc, status in meta])
+    analysed = list(REANALYSIS_COLUMNS[4:18])
+    full = pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in analysed}).reindex(range(len(base)))
+    full["p_in_range"] = pd.array([pd.NA] * len(base), dtype="boolean")
+    if res is not None:
+        done = res[analysed].astype({c: _dtype(c) for c in analysed})
+        done["p_in_range"] = in_range
+        done.index = pd.Index(todo)
+        full = done.reindex(range(len(base)))
+    base = pd.concat([base, full], axis=1)
+    for col in ("n_t", "n_c", "dose_mg_day"):
+        base[col] = pd.array([pd.NA if v is None or pd.isna(v) else int(v) for v in base[col]], dtype="Int64")
+    base["difference_printed"] = base["difference_printed"].astype(float).round(10)
+    base = base.assign(measure=measure, ci=ci, test=test, alpha=alpha, rounding=rounding)
+    return base.loc[:, list(REPORTED_COLUMNS)]
+
+
+def _dtype(col: str) -> str:
+    if col.startswith("consistent"):
+        return "boolean"
+    if col.startswith("events") or col == "n_pairs":
+        return "Int64"
+    return "float64"  # NaN where not analysed

@@ -1,0 +1,156 @@
+"""The published composite-responder table against placebo, re-analysed under every assumed denominator.
+
+Left panel: each reported row's printed placebo and active rates. Right panel: for each scenario (an
+assumed pair of arm sizes, from :func:`fmtrials.reanalyse_reported`) the risk difference in percentage
+points -- the range of estimates over the admissible count pairs (thick) inside the envelope of their
+confidence intervals (thin). Scenarios under which the printed percentages are impossible are written out
+as such, never dropped; rows without arm sizes show the printed difference as an open marker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._format import format_number
+from . import _style as S
+
+__all__ = ["plot_reported"]
+
+_ROW_IN = 0.19
+_W = 9.0
+
+
+def _lines(r: pd.DataFrame) -> list[tuple[str, str, Any]]:
+    """(kind, text, record) per figure line: a header per reported row, then its scenarios."""
+    out: list[tuple[str, str, Any]] = []
+    for _, g in r.groupby("row", sort=True):
+        first = g.iloc[0]
+        dose = "" if pd.isna(first.dose_mg_day) else f" {int(first.dose_mg_day)} mg/day"
+        p = "" if first.p_reported is None else f", printed p {first.p_reported}"
+        out.append(("header", f"{first.label}{dose}: {first.percent_t}% vs {first.percent_c}% placebo{p}", first))
+        for _, s in g.iterrows():
+            n = "no arm sizes" if pd.isna(s.n_t) else f"n {int(s.n_t)} vs {int(s.n_c)}"
+            out.append(("scenario", f"    {n} ({s.scenario_kind})", s))
+    return out
+
+
+def _default_rows(reported: pd.DataFrame | None) -> pd.DataFrame:
+    from ..consistency import reanalyse_reported
+    r = reanalyse_reported() if reported is None else reported
+    if reported is None:
+        r = r[r["source"] == "SEED003"]
+    return r[r["status"].notna()]
+
+
+def _draw_scenario(ax, y: float, s: Any) -> None:
+    blue = S.OKABE_ITO["blue"]
+    if pd.notna(s.n_t) and not bool(s.consistent):
+        ax.text(0.02, y, "× impossible: the printed % cannot arise from these arm sizes", va="center", ha="left",
+                fontsize=S.SMALL_SIZE, color=S.OKABE_ITO["vermillion"], fontfamily=S.FONT, gid="impossible",
+                transform=ax.get_yaxis_transform(), bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+        return
+    if pd.isna(s.estimate_min):
+        ax.plot([s.difference_printed], [y], marker="D", mfc="white", mec=S.GREY, ms=4, ls="none",
+                gid="printed-difference")
+        ax.text(s.difference_printed - 1, y, f"{format_number(s.difference_printed, 1)}: difference of the printed %"
+                " (no arm sizes)", va="center", ha="right", fontsize=S.SMALL_SIZE, fontfamily=S.FONT, color=S.GREY)
+        return
+    ax.plot([100 * s.ci_low, 100 * s.ci_high], [y, y], color=blue, lw=0.9, gid="ci-envelope")
+    ax.plot([100 * s.estimate_min, 100 * s.estimate_max], [y, y], color=blue, lw=3.0, solid_capstyle="butt",
+            gid="estimate-range")
+    ax.plot([100 * s.estimate_min], [y], marker="|", color=blue, ms=6)
+    text = (f"{format_number(100 * s.estimate_min, 1)} ({format_number(100 * s.ci_low, 1)} to "
+            f"{format_number(100 * s.ci_high, 1)})")
+    ax.text(100 * s.ci_high + 1, y, text, va="center", fontsize=S.SMALL_SIZE, fontfamily=S.FONT)
+
+
+def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title: str | None = None) -> Any:
+    """The published composite-responder table against placebo, under every assumed denominator.
+
+    Parameters
+    ----------
+    reported : pandas.DataFrame, optional
+        Output of :func:`fmtrials.reanalyse_reported` (any rows); default: that function's rows of the seed
+        table (source SEED003, "Table 1: Composite Responder Rates in Milnacipran Trials").
+    ax : matplotlib Axes, optional
+        Draw the risk-difference panel on ``ax`` (the printed-rates panel is then left out).
+    title : str, optional
+        Default names the endpoint and says the denominators are assumed.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> fig = fmtrials.plot_reported()
+    >>> [a.get_xlabel() for a in fig.axes]
+    ['Printed rate, %', 'Risk difference, percentage points']
+    """
+    r = _default_rows(reported)
+    lines = _lines(r)
+    n = len(lines)
+    y = np.arange(n)[::-1].astype(float)
+    with S.house_style():
+        if ax is None:
+            height = 1.1 + _ROW_IN * max(n, 1)
+            fig = S.new_figure(_W, height)
+            box = (0.6 / height, (height - 1.0) / height)
+            rates = fig.add_axes((3.3 / _W, box[0], 1.3 / _W, box[1]))
+            ax = fig.add_axes((4.9 / _W, box[0], 3.5 / _W, box[1]))
+            _rates_panel(rates, lines, y)
+        else:
+            fig = ax.figure
+        S.style_axes(ax, left_spine=False)
+        ax.set_xlim(*_rd_limits(r))
+        ax.axvline(0, color="black", lw=0.6, zorder=0, gid="null-line")
+        for yy, (kind, _, rec) in zip(y, lines):
+            if kind == "scenario":
+                _draw_scenario(ax, yy, rec)
+        ax.set_ylim(-0.7, n - 0.3)
+        ax.set_yticks([])
+        ax.set_xlabel("Risk difference, percentage points", fontfamily=S.FONT)
+        fig.text(0.01, 1 - 0.1 / fig.get_figheight(), title or _title(r), fontsize=S.TITLE_SIZE, fontfamily=S.FONT,
+                 va="top")
+        fig.text(0.01, 0.01, "Thick: range of the estimate over every count pair the printed % admit; thin: "
+                 "envelope of their 95% intervals.\nArm sizes are assumptions, not data. Rates: ● placebo, ◆ milnacipran.",
+                 fontsize=S.SMALL_SIZE, fontfamily=S.FONT, color=S.GREY)
+    return fig
+
+
+def _title(r: pd.DataFrame) -> str:
+    """Default title: the endpoint code(s) with their glossary definitions, and the assumption."""
+    from ..data import endpoint_title
+
+    codes = list(dict.fromkeys(r["endpoint"].dropna().astype(str))) if "endpoint" in r.columns else []
+    what = "; ".join(endpoint_title(c) for c in codes) or "published responder rates"
+    return f"Published {what} vs placebo,\nre-analysed under each assumed pair of arm sizes"
+
+
+def _rd_limits(r: pd.DataFrame) -> tuple[float, float]:
+    """x range of the risk-difference panel (points): zero, every interval and printed difference, room
+    for the labels on the right."""
+    vals = [0.0, *(100 * r["ci_low"].dropna()), *(100 * r["ci_high"].dropna()), *r["difference_printed"].dropna()]
+    lo, hi = min(vals), max(vals)
+    return min(-5.0, lo - 2.0), hi + 0.45 * (hi - min(0.0, lo)) + 2.0
+
+
+def _rates_panel(ax, lines: list, y: np.ndarray) -> None:
+    """Printed placebo (black circle) and active (blue diamond) rates on each header line; row labels."""
+    S.style_axes(ax)
+    for yy, (kind, _, rec) in zip(y, lines):
+        if kind != "header":
+            continue
+        pt, pc = float(rec.percent_t), float(rec.percent_c)
+        ax.plot([pc, pt], [yy, yy], color=S.GREY, lw=0.6)
+        ax.plot([pc], [yy], marker=S.PLACEBO_MARKER, color=S.PLACEBO_COLOR, ms=4, ls="none", gid="placebo")
+        ax.plot([pt], [yy], marker="D", color=S.OKABE_ITO["blue"], ms=4, ls="none", gid="active")
+    ax.set_yticks(y, [text for _, text, _ in lines], fontsize=S.SMALL_SIZE, fontfamily=S.FONT)
+    ax.set_ylim(-0.7, len(lines) - 0.3)
+    ax.set_xlim(0, 50)
+    ax.set_xlabel("Printed rate, %", fontfamily=S.FONT)
+
