@@ -166,20 +166,32 @@ def test_printed_pooled_rows_are_metafors_numbers(report_rows, endpoint, role):
         assert row[7] == pi, (endpoint, role, group)
 
 
-def test_report_wide_holm_is_the_step_down_holm(analysis):
-    """``p_holm_report`` against Holm's step-down rule written out here (not statsmodels)."""
-    c = analysis.compared
-    p = c["p_value"].to_numpy(dtype=float)
-    ok = np.isfinite(p)
-    m = int(ok.sum())
-    order = np.argsort(p[ok], kind="stable")
+def _step_down_holm(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down rule written out here (not statsmodels)."""
+    m = len(p)
+    order = np.argsort(p, kind="stable")
     adjusted = np.empty(m)
     running = 0.0
     for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[ok][i]))
+        running = max(running, min(1.0, (m - rank) * p[i]))
         adjusted[i] = running
-    np.testing.assert_allclose(c["p_holm_report"].to_numpy(dtype=float)[ok], adjusted, rtol=1e-12)
-    assert m >= 10 and np.isnan(c["p_holm_report"].to_numpy(dtype=float)[~ok]).all()
+    return adjusted
+
+
+def test_report_holm_is_the_step_down_holm_within_each_family(analysis):
+    """``p_holm_report``: Holm within each family (efficacy; each safety endpoint), each comparison counted once."""
+    c = analysis.compared
+    p = c["p_value"].to_numpy(dtype=float)
+    got = c["p_holm_report"].to_numpy(dtype=float)
+    counted = c["holm_counted"].to_numpy(dtype=bool) & np.isfinite(p)
+    families = c["holm_family"].to_numpy(dtype=object)
+    checked = 0
+    for fam in sorted(set(families[counted])):
+        rows = counted & (families == fam)
+        np.testing.assert_allclose(got[rows], _step_down_holm(p[rows]), rtol=1e-12, err_msg=fam)
+        checked += int(rows.sum())
+    assert checked >= 10 and np.isnan(got[~counted]).all()
+    assert (~c["holm_counted"]).sum() >= 1                     # Arnold 2010's second withdrawal analysis
 
 
 def test_printed_leave_one_out_rows_are_metafors_numbers(report_rows):

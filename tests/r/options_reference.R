@@ -279,7 +279,9 @@ tab <- function(study, m) data.frame(study = study, events_t = m[, 1], n_t = m[,
                                      n_c = m[, 4], dose_mg_day = m[, 5], stringsAsFactors = FALSE)
 rt <- list()
 rt$composite_3 <- tab(c("Arnold2010"), rbind(c(103, 516, 56, 509, 100)))
-rt$pgic <- tab(c("Bateman2013"), rbind(c(26, 79, 5, 21, 100)))
+rt$pain_30 <- tab(c("Arnold2010"), rbind(c(230, 516, 156, 509, 100)))
+rt$pain_50 <- tab(c("Arnold2010"), rbind(c(143, 516, 92, 509, 100)))
+rt$pgic <- tab(c("Arnold2010", "Bateman2013"), rbind(c(216, 516, 132, 509, 100), c(26, 79, 5, 21, 100)))
 rt$ae_any <- tab(c("Arnold2010", "Bateman2013"), rbind(c(434, 516, 382, 509, 100), c(63, 85, 16, 21, 100)))
 rt$sae <- tab(c("Arnold2010", "Bateman2013"), rbind(c(8, 516, 6, 509, 100), c(2, 85, 0, 21, 100)))
 rt$withdrawal_any <- tab(c("Arnold2010", "Bateman2013"), rbind(c(159, 516, 150, 509, 100), c(35, 86, 10, 21, 100)))
@@ -323,7 +325,9 @@ for (ep in names(rt)) {
       for (g in doses) {
         f <- numbers(d[d$dose_mg_day == g, ], spec[1], spec[2])
         groups[[as.character(g)]] <- f$result
-        b <- c(b, f$result$beta); s <- c(s, f$result$se)
+        # the test for subgroup differences on each subgroup's conventional (z) SE (RevMan), never the HKSJ SE
+        fz <- if (spec[2] == "z") f else numbers(d[d$dose_mg_day == g, ], spec[1], "z")
+        b <- c(b, f$result$beta); s <- c(s, fz$result$se)
       }
       qb <- rma.uni(yi = b, sei = s, method = "FE")
       overall$result$subgroup_q <- num(qb$QE); overall$result$subgroup_p <- num(qb$QEp)
@@ -352,7 +356,7 @@ doc <- list(
     escalc = "add=cc (1/2 unless stated), to='only0'; drop00=TRUE for RR/OR, FALSE for RD",
     iterative = "REML threshold 1e-12, PM tol 1e-12, confint tol 1e-12 (the exact roots, not metafor's default stopping point)",
     report = paste("main model REML + test='adhoc' (fmtrials 'hksj-adhoc'), by dose_mg_day when several doses,",
-                   "subgroup Q-between = rma.uni(yi=group estimates, sei=group SEs, method='FE')$QE;",
+                   "subgroup Q-between = rma.uni(yi=group estimates, sei=group SEs of the same estimator with test='z', method='FE')$QE;",
                    "common model rma.mh; leave1out() of the main model without subgroups; sensitivity grid rows;",
                    "pi = Higgins-Thompson-Spiegelhalter b -/+ qt(0.975, k-2) sqrt(se_z^2 + tau2) (k >= 3)"),
     pool_pi = "pi_metafor_*: predict(res, level); pi_hts_*: b -/+ qt(1-alpha/2, k-2) sqrt(se_z^2 + tau2)"),

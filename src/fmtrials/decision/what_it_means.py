@@ -163,7 +163,7 @@ def what_it_means(analysis: Analysis | None = None, outcomes: pd.DataFrame | Non
     >>> w.fragility[["endpoint", "study", "fragility_index"]].head(2)
           endpoint       study  fragility_index
     0  composite_3  Arnold2010             22.0
-    1       ae_any  Arnold2010             22.0
+    1      pain_30  Arnold2010             41.0
     """
     from ..analysis import analyse
 
