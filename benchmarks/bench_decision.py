@@ -62,10 +62,13 @@ def main() -> None:
     t0 = time.perf_counter()
     loop = [_loop_fragility(*map(int, row)) for row in zip(x1[sub], n1[sub], x2[sub], n2[sub])]
     t_loop = (time.perf_counter() - t0) / a.loop
-    agree = np.array_equal(np.nan_to_num(fi["fragility_index"].to_numpy()[sub], nan=-1),
-                           np.nan_to_num(np.array(loop, dtype=float), nan=-1))
-    print(f"fragility_index: {t_vec * 1e3:.3f} ms/table vectorised vs {t_loop * 1e3:.3f} ms/table scipy loop "
-          f"(ratio {t_loop / t_vec:.1f}x); indices agree on {a.loop} tables: {agree}")
+    agree = np.array_equal(
+        np.nan_to_num(fi["fragility_index"].to_numpy()[sub], nan=-1), np.nan_to_num(np.array(loop, dtype=float), nan=-1)
+    )
+    print(
+        f"fragility_index: {t_vec * 1e3:.3f} ms/table vectorised vs {t_loop * 1e3:.3f} ms/table scipy loop "
+        f"(ratio {t_loop / t_vec:.1f}x); indices agree on {a.loop} tables: {agree}"
+    )
 
     t0 = time.perf_counter()
     br = fmtrials.bayes_risk_difference(x1, n1, x2, n2, threshold=0.0)
@@ -78,9 +81,11 @@ def main() -> None:
         mc.append(((d > 0).mean(), np.quantile(d, [0.025, 0.5, 0.975])))
     t_mc = (time.perf_counter() - t0) / a.loop
     diff = np.max(np.abs(br["p_greater"].to_numpy()[sub] - np.array([m[0] for m in mc])))
-    print(f"bayes_risk_difference: {t_q * 1e3:.3f} ms/table quadrature vs {t_mc * 1e3:.3f} ms/table Monte Carlo "
-          f"({a.mc} draws; ratio {t_mc / t_q:.1f}x); max |P(RD > 0) difference| {diff:.2e} "
-          f"(MC standard error <= {0.5 / np.sqrt(a.mc):.1e})")
+    print(
+        f"bayes_risk_difference: {t_q * 1e3:.3f} ms/table quadrature vs {t_mc * 1e3:.3f} ms/table Monte Carlo "
+        f"({a.mc} draws; ratio {t_mc / t_q:.1f}x); max |P(RD > 0) difference| {diff:.2e} "
+        f"(MC standard error <= {0.5 / np.sqrt(a.mc):.1e})"
+    )
 
 
 if __name__ == "__main__":

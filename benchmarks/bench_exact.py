@@ -54,18 +54,23 @@ def _table(n: int) -> tuple[int, int, int, int]:
 
 
 def bench_tests(sizes, repeat: int) -> dict[tuple[str, int], float]:
-    print("Barnard / Boschloo, two-sided: fmtrials vs scipy (best of %d)" % repeat)
+    print(f"Barnard / Boschloo, two-sided: fmtrials vs scipy (best of {repeat})")
     print(f"{'test':9} {'n/arm':>5} {'fmtrials s':>11} {'scipy s':>9} {'ratio':>7}  {'p fmtrials':>12} {'p scipy':>12}")
     scipy_times = {}
     for n in sizes:
         x1, n1, x2, n2 = _table(n)
         for name, fn in (("barnard", stats.barnard_exact), ("boschloo", stats.boschloo_exact)):
-            t_ours, res = _best(lambda: fmtrials.proportions_test(x1, n1, x2, n2, test=name), repeat,
-                                before=tests._exact_test_one.cache_clear)
+            t_ours, res = _best(
+                lambda: fmtrials.proportions_test(x1, n1, x2, n2, test=name),
+                repeat,
+                before=tests._exact_test_one.cache_clear,
+            )
             t_sc, sres = _best(lambda: fn([[x1, x2], [n1 - x1, n2 - x2]]), repeat)
             scipy_times[(name, n)] = t_sc
-            print(f"{name:9} {n:5d} {t_ours:11.4f} {t_sc:9.4f} {t_sc / t_ours:6.1f}x  "
-                  f"{res['p_value'].iloc[0]:12.6e} {sres.pvalue:12.6e}")
+            print(
+                f"{name:9} {n:5d} {t_ours:11.4f} {t_sc:9.4f} {t_sc / t_ours:6.1f}x  "
+                f"{res['p_value'].iloc[0]:12.6e} {sres.pvalue:12.6e}"
+            )
     return scipy_times
 
 
@@ -74,8 +79,9 @@ def bench_chan_zhang(sizes, repeat: int, scipy_times) -> None:
     print(f"{'n/arm':>5} {'CZ s':>8} {'Boschloo s':>11} {'CZ / Boschloo':>14}  interval")
     for n in sizes:
         x1, n1, x2, n2 = _table(n)
-        t_cz, res = _best(lambda: fmtrials.risk_difference(x1, n1, x2, n2, ci="exact"), repeat,
-                          before=exact._exact_lower.cache_clear)
+        t_cz, res = _best(
+            lambda: fmtrials.risk_difference(x1, n1, x2, n2, ci="exact"), repeat, before=exact._exact_lower.cache_clear
+        )
         t_b = scipy_times.get(("boschloo", n))
         if t_b is None:
             t_b, _ = _best(lambda: stats.boschloo_exact([[x1, x2], [n1 - x1, n2 - x2]]), 1)
@@ -99,9 +105,11 @@ def bench_coverage(n: int, points: int, repeat: int) -> None:
         return out
 
     t_dense, vals = _best(dense, 1)
-    print(f"run-wise search {t_fast:.2f} s, direct summation {t_dense:.2f} s, ratio {t_dense / t_fast:.1f}x; "
-          f"mean {s['mean']:.6f} (direct {vals.mean():.6f}), minimum {s['minimum']:.6f} "
-          f"at p_t = {s['p_t_at_min']}, p_c = {s['p_c_at_min']}")
+    print(
+        f"run-wise search {t_fast:.2f} s, direct summation {t_dense:.2f} s, ratio {t_dense / t_fast:.1f}x; "
+        f"mean {s['mean']:.6f} (direct {vals.mean():.6f}), minimum {s['minimum']:.6f} "
+        f"at p_t = {s['p_t_at_min']}, p_c = {s['p_c_at_min']}"
+    )
 
 
 def main(argv=None) -> None:

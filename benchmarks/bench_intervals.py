@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
             done += m
             del out
         timings[method] = (wall, cpu)
-        print(f"fmtrials {method:9s}: {args.n:>10,d} tables in {wall:7.3f} s wall ({cpu:7.3f} s CPU), "
-              f"{wall / args.n * 1e6:8.3f} us/table")
+        print(
+            f"fmtrials {method:9s}: {args.n:>10,d} tables in {wall:7.3f} s wall ({cpu:7.3f} s CPU), "
+            f"{wall / args.n * 1e6:8.3f} us/table"
+        )
 
     from statsmodels.stats.proportion import confint_proportions_2indep
 
@@ -83,11 +85,12 @@ def main(argv: list[str] | None = None) -> int:
                 failures += 1
     sm_per = (time.perf_counter() - t0) / args.sm
     mn_per = timings["mn"][0] / args.n
-    print(f"statsmodels score (per call): {args.sm} tables, {sm_per * 1e6:10.1f} us/table "
-          f"({failures} raised)")
+    print(f"statsmodels score (per call): {args.sm} tables, {sm_per * 1e6:10.1f} us/table ({failures} raised)")
     print(f"speed-up MN vs statsmodels per table: {sm_per / mn_per:,.0f}x (wall-clock)")
-    print(f"goal: 1e6 MN intervals <= 3 s -> {timings['mn'][0] * 1e6 / args.n:.2f} s per 1e6 (wall), "
-          f"{timings['mn'][1] * 1e6 / args.n:.2f} s per 1e6 (CPU)")
+    print(
+        f"goal: 1e6 MN intervals <= 3 s -> {timings['mn'][0] * 1e6 / args.n:.2f} s per 1e6 (wall), "
+        f"{timings['mn'][1] * 1e6 / args.n:.2f} s per 1e6 (CPU)"
+    )
     print(f"peak memory (max RSS): {_peak_mb():.0f} MB")
     return 0
 

@@ -52,8 +52,9 @@ def sweep(tabs: list, extended: bool = False) -> int:
                     variants = ("z", "hksj") if (extended and method in ("DL", "REML", "PM")) else ("z",)
                     for test in variants:
                         try:
-                            fmtrials.pool(t, measure=measure, method=method, test=test,
-                                          by="dose_mg_day" if extended else None)
+                            fmtrials.pool(
+                                t, measure=measure, method=method, test=test, by="dose_mg_day" if extended else None
+                            )
                         except fmtrials.DataError:
                             pass
                         n += 1
@@ -70,11 +71,18 @@ def main() -> None:
         n = sweep(tabs, extended)
         dt = time.perf_counter() - t0
         kind = "extended (HKSJ variants, dose subgroups)" if extended else "basic"
-        print(f"{kind} sweep: {n} pooled analyses over {len(tabs)} endpoints in {dt:.3f} s "
-              f"({1000 * dt / max(n, 1):.2f} ms each)")
+        print(
+            f"{kind} sweep: {n} pooled analyses over {len(tabs)} endpoints in {dt:.3f} s "
+            f"({1000 * dt / max(n, 1):.2f} ms each)"
+        )
     print(f"(building the {len(tabs)} contrasts tables: {t_tables:.3f} s, not included)")
-    for k, method, test in ((1000, "MH", "z"), (1000, "DL", "hksj"), (1000, "REML", "z"),
-                            (10000, "MH", "z"), (10000, "DL", "hksj")):
+    for k, method, test in (
+        (1000, "MH", "z"),
+        (1000, "DL", "hksj"),
+        (1000, "REML", "z"),
+        (10000, "MH", "z"),
+        (10000, "DL", "hksj"),
+    ):
         bench_leave_one_out(k, method, test)
 
 
@@ -82,8 +90,15 @@ def random_table(k: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n_t, n_c = rng.integers(20, 400, k), rng.integers(20, 400, k)
     p = rng.uniform(0.05, 0.5, k)
-    return pd.DataFrame({"study": [f"S{i}" for i in range(k)], "events_t": rng.binomial(n_t, p * 1.3 % 1),
-                         "n_t": n_t, "events_c": rng.binomial(n_c, p), "n_c": n_c})
+    return pd.DataFrame(
+        {
+            "study": [f"S{i}" for i in range(k)],
+            "events_t": rng.binomial(n_t, p * 1.3 % 1),
+            "n_t": n_t,
+            "events_c": rng.binomial(n_c, p),
+            "n_c": n_c,
+        }
+    )
 
 
 def bench_leave_one_out(k: int, method: str, test: str, sample: int = 1000) -> None:
@@ -99,8 +114,10 @@ def bench_leave_one_out(k: int, method: str, test: str, sample: int = 1000) -> N
         fmtrials.pool(t.drop(index=t.index[i]), **kw)
     old = (time.perf_counter() - t0) * k / n
     how = "measured" if n == k else f"extrapolated from {n} subsets"
-    print(f"leave_one_out k = {k:,} {method}/{test}: {new:.2f} s; per-subset refit {old:.1f} s ({how}); "
-          f"ratio {old / new:.0f}x")
+    print(
+        f"leave_one_out k = {k:,} {method}/{test}: {new:.2f} s; per-subset refit {old:.1f} s ({how}); "
+        f"ratio {old / new:.0f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -61,12 +61,16 @@ def main() -> None:
             if k >= a.loop:
                 break
         loop = (time.perf_counter() - t0) / k * pairs
-        print(f"test={test}: {a.rows} rows, {pairs:,} pairs: vectorised {vec:.3f} s; per-pair loop "
-              f"(extrapolated from {k} pairs) {loop:.1f} s; ratio {loop / vec:,.0f}x")
+        print(
+            f"test={test}: {a.rows} rows, {pairs:,} pairs: vectorised {vec:.3f} s; per-pair loop "
+            f"(extrapolated from {k} pairs) {loop:.1f} s; ratio {loop / vec:,.0f}x"
+        )
     t0 = time.perf_counter()
     r = fmtrials.reanalyse_percentages(pt[:1], nt[:1], pc[:1], nc[:1], test="fisher")
-    print(f"test=fisher: 1 row, {int(r.n_pairs.sum()):,} pairs: {time.perf_counter() - t0:.3f} s "
-          "(once per distinct table)")
+    print(
+        f"test=fisher: 1 row, {int(r.n_pairs.sum()):,} pairs: {time.perf_counter() - t0:.3f} s "
+        "(once per distinct table)"
+    )
 
 
 if __name__ == "__main__":

@@ -28,12 +28,15 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report"
-        runs = [wall([sys.executable, "-m", "fmtrials", "report", "--quiet", "--out", str(out)])
-                for _ in range(args.repeat)]
+        runs = [
+            wall([sys.executable, "-m", "fmtrials", "report", "--quiet", "--out", str(out)]) for _ in range(args.repeat)
+        ]
     imp = [wall([sys.executable, "-c", "import fmtrials"]) for _ in range(args.repeat)]
     med, med_imp = statistics.median(runs), statistics.median(imp)
-    print(f"fmtrials report (bundled data), wall per run: {', '.join(f'{r:.2f}' for r in runs)} s; "
-          f"median {med:.2f} s (goal <= 10 s)")
+    print(
+        f"fmtrials report (bundled data), wall per run: {', '.join(f'{r:.2f}' for r in runs)} s; "
+        f"median {med:.2f} s (goal <= 10 s)"
+    )
     print(f"python -c 'import fmtrials': median {med_imp:.2f} s; report / bare import = {med / med_imp:.1f}x")
 
 

@@ -72,8 +72,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "scale.csv"
         rows = build(data, args.studies, args.endpoints)
-        print(f"input: {args.studies:,} studies x {args.endpoints} endpoint(s) = {rows:,} rows "
-              f"({data.stat().st_size / 1e6:.1f} MB)")
+        print(
+            f"input: {args.studies:,} studies x {args.endpoints} endpoint(s) = {rows:,} rows "
+            f"({data.stat().st_size / 1e6:.1f} MB)"
+        )
         base = [sys.executable, "-m", "fmtrials", "report", "--quiet", "--data", str(data)]
         variants = [("without figures", ["--no-figures"])] + ([] if args.skip_figures else [("with figures", [])])
         for label, extra in variants:

@@ -86,3 +86,4 @@ def _copy_data_dictionary() -> None:
 
 _copy_notebooks()
 _copy_data_dictionary()
+suppress_warnings = ["ref.python"]  # attribute names shared by several result classes (test, p) are ambiguous targets

@@ -10,15 +10,24 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATA
 
 import fmtrials
 from fmtrials import DataError
 from fmtrials._format import format_interval, format_p
-from fmtrials.analysis import (ANALYSIS_PREFERENCE, COMMON_MODEL, LOO_MAX_K, MAIN_MODEL, SENSITIVITY_GRID,
-                               analyse, analyse_endpoint, default_endpoints, endpoint_event, sensitivity_grid)
+from fmtrials.analysis import (
+    ANALYSIS_PREFERENCE,
+    COMMON_MODEL,
+    LOO_MAX_K,
+    MAIN_MODEL,
+    SENSITIVITY_GRID,
+    analyse,
+    analyse_endpoint,
+    default_endpoints,
+    endpoint_event,
+    sensitivity_grid,
+)
 from fmtrials.report import write_report
-
-from conftest import DATA
 
 REF = json.loads((DATA / "metafor_reference.json").read_text("utf-8"))
 CASES = {c["id"]: c["result"] for c in REF["cases"]}
@@ -43,11 +52,11 @@ def report_dir(tmp_path_factory):
 
 
 def _user_outcomes(rows):
-    return fmtrials.read_outcomes(pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n",
-                                                              "responders"]))
+    return fmtrials.read_outcomes(pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n", "responders"]))
 
 
 # ------------------------------------------------------------------------------------------ the policy as data
+
 
 def test_policy_is_declared_data():
     assert MAIN_MODEL.method == "REML" and MAIN_MODEL.test == "hksj-adhoc"
@@ -68,14 +77,17 @@ def test_default_endpoints_of_the_bundled_data():
 
 # ------------------------------------------------------------------------------------- numbers vs metafor
 
+
 def test_main_and_common_models_match_metafor_on_the_split_nausea_table(nausea):
     """The report's main model is metafor rma(method="REML", test="adhoc") on the table with the Mease 2009
     placebo arm split 24/112 + 23/111 (tests/r/metafor_reference.R); the check is rma.mh."""
     assert nausea.pooled_table["events_c"].tolist()[:2] == [24, 23]
     assert nausea.pooled_table["n_c"].tolist()[:2] == [112, 111]
     assert nausea.by == "dose_mg_day" and set(nausea.main.subgroups) == {100, 200}
-    for res, case in ((nausea.main, "milnacipran_nausea_split/RR/REML/adhoc"),
-                      (nausea.common, "milnacipran_nausea_split/RR/MH/z")):
+    for res, case in (
+        (nausea.main, "milnacipran_nausea_split/RR/REML/adhoc"),
+        (nausea.common, "milnacipran_nausea_split/RR/MH/z"),
+    ):
         R = CASES[case]
         assert res.k == R["k"] == 4
         assert math.log(res.estimate) == pytest.approx(R["beta"], rel=1e-6)
@@ -126,6 +138,7 @@ def test_leave_one_out_refits_the_main_model(nausea):
 
 # ----------------------------------------------------------------------------------------- direction
 
+
 def test_direction_from_the_default_lists(everything):
     for a in everything:
         want = "beneficial" if a.endpoint in fmtrials.analysis.EFFICACY_ENDPOINTS else "harmful"
@@ -158,6 +171,7 @@ def test_endpoint_in_no_list_is_assumed_harmful_with_a_note():
 
 
 # ----------------------------------------------------------------------------------- analyses and inputs
+
 
 def test_one_analysis_per_comparison_prefers_the_conservative_imputation(everything):
     with_alts = [a for a in everything if len(a.alternates)]
@@ -219,10 +233,18 @@ def test_html_escapes_user_text():
 
 # ------------------------------------------------------------------------------------------ robustness
 
+
 def test_endpoint_with_no_events_is_not_estimable_and_the_others_go_on(tmp_path):
-    rows = [["A", 0, "zero", 50, 0], ["A", 100, "zero", 50, 0], ["B", 0, "zero", 40, 0], ["B", 100, "zero", 40, 0],
-            ["A", 0, "pain_30", 50, 10], ["A", 100, "pain_30", 50, 20],
-            ["B", 0, "pain_30", 40, 8], ["B", 100, "pain_30", 40, 15]]
+    rows = [
+        ["A", 0, "zero", 50, 0],
+        ["A", 100, "zero", 50, 0],
+        ["B", 0, "zero", 40, 0],
+        ["B", 100, "zero", 40, 0],
+        ["A", 0, "pain_30", 50, 10],
+        ["A", 100, "pain_30", 50, 20],
+        ["B", 0, "pain_30", 40, 8],
+        ["B", 100, "pain_30", 40, 15],
+    ]
     res = analyse(_user_outcomes(rows), ["zero", "pain_30"])
     zero, pain = res["zero"], res["pain_30"]
     assert zero.main is None and zero.common is None and not zero.estimable
@@ -244,14 +266,17 @@ def test_leave_one_out_is_skipped_above_the_stated_k():
     n = rng.integers(30, 60, size=k)
     rows = []
     for i in range(k):
-        rows += [[f"S{i:03d}", 0, "pain_30", int(n[i]), int(rng.integers(5, 15))],
-                 [f"S{i:03d}", 100, "pain_30", int(n[i]), int(rng.integers(10, 25))]]
+        rows += [
+            [f"S{i:03d}", 0, "pain_30", int(n[i]), int(rng.integers(5, 15))],
+            [f"S{i:03d}", 100, "pain_30", int(n[i]), int(rng.integers(10, 25))],
+        ]
     a = analyse_endpoint(_user_outcomes(rows), "pain_30")
     assert a.main.k == k and a.leave_one_out is None
     assert any("Leave-one-out skipped" in n and str(LOO_MAX_K) in n for n in a.notes)
 
 
 # ------------------------------------------------------------------------ the report prints these numbers
+
 
 def test_report_comparisons_table_is_the_analysis_layers(report_dir, everything):
     csv = pd.read_csv(report_dir / "tables" / "comparisons.csv", keep_default_na=False, na_values=[""])
@@ -260,8 +285,9 @@ def test_report_comparisons_table_is_the_analysis_layers(report_dir, everything)
     for col in ours.columns:
         mine = ours[col]
         if pd.api.types.is_numeric_dtype(mine) and not pd.api.types.is_bool_dtype(mine):
-            np.testing.assert_allclose(csv[col].to_numpy(float), mine.to_numpy(float), rtol=1e-9,
-                                       equal_nan=True, err_msg=col)
+            np.testing.assert_allclose(
+                csv[col].to_numpy(float), mine.to_numpy(float), rtol=1e-9, equal_nan=True, err_msg=col
+            )
         else:
             assert csv[col].fillna("").astype(str).tolist() == mine.fillna("").astype(str).tolist(), col
     assert ours["p_holm_report"].max() <= 1
@@ -281,16 +307,20 @@ def test_report_pooled_table_prints_the_analysis_layers_numbers(report_dir, ever
 
 def test_report_sensitivity_and_leave_one_out_tables_are_the_analysis_layers(report_dir, everything):
     sens = pd.read_csv(report_dir / "tables" / "sensitivity.csv")
-    ours = pd.concat([a.sensitivity.assign(endpoint=a.endpoint) for a in everything if a.sensitivity is not None],
-                     ignore_index=True)
+    ours = pd.concat(
+        [a.sensitivity.assign(endpoint=a.endpoint) for a in everything if a.sensitivity is not None], ignore_index=True
+    )
     assert len(sens) == len(ours)
     assert sens["test"].tolist() == ours["test"].tolist()
     for col in ("k", "estimate", "ci_low", "ci_high", "p_value", "tau2", "i2"):
-        np.testing.assert_allclose(sens[col].to_numpy(float), ours[col].to_numpy(float), rtol=1e-9,
-                                   equal_nan=True, err_msg=col)
+        np.testing.assert_allclose(
+            sens[col].to_numpy(float), ours[col].to_numpy(float), rtol=1e-9, equal_nan=True, err_msg=col
+        )
     loo = pd.read_csv(report_dir / "tables" / "leave_one_out.csv")
-    ours = pd.concat([a.leave_one_out.assign(endpoint=a.endpoint) for a in everything
-                      if a.leave_one_out is not None], ignore_index=True)
+    ours = pd.concat(
+        [a.leave_one_out.assign(endpoint=a.endpoint) for a in everything if a.leave_one_out is not None],
+        ignore_index=True,
+    )
     assert loo["omitted"].tolist() == ours["omitted"].tolist()
     np.testing.assert_allclose(loo["estimate"].to_numpy(float), ours["estimate"].to_numpy(float), rtol=1e-9)
 
@@ -327,8 +357,10 @@ def test_holm_families_efficacy_and_each_safety_endpoint_each_comparison_once(ev
     eff = counted[counted.holm_family == "efficacy"]
     assert set(eff.endpoint) == {e for e in everything.endpoints if everything[e].event == "beneficial"}
     for fam, g in counted.groupby("holm_family"):
-        np.testing.assert_allclose(g.p_holm_report.to_numpy(), _holm_by_hand(g.p_value.tolist()), rtol=1e-12,
-                                   err_msg=fam)
+        np.testing.assert_allclose(
+            g.p_holm_report.to_numpy(), _holm_by_hand(g.p_value.tolist()), rtol=1e-12, err_msg=fam
+        )
     # a wrong implementation (one family for the whole table) gives larger adjusted p for nausea
     assert c.loc[(c.endpoint == "nausea") & (c.study == "Bateman2013"), "p_holm_report"].iloc[0] == pytest.approx(
-        c.loc[(c.endpoint == "nausea") & (c.study == "Bateman2013"), "p_value"].iloc[0])
+        c.loc[(c.endpoint == "nausea") & (c.study == "Bateman2013"), "p_value"].iloc[0]
+    )

@@ -12,19 +12,23 @@ from statsmodels.stats.multitest import multipletests
 
 import fmtrials
 from fmtrials import effects
-
 from fmtrials.comparisons import compare
 
 
 @pytest.fixture
 def table():
     # bundled efficacy tables (Arnold 2010 composite_3, Bateman 2013 pgic; evidence.md) plus a zero cell
-    return pd.DataFrame({
-        "study": ["Arnold2010", "Bateman2013", "Bateman2013"],
-        "arm": ["100mg", "100mg", "100mg"],
-        "endpoint": ["composite_3", "pgic", "muscle_spasms"],
-        "events_t": [103, 26, 0], "n_t": [516, 79, 85], "events_c": [56, 5, 1], "n_c": [509, 21, 21],
-    })
+    return pd.DataFrame(
+        {
+            "study": ["Arnold2010", "Bateman2013", "Bateman2013"],
+            "arm": ["100mg", "100mg", "100mg"],
+            "endpoint": ["composite_3", "pgic", "muscle_spasms"],
+            "events_t": [103, 26, 0],
+            "n_t": [516, 79, 85],
+            "events_c": [56, 5, 1],
+            "n_c": [509, 21, 21],
+        }
+    )
 
 
 def test_values_equal_the_effect_functions(table):
@@ -65,8 +69,14 @@ def test_r_chisq_value_carried(table):
 def test_carry_through_and_methods_recorded(table):
     out = compare(table, rr_ci="koopman", or_ci="exact", event="harmful")
     assert list(out.columns[:3]) == ["study", "arm", "endpoint"]
-    for col, val in (("rd_method", "newcombe"), ("rr_method", "koopman"), ("or_method", "exact"),
-                     ("test_method", "fisher"), ("rate_method", "wilson"), ("event", "harmful")):
+    for col, val in (
+        ("rd_method", "newcombe"),
+        ("rr_method", "koopman"),
+        ("or_method", "exact"),
+        ("test_method", "fisher"),
+        ("rate_method", "wilson"),
+        ("event", "harmful"),
+    ):
         assert (out[col] == val).all()
     assert out.attrs["methods"]["alpha"] == 0.05
     # harmful events: more nausea on drug is harm
@@ -114,23 +124,44 @@ def test_bad_rows_named(table):
 def test_nnt_columns_are_those_of_nnt(table):
     out = compare(table, event="Beneficial")
     nn = effects.nnt(table.events_t, table.n_t, table.events_c, table.n_c)
-    for col in ("rd", "rd_low", "rd_high", "nnt", "nnt_type", "nnt_near", "nnt_near_type", "nnt_far",
-                "nnt_far_type", "crosses_zero"):
+    for col in (
+        "rd",
+        "rd_low",
+        "rd_high",
+        "nnt",
+        "nnt_type",
+        "nnt_near",
+        "nnt_near_type",
+        "nnt_far",
+        "nnt_far_type",
+        "crosses_zero",
+    ):
         assert out[col].tolist() == nn[col].tolist(), col
     assert out.nnt_label.tolist() == nn.label.tolist()
     assert out.nnt_label.iloc[1] == "NNTB 11.0 (NNTB 3.8 to ∞ to NNTH 7.1)"
-    for low, high in (("rd_low", "rd_high"), ("rr_low", "rr_high"), ("or_low", "or_high"),
-                      ("rate_t_low", "rate_t_high"), ("rate_c_low", "rate_c_high")):
+    for low, high in (
+        ("rd_low", "rd_high"),
+        ("rr_low", "rr_high"),
+        ("or_low", "or_high"),
+        ("rate_t_low", "rate_t_high"),
+        ("rate_c_low", "rate_c_high"),
+    ):
         assert (out[low] <= out[high]).all(), low
     assert not {"nnt_low", "nnt_high"} & set(out.columns)
 
 
 def test_choices_ignore_letter_case(table):
-    out = compare(table, rd_ci="MN", rr_ci="Koopman", or_ci="Woolf", test="CHI2", rate_ci="Jeffreys",
-                  event="Harmful")
-    assert out.attrs["methods"] == {"rate_method": "jeffreys", "rd_method": "mn", "rr_method": "koopman",
-                                    "or_method": "woolf", "test_method": "chi2", "event": "harmful",
-                                    "alpha": 0.05, "cc": 0.5}
+    out = compare(table, rd_ci="MN", rr_ci="Koopman", or_ci="Woolf", test="CHI2", rate_ci="Jeffreys", event="Harmful")
+    assert out.attrs["methods"] == {
+        "rate_method": "jeffreys",
+        "rd_method": "mn",
+        "rr_method": "koopman",
+        "or_method": "woolf",
+        "test_method": "chi2",
+        "event": "harmful",
+        "alpha": 0.05,
+        "cc": 0.5,
+    }
     assert (out.rd_method == "mn").all()
 
 
@@ -147,8 +178,15 @@ def test_double_zero_has_no_wald_ratio_as_in_pooling(table):
 
 def test_per_table_failure_names_row_column_and_study():
     """ci="exact" is limited to n_t * n_c <= 1000000: the failing comparison is named, not a position."""
-    t = pd.DataFrame({"study": ["Small", "Arnold2010"], "events_t": [7, 103], "n_t": [34, 1516],
-                      "events_c": [1, 56], "n_c": [34, 1509]})
+    t = pd.DataFrame(
+        {
+            "study": ["Small", "Arnold2010"],
+            "events_t": [7, 103],
+            "n_t": [34, 1516],
+            "events_c": [1, 56],
+            "n_c": [34, 1509],
+        }
+    )
     t.index = [10, 11]  # the input's own index is not what is reported
     with pytest.raises(fmtrials.DataError) as err:
         compare(t, rd_ci="exact", test="chi2")
@@ -164,8 +202,13 @@ def test_per_table_failure_names_row_column_and_study():
 
 
 def test_bad_options_are_refused_before_any_work(table):
-    for kwargs, name in (({"cc": 0}, "cc"), ({"alpha": 2}, "alpha"), ({"event": "good"}, "event"),
-                         ({"rate_ci": "wald"}, "rate_ci"), ({"test": "t"}, "test")):
+    for kwargs, name in (
+        ({"cc": 0}, "cc"),
+        ({"alpha": 2}, "alpha"),
+        ({"event": "good"}, "event"),
+        ({"rate_ci": "wald"}, "rate_ci"),
+        ({"test": "t"}, "test"),
+    ):
         with pytest.raises(fmtrials.DataError) as err:
             compare(table, **kwargs)
         assert err.value.problems[0].column == name

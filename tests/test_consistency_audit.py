@@ -31,6 +31,7 @@ def chi2_p(a, n1, c, n2, correction=False):
 # audit of whole tables
 # ------------------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def bundled():
     return fmtrials.audit()
@@ -91,14 +92,26 @@ def test_audit_subgroup_and_other_tests(bundled):
 
 
 def test_audit_custom_table_and_errors():
-    arms = pd.read_csv(io.StringIO(
-        "study,arm,treatment,dose_mg_day,n_randomized,n_randomized_alt,alt_source\n"
-        "T1,placebo,placebo,0,42,,\nT1,drug,milnacipran,100,41,,\n"
-        "T2,placebo,placebo,0,223,,\nT2,drug,milnacipran,100,224,,\n"))
-    rep = pd.DataFrame({"study": [None, "T1"], "label": ["x", "y"], "endpoint": ["e", "e"],
-                        "dose_mg_day": [100, 100], "percent_t": ["37", "37"], "percent_c": ["5", "5"],
-                        "n_t": pd.array([pd.NA, pd.NA], dtype="Int64"),
-                        "n_c": pd.array([pd.NA, pd.NA], dtype="Int64"), "p_reported": ["0.0003", "0.5"]})
+    arms = pd.read_csv(
+        io.StringIO(
+            "study,arm,treatment,dose_mg_day,n_randomized,n_randomized_alt,alt_source\n"
+            "T1,placebo,placebo,0,42,,\nT1,drug,milnacipran,100,41,,\n"
+            "T2,placebo,placebo,0,223,,\nT2,drug,milnacipran,100,224,,\n"
+        )
+    )
+    rep = pd.DataFrame(
+        {
+            "study": [None, "T1"],
+            "label": ["x", "y"],
+            "endpoint": ["e", "e"],
+            "dose_mg_day": [100, 100],
+            "percent_t": ["37", "37"],
+            "percent_c": ["5", "5"],
+            "n_t": pd.array([pd.NA, pd.NA], dtype="Int64"),
+            "n_c": pd.array([pd.NA, pd.NA], dtype="Int64"),
+            "p_reported": ["0.0003", "0.5"],
+        }
+    )
     out = A.audit(rep, arms, trials=None, outcomes=pd.DataFrame(columns=["study", "arm", "endpoint", "n"]))
     first = out[out.row == 1].set_index("n_t")
     assert first.loc[41, "verdict"] == "consistent" and first.loc[224, "verdict"] == "inconsistent"
@@ -121,8 +134,20 @@ def test_package_attribute_is_the_function_after_submodule_import():
 
 
 def test_audit_columns_read_by_report_and_notebooks(bundled):
-    for col in ("row", "label", "endpoint", "dose_mg_day", "percent_t", "percent_c", "p_reported",
-                "attribution", "verdict", "explanation", "grim_t", "grim_c"):
+    for col in (
+        "row",
+        "label",
+        "endpoint",
+        "dose_mg_day",
+        "percent_t",
+        "percent_c",
+        "p_reported",
+        "attribution",
+        "verdict",
+        "explanation",
+        "grim_t",
+        "grim_c",
+    ):
         assert col in bundled.columns
 
 

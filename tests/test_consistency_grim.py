@@ -37,6 +37,7 @@ def ks(percent, n, **kw):
 # GRIM: the hand-checked cases from the issue and evidence.md §4
 # ------------------------------------------------------------------------------------------------------------
 
+
 def test_issue_cases():
     assert ks("15.5", 223) == []
     assert ks("15.5", 405) == []
@@ -46,10 +47,20 @@ def test_issue_cases():
 
 # evidence.md §4 table (rounding half up, as evidence.md uses); None = "no"
 EVIDENCE_TABLE = {
-    223: (None, None, 60), 224: (None, 57, None), 441: (None, 112, None), 401: (62, 102, 108),
-    399: (62, None, None), 396: (None, None, None), 405: (None, 103, 109), 509: (79, None, 137),
-    516: (80, 131, 139), 449: (None, 114, 121), 435: (None, None, 117), 624: (97, None, 168),
-    623: (None, 158, None), 837: (130, 213, 225),
+    223: (None, None, 60),
+    224: (None, 57, None),
+    441: (None, 112, None),
+    401: (62, 102, 108),
+    399: (62, None, None),
+    396: (None, None, None),
+    405: (None, 103, 109),
+    509: (79, None, 137),
+    516: (80, 131, 139),
+    449: (None, 114, 121),
+    435: (None, None, 117),
+    624: (97, None, 168),
+    623: (None, 158, None),
+    837: (130, 213, 225),
 }
 
 
@@ -72,9 +83,9 @@ def test_evidence_phase2_arithmetic():
     g37 = A.grim("37", rng, rounding="half_up", expand=False)
     assert list(g37.loc[g37.consistent, "n"]) == [35, 38, 41, 43, 46, 49]
     assert ks("37", 41) == [15] and ks("37", 43) == [16]
-    assert ks("37", 40, rounding="half_up") == []          # "15/40 gives 38%"
-    assert ks("37", 40, rounding="half_down") == [15]      # 37.5 exactly: a tie
-    assert ks("37", 40) == [15]                            # accepted by the charitable default
+    assert ks("37", 40, rounding="half_up") == []  # "15/40 gives 38%"
+    assert ks("37", 40, rounding="half_down") == [15]  # 37.5 exactly: a tie
+    assert ks("37", 40) == [15]  # accepted by the charitable default
     g5 = A.grim("5", rng, rounding="half_up", expand=False)
     assert list(g5.loc[g5.consistent, "n"]) == list(range(37, 45))
     assert set(g5.loc[g5.consistent, "events_min"]) == {2}
@@ -107,6 +118,7 @@ def test_bateman_denominator():
 # a mean I.ff from n values is possible iff some remainder r in [0, n) gives 100 r / n rounding to ff, i.e.
 # iff the whole percentage ff is possible with n. That maps the published mean examples onto grim().
 
+
 def test_scrutiny_test_suite_percent_vector():
     # scrutiny tests/testthat/test-grim.R: grim(6:16, 50, percent = TRUE) -> T F T F T F T F T F T
     g = A.grim([str(v) for v in range(6, 17)], 50, expand=False)
@@ -117,18 +129,20 @@ def test_scrutiny_test_suite_means_5_19_to_5_30():
     # scrutiny tests/testthat/test-grim.R: grim(seq(5.19, 5.30), 28) -> F F T F F F T F F F T F
     fractional = [str(v) for v in range(19, 31)]
     g = A.grim(fractional, 28, expand=False)
-    assert list(g["consistent"]) == [False, False, True, False, False, False, True, False, False, False,
-                                      True, False]
+    assert list(g["consistent"]) == [False, False, True, False, False, False, True, False, False, False, True, False]
 
 
-@pytest.mark.parametrize("mean, n, possible, source", [
-    ("5.27", 43, False, "scrutiny vignette: grim('5.27', 43) is FALSE"),
-    ("3.48", 20, False, "Wikipedia 'GRIM test': 20 die rolls cannot average 3.48"),
-    ("5.93", 49, False, "The Economist 2016 on Brown & Heathers: 49 participants, mean 5.93"),
-    ("11.09", 21, False, "PyPI grim README: consistency_check('11.09', '21', ROUND_HALF_UP) is False"),
-    ("4.71", 20, False, "Bauer & Francis 2021 via scrutiny vignette: 4.71 with 20/20 split"),
-    ("4.71", 17, True, "Bauer & Francis 2021 via scrutiny vignette: 4.71 consistent with n = 17"),
-])
+@pytest.mark.parametrize(
+    "mean, n, possible, source",
+    [
+        ("5.27", 43, False, "scrutiny vignette: grim('5.27', 43) is FALSE"),
+        ("3.48", 20, False, "Wikipedia 'GRIM test': 20 die rolls cannot average 3.48"),
+        ("5.93", 49, False, "The Economist 2016 on Brown & Heathers: 49 participants, mean 5.93"),
+        ("11.09", 21, False, "PyPI grim README: consistency_check('11.09', '21', ROUND_HALF_UP) is False"),
+        ("4.71", 20, False, "Bauer & Francis 2021 via scrutiny vignette: 4.71 with 20/20 split"),
+        ("4.71", 17, True, "Bauer & Francis 2021 via scrutiny vignette: 4.71 consistent with n = 17"),
+    ],
+)
 def test_published_grim_examples(mean, n, possible, source):
     frac = mean.split(".")[1]
     assert bool(A.grim(frac, n, expand=False)["consistent"].iloc[0]) is possible, source
@@ -140,8 +154,10 @@ def test_scrutiny_vignette_percentages():
     pct, n = ["32.5", "35.6", "21.7", "39.3"], [438, 455, 501, 516]
     g = A.grim(pct, n, expand=False)
     for p, nn, ok in zip(pct, n, g["consistent"]):
-        want = any((Decimal(100 * k) / Decimal(nn)).quantize(Decimal("0.1"), ROUND_HALF_UP) == Decimal(p)
-                   for k in range(nn + 1))
+        want = any(
+            (Decimal(100 * k) / Decimal(nn)).quantize(Decimal("0.1"), ROUND_HALF_UP) == Decimal(p)
+            for k in range(nn + 1)
+        )
         assert ok == want
     assert list(g["consistent"]) == [False, True, False, True]
 
@@ -150,14 +166,19 @@ def test_scrutiny_vignette_percentages():
 # GRIM: properties against decimal as an independent oracle
 # ------------------------------------------------------------------------------------------------------------
 
+
 def _printed(k, n, d, mode):
     q = Decimal(1).scaleb(-d)
     return str((Decimal(100 * k) / Decimal(n)).quantize(q, mode))
 
 
 @settings(max_examples=300, deadline=None)
-@given(n=st.integers(1, 3000), frac=st.floats(0, 1), d=st.integers(0, 3),
-       rule=st.sampled_from([("half_up", ROUND_HALF_UP), ("half_even", ROUND_HALF_EVEN)]))
+@given(
+    n=st.integers(1, 3000),
+    frac=st.floats(0, 1),
+    d=st.integers(0, 3),
+    rule=st.sampled_from([("half_up", ROUND_HALF_UP), ("half_even", ROUND_HALF_EVEN)]),
+)
 def test_grim_roundtrip_property(n, frac, d, rule):
     name, mode = rule
     k = int(round(frac * n))
@@ -165,10 +186,10 @@ def test_grim_roundtrip_property(n, frac, d, rule):
     cands = ks(text, n, rounding=name)
     assert k in cands
     assert cands == list(range(cands[0], cands[-1] + 1))
-    for kk in (cands[0] - 1, cands[-1] + 1):                  # the run is maximal
+    for kk in (cands[0] - 1, cands[-1] + 1):  # the run is maximal
         if 0 <= kk <= n:
             assert _printed(kk, n, d, mode) != text
-    for kk in cands:                                          # every candidate prints the same
+    for kk in cands:  # every candidate prints the same
         assert _printed(kk, n, d, mode) == text
     either = ks(text, n)
     assert set(cands) <= set(either)
@@ -188,14 +209,14 @@ def test_ties_decided_exactly():
 def test_edges_zero_and_hundred():
     assert ks("0", 50) == [0]
     assert ks("100", 50) == [50]
-    assert ks("0.0", 2001, rounding="half_up") == [0, 1]     # 1/2001 = 0.0499..%
+    assert ks("0.0", 2001, rounding="half_up") == [0, 1]  # 1/2001 = 0.0499..%
     assert ks("100.0", 2001, rounding="half_up") == [2000, 2001]
 
 
 def test_decimals_from_text_and_trailing_zeros():
     g = A.grim(["25.4", "25.40", "37", "37%", ".5"], 224, expand=False)
     assert list(g["decimals"]) == [1, 2, 0, 0, 1]
-    assert list(g["consistent"][:2]) == [True, False]        # 57/224 = 25.446% prints 25.45, not 25.40
+    assert list(g["consistent"][:2]) == [True, False]  # 57/224 = 25.446% prints 25.45, not 25.40
     # a number loses its trailing zero; decimals= restores it
     assert bool(A.grim(25.40, 224, expand=False)["consistent"][0])
     assert not bool(A.grim(25.40, 224, decimals=2, expand=False)["consistent"][0])
@@ -204,8 +225,7 @@ def test_decimals_from_text_and_trailing_zeros():
 
 def test_tidy_output_and_broadcasting():
     g = A.grim("37", [100, 41])
-    assert list(g.columns) == ["input", "percent", "n", "decimals", "rounding", "events", "percent_exact",
-                              "consistent"]
+    assert list(g.columns) == ["input", "percent", "n", "decimals", "rounding", "events", "percent_exact", "consistent"]
     assert list(g["events"]) == [37, 15]
     assert np.allclose(g["percent_exact"], [37.0, 100 * 15 / 41])
     # 36.5% and 37.5% are both ties: half_up keeps 365..374, the default "either" also 375
@@ -219,18 +239,21 @@ def test_tidy_output_and_broadcasting():
     assert g3["nearest"].iloc[0] == "34/223 = 15.25%, 35/223 = 15.70%"
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    (dict(percent="abc", n=10), "cannot read"),
-    (dict(percent="101", n=10), "above 100"),
-    (dict(percent="-5", n=10), "cannot read"),
-    (dict(percent=-5.0, n=10), "negative"),
-    (dict(percent=None, n=10), "missing"),
-    (dict(percent="25.45", n=10, decimals=1), "more than decimals"),
-    (dict(percent="25", n=0), "arm size is 0"),
-    (dict(percent="25", n=2.5), "non-integer"),
-    (dict(percent="25", n=10, rounding="bankers"), "must be one of"),
-    (dict(percent=["1", "2"], n=[1, 2, 3]), "broadcast"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(percent="abc", n=10), "cannot read"),
+        (dict(percent="101", n=10), "above 100"),
+        (dict(percent="-5", n=10), "cannot read"),
+        (dict(percent=-5.0, n=10), "negative"),
+        (dict(percent=None, n=10), "missing"),
+        (dict(percent="25.45", n=10, decimals=1), "more than decimals"),
+        (dict(percent="25", n=0), "arm size is 0"),
+        (dict(percent="25", n=2.5), "non-integer"),
+        (dict(percent="25", n=10, rounding="bankers"), "must be one of"),
+        (dict(percent=["1", "2"], n=[1, 2, 3]), "broadcast"),
+    ],
+)
 def test_grim_bad_input(kwargs, fragment):
     with pytest.raises(DataError, match=fragment):
         A.grim(**kwargs)
@@ -254,19 +277,18 @@ def test_grim_on_many_inputs_finds_the_generating_count():
     assert bool(g["consistent"].all()), pct[~g["consistent"].to_numpy()][:5]
 
 
-
 def test_rounding_and_expand_arguments():
-    assert ks("13", 8, rounding="HALF_UP") == [1]                 # letter case ignored
+    assert ks("13", 8, rounding="HALF_UP") == [1]  # letter case ignored
     assert set(A.grim("37", 40, rounding="Half_Even")["rounding"]) == {"half_even"}
     with pytest.raises(DataError) as err:
         A.grim("37", 40, rounding="up")
     assert err.value.problems[0].column == "rounding"
     with pytest.raises(TypeError):
-        A.grim("37", 40, 1)                                       # decimals is keyword-only
+        A.grim("37", 40, 1)  # decimals is keyword-only
     with pytest.raises(DataError, match="expand=False"):
-        A.grim("50", 2**31 - 1)                                   # 21 million rows: refused, not built
+        A.grim("50", 2**31 - 1)  # 21 million rows: refused, not built
     g = A.grim("50", 2**31 - 1, expand=False)
-    assert int(g["n_candidates"][0]) == 1084479241 - 1063004406 + 1       # ceil(.495 n) .. floor(.505 n)
+    assert int(g["n_candidates"][0]) == 1084479241 - 1063004406 + 1  # ceil(.495 n) .. floor(.505 n)
     assert bool(g["consistent"][0])
 
 
@@ -286,14 +308,14 @@ RULES = ("either", "half_up", "half_even", "half_down")
 
 def _prints_as(k, n, num, d, rule):
     """Whether k/n, as a percentage rounded to d decimals by ``rule``, prints as num / 10**d (exact)."""
-    x = Fraction(100 * k * 10 ** d, n)                            # the exact percentage, in units of 10**-d
+    x = Fraction(100 * k * 10**d, n)  # the exact percentage, in units of 10**-d
     if rule == "either":
         return abs(x - num) <= Fraction(1, 2)
     if rule == "half_up":
         return math.floor(x + Fraction(1, 2)) == num
     if rule == "half_down":
         return math.ceil(x - Fraction(1, 2)) == num
-    return round(x) == num                                        # Fraction rounds half to even
+    return round(x) == num  # Fraction rounds half to even
 
 
 def _oracle_run(n, num, d, rule):
@@ -306,11 +328,11 @@ def _oracle_run(n, num, d, rule):
     if n <= 3000:
         ok = [k for k in range(n + 1) if _prints_as(k, n, num, d, rule)]
         return (ok[0], ok[-1]) if ok else None
-    k0 = (num * n) // (100 * 10 ** d)                             # floor of n P / 100, exactly
+    k0 = (num * n) // (100 * 10**d)  # floor of n P / 100, exactly
     start = next((k for k in (k0, k0 + 1) if 0 <= k <= n and _prints_as(k, n, num, d, rule)), None)
     if start is None:
         return None
-    lo_out, lo_in = -1, start                                     # predicate false at lo_out, true at lo_in
+    lo_out, lo_in = -1, start  # predicate false at lo_out, true at lo_in
     while lo_in - lo_out > 1:
         mid = (lo_in + lo_out) // 2
         lo_out, lo_in = (lo_out, mid) if _prints_as(mid, n, num, d, rule) else (mid, lo_in)
@@ -323,7 +345,7 @@ def _oracle_run(n, num, d, rule):
 
 def _check_against_oracle(n, num, d, rule):
     text = str(Decimal(num).scaleb(-d))
-    if "E" in text:                                               # Decimal writes 0 at d decimals as 0E-9
+    if "E" in text:  # Decimal writes 0 at d decimals as 0E-9
         text = f"{Decimal(num).scaleb(-d):.{d}f}"
     g = A.grim(text, n, decimals=d, rounding=rule, expand=False)
     lo, hi = int(g["events_min"][0]), int(g["events_max"][0])
@@ -331,7 +353,7 @@ def _check_against_oracle(n, num, d, rule):
     assert bool(g["consistent"][0]) is (want is not None), (n, text, rule)
     if want is not None:
         assert (lo, hi) == want, (n, text, rule)
-    for k in {lo - 1, lo, lo + 1, hi - 1, hi, hi + 1}:            # every count around both ends, directly
+    for k in {lo - 1, lo, lo + 1, hi - 1, hi, hi + 1}:  # every count around both ends, directly
         if 0 <= k <= n:
             assert _prints_as(k, n, num, d, rule) is (lo <= k <= hi), (n, text, rule, k)
 
@@ -344,9 +366,15 @@ def test_grim_exact_for_big_n(rule, d):
     ns = [int(v) for v in rng.integers(10**8, 2**31, 6)] + [2**31 - 1, 2**31 - 2, 10**8]
     for n in ns:
         k = int(rng.integers(0, n + 1))
-        printed = math.floor(Fraction(100 * k * 10 ** d, n) + Fraction(1, 2))   # a value k/n really prints as
-        for num in {printed, max(printed - 1, 0), min(printed + 1, 100 * 10 ** d),
-                    int(rng.integers(0, 100 * 10 ** d + 1)), 0, 100 * 10 ** d}:
+        printed = math.floor(Fraction(100 * k * 10**d, n) + Fraction(1, 2))  # a value k/n really prints as
+        for num in {
+            printed,
+            max(printed - 1, 0),
+            min(printed + 1, 100 * 10**d),
+            int(rng.integers(0, 100 * 10**d + 1)),
+            0,
+            100 * 10**d,
+        }:
             _check_against_oracle(n, num, d, rule)
 
 
@@ -359,8 +387,8 @@ def test_grim_exact_ties_for_big_n(rule):
         for _ in range(3):
             j = 2 * int(rng.integers(0, 2 ** (d + 2))) + 1
             k = 2 ** (27 - d) * j
-            x = Fraction(100 * k * 10 ** d, n)
-            assert x.denominator == 2                             # an exact tie
+            x = Fraction(100 * k * 10**d, n)
+            assert x.denominator == 2  # an exact tie
             for num in (math.floor(x), math.ceil(x)):
                 _check_against_oracle(n, num, d, rule)
 
@@ -370,27 +398,37 @@ def test_grim_big_n_regression():
     # "49.999999977" and called it impossible, though 1073741823 / 2147483647 = 49.9999999767...%
     g = A.grim(["49.999999977", "50.000000000"], 2**31 - 1, expand=False)
     assert (int(g["events_min"][0]), int(g["events_max"][0])) == (1073741823, 1073741823)
-    assert list(g["consistent"]) == [True, False]                 # 50% exactly: n is odd
+    assert list(g["consistent"]) == [True, False]  # 50% exactly: n is odd
     assert f"{Decimal(100 * 1073741823) / Decimal(2**31 - 1):.9f}" == "49.999999977"
     assert g["nearest"][1] == "1073741823/2147483647 = 49.9999999767%, 1073741824/2147483647 = 50.0000000233%"
 
 
 @settings(max_examples=200, deadline=None)
-@given(n=st.integers(1, 2000), frac=st.floats(0, 1), d=st.integers(0, 9), shift=st.integers(-2, 2),
-       rule=st.sampled_from(RULES))
+@given(
+    n=st.integers(1, 2000),
+    frac=st.floats(0, 1),
+    d=st.integers(0, 9),
+    shift=st.integers(-2, 2),
+    rule=st.sampled_from(RULES),
+)
 def test_grim_admissible_counts_are_exactly_those_that_print_the_value(n, frac, d, shift, rule):
     """Property: grim's counts are exactly the k in [0, n] whose rounded percentage is the printed one."""
     k = int(round(frac * n))
-    num = min(max(math.floor(Fraction(100 * k * 10 ** d, n) + Fraction(1, 2)) + shift, 0), 100 * 10 ** d)
+    num = min(max(math.floor(Fraction(100 * k * 10**d, n) + Fraction(1, 2)) + shift, 0), 100 * 10**d)
     text = f"{Decimal(num).scaleb(-d):.{d}f}"
     got = ks(text, n, rounding=rule)
     assert got == [kk for kk in range(n + 1) if _prints_as(kk, n, num, d, rule)]
 
 
 @settings(max_examples=100, deadline=None)
-@given(n=st.integers(10**8, 2**31 - 1), frac=st.fractions(0, 1), d=st.integers(0, 9), shift=st.integers(-1, 1),
-       rule=st.sampled_from(RULES))
+@given(
+    n=st.integers(10**8, 2**31 - 1),
+    frac=st.fractions(0, 1),
+    d=st.integers(0, 9),
+    shift=st.integers(-1, 1),
+    rule=st.sampled_from(RULES),
+)
 def test_grim_big_n_property(n, frac, d, shift, rule):
     k = math.floor(frac * n)
-    num = min(max(math.floor(Fraction(100 * k * 10 ** d, n) + Fraction(1, 2)) + shift, 0), 100 * 10 ** d)
+    num = min(max(math.floor(Fraction(100 * k * 10**d, n) + Fraction(1, 2)) + shift, 0), 100 * 10**d)
     _check_against_oracle(n, num, d, rule)

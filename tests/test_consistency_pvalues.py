@@ -22,34 +22,38 @@ P = importlib.import_module("fmtrials.consistency.pvalues")
 # printed p-values
 # ------------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, lo, hi, lo_closed, hi_closed", [
-    ("0.01", 0.005, 0.015, True, False),
-    ("p=0.02", 0.015, 0.025, True, False),
-    ("p = 0.020", 0.0195, 0.0205, True, False),
-    ("0.0003", 0.00025, 0.00035, True, False),
-    ("<0.001", 0.0, 0.001, True, False),
-    ("P < .001", 0.0, 0.001, True, False),
-    ("<.001", 0.0, 0.001, True, False),
-    ("p<0.001", 0.0, 0.001, True, False),
-    ("p < 0\u00b7001", 0.0, 0.001, True, False),
-    ("\u22640.05", 0.0, 0.05, True, True),
-    ("p \u2264 0.001", 0.0, 0.001, True, True),
-    ("p=<0.05", 0.0, 0.05, True, True),
-    ("<=0.05", 0.0, 0.05, True, True),
-    ("\u22650.05", 0.05, 1.0, True, True),
-    ("P > 0.05", 0.05, 1.0, False, True),
-    ("\uff1c0.05", 0.0, 0.05, True, False),
-    ("NS", 0.05, 1.0, True, True),
-    ("n.s.", 0.05, 1.0, True, True),
-    ("ns", 0.05, 1.0, True, True),
-    ("0.05", 0.045, 0.055, True, False),
-    ("<0.05", 0.0, 0.05, True, False),
-    ("1.00", 0.995, 1.0, True, True),
-    ("0.000", 0.0, 0.0005, True, False),
-    ("2e-5", 1.5e-5, 2.5e-5, True, False),
-    ("1.2 \u00d7 10\u207b\u2075", 1.15e-5, 1.25e-5, True, False),
-    ("p = 3.4x10^-4", 3.35e-4, 3.45e-4, True, False),
-])
+
+@pytest.mark.parametrize(
+    "text, lo, hi, lo_closed, hi_closed",
+    [
+        ("0.01", 0.005, 0.015, True, False),
+        ("p=0.02", 0.015, 0.025, True, False),
+        ("p = 0.020", 0.0195, 0.0205, True, False),
+        ("0.0003", 0.00025, 0.00035, True, False),
+        ("<0.001", 0.0, 0.001, True, False),
+        ("P < .001", 0.0, 0.001, True, False),
+        ("<.001", 0.0, 0.001, True, False),
+        ("p<0.001", 0.0, 0.001, True, False),
+        ("p < 0\u00b7001", 0.0, 0.001, True, False),
+        ("\u22640.05", 0.0, 0.05, True, True),
+        ("p \u2264 0.001", 0.0, 0.001, True, True),
+        ("p=<0.05", 0.0, 0.05, True, True),
+        ("<=0.05", 0.0, 0.05, True, True),
+        ("\u22650.05", 0.05, 1.0, True, True),
+        ("P > 0.05", 0.05, 1.0, False, True),
+        ("\uff1c0.05", 0.0, 0.05, True, False),
+        ("NS", 0.05, 1.0, True, True),
+        ("n.s.", 0.05, 1.0, True, True),
+        ("ns", 0.05, 1.0, True, True),
+        ("0.05", 0.045, 0.055, True, False),
+        ("<0.05", 0.0, 0.05, True, False),
+        ("1.00", 0.995, 1.0, True, True),
+        ("0.000", 0.0, 0.0005, True, False),
+        ("2e-5", 1.5e-5, 2.5e-5, True, False),
+        ("1.2 \u00d7 10\u207b\u2075", 1.15e-5, 1.25e-5, True, False),
+        ("p = 3.4x10^-4", 3.35e-4, 3.45e-4, True, False),
+    ],
+)
 def test_parse_p(text, lo, hi, lo_closed, hi_closed):
     r = A.parse_p(text)
     assert r.lower == pytest.approx(lo, abs=1e-15) and r.upper == pytest.approx(hi, abs=1e-15)
@@ -75,7 +79,9 @@ def test_parse_p_vector_and_errors():
     with pytest.raises(DataError) as err:
         A.parse_p(["0.01", "x", None])
     assert [("position 1" in p.message, "position 2" in p.message) for p in err.value.problems] == [
-        (True, False), (False, True)]
+        (True, False),
+        (False, True),
+    ]
 
 
 # statcheck's own classification tests (MicheleNuijten/statcheck, tests/testthat/test-error.R): a printed
@@ -97,26 +103,31 @@ STATCHECK_CASES = [
 @pytest.mark.parametrize("dist, df, stat, ptext, is_error", STATCHECK_CASES)
 def test_parse_p_against_statcheck(dist, df, stat, ptext, is_error):
     dec = len(stat.split(".")[1])
-    h = 0.5 * 10 ** -dec
+    h = 0.5 * 10**-dec
     x = abs(float(stat))
-    sf = {"t": lambda v: 2 * stats.t.sf(v, df), "z": lambda v: 2 * stats.norm.sf(v),
-          "chi2": lambda v: stats.chi2.sf(v, df)}[dist]
+    sf = {
+        "t": lambda v: 2 * stats.t.sf(v, df),
+        "z": lambda v: 2 * stats.norm.sf(v),
+        "chi2": lambda v: stats.chi2.sf(v, df),
+    }[dist]
     p_lo, p_hi = sf(x + h), sf(x - h)
     grid = np.linspace(p_lo, p_hi, 2001)
     consistent = bool(np.any(A.parse_p(ptext).contains(grid)))
     assert consistent is (not is_error)
 
 
-
-@pytest.mark.parametrize("p, printed, want", [
-    (0.012, "0.01", "0.012"),            # format_p's rule: 3 decimals
-    (0.00028, "<0.001", "0.0003"),       # 4 decimals below 0.001
-    (2e-7, "0.01", "<0.0001"),           # "<0.0001" is unambiguous: all of [0, 1e-4) is outside [0.005, 0.015)
-    (2e-7, "<0.001", "<0.0001"),         # ... or all inside [0, 0.001)
-    (0.0449996, "0.05", "0.0449996"),    # "0.045" would read as inside [0.045, 0.055)
-    (3e-5, "2e-5", "0.00003"),           # "<0.0001" would not say whether p is in [1.5e-05, 2.5e-05)
-    (2e-5, "2e-5", "0.00002"),
-])
+@pytest.mark.parametrize(
+    "p, printed, want",
+    [
+        (0.012, "0.01", "0.012"),  # format_p's rule: 3 decimals
+        (0.00028, "<0.001", "0.0003"),  # 4 decimals below 0.001
+        (2e-7, "0.01", "<0.0001"),  # "<0.0001" is unambiguous: all of [0, 1e-4) is outside [0.005, 0.015)
+        (2e-7, "<0.001", "<0.0001"),  # ... or all inside [0, 0.001)
+        (0.0449996, "0.05", "0.0449996"),  # "0.045" would read as inside [0.045, 0.055)
+        (3e-5, "2e-5", "0.00003"),  # "<0.0001" would not say whether p is in [1.5e-05, 2.5e-05)
+        (2e-5, "2e-5", "0.00002"),
+    ],
+)
 def test_explain_p_goes_through_format_p_unless_ambiguous(p, printed, want):
     pint = A.parse_p(printed)
     got = P.explain_p(p, pint)

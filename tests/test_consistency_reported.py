@@ -38,6 +38,7 @@ def chi2_p(a, n1, c, n2, correction=False):
 # audit_reported
 # ------------------------------------------------------------------------------------------------------------
 
+
 def test_evidence_fisher_example_phase2():
     """evidence.md §4: Fisher 15/41 vs 2/42 p ~ 0.0003 fits '<0.001'; 15/41 vs 6/42 p ~ 0.02."""
     r = A.audit_reported("37", 41, "5", 42, "<0.001")
@@ -70,16 +71,15 @@ def test_evidence_phase3_z_tests():
 
 
 def test_seed_rows_with_published_arm_sizes():
-    r = A.audit_reported("25.4", 224, "15.5", 223, "0.01")       # Mease 2009 100 mg
-    assert r.verdict == "inconsistent" and r.grim_c is False and "15.5% is impossible with n = 223" in \
-        r.explanation
-    r = A.audit_reported("26.9", 441, "15.5", 223, "0.02")       # Mease 2009 200 mg
+    r = A.audit_reported("25.4", 224, "15.5", 223, "0.01")  # Mease 2009 100 mg
+    assert r.verdict == "inconsistent" and r.grim_c is False and "15.5% is impossible with n = 223" in r.explanation
+    r = A.audit_reported("26.9", 441, "15.5", 223, "0.02")  # Mease 2009 200 mg
     assert r.grim_t is False and r.grim_c is False
 
 
 def test_published_2x2_contingencytables():
     """contingencytables (methods.md §3.4): 0/16 vs 15/72, Fisher 0.06287, Yates 0.1016."""
-    pct_c = "20.8"                                               # 15/72 = 20.83%
+    pct_c = "20.8"  # 15/72 = 20.83%
     assert ks(pct_c, 72) == [15]
     r = A.audit_reported("0", 16, pct_c, 72, "0.063", test=["fisher"])
     assert r.verdict == "consistent" and r.matches[0][3] == pytest.approx(0.06287, abs=5e-6)
@@ -93,7 +93,7 @@ def test_published_2x2_fragilityindex():
     """R fragilityindex README (methods.md §3.5): 15/40 vs 6/40 Fisher p = 0.04060921."""
     r = A.audit_reported("37.5", 40, "15.0", 40, "0.041", test=["fisher", "chi2"])
     assert r.verdict == "consistent"
-    assert [m[0] for m in r.matches] == ["fisher"]               # Pearson gives 0.024: not 0.041
+    assert [m[0] for m in r.matches] == ["fisher"]  # Pearson gives 0.024: not 0.041
     assert r.matches[0][3] == pytest.approx(0.04060921, abs=1e-8)
     assert A.audit_reported("37.5", 40, "15.0", 40, "<0.05", test=["fisher"]).verdict == "consistent"
     assert A.audit_reported("37.5", 40, "15.0", 40, "NS", test=["fisher"]).verdict == "inconsistent"
@@ -119,7 +119,7 @@ def test_indeterminate_and_model_based():
     assert r.verdict == "indeterminate" and "not printed" in r.explanation
     r = A.audit_reported("20.6", 624, "36.8", 623, "<.001", model_based=True)
     assert r.verdict == "indeterminate" and r.grim_t is False and "model-based" in r.explanation
-    r = A.audit_reported("32.9", 79, "23.8", 21)                 # no p printed
+    r = A.audit_reported("32.9", 79, "23.8", 21)  # no p printed
     assert r.verdict == "consistent" and r.p_consistent is None and "no p-value" in r.explanation
 
 
@@ -127,8 +127,17 @@ def test_audit_result_object():
     r = A.audit_reported("37", 41, "5", 42, "<0.001")
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.verdict = "x"
-    assert list(r.to_frame().columns) == ["test", "events_t", "n_t", "events_c", "n_c", "percent_exact_t",
-                                          "percent_exact_c", "p_value", "in_interval"]
+    assert list(r.to_frame().columns) == [
+        "test",
+        "events_t",
+        "n_t",
+        "events_c",
+        "n_c",
+        "percent_exact_t",
+        "percent_exact_c",
+        "p_value",
+        "in_interval",
+    ]
     s = r.summary()
     assert "verdict: consistent" in s and "fisher" in s
     assert "<table" in r._repr_html_()
@@ -146,7 +155,6 @@ def test_audit_reported_bad_input():
         A.audit_reported("37", -1, "5", 42, "<0.001")
 
 
-
 def test_test_argument_one_name_or_several_any_case():
     one = A.audit_reported("37", 41, "5", 42, "<0.001", test="FISHER")
     assert one.tests == ("fisher",) and [t for t, _, _ in one.p_range] == ["fisher"]
@@ -159,7 +167,7 @@ def test_test_argument_one_name_or_several_any_case():
             A.audit_reported("37", 41, "5", 42, "<0.001", test=bad)
         assert err.value.problems[0].column == "test"
     with pytest.raises(TypeError):
-        A.audit_reported("37", 41, "5", 42, "<0.001", "fisher")   # options are keyword-only
+        A.audit_reported("37", 41, "5", 42, "<0.001", "fisher")  # options are keyword-only
 
 
 @pytest.mark.parametrize("n", [0, 2**31, 2.5, True, "41"])
@@ -170,7 +178,7 @@ def test_arm_sizes_are_checked(n):
 
 
 def test_explanation_prints_p_through_format_p():
-    r = A.audit_reported("25.4", 516, "15.5", 509, "0.01")     # Arnold 2010 sizes: p ~ 1e-4
+    r = A.audit_reported("25.4", 516, "15.5", 509, "0.01")  # Arnold 2010 sizes: p ~ 1e-4
     assert r.verdict == "inconsistent"
     assert "give p from <0.0001 to 0.0001, outside printed p 0.01 [0.005, 0.015)" in r.explanation
     assert "0.0001" in r.summary() and "e-0" not in r.summary()

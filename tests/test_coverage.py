@@ -64,8 +64,7 @@ def test_run_path_equals_dense_path(ci, monkeypatch):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n1=st.integers(1, 30), n2=st.integers(1, 30), pt=st.floats(0, 1), pc=st.floats(0, 1),
-       ci=st.sampled_from(CIS))
+@given(n1=st.integers(1, 30), n2=st.integers(1, 30), pt=st.floats(0, 1), pc=st.floats(0, 1), ci=st.sampled_from(CIS))
 def test_property_coverage_is_a_probability_and_symmetric(n1, n2, pt, pc, ci):
     a = fmtrials.coverage(ci, n1, n2, pt, pc)["coverage"].iloc[0]
     assert 0.0 <= a <= 1.0

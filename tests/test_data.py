@@ -12,8 +12,8 @@ import pytest
 import fmtrials
 from fmtrials import DataError, data
 
-
 # ------------------------------------------------------------------ bundled tables
+
 
 def test_bundled_tables_validate_and_cross_reference():
     counts = fmtrials.validate_bundled()
@@ -38,13 +38,16 @@ def test_loaders_return_copies():
     assert fmtrials.load_arms().loc[0, "study"] != "changed"
 
 
-@pytest.mark.parametrize("study, sizes", [
-    ("Clauw2008", {"placebo": 401, "milnacipran_100": 399, "milnacipran_200": 396}),
-    ("Mease2009", {"placebo": 223, "milnacipran_100": 224, "milnacipran_200": 441}),
-    ("Arnold2010", {"placebo": 509, "milnacipran_100": 516}),
-    ("Branco2010", {"placebo": 449, "milnacipran_200": 435}),
-    ("Bateman2013", {"placebo": 21, "milnacipran_100": 86}),
-])
+@pytest.mark.parametrize(
+    "study, sizes",
+    [
+        ("Clauw2008", {"placebo": 401, "milnacipran_100": 399, "milnacipran_200": 396}),
+        ("Mease2009", {"placebo": 223, "milnacipran_100": 224, "milnacipran_200": 441}),
+        ("Arnold2010", {"placebo": 509, "milnacipran_100": 516}),
+        ("Branco2010", {"placebo": 449, "milnacipran_200": 435}),
+        ("Bateman2013", {"placebo": 21, "milnacipran_100": 86}),
+    ],
+)
 def test_verified_randomized_arm_sizes(study, sizes):
     a = fmtrials.load_arms()
     got = a[a.study == study].set_index("arm")["n_randomized"].to_dict()
@@ -89,12 +92,17 @@ def test_reported_holds_seed_table_and_paper_p_values():
     r = fmtrials.load_reported()
     seed = r[r.source == "SEED003"]
     assert list(zip(seed.percent_t, seed.percent_c, seed.p_reported)) == [
-        ("37", "5", "<0.001"), ("25.4", "15.5", "0.01"), ("26.9", "15.5", "0.02")]
+        ("37", "5", "<0.001"),
+        ("25.4", "15.5", "0.01"),
+        ("26.9", "15.5", "0.02"),
+    ]
     assert seed["study"].isna().all()
     papers = r[r["source"].isin(["A10", "B10"])]
     assert sorted(zip(papers.study, papers.endpoint, papers.p_reported)) == [
-        ("Arnold2010", "composite_2", "<0.001"), ("Arnold2010", "composite_3", "<0.001"),
-        ("Branco2010", "composite_2", "0.0003")]
+        ("Arnold2010", "composite_2", "<0.001"),
+        ("Arnold2010", "composite_3", "<0.001"),
+        ("Branco2010", "composite_2", "0.0003"),
+    ]
 
 
 def test_unknown_stays_missing():
@@ -125,18 +133,23 @@ def test_good_user_file(tmp_path):
     assert df["responders"].tolist() == [30, 45]
 
 
-@pytest.mark.parametrize("text, expect", [
-    ("study,dose_mg_day,endpoint,n\nA,0,pain_30,100\n", "missing required column(s): 'responders'"),
-    ("study,endpoint,n,responders\nA,pain_30,100,3\n", "dose_mg_day (or arm)"),
-    (GOOD.replace("100,30", "100,3.5"), "row 1 (line 2), column 'responders': not a whole number: '3.5'"),
-    (GOOD.replace("100,30", "100,-3"), "row 1 (line 2), column 'responders': negative count '-3'"),
-    (GOOD.replace("100,30", "100,x"), "column 'responders': not a number: 'x'"),
-    (GOOD.replace("98,45", "98,99"), "row 2 (line 3), column 'responders': responders (99) exceed n (98)"),
-    (GOOD.replace("98,45", "0,0"), "row 2 (line 3), column 'n': arm size n is 0"),
-    (GOOD + "A,100,pain_30,98,45\n", "row 3 (line 4), column 'study,arm,endpoint,analysis,population,timepoint':"
-                                     " duplicate key"),
-    ("study,dose_mg_day,endpoint,n,responders\nA,100,pain_30,98,45\n", "has no placebo arm row"),
-])
+@pytest.mark.parametrize(
+    "text, expect",
+    [
+        ("study,dose_mg_day,endpoint,n\nA,0,pain_30,100\n", "missing required column(s): 'responders'"),
+        ("study,endpoint,n,responders\nA,pain_30,100,3\n", "dose_mg_day (or arm)"),
+        (GOOD.replace("100,30", "100,3.5"), "row 1 (line 2), column 'responders': not a whole number: '3.5'"),
+        (GOOD.replace("100,30", "100,-3"), "row 1 (line 2), column 'responders': negative count '-3'"),
+        (GOOD.replace("100,30", "100,x"), "column 'responders': not a number: 'x'"),
+        (GOOD.replace("98,45", "98,99"), "row 2 (line 3), column 'responders': responders (99) exceed n (98)"),
+        (GOOD.replace("98,45", "0,0"), "row 2 (line 3), column 'n': arm size n is 0"),
+        (
+            GOOD + "A,100,pain_30,98,45\n",
+            "row 3 (line 4), column 'study,arm,endpoint,analysis,population,timepoint': duplicate key",
+        ),
+        ("study,dose_mg_day,endpoint,n,responders\nA,100,pain_30,98,45\n", "has no placebo arm row"),
+    ],
+)
 def test_each_rule_names_file_row_and_column(tmp_path, text, expect):
     path = _write(tmp_path, text)
     with pytest.raises(DataError) as ei:
@@ -147,8 +160,10 @@ def test_each_rule_names_file_row_and_column(tmp_path, text, expect):
 
 
 def test_percent_rules(tmp_path):
-    text = ("study,dose_mg_day,endpoint,n,responders,percent\n"
-            "A,0,pain_30,100,30,30.0\nA,100,pain_30,98,45,46.9\nB,0,pain_30,10,1,101\nB,100,pain_30,10,2,20\n")
+    text = (
+        "study,dose_mg_day,endpoint,n,responders,percent\n"
+        "A,0,pain_30,100,30,30.0\nA,100,pain_30,98,45,46.9\nB,0,pain_30,10,1,101\nB,100,pain_30,10,2,20\n"
+    )
     with pytest.raises(DataError) as ei:
         fmtrials.read_outcomes(_write(tmp_path, text))
     msgs = _problems(ei)
@@ -159,8 +174,16 @@ def test_percent_rules(tmp_path):
 
 
 def test_percent_rounding_tolerance_follows_printed_decimals():
-    ok = pd.DataFrame({"study": ["A", "A"], "dose_mg_day": [0, 100], "endpoint": ["e", "e"],
-                       "n": [223, 224], "responders": [47, 73], "percent": ["21.1", "32.6"]})
+    ok = pd.DataFrame(
+        {
+            "study": ["A", "A"],
+            "dose_mg_day": [0, 100],
+            "endpoint": ["e", "e"],
+            "n": [223, 224],
+            "responders": [47, 73],
+            "percent": ["21.1", "32.6"],
+        }
+    )
     fmtrials.read_outcomes(ok)
     bad = ok.assign(percent=["21.1", "32.5"])  # 73/224 = 32.589 rounds to 32.6, not 32.5
     with pytest.raises(DataError, match="32.5"):
@@ -218,8 +241,10 @@ def test_unknown_source_id(tmp_path):
 
 
 def test_bad_choice_and_line_numbers_with_quoted_newlines(tmp_path):
-    text = ('study,dose_mg_day,endpoint,n,responders,note,analysis\n'
-            'A,0,pain_30,100,30,"two\nlines",LOCF\nA,100,pain_30,98,45,,ITT\n')
+    text = (
+        "study,dose_mg_day,endpoint,n,responders,note,analysis\n"
+        'A,0,pain_30,100,30,"two\nlines",LOCF\nA,100,pain_30,98,45,,ITT\n'
+    )
     with pytest.raises(DataError) as ei:
         fmtrials.read_outcomes(_write(tmp_path, text))
     assert any("row 2 (line 4), column 'analysis': 'ITT' is not one of" in m for m in _problems(ei))
@@ -231,11 +256,16 @@ def test_data_error_is_value_error():
 
 # ------------------------------------------------------------------ contrasts
 
+
 def test_contrasts_nausea_counts_from_sources():
     c = fmtrials.contrasts(endpoint="nausea")
     got = list(zip(c.study, c.dose_mg_day, c.events_t, c.n_t, c.events_c, c.n_c))
-    assert got == [("Mease2009", 100, 73, 224, 47, 223), ("Mease2009", 200, 177, 441, 47, 223),
-                   ("Arnold2010", 100, 189, 516, 106, 509), ("Bateman2013", 100, 18, 85, 6, 21)]
+    assert got == [
+        ("Mease2009", 100, 73, 224, 47, 223),
+        ("Mease2009", 200, 177, 441, 47, 223),
+        ("Arnold2010", 100, 189, 516, 106, 509),
+        ("Bateman2013", 100, 18, 85, 6, 21),
+    ]
     assert c.shared_placebo.tolist() == [True, True, False, False]
     assert c.placebo_id.tolist()[:2] == ["Mease2009:placebo"] * 2
     assert c.source_t.tolist() == ["M09-T5", "M09-T5", "CR15-T4", "CR15-T4"]
@@ -255,9 +285,16 @@ def test_contrasts_exclude_unknown_counts_with_reason():
 
 
 def test_contrasts_user_data_and_analysis_filter():
-    user = pd.DataFrame({"study": ["A", "A", "A", "A"], "dose_mg_day": [0, 100, 0, 100],
-                         "endpoint": ["e"] * 4, "analysis": ["LOCF", "LOCF", "BOCF", "BOCF"],
-                         "n": [50, 50, 50, 50], "responders": [10, 20, 8, 15]})
+    user = pd.DataFrame(
+        {
+            "study": ["A", "A", "A", "A"],
+            "dose_mg_day": [0, 100, 0, 100],
+            "endpoint": ["e"] * 4,
+            "analysis": ["LOCF", "LOCF", "BOCF", "BOCF"],
+            "n": [50, 50, 50, 50],
+            "responders": [10, 20, 8, 15],
+        }
+    )
     c = fmtrials.contrasts(fmtrials.read_outcomes(user), endpoint="e", analysis="BOCF")
     assert list(zip(c.events_t, c.events_c)) == [(15, 8)]
     # LOCF and BOCF rows reuse the same placebo patients: pooling both would double count them
@@ -278,14 +315,22 @@ def test_efficacy_addendum_rows_state_their_assumed_denominators():
     o = fmtrials.load_outcomes()
     a = o[(o.study == "Arnold2010") & o.endpoint.isin(["pain_30", "pain_50", "pgic"])]
     got = {(r.endpoint, r.arm): (r.responders, r.n, r.percent) for r in a.itertuples()}
-    assert got == {("pain_30", "placebo"): (156, 509, "30.6"), ("pain_30", "milnacipran_100"): (230, 516, "44.6"),
-                   ("pgic", "placebo"): (132, 509, "25.9"), ("pgic", "milnacipran_100"): (216, 516, "41.9"),
-                   ("pain_50", "placebo"): (92, 509, "18.1"), ("pain_50", "milnacipran_100"): (143, 516, "27.7")}
+    assert got == {
+        ("pain_30", "placebo"): (156, 509, "30.6"),
+        ("pain_30", "milnacipran_100"): (230, 516, "44.6"),
+        ("pgic", "placebo"): (132, 509, "25.9"),
+        ("pgic", "milnacipran_100"): (216, 516, "41.9"),
+        ("pain_50", "placebo"): (92, 509, "18.1"),
+        ("pain_50", "milnacipran_100"): (143, 516, "27.7"),
+    }
     assert (a.status == "unverified").all()
     assert a.derivation.str.contains("assumed").all() and a.derivation.str.contains("401, 408").sum() == 3
     # independent check of the stated alternatives: every n in 400..516 for which 44.6, 41.9, 27.7 are reachable
-    fits = [n for n in range(400, 517) if all(any(abs(100 * r / n - float(p)) <= 0.05 for r in range(n + 1))
-                                              for p in ("44.6", "41.9", "27.7"))]
+    fits = [
+        n
+        for n in range(400, 517)
+        if all(any(abs(100 * r / n - float(p)) <= 0.05 for r in range(n + 1)) for p in ("44.6", "41.9", "27.7"))
+    ]
     assert ", ".join(map(str, fits)) in a.derivation.iloc[-1] or ", ".join(map(str, fits)) in " ".join(a.derivation)
     b = o[(o.study == "Branco2010") & (o.endpoint == "pgic")].set_index("arm")
     assert b.loc["milnacipran_200", "responders"] is pd.NA and b.loc["milnacipran_200", "percent"] == "31"

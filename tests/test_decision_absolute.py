@@ -6,8 +6,9 @@ import pytest
 
 from fmtrials import DataError, absolute_effects, pool
 
-T = pd.DataFrame({"study": ["A", "B"], "events_t": [73, 189], "n_t": [224, 516], "events_c": [24, 106],
-                  "n_c": [112, 509]})
+T = pd.DataFrame(
+    {"study": ["A", "B"], "events_t": [73, 189], "n_t": [224, 516], "events_c": [24, 106], "n_c": [112, 509]}
+)
 
 
 def test_rr_by_hand():
@@ -16,8 +17,7 @@ def test_rr_by_hand():
     # 1000 x 0.2 x RR and its bounds; difference = that minus 200
     np.testing.assert_allclose(a["risk_per_1000"], [200 * r.estimate, 50 * r.estimate], rtol=1e-14)
     np.testing.assert_allclose(a["risk_per_1000_low"], [200 * r.ci_low, 50 * r.ci_low], rtol=1e-14)
-    np.testing.assert_allclose(a["difference_per_1000_high"], [200 * r.ci_high - 200, 50 * r.ci_high - 50],
-                               rtol=1e-14)
+    np.testing.assert_allclose(a["difference_per_1000_high"], [200 * r.ci_high - 200, 50 * r.ci_high - 50], rtol=1e-14)
     assert list(a["control_risk_per_1000"]) == [200.0, 50.0]
 
 
@@ -29,8 +29,7 @@ def test_default_control_risk_is_median_placebo_risk():
 
 
 def test_or_and_rd_by_hand_with_a_zero_cell():
-    t = pd.DataFrame({"study": ["A", "B"], "events_t": [0, 10], "n_t": [20, 50], "events_c": [3, 2],
-                      "n_c": [20, 50]})
+    t = pd.DataFrame({"study": ["A", "B"], "events_t": [0, 10], "n_t": [20, 50], "events_c": [3, 2], "n_c": [20, 50]})
     ro = pool(t, measure="OR", method="IV")
     a = absolute_effects(ro, control_risk=0.1).iloc[0]
     odds = 0.1 / 0.9 * ro.estimate

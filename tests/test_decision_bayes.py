@@ -15,7 +15,9 @@ RD_CASES = [(103, 516, 56, 509), (0, 10, 0, 10), (5, 5, 0, 5), (1, 400, 0, 400),
 
 
 def quad_p_greater(x1, n1, x2, n2, d, a=1.0, b=1.0):
-    f = lambda q: stats.beta.pdf(q, a + x2, b + n2 - x2) * stats.beta.sf(q + d, a + x1, b + n1 - x1)
+    def f(q):
+        return stats.beta.pdf(q, a + x2, b + n2 - x2) * stats.beta.sf(q + d, a + x1, b + n1 - x1)
+
     pts = [x2 / n2, min(1.0, max(0.0, x1 / n1 - d))]
     return integrate.quad(f, 0, 1, limit=500, epsabs=1e-13, epsrel=1e-12, points=pts)[0]
 
@@ -82,11 +84,11 @@ def pool_mc(y, v, scale, n, rng):
 
 
 TABLES = {
-    "k3": pd.DataFrame({"events_t": [73, 189, 18], "n_t": [224, 516, 85], "events_c": [24, 106, 6],
-                        "n_c": [112, 509, 21]}),
+    "k3": pd.DataFrame(
+        {"events_t": [73, 189, 18], "n_t": [224, 516, 85], "events_c": [24, 106, 6], "n_c": [112, 509, 21]}
+    ),
     "k2": pd.DataFrame({"events_t": [159, 35], "n_t": [516, 86], "events_c": [150, 10], "n_c": [509, 21]}),
-    "zero_cell": pd.DataFrame({"events_t": [0, 4, 9], "n_t": [85, 40, 50], "events_c": [2, 1, 3],
-                               "n_c": [21, 40, 50]}),
+    "zero_cell": pd.DataFrame({"events_t": [0, 4, 9], "n_t": [85, 40, 50], "events_c": [2, 1, 3], "n_c": [21, 40, 50]}),
 }
 
 
@@ -115,14 +117,22 @@ def test_pool_against_adaptive_quadrature():
     y, v = es["yi"].to_numpy(float), es["vi"].to_numpy(float)
 
     def post(tau):
-        w = 1 / (v + tau ** 2)
+        w = 1 / (v + tau**2)
         m = (w * y).sum() / w.sum()
-        return stats.halfnorm.pdf(tau, scale=0.5) * np.exp(-0.5 * np.log(w.sum()) + 0.5 * np.log(w).sum()
-                                                          - 0.5 * (w * (y - m) ** 2).sum()), m, 1 / np.sqrt(w.sum())
+        return (
+            stats.halfnorm.pdf(tau, scale=0.5)
+            * np.exp(-0.5 * np.log(w.sum()) + 0.5 * np.log(w).sum() - 0.5 * (w * (y - m) ** 2).sum()),
+            m,
+            1 / np.sqrt(w.sum()),
+        )
 
     z = integrate.quad(lambda s: post(s)[0], 0, np.inf, epsabs=0, epsrel=1e-11)[0]
-    p_gt = integrate.quad(lambda s: post(s)[0] * stats.norm.sf(0, post(s)[1], post(s)[2]), 0, np.inf,
-                          epsabs=0, epsrel=1e-11)[0] / z
+    p_gt = (
+        integrate.quad(
+            lambda s: post(s)[0] * stats.norm.sf(0, post(s)[1], post(s)[2]), 0, np.inf, epsabs=0, epsrel=1e-11
+        )[0]
+        / z
+    )
     mean = integrate.quad(lambda s: post(s)[0] * post(s)[1], 0, np.inf, epsabs=0, epsrel=1e-11)[0] / z
     r = bayes_pool(t, measure="RR", tau_prior=0.5)
     assert r.p_greater == pytest.approx(p_gt, abs=1e-8)
@@ -140,8 +150,17 @@ def test_pool_threshold_and_rd():
     assert 0 < rd.p_greater < 1 and rd.ci_low < rd.median < rd.ci_high
 
 
-@pytest.mark.parametrize("kw", [{"tau_prior": 0}, {"tau_prior": -0.5}, {"tau_prior": np.inf},
-                                {"threshold": 0.0}, {"threshold": -1.0}, {"measure": "SMD"}])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"tau_prior": 0},
+        {"tau_prior": -0.5},
+        {"tau_prior": np.inf},
+        {"threshold": 0.0},
+        {"threshold": -1.0},
+        {"measure": "SMD"},
+    ],
+)
 def test_pool_bad_options_refused(kw):
     with pytest.raises(DataError):
         bayes_pool(TABLES["k3"], **kw)

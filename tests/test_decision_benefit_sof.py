@@ -29,7 +29,7 @@ def test_benefit_risk_by_hand():
     vb = (103 / 516) * (413 / 516) / 516 + (56 / 509) * (453 / 509) / 509
     vh = (189 / 516) * (327 / 516) / 516 + (106 / 509) * (403 / 509) / 509
     for L in (t["lhh_low"], t["lhh_high"]):
-        assert (rd_b - L * rd_h) ** 2 == pytest.approx(z ** 2 * (vb + L ** 2 * vh), rel=1e-9)
+        assert (rd_b - L * rd_h) ** 2 == pytest.approx(z**2 * (vb + L**2 * vh), rel=1e-9)
     assert t["lhh_low"] < t["lhh"] < t["lhh_high"]
     assert t["status_harm"] == "reported / reported"
 
@@ -51,7 +51,7 @@ def test_benefit_risk_bad_input():
 def test_oi_size_by_hand():
     # n per arm = (1.959964 + 0.841621)² (0.2 x 0.8 + 0.15 x 0.85) / 0.05² = 902.6...
     z = 1.959963984540054 + 0.8416212335729143
-    assert optimal_information_size(0.2) == pytest.approx(2 * z ** 2 * 0.2875 / 0.0025, rel=1e-12)
+    assert optimal_information_size(0.2) == pytest.approx(2 * z**2 * 0.2875 / 0.0025, rel=1e-12)
 
 
 def test_sof_rules(analysis):
@@ -77,17 +77,31 @@ def test_sof_threshold_and_judgement_override(analysis, tmp_path):
     thr = summary_of_findings(analysis, endpoints=["nausea"], thresholds={"nausea": 1.5})
     assert thr["imprecision"].iloc[0] == -1 and "decision threshold" in thr["explanation"].iloc[0]
     j = load_judgements()
-    extra = pd.DataFrame([{"endpoint": "nausea", "domain": "indirectness", "judgement": "very serious",
-                           "downgrade": "2", "reason": "test", "status": "judgement", "source": "X", "locator": "-"}])
+    extra = pd.DataFrame(
+        [
+            {
+                "endpoint": "nausea",
+                "domain": "indirectness",
+                "judgement": "very serious",
+                "downgrade": "2",
+                "reason": "test",
+                "status": "judgement",
+                "source": "X",
+                "locator": "-",
+            }
+        ]
+    )
     sof = summary_of_findings(analysis, endpoints=["nausea"], judgements=pd.concat([j, extra], ignore_index=True))
     assert sof["indirectness"].iloc[0] == -2 and sof["certainty"].iloc[0] == "low"
 
 
 def test_judgement_file_errors_name_row_and_column(tmp_path):
     p = tmp_path / "j.csv"
-    p.write_text("endpoint,domain,judgement,downgrade,reason,status,source,locator\n"
-                 "efficacy,risk_of_bias,serious,1,r,judgement,CR12,x\n"
-                 "efficacy,bias,serious,3,r,judgement,,x\n")
+    p.write_text(
+        "endpoint,domain,judgement,downgrade,reason,status,source,locator\n"
+        "efficacy,risk_of_bias,serious,1,r,judgement,CR12,x\n"
+        "efficacy,bias,serious,3,r,judgement,,x\n"
+    )
     with pytest.raises(DataError) as err:
         load_judgements(p)
     text = str(err.value)

@@ -102,13 +102,16 @@ def test_proportions_test_is_not_collected_by_pytest():
 
 
 # ---------------------------------------------------------------------------------------------- validation
-@pytest.mark.parametrize("args, where", [
-    ((-1, 10, 3, 10), "events_t"),
-    ((1.5, 10, 3, 10), "events_t"),
-    ((11, 10, 3, 10), "events_t"),
-    ((1, 10, 3, 0), "n_c"),
-    (([1, 2, np.nan], 10, 3, 10), "events_t"),
-])
+@pytest.mark.parametrize(
+    "args, where",
+    [
+        ((-1, 10, 3, 10), "events_t"),
+        ((1.5, 10, 3, 10), "events_t"),
+        ((11, 10, 3, 10), "events_t"),
+        ((1, 10, 3, 0), "n_c"),
+        (([1, 2, np.nan], 10, 3, 10), "events_t"),
+    ],
+)
 def test_bad_counts_raise_data_error_naming_argument(args, where):
     for fn in (effects.risk_difference, effects.risk_ratio, effects.odds_ratio, effects.nnt):
         with pytest.raises(fmtrials.DataError) as err:
@@ -212,8 +215,11 @@ def test_proportion_methods_against_scipy_binomtest():
 
 
 # ---------------------------------------------------------------------------------------------- properties
-tables = st.integers(1, 300).flatmap(lambda n1: st.integers(1, 300).flatmap(
-    lambda n2: st.tuples(st.integers(0, n1), st.just(n1), st.integers(0, n2), st.just(n2))))
+tables = st.integers(1, 300).flatmap(
+    lambda n1: st.integers(1, 300).flatmap(
+        lambda n2: st.tuples(st.integers(0, n1), st.just(n1), st.integers(0, n2), st.just(n2))
+    )
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -283,24 +289,80 @@ def test_coverage_near_nominal(method):
 
 def test_result_columns_are_documented():
     rd = effects.risk_difference(5, 10, 3, 10)
-    assert list(rd.columns) == ["events_t", "n_t", "events_c", "n_c", "p_t", "p_c", "estimate", "ci_low",
-                                "ci_high", "method", "alpha"]
+    assert list(rd.columns) == [
+        "events_t",
+        "n_t",
+        "events_c",
+        "n_c",
+        "p_t",
+        "p_c",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "method",
+        "alpha",
+    ]
     rr = effects.risk_ratio(5, 10, 3, 10)
-    assert list(rr.columns) == ["events_t", "n_t", "events_c", "n_c", "p_t", "p_c", "estimate", "ci_low",
-                                "ci_high", "method", "correction", "note", "alpha"] and rr.method.iloc[0] == "katz"
+    assert (
+        list(rr.columns)
+        == [
+            "events_t",
+            "n_t",
+            "events_c",
+            "n_c",
+            "p_t",
+            "p_c",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "method",
+            "correction",
+            "note",
+            "alpha",
+        ]
+        and rr.method.iloc[0] == "katz"
+    )
     assert list(effects.odds_ratio(5, 10, 3, 10).columns) == list(rr.columns)
     assert list(effects.proportions_test(5, 10, 3, 10).columns) == [
-        "events_t", "n_t", "events_c", "n_c", "statistic", "statistic_name", "p_value", "test", "alternative"]
+        "events_t",
+        "n_t",
+        "events_c",
+        "n_c",
+        "statistic",
+        "statistic_name",
+        "p_value",
+        "test",
+        "alternative",
+    ]
     assert list(effects.nnt(5, 10, 3, 10).columns) == [
-        "events_t", "n_t", "events_c", "n_c", "rd", "rd_low", "rd_high", "nnt", "nnt_type", "nnt_near",
-        "nnt_near_type", "nnt_far", "nnt_far_type", "crosses_zero", "label", "method", "event", "alpha"]
+        "events_t",
+        "n_t",
+        "events_c",
+        "n_c",
+        "rd",
+        "rd_low",
+        "rd_high",
+        "nnt",
+        "nnt_type",
+        "nnt_near",
+        "nnt_near_type",
+        "nnt_far",
+        "nnt_far_type",
+        "crosses_zero",
+        "label",
+        "method",
+        "event",
+        "alpha",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- vocabulary
 def test_choices_ignore_letter_case_and_give_the_canonical_spelling():
     assert effects.risk_difference(26, 79, 5, 21, ci="Newcombe").method.iloc[0] == "newcombe"
-    np.testing.assert_array_equal(effects.risk_difference(26, 79, 5, 21, ci="MN")[["ci_low", "ci_high"]],
-                                  effects.risk_difference(26, 79, 5, 21, ci="mn")[["ci_low", "ci_high"]])
+    np.testing.assert_array_equal(
+        effects.risk_difference(26, 79, 5, 21, ci="MN")[["ci_low", "ci_high"]],
+        effects.risk_difference(26, 79, 5, 21, ci="mn")[["ci_low", "ci_high"]],
+    )
     assert effects.risk_ratio(7, 34, 1, 34, ci="Koopman").method.iloc[0] == "koopman"
     assert effects.odds_ratio(7, 34, 1, 34, ci="WOOLF").method.iloc[0] == "woolf"
     assert effects.proportion_ci(3, 10, ci="Clopper_Pearson").method.iloc[0] == "clopper_pearson"
@@ -310,8 +372,9 @@ def test_choices_ignore_letter_case_and_give_the_canonical_spelling():
     assert effects.nnt(30, 100, 10, 100, event="Harmful").nnt_type.iloc[0] == "NNTH"
 
 
-@pytest.mark.parametrize("fn", [effects.risk_difference, effects.risk_ratio, effects.odds_ratio, effects.nnt,
-                                effects.proportions_test])
+@pytest.mark.parametrize(
+    "fn", [effects.risk_difference, effects.risk_ratio, effects.odds_ratio, effects.nnt, effects.proportions_test]
+)
 def test_options_are_keyword_only(fn):
     with pytest.raises(TypeError):
         fn(7, 34, 1, 34, "wald")
@@ -319,17 +382,20 @@ def test_options_are_keyword_only(fn):
         effects.proportion_ci(3, 10, "wilson")
 
 
-@pytest.mark.parametrize("call, name", [
-    (lambda: effects.proportions_test(7, 15, 12, 15, test="barnard", sobol_n=0), "sobol_n"),
-    (lambda: effects.proportions_test(7, 15, 12, 15, test="barnard", sobol_n=2.5), "sobol_n"),
-    (lambda: effects.proportions_test(7, 15, 12, 15, test="score", delta0=1.0), "delta0"),
-    (lambda: effects.risk_ratio(0, 10, 3, 10, cc=0), "cc"),
-    (lambda: effects.odds_ratio(0, 10, 3, 10, cc="half"), "cc"),
-    (lambda: effects.nnt(7, 34, 1, 34, digits=11), "digits"),
-    (lambda: effects.nnt(7, 34, 1, 34, digits=1.5), "digits"),
-    (lambda: effects.nnt(7, 34, 1, 34, event="good"), "event"),
-    (lambda: effects.risk_difference(7, 34, 1, 34, alpha=0), "alpha"),
-])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: effects.proportions_test(7, 15, 12, 15, test="barnard", sobol_n=0), "sobol_n"),
+        (lambda: effects.proportions_test(7, 15, 12, 15, test="barnard", sobol_n=2.5), "sobol_n"),
+        (lambda: effects.proportions_test(7, 15, 12, 15, test="score", delta0=1.0), "delta0"),
+        (lambda: effects.risk_ratio(0, 10, 3, 10, cc=0), "cc"),
+        (lambda: effects.odds_ratio(0, 10, 3, 10, cc="half"), "cc"),
+        (lambda: effects.nnt(7, 34, 1, 34, digits=11), "digits"),
+        (lambda: effects.nnt(7, 34, 1, 34, digits=1.5), "digits"),
+        (lambda: effects.nnt(7, 34, 1, 34, event="good"), "event"),
+        (lambda: effects.risk_difference(7, 34, 1, 34, alpha=0), "alpha"),
+    ],
+)
 def test_bad_options_name_the_argument(call, name):
     with pytest.raises(fmtrials.DataError) as err:
         call()
@@ -395,20 +461,25 @@ def test_nnt_limits_are_the_inverse_rd_limits(t, event, method):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
-       st.sampled_from(["wilson", "jeffreys", "clopper_pearson"]))
+@given(
+    st.integers(1, 500).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+    st.sampled_from(["wilson", "jeffreys", "clopper_pearson"]),
+)
 def test_proportion_interval_holds_the_estimate(arm, method):
     row = effects.proportion_ci(*arm, ci=method).iloc[0]
     assert 0.0 <= row.ci_low <= row.estimate <= row.ci_high <= 1.0
 
 
-@pytest.mark.parametrize("call", [
-    lambda: effects.proportions_test([], [], [], [], test="fisher"),
-    lambda: effects.proportions_test([], [], [], [], test="barnard"),
-    lambda: effects.risk_difference([], [], [], [], ci="exact"),
-    lambda: effects.odds_ratio([], [], [], [], ci="exact"),
-    lambda: effects.risk_ratio([], [], [], [], ci="koopman"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: effects.proportions_test([], [], [], [], test="fisher"),
+        lambda: effects.proportions_test([], [], [], [], test="barnard"),
+        lambda: effects.risk_difference([], [], [], [], ci="exact"),
+        lambda: effects.odds_ratio([], [], [], [], ci="exact"),
+        lambda: effects.risk_ratio([], [], [], [], ci="koopman"),
+    ],
+)
 def test_no_tables_give_an_empty_frame(call):
     out = call()
     assert isinstance(out, pd.DataFrame) and len(out) == 0 and "events_t" in out.columns

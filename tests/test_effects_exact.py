@@ -104,16 +104,16 @@ def brute_interval(x1, n1, x2, n2, alpha=ALPHA):
 SMALL_TABLES = [
     (7, 15, 1, 15),
     (3, 4, 1, 4),
-    (0, 10, 0, 12),     # no events at all
-    (10, 10, 0, 12),    # all vs none: upper limit 1
-    (15, 15, 15, 15),   # everybody responds
-    (0, 8, 5, 13),      # zero cell
+    (0, 10, 0, 12),  # no events at all
+    (10, 10, 0, 12),  # all vs none: upper limit 1
+    (15, 15, 15, 15),  # everybody responds
+    (0, 8, 5, 13),  # zero cell
     (1, 5, 4, 6),
-    (12, 15, 14, 14),   # all-responder control arm
+    (12, 15, 14, 14),  # all-responder control arm
     (2, 7, 6, 11),
-    (5, 9, 5, 9),       # estimate 0
-    (0, 15, 15, 15),    # none vs all: lower limit -1
-    (1, 1, 0, 2),       # tiny arms
+    (5, 9, 5, 9),  # estimate 0
+    (0, 15, 15, 15),  # none vs all: lower limit -1
+    (1, 1, 0, 2),  # tiny arms
 ]
 
 
@@ -210,8 +210,7 @@ def test_zero_cells_give_no_warnings():
 
 def test_nnt_accepts_exact():
     out = effects.nnt(7, 34, 1, 34, ci="exact")
-    assert out["rd_low"].iloc[0] == pytest.approx(
-        effects.risk_difference(7, 34, 1, 34, ci="exact")["ci_low"].iloc[0])
+    assert out["rd_low"].iloc[0] == pytest.approx(effects.risk_difference(7, 34, 1, 34, ci="exact")["ci_low"].iloc[0])
 
 
 def test_size_limit_names_the_position():
@@ -245,19 +244,22 @@ def test_runs_fast_enough_at_34_per_arm():
 # ----------------------------------------------------------------------------------------------------------
 def _rr_brute_p(x1, n1, x2, n2, phi, grid=4001):
     """Upper-tail p-value for p1/p2 = phi: restricted MLE by bisection, loop over tables, binom.pmf grid."""
+
     def stat(a, b):
         lo, hi = 0.0, min(1.0, 1.0 / phi)
         for _ in range(80):  # restricted MLE of p2 (concave log-likelihood: sign of the derivative)
             m = 0.5 * (lo + hi)
             p1 = phi * m
-            g = (a / p1 - (n1 - a) / (1 - p1) if 0 < p1 < 1 else (1e300 if a > 0 else -1e300)) * phi \
-                + (b / m - (n2 - b) / (1 - m) if 0 < m < 1 else (1e300 if b > 0 else -1e300))
+            g = (a / p1 - (n1 - a) / (1 - p1) if 0 < p1 < 1 else (1e300 if a > 0 else -1e300)) * phi + (
+                b / m - (n2 - b) / (1 - m) if 0 < m < 1 else (1e300 if b > 0 else -1e300)
+            )
             lo, hi = (m, hi) if g > 0 else (lo, m)
         p2 = 0.5 * (lo + hi)
         p1 = phi * p2
         v = p1 * (1 - p1) / n1 + phi * phi * p2 * (1 - p2) / n2
         u = a / n1 - phi * b / n2
         return u / np.sqrt(v) if v > 1e-300 else (0.0 if abs(u) < 1e-15 else np.sign(u) * np.inf)
+
     z_obs = stat(x1, x2)
     p2 = np.linspace(0, min(1.0, 1 / phi), grid)
     total = np.zeros_like(p2)

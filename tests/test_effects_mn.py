@@ -29,8 +29,9 @@ def _restricted_var(x1, n1, x2, n2, delta):
         p1 = p2 + delta
         return -(xlogy(x1, p1) + xlogy(n1 - x1, 1 - p1) + xlogy(x2, p2) + xlogy(n2 - x2, 1 - p2))
 
-    res = optimize.minimize_scalar(negloglik, bounds=(lo, hi), method="bounded",
-                                   options={"xatol": 1e-13, "maxiter": 2000})
+    res = optimize.minimize_scalar(
+        negloglik, bounds=(lo, hi), method="bounded", options={"xatol": 1e-13, "maxiter": 2000}
+    )
     p2 = res.x
     # the maximum may sit on the boundary: compare with the end points explicitly
     for end in (lo, hi):
@@ -49,10 +50,8 @@ def slow_score_interval(x1, n1, x2, n2, factor=True, z=Z):
         return (d - delta) ** 2 - z * z * k * _restricted_var(x1, n1, x2, n2, delta)
 
     eps = 1e-10
-    lower = -1.0 if d <= -1 else optimize.brentq(
-        lambda t: np.sign(d - t) * excess(t), -1 + eps, d - eps, xtol=1e-13)
-    upper = 1.0 if d >= 1 else optimize.brentq(
-        lambda t: -np.sign(t - d) * excess(t), d + eps, 1 - eps, xtol=1e-13)
+    lower = -1.0 if d <= -1 else optimize.brentq(lambda t: np.sign(d - t) * excess(t), -1 + eps, d - eps, xtol=1e-13)
+    upper = 1.0 if d >= 1 else optimize.brentq(lambda t: -np.sign(t - d) * excess(t), d + eps, 1 - eps, xtol=1e-13)
     return lower, upper
 
 

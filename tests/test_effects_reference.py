@@ -82,6 +82,7 @@ def test_exact_or_limits_solve_the_tail_equations():
 def test_statsmodels_mn_bug_table_is_handled():
     """Tables where statsmodels 0.15 raises (methods.md section 4) give the published MN values here."""
     out = effects.risk_difference([9, 10, 0], [10, 10, 16], [3, 0, 15], [10, 20, 72], ci="mn")
-    np.testing.assert_allclose(out[["ci_low", "ci_high"]].to_numpy(),
-                               [[0.17, 0.8406], [0.7156, 1.0], [-0.3164, -0.0056]], atol=5e-5)
+    np.testing.assert_allclose(
+        out[["ci_low", "ci_high"]].to_numpy(), [[0.17, 0.8406], [0.7156, 1.0], [-0.3164, -0.0056]], atol=5e-5
+    )
     assert out["ci_high"].iloc[1] == 1.0  # exactly 1: the statistic never crosses above d = 1

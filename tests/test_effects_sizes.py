@@ -47,11 +47,14 @@ def test_effect_sizes_match_metafor_escalc(case):
     np.testing.assert_allclose(out["yi"], yi, rtol=1e-9, atol=1e-12, equal_nan=True)
     np.testing.assert_allclose(out["vi"], vi, rtol=1e-9, atol=1e-12, equal_nan=True)
     assert (out["excluded"].to_numpy() == np.isnan(yi)).all()
-    assert list(out.columns[:len(table.columns)]) == list(table.columns)  # carried through, first
+    assert list(out.columns[: len(table.columns)]) == list(table.columns)  # carried through, first
 
 
-@pytest.mark.parametrize("case", [c for c in ESCALC if c["measure"] in ("RR", "OR")],
-                         ids=[c["id"] for c in ESCALC if c["measure"] in ("RR", "OR")])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in ESCALC if c["measure"] in ("RR", "OR")],
+    ids=[c["id"] for c in ESCALC if c["measure"] in ("RR", "OR")],
+)
 def test_katz_and_woolf_intervals_are_the_escalc_rule(case):
     """exp(yi), exp(yi -/+ z sqrt(vi)) with R's yi and vi; NaN exactly where metafor drops the study."""
     t = DATASETS[case["dataset"]]
@@ -95,8 +98,7 @@ def test_add_is_the_zero_cell_correction_of_the_wald_intervals():
 
 
 def test_effect_sizes_validates_like_every_frame():
-    t = pd.DataFrame({"study": ["a", "b"], "events_t": [3, 12], "n_t": [10, 10], "events_c": [1, 2],
-                      "n_c": [10, 10]})
+    t = pd.DataFrame({"study": ["a", "b"], "events_t": [3, 12], "n_t": [10, 10], "events_c": [1, 2], "n_c": [10, 10]})
     with pytest.raises(fmtrials.DataError) as err:
         effects.effect_sizes(t)
     assert (err.value.problems[0].row, err.value.problems[0].column) == (2, "events_t")

@@ -33,18 +33,23 @@ def scipy_p(x1, n1, x2, n2, test, alternative="two-sided"):
 
 def brute_p(x1, n1, x2, n2, alternative, grid=20001):
     """Barnard (pooled z) p-value: loop over tables, binom.pmf on a dense grid, max."""
+
     def z(a, b):
         p1, p2, p = a / n1, b / n2, (a + b) / (n1 + n2)
         v = p * (1 - p) * (1 / n1 + 1 / n2)
         return 0.0 if p1 == p2 else (p1 - p2) / np.sqrt(v)
+
     z_obs = z(x1, x2)
     pi = np.linspace(0, 1, grid)
     total = np.zeros_like(pi)
     for a in range(n1 + 1):
         for b in range(n2 + 1):
             za = z(a, b)
-            inside = {"two-sided": abs(za) >= abs(z_obs) - 1e-12, "less": za <= z_obs + 1e-12,
-                      "greater": za >= z_obs - 1e-12}[alternative]
+            inside = {
+                "two-sided": abs(za) >= abs(z_obs) - 1e-12,
+                "less": za <= z_obs + 1e-12,
+                "greater": za >= z_obs - 1e-12,
+            }[alternative]
             if inside:
                 total += stats.binom.pmf(a, n1, pi) * stats.binom.pmf(b, n2, pi)
     return float(total.max())
@@ -117,13 +122,19 @@ def _agree_or_larger(ours_p, scipy_value):
     return ours_p - scipy_value <= 1e-6
 
 
-tables = st.integers(1, 25).flatmap(lambda n1: st.integers(1, 25).flatmap(
-    lambda n2: st.tuples(st.integers(0, n1), st.just(n1), st.integers(0, n2), st.just(n2))))
+tables = st.integers(1, 25).flatmap(
+    lambda n1: st.integers(1, 25).flatmap(
+        lambda n2: st.tuples(st.integers(0, n1), st.just(n1), st.integers(0, n2), st.just(n2))
+    )
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(table=tables, test=st.sampled_from(["barnard", "boschloo"]),
-       alternative=st.sampled_from(["two-sided", "less", "greater"]))
+@given(
+    table=tables,
+    test=st.sampled_from(["barnard", "boschloo"]),
+    alternative=st.sampled_from(["two-sided", "less", "greater"]),
+)
 def test_random_tables_agree_with_scipy(table, test, alternative):
     x1, n1, x2, n2 = table
     stat, p = ours(x1, n1, x2, n2, test, alternative)
@@ -140,8 +151,16 @@ def test_random_tables_agree_with_scipy(table, test, alternative):
 
 
 def test_edge_cases_zero_cells_all_events_unequal_arms_and_n_1():
-    cases = [(0, 1, 1, 1), (1, 1, 0, 1), (0, 5, 5, 5), (5, 5, 0, 12), (0, 3, 0, 40), (12, 12, 11, 12),
-             (1, 1, 1, 30), (0, 30, 1, 1)]
+    cases = [
+        (0, 1, 1, 1),
+        (1, 1, 0, 1),
+        (0, 5, 5, 5),
+        (5, 5, 0, 12),
+        (0, 3, 0, 40),
+        (12, 12, 11, 12),
+        (1, 1, 1, 30),
+        (0, 30, 1, 1),
+    ]
     for table in cases:
         for test in ("barnard", "boschloo"):
             for alt in ("two-sided", "less", "greater"):
@@ -151,8 +170,11 @@ def test_edge_cases_zero_cells_all_events_unequal_arms_and_n_1():
                     assert p == 1.0
                     continue
                 assert p >= scipy_p(*table, test, alt)[1] - 1e-6
-                assert p == pytest.approx(scipy_p(*table, test, alt)[1], abs=1e-6) or test == "barnard" and \
-                    p == pytest.approx(brute_p(*table, alt), abs=1e-7)
+                assert (
+                    p == pytest.approx(scipy_p(*table, test, alt)[1], abs=1e-6)
+                    or test == "barnard"
+                    and p == pytest.approx(brute_p(*table, alt), abs=1e-7)
+                )
 
 
 def test_trial_size_table_matches_scipy():
@@ -171,8 +193,10 @@ def test_tail_prob_equals_the_double_sum():
     p1 = np.array([0.0, 0.2, 0.5, 0.93, 1.0])
     p2 = np.array([0.0, 0.7, 0.5, 0.1, 1.0])
     got = engine.tail_prob(starts, ends, 7, 10, p1, p2)
-    want = [sum(stats.binom.pmf(a, 7, u) * stats.binom.pmf(b, 10, v) for a, b in zip(*np.nonzero(tail)))
-            for u, v in zip(p1, p2)]
+    want = [
+        sum(stats.binom.pmf(a, 7, u) * stats.binom.pmf(b, 10, v) for a, b in zip(*np.nonzero(tail)))
+        for u, v in zip(p1, p2)
+    ]
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
 
 

@@ -16,21 +16,70 @@ import fmtrials
 from fmtrials import DataError
 from fmtrials.cli import main
 
-HEADERS = ["study,dose_mg_day,endpoint,n,responders", "study,arm,endpoint,n,responders",
-           "study,arm,dose_mg_day,endpoint,analysis,n,responders,percent", ",,,,", '""', "study;n;responders", ""]
-CELLS = ["", "0", "100", "200", "50", "10", "3", "-1", "1.5", "1e3", "9" * 25, str(2**63), "1,000", "12%",
-         "=1+1", "@SUM(A1)", "+x", "-2", "../../PWNED", "/", "/tmp/x", ".", "..", "pain.30", "pain.50", "x" * 300,
-         "placebo", "Placebo", "Clauw2013", "$x^$", "<b>", "é", "\u202e", '"', '""', "BOCF", "LOCF", "ITT", " "]
+HEADERS = [
+    "study,dose_mg_day,endpoint,n,responders",
+    "study,arm,endpoint,n,responders",
+    "study,arm,dose_mg_day,endpoint,analysis,n,responders,percent",
+    ",,,,",
+    '""',
+    "study;n;responders",
+    "",
+]
+CELLS = [
+    "",
+    "0",
+    "100",
+    "200",
+    "50",
+    "10",
+    "3",
+    "-1",
+    "1.5",
+    "1e3",
+    "9" * 25,
+    str(2**63),
+    "1,000",
+    "12%",
+    "=1+1",
+    "@SUM(A1)",
+    "+x",
+    "-2",
+    "../../PWNED",
+    "/",
+    "/tmp/x",
+    ".",
+    "..",
+    "pain.30",
+    "pain.50",
+    "x" * 300,
+    "placebo",
+    "Placebo",
+    "Clauw2013",
+    "$x^$",
+    "<b>",
+    "é",
+    "\u202e",
+    '"',
+    '""',
+    "BOCF",
+    "LOCF",
+    "ITT",
+    " ",
+]
 
 
 @st.composite
 def csv_texts(draw) -> str:
     header = draw(st.sampled_from(HEADERS))
     width = max(1, header.count(",") + 1)
-    rows = draw(st.lists(
-        st.lists(st.one_of(st.sampled_from(CELLS), st.text(max_size=6)),
-                 min_size=max(1, width - 1), max_size=width + 1),
-        max_size=8))
+    rows = draw(
+        st.lists(
+            st.lists(
+                st.one_of(st.sampled_from(CELLS), st.text(max_size=6)), min_size=max(1, width - 1), max_size=width + 1
+            ),
+            max_size=8,
+        )
+    )
     return header + "\n" + "\n".join(",".join(r) for r in rows) + draw(st.sampled_from(["", "\n", "\r\n"]))
 
 
@@ -55,9 +104,17 @@ def valid_ish(draw) -> str:
         endpoint = draw(st.sampled_from(CELLS[14:] + ["e"]))
         n = draw(st.integers(1, 60))
         for dose in draw(st.sampled_from([(0, 100), (0, 100, 200), (0,), (100,)])):
-            lines.append(",".join([f'"{study}"' if "," in study or '"' in study else study, str(dose),
-                                   endpoint.replace(",", ";").replace('"', "'"), str(n),
-                                   str(draw(st.integers(0, n)))]))
+            lines.append(
+                ",".join(
+                    [
+                        f'"{study}"' if "," in study or '"' in study else study,
+                        str(dose),
+                        endpoint.replace(",", ";").replace('"', "'"),
+                        str(n),
+                        str(draw(st.integers(0, n))),
+                    ]
+                )
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -48,8 +48,11 @@ def _listing(root: Path) -> set[str]:
 
 
 def _digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _env() -> dict[str, str]:
@@ -58,12 +61,19 @@ def _env() -> dict[str, str]:
 
 # ---------------------------------------------------------------------------------------- 1. file names
 
+
 def test_endpoint_names_never_write_outside_out(tmp_path):
     victim = tmp_path / "victim"
     victim.mkdir()
     long = "x" * 300
-    rows = (_pair("A", "../../PWNED") + _pair("B", f"{victim}/x") + _pair("C", "pain.30")
-            + _pair("C", "pain.50", act=(50, 30)) + _pair("D", "/") + _pair("E", long))
+    rows = (
+        _pair("A", "../../PWNED")
+        + _pair("B", f"{victim}/x")
+        + _pair("C", "pain.30")
+        + _pair("C", "pain.50", act=(50, 30))
+        + _pair("D", "/")
+        + _pair("E", long)
+    )
     data = _csv(tmp_path / "in.csv", rows)
     work = tmp_path / "deep" / "er"
     work.mkdir(parents=True)
@@ -99,6 +109,7 @@ def test_slugs_stable_unique_and_keep_safe_names():
 
 # ---------------------------------------------------------------------------------------- 2. user files
 
+
 def test_report_with_extra_user_files_is_not_replaced(tmp_path):
     data = _csv(tmp_path / "in.csv", _pair("A", "e"))
     out = tmp_path / "rep"
@@ -127,8 +138,12 @@ def test_input_file_inside_out_is_never_deleted(tmp_path):
 
 # ---------------------------------------------------------------------------------------- 3. huge counts
 
-@pytest.mark.parametrize("n", [str(10**30), str(2**63), str(2**53 + 1), str(2**31), "9" * 5000],
-                         ids=["1e30", "2^63", "2^53+1", "2^31", "5000 digits"])
+
+@pytest.mark.parametrize(
+    "n",
+    [str(10**30), str(2**63), str(2**53 + 1), str(2**31), "9" * 5000],
+    ids=["1e30", "2^63", "2^53+1", "2^31", "5000 digits"],
+)
 def test_huge_counts_exit_2_naming_file_row_column(tmp_path, capsys, n):
     data = tmp_path / "big.csv"
     data.write_text(HEADER + f"A,0,e,{n},1\nA,100,e,50,1\n")
@@ -140,8 +155,15 @@ def test_huge_counts_exit_2_naming_file_row_column(tmp_path, capsys, n):
 
 
 def test_largest_count_is_accepted():
-    df = pd.DataFrame({"study": ["A", "A"], "dose_mg_day": [0, 100], "endpoint": ["e", "e"],
-                       "n": [2**31 - 1, 10], "responders": [5, 2]})
+    df = pd.DataFrame(
+        {
+            "study": ["A", "A"],
+            "dose_mg_day": [0, 100],
+            "endpoint": ["e", "e"],
+            "n": [2**31 - 1, 10],
+            "responders": [5, 2],
+        }
+    )
     assert fmtrials.read_outcomes(df)["n"].tolist() == [2**31 - 1, 10]
     with pytest.raises(DataError, match="row 1, column 'n': '2147483648' is out of range"):
         fmtrials.read_outcomes(df.assign(n=[2**31, 10]))
@@ -149,16 +171,26 @@ def test_largest_count_is_accepted():
 
 # ---------------------------------------------------------------------------------------- 4. two placebos
 
+
 def test_two_placebo_rows_refused_in_file_and_frame(tmp_path):
     data = tmp_path / "two.csv"
-    data.write_text("study,arm,dose_mg_day,endpoint,n,responders\nA,placebo,0,e,50,10\nA,placebo b,0,e,40,9\n"
-                    "A,drug,100,e,50,20\n")
+    data.write_text(
+        "study,arm,dose_mg_day,endpoint,n,responders\nA,placebo,0,e,50,10\nA,placebo b,0,e,40,9\nA,drug,100,e,50,20\n"
+    )
     with pytest.raises(DataError) as ei:
         fmtrials.read_outcomes(data)
     msg = str(ei.value)
     assert f"{data}, row 2 (line 3), column 'arm'" in msg and "2 placebo rows (rows 1, 2)" in msg
-    frame = pd.DataFrame({"study": ["A"] * 3, "arm": ["placebo", "placebo b", "drug"], "dose_mg_day": [0, 0, 100],
-                          "endpoint": ["e"] * 3, "n": [50, 40, 50], "responders": [10, 9, 20]})
+    frame = pd.DataFrame(
+        {
+            "study": ["A"] * 3,
+            "arm": ["placebo", "placebo b", "drug"],
+            "dose_mg_day": [0, 0, 100],
+            "endpoint": ["e"] * 3,
+            "n": [50, 40, 50],
+            "responders": [10, 9, 20],
+        }
+    )
     with pytest.raises(DataError, match=r"<DataFrame>, row 2, column 'arm': .*2 placebo rows \(rows 1, 2\)"):
         fmtrials.contrasts(frame, endpoint="e")
 
@@ -170,6 +202,7 @@ def test_bundled_shared_placebo_still_valid():
 
 
 # ---------------------------------------------------------------------------------------- 6. bundled names
+
 
 def test_user_studies_named_like_bundled_trials_are_kept(tmp_path):
     rows = _pair("Clauw2013", "e") + _pair("Natelson2015", "e") + _pair("Mine", "e")
@@ -183,8 +216,10 @@ def test_user_studies_named_like_bundled_trials_are_kept(tmp_path):
 
 # ---------------------------------------------------------------------------------------- 7. exit codes
 
-@pytest.mark.parametrize("text, message", [
-    (",,,,\n,,,,\n", "no header line"), ('""\n', "no header line"), ("\n\n", "file is empty")])
+
+@pytest.mark.parametrize(
+    "text, message", [(",,,,\n,,,,\n", "no header line"), ('""\n', "no header line"), ("\n\n", "file is empty")]
+)
 def test_headerless_files_exit_2(tmp_path, capsys, text, message):
     data = tmp_path / "x.csv"
     data.write_text(text)
@@ -210,8 +245,13 @@ def test_unexpected_error_is_one_line_exit_1(tmp_path, monkeypatch, capsys):
 def test_cli_subprocess_never_shows_a_traceback(tmp_path):
     data = tmp_path / "x.csv"
     data.write_text(",,,,\n")
-    r = subprocess.run([sys.executable, "-m", "fmtrials", "report", "--data", str(data), "--out",
-                        str(tmp_path / "o")], capture_output=True, text=True, env=_env(), timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "fmtrials", "report", "--data", str(data), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
     assert r.returncode == 2 and "no header line" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -223,6 +263,7 @@ def test_exact_ci_on_bundled_data_runs(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------------------------- 8. workers
+
 
 def _children(pid: int) -> list[int]:
     try:
@@ -238,16 +279,22 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").exists() or (os.cpu_count() or 1) < 2,
-                    reason="needs Linux /proc and two cores (figures drawn in worker processes)")
+@pytest.mark.skipif(
+    not Path("/proc/self/task").exists() or (os.cpu_count() or 1) < 2,
+    reason="needs Linux /proc and two cores (figures drawn in worker processes)",
+)
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_workers_die_with_the_report(tmp_path, sig):
     # 12 endpoints x 4 studies: 48 figures, so the kill surely lands while they are drawn
     rows = [r for e in range(12) for st in "ABCD" for r in _pair(f"{st}", f"ep{e}", act=(50, 12 + 3 * e % 20))]
     data = _csv(tmp_path.parent / f"{tmp_path.name}-in.csv", rows)
     out = tmp_path / "rep"
-    p = subprocess.Popen([sys.executable, "-m", "fmtrials", "report", "--data", str(data), "--out", str(out)],
-                         stderr=subprocess.PIPE, text=True, env=_env())
+    p = subprocess.Popen(
+        [sys.executable, "-m", "fmtrials", "report", "--data", str(data), "--out", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
     try:
         for line in p.stderr:
             if "drawing" in line:
@@ -278,13 +325,16 @@ def test_workers_die_with_the_report(tmp_path, sig):
 
 # ---------------------------------------------------------------------------------------- 9. formulas
 
+
 def test_formula_cells_are_defused_numbers_kept(tmp_path):
     names = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "=cmd|' /C calc'!A0", "Plain"]
     rows = [r for i, s in enumerate(names) for r in _pair(s, "e", act=(50, 4 + 5 * i))]
     out = write_report(tmp_path / "rep", data=_csv(tmp_path / "in.csv", rows), quiet=True, figures=False)
     with open(out / "tables" / "comparisons.csv", newline="", encoding="utf-8") as fh:
         table = list(csv.DictReader(fh))
-    assert sorted(r["study"] for r in table) == sorted(["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd", "'=cmd|' /C calc'!A0", "Plain"])
+    assert sorted(r["study"] for r in table) == sorted(
+        ["'=1+1", "'+SUM(A1)", "'-2+3", "'@cmd", "'=cmd|' /C calc'!A0", "Plain"]
+    )
     rd = [float(r["rd"]) for r in table]
     assert min(rd) < 0 and all(not r["rd"].startswith("'") for r in table)  # a negative number stays a number
     assert "OWASP" in (out / "report.html").read_text("utf-8")
@@ -301,6 +351,7 @@ def test_defuse_tab_and_carriage_return_but_not_numbers():
 
 # ---------------------------------------------------------------------------------------- 10. size
 
+
 def test_too_many_rows_refused_naming_the_limit(tmp_path):
     data = tmp_path / "huge.csv"
     lines = [f"S{i // 2},{0 if i % 2 == 0 else 100},e,50,{10 + i % 2}" for i in range(fmtrials.data.MAX_ROWS + 2)]
@@ -311,13 +362,21 @@ def test_too_many_rows_refused_naming_the_limit(tmp_path):
 
 def test_too_many_studies_refused(monkeypatch):
     monkeypatch.setattr(fmtrials.data, "MAX_STUDIES", 2)
-    df = pd.DataFrame({"study": list("AABBCC"), "dose_mg_day": [0, 100] * 3, "endpoint": ["e"] * 6,
-                       "n": [50] * 6, "responders": [10, 20] * 3})
+    df = pd.DataFrame(
+        {
+            "study": list("AABBCC"),
+            "dose_mg_day": [0, 100] * 3,
+            "endpoint": ["e"] * 6,
+            "n": [50] * 6,
+            "responders": [10, 20] * 3,
+        }
+    )
     with pytest.raises(DataError, match="column 'study': 3 studies: fmtrials supports up to 2 studies"):
         fmtrials.read_outcomes(df)
 
 
 # ---------------------------------------------------------------------------------------- 11. replacement
+
 
 def test_symlinked_and_dangling_out_refused(tmp_path):
     real = tmp_path / "real"
@@ -349,8 +408,7 @@ def test_out_dot_fills_the_empty_current_directory(tmp_path, monkeypatch):
 def test_new_folder_follows_the_umask(tmp_path):
     old = os.umask(0o022)
     try:
-        out = write_report(tmp_path / "rep", data=_csv(tmp_path / "in.csv", _pair("A", "e")), quiet=True,
-                           figures=False)
+        out = write_report(tmp_path / "rep", data=_csv(tmp_path / "in.csv", _pair("A", "e")), quiet=True, figures=False)
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o755
@@ -403,6 +461,7 @@ def test_fallback_two_renames_undo_and_recovery(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------------------------------- 12. smaller
 
+
 def test_only_placebo_data_refused(tmp_path):
     data = tmp_path / "pl.csv"
     data.write_text(HEADER + "A,0,e,50,10\nB,0,e,40,8\n")
@@ -427,7 +486,7 @@ def test_quiet_silences_warnings_and_otherwise_they_are_progress_lines(tmp_path,
     import warnings
 
     def noisy(bundled):
-        warnings.warn("something odd")
+        warnings.warn("something odd", stacklevel=1)
 
     monkeypatch.setattr("fmtrials.report._audit_table", noisy)
     data = _csv(tmp_path / "in.csv", _pair("A", "e"))

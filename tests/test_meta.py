@@ -31,14 +31,17 @@ def _table(rows, **extra):
 
 
 # --------------------------------------------------------------------------- literal counts vs bundled data
-@pytest.mark.parametrize("dataset", [d for d in REF["datasets"] if d.startswith("milnacipran_")
-                                     and not d.endswith("_split")])
+@pytest.mark.parametrize(
+    "dataset", [d for d in REF["datasets"] if d.startswith("milnacipran_") and not d.endswith("_split")]
+)
 def test_r_script_counts_equal_bundled_contrasts(dataset):
     """The counts typed into tests/r/metafor_reference.R must equal fmtrials.contrasts() on the bundled data."""
     endpoint = dataset.removeprefix("milnacipran_")
     c = fmtrials.contrasts(endpoint=endpoint)
-    ours = {(r.study, int(r.dose_mg_day)): (int(r.events_t), int(r.n_t), int(r.events_c), int(r.n_c))
-            for r in c.itertuples()}
+    ours = {
+        (r.study, int(r.dose_mg_day)): (int(r.events_t), int(r.n_t), int(r.events_c), int(r.n_c))
+        for r in c.itertuples()
+    }
     lit = pd.DataFrame(REF["datasets"][dataset])
     theirs = {(r.study, int(r.dose_mg_day)): (r.events_t, r.n_t, r.events_c, r.n_c) for r in lit.itertuples()}
     assert ours == theirs
@@ -55,9 +58,34 @@ def test_split_dataset_matches_split_shared_placebo():
 # ---------------------------------------------------------------------------------------- result contract
 def test_result_contract_fields_and_frame():
     r = fmtrials.pool(NAUSEA.iloc[[0, 2, 3]], measure="RR", method="DL")
-    for name in ["measure", "method", "model", "test", "k", "alpha", "estimate", "ci_low", "ci_high", "p_value",
-                 "beta", "se", "statistic", "stat_dist", "df", "tau2_method", "by", "zero_cell", "corrected",
-                 "excluded", "notes", "heterogeneity", "prediction", "subgroups", "subgroup_test", "studies"]:
+    for name in [
+        "measure",
+        "method",
+        "model",
+        "test",
+        "k",
+        "alpha",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "beta",
+        "se",
+        "statistic",
+        "stat_dist",
+        "df",
+        "tau2_method",
+        "by",
+        "zero_cell",
+        "corrected",
+        "excluded",
+        "notes",
+        "heterogeneity",
+        "prediction",
+        "subgroups",
+        "subgroup_test",
+        "studies",
+    ]:
         assert hasattr(r, name), name
     assert r.test == "z" and r.heterogeneity.i2_basis == "tau2" and r.heterogeneity.estimable
     assert r.prediction.method == "hts" and r.subgroup_test is None
@@ -176,12 +204,21 @@ def test_common_effect_models_have_no_tau2_ci_or_pi():
     assert np.isnan(r.prediction.pi_low) and np.isnan(r.heterogeneity.tau2_ci_low) and r.prediction.dist == "none"
 
 
-@pytest.mark.parametrize("kwargs,column", [
-    (dict(measure="HR"), "measure"), (dict(method="GLMM"), "method"), (dict(alpha=1.5), "alpha"),
-    (dict(method="Peto", measure="RR"), "measure"), (dict(method="MH", test="hksj"), "test"),
-    (dict(test="knha"), "test"), (dict(by="nope"), "by"), (dict(pi_method="exact"), "pi_method"),
-    (dict(maxiter=0), "maxiter"), (dict(on_nonconvergence="PM"), "on_nonconvergence"),
-])
+@pytest.mark.parametrize(
+    "kwargs,column",
+    [
+        (dict(measure="HR"), "measure"),
+        (dict(method="GLMM"), "method"),
+        (dict(alpha=1.5), "alpha"),
+        (dict(method="Peto", measure="RR"), "measure"),
+        (dict(method="MH", test="hksj"), "test"),
+        (dict(test="knha"), "test"),
+        (dict(by="nope"), "by"),
+        (dict(pi_method="exact"), "pi_method"),
+        (dict(maxiter=0), "maxiter"),
+        (dict(on_nonconvergence="PM"), "on_nonconvergence"),
+    ],
+)
 def test_bad_arguments_raise_data_error(kwargs, column):
     with pytest.raises(fmtrials.DataError) as err:
         fmtrials.pool(NAUSEA.iloc[[2, 3]], **kwargs)
@@ -218,9 +255,16 @@ def test_shared_placebo_warns_when_double_counted():
 
 
 def test_split_shared_placebo_rule():
-    t = pd.DataFrame({"study": ["A", "A", "A", "B"], "events_t": [5, 6, 7, 8], "n_t": [50, 50, 50, 40],
-                      "events_c": [10, 10, 10, 4], "n_c": [41, 41, 41, 40],
-                      "placebo_id": ["A:p", "A:p", "A:p", "B:p"]})
+    t = pd.DataFrame(
+        {
+            "study": ["A", "A", "A", "B"],
+            "events_t": [5, 6, 7, 8],
+            "n_t": [50, 50, 50, 40],
+            "events_c": [10, 10, 10, 4],
+            "n_c": [41, 41, 41, 40],
+            "placebo_id": ["A:p", "A:p", "A:p", "B:p"],
+        }
+    )
     s = fmtrials.split_shared_placebo(t)
     assert s["events_c"].tolist() == [4, 3, 3, 4] and s["n_c"].tolist() == [14, 14, 13, 40]
     assert s["placebo_split"].tolist() == [3, 3, 3, 1]
@@ -250,13 +294,13 @@ def test_leave_one_out_and_cumulative_frames():
 
 # ----------------------------------------------------------------------------------- property-based tests
 arm = st.tuples(st.integers(1, 200), st.integers(0, 200)).map(lambda x: (min(x[1], x[0]), x[0]))
-tables = st.lists(st.tuples(arm, arm).map(lambda p: [p[0][0], p[0][1], p[1][0], p[1][1]]), min_size=2,
-                  max_size=8)
+tables = st.lists(st.tuples(arm, arm).map(lambda p: [p[0][0], p[0][1], p[1][0], p[1][1]]), min_size=2, max_size=8)
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=tables, measure=st.sampled_from(["RR", "OR", "RD"]),
-       method=st.sampled_from(["MH", "IV", "DL", "REML", "PM"]))
+@given(
+    rows=tables, measure=st.sampled_from(["RR", "OR", "RD"]), method=st.sampled_from(["MH", "IV", "DL", "REML", "PM"])
+)
 def test_invariants(rows, measure, method):
     t = _table(rows)
     try:

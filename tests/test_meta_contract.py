@@ -71,9 +71,29 @@ def test_summary_frame_rows_equal_studies_subgroups_and_total():
     c = fmtrials.split_shared_placebo(fmtrials.contrasts(endpoint="nausea"))
     r = fmtrials.pool(c, measure="RR", method="REML", test="hksj-adhoc", by="dose_mg_day")
     f = r.summary_frame()
-    assert list(f.columns) == ["row_type", "group", "label", "events_t", "n_t", "events_c", "n_c", "estimate",
-                               "ci_low", "ci_high", "weight", "k", "included", "p_value", "q", "q_df", "q_p",
-                               "i2", "tau2", "pi_low", "pi_high"]
+    assert list(f.columns) == [
+        "row_type",
+        "group",
+        "label",
+        "events_t",
+        "n_t",
+        "events_c",
+        "n_c",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "weight",
+        "k",
+        "included",
+        "p_value",
+        "q",
+        "q_df",
+        "q_p",
+        "i2",
+        "tau2",
+        "pi_low",
+        "pi_high",
+    ]
     # order: per subgroup its studies then its subtotal, then the total
     expected = []
     for g in r.subgroups:
@@ -87,17 +107,28 @@ def test_summary_frame_rows_equal_studies_subgroups_and_total():
     assert st[["q", "i2", "tau2", "pi_low"]].isna().all().all()
     for g, sub in r.subgroups.items():
         row = f[(f["row_type"] == "subtotal") & (f["group"] == g)].iloc[0]
-        assert (row["estimate"], row["ci_low"], row["ci_high"], row["p_value"], row["k"]) == \
-            (sub.estimate, sub.ci_low, sub.ci_high, sub.p_value, sub.k)
+        assert (row["estimate"], row["ci_low"], row["ci_high"], row["p_value"], row["k"]) == (
+            sub.estimate,
+            sub.ci_low,
+            sub.ci_high,
+            sub.p_value,
+            sub.k,
+        )
         mine = r.studies[r.studies["dose_mg_day"] == g]
         assert row["events_t"] == mine["events_t"].sum() and row["n_c"] == mine["n_c"].sum()
         assert row["weight"] == pytest.approx(mine["weight"].sum())
-        np.testing.assert_equal([row["tau2"], row["pi_high"], row["q"]],
-                                [sub.heterogeneity.tau2, sub.prediction.pi_high, sub.heterogeneity.q])
+        np.testing.assert_equal(
+            [row["tau2"], row["pi_high"], row["q"]],
+            [sub.heterogeneity.tau2, sub.prediction.pi_high, sub.heterogeneity.q],
+        )
     tot = f.iloc[-1]
     assert tot["group"] is None and tot["weight"] == 100 and tot["k"] == r.k
-    assert (tot["estimate"], tot["ci_low"], tot["ci_high"], tot["p_value"]) == \
-        (r.estimate, r.ci_low, r.ci_high, r.p_value)
+    assert (tot["estimate"], tot["ci_low"], tot["ci_high"], tot["p_value"]) == (
+        r.estimate,
+        r.ci_low,
+        r.ci_high,
+        r.p_value,
+    )
     h = r.heterogeneity
     assert (tot["q"], tot["q_df"], tot["q_p"], tot["i2"], tot["tau2"]) == (h.q, h.q_df, h.q_p, h.i2, h.tau2)
     assert (tot["pi_low"], tot["pi_high"]) == (r.prediction.pi_low, r.prediction.pi_high)
@@ -122,8 +153,15 @@ def test_to_dict_is_json_and_records_every_choice():
     c = fmtrials.split_shared_placebo(fmtrials.contrasts(endpoint="nausea"))
     r = fmtrials.pool(c, measure="OR", method="PM", test="hksj", by="dose_mg_day", alpha=0.1)
     d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
-    assert (d["measure"], d["method"], d["test"], d["tau2_method"], d["alpha"], d["by"], d["model"]) == \
-        ("OR", "PM", "hksj", "PM", 0.1, "dose_mg_day", "random")
+    assert (d["measure"], d["method"], d["test"], d["tau2_method"], d["alpha"], d["by"], d["model"]) == (
+        "OR",
+        "PM",
+        "hksj",
+        "PM",
+        0.1,
+        "dose_mg_day",
+        "random",
+    )
     assert d["prediction"]["method"] == "hts" and d["prediction"]["dist"] == "t(k-2)"
     assert d["heterogeneity"]["q"] == r.heterogeneity.q and d["heterogeneity"]["estimable"] is True
     assert d["subgroup_test"] == {"q": r.subgroup_test.q, "df": r.subgroup_test.df, "p": r.subgroup_test.p}
@@ -139,8 +177,9 @@ def test_to_dict_is_json_and_records_every_choice():
 def test_conf_int_at_90_percent_from_metafor_beta_and_se(case_id):
     case = next(c for c in REF["cases"] if c["id"] == case_id)
     R = case["result"]
-    r = fmtrials.pool(DATASETS[case["dataset"]], measure=case["measure"], method=case["method"],
-                      test=TEST[case["test"]])
+    r = fmtrials.pool(
+        DATASETS[case["dataset"]], measure=case["measure"], method=case["method"], test=TEST[case["test"]]
+    )
     crit = stats.norm.ppf(0.95) if R.get("df") is None else stats.t.ppf(0.95, R["df"])
     lo, hi = r.conf_int(alpha=0.10)
     rt = 1e-5 if case["method"] == "REML" else 1e-6
@@ -176,8 +215,16 @@ def _random_table(rng, k):
     e_t = rng.binomial(n_t, np.minimum(1, p * rng.uniform(0.5, 2.0, k)))
     e_c = rng.binomial(n_c, p)
     e_t[:2], e_c[:2] = 0, [0, 4]  # a double-zero study and a zero cell
-    return pd.DataFrame({"study": [f"T{i}" for i in range(k)], "year": rng.integers(1990, 2020, k),
-                         "events_t": e_t, "n_t": n_t, "events_c": e_c, "n_c": n_c})
+    return pd.DataFrame(
+        {
+            "study": [f"T{i}" for i in range(k)],
+            "year": rng.integers(1990, 2020, k),
+            "events_t": e_t,
+            "n_t": n_t,
+            "events_c": e_c,
+            "n_c": n_c,
+        }
+    )
 
 
 def _refit_row(sub, kw):
@@ -186,16 +233,53 @@ def _refit_row(sub, kw):
     except fmtrials.DataError:
         return None
     h, p = r.heterogeneity, r.prediction
-    return [r.k, r.estimate, r.ci_low, r.ci_high, r.beta, r.se, r.statistic, r.p_value, h.q, h.q_p, h.i2, h.tau2,
-            p.pi_low, p.pi_high]
+    return [
+        r.k,
+        r.estimate,
+        r.ci_low,
+        r.ci_high,
+        r.beta,
+        r.se,
+        r.statistic,
+        r.p_value,
+        h.q,
+        h.q_p,
+        h.i2,
+        h.tau2,
+        p.pi_low,
+        p.pi_high,
+    ]
 
 
-COLS = ["k", "estimate", "ci_low", "ci_high", "beta", "se", "statistic", "p_value", "q", "q_p", "i2", "tau2",
-        "pi_low", "pi_high"]
-FAST = [("RR", "MH", "z", "hts"), ("OR", "MH", "z", "hts"), ("RD", "MH", "z", "hts"), ("OR", "Peto", "z", "hts"),
-        ("RR", "IV", "hksj", "hts"), ("RD", "IV", "z", "metafor"), ("RR", "DL", "z", "hts"),
-        ("OR", "DL", "hksj", "metafor"), ("RR", "DL", "hksj-adhoc", "metafor"), ("RD", "DL", "z", "metafor"),
-        ("RR", "REML", "hksj", "hts")]
+COLS = [
+    "k",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "beta",
+    "se",
+    "statistic",
+    "p_value",
+    "q",
+    "q_p",
+    "i2",
+    "tau2",
+    "pi_low",
+    "pi_high",
+]
+FAST = [
+    ("RR", "MH", "z", "hts"),
+    ("OR", "MH", "z", "hts"),
+    ("RD", "MH", "z", "hts"),
+    ("OR", "Peto", "z", "hts"),
+    ("RR", "IV", "hksj", "hts"),
+    ("RD", "IV", "z", "metafor"),
+    ("RR", "DL", "z", "hts"),
+    ("OR", "DL", "hksj", "metafor"),
+    ("RR", "DL", "hksj-adhoc", "metafor"),
+    ("RD", "DL", "z", "metafor"),
+    ("RR", "REML", "hksj", "hts"),
+]
 
 
 @pytest.mark.parametrize("measure,method,test,pi", FAST)
@@ -206,16 +290,19 @@ def test_leave_one_out_and_cumulative_equal_the_refit(measure, method, test, pi,
     l1 = fmtrials.leave_one_out(t, **kw)
     cu = fmtrials.cumulative(t, order_by="year", **kw)
     order = t.sort_values("year", kind="stable").index
-    for frame, subsets in ((l1, [t.drop(index=i) for i in t.index]),
-                           (cu, [t.loc[order[: i + 1]] for i in range(len(t))])):
+    for frame, subsets in (
+        (l1, [t.drop(index=i) for i in t.index]),
+        (cu, [t.loc[order[: i + 1]] for i in range(len(t))]),
+    ):
         for i, sub in enumerate(subsets):
             want = _refit_row(sub, kw)
             got = frame[COLS].iloc[i].to_numpy(dtype=float)
             if want is None:
                 assert got[0] == 0 and np.isnan(got[1:]).all()
                 continue
-            np.testing.assert_allclose(got, np.array(want, dtype=float), rtol=1e-10, atol=1e-13, equal_nan=True,
-                                       err_msg=f"{method} row {i}")
+            np.testing.assert_allclose(
+                got, np.array(want, dtype=float), rtol=1e-10, atol=1e-13, equal_nan=True, err_msg=f"{method} row {i}"
+            )
     assert l1["omitted"].tolist() == t["study"].tolist()
     assert cu["added"].tolist() == t.loc[order, "study"].tolist()
 

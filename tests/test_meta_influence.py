@@ -15,8 +15,13 @@ COLS = ("rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "qe_del", "hat", "w
 
 @pytest.mark.parametrize("c", INF, ids=[case_id(c) for c in INF])
 def test_influence_matches_metafor(c):
-    res = fmtrials.pool(table(c["dataset"]), measure=c["measure"], method=c["method"],
-                        test="hksj" if c["test"] == "knha" else "z", warn_shared=False)
+    res = fmtrials.pool(
+        table(c["dataset"]),
+        measure=c["measure"],
+        method=c["method"],
+        test="hksj" if c["test"] == "knha" else "z",
+        warn_shared=False,
+    )
     inf = fmtrials.influence(res)
     tol = 1e-5 if c["method"] in ("REML", "PM") else 1e-6
     for col in COLS:

@@ -37,8 +37,9 @@ def _arr(x):
 
 
 def _close(ours, theirs, rtol, atol=1e-10, what=""):
-    np.testing.assert_allclose(np.asarray(ours, dtype=float), _arr(theirs), rtol=rtol, atol=atol,
-                               equal_nan=True, err_msg=what)
+    np.testing.assert_allclose(
+        np.asarray(ours, dtype=float), _arr(theirs), rtol=rtol, atol=atol, equal_nan=True, err_msg=what
+    )
 
 
 #: metafor's recorded test= -> ours
@@ -97,7 +98,11 @@ def test_pool_matches_metafor(case):
         _close(res.heterogeneity.i2_ci_low, R["i2_ci_low"], 1e-5, atol=1e-6, what="I2 CI low")
         _close(res.heterogeneity.i2_ci_high, R["i2_ci_high"], 1e-5, atol=1e-6, what="I2 CI high")
     if "pi_low" in R and res.model == "random":
-        lo, hi = (np.log(res.prediction.pi_low), np.log(res.prediction.pi_high)) if res.ratio else (res.prediction.pi_low, res.prediction.pi_high)
+        lo, hi = (
+            (np.log(res.prediction.pi_low), np.log(res.prediction.pi_high))
+            if res.ratio
+            else (res.prediction.pi_low, res.prediction.pi_high)
+        )
         _close(lo, R["pi_low"], rt, what="PI low (metafor)")
         _close(hi, R["pi_high"], rt, what="PI high (metafor)")
         assert res.prediction.dist == ("t(k-1)" if case["test"] != "z" else "z")
@@ -113,7 +118,11 @@ def test_prediction_interval_hts(case):
     R = case["result"]
     res = _pool(case)
     assert res.prediction.dist == "t(k-2)"
-    lo, hi = (np.log(res.prediction.pi_low), np.log(res.prediction.pi_high)) if res.ratio else (res.prediction.pi_low, res.prediction.pi_high)
+    lo, hi = (
+        (np.log(res.prediction.pi_low), np.log(res.prediction.pi_high))
+        if res.ratio
+        else (res.prediction.pi_low, res.prediction.pi_high)
+    )
     rt = 1e-5 if case["method"] in ("REML", "PM") else 1e-6
     _close(lo, R["pi_hts_low"], rt, what="HTS PI low")
     _close(hi, R["pi_hts_high"], rt, what="HTS PI high")
@@ -179,31 +188,60 @@ def test_leave_one_out_and_cumulative_match_metafor(case):
 BCG = DATASETS["bcg"]
 
 PUBLISHED = [  # (measure, method, hksj, attribute, value) from methods.md §3.1 (metafor README / tests)
-    ("RR", "IV", False, "beta", -0.4303), ("RR", "IV", False, "ci_low", 0.6007), ("RR", "IV", False, "ci_high", 0.7040),
-    ("RR", "IV", False, "statistic", -10.6247), ("RR", "IV", False, "q", 152.2330),
+    ("RR", "IV", False, "beta", -0.4303),
+    ("RR", "IV", False, "ci_low", 0.6007),
+    ("RR", "IV", False, "ci_high", 0.7040),
+    ("RR", "IV", False, "statistic", -10.6247),
+    ("RR", "IV", False, "q", 152.2330),
     ("RR", "IV", False, "estimate", 0.6503),
-    ("RR", "DL", False, "beta", -0.7141), ("RR", "DL", False, "tau2", 0.3088), ("RR", "DL", False, "i2", 92.1173),
-    ("RR", "DL", False, "statistic", -3.9952), ("RR", "DL", False, "estimate", 0.4896),
-    ("RR", "DL", False, "ci_low", 0.3449), ("RR", "DL", False, "ci_high", 0.6950),
-    ("RR", "DL", False, "tau2_ci_low", 0.1197), ("RR", "DL", False, "tau2_ci_high", 1.1115),
-    ("RR", "DL", False, "i2_ci_high", 97.6781), ("RR", "DL", False, "h2", 12.6861),
-    ("RR", "REML", False, "beta", -0.7145), ("RR", "REML", False, "se", 0.1798),
-    ("RR", "REML", False, "tau2", 0.3132), ("RR", "REML", False, "i2", 92.22),
-    ("RR", "REML", True, "se", 0.1808), ("RR", "REML", True, "statistic", -3.9522),
+    ("RR", "DL", False, "beta", -0.7141),
+    ("RR", "DL", False, "tau2", 0.3088),
+    ("RR", "DL", False, "i2", 92.1173),
+    ("RR", "DL", False, "statistic", -3.9952),
+    ("RR", "DL", False, "estimate", 0.4896),
+    ("RR", "DL", False, "ci_low", 0.3449),
+    ("RR", "DL", False, "ci_high", 0.6950),
+    ("RR", "DL", False, "tau2_ci_low", 0.1197),
+    ("RR", "DL", False, "tau2_ci_high", 1.1115),
+    ("RR", "DL", False, "i2_ci_high", 97.6781),
+    ("RR", "DL", False, "h2", 12.6861),
+    ("RR", "REML", False, "beta", -0.7145),
+    ("RR", "REML", False, "se", 0.1798),
+    ("RR", "REML", False, "tau2", 0.3132),
+    ("RR", "REML", False, "i2", 92.22),
+    ("RR", "REML", True, "se", 0.1808),
+    ("RR", "REML", True, "statistic", -3.9522),
     ("RR", "REML", True, "df", 12),
     ("RR", "PM", False, "tau2", 0.3181),
-    ("RR", "MH", False, "beta", -0.4537), ("RR", "MH", False, "estimate", 0.6353),
-    ("RR", "MH", False, "ci_low", 0.5881), ("RR", "MH", False, "ci_high", 0.6862),
-    ("RR", "MH", False, "statistic", -11.5338), ("RR", "MH", False, "q", 152.5676),
-    ("OR", "MH", False, "beta", -0.4734), ("OR", "MH", False, "estimate", 0.6229),
-    ("OR", "MH", False, "ci_low", 0.5748), ("OR", "MH", False, "ci_high", 0.6750), ("OR", "MH", False, "q", 163.9426),
-    ("RD", "MH", False, "beta", -0.0033), ("RD", "MH", False, "statistic", -11.4708), ("RD", "MH", False, "q", 386.7759),
-    ("OR", "Peto", False, "beta", -0.4744), ("OR", "Peto", False, "estimate", 0.6222),
-    ("OR", "Peto", False, "ci_low", 0.5746), ("OR", "Peto", False, "ci_high", 0.6738), ("OR", "Peto", False, "q", 167.7302),
-    ("OR", "IV", False, "beta", -0.4361), ("OR", "IV", False, "q", 163.1649),
-    ("OR", "DL", False, "beta", -0.7474), ("OR", "DL", False, "tau2", 0.3663), ("OR", "DL", False, "i2", 92.6455),
-    ("OR", "DL", False, "estimate", 0.4736), ("OR", "DL", False, "ci_low", 0.3249), ("OR", "DL", False, "ci_high", 0.6903),
-    ("RD", "IV", False, "beta", -0.0009), ("RD", "IV", False, "q", 276.4737),
+    ("RR", "MH", False, "beta", -0.4537),
+    ("RR", "MH", False, "estimate", 0.6353),
+    ("RR", "MH", False, "ci_low", 0.5881),
+    ("RR", "MH", False, "ci_high", 0.6862),
+    ("RR", "MH", False, "statistic", -11.5338),
+    ("RR", "MH", False, "q", 152.5676),
+    ("OR", "MH", False, "beta", -0.4734),
+    ("OR", "MH", False, "estimate", 0.6229),
+    ("OR", "MH", False, "ci_low", 0.5748),
+    ("OR", "MH", False, "ci_high", 0.6750),
+    ("OR", "MH", False, "q", 163.9426),
+    ("RD", "MH", False, "beta", -0.0033),
+    ("RD", "MH", False, "statistic", -11.4708),
+    ("RD", "MH", False, "q", 386.7759),
+    ("OR", "Peto", False, "beta", -0.4744),
+    ("OR", "Peto", False, "estimate", 0.6222),
+    ("OR", "Peto", False, "ci_low", 0.5746),
+    ("OR", "Peto", False, "ci_high", 0.6738),
+    ("OR", "Peto", False, "q", 167.7302),
+    ("OR", "IV", False, "beta", -0.4361),
+    ("OR", "IV", False, "q", 163.1649),
+    ("OR", "DL", False, "beta", -0.7474),
+    ("OR", "DL", False, "tau2", 0.3663),
+    ("OR", "DL", False, "i2", 92.6455),
+    ("OR", "DL", False, "estimate", 0.4736),
+    ("OR", "DL", False, "ci_low", 0.3249),
+    ("OR", "DL", False, "ci_high", 0.6903),
+    ("RD", "IV", False, "beta", -0.0009),
+    ("RD", "IV", False, "q", 276.4737),
 ]
 
 
@@ -211,9 +249,10 @@ PUBLISHED = [  # (measure, method, hksj, attribute, value) from methods.md §3.1
 def test_published_bcg_values(measure, method, hksj, attr, value):
     res = fmtrials.pool(BCG, measure=measure, method=method, test="hksj" if hksj else "z")
     decimals = len(str(value).split(".")[1]) if "." in str(value) else 0
-    holder = res.heterogeneity if attr in ("q", "tau2", "i2", "h2", "tau2_ci_low", "tau2_ci_high",
-                                           "i2_ci_high") else res
-    assert getattr(holder, attr) == pytest.approx(value, abs=0.5 * 10 ** -decimals + 1e-12)
+    holder = (
+        res.heterogeneity if attr in ("q", "tau2", "i2", "h2", "tau2_ci_low", "tau2_ci_high", "i2_ci_high") else res
+    )
+    assert getattr(holder, attr) == pytest.approx(value, abs=0.5 * 10**-decimals + 1e-12)
 
 
 def test_published_bcg_reml_knha_interval_and_cumulative():
@@ -224,7 +263,20 @@ def test_published_bcg_reml_knha_interval_and_cumulative():
     pr = fmtrials.pool(BCG, measure="RR", method="REML", test="hksj", pi_method="metafor").prediction
     assert (round(pr.pi_low, 2), round(pr.pi_high, 2)) == (0.14, 1.76)
     cu = fmtrials.cumulative(BCG, order_by="year", measure="RR", method="REML")
-    published = [-0.889311, -1.325003, -0.97208, -1.001094, -1.101424, -0.973464, -0.901251, -0.788566,
-                 -0.865607, -0.785211, -0.708206, -0.794768, -0.714532]
+    published = [
+        -0.889311,
+        -1.325003,
+        -0.97208,
+        -1.001094,
+        -1.101424,
+        -0.973464,
+        -0.901251,
+        -0.788566,
+        -0.865607,
+        -0.785211,
+        -0.708206,
+        -0.794768,
+        -0.714532,
+    ]
     # published with metafor's default REML threshold 1e-5, so agreement is to ~1e-5
     np.testing.assert_allclose(cu["beta"], published, atol=2e-5)

@@ -23,16 +23,27 @@ def _tol(c: dict) -> float:
 
 @pytest.mark.parametrize("c", MREG, ids=[case_id(c) for c in MREG])
 def test_meta_regression_matches_metafor(c):
-    r = fmtrials.meta_regression(table(c["dataset"]), c["moderators"], measure=c["measure"], method=c["method"],
-                                 test=c["test"])
+    r = fmtrials.meta_regression(
+        table(c["dataset"]), c["moderators"], measure=c["measure"], method=c["method"], test=c["test"]
+    )
     tol = _tol(c)
     co = r.coefficients
     assert r.k == c["k"] and len(co) == len(c["estimate"])
-    for ours, theirs in (("estimate", "estimate"), ("se", "se"), ("statistic", "statistic"),
-                         ("p_value", "p_value"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+    for ours, theirs in (
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("statistic", "statistic"),
+        ("p_value", "p_value"),
+        ("ci_low", "ci_low"),
+        ("ci_high", "ci_high"),
+    ):
         assert_allclose(co[ours].to_numpy(), c[theirs], rtol=tol, atol=tol, err_msg=ours)
-    assert_allclose([r.qm, r.qm_p, r.qe, r.qe_p, r.tau2, r.i2], [c["qm"], c["qm_p"], c["qe"], c["qe_p"], c["tau2"],
-                    c["i2"]], rtol=tol, atol=tol)
+    assert_allclose(
+        [r.qm, r.qm_p, r.qe, r.qe_p, r.tau2, r.i2],
+        [c["qm"], c["qm_p"], c["qe"], c["qe_p"], c["tau2"], c["i2"]],
+        rtol=tol,
+        atol=tol,
+    )
     assert list(r.qm_df) == [int(x) for x in np.atleast_1d(c["qm_df"])]
     if c["r2"] is None:
         assert np.isnan(r.r2)
@@ -82,9 +93,21 @@ def test_reml_maximises_the_restricted_likelihood():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 40), st.integers(50, 80), st.integers(1, 40), st.integers(50, 80),
-                          st.floats(-5, 5, allow_nan=False)), min_size=4, max_size=9),
-       st.floats(-3, 3, allow_nan=False), st.floats(0.5, 4))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 40),
+            st.integers(50, 80),
+            st.integers(1, 40),
+            st.integers(50, 80),
+            st.floats(-5, 5, allow_nan=False),
+        ),
+        min_size=4,
+        max_size=9,
+    ),
+    st.floats(-3, 3, allow_nan=False),
+    st.floats(0.5, 4),
+)
 def test_invariant_under_shift_and_scale_of_the_moderator(rows, shift, scale):
     """Shifting/scaling a numeric moderator changes only the intercept and the slope's units: tau², QE, QM, the
     slope's z and p are unchanged (the model space is the same)."""
@@ -96,8 +119,7 @@ def test_invariant_under_shift_and_scale_of_the_moderator(rows, shift, scale):
     r2 = fmtrials.meta_regression(t2, "x", method="DL")
     assert r2.tau2 == pytest.approx(r1.tau2, rel=1e-7, abs=1e-10)
     assert r2.qm == pytest.approx(r1.qm, rel=1e-7, abs=1e-10)
-    assert r2.coefficients["estimate"][1] * scale == pytest.approx(r1.coefficients["estimate"][1], rel=1e-7,
-                                                                   abs=1e-12)
+    assert r2.coefficients["estimate"][1] * scale == pytest.approx(r1.coefficients["estimate"][1], rel=1e-7, abs=1e-12)
 
 
 def test_zero_cells_use_the_package_convention():
@@ -122,8 +144,9 @@ def test_missing_moderator_names_the_row():
     assert (p.row, p.column) == (3, "dose_mg_day") and "missing" in p.message
 
 
-@pytest.mark.parametrize("mods, match", [("nope", "not in the table"), ([], "column names"),
-                                         (["dose_mg_day", "dose_mg_day"], "collinear")])
+@pytest.mark.parametrize(
+    "mods, match", [("nope", "not in the table"), ([], "column names"), (["dose_mg_day", "dose_mg_day"], "collinear")]
+)
 def test_bad_moderators(mods, match):
     with pytest.raises(DataError, match=match):
         fmtrials.meta_regression(fmtrials.contrasts(endpoint="nausea"), mods)

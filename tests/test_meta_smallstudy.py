@@ -22,8 +22,9 @@ TF = cases("trimfill")
 def test_small_study_test_matches_metafor(c):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewStudiesWarning)
-        r = fmtrials.small_study_test(table(c["dataset"]), measure=c["measure"], method=c["method"],
-                                      tau2_method=c["tau2_method"], test=c["test"]).iloc[0]
+        r = fmtrials.small_study_test(
+            table(c["dataset"]), measure=c["measure"], method=c["method"], tau2_method=c["tau2_method"], test=c["test"]
+        ).iloc[0]
     tol = 1e-5 if c["method"] == "egger_rma" and c["tau2_method"] in ("REML", "PM") else 1e-6
     assert r["statistic"] == pytest.approx(c["statistic"], rel=tol, abs=tol)
     assert r["p_value"] == pytest.approx(c["p_value"], rel=tol, abs=tol)
@@ -87,8 +88,9 @@ def test_trim_and_fill_matches_metafor(c):
     tol = 1e-5 if c["method"] in ("REML", "PM") else 1e-6
     assert (tf.k0, tf.side) == (c["k0"], c["side"])
     assert tf.se_k0 == pytest.approx(c["se_k0"], rel=1e-9)
-    assert_allclose([tf.beta, tf.se, tf.p_value, tf.tau2], [c["beta"], c["se"], c["p_value"], c["tau2"]],
-                    rtol=tol, atol=tol)
+    assert_allclose(
+        [tf.beta, tf.se, tf.p_value, tf.tau2], [c["beta"], c["se"], c["p_value"], c["tau2"]], rtol=tol, atol=tol
+    )
     ratio = c["measure"] in ("RR", "OR")
     lo, hi = (np.exp(c["ci_low"]), np.exp(c["ci_high"])) if ratio else (c["ci_low"], c["ci_high"])
     assert_allclose([tf.ci_low, tf.ci_high], [lo, hi], rtol=tol)
@@ -102,9 +104,9 @@ def test_trim_and_fill_fills_mirror_images():
     tf = fmtrials.trim_and_fill(res)
     obs = np.sort(tf.studies.loc[~tf.studies["filled"].to_numpy(), "yi"].to_numpy())
     assert tf.k0 > 0 and tf.k == res.k + tf.k0 and len(tf.filled) == tf.k0
-    extreme = obs[-tf.k0:] if tf.side == "left" else obs[:tf.k0][::-1]
+    extreme = obs[-tf.k0 :] if tf.side == "left" else obs[: tf.k0][::-1]
     sums = tf.filled["yi"].to_numpy() + extreme
-    assert np.ptp(sums) < 1e-12        # one centre 2 * beta_trimmed for every mirrored pair
+    assert np.ptp(sums) < 1e-12  # one centre 2 * beta_trimmed for every mirrored pair
 
 
 def test_trim_and_fill_needs_three_studies_and_a_pool_result():

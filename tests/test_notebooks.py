@@ -6,17 +6,22 @@ import json
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import ROOT
+from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_expected_notebooks_exist():
     names = [p.name for p in NOTEBOOKS]
-    assert names == ["01-quickstart.ipynb", "02-pivotal-trials-reanalysis.ipynb", "03-reported-vs-recomputed.ipynb",
-                     "04-composite-responders.ipynb", "05-what-it-means.ipynb", "06-interval-coverage.ipynb"]
+    assert names == [
+        "01-quickstart.ipynb",
+        "02-pivotal-trials-reanalysis.ipynb",
+        "03-reported-vs-recomputed.ipynb",
+        "04-composite-responders.ipynb",
+        "05-what-it-means.ipynb",
+        "06-interval-coverage.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -33,8 +38,9 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors
     # every cell that draws a plot shows it: an image/png output (the figures carry their own _repr_png_, so
     # this holds without pyplot and whatever the backend)

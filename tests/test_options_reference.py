@@ -41,9 +41,12 @@ def test_reference_records_versions_and_calls():
     assert {0.1, 0.01} <= alphas
     assert {0.25} <= {c["kwargs"].get("cc") for c in CASES}
     covered = {(c["function"], c["kwargs"].get("ci")) for c in CASES}
-    for fn, choices in (("risk_difference", {"wald", "wald_cc", "newcombe", "agresti_caffo", "mn", "mee"}),
-                        ("risk_ratio", {"katz", "koopman", "mn"}), ("odds_ratio", {"woolf", "mn", "exact"}),
-                        ("proportion_ci", {"wilson", "jeffreys", "clopper_pearson"})):
+    for fn, choices in (
+        ("risk_difference", {"wald", "wald_cc", "newcombe", "agresti_caffo", "mn", "mee"}),
+        ("risk_ratio", {"katz", "koopman", "mn"}),
+        ("odds_ratio", {"woolf", "mn", "exact"}),
+        ("proportion_ci", {"wilson", "jeffreys", "clopper_pearson"}),
+    ):
         assert {(fn, c) for c in choices} <= covered
 
 
@@ -88,21 +91,26 @@ def test_pool_at_non_default_levels(case):
     assert r.p_value == pytest.approx(e["p_value"], rel=1e-6, abs=1e-300)
     if "pi_hts_low" in e:
         assert (r.prediction.pi_low, r.prediction.pi_high) == pytest.approx(
-            (scale(e["pi_hts_low"]), scale(e["pi_hts_high"])), rel=1e-7)
+            (scale(e["pi_hts_low"]), scale(e["pi_hts_high"])), rel=1e-7
+        )
         m = fmtrials.pool(t, alpha=case["alpha"], pi_method="metafor", **kw)
         assert (m.prediction.pi_low, m.prediction.pi_high) == pytest.approx(
-            (scale(e["pi_metafor_low"]), scale(e["pi_metafor_high"])), rel=1e-7)
+            (scale(e["pi_metafor_low"]), scale(e["pi_metafor_high"])), rel=1e-7
+        )
         h = r.heterogeneity
-        assert (h.tau2_ci_low, h.tau2_ci_high) == pytest.approx((e["tau2_ci_low"], e["tau2_ci_high"]),
-                                                                rel=1e-6, abs=1e-9)
+        assert (h.tau2_ci_low, h.tau2_ci_high) == pytest.approx(
+            (e["tau2_ci_low"], e["tau2_ci_high"]), rel=1e-6, abs=1e-9
+        )
 
 
-@pytest.mark.parametrize("case", [c for c in POOL if c["alpha"] == pytest.approx(0.1)],
-                         ids=[c["id"] for c in POOL if c["alpha"] == pytest.approx(0.1)])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in POOL if c["alpha"] == pytest.approx(0.1)],
+    ids=[c["id"] for c in POOL if c["alpha"] == pytest.approx(0.1)],
+)
 def test_conf_int_at_another_level_is_metafors(case):
     """A result pooled at the default 95% gives metafor's 90% interval from conf_int(0.10)."""
-    r = fmtrials.pool(_pool_table(case["dataset"]), measure=case["measure"], method=case["method"],
-                      test=case["test"])
+    r = fmtrials.pool(_pool_table(case["dataset"]), measure=case["measure"], method=case["method"], test=case["test"])
     e = case["result"]
     scale = math.exp if case["measure"] != "RD" else (lambda v: v)
     assert r.conf_int(0.10) == pytest.approx((scale(e["ci_low"]), scale(e["ci_high"])), rel=1e-7)

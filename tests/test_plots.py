@@ -33,14 +33,15 @@ DATA = Path(__file__).parent / "data"
 
 BASELINE_DIR = Path(__file__).parent / "baseline"
 BASELINE_DPI = 80
-IMAGE_TOL = 3.0     # RMS difference allowed by matplotlib.testing.compare.compare_images (0-255 scale)
+IMAGE_TOL = 3.0  # RMS difference allowed by matplotlib.testing.compare.compare_images (0-255 scale)
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
 
+
 def _pool(table, **kw):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # shared-placebo warnings are the meta module's business
+        warnings.simplefilter("ignore")  # shared-placebo warnings are the meta module's business
         return fmtrials.pool(table, **kw)
 
 
@@ -81,10 +82,13 @@ def _fmt2(x):
 
 # --------------------------------------------------------------------------------------- global state
 
+
 def test_import_fmtrials_does_not_import_matplotlib():
-    code = ("import fmtrials, fmtrials.plots, sys; fmtrials.contrasts(endpoint='nausea'); "
-            "fmtrials.plot_forest; "
-            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
+    code = (
+        "import fmtrials, fmtrials.plots, sys; fmtrials.contrasts(endpoint='nausea'); "
+        "fmtrials.plot_forest; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 
@@ -95,8 +99,12 @@ def test_plotting_leaves_rcparams_and_pyplot_alone(nausea, res_by, res_mh, tmp_p
 
     before = matplotlib.rcParams.copy()
     backend = matplotlib.get_backend()
-    figs = [plots.plot_responders(endpoint="nausea"), plots.plot_forest(res_by), plots.plot_labbe(nausea),
-            plots.plot_funnel(res_mh)]
+    figs = [
+        plots.plot_responders(endpoint="nausea"),
+        plots.plot_forest(res_by),
+        plots.plot_labbe(nausea),
+        plots.plot_funnel(res_mh),
+    ]
     for i, fig in enumerate(figs):
         plots.save_figure(fig, tmp_path / f"f{i}.svg")
         plots.save_figure(fig, tmp_path / f"f{i}.png", dpi=50)
@@ -121,6 +129,7 @@ def test_house_style_applied_even_when_drawn_later(res_by):
 
 # ------------------------------------------------------------------------------------------- forest
 
+
 def test_forest_structure_with_dose_subgroups(res_by):
     fig = plots.plot_forest(res_by, event="harmful")
     ax = fig.axes[0]
@@ -138,8 +147,9 @@ def test_forest_structure_with_dose_subgroups(res_by):
     np.testing.assert_allclose(np.sort(areas) / areas.max(), np.sort(w) / w.max(), rtol=1e-12)
     # diamonds span the pooled interval, widest point at the estimate
     ov = _artists(ax, "diamond-overall")[0].get_xy()
-    np.testing.assert_allclose(sorted(ov[:4, 0]), sorted([res_by.ci_low, res_by.estimate, res_by.estimate,
-                                                            res_by.ci_high]))
+    np.testing.assert_allclose(
+        sorted(ov[:4, 0]), sorted([res_by.ci_low, res_by.estimate, res_by.estimate, res_by.ci_high])
+    )
     # headings per dose, subtotal and total rows
     texts = _texts(fig)
     assert "Milnacipran 100 mg/day" in texts and "Milnacipran 200 mg/day" in texts
@@ -194,16 +204,18 @@ def test_forest_common_effect_has_no_prediction_row(res_mh):
     assert len(set(labels)) == 4 and set(labels) <= set(_texts(fig))
 
 
-@pytest.mark.parametrize("event, left, right", [("beneficial", "placebo", "milnacipran"),
-                                               ("Harmful", "milnacipran", "placebo")])
+@pytest.mark.parametrize(
+    "event, left, right", [("beneficial", "placebo", "milnacipran"), ("Harmful", "milnacipran", "placebo")]
+)
 def test_forest_favours_labels_flip_for_harms(res_mh, event, left, right):
     fig = plots.plot_forest(res_mh, event=event)
     fav = {t.get_text(): t for t in fig.axes[0].texts if t.get_gid() == "favours"}
-    assert fav[f"Favours {left}"].get_ha() == "right"      # ends at the null line, i.e. on its left
+    assert fav[f"Favours {left}"].get_ha() == "right"  # ends at the null line, i.e. on its left
     assert fav[f"Favours {right}"].get_ha() == "left"
     fig = plots.plot_forest(res_mh, favours=("control", "drug X"), event=event)
-    assert {"Favours control", "Favours drug X"} == {t.get_text() for t in fig.axes[0].texts
-                                                     if t.get_gid() == "favours"}
+    assert {"Favours control", "Favours drug X"} == {
+        t.get_text() for t in fig.axes[0].texts if t.get_gid() == "favours"
+    }
     assert "Drug X\nevents/total" in _texts(fig, "header")
 
 
@@ -212,10 +224,10 @@ def test_forest_arrows_for_intervals_beyond_the_axis(res_mh):
     fig = plots.plot_forest(res_mh, xlim=(0.5, 2.0))
     ax = fig.axes[0]
     expected = int((frame["ci_low"] < 0.5).sum() + (frame["ci_high"] > 2.0).sum())
-    assert expected >= 2       # Bateman2013 below 0.5, Mease2009 200 mg above 2
+    assert expected >= 2  # Bateman2013 below 0.5, Mease2009 200 mg above 2
     assert len(_artists(ax, "arrow")) == expected
     assert ax.get_xlim() == pytest.approx((0.5, 2.0))
-    fig = plots.plot_forest(res_mh)    # default limits hold every interval
+    fig = plots.plot_forest(res_mh)  # default limits hold every interval
     assert not _artists(fig.axes[0], "arrow")
 
 
@@ -224,7 +236,7 @@ def test_forest_zero_cell_and_weights(nausea):
     fig = plots.plot_forest(res, event="harmful")
     footer = " ".join(_texts(fig, "footer"))
     assert "Zero cells in Bateman2013" in footer
-    assert "0.0%" in _texts(fig)       # MH gives the zero-placebo-event study no weight
+    assert "0.0%" in _texts(fig)  # MH gives the zero-placebo-event study no weight
 
 
 def test_forest_into_given_axes_and_bad_input(res_mh):
@@ -241,9 +253,9 @@ def test_forest_into_given_axes_and_bad_input(res_mh):
     with pytest.raises(DataError, match="'event'"):
         plots.plot_forest(res_mh, event="good")
     with pytest.raises(TypeError):
-        plots.plot_forest(res_mh, higher_is_better=False)     # the old knob is gone: event=
+        plots.plot_forest(res_mh, higher_is_better=False)  # the old knob is gone: event=
     with pytest.raises(TypeError):
-        plots.plot_forest(res_mh, None)                       # options are keyword-only
+        plots.plot_forest(res_mh, None)  # options are keyword-only
 
 
 def _metafor(case_id, section="cases"):
@@ -261,20 +273,22 @@ def test_forest_rows_without_drawing_against_metafor(nausea, res_mh):
     study, total = rows[rows.row_type == "study"], rows[rows.row_type == "total"].iloc[0]
     np.testing.assert_allclose(study["weight"], ref["weights"], rtol=1e-9)
     np.testing.assert_allclose(np.log(study["estimate"]), ref["yi"], rtol=1e-9)
-    np.testing.assert_allclose(np.log([total.estimate, total.ci_low, total.ci_high]),
-                               [ref["beta"], ref["ci_low"], ref["ci_high"]], rtol=1e-9)
+    np.testing.assert_allclose(
+        np.log([total.estimate, total.ci_low, total.ci_high]), [ref["beta"], ref["ci_low"], ref["ci_high"]], rtol=1e-9
+    )
     np.testing.assert_allclose([total.q, total.q_p, total.i2], [ref["q"], ref["q_p"], ref["i2"]], rtol=1e-9)
     assert total.k == ref["k"] == 4 and total.weight == 100.0
     # the total's counts are the sums of the input table (the shared placebo arm counted twice, as pooled)
-    assert [total.events_t, total.n_t, total.events_c, total.n_c] == \
-        [int(nausea[c].sum()) for c in ("events_t", "n_t", "events_c", "n_c")]
+    assert [total.events_t, total.n_t, total.events_c, total.n_c] == [
+        int(nausea[c].sum()) for c in ("events_t", "n_t", "events_c", "n_c")
+    ]
     assert study["label"].tolist() == res_mh.studies["label"].tolist()
     # what is printed is what forest_rows says, through the one formatter
     texts = _texts(plots.plot_forest(res_mh))
     assert "1.71 [1.48, 1.98]" in texts and "20.9%" in texts and "4.3%" in texts
     footer = " | ".join(_texts(plots.plot_forest(res_mh), "footer"))
     assert "Q = 5.33, df = 3 (P = 0.149); I² = 44%" in footer
-    assert "Z = 7.35 (P < 0.0001)" in footer                    # p = 2.0e-13
+    assert "Z = 7.35 (P < 0.0001)" in footer  # p = 2.0e-13
 
 
 def test_forest_rows_subgroups_against_metafor(nausea):
@@ -288,8 +302,9 @@ def test_forest_rows_subgroups_against_metafor(nausea):
     # subtotal counts: sums of the input rows of that dose; weights: the subgroup's share of the total
     for r in sub.itertuples():
         part = nausea[nausea.dose_mg_day == r.group]
-        assert [r.events_t, r.n_t, r.events_c, r.n_c] == [int(part[c].sum()) for c in ("events_t", "n_t", "events_c",
-                                                                                        "n_c")]
+        assert [r.events_t, r.n_t, r.events_c, r.n_c] == [
+            int(part[c].sum()) for c in ("events_t", "n_t", "events_c", "n_c")
+        ]
         assert r.weight == pytest.approx(rows[(rows.row_type == "study") & (rows.group == r.group)].weight.sum())
     footer = " | ".join(_texts(plots.plot_forest(res), "footer"))
     assert "Test for subgroup differences: Q = 0.83, df = 1 (P = 0.362)" in footer
@@ -309,22 +324,38 @@ HOSTILE = ["$x^2$", "a$b", "\\frac", "$\\frac{1$", "Study $5 vs $10", "x" * 120]
 
 def _hostile_table():
     n = len(HOSTILE)
-    return pd.DataFrame({"study": HOSTILE, "events_t": [10 + i for i in range(n)], "n_t": [50] * n,
-                         "events_c": [5 + i for i in range(n)], "n_c": [50] * n,
-                         "dose_mg_day": [100, 200] * (n // 2)})
+    return pd.DataFrame(
+        {
+            "study": HOSTILE,
+            "events_t": [10 + i for i in range(n)],
+            "n_t": [50] * n,
+            "events_c": [5 + i for i in range(n)],
+            "n_c": [50] * n,
+            "dose_mg_day": [100, 200] * (n // 2),
+        }
+    )
 
 
 def test_hostile_names_are_drawn_literally_and_long_names_cut():
     table = _hostile_table()
     res = _pool(table, measure="RR", method="DL", by="dose_mg_day")
-    out = pd.DataFrame({"study": np.repeat(HOSTILE, 2), "endpoint": "$e$", "dose_mg_day": [0, 100] * len(HOSTILE),
-                        "n": 50, "responders": 10})
-    figs = [plots.plot_forest(res, favours=("$pl", "$x$"), title="$\\frac{$"),
-            plots.plot_labbe(table, result=res, outcome="$o$", arms=("$a$", "$b$")),
-            plots.plot_funnel(res, title="$t$"),
-            plots.plot_responders(out, endpoint="$e$", events_label="$E$", treatment="$t$")]
+    out = pd.DataFrame(
+        {
+            "study": np.repeat(HOSTILE, 2),
+            "endpoint": "$e$",
+            "dose_mg_day": [0, 100] * len(HOSTILE),
+            "n": 50,
+            "responders": 10,
+        }
+    )
+    figs = [
+        plots.plot_forest(res, favours=("$pl", "$x$"), title="$\\frac{$"),
+        plots.plot_labbe(table, result=res, outcome="$o$", arms=("$a$", "$b$")),
+        plots.plot_funnel(res, title="$t$"),
+        plots.plot_responders(out, endpoint="$e$", events_label="$E$", treatment="$t$"),
+    ]
     for fig in figs:
-        png = plots.figure_bytes(fig, "png", dpi=30)       # $\frac{1$ as math text would raise here
+        png = plots.figure_bytes(fig, "png", dpi=30)  # $\frac{1$ as math text would raise here
         assert png[:4] == b"\x89PNG"
         texts = [t for ax in fig.axes for t in ax.texts]
         assert texts and not any(t.get_parse_math() for t in texts)
@@ -333,7 +364,7 @@ def test_hostile_names_are_drawn_literally_and_long_names_cut():
             assert leg is None or not any(t.get_parse_math() for t in leg.get_texts())
     shown = set(_texts(figs[0]))
     assert set(HOSTILE[:5]) <= shown and "a$b" in _texts(figs[3])
-    assert "x" * 39 + "…" in shown                                    # cut at 40 characters
+    assert "x" * 39 + "…" in shown  # cut at 40 characters
     assert not any(len(t) > 40 and "\n" not in t and t.startswith("xxx") for t in shown)
     assert figs[0].get_figwidth() < 11.0
 
@@ -342,9 +373,16 @@ def test_large_k_draws_a_summary_forest():
     rng = np.random.default_rng(7)
     k = 61
     n = rng.integers(40, 200, size=(k, 2))
-    table = pd.DataFrame({"study": [f"S{i:02d}" for i in range(k)], "n_t": n[:, 0], "n_c": n[:, 1],
-                          "events_t": (n[:, 0] * 0.3).astype(int), "events_c": (n[:, 1] * 0.2).astype(int),
-                          "dose_mg_day": [100, 200] * 30 + [100]})
+    table = pd.DataFrame(
+        {
+            "study": [f"S{i:02d}" for i in range(k)],
+            "n_t": n[:, 0],
+            "n_c": n[:, 1],
+            "events_t": (n[:, 0] * 0.3).astype(int),
+            "events_c": (n[:, 1] * 0.2).astype(int),
+            "dose_mg_day": [100, 200] * 30 + [100],
+        }
+    )
     for by, subtotals in ((None, 0), ("dose_mg_day", 2)):
         res = _pool(table, measure="RR", method="DL", by=by)
         fig = plots.plot_forest(res)
@@ -354,18 +392,21 @@ def test_large_k_draws_a_summary_forest():
         assert "61 studies not drawn individually; see the table" in _texts(fig)
         assert "Total (95% CI), k = 61" in _texts(fig)
         assert fig.get_figheight() < 4.5
-    full = plots.plot_forest(res, max_studies=61)                     # up to the limit every study is drawn
+    full = plots.plot_forest(res, max_studies=61)  # up to the limit every study is drawn
     assert len(_artists(full.axes[0], "square")) == 61
     assert full.get_figheight() > 61 * 0.19
 
 
 # --------------------------------------------------------------------------------------- responders
 
+
 def _many_trials(k: int) -> pd.DataFrame:
     rows = []
     for i in range(k):
-        rows += [{"study": f"S{i:03d}", "dose_mg_day": 0, "endpoint": "e", "n": 50, "responders": 10},
-                 {"study": f"S{i:03d}", "dose_mg_day": 100, "endpoint": "e", "n": 50, "responders": 15 + i % 5}]
+        rows += [
+            {"study": f"S{i:03d}", "dose_mg_day": 0, "endpoint": "e", "n": 50, "responders": 10},
+            {"study": f"S{i:03d}", "dose_mg_day": 100, "endpoint": "e", "n": 50, "responders": 15 + i % 5},
+        ]
     return pd.DataFrame(rows)
 
 
@@ -381,7 +422,7 @@ def test_responders_refuse_more_trials_than_rows_can_show():
 
 
 def test_responders_structure_and_wilson_intervals():
-    from statsmodels.stats.proportion import proportion_confint   # outside oracle for the Wilson interval
+    from statsmodels.stats.proportion import proportion_confint  # outside oracle for the Wilson interval
 
     fig = plots.plot_responders(endpoint="nausea", events_label="Nausea")
     ax = fig.axes[0]
@@ -404,7 +445,7 @@ def test_responders_structure_and_wilson_intervals():
     texts = _texts(fig)
     for r in rows.itertuples():
         assert f"{r.responders}/{r.n}" in texts and str(r.n) in texts
-    assert "32.6 [26.8, 39.0]" in texts          # Mease2009 100 mg: 73/224 = 32.6%, Wilson 26.8-39.0
+    assert "32.6 [26.8, 39.0]" in texts  # Mease2009 100 mg: 73/224 = 32.6%, Wilson 26.8-39.0
     assert ax.get_xlabel() == "Nausea (%)"
     # doses told apart: different colours and markers
     arms = _artists(ax, "arm")
@@ -422,9 +463,9 @@ def _pain50_without_secondary():
 def test_responders_printed_only_and_not_reported_arms():
     fig = plots.plot_responders(_pain50_without_secondary(), endpoint="pain_50")
     ax = fig.axes[0]
-    assert len(_artists(ax, "printed-only")) == 2          # Vitton2004: percentages printed, no n
+    assert len(_artists(ax, "printed-only")) == 2  # Vitton2004: percentages printed, no n
     texts = _texts(fig)
-    assert "37 (printed)" in texts and "not reported" in texts   # Bateman2013 placebo not given
+    assert "37 (printed)" in texts and "not reported" in texts  # Bateman2013 placebo not given
     assert len(_artists(ax, "arm")) == 1
 
 
@@ -434,8 +475,9 @@ def test_responders_user_data_scales_to_twenty_trials():
     for i in range(20):
         for dose in (0, 100, 200):
             n = int(rng.integers(30, 300))
-            rows.append({"study": f"Trial {i + 1:02d}", "dose_mg_day": dose, "n": n,
-                         "responders": int(rng.integers(0, n + 1))})
+            rows.append(
+                {"study": f"Trial {i + 1:02d}", "dose_mg_day": dose, "n": n, "responders": int(rng.integers(0, n + 1))}
+            )
     df = pd.DataFrame(rows)
     fig = plots.plot_responders(df, title="")
     ax = fig.axes[0]
@@ -453,8 +495,16 @@ def test_responders_bad_input():
     bad = pd.DataFrame({"study": ["A", "A"], "dose_mg_day": [0, 100], "n": [10, 10], "responders": [3, 12]})
     with pytest.raises(DataError, match=r"row 2, column 'responders': events \(12\) exceed n \(10\)"):
         plots.plot_responders(bad)
-    dup = pd.DataFrame({"study": ["A", "A", "A"], "arm": ["placebo", "placebo", "x"], "dose_mg_day": [0, 0, 100],
-                        "analysis": ["LOCF", "BOCF", "LOCF"], "n": [10, 10, 10], "responders": [3, 4, 5]})
+    dup = pd.DataFrame(
+        {
+            "study": ["A", "A", "A"],
+            "arm": ["placebo", "placebo", "x"],
+            "dose_mg_day": [0, 0, 100],
+            "analysis": ["LOCF", "BOCF", "LOCF"],
+            "n": [10, 10, 10],
+            "responders": [3, 4, 5],
+        }
+    )
     with pytest.raises(DataError, match="analysis="):
         plots.plot_responders(dup)
     assert plots.plot_responders(dup, analysis="LOCF") is not None
@@ -463,6 +513,7 @@ def test_responders_bad_input():
 
 
 # ------------------------------------------------------------------------------------ L'Abbé, funnel
+
 
 def test_labbe_points_sizes_and_pooled_line(nausea, res_mh):
     fig = plots.plot_labbe(nausea, result=res_mh, outcome="with nausea")
@@ -477,7 +528,7 @@ def test_labbe_points_sizes_and_pooled_line(nausea, res_mh):
     np.testing.assert_allclose(sizes / sizes.max(), n / n.max())
     line = _artists(ax, "pooled-line")[0]
     x, y = line.get_xdata(), line.get_ydata()
-    np.testing.assert_allclose(y[1:] / x[1:], res_mh.estimate)        # p_t = RR * p_c
+    np.testing.assert_allclose(y[1:] / x[1:], res_mh.estimate)  # p_t = RR * p_c
     diag = _artists(ax, "null-line")[0]
     np.testing.assert_allclose(diag.get_xdata(), diag.get_ydata())
     assert ax.get_xlabel() == "Placebo: % with nausea"
@@ -525,6 +576,7 @@ def test_funnel_points_and_pseudo_limits(res_mh):
 
 # ------------------------------------------------------------------------------------- determinism, export
 
+
 def _all_figures(nausea, res_by, res_mh):
     return {
         "responders_nausea": lambda: plots.plot_responders(endpoint="nausea", events_label="Nausea"),
@@ -553,7 +605,7 @@ def test_save_figure_formats_and_editable_text(res_mh, tmp_path):
     fig = plots.plot_forest(res_mh)
     p = plots.save_figure(fig, tmp_path / "f.svg")
     assert p.read_bytes() == plots.figure_bytes(fig, "svg")
-    assert b"<text" not in p.read_bytes()              # default: glyphs as paths
+    assert b"<text" not in p.read_bytes()  # default: glyphs as paths
     assert b"<text" in plots.figure_bytes(fig, "svg", editable_text=True)
     paths = plots.export_figure(fig, tmp_path / "forest", formats=("svg", "png"), dpi=50)
     assert [q.name for q in paths] == ["forest.svg", "forest.png"]
@@ -582,8 +634,10 @@ def test_images_match_baselines(nausea, res_by, res_mh, tmp_path):
         err = compare_images(str(expected), str(actual), tol=IMAGE_TOL)
         assert err is None, err
     # regenerating never passes: a run that rewrote its own expectations has checked nothing
-    assert not regenerate, (f"baselines regenerated on purpose ({len(missing)} written to {BASELINE_DIR}); look at "
-                            "every PNG, commit, and run again without FMTRIALS_REGENERATE_BASELINES")
+    assert not regenerate, (
+        f"baselines regenerated on purpose ({len(missing)} written to {BASELINE_DIR}); look at "
+        "every PNG, commit, and run again without FMTRIALS_REGENERATE_BASELINES"
+    )
     assert not missing, f"missing baselines {missing}: run python tests/test_plots.py --regenerate"
 
 
@@ -611,8 +665,9 @@ def test_contour_funnel_regions_are_the_z_quantiles_around_no_effect(res_mh):
 
 
 def test_funnel_draws_trim_and_fill_studies_as_open_markers(res_mh):
-    tf = fmtrials.trim_and_fill(fmtrials.pool(fmtrials.contrasts(endpoint="nausea"), measure="RR", method="IV",
-                                              warn_shared=False))
+    tf = fmtrials.trim_and_fill(
+        fmtrials.pool(fmtrials.contrasts(endpoint="nausea"), measure="RR", method="IV", warn_shared=False)
+    )
     fig = plots.plot_funnel(res_mh, filled=tf)
     (pts,) = _artists(fig.axes[0], "filled-point")
     assert len(pts.get_xdata()) == tf.k0 and pts.get_markerfacecolor() == "white"
@@ -626,8 +681,9 @@ def test_bubble_plot_line_is_the_fitted_model(nausea):
     pts, line = plots.bubble.bubble_points(reg)
     b0, b1 = reg.coefficients["estimate"]
     assert np.allclose(line["pred"], b0 + b1 * line["x"], rtol=1e-12)
-    assert pts["area"].max() == plots.bubble.MAX_AREA and np.allclose(pts["area"] / pts["weight"],
-                                                                         pts["area"][0] / pts["weight"][0])
+    assert pts["area"].max() == plots.bubble.MAX_AREA and np.allclose(
+        pts["area"] / pts["weight"], pts["area"][0] / pts["weight"][0]
+    )
     fig = plots.plot_bubble(reg)
     (fit,) = _artists(fig.axes[0], "fit")
     assert np.allclose(np.log(fit.get_ydata()), line["pred"])
@@ -648,6 +704,9 @@ def test_new_figures_are_deterministic(nausea, res_mh):
     from fmtrials.plots import figure_bytes
 
     reg = fmtrials.meta_regression(nausea, "dose_mg_day")
-    for make in (lambda: plots.plot_bubble(reg), lambda: plots.plot_baujat(res_mh),
-                 lambda: plots.plot_funnel(res_mh, contours=True)):
+    for make in (
+        lambda: plots.plot_bubble(reg),
+        lambda: plots.plot_baujat(res_mh),
+        lambda: plots.plot_funnel(res_mh, contours=True),
+    ):
         assert figure_bytes(make(), "png") == figure_bytes(make(), "png")

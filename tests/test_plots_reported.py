@@ -33,6 +33,7 @@ def test_deterministic_and_ax_convention():
     b = figure_bytes(fmtrials.plot_reported(), "png")
     assert a == b
     from fmtrials.plots._style import new_figure
+
     fig = new_figure(5, 4)
     ax = fig.add_subplot()
     assert fmtrials.plot_reported(ax=ax) is fig and len(fig.axes) == 1

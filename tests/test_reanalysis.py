@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -25,16 +24,16 @@ import fmtrials
 from fmtrials import DataError
 from fmtrials.consistency import reanalysis as R
 
-
 # ---------------------------------------------------------------------------------------------------------
 # independent oracles
 # ---------------------------------------------------------------------------------------------------------
+
 
 def brute_counts(percent: str, n: int) -> list[int]:
     """Every k with 100 k / n within half a unit of the printed value (ties either way), exact fractions."""
     p = Fraction(percent)
     d = len(percent.split(".")[1]) if "." in percent else 0
-    h = Fraction(1, 2 * 10 ** d)
+    h = Fraction(1, 2 * 10**d)
     return [k for k in range(n + 1) if abs(Fraction(100 * k, n) - p) <= h]
 
 
@@ -67,11 +66,23 @@ def brute(percent_t: str, n_t: int, percent_c: str, n_c: int, test: str = "fishe
             lo.append(lo_)
             hi.append(hi_)
             table = [[a, n_t - a], [c, n_c - c]]
-            ps.append(stats.fisher_exact(table)[1] if test == "fisher"
-                      else stats.chi2_contingency(table, correction=False)[1])
-    return {"consistent": True, "n_pairs": len(est), "events_t_min": min(kt), "events_t_max": max(kt),
-            "events_c_min": min(kc), "events_c_max": max(kc), "estimate_min": min(est),
-            "estimate_max": max(est), "ci_low": min(lo), "ci_high": max(hi), "p_min": min(ps), "p_max": max(ps)}
+            ps.append(
+                stats.fisher_exact(table)[1] if test == "fisher" else stats.chi2_contingency(table, correction=False)[1]
+            )
+    return {
+        "consistent": True,
+        "n_pairs": len(est),
+        "events_t_min": min(kt),
+        "events_t_max": max(kt),
+        "events_c_min": min(kc),
+        "events_c_max": max(kc),
+        "estimate_min": min(est),
+        "estimate_max": max(est),
+        "ci_low": min(lo),
+        "ci_high": max(hi),
+        "p_min": min(ps),
+        "p_max": max(ps),
+    }
 
 
 def test_newcombe_oracle_reproduces_the_published_example():
@@ -82,6 +93,7 @@ def test_newcombe_oracle_reproduces_the_published_example():
 # ---------------------------------------------------------------------------------------------------------
 # the "Done when" cases
 # ---------------------------------------------------------------------------------------------------------
+
 
 def test_seed_phase_iii_under_401_arms_is_102_vs_62():
     r = fmtrials.reanalyse_percentages("25.4", 401, "15.5", 401)
@@ -97,8 +109,9 @@ def test_seed_phase_iii_under_401_arms_is_102_vs_62():
     assert 0.0006 < row.p_min < 0.00062
 
 
-@pytest.mark.parametrize("n_t, n_c, ok_t, ok_c", [(399, 401, False, True), (401, 223, True, False),
-                                                  (399, 223, False, False)])
+@pytest.mark.parametrize(
+    "n_t, n_c, ok_t, ok_c", [(399, 401, False, True), (401, 223, True, False), (399, 223, False, False)]
+)
 def test_seed_phase_iii_impossible_arm_sizes(n_t, n_c, ok_t, ok_c):
     r = fmtrials.reanalyse_percentages("25.4", n_t, "15.5", n_c).iloc[0]
     assert not r.consistent and (bool(r.consistent_t), bool(r.consistent_c)) == (ok_t, ok_c)
@@ -112,14 +125,14 @@ def test_seed_phase_iii_impossible_arm_sizes(n_t, n_c, ok_t, ok_c):
 def test_several_pairs_match_brute_force(test):
     r = fmtrials.reanalyse_percentages("31", 435, "25", 449, test=test).iloc[0]
     b = brute("31", 435, "25", 449, test)
-    assert b["n_pairs"] == 20 == r.n_pairs   # 133..137 x 111..114
+    assert b["n_pairs"] == 20 == r.n_pairs  # 133..137 x 111..114
     for key in ("events_t_min", "events_t_max", "events_c_min", "events_c_max"):
         assert r[key] == b[key]
     for key in ("estimate_min", "estimate_max", "ci_low", "ci_high"):
         assert r[key] == pytest.approx(b[key], abs=1e-12)
     for key in ("p_min", "p_max"):
         assert r[key] == pytest.approx(b[key], rel=1e-9)
-    assert r.p_min < 0.05 < r.p_max     # the pairs disagree on significance: a range, not a point
+    assert r.p_min < 0.05 < r.p_max  # the pairs disagree on significance: a range, not a point
 
 
 def test_rows_are_independent_and_vectorised():
@@ -154,15 +167,19 @@ def test_other_measures_and_intervals():
 # bad input
 # ---------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args, column, words", [
-    ((["25.4", "x"], 401, "15.5", 401), "percent_t", "position 1"),
-    (("25.4", 401, ["15.5", "101"], 401), "percent_c", "above 100"),
-    (("25.4", 401, ["-3", "1"], 401), "percent_c", "position 0"),
-    (("25.4", [401, 0], "15.5", 401), "n_t", "position 1"),
-    (("25.4", 401, "15.5", [401, -2]), "n_c", "position 1"),
-    (("25.4", 401.5, "15.5", 401), "n_t", "non-integer"),
-    ((["25.4", "26.9"], [401, 401, 401], "15.5", 401), "percent_t", "mismatched lengths"),
-])
+
+@pytest.mark.parametrize(
+    "args, column, words",
+    [
+        ((["25.4", "x"], 401, "15.5", 401), "percent_t", "position 1"),
+        (("25.4", 401, ["15.5", "101"], 401), "percent_c", "above 100"),
+        (("25.4", 401, ["-3", "1"], 401), "percent_c", "position 0"),
+        (("25.4", [401, 0], "15.5", 401), "n_t", "position 1"),
+        (("25.4", 401, "15.5", [401, -2]), "n_c", "position 1"),
+        (("25.4", 401.5, "15.5", 401), "n_t", "non-integer"),
+        ((["25.4", "26.9"], [401, 401, 401], "15.5", 401), "percent_t", "mismatched lengths"),
+    ],
+)
 def test_bad_input_names_argument_and_position(args, column, words):
     with pytest.raises(DataError) as err:
         fmtrials.reanalyse_percentages(*args)
@@ -170,8 +187,16 @@ def test_bad_input_names_argument_and_position(args, column, words):
     assert column in text and words in text
 
 
-@pytest.mark.parametrize("kw, column", [({"ci": "katz"}, "ci"), ({"test": "t"}, "test"), ({"alpha": 1.5}, "alpha"),
-                                        ({"rounding": "up"}, "rounding"), ({"measure": "HR"}, "measure")])
+@pytest.mark.parametrize(
+    "kw, column",
+    [
+        ({"ci": "katz"}, "ci"),
+        ({"test": "t"}, "test"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"rounding": "up"}, "rounding"),
+        ({"measure": "HR"}, "measure"),
+    ],
+)
 def test_bad_options(kw, column):
     with pytest.raises(DataError, match=column):
         fmtrials.reanalyse_percentages("25.4", 401, "15.5", 401, **kw)
@@ -186,6 +211,7 @@ def test_too_many_pairs_refused(monkeypatch):
 # ---------------------------------------------------------------------------------------------------------
 # invariants
 # ---------------------------------------------------------------------------------------------------------
+
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 300), st.integers(1, 300), st.integers(0, 1000), st.integers(0, 1000), st.booleans())
@@ -208,6 +234,7 @@ def test_ranges_match_brute_force(n_t, n_c, pt10, pc10, one_decimal):
 # the reported table
 # ---------------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def reported():
     return fmtrials.reanalyse_reported(test="chi2")
@@ -227,7 +254,7 @@ def test_reported_seed_401_scenario(reported):
     assert (s.events_t_min, s.events_c_min) == (102, 62) and round(100 * s.estimate_min, 2) == 9.98
     p = stats.chi2_contingency([[102, 299], [62, 339]], correction=False)[1]
     assert s.p_min == pytest.approx(p, rel=1e-9)
-    assert s.p_in_range is False or not bool(s.p_in_range)   # printed p = 0.01, recomputed 0.0005
+    assert s.p_in_range is False or not bool(s.p_in_range)  # printed p = 0.01, recomputed 0.0005
 
 
 def test_reported_impossible_scenarios_kept(reported):
@@ -248,14 +275,27 @@ def test_reported_point_estimate_without_denominators(reported):
 
 
 def test_reported_p_in_range_is_checked_per_pair():
-    table = pd.DataFrame({"study": ["X"], "label": ["X"], "endpoint": ["e"], "dose_mg_day": [100],
-                          "percent_t": ["31"], "percent_c": ["25"], "n_t": [435], "n_c": [449],
-                          "p_reported": ["0.04"]})
+    table = pd.DataFrame(
+        {
+            "study": ["X"],
+            "label": ["X"],
+            "endpoint": ["e"],
+            "dose_mg_day": [100],
+            "percent_t": ["31"],
+            "percent_c": ["25"],
+            "n_t": [435],
+            "n_c": [449],
+            "p_reported": ["0.04"],
+        }
+    )
     r = fmtrials.reanalyse_reported(table, test="chi2").iloc[0]
     b = brute("31", 435, "25", 449, "chi2")
     assert r.status == R.PRINTED and r.p_min == pytest.approx(b["p_min"])
-    ps = [stats.chi2_contingency([[a, 435 - a], [c, 449 - c]], correction=False)[1]
-          for a in brute_counts("31", 435) for c in brute_counts("25", 449)]
+    ps = [
+        stats.chi2_contingency([[a, 435 - a], [c, 449 - c]], correction=False)[1]
+        for a in brute_counts("31", 435)
+        for c in brute_counts("25", 449)
+    ]
     assert bool(r.p_in_range) == any(0.035 <= p < 0.045 for p in ps)
 
 

@@ -20,8 +20,11 @@ from fmtrials.report import write_report
 
 
 def _digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -44,19 +47,31 @@ def test_report_files(bundled_report):
     for name in ("comparisons", "pooled", "sensitivity", "audit"):
         assert (out / "tables" / f"{name}.csv").is_file()
     assert list((out / "figures").glob("*.svg")) and list((out / "figures").glob("*.png"))
-    assert set(manifest["files"]) == {str(p.relative_to(out)) for p in out.rglob("*")
-                                      if p.is_file() and p.name != "manifest.json"}
+    assert set(manifest["files"]) == {
+        str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != "manifest.json"
+    }
 
 
 def test_report_content(bundled_report):
     html = (bundled_report / "report.html").read_text("utf-8")
-    for needle in ("What was analysed", "Each trial against placebo", "Pooled results by dose", "Sensitivity",
-                   "Reported vs recomputed", "Methods", "Known data gaps", "Mease2009", "M09-T5",
-                   "Phase III", "Altman"):
+    for needle in (
+        "What was analysed",
+        "Each trial against placebo",
+        "Pooled results by dose",
+        "Sensitivity",
+        "Reported vs recomputed",
+        "Methods",
+        "Known data gaps",
+        "Mease2009",
+        "M09-T5",
+        "Phase III",
+        "Altman",
+    ):
         assert needle in html, needle
     assert "<script" not in html.lower(), "the report needs no JavaScript"
-    assert "http" not in re.sub(r'href="[^"]+"|>https?://[^<]+<', "", html).replace("http://www.w3.org", ""), \
+    assert "http" not in re.sub(r'href="[^"]+"|>https?://[^<]+<', "", html).replace("http://www.w3.org", ""), (
         "no resource is loaded from the network"
+    )
     # nausea, Arnold 2010: 189/516 vs 106/509 printed as counts and rates
     assert "189/516 (36.6%)" in html and "106/509 (20.8%)" in html
     # the report opens with efficacy: the main-results section comes before any other table
@@ -74,9 +89,11 @@ def test_two_runs_byte_identical(tmp_path, bundled_report):
 
 def test_user_data_is_escaped(tmp_path):
     csv = tmp_path / "user.csv"
-    csv.write_text("study,dose_mg_day,endpoint,n,responders\n"
-                   "<script>alert(1)</script>,0,pain_30,100,20\n<script>alert(1)</script>,100,pain_30,100,35\n"
-                   "B&B,0,pain_30,80,16\nB&B,100,pain_30,82,30\n")
+    csv.write_text(
+        "study,dose_mg_day,endpoint,n,responders\n"
+        "<script>alert(1)</script>,0,pain_30,100,20\n<script>alert(1)</script>,100,pain_30,100,35\n"
+        "B&B,0,pain_30,80,16\nB&B,100,pain_30,82,30\n"
+    )
     out = tmp_path / "r"
     write_report(out, data=csv, quiet=True)
     html = (out / "report.html").read_text("utf-8")
@@ -138,8 +155,12 @@ def test_earlier_report_is_replaced_atomically(tmp_path, monkeypatch):
 def test_cli_bad_input_exit_2(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("study,dose_mg_day,endpoint,n,responders\nA,0,e,10,x\nA,100,e,10,5\n")
-    r = subprocess.run([sys.executable, "-m", "fmtrials", "report", "--data", str(bad), "--out",
-                        str(tmp_path / "o")], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "fmtrials", "report", "--data", str(bad), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 2
     assert "row 1 (line 2), column 'responders': not a number: 'x'" in r.stderr
     assert "Traceback" not in r.stderr
@@ -172,9 +193,19 @@ def test_renders_in_headless_chromium(bundled_report, tmp_path):
         if os.environ.get("CI", "").lower() == "true":  # CI promises a browser: its absence is a failure
             pytest.fail("CI=true but Chromium is not installed (Debian package 'chromium')")
         pytest.skip("Chromium is not installed (Debian package 'chromium'; .ci/run installs it when it can)")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
     url = (bundled_report / "report.html").resolve().as_uri()
     dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=180)
     assert dom.returncode == 0, dom.stderr[-2000:]
@@ -183,8 +214,12 @@ def test_renders_in_headless_chromium(bundled_report, tmp_path):
     console = [ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln or "Failed to load resource" in ln]
     assert not console, console
     shot = tmp_path / "shot.png"
-    r = subprocess.run([browser, *flags, "--window-size=1280,4000", f"--screenshot={shot}", url],
-                       capture_output=True, text=True, timeout=180)
+    r = subprocess.run(
+        [browser, *flags, "--window-size=1280,4000", f"--screenshot={shot}", url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
     import matplotlib.image as mpimg
 
@@ -204,7 +239,7 @@ def test_bundled_figure_names_are_the_endpoint_names(bundled_report):
 
 def _main_section(html: str) -> str:
     start = html.index('<section id="main-results">')
-    return html[start:html.index("</section>", start)]
+    return html[start : html.index("</section>", start)]
 
 
 def test_main_summary_numbers_are_computed_not_typed(bundled_report):
@@ -230,7 +265,7 @@ def test_main_summary_numbers_are_computed_not_typed(bundled_report):
 
 def test_main_template_holds_no_typed_numbers():
     tpl = (Path(fmtrials.__file__).parent / "templates" / "report.html.j2").read_text("utf-8")
-    block = tpl[tpl.index('<section id="main-results">'):tpl.index("</section>")]
+    block = tpl[tpl.index('<section id="main-results">') : tpl.index("</section>")]
     prose = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "", block, flags=re.DOTALL)
     prose = re.sub(r"<[^>]+>", "", prose)
     assert not re.findall(r"\d", prose.replace("composite_3", "")), "numbers must come from the data"
@@ -244,7 +279,10 @@ def test_main_results_tables_efficacy_safety_and_holm_families(bundled_report):
     w = t[(t.endpoint == "ae_withdrawal") & (t.study == "Arnold2010")]
     assert sorted(w.holm_counted.astype(str)) == ["False", "True"]
     assert set(t.loc[t.holm_counted.astype(str) == "True", "holm_family"]) == {
-        "efficacy", "safety: nausea", "safety: ae_withdrawal"}
+        "efficacy",
+        "safety: nausea",
+        "safety: ae_withdrawal",
+    }
     pooled = pd.read_csv(bundled_report / "tables" / "main_pooled.csv", keep_default_na=False)
     assert pooled["Endpoint"].str.startswith("pgic").any() and pooled["Endpoint"].str.startswith("nausea").any()
     assert {"Pooled RD, points (95% CI)", "NNT (95% CI)", "Pooled RR (95% CI)"} <= set(pooled.columns)

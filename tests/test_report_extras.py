@@ -39,8 +39,13 @@ def test_what_it_means_tables_are_the_decision_rooms(report_dir, analysis):
         assert len(csv) == len(table) > 0, name
         for col in table.columns:
             if pd.api.types.is_numeric_dtype(table[col]) and not pd.api.types.is_bool_dtype(table[col]):
-                np.testing.assert_allclose(csv[col].to_numpy(float), table[col].to_numpy(float), rtol=1e-9,
-                                           equal_nan=True, err_msg=f"{name}.{col}")
+                np.testing.assert_allclose(
+                    csv[col].to_numpy(float),
+                    table[col].to_numpy(float),
+                    rtol=1e-9,
+                    equal_nan=True,
+                    err_msg=f"{name}.{col}",
+                )
     html = (report_dir / "report.html").read_text("utf-8")
     assert 'id="meaning"' in html and "P(RD &gt; 10 points)" in html
     sof = ours["summary_of_findings"]
@@ -59,7 +64,7 @@ def test_influence_table_is_metafor_influence_of_the_main_model(report_dir, anal
     np.testing.assert_allclose(mine["cook_d"].to_numpy(float), inf["cook_d"].to_numpy(float), rtol=1e-9)
     np.testing.assert_allclose(mine["rstudent"].to_numpy(float), inf["rstudent"].to_numpy(float), rtol=1e-9)
     reg = pd.read_csv(report_dir / "tables" / "dose_regression.csv")
-    assert set(reg["endpoint"]) == {"nausea", "headache", "dizziness"}      # the endpoints with two doses
+    assert set(reg["endpoint"]) == {"nausea", "headache", "dizziness"}  # the endpoints with two doses
     html = (report_dir / "report.html").read_text("utf-8")
     assert "No small-study tests or trim-and-fill: k = 4 comparisons" in html
     assert "No dose meta-regression: every comparison uses the same dose (100 mg/day)" in html
@@ -67,7 +72,9 @@ def test_influence_table_is_metafor_influence_of_the_main_model(report_dir, anal
 
 def test_user_data_without_a_benefit_endpoint_has_no_meaning_section(tmp_path):
     csv = tmp_path / "harms.csv"
-    csv.write_text("study,dose_mg_day,endpoint,n,responders\nA,0,nausea,50,5\nA,100,nausea,50,15\n"
-                   "B,0,nausea,60,6\nB,100,nausea,60,14\n")
+    csv.write_text(
+        "study,dose_mg_day,endpoint,n,responders\nA,0,nausea,50,5\nA,100,nausea,50,15\n"
+        "B,0,nausea,60,6\nB,100,nausea,60,14\n"
+    )
     write_report(tmp_path / "r", data=csv, quiet=True, figures=False)
     assert 'id="meaning"' not in (tmp_path / "r" / "report.html").read_text("utf-8")

@@ -33,33 +33,38 @@ def test_pooled_rows_match_metafor(everything, endpoint):
     ea = everything[endpoint]
     for measure in ("RD", "RR"):
         ref = _case(endpoint, measure)
-        got = pool(ea.pooled_table, measure=measure, method=MAIN_MODEL.method, test=MAIN_MODEL.test,
-                   warn_shared=False)
+        got = pool(ea.pooled_table, measure=measure, method=MAIN_MODEL.method, test=MAIN_MODEL.test, warn_shared=False)
         back = (lambda v: v) if measure == "RD" else math.exp
         assert got.k == ref["k"]
-        for ours, theirs in ((got.estimate, ref["estimate"]), (got.ci_low, ref["ci_low"]),
-                             (got.ci_high, ref["ci_high"])):
+        for ours, theirs in (
+            (got.estimate, ref["estimate"]),
+            (got.ci_low, ref["ci_low"]),
+            (got.ci_high, ref["ci_high"]),
+        ):
             assert ours == pytest.approx(back(theirs), rel=1e-7, abs=1e-9)
         assert got.p_value == pytest.approx(ref["p_value"], rel=1e-6)
     row = next(r for r in M.pooled_rows([ea], 0.05) if r["Endpoint"].startswith(endpoint + " — "))
     rd, rr = _case(endpoint, "RD"), _case(endpoint, "RR")
-    assert row["Pooled RD, points (95% CI)"] == (f"{100 * rd['estimate']:.1f} [{100 * rd['ci_low']:.1f}, "
-                                                 f"{100 * rd['ci_high']:.1f}]")
-    assert row["Pooled RR (95% CI)"] == (f"{math.exp(rr['estimate']):.2f} [{math.exp(rr['ci_low']):.2f}, "
-                                         f"{math.exp(rr['ci_high']):.2f}]")
+    assert row["Pooled RD, points (95% CI)"] == (
+        f"{100 * rd['estimate']:.1f} [{100 * rd['ci_low']:.1f}, {100 * rd['ci_high']:.1f}]"
+    )
+    assert row["Pooled RR (95% CI)"] == (
+        f"{math.exp(rr['estimate']):.2f} [{math.exp(rr['ci_low']):.2f}, {math.exp(rr['ci_high']):.2f}]"
+    )
 
 
 def test_pooled_nnt_labels_by_hand(everything):
-    rows = {r["Endpoint"].split(" — ")[0]: r for r in M.pooled_rows([everything["nausea"], everything["pgic"]],
-                                                                    0.05)}
+    rows = {r["Endpoint"].split(" — ")[0]: r for r in M.pooled_rows([everything["nausea"], everything["pgic"]], 0.05)}
     rd = _case("nausea", "RD")
     # harmful, interval above zero: NNTH 1/RD with 1/upper to 1/lower
-    assert rows["nausea"]["NNT (95% CI)"] == (f"NNTH {1 / rd['estimate']:.1f} ({1 / rd['ci_high']:.1f} to "
-                                              f"{1 / rd['ci_low']:.1f})")
+    assert rows["nausea"]["NNT (95% CI)"] == (
+        f"NNTH {1 / rd['estimate']:.1f} ({1 / rd['ci_high']:.1f} to {1 / rd['ci_low']:.1f})"
+    )
     rd = _case("pgic", "RD")
     # beneficial, interval crossing zero: Altman's NNTB ... to infinity to NNTH ...
-    assert rows["pgic"]["NNT (95% CI)"] == (f"NNTB {1 / rd['estimate']:.1f} (NNTB {1 / rd['ci_high']:.1f} to ∞ "
-                                            f"to NNTH {1 / -rd['ci_low']:.1f})")
+    assert rows["pgic"]["NNT (95% CI)"] == (
+        f"NNTB {1 / rd['estimate']:.1f} (NNTB {1 / rd['ci_high']:.1f} to ∞ to NNTH {1 / -rd['ci_low']:.1f})"
+    )
     # one trial only: no pooled row
     assert "composite_3" not in rows and not M.pooled_rows([everything["composite_3"]], 0.05)
 
@@ -68,14 +73,17 @@ def test_seed_summary_counts_and_ranges_by_hand():
     r = fmtrials.reanalyse_reported()
     seed = r[(r["source"] == "SEED003") & r["status"].notna()]
     text = " ".join(M.seed_summary(seed))
+
     # every scenario with arm sizes for the phase III rows, and the ones where both printed % are reachable;
     # reachable by hand: some count k with round(100 k / n, 1) equal to the printed value (either tie rounding)
     def reachable(pct: str, n: int) -> bool:
         return any(abs(100 * k / n - float(pct)) <= 0.05 + 1e-9 for k in range(n + 1))
 
     sized = seed[seed.n_t.notna()]
-    ok = [reachable(t, int(a)) and reachable(c, int(b))
-          for t, a, c, b in zip(sized.percent_t, sized.n_t, sized.percent_c, sized.n_c)]
+    ok = [
+        reachable(t, int(a)) and reachable(c, int(b))
+        for t, a, c, b in zip(sized.percent_t, sized.n_t, sized.percent_c, sized.n_c)
+    ]
     assert f"possible under {sum(ok)} of {len(sized)} scenarios" in text
     assert "516 vs 509 (candidate Arnold2010)" in text and "401 vs 401 (mixed Clauw2008)" in text
     assert "none of the possible scenarios reproduces" in text

@@ -103,8 +103,9 @@ def test_sensitivity_rows_match_metafor(analysis, endpoint):
     assert {a.split(":")[0] for a in sens["analyses"]} == set(tables)
     for kind, ref in tables.items():
         block = sens[sens["analyses"].str.startswith(kind)]
-        assert [(m, t) for m, t in zip(block["method"], block["test"])] == \
-            [(r["method"], r["test"]) for r in ref["sensitivity"]]
+        assert [(m, t) for m, t in zip(block["method"], block["test"])] == [
+            (r["method"], r["test"]) for r in ref["sensitivity"]
+        ]
         for (_, row), expected in zip(block.iterrows(), ref["sensitivity"]):
             _check(row.to_dict(), expected, f"{endpoint} {kind} {row['method']}/{row['test']}")
 
@@ -140,8 +141,10 @@ def report_rows(tmp_path_factory):
     out = tmp_path_factory.mktemp("rep") / "report"
     write_report(out, quiet=True)
     text = (out / "report.html").read_text(encoding="utf-8")
-    rows = [[html.unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S)]
-            for tr in re.findall(r"<tr>(.*?)</tr>", text, flags=re.S)]
+    rows = [
+        [html.unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S)]
+        for tr in re.findall(r"<tr>(.*?)</tr>", text, flags=re.S)
+    ]
     table = {tuple(r[:3]): r for r in rows if len(r) >= 8}
     # leave-one-out rows: omitted, k, estimate [CI], p, I2, tau2, PI (in the report's endpoint order)
     table["__loo__"] = [r for r in rows if len(r) == 7 and r[1].isdigit()]
@@ -191,7 +194,7 @@ def test_report_holm_is_the_step_down_holm_within_each_family(analysis):
         np.testing.assert_allclose(got[rows], _step_down_holm(p[rows]), rtol=1e-12, err_msg=fam)
         checked += int(rows.sum())
     assert checked >= 10 and np.isnan(got[~counted]).all()
-    assert (~c["holm_counted"]).sum() >= 1                     # Arnold 2010's second withdrawal analysis
+    assert (~c["holm_counted"]).sum() >= 1  # Arnold 2010's second withdrawal analysis
 
 
 def test_printed_leave_one_out_rows_are_metafors_numbers(report_rows):
@@ -203,8 +206,14 @@ def test_printed_leave_one_out_rows_are_metafors_numbers(report_rows):
             continue
         for i in range(len(loo["estimate"])):
             est, lo, hi = (math.exp(loo[k][i]) for k in ("estimate", "ci_low", "ci_high"))  # log scale in R
-            expected.append([f"{est:.2f} [{lo:.2f}, {hi:.2f}]", _p_text(loo["p_value"][i]), f"{loo['i2'][i]:.1f}",
-                             f"{loo['tau2'][i]:.4f}"])
+            expected.append(
+                [
+                    f"{est:.2f} [{lo:.2f}, {hi:.2f}]",
+                    _p_text(loo["p_value"][i]),
+                    f"{loo['i2'][i]:.1f}",
+                    f"{loo['tau2'][i]:.4f}",
+                ]
+            )
     assert [r[2:6] for r in rows] == expected
 
 

@@ -22,9 +22,15 @@ from fmtrials.revman import compare_revman, example_path, revman_results, write_
 
 DATA = Path(__file__).parent / "data" / "revman"
 FLEISS = [DATA / "fleiss1993_aspirin.rm5", DATA / "fleiss1993_aspirin.csv"]
-COUNTS = {"MRC-1": (49, 615, 67, 624), "CDP": (44, 758, 64, 771), "MRC-2": (102, 832, 126, 850),
-          "GASP": (32, 317, 38, 309), "PARIS": (85, 810, 52, 406), "AMIS": (246, 2267, 219, 2257),
-          "ISIS-2": (1570, 8587, 1720, 8600)}
+COUNTS = {
+    "MRC-1": (49, 615, 67, 624),
+    "CDP": (44, 758, 64, 771),
+    "MRC-2": (102, 832, 126, 850),
+    "GASP": (32, 317, 38, 309),
+    "PARIS": (85, 810, 52, 406),
+    "AMIS": (246, 2267, 219, 2257),
+    "ISIS-2": (1570, 8587, 1720, 8600),
+}
 
 
 def printed(x: float, digits: int) -> str:
@@ -45,9 +51,14 @@ def test_fleiss_aspirin_pools_to_revmans_printed_values(path):
     assert printed(r.heterogeneity.i2, 0) == "40"
     assert printed(r.p_value, 4) == "0.0010"
     res = revman_results(path).iloc[0]
-    for ours, theirs, digits in [(r.estimate, res.estimate, 4), (r.ci_low, res.ci_low, 4),
-                                 (r.ci_high, res.ci_high, 4), (r.heterogeneity.q, res.chi2, 2),
-                                 (r.heterogeneity.i2, res.i2, 0), (r.p_value, res.p_z, 4)]:
+    for ours, theirs, digits in [
+        (r.estimate, res.estimate, 4),
+        (r.ci_low, res.ci_low, 4),
+        (r.ci_high, res.ci_high, 4),
+        (r.heterogeneity.q, res.chi2, 2),
+        (r.heterogeneity.i2, res.i2, 0),
+        (r.p_value, res.p_z, 4),
+    ]:
         assert round(ours, digits) == pytest.approx(theirs, abs=1e-12)
 
 
@@ -71,8 +82,24 @@ def test_example_review_matches_metafor_to_full_precision():
 
 def test_rm5_and_csv_give_the_same_tables():
     a, b = (fmtrials.read_revman(example_path(k)) for k in ("rm5", "csv"))
-    cols = ["study", "comparison", "outcome", "data_type", "year", "events_t", "n_t", "events_c", "n_c", "mean_t",
-            "sd_t", "mean_c", "sd_c", "measure", "method", "model"]
+    cols = [
+        "study",
+        "comparison",
+        "outcome",
+        "data_type",
+        "year",
+        "events_t",
+        "n_t",
+        "events_c",
+        "n_c",
+        "mean_t",
+        "sd_t",
+        "mean_c",
+        "sd_c",
+        "measure",
+        "method",
+        "model",
+    ]
     pd.testing.assert_frame_equal(a[cols], b[cols])
     np.testing.assert_allclose(a.revman_estimate.dropna(), b.revman_estimate.dropna(), rtol=1e-8)
 
@@ -92,7 +119,8 @@ def test_escaped_ids_decode_and_latin1_names(tmp_path):
         b'<?xml version="1.0" encoding="ISO-8859-1"?><COCHRANE_REVIEW><ANALYSES_AND_DATA>'
         b'<COMPARISON NO="1"><NAME>C</NAME><DICH_OUTCOME NO="1" EFFECT_MEASURE="RR" METHOD="MH" RANDOM="YES">'
         b'<NAME>Sch\xe4del</NAME><DICH_DATA STUDY_ID="STD-ISIS_x002d_2_x0020_b" EVENTS_1="1" TOTAL_1="10" '
-        b'EVENTS_2="2" TOTAL_2="10"/></DICH_OUTCOME></COMPARISON></ANALYSES_AND_DATA></COCHRANE_REVIEW>')
+        b'EVENTS_2="2" TOTAL_2="10"/></DICH_OUTCOME></COMPARISON></ANALYSES_AND_DATA></COCHRANE_REVIEW>'
+    )
     df = fmtrials.read_revman(p)
     assert df.study[0] == "ISIS-2 b"  # no STUDY element: the id is decoded
     assert df.outcome[0] == "Schädel" and df.model[0] == "random"
@@ -114,10 +142,13 @@ def test_subgroups_are_read_and_pooled_by_subgroup():
     assert sub == pytest.approx(r.estimate, rel=1e-15)
 
 
-@pytest.mark.parametrize("text, where", [
-    ('<COCHRANE_REVIEW>\n<ANALYSES_AND_DATA>\n<COMPARISON>\n</COCHRANE_REVIEW>', "line 4"),
-    ('<REVIEW/>', "line 1"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("<COCHRANE_REVIEW>\n<ANALYSES_AND_DATA>\n<COMPARISON>\n</COCHRANE_REVIEW>", "line 4"),
+        ("<REVIEW/>", "line 1"),
+    ],
+)
 def test_malformed_xml_names_the_line(tmp_path, text, where):
     p = tmp_path / "bad.rm5"
     p.write_text(text)
@@ -128,9 +159,11 @@ def test_malformed_xml_names_the_line(tmp_path, text, where):
 
 def test_bad_count_names_element_attribute_and_line(tmp_path):
     p = tmp_path / "bad.rm5"
-    p.write_text('<COCHRANE_REVIEW><ANALYSES_AND_DATA><COMPARISON NO="1">\n<DICH_OUTCOME NO="1" '
-                 'EFFECT_MEASURE="OR" METHOD="MH">\n<DICH_DATA STUDY_ID="STD-A" EVENTS_1="2.5" TOTAL_1="x" '
-                 'EVENTS_2="1" TOTAL_2="9"/>\n</DICH_OUTCOME></COMPARISON></ANALYSES_AND_DATA></COCHRANE_REVIEW>')
+    p.write_text(
+        '<COCHRANE_REVIEW><ANALYSES_AND_DATA><COMPARISON NO="1">\n<DICH_OUTCOME NO="1" '
+        'EFFECT_MEASURE="OR" METHOD="MH">\n<DICH_DATA STUDY_ID="STD-A" EVENTS_1="2.5" TOTAL_1="x" '
+        'EVENTS_2="1" TOTAL_2="9"/>\n</DICH_OUTCOME></COMPARISON></ANALYSES_AND_DATA></COCHRANE_REVIEW>'
+    )
     with pytest.raises(fmtrials.DataError) as e:
         fmtrials.read_revman(p)
     msgs = [str(q) for q in e.value.problems]
@@ -155,8 +188,15 @@ def test_bad_csv_names_line_and_column(tmp_path):
 
 
 def test_effects_csv_matches_escalc_worked_by_hand(tmp_path):
-    t = pd.DataFrame({"study": ["A", "B", "C"], "events_t": [4, 0, 0], "n_t": [123, 10, 10],
-                      "events_c": [11, 2, 0], "n_c": [139, 12, 12]})
+    t = pd.DataFrame(
+        {
+            "study": ["A", "B", "C"],
+            "events_t": [4, 0, 0],
+            "n_t": [123, 10, 10],
+            "events_c": [11, 2, 0],
+            "n_c": [139, 12, 12],
+        }
+    )
     out = write_effects_csv(t, tmp_path / "e.csv", measure="OR")
     back = pd.read_csv(tmp_path / "e.csv")
     # A: log(4*128 / (119*11)), 1/4 + 1/119 + 1/11 + 1/128; B: add 1/2 -> log(0.5*10.5 / (10.5*2.5)), 2 + 2/10.5 + 0.4
@@ -165,14 +205,21 @@ def test_effects_csv_matches_escalc_worked_by_hand(tmp_path):
     assert back.yi[1] == pytest.approx(math.log(0.2), rel=1e-15) and bool(back.corrected[1])
     assert back.vi[1] == pytest.approx(2 + 2 / 10.5 + 0.4, rel=1e-15)
     assert np.isnan(back.yi[2]) and bool(back.excluded[2])
-    assert set(back.zero_cell_rule) == {'add 0.5 to all four cells of a table with a zero cell (escalc to="only0"); '
-                                        "double-zero tables excluded (drop00=TRUE)"}
+    assert set(back.zero_cell_rule) == {
+        'add 0.5 to all four cells of a table with a zero cell (escalc to="only0"); '
+        "double-zero tables excluded (drop00=TRUE)"
+    }
     pd.testing.assert_series_equal(back.yi, out.yi)  # full precision survives the file
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 50), st.integers(0, 50), st.integers(1, 50)),
-                min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 50), st.integers(1, 50), st.integers(0, 50), st.integers(1, 50)),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_revman_csv_round_trip(tmp_path_factory, rows):
     rows = [(min(a, n1), n1, min(c, n2), n2) for a, n1, c, n2 in rows]
     t = pd.DataFrame(rows, columns=["events_t", "n_t", "events_c", "n_c"])

@@ -11,9 +11,9 @@ import csv
 import io
 import os
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -66,9 +66,14 @@ def _decode(raw: bytes, label: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise DataError(Problem(
-            f"not UTF-8 text: byte 0x{raw[err.start]:02x} at byte offset {err.start} cannot be decoded; "
-            "save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)", file=label, line=line)) from None
+        raise DataError(
+            Problem(
+                f"not UTF-8 text: byte 0x{raw[err.start]:02x} at byte offset {err.start} cannot be decoded; "
+                "save the file as UTF-8 (CSV UTF-8 in spreadsheet programs)",
+                file=label,
+                line=line,
+            )
+        ) from None
 
 
 def _sniff_wrong_delimiter(header: list[str]) -> str | None:
@@ -81,13 +86,19 @@ def _sniff_wrong_delimiter(header: list[str]) -> str | None:
 
 
 def _too_many_rows(label: str, max_rows: int, line: int) -> DataError:
-    return DataError(Problem(
-        f"more than {max_rows:,} data rows: fmtrials supports up to {max_rows:,} rows per file; split the "
-        "data into several files", file=label, line=line))
+    return DataError(
+        Problem(
+            f"more than {max_rows:,} data rows: fmtrials supports up to {max_rows:,} rows per file; split the "
+            "data into several files",
+            file=label,
+            line=line,
+        )
+    )
 
 
-def read_csv_strict(source: str | os.PathLike | io.TextIOBase, label: str | None = None, *,
-                    max_rows: int | None = None) -> tuple[pd.DataFrame, list[int]]:
+def read_csv_strict(
+    source: str | os.PathLike | io.TextIOBase, label: str | None = None, *, max_rows: int | None = None
+) -> tuple[pd.DataFrame, list[int]]:
     """Read a comma-separated UTF-8 file into a frame of stripped strings ("" for empty cells).
 
     Returns the frame (all columns object dtype, in file order) and, per data row, its physical line number.
@@ -146,22 +157,29 @@ def read_csv_strict(source: str | os.PathLike | io.TextIOBase, label: str | None
         raise DataError(Problem("no header line: every line is empty or holds only commas", file=label))
     wrong = _sniff_wrong_delimiter(header)
     if wrong:
-        raise DataError(Problem(
-            f"the header has a single column but contains {wrong}: fmtrials reads comma-separated files; "
-            "re-save the file with commas as the delimiter", file=label, line=header_line))
+        raise DataError(
+            Problem(
+                f"the header has a single column but contains {wrong}: fmtrials reads comma-separated files; "
+                "re-save the file with commas as the delimiter",
+                file=label,
+                line=header_line,
+            )
+        )
     problems: list[Problem] = []
     seen: set[str] = set()
     for i, h in enumerate(header, start=1):
         if not h:
             problems.append(Problem(f"header field {i} is empty", file=label, line=header_line))
         elif h in seen:
-            problems.append(Problem(f"duplicate column name {h!r} in the header", file=label, line=header_line,
-                                    column=h))
+            problems.append(
+                Problem(f"duplicate column name {h!r} in the header", file=label, line=header_line, column=h)
+            )
         seen.add(h)
     for r, (rec, ln) in enumerate(zip(records, lines), start=1):
         if len(rec) != len(header):
-            problems.append(Problem(f"has {len(rec)} fields but the header has {len(header)}", file=label,
-                                    row=r, line=ln))
+            problems.append(
+                Problem(f"has {len(rec)} fields but the header has {len(header)}", file=label, row=r, line=ln)
+            )
     if problems:
         raise DataError(problems)
     frame = pd.DataFrame([[c.strip() for c in rec] for rec in records], columns=header, dtype=object)
@@ -177,8 +195,10 @@ def frame_as_text(df: pd.DataFrame) -> tuple[pd.DataFrame, list[int] | None]:
     out = pd.DataFrame(index=range(len(df)))
     for col in df.columns:
         values = df[col].tolist()
-        out[str(col)] = ["" if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)))
-                         else _num_to_text(v) for v in values]
+        out[str(col)] = [
+            "" if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))) else _num_to_text(v)
+            for v in values
+        ]
     return out, None
 
 
@@ -197,8 +217,14 @@ def where(file: str, row_index: int, lines: Sequence[int] | None) -> dict:
     return {"file": file, "row": row_index + 1, "line": lines[row_index]}
 
 
-def type_columns(text: pd.DataFrame, spec: TableSpec, file: str, lines: Sequence[int] | None,
-                 problems: list[Problem], require: Iterable[str] | None = None) -> pd.DataFrame | None:
+def type_columns(
+    text: pd.DataFrame,
+    spec: TableSpec,
+    file: str,
+    lines: Sequence[int] | None,
+    problems: list[Problem],
+    require: Iterable[str] | None = None,
+) -> pd.DataFrame | None:
     """Type ``text`` (all strings) by ``spec``; append problems; return the typed frame (None if columns missing).
 
     Columns of the spec absent from the file are added empty when not required. Unknown extra columns are kept
@@ -207,9 +233,14 @@ def type_columns(text: pd.DataFrame, spec: TableSpec, file: str, lines: Sequence
     required = set(require) if require is not None else {c.name for c in spec.columns if c.required}
     missing = [c for c in spec.columns if c.name in required and c.name not in text.columns]
     if missing:
-        problems.append(Problem(
-            "missing required column(s): " + ", ".join(repr(c.name) for c in missing)
-            + f" (found: {', '.join(map(repr, text.columns))})", file=file))
+        problems.append(
+            Problem(
+                "missing required column(s): "
+                + ", ".join(repr(c.name) for c in missing)
+                + f" (found: {', '.join(map(repr, text.columns))})",
+                file=file,
+            )
+        )
         return None
     out: dict[str, pd.Series] = {}
     nrows = len(text)
@@ -228,8 +259,9 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
     for i, v in enumerate(values):
         if v == "":
             if not col.nullable:
-                problems.append(Problem("empty value; this column must be filled", column=col.name,
-                                        **where(file, i, lines)))
+                problems.append(
+                    Problem("empty value; this column must be filled", column=col.name, **where(file, i, lines))
+                )
             typed.append(pd.NA)
             continue
         if kind in ("count", "int"):
@@ -237,10 +269,14 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
             if _INT_RE.match(s) or (kind == "int" and re.fullmatch(r"-\d+", s)):
                 digits = s.lstrip("+-").lstrip("0")
                 if len(digits) > _MAX_DIGITS or int(digits or "0") > MAX_COUNT:
-                    problems.append(Problem(
-                        f"{v!r} is out of range: {'counts' if kind == 'count' else 'values'} are whole numbers "
-                        f"from {0 if kind == 'count' else -MAX_COUNT} to {MAX_COUNT:,}", column=col.name,
-                        **where(file, i, lines)))
+                    problems.append(
+                        Problem(
+                            f"{v!r} is out of range: {'counts' if kind == 'count' else 'values'} are whole numbers "
+                            f"from {0 if kind == 'count' else -MAX_COUNT} to {MAX_COUNT:,}",
+                            column=col.name,
+                            **where(file, i, lines),
+                        )
+                    )
                     typed.append(pd.NA)
                     continue
                 typed.append(int(s))
@@ -262,15 +298,17 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
             x = float(s)
             if kind == "percent":
                 if not 0.0 <= x <= 100.0:
-                    problems.append(Problem(f"percentage {v!r} outside [0, 100]", column=col.name,
-                                            **where(file, i, lines)))
+                    problems.append(
+                        Problem(f"percentage {v!r} outside [0, 100]", column=col.name, **where(file, i, lines))
+                    )
                 typed.append(s)
             else:
                 typed.append(x)
         else:
             if col.choices is not None and v not in col.choices:
-                problems.append(Problem(f"{v!r} is not one of: {', '.join(col.choices)}", column=col.name,
-                                        **where(file, i, lines)))
+                problems.append(
+                    Problem(f"{v!r} is not one of: {', '.join(col.choices)}", column=col.name, **where(file, i, lines))
+                )
             typed.append(v)
     dtype = {"count": "Int64", "int": "Int64", "float": "Float64"}.get(kind, "string")
     return pd.Series(typed, dtype=dtype)

@@ -16,8 +16,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["is_missing", "format_number", "format_p", "format_interval", "format_level", "measure_name",
-           "pool_label", "MEASURE_NAMES"]
+__all__ = [
+    "is_missing",
+    "format_number",
+    "format_p",
+    "format_interval",
+    "format_level",
+    "measure_name",
+    "pool_label",
+    "MEASURE_NAMES",
+]
 
 MEASURE_NAMES = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}
 _METHOD_NAMES = {"MH": "Mantel–Haenszel", "IV": "inverse variance", "Peto": "Peto"}

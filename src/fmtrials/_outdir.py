@@ -22,13 +22,22 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .errors import Problem, ReportError
 
-__all__ = ["MANIFEST", "slugs", "inside", "check_target", "recover", "make_build_dir", "replace_dir",
-           "move_into", "report_listing"]
+__all__ = [
+    "MANIFEST",
+    "slugs",
+    "inside",
+    "check_target",
+    "recover",
+    "make_build_dir",
+    "replace_dir",
+    "move_into",
+    "report_listing",
+]
 
 MANIFEST = "manifest.json"
 #: folders fmtrials creates in a report even when they stay empty
@@ -75,12 +84,14 @@ def inside(root: Path, rel: str | os.PathLike) -> Path:
     """``root / rel``, refusing (ReportError) any path that does not resolve inside ``root``."""
     target = (root / rel).resolve()
     if not target.is_relative_to(root.resolve()) or target == root.resolve():
-        raise ReportError(Problem(f"refusing to write {str(rel)!r}: it resolves outside the report folder",
-                                  file=str(root)))
+        raise ReportError(
+            Problem(f"refusing to write {str(rel)!r}: it resolves outside the report folder", file=str(root))
+        )
     return root / rel
 
 
 # ---------------------------------------------------------------------------------------------------- target
+
 
 def _manifest(path: Path) -> dict | None:
     try:
@@ -119,34 +130,53 @@ def check_target(out: Path, force: bool, data: Path | None) -> None:
     """Raise :class:`ReportError` unless the report may be written at ``out`` (see the module docstring)."""
     if out.is_symlink():
         state = "dangling " if not out.exists() else ""
-        raise ReportError(Problem(
-            f"is a {state}symbolic link; fmtrials neither follows nor replaces links for --out: pass the real "
-            "directory", file=str(out)))
+        raise ReportError(
+            Problem(
+                f"is a {state}symbolic link; fmtrials neither follows nor replaces links for --out: pass the real "
+                "directory",
+                file=str(out),
+            )
+        )
     if out.exists() and not out.is_dir():
         raise ReportError(Problem("exists and is not a directory; choose another --out", file=str(out)))
     if not out.is_dir():
         return
     if data is not None and _is_within(data, out):
-        raise ReportError(Problem(
-            f"the input file {data.name} lies inside --out, which the report replaces; move the input or "
-            "choose another --out (--force does not override this)", file=str(out)))
+        raise ReportError(
+            Problem(
+                f"the input file {data.name} lies inside --out, which the report replaces; move the input or "
+                "choose another --out (--force does not override this)",
+                file=str(out),
+            )
+        )
     entries = list(out.iterdir())
     if entries and _is_within(Path.cwd(), out):
-        raise ReportError(Problem(
-            "--out is the current directory (or holds it) and is not empty; fmtrials replaces a report by "
-            "swapping whole folders, which it cannot do to the directory you are in: choose another --out",
-            file=str(out)))
+        raise ReportError(
+            Problem(
+                "--out is the current directory (or holds it) and is not empty; fmtrials replaces a report by "
+                "swapping whole folders, which it cannot do to the directory you are in: choose another --out",
+                file=str(out),
+            )
+        )
     if not entries or force:
         return
     is_report, extra = report_listing(out)
     if not is_report:
-        raise ReportError(Problem("directory is not empty and holds no earlier fmtrials report; "
-                                  "choose another --out or pass --force", file=str(out)))
+        raise ReportError(
+            Problem(
+                "directory is not empty and holds no earlier fmtrials report; choose another --out or pass --force",
+                file=str(out),
+            )
+        )
     if extra:
         shown = ", ".join(extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
-        raise ReportError(Problem(
-            f"holds an earlier fmtrials report plus files fmtrials did not write ({shown}); replacing the "
-            "report would delete them: move them away, choose another --out, or pass --force", file=str(out)))
+        raise ReportError(
+            Problem(
+                f"holds an earlier fmtrials report plus files fmtrials did not write ({shown}); replacing the "
+                "report would delete them: move them away, choose another --out, or pass --force",
+                file=str(out),
+            )
+        )
 
 
 def _pid_alive(pid: int) -> bool:
@@ -165,7 +195,7 @@ def recover(out: Path) -> None:
     interrupted two-rename replacement is moved back to ``out``; with ``out`` present, leftover copies that
     hold exactly an fmtrials report are removed. Anything else is left alone."""
     for stale in out.parent.glob(f".{out.name}.tmp-*-*"):
-        pid = stale.name[len(f".{out.name}.tmp-"):].split("-", 1)[0]
+        pid = stale.name[len(f".{out.name}.tmp-") :].split("-", 1)[0]
         if pid.isdigit() and stale.is_dir() and not stale.is_symlink() and not _pid_alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
     leftovers = sorted(out.parent.glob(f".{out.name}.old-*"), key=lambda p: p.stat().st_mtime, reverse=True)
@@ -182,6 +212,7 @@ def recover(out: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- replace
+
 
 def _umask() -> int:
     mask = os.umask(0o022)

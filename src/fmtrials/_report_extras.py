@@ -38,30 +38,59 @@ def what_it_means_part(analysis: Any, outcomes: pd.DataFrame) -> dict[str, Any] 
         return None
     tables = w.tables()
     sof = tables["summary_of_findings"]
-    rows = [{"endpoint": r["endpoint"], "participants": f"{int(r['participants']):,} ({int(r['trials'])})",
-             "relative": r["relative_effect"],
-             "assumed": _n(r["assumed_per_1000"]),
-             "corresponding": f"{_n(r['corresponding_per_1000'])} ({_n(r['corresponding_per_1000_low'])} to "
-                              f"{_n(r['corresponding_per_1000_high'])})",
-             "difference": f"{_n(r['difference_per_1000'])} ({_n(r['difference_per_1000_low'])} to "
-                           f"{_n(r['difference_per_1000_high'])})",
-             "certainty": r["certainty"], "explanation": r["explanation"]} for _, r in sof.iterrows()]
+    rows = [
+        {
+            "endpoint": r["endpoint"],
+            "participants": f"{int(r['participants']):,} ({int(r['trials'])})",
+            "relative": r["relative_effect"],
+            "assumed": _n(r["assumed_per_1000"]),
+            "corresponding": f"{_n(r['corresponding_per_1000'])} ({_n(r['corresponding_per_1000_low'])} to "
+            f"{_n(r['corresponding_per_1000_high'])})",
+            "difference": f"{_n(r['difference_per_1000'])} ({_n(r['difference_per_1000_low'])} to "
+            f"{_n(r['difference_per_1000_high'])})",
+            "certainty": r["certainty"],
+            "explanation": r["explanation"],
+        }
+        for _, r in sof.iterrows()
+    ]
     br = tables["benefit_risk"]
     readings = [f"{r['study']}: {r['reading']}" for _, r in br.iterrows()]
     fr = tables["fragility"]
-    fragility = [{"endpoint": r["endpoint"], "study": r["study"], "dose": _n(r["dose_mg_day"]),
-                  "counts": f"{int(r['events_t'])}/{int(r['n_t'])} vs {int(r['events_c'])}/{int(r['n_c'])}",
-                  "p": format_p(r["p_value"], missing="–"), "index": _n(r["fragility_index"]),
-                  "quotient": _n(r["fragility_quotient"], 4), "status": f"{r['status_t']}/{r['status_c']}"}
-                 for _, r in fr.iterrows() if r["direction"] == "fragility"]
+    fragility = [
+        {
+            "endpoint": r["endpoint"],
+            "study": r["study"],
+            "dose": _n(r["dose_mg_day"]),
+            "counts": f"{int(r['events_t'])}/{int(r['n_t'])} vs {int(r['events_c'])}/{int(r['n_c'])}",
+            "p": format_p(r["p_value"], missing="–"),
+            "index": _n(r["fragility_index"]),
+            "quotient": _n(r["fragility_quotient"], 4),
+            "status": f"{r['status_t']}/{r['status_c']}",
+        }
+        for _, r in fr.iterrows()
+        if r["direction"] == "fragility"
+    ]
     post = tables["posterior"]
     keep = [r for _, r in post.iterrows() if not (r["level"] == "pooled" and re.search(r"k = 1\b", str(r["study"])))]
-    posterior = [{"endpoint": r["endpoint"], "study": r["study"],
-                  "rd": format_interval(r["mean"], r["ci_low"], r["ci_high"], 3, missing="–"),
-                  "p": format_number(r["p_greater"], 3, missing="–"), "note": r["note"] if isinstance(r["note"], str)
-                  else ""} for r in keep]
-    return {"tables": tables, "sof": rows, "readings": readings, "fragility": fragility, "posterior": posterior,
-            "choices": list(w.choices), "mcid_points": format_number(100 * MCID, 0)}
+    posterior = [
+        {
+            "endpoint": r["endpoint"],
+            "study": r["study"],
+            "rd": format_interval(r["mean"], r["ci_low"], r["ci_high"], 3, missing="–"),
+            "p": format_number(r["p_greater"], 3, missing="–"),
+            "note": r["note"] if isinstance(r["note"], str) else "",
+        }
+        for r in keep
+    ]
+    return {
+        "tables": tables,
+        "sof": rows,
+        "readings": readings,
+        "fragility": fragility,
+        "posterior": posterior,
+        "choices": list(w.choices),
+        "mcid_points": format_number(100 * MCID, 0),
+    }
 
 
 def diagnostics_part(ea: Any) -> dict[str, Any] | None:
@@ -83,17 +112,29 @@ def diagnostics_part(ea: Any) -> dict[str, Any] | None:
     regression = []
     if d.dose_regression is not None:
         coef = d.dose_regression.coefficients
-        raw["dose_regression"] = coef.assign(endpoint=ea.endpoint, qm=d.dose_regression.qm,
-                                             qm_p=d.dose_regression.qm_p)
-        regression = [{"term": r["term"], "estimate": format_interval(r["estimate"], r["ci_low"], r["ci_high"], 4,
-                                                                      missing="–"),
-                       "p": format_p(r["p_value"], missing="–")} for _, r in coef.iterrows()]
+        raw["dose_regression"] = coef.assign(endpoint=ea.endpoint, qm=d.dose_regression.qm, qm_p=d.dose_regression.qm_p)
+        regression = [
+            {
+                "term": r["term"],
+                "estimate": format_interval(r["estimate"], r["ci_low"], r["ci_high"], 4, missing="–"),
+                "p": format_p(r["p_value"], missing="–"),
+            }
+            for _, r in coef.iterrows()
+        ]
     influence = []
     if d.influence is not None:
         raw["influence"] = d.influence.assign(endpoint=ea.endpoint)
-        influence = [{"study": r.get("label", r.get("study", "")), "rstudent": _n(r["rstudent"], 2),
-                      "cook_d": _n(r["cook_d"], 3), "hat": _n(r["hat"], 3), "weight": _n(r["weight"], 1),
-                      "influential": "yes" if bool(r["influential"]) else ""} for _, r in d.influence.iterrows()]
+        influence = [
+            {
+                "study": r.get("label", r.get("study", "")),
+                "rstudent": _n(r["rstudent"], 2),
+                "cook_d": _n(r["cook_d"], 3),
+                "hat": _n(r["hat"], 3),
+                "weight": _n(r["weight"], 1),
+                "influential": "yes" if bool(r["influential"]) else "",
+            }
+            for _, r in d.influence.iterrows()
+        ]
     if d.small_study is not None:
         raw["small_study"] = d.small_study.assign(endpoint=ea.endpoint)
     return {"reasons": list(d.reasons.values()), "regression": regression, "influence": influence, "raw": raw}

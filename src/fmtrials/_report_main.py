@@ -50,33 +50,46 @@ def _printed(rec: Any) -> str:
 def seed_summary(seed: pd.DataFrame) -> list[str]:
     """Sentences on the published composite table, computed from :func:`fmtrials.reanalyse_reported` rows."""
     rows = _seed_rows(seed)
-    out = [("The only tabulated per-arm composite rates are the seed compound page's Table 1 (unverified; no "
-            "trial or arm sizes printed): " + "; ".join(_printed(r) for r in rows.itertuples()) + ".")]
+    out = [
+        (
+            "The only tabulated per-arm composite rates are the seed compound page's Table 1 (unverified; no "
+            "trial or arm sizes printed): " + "; ".join(_printed(r) for r in rows.itertuples()) + "."
+        )
+    ]
     sized = seed[seed["n_t"].notna()]
     ok = sized[sized["consistent"].fillna(False).astype(bool)]
     if len(sized):
         labels = sorted(set(sized["label"]))
-        text = (f"Re-analysed under every pair of arm sizes the trials admit (assumed denominators, not data), "
-                f"the {' and '.join(labels)} rows are arithmetically possible under {len(ok)} of "
-                f"{len(sized)} scenarios")
+        text = (
+            f"Re-analysed under every pair of arm sizes the trials admit (assumed denominators, not data), "
+            f"the {' and '.join(labels)} rows are arithmetically possible under {len(ok)} of "
+            f"{len(sized)} scenarios"
+        )
         if len(ok):
             lo, hi = ok["estimate_min"].min(), ok["estimate_max"].max()
             excl = bool((ok["ci_low"] > 0).all() or (ok["ci_high"] < 0).all())
             reproduced = int(ok["p_in_range"].eq(True).sum())
-            text += (f" ({_possible(ok)}); where possible, milnacipran's composite-responder rate "
-                     f"is {_pts(lo)} to {_pts(hi)} percentage points above placebo (NNT {_nnt_text(hi)} to "
-                     f"{_nnt_text(lo)}), with 95% intervals from {_pts(ok['ci_low'].min())} to "
-                     f"{_pts(ok['ci_high'].max())} points that "
-                     f"{'exclude' if excl else 'do not all exclude'} zero; the recomputed p-values (Fisher) run "
-                     f"from {format_p(ok['p_min'].min())} to {format_p(ok['p_max'].max())} against the printed "
-                     f"{', '.join(dict.fromkeys(ok['p_reported'].dropna()))}, which "
-                     + ("none of the possible scenarios reproduces" if reproduced == 0
-                        else f"{reproduced} of the possible scenarios reproduce"))
+            text += (
+                f" ({_possible(ok)}); where possible, milnacipran's composite-responder rate "
+                f"is {_pts(lo)} to {_pts(hi)} percentage points above placebo (NNT {_nnt_text(hi)} to "
+                f"{_nnt_text(lo)}), with 95% intervals from {_pts(ok['ci_low'].min())} to "
+                f"{_pts(ok['ci_high'].max())} points that "
+                f"{'exclude' if excl else 'do not all exclude'} zero; the recomputed p-values (Fisher) run "
+                f"from {format_p(ok['p_min'].min())} to {format_p(ok['p_max'].max())} against the printed "
+                f"{', '.join(dict.fromkeys(ok['p_reported'].dropna()))}, which "
+                + (
+                    "none of the possible scenarios reproduces"
+                    if reproduced == 0
+                    else f"{reproduced} of the possible scenarios reproduce"
+                )
+            )
         out.append(text + ".")
     unsized = rows[rows["n_t"].isna()]
     for r in unsized.itertuples():
-        out.append(f"The {r.label} row names no trial with known arm sizes: only the printed difference "
-                   f"({format_number(r.difference_printed, 1)} points) can be given.")
+        out.append(
+            f"The {r.label} row names no trial with known arm sizes: only the printed difference "
+            f"({format_number(r.difference_printed, 1)} points) can be given."
+        )
     return out
 
 
@@ -86,8 +99,10 @@ def _possible(ok: pd.DataFrame) -> str:
     for _, g in ok.groupby("row", sort=True):
         r = g.iloc[0]
         dose = "" if pd.isna(r["dose_mg_day"]) else f" {int(r['dose_mg_day'])} mg/day"
-        parts.append(f"{r['label']}{dose}: " + ", ".join(
-            f"{int(x['n_t'])} vs {int(x['n_c'])} ({_who(x)})" for _, x in g.iterrows()))
+        parts.append(
+            f"{r['label']}{dose}: "
+            + ", ".join(f"{int(x['n_t'])} vs {int(x['n_c'])} ({_who(x)})" for _, x in g.iterrows())
+        )
     return "; ".join(parts)
 
 
@@ -117,12 +132,14 @@ def composite_sentence(compared: pd.DataFrame) -> str | None:
     r = _row_of(compared, BENEFIT_ENDPOINT)
     if r is None:
         return None
-    return (f"The one composite with per-arm counts in a named trial, {r['study']}'s {BENEFIT_ENDPOINT} "
-            f"({_data.endpoint_title(BENEFIT_ENDPOINT).split(' — ', 1)[-1]}), is {_counts(r)} "
-            f"(status: {_status(r)}; source {r['source_t']}): risk difference "
-            f"{format_interval(100 * r['rd'], 100 * r['rd_low'], 100 * r['rd_high'], 1)} points, "
-            f"{r['nnt_label']}, p {format_p(r['p_value'])} (Holm, {r['holm_family']} family: "
-            f"{format_p(r['p_holm_report'])}).")
+    return (
+        f"The one composite with per-arm counts in a named trial, {r['study']}'s {BENEFIT_ENDPOINT} "
+        f"({_data.endpoint_title(BENEFIT_ENDPOINT).split(' — ', 1)[-1]}), is {_counts(r)} "
+        f"(status: {_status(r)}; source {r['source_t']}): risk difference "
+        f"{format_interval(100 * r['rd'], 100 * r['rd_low'], 100 * r['rd_high'], 1)} points, "
+        f"{r['nnt_label']}, p {format_p(r['p_value'])} (Holm, {r['holm_family']} family: "
+        f"{format_p(r['p_holm_report'])})."
+    )
 
 
 def benefit_risk_sentence(compared: pd.DataFrame) -> str | None:
@@ -134,31 +151,42 @@ def benefit_risk_sentence(compared: pd.DataFrame) -> str | None:
     harms = [(e, h) for e, h in found if h is not None]
     if not harms:
         return None
-    parts = [f"{h['nnt_label']} for {_data.load_endpoints().set_index('code').loc[e, 'label']} "
-             f"({_counts(h)}, {_status(h)})" for e, h in harms]
-    return (f"Benefit against risk in {b['study']} (same trial, same arms): {b['nnt_label']} for one more "
-            f"{BENEFIT_ENDPOINT} responder, against " + "; ".join(parts)
-            + ". NNT from 1/RD with Altman's interval; NNTB = benefit, NNTH = harm.")
+    parts = [
+        f"{h['nnt_label']} for {_data.load_endpoints().set_index('code').loc[e, 'label']} ({_counts(h)}, {_status(h)})"
+        for e, h in harms
+    ]
+    return (
+        f"Benefit against risk in {b['study']} (same trial, same arms): {b['nnt_label']} for one more "
+        f"{BENEFIT_ENDPOINT} responder, against "
+        + "; ".join(parts)
+        + ". NNT from 1/RD with Altman's interval; NNTB = benefit, NNTH = harm."
+    )
 
 
 def trial_rows(compared: pd.DataFrame) -> list[dict[str, str]]:
     """Display rows of the per-trial comparisons of ``compared`` (already filtered to the endpoints shown)."""
     rows = []
     for r in compared.to_dict(orient="records"):
-        rows.append({
-            "Endpoint": _data.endpoint_title(r["endpoint"]), "Study": r["study"],
-            "Dose (mg/day)": "" if pd.isna(r["dose_mg_day"]) else str(int(r["dose_mg_day"])),
-            "Analysis": r["analysis"],
-            "Milnacipran": f"{r['events_t']}/{r['n_t']} ({format_number(100 * r['events_t'] / r['n_t'], 1)}%)",
-            "Placebo": f"{r['events_c']}/{r['n_c']} ({format_number(100 * r['events_c'] / r['n_c'], 1)}%)",
-            "RD, points (95% CI)": format_interval(100 * r["rd"], 100 * r["rd_low"], 100 * r["rd_high"], 1,
-                                                   missing="–"),
-            "NNT (95% CI)": r["nnt_label"], "RR (95% CI)": format_interval(r["rr"], r["rr_low"], r["rr_high"], 2,
-                                                                            missing="–"),
-            "p": format_p(r["p_value"], missing="–"), "p (Holm)": format_p(r["p_holm_report"], missing="–"),
-            "Holm family": r["holm_family"], "Status": f"{r['status_t']}/{r['status_c']}",
-            "Source": r["source_t"] if r["source_t"] == r["source_c"] else f"{r['source_t']}; {r['source_c']}",
-        })
+        rows.append(
+            {
+                "Endpoint": _data.endpoint_title(r["endpoint"]),
+                "Study": r["study"],
+                "Dose (mg/day)": "" if pd.isna(r["dose_mg_day"]) else str(int(r["dose_mg_day"])),
+                "Analysis": r["analysis"],
+                "Milnacipran": f"{r['events_t']}/{r['n_t']} ({format_number(100 * r['events_t'] / r['n_t'], 1)}%)",
+                "Placebo": f"{r['events_c']}/{r['n_c']} ({format_number(100 * r['events_c'] / r['n_c'], 1)}%)",
+                "RD, points (95% CI)": format_interval(
+                    100 * r["rd"], 100 * r["rd_low"], 100 * r["rd_high"], 1, missing="–"
+                ),
+                "NNT (95% CI)": r["nnt_label"],
+                "RR (95% CI)": format_interval(r["rr"], r["rr_low"], r["rr_high"], 2, missing="–"),
+                "p": format_p(r["p_value"], missing="–"),
+                "p (Holm)": format_p(r["p_holm_report"], missing="–"),
+                "Holm family": r["holm_family"],
+                "Status": f"{r['status_t']}/{r['status_c']}",
+                "Source": r["source_t"] if r["source_t"] == r["source_c"] else f"{r['source_t']}; {r['source_c']}",
+            }
+        )
     return rows
 
 
@@ -174,21 +202,25 @@ def pooled_rows(analyses: Sequence[Any], alpha: float) -> list[dict[str, str]]:
         table = ea.pooled_table
         if table is None or table.empty or table["study"].nunique() < 2:
             continue
-        fits = {m: pool(table, measure=m, method=MAIN_MODEL.method, test=MAIN_MODEL.test, alpha=alpha,
-                        warn_shared=False) for m in ("RD", "RR")}
+        fits = {
+            m: pool(table, measure=m, method=MAIN_MODEL.method, test=MAIN_MODEL.test, alpha=alpha, warn_shared=False)
+            for m in ("RD", "RR")
+        }
         rd = fits["RD"]
         nnt = altman_columns([rd.estimate], [rd.ci_low], [rd.ci_high], ea.event)["label"][0]
         doses = sorted({int(d) for d in table["dose_mg_day"].dropna()})
-        rows.append({
-            "Endpoint": _data.endpoint_title(ea.endpoint),
-            "Trials (comparisons)": f"{table['study'].nunique()} ({len(table)})",
-            "Doses (mg/day)": ", ".join(map(str, doses)),
-            "Pooled RD, points (95% CI)": format_interval(100 * rd.estimate, 100 * rd.ci_low, 100 * rd.ci_high, 1),
-            "NNT (95% CI)": nnt,
-            "Pooled RR (95% CI)": format_interval(fits["RR"].estimate, fits["RR"].ci_low, fits["RR"].ci_high, 2),
-            "p (RR)": format_p(fits["RR"].p_value),
-            "Model": pool_label(MAIN_MODEL.method, MAIN_MODEL.test),
-        })
+        rows.append(
+            {
+                "Endpoint": _data.endpoint_title(ea.endpoint),
+                "Trials (comparisons)": f"{table['study'].nunique()} ({len(table)})",
+                "Doses (mg/day)": ", ".join(map(str, doses)),
+                "Pooled RD, points (95% CI)": format_interval(100 * rd.estimate, 100 * rd.ci_low, 100 * rd.ci_high, 1),
+                "NNT (95% CI)": nnt,
+                "Pooled RR (95% CI)": format_interval(fits["RR"].estimate, fits["RR"].ci_low, fits["RR"].ci_high, 2),
+                "p (RR)": format_p(fits["RR"].p_value),
+                "Model": pool_label(MAIN_MODEL.method, MAIN_MODEL.test),
+            }
+        )
     return rows
 
 
@@ -200,8 +232,7 @@ def main_tables(result: Any, outcomes: pd.DataFrame) -> dict[str, Any]:
     shown = [a for a in result if a.event == "beneficial"]
     extra = [e for e in MAIN_SAFETY if e not in result.results and e in set(outcomes["endpoint"].dropna())]
     safety = [result[e] for e in MAIN_SAFETY if e in result.results]
-    safety += [analyse_endpoint(outcomes, e, measure=result.measure, ci=result.ci, alpha=result.alpha)
-               for e in extra]
+    safety += [analyse_endpoint(outcomes, e, measure=result.measure, ci=result.ci, alpha=result.alpha) for e in extra]
     compared = result.compared
     if extra:
         more = [a.compared.assign() for a in safety if a.endpoint in extra and len(a.compared)]
@@ -218,17 +249,31 @@ def main_tables(result: Any, outcomes: pd.DataFrame) -> dict[str, Any]:
     frame = pd.concat([composite, eff, saf], ignore_index=True)
     frame.attrs = {}
     return {
-        "composite": trial_rows(composite), "efficacy": trial_rows(eff), "safety": trial_rows(saf),
-        "pooled_efficacy": pooled_rows(shown, result.alpha), "pooled_safety": pooled_rows(safety, result.alpha),
-        "composite_sentence": composite_sentence(compared), "benefit_risk": benefit_risk_sentence(compared),
-        "frame": frame, "definition": _data.endpoint_title(BENEFIT_ENDPOINT).split(" — ", 1)[-1],
-        "families": list(dict.fromkeys(f for f in frame.get("holm_family", pd.Series(dtype=object))
-                                       if not str(f).startswith("not counted"))),
+        "composite": trial_rows(composite),
+        "efficacy": trial_rows(eff),
+        "safety": trial_rows(saf),
+        "pooled_efficacy": pooled_rows(shown, result.alpha),
+        "pooled_safety": pooled_rows(safety, result.alpha),
+        "composite_sentence": composite_sentence(compared),
+        "benefit_risk": benefit_risk_sentence(compared),
+        "frame": frame,
+        "definition": _data.endpoint_title(BENEFIT_ENDPOINT).split(" — ", 1)[-1],
+        "families": list(
+            dict.fromkeys(
+                f for f in frame.get("holm_family", pd.Series(dtype=object)) if not str(f).startswith("not counted")
+            )
+        ),
     }
 
 
 def holm_note(families: Sequence[str]) -> str:
     """How the adjusted p-values were formed, naming the families shown."""
-    return ("p (Holm) adjusts within its family: " + "; ".join(families) + ". A comparison reported under "
+    return (
+        (
+            "p (Holm) adjusts within its family: " + "; ".join(families) + ". A comparison reported under "
             "several analyses counts once (the analysis the pooled results use); the others are marked "
-            "'not counted'.") if families else ""
+            "'not counted'."
+        )
+        if families
+        else ""
+    )

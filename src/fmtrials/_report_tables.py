@@ -49,34 +49,51 @@ def _heterogeneity_text(r) -> str:
         return "k = 1: not estimable"
     if not h.estimable:
         return "not estimable (Q undefined for these counts)"
-    return (f"Q = {_fmt(h.q)} (df {h.q_df}, p = {_fmt_p(h.q_p)}); I² = {_fmt(h.i2, 1)}%"
-            + (f"; τ² = {_fmt(h.tau2, 4)}" if r.model == "random" else ""))
+    return f"Q = {_fmt(h.q)} (df {h.q_df}, p = {_fmt_p(h.q_p)}); I² = {_fmt(h.i2, 1)}%" + (
+        f"; τ² = {_fmt(h.tau2, 4)}" if r.model == "random" else ""
+    )
 
 
 def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:
     digits = 3 if r.measure == "RD" else 2
     pi = r.prediction
-    return {"endpoint": endpoint, "model": model, "dose": group, "k": r.k,
-            "estimate": _ci(r.estimate, r.ci_low, r.ci_high, digits), "p": _fmt_p(r.p_value),
-            "heterogeneity": _heterogeneity_text(r),
-            "pi": (f"{_fmt(pi.pi_low, digits)} to {_fmt(pi.pi_high, digits)}"
-                   if math.isfinite(pi.pi_low) else "–"),
-            "subgroup_test": ""}
+    return {
+        "endpoint": endpoint,
+        "model": model,
+        "dose": group,
+        "k": r.k,
+        "estimate": _ci(r.estimate, r.ci_low, r.ci_high, digits),
+        "p": _fmt_p(r.p_value),
+        "heterogeneity": _heterogeneity_text(r),
+        "pi": (f"{_fmt(pi.pi_low, digits)} to {_fmt(pi.pi_high, digits)}" if math.isfinite(pi.pi_low) else "–"),
+        "subgroup_test": "",
+    }
 
 
 def _loo_rows(loo: pd.DataFrame, measure: str) -> list[dict]:
     digits = 3 if measure == "RD" else 2
-    return [{"omitted": r["omitted"], "k": int(r["k"]),
-             "estimate": _ci(r["estimate"], r["ci_low"], r["ci_high"], digits), "p": _fmt_p(r["p_value"]),
-             "i2": _fmt(r["i2"], 1), "tau2": _fmt(r["tau2"], 4),
-             "pi": (f"{_fmt(r['pi_low'], digits)} to {_fmt(r['pi_high'], digits)}"
-                    if math.isfinite(r["pi_low"]) else "–")} for r in loo.to_dict(orient="records")]
+    return [
+        {
+            "omitted": r["omitted"],
+            "k": int(r["k"]),
+            "estimate": _ci(r["estimate"], r["ci_low"], r["ci_high"], digits),
+            "p": _fmt_p(r["p_value"]),
+            "i2": _fmt(r["i2"], 1),
+            "tau2": _fmt(r["tau2"], 4),
+            "pi": (
+                f"{_fmt(r['pi_low'], digits)} to {_fmt(r['pi_high'], digits)}" if math.isfinite(r["pi_low"]) else "–"
+            ),
+        }
+        for r in loo.to_dict(orient="records")
+    ]
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
     """Rows as dicts with missing values as "" (for display)."""
-    return [{k: ("" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v)
-             for k, v in row.items()} for row in df.to_dict(orient="records")]
+    return [
+        {k: ("" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v) for k, v in row.items()}
+        for row in df.to_dict(orient="records")
+    ]
 
 
 def _display_compared(compared: pd.DataFrame) -> list[dict]:
@@ -84,19 +101,27 @@ def _display_compared(compared: pd.DataFrame) -> list[dict]:
         return []
     rows = []
     for r in compared.to_dict(orient="records"):
-        rows.append({
-            "endpoint": r.get("endpoint", ""), "study": r.get("study", ""), "dose": r.get("dose_mg_day", ""),
-            "analysis": r.get("analysis", ""),
-            "treat": f"{r['events_t']}/{r['n_t']} ({_fmt(100 * r['events_t'] / r['n_t'], 1)}%)",
-            "control": f"{r['events_c']}/{r['n_c']} ({_fmt(100 * r['events_c'] / r['n_c'], 1)}%)",
-            "rd": _ci(r.get("rd"), r.get("rd_low"), r.get("rd_high"), 3),
-            "rr": _ci(r.get("rr"), r.get("rr_low"), r.get("rr_high")),
-            "or": _ci(r.get("or"), r.get("or_low"), r.get("or_high")),
-            "nnt": r.get("nnt_label", ""), "p": _fmt_p(r.get("p_value")),
-            "p_holm": _fmt_p(r.get("p_holm_report")), "holm_family": r.get("holm_family", ""), "status": f"{r.get('status_t', '')}/{r.get('status_c', '')}",
-            "source": f"{r.get('source_t', '')}; {r.get('source_c', '')}" if r.get("source_t") != r.get("source_c")
-            else str(r.get("source_t", "")),
-        })
+        rows.append(
+            {
+                "endpoint": r.get("endpoint", ""),
+                "study": r.get("study", ""),
+                "dose": r.get("dose_mg_day", ""),
+                "analysis": r.get("analysis", ""),
+                "treat": f"{r['events_t']}/{r['n_t']} ({_fmt(100 * r['events_t'] / r['n_t'], 1)}%)",
+                "control": f"{r['events_c']}/{r['n_c']} ({_fmt(100 * r['events_c'] / r['n_c'], 1)}%)",
+                "rd": _ci(r.get("rd"), r.get("rd_low"), r.get("rd_high"), 3),
+                "rr": _ci(r.get("rr"), r.get("rr_low"), r.get("rr_high")),
+                "or": _ci(r.get("or"), r.get("or_low"), r.get("or_high")),
+                "nnt": r.get("nnt_label", ""),
+                "p": _fmt_p(r.get("p_value")),
+                "p_holm": _fmt_p(r.get("p_holm_report")),
+                "holm_family": r.get("holm_family", ""),
+                "status": f"{r.get('status_t', '')}/{r.get('status_c', '')}",
+                "source": f"{r.get('source_t', '')}; {r.get('source_c', '')}"
+                if r.get("source_t") != r.get("source_c")
+                else str(r.get("source_t", "")),
+            }
+        )
     return rows
 
 
@@ -105,10 +130,18 @@ def _display_audit(audit_table: pd.DataFrame | None) -> list[dict]:
         return []
     rows = []
     for r in _records(audit_table):
-        rows.append({"source row": r["row"], "label": r["label"], "endpoint": r["endpoint"],
-                     "dose": "" if r["dose_mg_day"] == "" else str(int(r["dose_mg_day"])),
-                     "printed": f"{r['percent_t'] or '–'}% vs {r['percent_c'] or '–'}%, p {r['p_reported'] or '–'}",
-                     "attribution": r["attribution"], "verdict": r["verdict"], "why": r["explanation"]})
+        rows.append(
+            {
+                "source row": r["row"],
+                "label": r["label"],
+                "endpoint": r["endpoint"],
+                "dose": "" if r["dose_mg_day"] == "" else str(int(r["dose_mg_day"])),
+                "printed": f"{r['percent_t'] or '–'}% vs {r['percent_c'] or '–'}%, p {r['p_reported'] or '–'}",
+                "attribution": r["attribution"],
+                "verdict": r["verdict"],
+                "why": r["explanation"],
+            }
+        )
     return rows
 
 
@@ -144,23 +177,30 @@ def main_results_rows(seed: pd.DataFrame) -> list[dict[str, Any]]:
         else:
             counts = _counts_text(rec)
             est = _range_text(100 * rec.estimate_min, 100 * rec.estimate_max, 2)
-            result = (f"{est} points ({format_number(100 * rec.ci_low, 1)} to "
-                      f"{format_number(100 * rec.ci_high, 1)})")
+            result = f"{est} points ({format_number(100 * rec.ci_low, 1)} to {format_number(100 * rec.ci_high, 1)})"
             a, b = format_p(rec.p_min), format_p(rec.p_max)
-            p = (a if a == b else f"{a} to {b}") + (" (printed p reproduced)" if rec.p_in_range is True
-                                                         else " (printed p not reproduced)")
-        rows.append({"Row": f"{rec.label} {dose}", "Printed": f"{rec.percent_t}% vs {rec.percent_c}%",
-                     "Printed p": rec.p_reported or "", "Arm sizes (assumed)": n, "Scenario": rec.scenario_kind,
-                     "Counts": counts, "RD, points (95% CI)": result, "Recomputed p (Fisher)": p,
-                     "Status": rec.status})
+            p = (a if a == b else f"{a} to {b}") + (
+                " (printed p reproduced)" if rec.p_in_range is True else " (printed p not reproduced)"
+            )
+        rows.append(
+            {
+                "Row": f"{rec.label} {dose}",
+                "Printed": f"{rec.percent_t}% vs {rec.percent_c}%",
+                "Printed p": rec.p_reported or "",
+                "Arm sizes (assumed)": n,
+                "Scenario": rec.scenario_kind,
+                "Counts": counts,
+                "RD, points (95% CI)": result,
+                "Recomputed p (Fisher)": p,
+                "Status": rec.status,
+            }
+        )
     return rows
 
 
 def _counts_text(rec: Any) -> str:
-    t = (f"{rec.events_t_min}" if rec.events_t_min == rec.events_t_max
-         else f"{rec.events_t_min}–{rec.events_t_max}")
-    c = (f"{rec.events_c_min}" if rec.events_c_min == rec.events_c_max
-         else f"{rec.events_c_min}–{rec.events_c_max}")
+    t = f"{rec.events_t_min}" if rec.events_t_min == rec.events_t_max else f"{rec.events_t_min}–{rec.events_t_max}"
+    c = f"{rec.events_c_min}" if rec.events_c_min == rec.events_c_max else f"{rec.events_c_min}–{rec.events_c_max}"
     return f"{t}/{int(rec.n_t)} vs {c}/{int(rec.n_c)}"
 
 

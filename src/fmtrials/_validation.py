@@ -13,8 +13,9 @@ Counts are checked on their exact value before any cast: whole numbers from 0 to
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,8 +23,17 @@ import pandas as pd
 from ._vocab import COUNT_COLUMNS, MAX_COUNT, choice
 from .errors import DataError, Problem
 
-__all__ = ["as_counts", "as_count_arrays", "frame_counts", "check_alpha", "check_int", "check_number",
-           "choice", "ARGUMENTS", "DATAFRAME"]
+__all__ = [
+    "as_counts",
+    "as_count_arrays",
+    "frame_counts",
+    "check_alpha",
+    "check_int",
+    "check_number",
+    "choice",
+    "ARGUMENTS",
+    "DATAFRAME",
+]
 
 #: the ``file`` of a problem found in a function argument / in a DataFrame passed in
 ARGUMENTS = "<arguments>"
@@ -57,8 +67,9 @@ def _exact_floats(value: Any, name: str) -> np.ndarray:
                 try:
                     out[i] = float(v)
                 except (TypeError, ValueError, OverflowError):
-                    problems.append(Problem(f"must be numeric counts, got {v!r} at {_position((i,))}",
-                                            file=ARGUMENTS, column=name))
+                    problems.append(
+                        Problem(f"must be numeric counts, got {v!r} at {_position((i,))}", file=ARGUMENTS, column=name)
+                    )
         if problems:
             raise DataError(problems)
         return out.reshape(arr.shape)
@@ -76,8 +87,10 @@ def _exact_floats(value: Any, name: str) -> np.ndarray:
 def as_counts(value: Any, name: str) -> np.ndarray:
     """``value`` as an int64 array of whole numbers in [0, MAX_COUNT], or raise DataError naming positions."""
     arr = _exact_floats(value, name)
-    problems = [Problem(f"{what} at {_position(idx)}", file=ARGUMENTS, column=name)
-                for what, idx in _with_positions(np.atleast_1d(arr), name)]
+    problems = [
+        Problem(f"{what} at {_position(idx)}", file=ARGUMENTS, column=name)
+        for what, idx in _with_positions(np.atleast_1d(arr), name)
+    ]
     if problems:
         raise DataError(problems)
     return arr.astype(np.int64)
@@ -87,8 +100,10 @@ def _with_positions(a: np.ndarray, name: str):
     fin = np.isfinite(a)
     checks = (
         (np.isnan(a), "missing count"),
-        (np.isinf(a) | (fin & (np.abs(a) > MAX_COUNT)), f"count out of range (counts are whole numbers from 0 "
-                                                         f"to {MAX_COUNT:,})"),
+        (
+            np.isinf(a) | (fin & (np.abs(a) > MAX_COUNT)),
+            f"count out of range (counts are whole numbers from 0 to {MAX_COUNT:,})",
+        ),
         (fin & (a != np.round(a)), "non-integer count"),
         (fin & (a < 0) & (np.abs(a) <= MAX_COUNT), "negative count"),
     )
@@ -103,14 +118,24 @@ def _check_series_alignment(values: Sequence[Any], names: Sequence[str]) -> None
     series = [(nm, v) for nm, v in zip(names, values) if isinstance(v, pd.Series)]
     for nm, s in series[1:]:
         if not s.index.equals(series[0][1].index):
-            raise DataError(Problem(f"the pandas Series {series[0][0]} and {nm} have different indexes; "
-                                    "align them (or pass arrays) so each table's counts come from one row",
-                                    file=ARGUMENTS, column=nm))
+            raise DataError(
+                Problem(
+                    f"the pandas Series {series[0][0]} and {nm} have different indexes; "
+                    "align them (or pass arrays) so each table's counts come from one row",
+                    file=ARGUMENTS,
+                    column=nm,
+                )
+            )
 
 
-def as_count_arrays(events_t: Any, n_t: Any, events_c: Any, n_c: Any,
-                    names: tuple[str, str, str, str] = COUNT_COLUMNS,
-                    allow_zero_n: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def as_count_arrays(
+    events_t: Any,
+    n_t: Any,
+    events_c: Any,
+    n_c: Any,
+    names: tuple[str, str, str, str] = COUNT_COLUMNS,
+    allow_zero_n: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Validate and broadcast the four counts of 2x2 tables.
 
     Returns four int64 arrays of one common shape (at least 1-d). Raises :class:`DataError` for
@@ -142,8 +167,11 @@ def as_count_arrays(events_t: Any, n_t: Any, events_c: Any, n_c: Any,
     x1, m1, x2, m2 = (np.atleast_1d(a).astype(np.int64, copy=True) for a in b)
     for x, n, xn, nn in ((x1, m1, names[0], names[1]), (x2, m2, names[2], names[3])):
         for idx in zip(*np.nonzero(x > n)):
-            problems.append(Problem(f"events ({x[idx]}) exceed arm size {nn} ({n[idx]}) at {_position(idx)}",
-                                    file=ARGUMENTS, column=xn))
+            problems.append(
+                Problem(
+                    f"events ({x[idx]}) exceed arm size {nn} ({n[idx]}) at {_position(idx)}", file=ARGUMENTS, column=xn
+                )
+            )
         if not allow_zero_n:
             for idx in zip(*np.nonzero(n == 0)):
                 problems.append(Problem(f"arm size is 0 at {_position(idx)}", file=ARGUMENTS, column=nn))
@@ -152,8 +180,14 @@ def as_count_arrays(events_t: Any, n_t: Any, events_c: Any, n_c: Any,
     return x1, m1, x2, m2
 
 
-def frame_counts(df: pd.DataFrame, columns: Sequence[str] = COUNT_COLUMNS, *, file: str = DATAFRAME,
-                 allow_zero_n: bool = False, rows: Sequence[int] | np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+def frame_counts(
+    df: pd.DataFrame,
+    columns: Sequence[str] = COUNT_COLUMNS,
+    *,
+    file: str = DATAFRAME,
+    allow_zero_n: bool = False,
+    rows: Sequence[int] | np.ndarray | None = None,
+) -> tuple[np.ndarray, ...]:
     """Validate the count columns of ``df`` and return them as int64 arrays (one per column).
 
     ``columns`` is the four 2x2 counts (``events_t, n_t, events_c, n_c``, with the events <= n check per
@@ -171,12 +205,12 @@ def frame_counts(df: pd.DataFrame, columns: Sequence[str] = COUNT_COLUMNS, *, fi
     <DataFrame>, row 1, column 'events_c': events (12) exceed n_c (10)
     """
     if not isinstance(df, pd.DataFrame):
-        raise DataError(Problem(f"must be a pandas DataFrame, got {type(df).__name__}", file=ARGUMENTS,
-                                column="table"))
+        raise DataError(Problem(f"must be a pandas DataFrame, got {type(df).__name__}", file=ARGUMENTS, column="table"))
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise DataError(Problem(f"missing column(s) {', '.join(missing)}; need {', '.join(columns)}",
-                                file=file, column=missing[0]))
+        raise DataError(
+            Problem(f"missing column(s) {', '.join(missing)}; need {', '.join(columns)}", file=file, column=missing[0])
+        )
     row_of = (lambda i: int(rows[i])) if rows is not None else (lambda i: int(i) + 1)
     problems: list[Problem] = []
     values = {}
@@ -197,8 +231,9 @@ def frame_counts(df: pd.DataFrame, columns: Sequence[str] = COUNT_COLUMNS, *, fi
     pairs = [(columns[0], columns[1])] if len(columns) == 2 else [(columns[0], columns[1]), (columns[2], columns[3])]
     for x, n in pairs:
         for i in np.nonzero(values[x] > values[n])[0]:
-            problems.append(Problem(f"events ({values[x][i]:g}) exceed {n} ({values[n][i]:g})", file=file,
-                                    row=row_of(i), column=x))
+            problems.append(
+                Problem(f"events ({values[x][i]:g}) exceed {n} ({values[n][i]:g})", file=file, row=row_of(i), column=x)
+            )
         if not allow_zero_n:
             for i in np.nonzero(values[n] == 0)[0]:
                 problems.append(Problem("arm size is 0", file=file, row=row_of(i), column=n))
@@ -212,8 +247,9 @@ def check_alpha(alpha: Any) -> float:
     return check_number(alpha, "alpha", low=0.0, high=1.0, inclusive=False)
 
 
-def check_number(value: Any, name: str, *, low: float = -math.inf, high: float = math.inf,
-                 inclusive: bool = True) -> float:
+def check_number(
+    value: Any, name: str, *, low: float = -math.inf, high: float = math.inf, inclusive: bool = True
+) -> float:
     """``value`` as a finite float in [low, high] (open interval when ``inclusive`` is False), or DataError."""
     ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, (Real, np.floating, np.integer))
     v = float(value) if ok else math.nan
@@ -232,13 +268,13 @@ def check_int(value: Any, name: str, *, low: int = 0, high: int = 2**31 - 1) -> 
     ok = not isinstance(value, (bool, np.bool_))
     if ok and isinstance(value, (Integral, np.integer)):
         v = int(value)
-    elif ok and isinstance(value, (Real, np.floating)) and math.isfinite(float(value)) \
-            and float(value).is_integer():
+    elif ok and isinstance(value, (Real, np.floating)) and math.isfinite(float(value)) and float(value).is_integer():
         v = int(value)  # type: ignore[arg-type]  # numbers.Real has __int__ at run time
     else:
         ok = False
         v = 0
     if not ok or not (low <= v <= high):
-        raise DataError(Problem(f"must be a whole number from {low} to {high}, got {value!r}", file=ARGUMENTS,
-                                column=name))
+        raise DataError(
+            Problem(f"must be a whole number from {low} to {high}, got {value!r}", file=ARGUMENTS, column=name)
+        )
     return v

@@ -21,14 +21,46 @@ from typing import Any, Literal
 from .errors import DataError, Problem
 
 __all__ = [
-    "COUNT_COLUMNS", "ARM_COLUMNS", "MAX_COUNT",
-    "Event", "EVENTS", "Measure", "MEASURES", "RATIO_MEASURES", "PoolMethod", "POOL_METHODS",
-    "RANDOM_METHODS", "PoolTest", "POOL_TESTS", "PiMethod", "PI_METHODS", "MRegMethod", "MREG_METHODS",
-    "MRegTest", "MREG_TESTS", "SmallStudyTest", "SMALL_STUDY_TESTS", "TrimFillEstimator", "TRIMFILL_ESTIMATORS",
-    "RDInterval", "RD_INTERVALS", "RRInterval", "RR_INTERVALS", "ORInterval", "OR_INTERVALS",
-    "ProportionInterval", "PROPORTION_INTERVALS", "ProportionsTest", "PROPORTIONS_TESTS",
-    "AuditTest", "AUDIT_TESTS",
-    "Alternative", "ALTERNATIVES", "Rounding", "ROUNDING_RULES", "choice",
+    "COUNT_COLUMNS",
+    "ARM_COLUMNS",
+    "MAX_COUNT",
+    "Event",
+    "EVENTS",
+    "Measure",
+    "MEASURES",
+    "RATIO_MEASURES",
+    "PoolMethod",
+    "POOL_METHODS",
+    "RANDOM_METHODS",
+    "PoolTest",
+    "POOL_TESTS",
+    "PiMethod",
+    "PI_METHODS",
+    "MRegMethod",
+    "MREG_METHODS",
+    "MRegTest",
+    "MREG_TESTS",
+    "SmallStudyTest",
+    "SMALL_STUDY_TESTS",
+    "TrimFillEstimator",
+    "TRIMFILL_ESTIMATORS",
+    "RDInterval",
+    "RD_INTERVALS",
+    "RRInterval",
+    "RR_INTERVALS",
+    "ORInterval",
+    "OR_INTERVALS",
+    "ProportionInterval",
+    "PROPORTION_INTERVALS",
+    "ProportionsTest",
+    "PROPORTIONS_TESTS",
+    "AuditTest",
+    "AUDIT_TESTS",
+    "Alternative",
+    "ALTERNATIVES",
+    "Rounding",
+    "ROUNDING_RULES",
+    "choice",
 ]
 
 #: the four counts of a 2x2 table, treatment first (inputs and outputs of every function)
@@ -109,8 +141,9 @@ def choice(value: Any, allowed: tuple[str, ...], name: str) -> Any:
         for a in allowed:
             if folded == a.casefold():
                 return a
-    raise DataError(Problem(f"must be one of {', '.join(map(repr, allowed))}; got {value!r}",
-                            file="<arguments>", column=name))
+    raise DataError(
+        Problem(f"must be one of {', '.join(map(repr, allowed))}; got {value!r}", file="<arguments>", column=name)
+    )
 
 
 #: where the direction (``event``) of an endpoint came from (:func:`fmtrials.analysis.endpoint_event`): given

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from . import __version__
 from .errors import DataError, ReportError
@@ -24,7 +24,8 @@ TABLES = ("trials", "arms", "outcomes", "reported", "sources")
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fmtrials",
-        description="Re-analysis of the randomized placebo-controlled trials of milnacipran in fibromyalgia.")
+        description="Re-analysis of the randomized placebo-controlled trials of milnacipran in fibromyalgia.",
+    )
     p.add_argument("--version", action="version", version=f"fmtrials {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -34,21 +35,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="validate a CSV file (user outcomes by default)")
     v.add_argument("path", help="the CSV file to check")
-    v.add_argument("--table", choices=TABLES, default=None,
-                   help="which table layout to check against (default: outcomes for user data, or the bundled "
-                        "table named like the file)")
+    v.add_argument(
+        "--table",
+        choices=TABLES,
+        default=None,
+        help="which table layout to check against (default: outcomes for user data, or the bundled "
+        "table named like the file)",
+    )
 
     r = sub.add_parser("report", help="write the HTML report")
     r.add_argument("--data", metavar="CSV", help="user outcomes CSV (study, dose_mg_day, endpoint, n, responders)")
     r.add_argument("--endpoint", nargs="+", metavar="E", help="endpoint(s) to analyse")
-    r.add_argument("--measure", type=str.upper, choices=("RD", "RR", "OR"), default="RR",
-                   help="effect measure for pooling (any letter case)")
+    r.add_argument(
+        "--measure",
+        type=str.upper,
+        choices=("RD", "RR", "OR"),
+        default="RR",
+        help="effect measure for pooling (any letter case)",
+    )
     r.add_argument("--ci", default="newcombe", metavar="METHOD", help="risk-difference interval method")
     r.add_argument("--out", default="report", metavar="DIR", help="output directory (default: ./report)")
     r.add_argument("--force", action="store_true", help="overwrite a non-empty directory that is not a report")
     r.add_argument("--quiet", action="store_true", help="no progress lines (nor warnings) on stderr")
-    r.add_argument("--no-figures", dest="figures", action="store_false",
-                   help="skip the figures (tables and results only; faster for large inputs)")
+    r.add_argument(
+        "--no-figures",
+        dest="figures",
+        action="store_false",
+        help="skip the figures (tables and results only; faster for large inputs)",
+    )
     return p
 
 
@@ -86,8 +100,9 @@ class _wide_pandas:
     def __enter__(self):
         import pandas as pd
 
-        self._ctx = pd.option_context("display.width", 250, "display.max_columns", None,
-                                      "display.max_colwidth", 60, "display.max_rows", None)
+        self._ctx = pd.option_context(
+            "display.width", 250, "display.max_columns", None, "display.max_colwidth", 60, "display.max_rows", None
+        )
         self._ctx.__enter__()
 
     def __exit__(self, *exc):
@@ -117,8 +132,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import write_report
 
-    write_report(args.out, data=args.data, endpoints=args.endpoint, measure=args.measure, ci=args.ci,
-                 force=args.force, quiet=args.quiet, figures=args.figures)
+    write_report(
+        args.out,
+        data=args.data,
+        endpoints=args.endpoint,
+        measure=args.measure,
+        ci=args.ci,
+        force=args.force,
+        quiet=args.quiet,
+        figures=args.figures,
+    )
     return 0
 
 
@@ -152,7 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         text = " ".join(str(err).split()) or "(no message)"
         text = text if len(text) <= 300 else text[:297] + "..."
-        print(f"fmtrials: internal error: {type(err).__name__}: {text}\n"
-              "fmtrials: this is a bug in fmtrials, not in your data: please report it with the command you "
-              "ran (set FMTRIALS_DEBUG=1 to see the traceback)", file=sys.stderr)
+        print(
+            f"fmtrials: internal error: {type(err).__name__}: {text}\n"
+            "fmtrials: this is a bug in fmtrials, not in your data: please report it with the command you "
+            "ran (set FMTRIALS_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
         return 1

@@ -9,35 +9,84 @@ comparisons given, and the name of every method used. Every number comes from th
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import effects
 from ._validation import ARGUMENTS, DATAFRAME, check_alpha, check_number, frame_counts
-from ._vocab import (COUNT_COLUMNS, EVENTS, OR_INTERVALS, PROPORTION_INTERVALS, PROPORTIONS_TESTS, RD_INTERVALS,
-                     RR_INTERVALS, Event, ORInterval, ProportionInterval, ProportionsTest, RDInterval, RRInterval,
-                     choice)
+from ._vocab import (
+    COUNT_COLUMNS,
+    EVENTS,
+    OR_INTERVALS,
+    PROPORTION_INTERVALS,
+    PROPORTIONS_TESTS,
+    RD_INTERVALS,
+    RR_INTERVALS,
+    Event,
+    ORInterval,
+    ProportionInterval,
+    ProportionsTest,
+    RDInterval,
+    RRInterval,
+    choice,
+)
 from .errors import DataError, Problem
 
 __all__ = ["compare"]
 
 #: the statistics columns of :func:`compare`, in order (after the carried-through columns and the counts)
 STAT_COLUMNS = (
-    "rate_t", "rate_t_low", "rate_t_high", "rate_c", "rate_c_low", "rate_c_high", "rd", "rd_low", "rd_high",
-    "rr", "rr_low", "rr_high", "rr_correction", "rr_note", "or", "or_low", "or_high", "or_correction",
-    "or_note", "nnt", "nnt_type", "nnt_near", "nnt_near_type", "nnt_far", "nnt_far_type", "crosses_zero",
-    "nnt_label", "p_value", "p_holm", "p_hochberg",
+    "rate_t",
+    "rate_t_low",
+    "rate_t_high",
+    "rate_c",
+    "rate_c_low",
+    "rate_c_high",
+    "rd",
+    "rd_low",
+    "rd_high",
+    "rr",
+    "rr_low",
+    "rr_high",
+    "rr_correction",
+    "rr_note",
+    "or",
+    "or_low",
+    "or_high",
+    "or_correction",
+    "or_note",
+    "nnt",
+    "nnt_type",
+    "nnt_near",
+    "nnt_near_type",
+    "nnt_far",
+    "nnt_far_type",
+    "crosses_zero",
+    "nnt_label",
+    "p_value",
+    "p_holm",
+    "p_hochberg",
 )
 _METHOD_COLUMNS = ("rate_method", "rd_method", "rr_method", "or_method", "test_method", "event", "alpha")
 # how the effects functions name the table of a per-table problem (see fmtrials._validation)
 _POSITION = re.compile(r"\s*at position (\d+)")
 
 
-def compare(contrasts: pd.DataFrame, *, rd_ci: RDInterval = "newcombe", rr_ci: RRInterval = "katz",
-            or_ci: ORInterval = "woolf", test: ProportionsTest = "fisher", rate_ci: ProportionInterval = "wilson",
-            event: Event = "beneficial", alpha: float = 0.05, cc: float = 0.5) -> pd.DataFrame:
+def compare(
+    contrasts: pd.DataFrame,
+    *,
+    rd_ci: RDInterval = "newcombe",
+    rr_ci: RRInterval = "katz",
+    or_ci: ORInterval = "woolf",
+    test: ProportionsTest = "fisher",
+    rate_ci: ProportionInterval = "wilson",
+    event: Event = "beneficial",
+    alpha: float = 0.05,
+    cc: float = 0.5,
+) -> pd.DataFrame:
     """Per-comparison statistics for a table of contrasts (treatment vs control), one row each.
 
     Parameters
@@ -93,16 +142,20 @@ def compare(contrasts: pd.DataFrame, *, rd_ci: RDInterval = "newcombe", rr_ci: R
     0   Arnold2010  0.090   0.045    0.134                NNTB 11.2 (7.5 to 22.0)
     1  Bateman2013  0.091  -0.141    0.262  NNTB 11.0 (NNTB 3.8 to ∞ to NNTH 7.1)
     """
-    methods = _options(rd_ci=rd_ci, rr_ci=rr_ci, or_ci=or_ci, test=test, rate_ci=rate_ci, event=event,
-                       alpha=alpha, cc=cc)
+    methods = _options(
+        rd_ci=rd_ci, rr_ci=rr_ci, or_ci=or_ci, test=test, rate_ci=rate_ci, event=event, alpha=alpha, cc=cc
+    )
     df = _as_frame(contrasts).reset_index(drop=True)
     kept, excluded, rows = _drop_missing(df)
     x1, n1, x2, n2 = frame_counts(kept, COUNT_COLUMNS, file=DATAFRAME, rows=rows)
     studies = kept["study"].tolist() if "study" in kept.columns else None
     out = kept[[c for c in kept.columns if c not in COUNT_COLUMNS]].copy()
     out["events_t"], out["n_t"], out["events_c"], out["n_c"] = x1, n1, x2, n2
-    stats = _statistics(x1, n1, x2, n2, methods, rows, studies) if len(kept) else \
-        {c: np.array([], dtype=float) for c in STAT_COLUMNS}
+    stats = (
+        _statistics(x1, n1, x2, n2, methods, rows, studies)
+        if len(kept)
+        else {c: np.array([], dtype=float) for c in STAT_COLUMNS}
+    )
     for col in STAT_COLUMNS:
         out[col] = stats[col]
     for key in _METHOD_COLUMNS:
@@ -130,8 +183,13 @@ def _options(**given: Any) -> dict[str, Any]:
 def _as_frame(contrasts: Any) -> pd.DataFrame:
     """``contrasts`` itself, after checking it is a DataFrame with the four count columns."""
     if not isinstance(contrasts, pd.DataFrame):
-        raise DataError(Problem(f"contrasts must be a pandas DataFrame, got {type(contrasts).__name__}",
-                                file=ARGUMENTS, column="contrasts"))
+        raise DataError(
+            Problem(
+                f"contrasts must be a pandas DataFrame, got {type(contrasts).__name__}",
+                file=ARGUMENTS,
+                column="contrasts",
+            )
+        )
     if any(c not in contrasts.columns for c in COUNT_COLUMNS):
         frame_counts(contrasts, COUNT_COLUMNS, file=DATAFRAME)  # raises, naming the missing columns
     return contrasts
@@ -142,8 +200,7 @@ def _drop_missing(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, np.ndar
     na = df[list(COUNT_COLUMNS)].isna()
     dropped = na.any(axis=1).to_numpy()
     excluded = df[dropped].copy()
-    excluded["reason"] = ["missing " + ", ".join(c for c in COUNT_COLUMNS if na.at[i, c])
-                          for i in excluded.index]
+    excluded["reason"] = ["missing " + ", ".join(c for c in COUNT_COLUMNS if na.at[i, c]) for i in excluded.index]
     return df[~dropped].reset_index(drop=True), excluded, np.nonzero(~dropped)[0] + 1
 
 
@@ -167,11 +224,22 @@ def _statistics(x1, n1, x2, n2, m: dict[str, Any], rows: np.ndarray, studies: li
     cols: dict[str, Any] = {}
     for prefix, res in (("rate_t", rate_t), ("rate_c", rate_c), ("rr", rr), ("or", odds)):
         cols[prefix], cols[f"{prefix}_low"], cols[f"{prefix}_high"] = (
-            res[k].to_numpy() for k in ("estimate", "ci_low", "ci_high"))
+            res[k].to_numpy() for k in ("estimate", "ci_low", "ci_high")
+        )
     for prefix, res in (("rr", rr), ("or", odds)):
         cols[f"{prefix}_correction"], cols[f"{prefix}_note"] = res["correction"].to_numpy(), res["note"].to_numpy()
-    for col in ("rd", "rd_low", "rd_high", "nnt", "nnt_type", "nnt_near", "nnt_near_type", "nnt_far",
-                "nnt_far_type", "crosses_zero"):
+    for col in (
+        "rd",
+        "rd_low",
+        "rd_high",
+        "nnt",
+        "nnt_type",
+        "nnt_near",
+        "nnt_near_type",
+        "nnt_far",
+        "nnt_far_type",
+        "crosses_zero",
+    ):
         cols[col] = nn[col].to_numpy()
     cols["nnt_label"] = nn["label"].to_numpy()
     cols["p_value"] = p

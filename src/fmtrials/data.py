@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,9 +30,24 @@ from ._csv import Column, TableSpec, frame_as_text, read_csv_strict, type_column
 from .errors import DataError, Problem
 
 __all__ = [
-    "load_trials", "load_arms", "load_outcomes", "load_reported", "load_sources", "load_endpoints", "endpoint_title",
-    "read_outcomes", "read_table", "contrasts", "mark_shared_placebo", "validate_bundled", "data_dir", "SPECS",
-    "ANALYSES", "STATUSES", "MAX_ROWS", "MAX_STUDIES",
+    "load_trials",
+    "load_arms",
+    "load_outcomes",
+    "load_reported",
+    "load_sources",
+    "load_endpoints",
+    "endpoint_title",
+    "read_outcomes",
+    "read_table",
+    "contrasts",
+    "mark_shared_placebo",
+    "validate_bundled",
+    "data_dir",
+    "SPECS",
+    "ANALYSES",
+    "STATUSES",
+    "MAX_ROWS",
+    "MAX_STUDIES",
 ]
 
 #: supported input size: at most this many data rows per file (or DataFrame) ...
@@ -49,42 +65,116 @@ _PROVENANCE = (
 )
 
 SPECS: dict[str, TableSpec] = {
-    "trials": TableSpec("trials", (
-        Column("study", nullable=False), Column("first_author"), Column("year", "int"), Column("citation"),
-        Column("doi"), Column("pmid"), Column("registry_id"), Column("phase"), Column("design"), Column("region"),
-        Column("n_randomized_total", "count"), Column("treatment_duration"), Column("primary_timepoint"),
-        Column("primary_endpoint"), Column("imputation"), Column("in_cochrane_2015"),
-        Column("poolable", choices=("yes", "no"), nullable=False), Column("design_notes"), *_PROVENANCE,
-    ), key=("study",), description="one row per trial"),
-    "arms": TableSpec("arms", (
-        Column("study", nullable=False), Column("arm", nullable=False),
-        Column("treatment", choices=("placebo", "milnacipran"), nullable=False),
-        Column("dose_mg_day", "count"), Column("dose_note"), Column("n_randomized", "count"), *_PROVENANCE,
-        Column("n_randomized_alt", "count"), Column("alt_source"), Column("alt_locator"), Column("note"),
-    ), key=("study", "arm"), description="one row per randomized arm"),
-    "outcomes": TableSpec("outcomes", (
-        Column("study", nullable=False), Column("arm", nullable=False), Column("dose_mg_day", "count"),
-        Column("endpoint", nullable=False), Column("analysis", choices=ANALYSES, nullable=False),
-        Column("population", nullable=False), Column("timepoint"), Column("n", "count"),
-        Column("responders", "count"), Column("percent", "percent"),
-        Column("status", choices=STATUSES, nullable=False), Column("derivation"), *_PROVENANCE, Column("note"),
-    ), key=("study", "arm", "endpoint", "analysis", "population", "timepoint"),
-        description="one row per arm x endpoint x analysis population"),
-    "reported": TableSpec("reported", (
-        Column("study"), Column("label", nullable=False), Column("endpoint", nullable=False),
-        Column("dose_mg_day", "count"), Column("percent_t", "percent"), Column("percent_c", "percent"),
-        Column("n_t", "count"), Column("n_c", "count"), Column("p_reported"), Column("analysis"),
-        Column("timepoint"), Column("status", choices=STATUSES, nullable=False), *_PROVENANCE, Column("note"),
-    ), key=("label", "endpoint", "dose_mg_day", "source", "analysis"),
-        description="comparisons exactly as published"),
-    "sources": TableSpec("sources", (
-        Column("source_id", nullable=False), Column("short", nullable=False), Column("citation", nullable=False),
-        Column("url"), Column("contains", nullable=False),
-    ), key=("source_id",), description="source id -> citation and URL"),
-    "endpoints": TableSpec("endpoints", (
-        Column("code", nullable=False), Column("label", nullable=False), Column("definition", nullable=False),
-        Column("direction", choices=("beneficial", "harmful"), nullable=False), *_PROVENANCE,
-    ), key=("code",), description="glossary: endpoint code -> label, definition, direction"),
+    "trials": TableSpec(
+        "trials",
+        (
+            Column("study", nullable=False),
+            Column("first_author"),
+            Column("year", "int"),
+            Column("citation"),
+            Column("doi"),
+            Column("pmid"),
+            Column("registry_id"),
+            Column("phase"),
+            Column("design"),
+            Column("region"),
+            Column("n_randomized_total", "count"),
+            Column("treatment_duration"),
+            Column("primary_timepoint"),
+            Column("primary_endpoint"),
+            Column("imputation"),
+            Column("in_cochrane_2015"),
+            Column("poolable", choices=("yes", "no"), nullable=False),
+            Column("design_notes"),
+            *_PROVENANCE,
+        ),
+        key=("study",),
+        description="one row per trial",
+    ),
+    "arms": TableSpec(
+        "arms",
+        (
+            Column("study", nullable=False),
+            Column("arm", nullable=False),
+            Column("treatment", choices=("placebo", "milnacipran"), nullable=False),
+            Column("dose_mg_day", "count"),
+            Column("dose_note"),
+            Column("n_randomized", "count"),
+            *_PROVENANCE,
+            Column("n_randomized_alt", "count"),
+            Column("alt_source"),
+            Column("alt_locator"),
+            Column("note"),
+        ),
+        key=("study", "arm"),
+        description="one row per randomized arm",
+    ),
+    "outcomes": TableSpec(
+        "outcomes",
+        (
+            Column("study", nullable=False),
+            Column("arm", nullable=False),
+            Column("dose_mg_day", "count"),
+            Column("endpoint", nullable=False),
+            Column("analysis", choices=ANALYSES, nullable=False),
+            Column("population", nullable=False),
+            Column("timepoint"),
+            Column("n", "count"),
+            Column("responders", "count"),
+            Column("percent", "percent"),
+            Column("status", choices=STATUSES, nullable=False),
+            Column("derivation"),
+            *_PROVENANCE,
+            Column("note"),
+        ),
+        key=("study", "arm", "endpoint", "analysis", "population", "timepoint"),
+        description="one row per arm x endpoint x analysis population",
+    ),
+    "reported": TableSpec(
+        "reported",
+        (
+            Column("study"),
+            Column("label", nullable=False),
+            Column("endpoint", nullable=False),
+            Column("dose_mg_day", "count"),
+            Column("percent_t", "percent"),
+            Column("percent_c", "percent"),
+            Column("n_t", "count"),
+            Column("n_c", "count"),
+            Column("p_reported"),
+            Column("analysis"),
+            Column("timepoint"),
+            Column("status", choices=STATUSES, nullable=False),
+            *_PROVENANCE,
+            Column("note"),
+        ),
+        key=("label", "endpoint", "dose_mg_day", "source", "analysis"),
+        description="comparisons exactly as published",
+    ),
+    "sources": TableSpec(
+        "sources",
+        (
+            Column("source_id", nullable=False),
+            Column("short", nullable=False),
+            Column("citation", nullable=False),
+            Column("url"),
+            Column("contains", nullable=False),
+        ),
+        key=("source_id",),
+        description="source id -> citation and URL",
+    ),
+    "endpoints": TableSpec(
+        "endpoints",
+        (
+            Column("code", nullable=False),
+            Column("label", nullable=False),
+            Column("definition", nullable=False),
+            Column("direction", choices=("beneficial", "harmful"), nullable=False),
+            *_PROVENANCE,
+        ),
+        key=("code",),
+        description="glossary: endpoint code -> label, definition, direction",
+    ),
 }
 
 # Columns a user outcomes file must have (dose_mg_day or arm; see read_outcomes).
@@ -99,6 +189,7 @@ def data_dir() -> Path:
 # ----------------------------------------------------------------------------------------------------------
 # reading and validating one table
 
+
 def _label(source) -> str:
     return str(source) if isinstance(source, (str, os.PathLike)) else "<DataFrame>"
 
@@ -108,13 +199,21 @@ def _read_text(source, label: str) -> tuple[pd.DataFrame, list[int] | None]:
     if not isinstance(source, pd.DataFrame):
         return read_csv_strict(source, label, max_rows=MAX_ROWS)
     if len(source) > MAX_ROWS:
-        raise DataError(Problem(f"{len(source):,} rows: fmtrials supports up to {MAX_ROWS:,} rows per table; "
-                                "split the data", file=label))
+        raise DataError(
+            Problem(
+                f"{len(source):,} rows: fmtrials supports up to {MAX_ROWS:,} rows per table; split the data", file=label
+            )
+        )
     return frame_as_text(source)
 
 
-def read_table(source: str | os.PathLike | pd.DataFrame, table: str, *,
-               sources: pd.DataFrame | None = None, label: str | None = None) -> pd.DataFrame:
+def read_table(
+    source: str | os.PathLike | pd.DataFrame,
+    table: str,
+    *,
+    sources: pd.DataFrame | None = None,
+    label: str | None = None,
+) -> pd.DataFrame:
     """Read and validate one table (``trials``, ``arms``, ``outcomes``, ``reported`` or ``sources``).
 
     Parameters
@@ -147,8 +246,9 @@ def read_table(source: str | os.PathLike | pd.DataFrame, table: str, *,
     return df
 
 
-def _check_table(df: pd.DataFrame, spec: TableSpec, file: str, lines, problems: list[Problem],
-                 sources: pd.DataFrame | None) -> None:
+def _check_table(
+    df: pd.DataFrame, spec: TableSpec, file: str, lines, problems: list[Problem], sources: pd.DataFrame | None
+) -> None:
     if df.empty:
         problems.append(Problem("the file has a header but no data rows", file=file))
         return
@@ -160,8 +260,9 @@ def _check_table(df: pd.DataFrame, spec: TableSpec, file: str, lines, problems: 
                 continue
             for i, v in enumerate(df[col]):
                 if v is not pd.NA and v not in known:
-                    problems.append(Problem(f"unknown source id {v!r} (not in sources.csv)", column=col,
-                                            **where(file, i, lines)))
+                    problems.append(
+                        Problem(f"unknown source id {v!r} (not in sources.csv)", column=col, **where(file, i, lines))
+                    )
     if spec.name == "outcomes":
         _check_outcome_counts(df, file, lines, problems)
         _check_placebo_present(df, file, problems)
@@ -183,8 +284,13 @@ def _check_duplicates(df: pd.DataFrame, key: Sequence[str], file: str, lines, pr
         t = tuple(k.iloc[i])
         if t in first:
             desc = ", ".join(f"{c}={v!r}" for c, v in zip(key, t) if v != "")
-            problems.append(Problem(f"duplicate key ({desc}); first seen on row {first[t] + 1}",
-                                    column=",".join(key), **where(file, i, lines)))
+            problems.append(
+                Problem(
+                    f"duplicate key ({desc}); first seen on row {first[t] + 1}",
+                    column=",".join(key),
+                    **where(file, i, lines),
+                )
+            )
         else:
             first[t] = i
 
@@ -202,8 +308,13 @@ def _check_outcome_counts(df: pd.DataFrame, file: str, lines, problems: list[Pro
     _check_arm_size(df["n"], "n", file, lines, problems)
     over = (df["responders"] > df["n"]).fillna(False).to_numpy()
     for i in np.flatnonzero(over).tolist():
-        problems.append(Problem(f"responders ({df['responders'].iloc[i]}) exceed n ({df['n'].iloc[i]})",
-                                column="responders", **where(file, i, lines)))
+        problems.append(
+            Problem(
+                f"responders ({df['responders'].iloc[i]}) exceed n ({df['n'].iloc[i]})",
+                column="responders",
+                **where(file, i, lines),
+            )
+        )
     for i, (r, n, pct) in enumerate(zip(df["responders"], df["n"], df["percent"])):
         if r is pd.NA or n is pd.NA or pct is pd.NA or n == 0 or r > n or not 0 <= float(pct) <= 100:
             continue
@@ -211,10 +322,14 @@ def _check_outcome_counts(df: pd.DataFrame, file: str, lines, problems: list[Pro
         exact = 100.0 * r / n
         tol = 0.5 * 10.0 ** (-d) + 1e-9
         if abs(exact - float(pct)) > tol:
-            problems.append(Problem(
-                f"percent {pct!r} is inconsistent with responders/n = {r}/{n} = {exact:.{d + 2}f}% "
-                f"(beyond rounding to {d} decimal{'s' if d != 1 else ''})", column="percent",
-                **where(file, i, lines)))
+            problems.append(
+                Problem(
+                    f"percent {pct!r} is inconsistent with responders/n = {r}/{n} = {exact:.{d + 2}f}% "
+                    f"(beyond rounding to {d} decimal{'s' if d != 1 else ''})",
+                    column="percent",
+                    **where(file, i, lines),
+                )
+            )
 
 
 def is_placebo(df: pd.DataFrame) -> pd.Series:
@@ -237,9 +352,15 @@ def _check_placebo_present(df: pd.DataFrame, file: str, problems: list[Problem])
             reported_missing.add(key)
             what = f"study {key[0]!r}, endpoint {key[1]!r}"
             extra = ", ".join(f"{c} {v!r}" for c, v in zip(_GROUP[2:], key[2:]) if v not in ("", "not stated"))
-            problems.append(Problem(
-                f"{what}{', ' + extra if extra else ''} has no placebo arm row (a placebo row with unknown "
-                "counts left empty is fine)", file=file, row=i + 1, column="arm"))
+            problems.append(
+                Problem(
+                    f"{what}{', ' + extra if extra else ''} has no placebo arm row (a placebo row with unknown "
+                    "counts left empty is fine)",
+                    file=file,
+                    row=i + 1,
+                    column="arm",
+                )
+            )
 
 
 def _placebo_groups(df: pd.DataFrame) -> tuple[np.ndarray, list[tuple]]:
@@ -261,11 +382,15 @@ def placebo_problems(df: pd.DataFrame, file: str, lines=None) -> list[Problem]:
         if len(rows) < 2:
             continue
         extra = ", ".join(f"{c} {v!r}" for c, v in zip(_GROUP[2:], key[2:]) if v not in ("", "not stated"))
-        problems.append(Problem(
-            f"study {key[0]!r}, endpoint {key[1]!r}{', ' + extra if extra else ''} has {len(rows)} placebo rows "
-            f"(rows {', '.join(str(r + 1) for r in rows)}); one placebo arm per study and endpoint analysis: "
-            "merge them, or tell the analyses apart (analysis, population or timepoint)",
-            column="arm", **where(file, rows[1], lines)))
+        problems.append(
+            Problem(
+                f"study {key[0]!r}, endpoint {key[1]!r}{', ' + extra if extra else ''} has {len(rows)} placebo rows "
+                f"(rows {', '.join(str(r + 1) for r in rows)}); one placebo arm per study and endpoint analysis: "
+                "merge them, or tell the analyses apart (analysis, population or timepoint)",
+                column="arm",
+                **where(file, rows[1], lines),
+            )
+        )
     return problems
 
 
@@ -276,7 +401,8 @@ def _check_one_placebo(df: pd.DataFrame, file: str, lines, problems: list[Proble
 # ----------------------------------------------------------------------------------------------------------
 # bundled data
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def _bundled(table: str) -> pd.DataFrame:
     path = data_dir() / f"{table}.csv"
     sources = None if table == "sources" else _bundled("sources")
@@ -435,28 +561,50 @@ def validate_bundled() -> dict[str, int]:
     for name in ("arms", "outcomes"):
         for i, s in enumerate(tables[name]["study"]):
             if s not in studies:
-                problems.append(Problem(f"unknown study {s!r} (not in trials.csv)", file=f"data/{name}.csv",
-                                        row=i + 1, column="study"))
+                problems.append(
+                    Problem(
+                        f"unknown study {s!r} (not in trials.csv)", file=f"data/{name}.csv", row=i + 1, column="study"
+                    )
+                )
     for i, s in enumerate(tables["reported"]["study"]):
         if s is not pd.NA and not set(str(s).split("+")) <= studies:
-            problems.append(Problem(f"unknown study {s!r} (not in trials.csv)", file="data/reported.csv",
-                                    row=i + 1, column="study"))
+            problems.append(
+                Problem(f"unknown study {s!r} (not in trials.csv)", file="data/reported.csv", row=i + 1, column="study")
+            )
     glossary = set(tables["endpoints"]["code"])
     for name in ("outcomes", "reported"):
         for i, e in enumerate(tables[name]["endpoint"]):
             if e not in glossary:
-                problems.append(Problem(f"endpoint {e!r} is not in the glossary (endpoints.csv)",
-                                        file=f"data/{name}.csv", row=i + 1, column="endpoint"))
+                problems.append(
+                    Problem(
+                        f"endpoint {e!r} is not in the glossary (endpoints.csv)",
+                        file=f"data/{name}.csv",
+                        row=i + 1,
+                        column="endpoint",
+                    )
+                )
     arms = tables["arms"].set_index(["study", "arm"])
     for i, row in enumerate(tables["outcomes"].itertuples(index=False)):
         if (row.study, row.arm) not in arms.index:
-            problems.append(Problem(f"arm {row.arm!r} of {row.study!r} is not in arms.csv",
-                                    file="data/outcomes.csv", row=i + 1, column="arm"))
+            problems.append(
+                Problem(
+                    f"arm {row.arm!r} of {row.study!r} is not in arms.csv",
+                    file="data/outcomes.csv",
+                    row=i + 1,
+                    column="arm",
+                )
+            )
             continue
         n_rand = arms.loc[(row.study, row.arm), "n_randomized"]
         if row.n is not pd.NA and n_rand is not pd.NA and row.n > n_rand:
-            problems.append(Problem(f"n = {row.n} exceeds the arm's randomized n = {n_rand}",
-                                    file="data/outcomes.csv", row=i + 1, column="n"))
+            problems.append(
+                Problem(
+                    f"n = {row.n} exceeds the arm's randomized n = {n_rand}",
+                    file="data/outcomes.csv",
+                    row=i + 1,
+                    column="n",
+                )
+            )
     if problems:
         raise DataError(problems)
     return {name: len(df) for name, df in tables.items()}
@@ -464,6 +612,7 @@ def validate_bundled() -> dict[str, int]:
 
 # ----------------------------------------------------------------------------------------------------------
 # user data
+
 
 def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     """Read and validate a user's outcomes table (CSV path or DataFrame).
@@ -511,23 +660,39 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
     if "dose_mg_day" not in text.columns and "arm" not in text.columns:
         missing.append("dose_mg_day (or arm)")
     if missing:
-        raise DataError(Problem("missing required column(s): " + ", ".join(repr(c) for c in missing)
-                                + f" (found: {', '.join(map(repr, text.columns))})", file=label))
+        raise DataError(
+            Problem(
+                "missing required column(s): "
+                + ", ".join(repr(c) for c in missing)
+                + f" (found: {', '.join(map(repr, text.columns))})",
+                file=label,
+            )
+        )
     text = text.copy()
     n = len(text)
     if "arm" not in text.columns:
-        text["arm"] = ["placebo" if d.strip() in ("0", "0.0") else (f"{d} mg/day" if d else "")
-                       for d in text["dose_mg_day"]]
+        text["arm"] = [
+            "placebo" if d.strip() in ("0", "0.0") else (f"{d} mg/day" if d else "") for d in text["dose_mg_day"]
+        ]
     if "dose_mg_day" not in text.columns:
         text["dose_mg_day"] = ["0" if a.lower().startswith("placebo") else "" for a in text["arm"]]
-    defaults = {"analysis": "not stated", "population": "not stated", "timepoint": "", "percent": "",
-                "status": "reported", "derivation": "", "source": "user", "note": ""}
+    defaults = {
+        "analysis": "not stated",
+        "population": "not stated",
+        "timepoint": "",
+        "percent": "",
+        "status": "reported",
+        "derivation": "",
+        "source": "user",
+        "note": "",
+    }
     for col, val in defaults.items():
         if col not in text.columns:
             text[col] = [val] * n
         else:
-            text[col] = [v if v != "" or col in ("timepoint", "percent", "derivation", "note") else val
-                         for v in text[col]]
+            text[col] = [
+                v if v != "" or col in ("timepoint", "percent", "derivation", "note") else val for v in text[col]
+            ]
     if "locator" not in text.columns:
         base = Path(label).name if isinstance(path_or_frame, (str, os.PathLike)) else label
         text["locator"] = [f"{base} row {i + 1}" for i in range(n)]  # base name: no path leaks into output
@@ -535,15 +700,21 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
     df = type_columns(text, spec, label, lines, problems)
     if df is None:
         raise DataError(problems)
-    for i, (a, d) in enumerate(zip(df["arm"], df["dose_mg_day"])):
+    for i, a in enumerate(df["arm"]):
         if a is pd.NA:
-            problems.append(Problem("arm is empty and dose_mg_day does not name it", column="dose_mg_day",
-                                    **where(label, i, lines)))
+            problems.append(
+                Problem("arm is empty and dose_mg_day does not name it", column="dose_mg_day", **where(label, i, lines))
+            )
     _check_table(df, spec, label, lines, problems, sources=None)
     n_studies = df["study"].nunique()
     if n_studies > MAX_STUDIES:
-        problems.append(Problem(f"{n_studies:,} studies: fmtrials supports up to {MAX_STUDIES:,} studies per "
-                                "file; split the data", file=label, column="study"))
+        problems.append(
+            Problem(
+                f"{n_studies:,} studies: fmtrials supports up to {MAX_STUDIES:,} studies per file; split the data",
+                file=label,
+                column="study",
+            )
+        )
     if problems:
         raise DataError(problems)
     df.attrs = {"origin": "user"}
@@ -554,9 +725,27 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
 # contrasts
 
 CONTRAST_COLUMNS = [
-    "study", "arm", "dose_mg_day", "endpoint", "analysis", "population", "timepoint",
-    "events_t", "n_t", "events_c", "n_c", "year", "poolable", "placebo_id", "shared_placebo",
-    "status_t", "status_c", "source_t", "source_c", "locator_t", "locator_c",
+    "study",
+    "arm",
+    "dose_mg_day",
+    "endpoint",
+    "analysis",
+    "population",
+    "timepoint",
+    "events_t",
+    "n_t",
+    "events_c",
+    "n_c",
+    "year",
+    "poolable",
+    "placebo_id",
+    "shared_placebo",
+    "status_t",
+    "status_c",
+    "source_t",
+    "source_c",
+    "locator_t",
+    "locator_c",
 ]
 
 
@@ -567,8 +756,13 @@ def mark_shared_placebo(table: pd.DataFrame) -> pd.DataFrame:
     return table.assign(shared_placebo=table.duplicated(keys, keep=False).to_numpy())
 
 
-def contrasts(outcomes: pd.DataFrame | None = None, endpoint: str | Iterable[str] | None = None,
-              analysis: str | Iterable[str] | None = None, *, poolable_only: bool = True) -> pd.DataFrame:
+def contrasts(
+    outcomes: pd.DataFrame | None = None,
+    endpoint: str | Iterable[str] | None = None,
+    analysis: str | Iterable[str] | None = None,
+    *,
+    poolable_only: bool = True,
+) -> pd.DataFrame:
     """One row per active arm against its own trial's placebo arm (same endpoint and analysis population).
 
     Parameters
@@ -637,8 +831,14 @@ def _outcome_frame(out: Any) -> pd.DataFrame:
     if missing:
         raise DataError(Problem("outcomes lack column(s): " + ", ".join(missing), file="<DataFrame>"))
     df = out.copy()
-    for col, val in (("analysis", "not stated"), ("population", "not stated"), ("timepoint", pd.NA),
-                     ("status", "reported"), ("source", "user"), ("locator", pd.NA)):
+    for col, val in (
+        ("analysis", "not stated"),
+        ("population", "not stated"),
+        ("timepoint", pd.NA),
+        ("status", "reported"),
+        ("source", "user"),
+        ("locator", pd.NA),
+    ):
         if col not in df.columns:
             df[col] = val
     doubled = placebo_problems(df, "<DataFrame>")  # rows of ``outcomes`` as given (before any filtering)
@@ -647,22 +847,33 @@ def _outcome_frame(out: Any) -> pd.DataFrame:
     return df
 
 
-def _select(df: pd.DataFrame, endpoint: str | Iterable[str] | None,
-            analysis: str | Iterable[str] | None) -> pd.DataFrame:
+def _select(
+    df: pd.DataFrame, endpoint: str | Iterable[str] | None, analysis: str | Iterable[str] | None
+) -> pd.DataFrame:
     """The rows of the wanted endpoint(s) and analyses (one endpoint must be named when several exist)."""
     if endpoint is None:
         eps = sorted(df["endpoint"].dropna().unique())
         if len(eps) > 1:
-            raise DataError(Problem("several endpoints present (" + ", ".join(map(str, eps[:12]))
-                                    + (", ..." if len(eps) > 12 else "") + "); pass endpoint=...",
-                                    column="endpoint"))
+            raise DataError(
+                Problem(
+                    "several endpoints present ("
+                    + ", ".join(map(str, eps[:12]))
+                    + (", ..." if len(eps) > 12 else "")
+                    + "); pass endpoint=...",
+                    column="endpoint",
+                )
+            )
     else:
         wanted = [endpoint] if isinstance(endpoint, str) else list(endpoint)
         unknown = sorted(set(wanted) - set(df["endpoint"].dropna()))
         if unknown:
-            raise DataError(Problem(f"endpoint(s) {', '.join(map(repr, unknown))} not in the outcomes; known: "
-                                    + ", ".join(sorted(map(str, df['endpoint'].dropna().unique()))),
-                                    column="endpoint"))
+            raise DataError(
+                Problem(
+                    f"endpoint(s) {', '.join(map(repr, unknown))} not in the outcomes; known: "
+                    + ", ".join(sorted(map(str, df["endpoint"].dropna().unique()))),
+                    column="endpoint",
+                )
+            )
         df = df[df["endpoint"].isin(wanted)]
     if analysis is not None:
         df = df[df["analysis"].isin([analysis] if isinstance(analysis, str) else list(analysis))]
@@ -688,21 +899,36 @@ def _pair_with_placebo(df: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
         joined = joined + "|" + kt[col]
     placebo = df[pl_mask].assign(_k=joined[pl_mask].to_numpy())
     active = df[~pl_mask].assign(_k=joined[~pl_mask].to_numpy())
-    merged = active.merge(placebo[["_k", "arm", "n", "responders", "status", "source", "locator"]],
-                          on="_k", how="left", suffixes=("", "_c"))
-    res = pd.DataFrame({
-        "study": merged["study"], "arm": merged["arm"], "dose_mg_day": merged["dose_mg_day"],
-        "endpoint": merged["endpoint"], "analysis": merged["analysis"], "population": merged["population"],
-        "timepoint": merged["timepoint"],
-        "events_t": merged["responders"], "n_t": merged["n"],
-        "events_c": merged["responders_c"], "n_c": merged["n_c"],
-        "year": pd.array([trials["year"].get(s, pd.NA) for s in merged["study"]], dtype="Int64"),
-        "poolable": [trials["poolable"].get(s, "yes") == "yes" for s in merged["study"]],
-        "placebo_id": (merged["study"].astype(str) + ":" + merged["arm_c"].astype("string").fillna("?")),
-        "status_t": merged["status"], "status_c": merged["status_c"],
-        "source_t": merged["source"], "source_c": merged["source_c"],
-        "locator_t": merged["locator"], "locator_c": merged["locator_c"],
-    })
+    merged = active.merge(
+        placebo[["_k", "arm", "n", "responders", "status", "source", "locator"]],
+        on="_k",
+        how="left",
+        suffixes=("", "_c"),
+    )
+    res = pd.DataFrame(
+        {
+            "study": merged["study"],
+            "arm": merged["arm"],
+            "dose_mg_day": merged["dose_mg_day"],
+            "endpoint": merged["endpoint"],
+            "analysis": merged["analysis"],
+            "population": merged["population"],
+            "timepoint": merged["timepoint"],
+            "events_t": merged["responders"],
+            "n_t": merged["n"],
+            "events_c": merged["responders_c"],
+            "n_c": merged["n_c"],
+            "year": pd.array([trials["year"].get(s, pd.NA) for s in merged["study"]], dtype="Int64"),
+            "poolable": [trials["poolable"].get(s, "yes") == "yes" for s in merged["study"]],
+            "placebo_id": (merged["study"].astype(str) + ":" + merged["arm_c"].astype("string").fillna("?")),
+            "status_t": merged["status"],
+            "status_c": merged["status_c"],
+            "source_t": merged["source"],
+            "source_c": merged["source_c"],
+            "locator_t": merged["locator"],
+            "locator_c": merged["locator_c"],
+        }
+    )
     for col in ("events_t", "n_t", "events_c", "n_c", "dose_mg_day"):
         res[col] = res[col].astype("Int64")
     return res
@@ -712,16 +938,27 @@ def _excluded_records(unknown: pd.DataFrame) -> list[dict]:
     """The comparisons left out for unknown counts, as plain records with the reason."""
     excluded = unknown[["study", "arm", "endpoint", "analysis", "population", "timepoint"]].copy()
     excluded["reason"] = [
-        ("no placebo row" if pd.isna(r.n_c) and pd.isna(r.events_c) and r.placebo_id.endswith(":?") else
-         "counts not reported: " + ", ".join(c for c in ("events_t", "n_t", "events_c", "n_c")
-                                              if pd.isna(getattr(r, c))))
-        for r in unknown.itertuples()]
+        (
+            "no placebo row"
+            if pd.isna(r.n_c) and pd.isna(r.events_c) and r.placebo_id.endswith(":?")
+            else "counts not reported: "
+            + ", ".join(c for c in ("events_t", "n_t", "events_c", "n_c") if pd.isna(getattr(r, c)))
+        )
+        for r in unknown.itertuples()
+    ]
     excluded = excluded.reset_index(drop=True)
     return excluded.astype(object).where(excluded.notna().to_numpy(), None).to_dict(orient="records")
 
 
 def _in_reading_order(res: pd.DataFrame) -> pd.DataFrame:
     """Rows by year, study, endpoint, dose and arm (stable)."""
-    order = pd.DataFrame({"y": res["year"].fillna(9999), "s": res["study"], "e": res["endpoint"],
-                          "d": res["dose_mg_day"].fillna(10**6), "a": res["arm"]})
+    order = pd.DataFrame(
+        {
+            "y": res["year"].fillna(9999),
+            "s": res["study"],
+            "e": res["endpoint"],
+            "d": res["dose_mg_day"].fillna(10**6),
+            "a": res["arm"],
+        }
+    )
     return res.loc[order.sort_values(["y", "s", "e", "d", "a"], kind="mergesort").index].reset_index(drop=True)

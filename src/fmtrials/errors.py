@@ -11,11 +11,10 @@ once per error.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
-__all__ = ["DataError", "Problem", "ConvergenceError", "SharedPlaceboWarning", "ReportError",
-           "FewStudiesWarning"]
+__all__ = ["DataError", "Problem", "ConvergenceError", "SharedPlaceboWarning", "ReportError", "FewStudiesWarning"]
 
 
 @dataclass(frozen=True)
@@ -72,9 +71,7 @@ class DataError(ValueError):
     def __init__(self, problems: Iterable[Problem | str] | Problem | str, *, max_shown: int = 50):
         if isinstance(problems, (Problem, str)):
             problems = [problems]
-        self.problems: tuple[Problem, ...] = tuple(
-            p if isinstance(p, Problem) else Problem(str(p)) for p in problems
-        )
+        self.problems: tuple[Problem, ...] = tuple(p if isinstance(p, Problem) else Problem(str(p)) for p in problems)
         self.max_shown = max_shown
         super().__init__(self._format())
 

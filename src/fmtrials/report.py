@@ -27,21 +27,29 @@ import re
 import shutil
 import sys
 import warnings
+from collections.abc import Iterable, Sequence
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._vocab import Measure, RDInterval
-from . import __version__
+from . import __version__, _outdir, _proc
+from . import data as _data
 from ._format import measure_name
 from ._report_extras import diagnostics_part, what_it_means_part
-from ._report_tables import (_display_audit, _display_compared, _fmt, _fmt_p, _known_gaps, _loo_rows,
-                             _pooled_rows, _records)
-from . import _outdir, _proc
-from . import data as _data
+from ._report_tables import (
+    _display_audit,
+    _display_compared,
+    _fmt,
+    _fmt_p,
+    _known_gaps,
+    _loo_rows,
+    _pooled_rows,
+    _records,
+)
+from ._vocab import Measure, RDInterval
 from .analysis import EFFICACY_ENDPOINTS, EndpointAnalysis, analyse, default_endpoints
 from .errors import DataError, Problem
 
@@ -52,6 +60,7 @@ DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "jinja2
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
+
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -74,7 +83,8 @@ def _warnings_routed(progress: _Progress):
             warnings.simplefilter("ignore")
         else:
             warnings.showwarning = lambda message, category, *a, **k: progress(
-                f"warning: {category.__name__}: {message}".replace("\n", " "))
+                f"warning: {category.__name__}: {message}".replace("\n", " ")
+            )
         yield
 
 
@@ -118,8 +128,9 @@ def _defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
         values = out[col].tolist()
         risky = [isinstance(v, str) and v.startswith(FORMULA_START) and not _NUMBER_TEXT.match(v) for v in values]
         if any(risky):
-            out[col] = pd.Series(["'" + v if r else v for v, r in zip(values, risky)], index=out.index,
-                                 dtype=out[col].dtype)
+            out[col] = pd.Series(
+                ["'" + v if r else v for v, r in zip(values, risky)], index=out.index, dtype=out[col].dtype
+            )
     return out
 
 
@@ -134,8 +145,8 @@ class _Shown:
     def __init__(self, analysis: EndpointAnalysis):
         self.analysis = analysis
         self.figures: dict[str, str] = {}
-        self.figure_notes: list[str] = []   # figures not drawn, and why
-        self.diagnostics: dict[str, Any] | None = None   # dose meta-regression, influence, small-study tests
+        self.figure_notes: list[str] = []  # figures not drawn, and why
+        self.diagnostics: dict[str, Any] | None = None  # dose meta-regression, influence, small-study tests
         self.loo = analysis.leave_one_out
         self.sensitivity = analysis.sensitivity
 
@@ -162,19 +173,35 @@ def _figure_jobs(outcomes: pd.DataFrame, ea: Any) -> list[tuple]:
     jobs: list[tuple[Any, str, tuple[Any, ...]]] = []
     n_trials = ea.primary["study"].nunique()
     if n_trials <= MAX_TRIALS:
-        jobs.append((ea.endpoint, "responders", (_outcomes_like(outcomes, ea.primary),
-                                                 "Patients with event" if harm else "Responders")))
+        jobs.append(
+            (
+                ea.endpoint,
+                "responders",
+                (_outcomes_like(outcomes, ea.primary), "Patients with event" if harm else "Responders"),
+            )
+        )
     else:
-        ea.figure_notes.append(f"No responder plot: {n_trials:,} trials are more than its {MAX_TRIALS} rows of "
-                               "trials can show; the L'Abbé plot shows every comparison.")
+        ea.figure_notes.append(
+            f"No responder plot: {n_trials:,} trials are more than its {MAX_TRIALS} rows of "
+            "trials can show; the L'Abbé plot shows every comparison."
+        )
     jobs += [
-        (ea.endpoint, "forest", (ea.main, ea.event, f"{_data.endpoint_title(ea.endpoint)}\n"
-                                                     f"{measure_name(ea.main.measure)}, REML random effects "
-                                                     "(HKSJ, ad hoc)")),
+        (
+            ea.endpoint,
+            "forest",
+            (
+                ea.main,
+                ea.event,
+                f"{_data.endpoint_title(ea.endpoint)}\n"
+                f"{measure_name(ea.main.measure)}, REML random effects "
+                "(HKSJ, ad hoc)",
+            ),
+        ),
     ]
     if len(ea.primary) >= LABBE_FUNNEL_MIN_K:
-        jobs.append((ea.endpoint, "labbe", (_no_attrs(ea.primary), ea.common,
-                                            "with the event" if harm else "responders")))
+        jobs.append(
+            (ea.endpoint, "labbe", (_no_attrs(ea.primary), ea.common, "with the event" if harm else "responders"))
+        )
         jobs.append((ea.endpoint, "funnel", (ea.common,)))
     return jobs
 
@@ -210,8 +237,7 @@ def _warm_up_matplotlib() -> None:
     fig.canvas.draw()
 
 
-def _render_all(jobs: list[tuple], figure_dir: Path, workers: int,
-                stems: dict[str, str]) -> list[tuple[str, str, str]]:
+def _render_all(jobs: list[tuple], figure_dir: Path, workers: int, stems: dict[str, str]) -> list[tuple[str, str, str]]:
     """Render every figure, in ``workers`` processes when more than one (each figure is independent, so the
     bytes are the same either way). ``stems`` maps an endpoint to its safe file-name stem."""
     names = [f"{stems[j[0]]}_{j[1]}" for j in jobs]
@@ -223,8 +249,9 @@ def _render_all(jobs: list[tuple], figure_dir: Path, workers: int,
     _warm_up_matplotlib()  # load fonts and backends once, before the workers fork
 
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    ex = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_proc.die_with_parent,
-                             initargs=(os.getpid(),))
+    ex = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_proc.die_with_parent, initargs=(os.getpid(),)
+    )
     try:
         result = list(ex.map(_render_job, jobs, [str(figure_dir)] * len(jobs), names))
     except BaseException:
@@ -250,9 +277,18 @@ def _inline_svg(svg: str) -> str:
 
 # ---------------------------------------------------------------------------------------------------- formatting
 
-def write_report(out: str | os.PathLike = "report", *, data: str | os.PathLike | None = None,
-                 endpoints: Iterable[str] | None = None, measure: str = "RR", ci: str = "newcombe",
-                 force: bool = False, quiet: bool = False, figures: bool = True) -> Path:
+
+def write_report(
+    out: str | os.PathLike = "report",
+    *,
+    data: str | os.PathLike | None = None,
+    endpoints: Iterable[str] | None = None,
+    measure: str = "RR",
+    ci: str = "newcombe",
+    force: bool = False,
+    quiet: bool = False,
+    figures: bool = True,
+) -> Path:
     """Analyse the bundled data (or a user outcomes CSV) and write the report into ``out``.
 
     Parameters
@@ -302,8 +338,14 @@ def _read_input(data: str | os.PathLike | None) -> tuple[pd.DataFrame, str, dict
     outcomes = _data.read_outcomes(data)
     name = Path(data).name
     if not (~_data.is_placebo(outcomes)).any():
-        raise DataError(Problem("every row is a placebo arm: there is nothing to compare against placebo; add "
-                                "the active arms (dose_mg_day above 0)", file=str(data), column="dose_mg_day"))
+        raise DataError(
+            Problem(
+                "every row is a placebo arm: there is nothing to compare against placebo; add "
+                "the active arms (dose_mg_day above 0)",
+                file=str(data),
+                column="dose_mg_day",
+            )
+        )
     return outcomes, name, {name: _sha256(Path(data))}
 
 
@@ -320,8 +362,12 @@ def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figu
         endpoints = list(dict.fromkeys(endpoints))
         unknown = [e for e in endpoints if e not in known]
         if unknown:
-            raise DataError(Problem(f"endpoint(s) not in the data: {', '.join(unknown)}; known: "
-                                    + ", ".join(sorted(known)), column="--endpoint"))
+            raise DataError(
+                Problem(
+                    f"endpoint(s) not in the data: {', '.join(unknown)}; known: " + ", ".join(sorted(known)),
+                    column="--endpoint",
+                )
+            )
     else:
         endpoints = None
     from .effects import risk_difference
@@ -331,14 +377,23 @@ def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figu
     tmp = _outdir.make_build_dir(out)
     try:
         endpoints = _build(tmp, outcomes, endpoints, measure, ci, data is None, input_note, progress, figures)
-        files = sorted(str(_outdir.inside(tmp, p.relative_to(tmp)).relative_to(tmp))
-                       for p in tmp.rglob("*") if p.is_file() or p.is_symlink())
+        files = sorted(
+            str(_outdir.inside(tmp, p.relative_to(tmp)).relative_to(tmp))
+            for p in tmp.rglob("*")
+            if p.is_file() or p.is_symlink()
+        )
         manifest = {
-            "generator": "fmtrials", "version": __version__, "inputs": inputs,
+            "generator": "fmtrials",
+            "version": __version__,
+            "inputs": inputs,
             "python": sys.version.split()[0],
             "dependencies": {d: _dist_version(d) for d in DEPENDENCIES},
-            "options": {"data": None if data is None else input_note, "endpoints": endpoints,
-                        "measure": measure, "ci": ci},
+            "options": {
+                "data": None if data is None else input_note,
+                "endpoints": endpoints,
+                "measure": measure,
+                "ci": ci,
+            },
             "files": files,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -359,8 +414,17 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
-def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, measure: Measure, ci: RDInterval,
-           bundled: bool, input_note: str, progress: _Progress, make_figures: bool) -> list[str]:
+def _build(
+    tmp: Path,
+    outcomes: pd.DataFrame,
+    endpoints: Sequence[str] | None,
+    measure: Measure,
+    ci: RDInterval,
+    bundled: bool,
+    input_note: str,
+    progress: _Progress,
+    make_figures: bool,
+) -> list[str]:
     (tmp / "tables").mkdir()
     (tmp / "figures").mkdir()
     result = analyse(outcomes, endpoints, measure=measure, ci=ci, progress=progress)
@@ -386,29 +450,47 @@ def _build(tmp: Path, outcomes: pd.DataFrame, endpoints: Sequence[str] | None, m
     _write_csv(compared, tmp / "tables" / "comparisons.csv")
     pooled = pd.DataFrame([row for a in analyses for row in _pooled_rows(a)])
     _write_csv(pooled, tmp / "tables" / "pooled.csv")
-    sens = pd.concat([_no_attrs(a.sensitivity).assign(endpoint=a.endpoint) for a in analyses if a.sensitivity is not None],
-                     ignore_index=True) if any(a.sensitivity is not None for a in analyses) else pd.DataFrame()
+    sens = (
+        pd.concat(
+            [_no_attrs(a.sensitivity).assign(endpoint=a.endpoint) for a in analyses if a.sensitivity is not None],
+            ignore_index=True,
+        )
+        if any(a.sensitivity is not None for a in analyses)
+        else pd.DataFrame()
+    )
     _write_csv(sens, tmp / "tables" / "sensitivity.csv")
-    loo = pd.concat([_no_attrs(a.loo).assign(endpoint=a.endpoint) for a in analyses if a.loo is not None],
-                    ignore_index=True) if any(a.loo is not None for a in analyses) else pd.DataFrame()
+    loo = (
+        pd.concat(
+            [_no_attrs(a.loo).assign(endpoint=a.endpoint) for a in analyses if a.loo is not None], ignore_index=True
+        )
+        if any(a.loo is not None for a in analyses)
+        else pd.DataFrame()
+    )
     _write_csv(loo, tmp / "tables" / "leave_one_out.csv")
     if audit_table is not None:
         _write_csv(audit_table, tmp / "tables" / "audit.csv")
-    for name, table in (meaning["tables"].items() if meaning else ()):
+    for name, table in meaning["tables"].items() if meaning else ():
         _write_csv(_no_attrs(table), tmp / "tables" / f"what_it_means_{name}.csv")
     for name in ("dose_regression", "influence", "small_study"):
-        parts = [_no_attrs(a.diagnostics["raw"][name]) for a in analyses
-                 if a.diagnostics and name in a.diagnostics["raw"]]
+        parts = [
+            _no_attrs(a.diagnostics["raw"][name]) for a in analyses if a.diagnostics and name in a.diagnostics["raw"]
+        ]
         if parts:
             _write_csv(pd.concat(parts, ignore_index=True), tmp / "tables" / f"{name}.csv")
-    results = {"endpoints": {a.endpoint: {"main": _result_dict(a.main), "common": _result_dict(a.common),
-                                          "notes": a.notes} for a in analyses},
-               "audit": None if audit_table is None else audit_table.to_dict(orient="records")}
-    (tmp / "results.json").write_text(json.dumps(_json_safe(results), indent=1, sort_keys=True) + "\n",
-                                      encoding="utf-8")
+    results = {
+        "endpoints": {
+            a.endpoint: {"main": _result_dict(a.main), "common": _result_dict(a.common), "notes": a.notes}
+            for a in analyses
+        },
+        "audit": None if audit_table is None else audit_table.to_dict(orient="records"),
+    }
+    (tmp / "results.json").write_text(
+        json.dumps(_json_safe(results), indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     progress("rendering report.html")
-    html_text = _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci,
-                             stems, main, meaning)
+    html_text = _render_html(
+        analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci, stems, main, meaning
+    )
     (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return list(endpoints)
 
@@ -440,8 +522,8 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     if not bundled:
         return None
     from . import _report_main as M
-    from ._report_tables import main_results_rows
     from . import plots
+    from ._report_tables import main_results_rows
     from .consistency import reanalyse_reported
 
     r = reanalyse_reported()
@@ -461,14 +543,18 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     return {"rows": main_results_rows(seed), "svg": svg, **tables}
 
 
-def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci,
-                 stems, main=None, meaning=None) -> str:
+def _render_html(
+    analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci, stems, main=None, meaning=None
+) -> str:
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resources.files("fmtrials") / "templates")),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["fmt"] = _fmt
     env.filters["fmtp"] = _fmt_p
     template = env.get_template("report.html.j2")
@@ -476,13 +562,26 @@ def _render_html(analyses, compared, pooled, audit_table, outcomes, bundled, inp
     sources = _data.load_sources()
     used_sources = set(outcomes["source"].dropna()) | (set(_data.load_reported()["source"]) if bundled else set())
     return template.render(
-        version=__version__, input_note=input_note, bundled=bundled, measure=measure,
-        measure_label=measure_name(measure), ci=ci, analyses=analyses,
-        compared=_display_compared(compared), pooled=pooled, audit=_display_audit(audit_table),
-        trials=trials, sources=_records(sources[sources["source_id"].isin(used_sources)]),
-        outcomes=outcomes, gaps=_known_gaps() if bundled else [], efficacy=EFFICACY_ENDPOINTS,
-        captions=FIGURE_CAPTIONS, loo_rows=lambda a: _loo_rows(a.loo, measure), stems=stems, meaning=meaning,
-        formula_start="=, +, −, @, tab or carriage return", main=main,
-        glossary=dict(zip(*_data.load_endpoints()[["code", "definition"]].to_numpy().T)))
-
-
+        version=__version__,
+        input_note=input_note,
+        bundled=bundled,
+        measure=measure,
+        measure_label=measure_name(measure),
+        ci=ci,
+        analyses=analyses,
+        compared=_display_compared(compared),
+        pooled=pooled,
+        audit=_display_audit(audit_table),
+        trials=trials,
+        sources=_records(sources[sources["source_id"].isin(used_sources)]),
+        outcomes=outcomes,
+        gaps=_known_gaps() if bundled else [],
+        efficacy=EFFICACY_ENDPOINTS,
+        captions=FIGURE_CAPTIONS,
+        loo_rows=lambda a: _loo_rows(a.loo, measure),
+        stems=stems,
+        meaning=meaning,
+        formula_start="=, +, −, @, tab or carriage return",
+        main=main,
+        glossary=dict(zip(*_data.load_endpoints()[["code", "definition"]].to_numpy().T)),
+    )

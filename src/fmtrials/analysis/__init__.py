@@ -4,7 +4,8 @@ What ``fmtrials report`` analyses, and how, is decided here and only here, so a 
 report's numbers with one call:
 
 * :func:`analyse` analyses every endpoint (by default :func:`default_endpoints`) and adds the Holm adjustment
-  within families (:func:`holm_families`: efficacy; each safety endpoint; each comparison counted once); :func:`analyse_endpoint` analyses one endpoint;
+  within families (:func:`holm_families`: efficacy; each safety endpoint; each comparison counted once);
+  :func:`analyse_endpoint` analyses one endpoint;
 * the policy is declared as data: :data:`EFFICACY_ENDPOINTS` and :data:`KEY_SAFETY_ENDPOINTS` (which
   endpoints, and their direction, :func:`endpoint_event`), :data:`ANALYSIS_PREFERENCE` (one analysis per
   comparison), :data:`MAIN_MODEL` and :data:`COMMON_MODEL`, :data:`SENSITIVITY_GRID`, and the limits
@@ -22,13 +23,46 @@ True
 
 from .endpoint import POOLED_COLUMNS, EndpointAnalysis, analyse_endpoint
 from .overall import EFFICACY_FAMILY, Analysis, analyse, holm_across, holm_families
-from .policy import (ANALYSIS_PREFERENCE, COMMON_MODEL, EFFICACY_ENDPOINTS, EVENT_SOURCES, KEY_SAFETY_ENDPOINTS,
-                     LOO_MAX_K, LOO_MIN_K, MAIN_MODEL, SENSITIVITY_GRID, SENSITIVITY_MIN_K, EventSource, Model,
-                     default_endpoints, endpoint_event, sensitivity_grid)
+from .policy import (
+    ANALYSIS_PREFERENCE,
+    COMMON_MODEL,
+    EFFICACY_ENDPOINTS,
+    EVENT_SOURCES,
+    KEY_SAFETY_ENDPOINTS,
+    LOO_MAX_K,
+    LOO_MIN_K,
+    MAIN_MODEL,
+    SENSITIVITY_GRID,
+    SENSITIVITY_MIN_K,
+    EventSource,
+    Model,
+    default_endpoints,
+    endpoint_event,
+    sensitivity_grid,
+)
 
 __all__ = [
-    "analyse", "analyse_endpoint", "Analysis", "EndpointAnalysis", "default_endpoints", "endpoint_event",
-    "holm_across", "holm_families", "EFFICACY_FAMILY", "sensitivity_grid", "Model", "EventSource", "EVENT_SOURCES", "EFFICACY_ENDPOINTS",
-    "KEY_SAFETY_ENDPOINTS", "ANALYSIS_PREFERENCE", "MAIN_MODEL", "COMMON_MODEL", "SENSITIVITY_GRID",
-    "SENSITIVITY_MIN_K", "LOO_MIN_K", "LOO_MAX_K", "POOLED_COLUMNS",
+    "analyse",
+    "analyse_endpoint",
+    "Analysis",
+    "EndpointAnalysis",
+    "default_endpoints",
+    "endpoint_event",
+    "holm_across",
+    "holm_families",
+    "EFFICACY_FAMILY",
+    "sensitivity_grid",
+    "Model",
+    "EventSource",
+    "EVENT_SOURCES",
+    "EFFICACY_ENDPOINTS",
+    "KEY_SAFETY_ENDPOINTS",
+    "ANALYSIS_PREFERENCE",
+    "MAIN_MODEL",
+    "COMMON_MODEL",
+    "SENSITIVITY_GRID",
+    "SENSITIVITY_MIN_K",
+    "LOO_MIN_K",
+    "LOO_MAX_K",
+    "POOLED_COLUMNS",
 ]

@@ -10,10 +10,9 @@ import math
 import warnings
 from typing import Any, Literal
 
-from .._vocab import Measure
-
 import pandas as pd
 
+from .._vocab import Measure
 from ..errors import DataError
 from .policy import Model, sensitivity_grid
 
@@ -21,8 +20,15 @@ from .policy import Model, sensitivity_grid
 POOLING_ERRORS = (DataError, ValueError, RuntimeError)
 
 
-def _pooling(kind: Literal["pool", "leave_one_out"], table: pd.DataFrame, *, measure: Measure, model: Model,
-             alpha: float, by: str | None = None) -> Any:
+def _pooling(
+    kind: Literal["pool", "leave_one_out"],
+    table: pd.DataFrame,
+    *,
+    measure: Measure,
+    model: Model,
+    alpha: float,
+    by: str | None = None,
+) -> Any:
     """Call :func:`fmtrials.pool` (``kind="pool"``) or :func:`fmtrials.leave_one_out` with warnings silenced
     (the analysis records shared placebo arms and every other caveat in its notes)."""
     from .. import meta
@@ -39,10 +45,25 @@ def _numbers(r: Any) -> dict[str, Any]:
     prediction interval, subgroup test)."""
     het, pred, st = r.heterogeneity, r.prediction, r.subgroup_test
     sub = (math.nan, math.nan, math.nan) if st is None or not math.isfinite(st.q) else (st.q, st.df, st.p)
-    return {"method": r.method, "test": r.test, "k": r.k, "estimate": r.estimate, "ci_low": r.ci_low,
-            "ci_high": r.ci_high, "p_value": r.p_value, "q": het.q, "q_df": het.q_df, "q_p": het.q_p,
-            "i2": het.i2, "tau2": het.tau2, "pi_low": pred.pi_low, "pi_high": pred.pi_high,
-            "subgroup_q": sub[0], "subgroup_df": sub[1], "subgroup_p": sub[2]}
+    return {
+        "method": r.method,
+        "test": r.test,
+        "k": r.k,
+        "estimate": r.estimate,
+        "ci_low": r.ci_low,
+        "ci_high": r.ci_high,
+        "p_value": r.p_value,
+        "q": het.q,
+        "q_df": het.q_df,
+        "q_p": het.q_p,
+        "i2": het.i2,
+        "tau2": het.tau2,
+        "pi_low": pred.pi_low,
+        "pi_high": pred.pi_high,
+        "subgroup_q": sub[0],
+        "subgroup_df": sub[1],
+        "subgroup_p": sub[2],
+    }
 
 
 def sensitivity(table: pd.DataFrame, measure: Measure, alpha: float) -> pd.DataFrame:
@@ -60,9 +81,16 @@ def sensitivity(table: pd.DataFrame, measure: Measure, alpha: float) -> pd.DataF
             rows.append({**head, "k": len(table), "note": str(err)})
             continue
         n = _numbers(r)
-        rows.append({**head, **{c: n[c] for c in ("k", "estimate", "ci_low", "ci_high", "p_value", "tau2",
-                                                  "i2", "pi_low", "pi_high")},
-                     "note": "; ".join(r.notes)})
+        rows.append(
+            {
+                **head,
+                **{
+                    c: n[c]
+                    for c in ("k", "estimate", "ci_low", "ci_high", "p_value", "tau2", "i2", "pi_low", "pi_high")
+                },
+                "note": "; ".join(r.notes),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -75,4 +103,3 @@ def pooled_rows(endpoint: str, role: str, r: Any) -> list[dict[str, Any]]:
         rows.append({"endpoint": endpoint, "model": role, "group": f"{g} mg/day", **_numbers(sub)})
     rows.append({"endpoint": endpoint, "model": role, "group": "all doses" if groups else "overall", **_numbers(r)})
     return rows
-

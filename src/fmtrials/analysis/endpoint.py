@@ -14,9 +14,22 @@ from .._validation import ARGUMENTS, DATAFRAME, check_alpha
 from .._vocab import COUNT_COLUMNS, MEASURES, RD_INTERVALS, Event, Measure, RDInterval, choice
 from ..errors import DataError, Problem
 from ._pooling import POOLING_ERRORS, _pooling, pooled_rows, sensitivity
-from .policy import (COMMON_MODEL, EFFICACY_ENDPOINTS, KEY_SAFETY_ENDPOINTS, LOO_MAX_K, LOO_MIN_K, MAIN_MODEL,
-                     SENSITIVITY_MIN_K, Model, chosen_analysis, endpoint_event, one_analysis_per_comparison,
-                     prepare_for_pooling, subgroup_column, swap_in)
+from .policy import (
+    COMMON_MODEL,
+    EFFICACY_ENDPOINTS,
+    KEY_SAFETY_ENDPOINTS,
+    LOO_MAX_K,
+    LOO_MIN_K,
+    MAIN_MODEL,
+    SENSITIVITY_MIN_K,
+    Model,
+    chosen_analysis,
+    endpoint_event,
+    one_analysis_per_comparison,
+    prepare_for_pooling,
+    subgroup_column,
+    swap_in,
+)
 
 if TYPE_CHECKING:
     from ..meta import PoolResult
@@ -24,8 +37,28 @@ if TYPE_CHECKING:
 __all__ = ["EndpointAnalysis", "analyse_endpoint", "POOLED_COLUMNS"]
 
 #: columns of :meth:`EndpointAnalysis.to_frame`
-POOLED_COLUMNS = ("endpoint", "model", "group", "method", "test", "k", "estimate", "ci_low", "ci_high", "p_value",
-                  "q", "q_df", "q_p", "i2", "tau2", "pi_low", "pi_high", "subgroup_q", "subgroup_df", "subgroup_p")
+POOLED_COLUMNS = (
+    "endpoint",
+    "model",
+    "group",
+    "method",
+    "test",
+    "k",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q",
+    "q_df",
+    "q_p",
+    "i2",
+    "tau2",
+    "pi_low",
+    "pi_high",
+    "subgroup_q",
+    "subgroup_df",
+    "subgroup_p",
+)
 #: contrast columns the policy reads besides the counts
 _NEEDED = ("study", "arm", "dose_mg_day", "endpoint", "analysis", "placebo_id", "shared_placebo", "source_t")
 
@@ -112,28 +145,38 @@ class EndpointAnalysis:
         Columns :data:`POOLED_COLUMNS`; ratios on the ratio scale. These are the numbers of the report's
         ``tables/pooled.csv``.
         """
-        rows = [row for role, r in (("main", self.main), ("common", self.common)) if r is not None
-                for row in pooled_rows(self.endpoint, role, r)]
+        rows = [
+            row
+            for role, r in (("main", self.main), ("common", self.common))
+            if r is not None
+            for row in pooled_rows(self.endpoint, role, r)
+        ]
         return pd.DataFrame(rows, columns=list(POOLED_COLUMNS))
 
     def summary(self) -> str:
         """Plain-text summary: direction, pooled rows of both models, notes."""
         digits = 3 if self.measure == "RD" else 2
         studies = self.contrasts["study"].nunique() if len(self.contrasts) else 0
-        lines = [f"{self.endpoint}: {measure_name(self.measure)}, {len(self.contrasts)} comparison(s) from "
-                 f"{studies} stud{'y' if studies == 1 else 'ies'}; event {self.event} ({self.event_source})"]
+        lines = [
+            f"{self.endpoint}: {measure_name(self.measure)}, {len(self.contrasts)} comparison(s) from "
+            f"{studies} stud{'y' if studies == 1 else 'ies'}; event {self.event} ({self.event_source})"
+        ]
         frame = self.to_frame()
         for role, r in (("Main", self.main), ("Check", self.common)):
             if r is None:
                 continue
-            lines.append(f"{role}: {pool_label(r.method, _test(frame, role.lower()), r.tau2_method)}"
-                         + (f", by {self.by}" if self.by else ""))
+            lines.append(
+                f"{role}: {pool_label(r.method, _test(frame, role.lower()), r.tau2_method)}"
+                + (f", by {self.by}" if self.by else "")
+            )
             for row in frame[frame["model"] == ("main" if role == "Main" else "common")].itertuples():
                 p = format_p(row.p_value)
                 i2 = f"I² = {format_number(row.i2, 1)}%" if row.k >= 2 else "I² not estimable (k = 1)"
-                lines.append(f"  {row.group}: k = {row.k}, {self.measure} "
-                             f"{format_interval(row.estimate, row.ci_low, row.ci_high, digits)}, "
-                             f"p {p if p.startswith('<') else '= ' + p}, {i2}")
+                lines.append(
+                    f"  {row.group}: k = {row.k}, {self.measure} "
+                    f"{format_interval(row.estimate, row.ci_low, row.ci_high, digits)}, "
+                    f"p {p if p.startswith('<') else '= ' + p}, {i2}"
+                )
         if self.sensitivity is not None:
             lines.append(f"Sensitivity: {len(self.sensitivity)} rows")
         if self.leave_one_out is not None:
@@ -149,9 +192,13 @@ class EndpointAnalysis:
         rows = "".join(
             f"<tr><td>{html.escape(str(r.model))}</td><td>{html.escape(str(r.group))}</td><td>{r.k}</td>"
             f"<td>{format_interval(r.estimate, r.ci_low, r.ci_high, digits)}</td><td>{format_p(r.p_value)}</td>"
-            f"<td>{format_number(r.i2, 1)}</td></tr>" for r in self.to_frame().itertuples())
-        head = (f"<tr><th>Model</th><th>Group</th><th>k</th><th>{html.escape(self.measure)} "
-                f"[{format_level(self.alpha)} CI]</th><th>p</th><th>I² (%)</th></tr>")
+            f"<td>{format_number(r.i2, 1)}</td></tr>"
+            for r in self.to_frame().itertuples()
+        )
+        head = (
+            f"<tr><th>Model</th><th>Group</th><th>k</th><th>{html.escape(self.measure)} "
+            f"[{format_level(self.alpha)} CI]</th><th>p</th><th>I² (%)</th></tr>"
+        )
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
         title = html.escape(f"{self.endpoint}: event {self.event} ({self.event_source})")
         return f"<div class='fmtrials-analysis'><p><b>{title}</b></p><table>{head}{rows}</table>{notes}</div>"
@@ -167,27 +214,44 @@ def _endpoint_contrasts(source: pd.DataFrame | None, endpoint: str) -> pd.DataFr
     if source is None:
         source = _data.load_outcomes()
     if not isinstance(source, pd.DataFrame):
-        raise DataError(Problem(f"must be a pandas DataFrame, got {type(source).__name__}", file=ARGUMENTS,
-                                column="contrasts_or_outcomes"))
+        raise DataError(
+            Problem(
+                f"must be a pandas DataFrame, got {type(source).__name__}",
+                file=ARGUMENTS,
+                column="contrasts_or_outcomes",
+            )
+        )
     if not all(c in source.columns for c in COUNT_COLUMNS):
         return _data.contrasts(source, endpoint=[endpoint])
     missing = [c for c in ("endpoint", *_NEEDED) if c not in source.columns]
     if missing:
-        raise DataError(Problem("contrasts lack column(s): " + ", ".join(missing) + " (use fmtrials.contrasts)",
-                                file=DATAFRAME))
+        raise DataError(
+            Problem("contrasts lack column(s): " + ", ".join(missing) + " (use fmtrials.contrasts)", file=DATAFRAME)
+        )
     excluded = [e for e in source.attrs.get("excluded", []) if e.get("endpoint") == endpoint]
     if not (source["endpoint"] == endpoint).any() and not excluded:
         known = sorted(map(str, source["endpoint"].dropna().unique()))
-        raise DataError(Problem(f"endpoint {endpoint!r} not in the contrasts; known: " + ", ".join(known),
-                                file=ARGUMENTS, column="endpoint"))
+        raise DataError(
+            Problem(
+                f"endpoint {endpoint!r} not in the contrasts; known: " + ", ".join(known),
+                file=ARGUMENTS,
+                column="endpoint",
+            )
+        )
     c = source[source["endpoint"] == endpoint].reset_index(drop=True)
     c.attrs = {"excluded": excluded}
     return c
 
 
-def analyse_endpoint(contrasts_or_outcomes: pd.DataFrame | None, endpoint: str, *, measure: Measure = "RR",
-                     ci: RDInterval = "newcombe", event: Event | None = None,
-                     alpha: float = 0.05) -> EndpointAnalysis:
+def analyse_endpoint(
+    contrasts_or_outcomes: pd.DataFrame | None,
+    endpoint: str,
+    *,
+    measure: Measure = "RR",
+    ci: RDInterval = "newcombe",
+    event: Event | None = None,
+    alpha: float = 0.05,
+) -> EndpointAnalysis:
     """Analyse one endpoint by the package's policy (what ``fmtrials report`` shows for it).
 
     The steps: the per-comparison table (:func:`fmtrials.compare`, with the endpoint's direction); one
@@ -245,33 +309,60 @@ def analyse_endpoint(contrasts_or_outcomes: pd.DataFrame | None, endpoint: str, 
     measure = choice(measure, MEASURES, "measure")
     ci = choice(ci, RD_INTERVALS, "ci")
     alpha = check_alpha(alpha)
-    return _analyse(_endpoint_contrasts(contrasts_or_outcomes, endpoint), endpoint, measure=measure, ci=ci,
-                    event=event, alpha=alpha)
+    return _analyse(
+        _endpoint_contrasts(contrasts_or_outcomes, endpoint), endpoint, measure=measure, ci=ci, event=event, alpha=alpha
+    )
 
 
-def _analyse(c: pd.DataFrame, endpoint: str, *, measure: Measure, ci: RDInterval, event: str | None,
-             alpha: float) -> EndpointAnalysis:
+def _analyse(
+    c: pd.DataFrame, endpoint: str, *, measure: Measure, ci: RDInterval, event: str | None, alpha: float
+) -> EndpointAnalysis:
     from ..comparisons import compare
 
     ev, source = endpoint_event(endpoint, event)
-    notes = [] if source != "assumed" else [
-        f"'{endpoint}' is in neither default list (efficacy: {', '.join(EFFICACY_ENDPOINTS)}; key safety: "
-        f"{', '.join(KEY_SAFETY_ENDPOINTS)}): its direction is assumed harmful (more events on treatment is "
-        "worse); pass event= to state it."]
+    notes = (
+        []
+        if source != "assumed"
+        else [
+            f"'{endpoint}' is in neither default list (efficacy: {', '.join(EFFICACY_ENDPOINTS)}; key safety: "
+            f"{', '.join(KEY_SAFETY_ENDPOINTS)}): its direction is assumed harmful (more events on treatment is "
+            "worse); pass event= to state it."
+        ]
+    )
     compared = compare(c, rd_ci=ci, event=ev, alpha=alpha)
-    base = dict(endpoint=endpoint, measure=measure, ci=ci, alpha=alpha, event=ev, event_source=source,
-                contrasts=c, compared=compared)
+    base = dict(
+        endpoint=endpoint,
+        measure=measure,
+        ci=ci,
+        alpha=alpha,
+        event=ev,
+        event_source=source,
+        contrasts=c,
+        compared=compared,
+    )
     if len(c) == 0:
         reason = "not estimable: no comparison has counts in both arms"
         empty = c.iloc[:0]
-        return EndpointAnalysis(**base, primary=empty, alternates=empty, pooled_table=empty, by=None, main=None,
-                                common=None, sensitivity=None, leave_one_out=None, not_estimable=reason,
-                                notes=(*notes, reason))
+        return EndpointAnalysis(
+            **base,
+            primary=empty,
+            alternates=empty,
+            pooled_table=empty,
+            by=None,
+            main=None,
+            common=None,
+            sensitivity=None,
+            leave_one_out=None,
+            not_estimable=reason,
+            notes=(*notes, reason),
+        )
     primary, alternates = one_analysis_per_comparison(c)
     for r in alternates.itertuples():
-        notes.append(f"{r.study} ({r.dose_mg_day} mg/day) also reports {r.events_t}/{r.n_t} vs {r.events_c}/{r.n_c} "
-                     f"in the '{r.analysis}' analysis ({r.source_t}); the pooled results use its "
-                     f"'{chosen_analysis(primary, r.study, r.arm)}' figures, and the per-trial table shows both.")
+        notes.append(
+            f"{r.study} ({r.dose_mg_day} mg/day) also reports {r.events_t}/{r.n_t} vs {r.events_c}/{r.n_c} "
+            f"in the '{r.analysis}' analysis ({r.source_t}); the pooled results use its "
+            f"'{chosen_analysis(primary, r.study, r.arm)}' figures, and the per-trial table shows both."
+        )
     table, split_notes = prepare_for_pooling(primary)
     notes += split_notes
     by = subgroup_column(table)
@@ -286,16 +377,28 @@ def _analyse(c: pd.DataFrame, endpoint: str, *, measure: Measure, ci: RDInterval
         sens = _sensitivity_table(table, primary, alternates, measure, alpha)
     loo = None
     if len(table) > LOO_MAX_K:
-        notes.append(f"Leave-one-out skipped: {len(table)} comparisons is above LOO_MAX_K = {LOO_MAX_K} "
-                     "(it refits the main model once per comparison).")
+        notes.append(
+            f"Leave-one-out skipped: {len(table)} comparisons is above LOO_MAX_K = {LOO_MAX_K} "
+            "(it refits the main model once per comparison)."
+        )
     elif len(table) >= LOO_MIN_K and main is not None:
         try:
             loo = _pooling("leave_one_out", table, measure=measure, model=MAIN_MODEL, alpha=alpha)
         except POOLING_ERRORS as err:
             notes.append(f"Leave-one-out not estimable: {err}")
-    return EndpointAnalysis(**base, primary=primary, alternates=alternates, pooled_table=table, by=by, main=main,
-                            common=common, sensitivity=sens, leave_one_out=loo, not_estimable=not_estimable,
-                            notes=tuple(notes))
+    return EndpointAnalysis(
+        **base,
+        primary=primary,
+        alternates=alternates,
+        pooled_table=table,
+        by=by,
+        main=main,
+        common=common,
+        sensitivity=sens,
+        leave_one_out=loo,
+        not_estimable=not_estimable,
+        notes=tuple(notes),
+    )
 
 
 def _fit(table: pd.DataFrame, measure: Measure, model: Model, alpha: float, by: str | None) -> tuple[Any, str | None]:
@@ -306,8 +409,9 @@ def _fit(table: pd.DataFrame, measure: Measure, model: Model, alpha: float, by: 
         return None, str(err)
 
 
-def _sensitivity_table(table: pd.DataFrame, primary: pd.DataFrame, alternates: pd.DataFrame, measure: Measure,
-                       alpha: float) -> pd.DataFrame:
+def _sensitivity_table(
+    table: pd.DataFrame, primary: pd.DataFrame, alternates: pd.DataFrame, measure: Measure, alpha: float
+) -> pd.DataFrame:
     """The sensitivity grid on the primary analyses, then with the alternative analyses swapped in."""
     out = sensitivity(table, measure, alpha).assign(analyses="primary")
     if len(alternates):

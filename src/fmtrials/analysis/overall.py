@@ -112,10 +112,17 @@ def holm_families(compared: pd.DataFrame) -> pd.DataFrame:
     from .policy import ANALYSIS_PREFERENCE
 
     if compared.empty:
-        return compared.assign(holm_family=pd.Series(dtype=object), holm_counted=pd.Series(dtype=bool),
-                               p_holm_report=pd.Series(dtype=float))
-    rank = compared["analysis"].map({a: i for i, a in enumerate(ANALYSIS_PREFERENCE)}).fillna(
-        len(ANALYSIS_PREFERENCE)).to_numpy()
+        return compared.assign(
+            holm_family=pd.Series(dtype=object),
+            holm_counted=pd.Series(dtype=bool),
+            p_holm_report=pd.Series(dtype=float),
+        )
+    rank = (
+        compared["analysis"]
+        .map({a: i for i, a in enumerate(ANALYSIS_PREFERENCE)})
+        .fillna(len(ANALYSIS_PREFERENCE))
+        .to_numpy()
+    )
     order = np.lexsort((np.arange(len(compared)), rank))
     key = list(zip(compared["endpoint"], compared["study"], compared["arm"]))
     first: dict[tuple, int] = {}
@@ -123,12 +130,17 @@ def holm_families(compared: pd.DataFrame) -> pd.DataFrame:
         first.setdefault(key[i], int(i))
     counted = np.zeros(len(compared), dtype=bool)
     counted[list(first.values())] = True
-    family = np.where(compared["event"].to_numpy() == "beneficial", EFFICACY_FAMILY,
-                      "safety: " + compared["endpoint"].astype(str).to_numpy()).astype(object)
+    family = np.where(
+        compared["event"].to_numpy() == "beneficial",
+        EFFICACY_FAMILY,
+        "safety: " + compared["endpoint"].astype(str).to_numpy(),
+    ).astype(object)
     for i in np.flatnonzero(~counted):
         j = first[key[i]]
-        family[i] = (f"not counted: alternative analysis of {key[i][1]} {key[i][2]} "
-                     f"(counted as '{compared['analysis'].iloc[j]}')")
+        family[i] = (
+            f"not counted: alternative analysis of {key[i][1]} {key[i][2]} "
+            f"(counted as '{compared['analysis'].iloc[j]}')"
+        )
     p = compared["p_value"].to_numpy(dtype=float)
     adj = np.full(len(p), np.nan)
     counted &= np.isfinite(p)
@@ -151,9 +163,15 @@ def _stacked(analyses: Iterable[EndpointAnalysis]) -> pd.DataFrame:
     return holm_families(out) if "p_value" in out.columns else out
 
 
-def analyse(outcomes: pd.DataFrame | None = None, endpoints: Iterable[str] | None = None, *,
-            measure: Measure = "RR", ci: RDInterval = "newcombe", alpha: float = 0.05,
-            progress: Callable[[str], None] | None = None) -> Analysis:
+def analyse(
+    outcomes: pd.DataFrame | None = None,
+    endpoints: Iterable[str] | None = None,
+    *,
+    measure: Measure = "RR",
+    ci: RDInterval = "newcombe",
+    alpha: float = 0.05,
+    progress: Callable[[str], None] | None = None,
+) -> Analysis:
     """Analyse every endpoint as ``fmtrials report`` does, with the same numbers.
 
     Parameters
@@ -205,8 +223,11 @@ def analyse(outcomes: pd.DataFrame | None = None, endpoints: Iterable[str] | Non
     alpha = check_alpha(alpha)
     outcomes = _data.load_outcomes() if outcomes is None else outcomes
     if not isinstance(outcomes, pd.DataFrame):
-        raise DataError(Problem(f"outcomes must be a pandas DataFrame, got {type(outcomes).__name__}",
-                                file=ARGUMENTS, column="outcomes"))
+        raise DataError(
+            Problem(
+                f"outcomes must be a pandas DataFrame, got {type(outcomes).__name__}", file=ARGUMENTS, column="outcomes"
+            )
+        )
     contrasts = all_contrasts(outcomes)
     if endpoints is None:
         chosen = default_endpoints(outcomes, contrasts)
@@ -215,8 +236,14 @@ def analyse(outcomes: pd.DataFrame | None = None, endpoints: Iterable[str] | Non
         known = set(outcomes["endpoint"].dropna())
         unknown = [e for e in chosen if e not in known]
         if unknown:
-            raise DataError(Problem(f"endpoint(s) not in the data: {', '.join(map(str, unknown))}; known: "
-                                    + ", ".join(sorted(map(str, known))), file=ARGUMENTS, column="endpoints"))
+            raise DataError(
+                Problem(
+                    f"endpoint(s) not in the data: {', '.join(map(str, unknown))}; known: "
+                    + ", ".join(sorted(map(str, known))),
+                    file=ARGUMENTS,
+                    column="endpoints",
+                )
+            )
     results = {}
     for ep in chosen:
         if progress is not None:
@@ -224,5 +251,11 @@ def analyse(outcomes: pd.DataFrame | None = None, endpoints: Iterable[str] | Non
         c = contrasts[contrasts["endpoint"] == ep].reset_index(drop=True)
         c.attrs = {"excluded": [e for e in contrasts.attrs.get("excluded", []) if e["endpoint"] == ep]}
         results[ep] = _analyse(c, ep, measure=measure, ci=ci, event=None, alpha=alpha)
-    return Analysis(endpoints=tuple(chosen), results=MappingProxyType(results),
-                    compared=_stacked(results.values()), measure=measure, ci=ci, alpha=alpha)
+    return Analysis(
+        endpoints=tuple(chosen),
+        results=MappingProxyType(results),
+        compared=_stacked(results.values()),
+        measure=measure,
+        ci=ci,
+        alpha=alpha,
+    )

@@ -14,21 +14,39 @@ from .. import data as _data
 from .._vocab import EVENT_SOURCES, EVENTS, Event, EventSource, PoolMethod, PoolTest, choice
 
 __all__ = [
-    "EFFICACY_ENDPOINTS", "KEY_SAFETY_ENDPOINTS", "ANALYSIS_PREFERENCE", "Model", "MAIN_MODEL", "COMMON_MODEL",
-    "SENSITIVITY_GRID", "SENSITIVITY_MIN_K", "LOO_MIN_K", "LOO_MAX_K", "EventSource", "EVENT_SOURCES",
-    "default_endpoints", "endpoint_event", "sensitivity_grid",
+    "EFFICACY_ENDPOINTS",
+    "KEY_SAFETY_ENDPOINTS",
+    "ANALYSIS_PREFERENCE",
+    "Model",
+    "MAIN_MODEL",
+    "COMMON_MODEL",
+    "SENSITIVITY_GRID",
+    "SENSITIVITY_MIN_K",
+    "LOO_MIN_K",
+    "LOO_MAX_K",
+    "EventSource",
+    "EVENT_SOURCES",
+    "default_endpoints",
+    "endpoint_event",
+    "sensitivity_grid",
 ]
 
 #: responder endpoints (higher is better: ``event="beneficial"``), analysed by default when the data hold a
 #: comparison against placebo for at least one study
 EFFICACY_ENDPOINTS: tuple[str, ...] = ("composite_2", "composite_3", "pain_30", "pain_40", "pain_50", "pgic")
 #: safety endpoints (``event="harmful"``) analysed (and drawn) by default when the data hold them for >= 2 studies
-KEY_SAFETY_ENDPOINTS: tuple[str, ...] = ("ae_any", "sae", "ae_withdrawal", "withdrawal_any", "nausea", "headache",
-                                         "dizziness")
+KEY_SAFETY_ENDPOINTS: tuple[str, ...] = (
+    "ae_any",
+    "sae",
+    "ae_withdrawal",
+    "withdrawal_any",
+    "nausea",
+    "headache",
+    "dizziness",
+)
 #: preferred analysis when one comparison is reported under several (most conservative imputation first);
 #: analyses not listed rank after all of these
-ANALYSIS_PREFERENCE: tuple[str, ...] = ("BOCF", "LOCF", "OC", "mixed model", "not applicable", "registry",
-                                        "not stated")
+ANALYSIS_PREFERENCE: tuple[str, ...] = ("BOCF", "LOCF", "OC", "mixed model", "not applicable", "registry", "not stated")
 
 
 @dataclass(frozen=True)
@@ -47,7 +65,9 @@ MAIN_MODEL = Model("REML", "hksj-adhoc")
 COMMON_MODEL = Model("MH", "z")
 #: every model of the sensitivity table, in its row order; Peto is run for the odds ratio only
 SENSITIVITY_GRID: tuple[Model, ...] = (
-    Model("MH"), Model("IV"), Model("Peto"),
+    Model("MH"),
+    Model("IV"),
+    Model("Peto"),
     *(Model(m, t) for m in ("DL", "REML", "PM") for t in ("z", "hksj", "hksj-adhoc")),
 )
 #: the sensitivity table needs at least this many comparisons
@@ -130,8 +150,11 @@ def default_endpoints(outcomes: pd.DataFrame | None = None, contrasts: pd.DataFr
     if contrasts is None:
         contrasts = all_contrasts(_data.load_outcomes() if outcomes is None else outcomes)
     studies = contrasts.groupby("endpoint")["study"].nunique().to_dict()
-    chosen = [ep for ep in (*EFFICACY_ENDPOINTS, *KEY_SAFETY_ENDPOINTS)
-              if studies.get(ep, 0) >= (1 if ep in EFFICACY_ENDPOINTS else 2)]
+    chosen = [
+        ep
+        for ep in (*EFFICACY_ENDPOINTS, *KEY_SAFETY_ENDPOINTS)
+        if studies.get(ep, 0) >= (1 if ep in EFFICACY_ENDPOINTS else 2)
+    ]
     return chosen or sorted(studies)
 
 
@@ -169,13 +192,14 @@ def prepare_for_pooling(c: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         shared = sorted(c.loc[c["shared_placebo"], "study"].unique())
         return split_shared_placebo(c), [
             "The placebo arm of " + ", ".join(shared) + " serves two dose comparisons; for pooling it "
-            "is split between them (Cochrane Handbook v6 §23.3.4) so no placebo patient is counted twice."]
+            "is split between them (Cochrane Handbook v6 §23.3.4) so no placebo patient is counted twice."
+        ]
     return c, []
 
 
 def subgroup_column(table: pd.DataFrame) -> str | None:
     """``"dose_mg_day"`` when the table holds several doses (pooled by dose), else None."""
-    return "dose_mg_day" if "dose_mg_day" in table.columns and table["dose_mg_day"].nunique() > 1 else None
+    return "dose_mg_day" if "dose_mg_day" in table.columns and table["dose_mg_day"].nunique(dropna=False) > 1 else None  # noqa: PD101
 
 
 def _no_attrs(df: pd.DataFrame) -> pd.DataFrame:

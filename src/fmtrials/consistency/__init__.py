@@ -44,6 +44,18 @@ from .reanalysis import REANALYSIS_COLUMNS, REPORTED_COLUMNS, reanalyse_percenta
 from .reported import audit_reported
 from .result import AuditResult
 
-__all__ = ["grim", "parse_p", "PInterval", "audit_reported", "AuditResult", "audit", "AUDIT_COLUMNS",
-           "AUDIT_TESTS", "ROUNDING_RULES",
-           "reanalyse_percentages", "reanalyse_reported", "REANALYSIS_COLUMNS", "REPORTED_COLUMNS"]
+__all__ = [
+    "grim",
+    "parse_p",
+    "PInterval",
+    "audit_reported",
+    "AuditResult",
+    "audit",
+    "AUDIT_COLUMNS",
+    "AUDIT_TESTS",
+    "ROUNDING_RULES",
+    "reanalyse_percentages",
+    "reanalyse_reported",
+    "REANALYSIS_COLUMNS",
+    "REPORTED_COLUMNS",
+]

@@ -52,8 +52,7 @@ def _exact_floor_ceil(n: np.ndarray, a: np.ndarray, D: np.ndarray) -> tuple[np.n
     return floor, ceil
 
 
-def grim_bounds(num: np.ndarray, d: np.ndarray, n: np.ndarray,
-                rounding: str) -> tuple[np.ndarray, np.ndarray]:
+def grim_bounds(num: np.ndarray, d: np.ndarray, n: np.ndarray, rounding: str) -> tuple[np.ndarray, np.ndarray]:
     """Smallest and largest admissible count per row (``events_min > events_max`` when none).
 
     ``num / 10**d`` is the printed percentage, ``n`` the arm size, ``rounding`` a canonical rule of
@@ -70,10 +69,10 @@ def grim_bounds(num: np.ndarray, d: np.ndarray, n: np.ndarray,
     D = 200 * np.power(np.int64(10), d)
     lo_floor, lo_ceil = _exact_floor_ceil(n, 2 * num - 1, D)
     hi_floor, hi_ceil = _exact_floor_ceil(n, 2 * num + 1, D)
-    lo_closed = lo_ceil                     # smallest k with D k >= n (2 num - 1)
-    lo_open = lo_floor + 1                  # smallest k with D k >  n (2 num - 1)
-    hi_closed = hi_floor                    # largest k with D k <= n (2 num + 1)
-    hi_open = hi_ceil - 1                   # largest k with D k <  n (2 num + 1)
+    lo_closed = lo_ceil  # smallest k with D k >= n (2 num - 1)
+    lo_open = lo_floor + 1  # smallest k with D k >  n (2 num - 1)
+    hi_closed = hi_floor  # largest k with D k <= n (2 num + 1)
+    hi_open = hi_ceil - 1  # largest k with D k <  n (2 num + 1)
     if rounding == "either":
         lo, hi = lo_closed, hi_closed
     elif rounding == "half_up":
@@ -98,28 +97,36 @@ class _GrimRows(NamedTuple):
     shape: tuple[int, ...]
 
 
-def _grim_rows(percent: Any, n: Any, decimals: Any, rounding: str, *, percent_name: str = "percent",
-               n_name: str = "n") -> _GrimRows:
+def _grim_rows(
+    percent: Any, n: Any, decimals: Any, rounding: str, *, percent_name: str = "percent", n_name: str = "n"
+) -> _GrimRows:
     """Validate, broadcast and bound (``rounding`` already canonical)."""
     num, d, txt = parse_percents(percent, decimals, percent_name)
     nn = as_counts(n, n_name)
     try:
         num, d, txt, nn = np.broadcast_arrays(num, d, txt, nn)
     except ValueError:
-        raise DataError(Problem(f"shapes do not broadcast: {percent_name} {num.shape}, {n_name} {nn.shape}",
-                                file=ARGUMENTS)) from None
+        raise DataError(
+            Problem(f"shapes do not broadcast: {percent_name} {num.shape}, {n_name} {nn.shape}", file=ARGUMENTS)
+        ) from None
     shape = num.shape
     num, d, txt, nn = (np.ravel(a) for a in (num, d, txt, nn))
     zero = np.nonzero(nn == 0)[0]
     if zero.size:
-        raise DataError([Problem(f"arm size is 0 at position {int(i)}", file=ARGUMENTS, column=n_name)
-                         for i in zero])
+        raise DataError([Problem(f"arm size is 0 at position {int(i)}", file=ARGUMENTS, column=n_name) for i in zero])
     lo, hi = grim_bounds(num, d, nn, rounding)
     return _GrimRows(txt, nn, d, lo, hi, shape)
 
 
-def _admissible_counts(percent: Any, n: Any, *, decimals: Any = None, rounding: Rounding = "either",
-                       percent_name: str = "percent", n_name: str = "n") -> tuple[np.ndarray, np.ndarray]:
+def _admissible_counts(
+    percent: Any,
+    n: Any,
+    *,
+    decimals: Any = None,
+    rounding: Rounding = "either",
+    percent_name: str = "percent",
+    n_name: str = "n",
+) -> tuple[np.ndarray, np.ndarray]:
     """``events_min, events_max`` per row, shaped like the broadcast inputs (min > max: no count fits).
 
     The reusable core of :func:`grim` (for functions that turn printed percentages back into counts).
@@ -135,8 +142,9 @@ def _admissible_counts(percent: Any, n: Any, *, decimals: Any = None, rounding: 
     return rows.events_min.reshape(rows.shape), rows.events_max.reshape(rows.shape)
 
 
-def grim(percent: Any, n: Any, *, decimals: Any = None, rounding: Rounding = "either",
-         expand: bool = True) -> pd.DataFrame:
+def grim(
+    percent: Any, n: Any, *, decimals: Any = None, rounding: Rounding = "either", expand: bool = True
+) -> pd.DataFrame:
     """Counts that reproduce a printed percentage (the GRIM test for proportions).
 
     For each printed percentage and arm size ``n``, find every whole count ``k`` in ``[0, n]`` for which
@@ -224,11 +232,19 @@ def grim(percent: Any, n: Any, *, decimals: Any = None, rounding: Rounding = "ei
 def _summary_frame(rows: _GrimRows, rounding: str) -> pd.DataFrame:
     lo, hi, nn, d = rows.events_min, rows.events_max, rows.n, rows.decimals
     ok = lo <= hi
-    out = pd.DataFrame({
-        "input": np.arange(lo.size), "percent": pd.array(rows.text, dtype=object), "n": nn, "decimals": d,
-        "rounding": rounding, "events_min": pd.array(lo, dtype="Int64"), "events_max": pd.array(hi, dtype="Int64"),
-        "n_candidates": np.maximum(hi - lo + 1, 0), "consistent": ok,
-    })
+    out = pd.DataFrame(
+        {
+            "input": np.arange(lo.size),
+            "percent": pd.array(rows.text, dtype=object),
+            "n": nn,
+            "decimals": d,
+            "rounding": rounding,
+            "events_min": pd.array(lo, dtype="Int64"),
+            "events_max": pd.array(hi, dtype="Int64"),
+            "n_candidates": np.maximum(hi - lo + 1, 0),
+            "consistent": ok,
+        }
+    )
     out["nearest"] = [None if o else nearest_text(k, n_, dd) for o, k, n_, dd in zip(ok, lo, nn, d)]
     return out
 
@@ -239,24 +255,36 @@ def _tidy_frame(rows: _GrimRows, rounding: str) -> pd.DataFrame:
     counts = np.where(ok, hi - lo + 1, 1)
     total = int(counts.sum())
     if total > _MAX_EXPANDED:
-        raise DataError(Problem(f"{total:,} admissible counts: too many rows for expand=True (use "
-                                "expand=False for events_min / events_max)", file=ARGUMENTS, column="expand"))
+        raise DataError(
+            Problem(
+                f"{total:,} admissible counts: too many rows for expand=True (use "
+                "expand=False for events_min / events_max)",
+                file=ARGUMENTS,
+                column="expand",
+            )
+        )
     idx = np.repeat(np.arange(lo.size), counts)
     offset = np.arange(idx.size) - np.repeat(np.cumsum(counts) - counts, counts)
     k = lo[idx] + offset
     valid = ok[idx]
     events = pd.array(np.where(valid, k, 0), dtype="Int64")
     events[~valid] = pd.NA
-    return pd.DataFrame({
-        "input": idx, "percent": pd.array(rows.text[idx], dtype=object), "n": nn[idx],
-        "decimals": rows.decimals[idx], "rounding": rounding, "events": events,
-        "percent_exact": np.where(valid, 100.0 * k / nn[idx], np.nan), "consistent": valid,
-    })
+    return pd.DataFrame(
+        {
+            "input": idx,
+            "percent": pd.array(rows.text[idx], dtype=object),
+            "n": nn[idx],
+            "decimals": rows.decimals[idx],
+            "rounding": rounding,
+            "events": events,
+            "percent_exact": np.where(valid, 100.0 * k / nn[idx], np.nan),
+            "consistent": valid,
+        }
+    )
 
 
 def nearest_text(events_min: int, n: int, d: int) -> str:
     """``'34/223 = 15.25%, 35/223 = 15.70%'``: the achievable percentages either side of an impossible one
     (one decimal more than printed)."""
     below, above = int(events_min) - 1, int(events_min)
-    return ", ".join(f"{k}/{n} = {format_number(100 * k / n, int(d) + 1)}%" for k in (below, above)
-                     if 0 <= k <= n)
+    return ", ".join(f"{k}/{n} = {format_number(100 * k / n, int(d) + 1)}%" for k in (below, above) if 0 <= k <= n)

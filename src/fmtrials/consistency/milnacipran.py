@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -18,19 +19,41 @@ from .._vocab import AUDIT_TESTS, ROUNDING_RULES, AuditTest, Rounding
 from ..errors import DataError, Problem
 from ._common import is_missing
 from .percent import text_or_none
+from .pvalues import explain_p
 from .reported import Comparison, audit_many, check_tests
 from .result import AuditResult
-from .pvalues import explain_p
 
 __all__ = ["audit", "AUDIT_COLUMNS"]
 
 #: Columns of :func:`audit`'s result, in order.
 AUDIT_COLUMNS = (
-    "row", "study", "label", "endpoint", "dose_mg_day", "attribution", "attribution_kind", "n_t", "n_c",
-    "percent_t", "percent_c", "grim_t", "grim_c", "events_t_min", "events_t_max", "events_c_min",
-    "events_c_max", "p_reported", "p_interval", "p_lower", "p_upper",
-    *(f"p_{t}_{b}" for t in AUDIT_TESTS for b in ("min", "max")), "p_match", "p_consistent", "verdict",
-    "row_verdict", "explanation",
+    "row",
+    "study",
+    "label",
+    "endpoint",
+    "dose_mg_day",
+    "attribution",
+    "attribution_kind",
+    "n_t",
+    "n_c",
+    "percent_t",
+    "percent_c",
+    "grim_t",
+    "grim_c",
+    "events_t_min",
+    "events_t_max",
+    "events_c_min",
+    "events_c_max",
+    "p_reported",
+    "p_interval",
+    "p_lower",
+    "p_upper",
+    *(f"p_{t}_{b}" for t in AUDIT_TESTS for b in ("min", "max")),
+    "p_match",
+    "p_consistent",
+    "verdict",
+    "row_verdict",
+    "explanation",
 )
 
 _OTHER_TEST_RE = re.compile(r"time[- ]to[- ]event|hazard|log-?rank|not a test of", re.IGNORECASE)
@@ -48,6 +71,7 @@ class Attribution(NamedTuple):
 # --------------------------------------------------------------------------------------------------------
 # small readers
 # --------------------------------------------------------------------------------------------------------
+
 
 def _num(value: Any) -> float | None:
     if is_missing(value):
@@ -86,8 +110,17 @@ def _is_subgroup(rec: pd.Series) -> bool:
 # attributions
 # --------------------------------------------------------------------------------------------------------
 
-def _analysis_sizes(study: str, tag: str, arm: pd.Series, placebo: pd.Series, n_t: int | None, n_c: int | None,
-                    outcomes: pd.DataFrame | None, endpoint: Any) -> list[Attribution]:
+
+def _analysis_sizes(
+    study: str,
+    tag: str,
+    arm: pd.Series,
+    placebo: pd.Series,
+    n_t: int | None,
+    n_c: int | None,
+    outcomes: pd.DataFrame | None,
+    endpoint: Any,
+) -> list[Attribution]:
     """Every analysis denominator outcomes.csv prints for the same trial, arm and endpoint."""
     if outcomes is None or is_missing(endpoint):
         return []
@@ -96,16 +129,29 @@ def _analysis_sizes(study: str, tag: str, arm: pd.Series, placebo: pd.Series, n_
     oc = o[o["arm"] == placebo["arm"]]["n"].dropna().unique()
     out = []
     for vt in ot:
-        for vc in (oc if len(oc) else [n_c]):
+        for vc in oc if len(oc) else [n_c]:
             vt_i, vc_i = _int_or_none(vt), _int_or_none(vc)
             if (vt_i, vc_i) != (n_t, n_c) and vt_i is not None:
-                out.append(Attribution(f"{study}{tag} (outcomes.csv {endpoint} n {_n_str(vt_i)}/{_n_str(vc_i)})",
-                                       "analysis_n", vt_i, vc_i))
+                out.append(
+                    Attribution(
+                        f"{study}{tag} (outcomes.csv {endpoint} n {_n_str(vt_i)}/{_n_str(vc_i)})",
+                        "analysis_n",
+                        vt_i,
+                        vc_i,
+                    )
+                )
     return out
 
 
-def _arm_sets(study: str, dose: float | None, arms: pd.DataFrame, outcomes: pd.DataFrame | None,
-              endpoint: Any, *, dose_strict: bool = True) -> list[Attribution]:
+def _arm_sets(
+    study: str,
+    dose: float | None,
+    arms: pd.DataFrame,
+    outcomes: pd.DataFrame | None,
+    endpoint: Any,
+    *,
+    dose_strict: bool = True,
+) -> list[Attribution]:
     """Attributions for one trial: the randomized sizes, the alternative set and the analysis denominators
     in outcomes.csv for the same endpoint."""
     a = arms[arms["study"] == study]
@@ -126,8 +172,7 @@ def _arm_sets(study: str, dose: float | None, arms: pd.DataFrame, outcomes: pd.D
         if alt_t is not None or alt_c is not None:
             at, ac = alt_t if alt_t is not None else n_t, alt_c if alt_c is not None else n_c
             src = arm.get("alt_source") if alt_t is not None else p.get("alt_source")
-            out.append(Attribution(f"{study}{tag} (alternative {_n_str(at)}/{_n_str(ac)}, {src})", "study_alt",
-                                   at, ac))
+            out.append(Attribution(f"{study}{tag} (alternative {_n_str(at)}/{_n_str(ac)}, {src})", "study_alt", at, ac))
         out += _analysis_sizes(study, tag, arm, p, n_t, n_c, outcomes, endpoint)
     return out
 
@@ -145,8 +190,9 @@ def _candidate_trials(rec: pd.Series, arms: pd.DataFrame, trials: pd.DataFrame |
     return candidates
 
 
-def _pooled(candidates: list[str], pooled_ids: Sequence[str], dose: float | None,
-            arms: pd.DataFrame) -> list[Attribution]:
+def _pooled(
+    candidates: list[str], pooled_ids: Sequence[str], dose: float | None, arms: pd.DataFrame
+) -> list[Attribution]:
     """Summed randomized sizes of every pooled id ``"A+B"`` whose components are all candidates."""
     out = []
     for pid in pooled_ids:
@@ -164,26 +210,42 @@ def _pooled(candidates: list[str], pooled_ids: Sequence[str], dose: float | None
     return out
 
 
-def _unnamed_trial(rec: pd.Series, arms: pd.DataFrame, trials: pd.DataFrame | None,
-                   outcomes: pd.DataFrame | None, pooled_ids: Sequence[str],
-                   include_pooled: bool) -> list[Attribution]:
+def _unnamed_trial(
+    rec: pd.Series,
+    arms: pd.DataFrame,
+    trials: pd.DataFrame | None,
+    outcomes: pd.DataFrame | None,
+    pooled_ids: Sequence[str],
+    include_pooled: bool,
+) -> list[Attribution]:
     """Attributions of a row that names no trial (the seed document's rows)."""
     dose, endpoint = _num(rec.get("dose_mg_day")), rec.get("endpoint")
     candidates = _candidate_trials(rec, arms, trials)
-    out = [Attribution(f"candidate {a.label}", "candidate", a.n_t, a.n_c)
-           for s in candidates for a in _arm_sets(s, dose, arms, outcomes, endpoint)]
+    out = [
+        Attribution(f"candidate {a.label}", "candidate", a.n_t, a.n_c)
+        for s in candidates
+        for a in _arm_sets(s, dose, arms, outcomes, endpoint)
+    ]
     if not out:  # no trial of that phase has an arm at this dose: try all active arms, flagged
         flag = f", dose {dose:g} not matched" if dose is not None else ""
-        out = [Attribution(f"candidate {a.label}{flag}", "candidate", a.n_t, a.n_c)
-               for s in candidates for a in _arm_sets(s, dose, arms, outcomes, endpoint, dose_strict=False)]
+        out = [
+            Attribution(f"candidate {a.label}{flag}", "candidate", a.n_t, a.n_c)
+            for s in candidates
+            for a in _arm_sets(s, dose, arms, outcomes, endpoint, dose_strict=False)
+        ]
     if include_pooled:
         out += _pooled(candidates, pooled_ids, dose, arms)
     return out or [Attribution("no candidate trial", "candidate", None, None)]
 
 
-def _attributions(rec: pd.Series, arms: pd.DataFrame, trials: pd.DataFrame | None,
-                  outcomes: pd.DataFrame | None, pooled_ids: Sequence[str],
-                  include_pooled: bool) -> list[Attribution]:
+def _attributions(
+    rec: pd.Series,
+    arms: pd.DataFrame,
+    trials: pd.DataFrame | None,
+    outcomes: pd.DataFrame | None,
+    pooled_ids: Sequence[str],
+    include_pooled: bool,
+) -> list[Attribution]:
     """Every attribution to try for one reported row (rules in :func:`audit`)."""
     n_t, n_c = _int_or_none(rec.get("n_t")), _int_or_none(rec.get("n_c"))
     study = None if is_missing(rec.get("study")) else str(rec["study"])
@@ -194,8 +256,9 @@ def _attributions(rec: pd.Series, arms: pd.DataFrame, trials: pd.DataFrame | Non
     if _is_subgroup(rec):
         return [Attribution(f"{study} subgroup (subgroup sizes not printed)", "subgroup", None, None)]
     dose, endpoint = _num(rec.get("dose_mg_day")), rec.get("endpoint")
-    sets = (_arm_sets(study, dose, arms, outcomes, endpoint)
-            or _arm_sets(study, dose, arms, outcomes, endpoint, dose_strict=False))
+    sets = _arm_sets(study, dose, arms, outcomes, endpoint) or _arm_sets(
+        study, dose, arms, outcomes, endpoint, dose_strict=False
+    )
     return sets or [Attribution(f"{study} (arm sizes unknown)", "study", n_t, n_c)]
 
 
@@ -203,10 +266,17 @@ def _attributions(rec: pd.Series, arms: pd.DataFrame, trials: pd.DataFrame | Non
 # the audit of a whole table
 # --------------------------------------------------------------------------------------------------------
 
-def audit(reported: pd.DataFrame | None = None, arms: pd.DataFrame | None = None, *,
-          trials: pd.DataFrame | None = None, outcomes: pd.DataFrame | None = None,
-          test: AuditTest | Sequence[AuditTest] = AUDIT_TESTS, rounding: Rounding = "either",
-          include_pooled: bool = True) -> pd.DataFrame:
+
+def audit(
+    reported: pd.DataFrame | None = None,
+    arms: pd.DataFrame | None = None,
+    *,
+    trials: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
+    test: AuditTest | Sequence[AuditTest] = AUDIT_TESTS,
+    rounding: Rounding = "either",
+    include_pooled: bool = True,
+) -> pd.DataFrame:
     """Audit every row of a reported table against every plausible attribution of arm sizes.
 
     For each row of ``reported`` (default: :func:`fmtrials.load_reported`), the arm sizes tried are:
@@ -280,16 +350,24 @@ def audit(reported: pd.DataFrame | None = None, arms: pd.DataFrame | None = None
     tests = check_tests(test)
     rounding = choice(rounding, ROUNDING_RULES, "rounding")
     reported, arms, trials, outcomes = _tables(reported, arms, trials, outcomes)
-    pooled_ids = [s for s in dict.fromkeys(reported.get("study", pd.Series(dtype=object)).dropna().astype(str))
-                  if "+" in s]
+    pooled_ids = [
+        s for s in dict.fromkeys(reported.get("study", pd.Series(dtype=object)).dropna().astype(str)) if "+" in s
+    ]
     comps, meta = [], []
     for pos, (_, rec) in enumerate(reported.iterrows(), start=1):
         context = _context(rec)
         for attr in _attributions(rec, arms, trials, outcomes, pooled_ids, include_pooled):
-            comps.append(Comparison(text_or_none(rec.get("percent_t")), attr.n_t,
-                                    text_or_none(rec.get("percent_c")), attr.n_c,
-                                    None if is_missing(rec.get("p_reported")) else str(rec["p_reported"]),
-                                    "model" in context.lower(), bool(_OTHER_TEST_RE.search(context))))
+            comps.append(
+                Comparison(
+                    text_or_none(rec.get("percent_t")),
+                    attr.n_t,
+                    text_or_none(rec.get("percent_c")),
+                    attr.n_c,
+                    None if is_missing(rec.get("p_reported")) else str(rec["p_reported"]),
+                    "model" in context.lower(),
+                    bool(_OTHER_TEST_RE.search(context)),
+                )
+            )
             meta.append((pos, rec, attr))
     results = audit_many(comps, tests, rounding, [("<reported>", pos) for pos, _, _ in meta])
     return _frame([_row(pos, rec, attr, r) for (pos, rec, attr), r in zip(meta, results)])
@@ -298,11 +376,13 @@ def audit(reported: pd.DataFrame | None = None, arms: pd.DataFrame | None = None
 _Tables = tuple[pd.DataFrame, pd.DataFrame, "pd.DataFrame | None", "pd.DataFrame | None"]
 
 
-def _tables(reported: pd.DataFrame | None, arms: pd.DataFrame | None, trials: pd.DataFrame | None,
-            outcomes: pd.DataFrame | None) -> _Tables:
+def _tables(
+    reported: pd.DataFrame | None, arms: pd.DataFrame | None, trials: pd.DataFrame | None, outcomes: pd.DataFrame | None
+) -> _Tables:
     """The tables to audit, the bundled ones by default; ``reported`` must have the audited columns."""
     if reported is None or arms is None or trials is None or outcomes is None:
         from .. import data as _data
+
         reported = _data.load_reported() if reported is None else reported
         arms = _data.load_arms() if arms is None else arms
         trials = _safe_load(_data, "load_trials") if trials is None else trials
@@ -327,22 +407,32 @@ def _row(pos: int, rec: pd.Series, attr: Attribution, r: AuditResult) -> dict[st
     """One output row: the reported row, the attribution and the audit result."""
     pint = r.p_interval
     row = {
-        "row": pos, "study": None if is_missing(rec.get("study")) else rec.get("study"),
-        "label": rec.get("label"), "endpoint": rec.get("endpoint"), "dose_mg_day": _num(rec.get("dose_mg_day")),
-        "attribution": attr.label, "attribution_kind": attr.kind, "n_t": r.n_t, "n_c": r.n_c,
-        "percent_t": r.percent_t, "percent_c": r.percent_c, "grim_t": r.grim_t, "grim_c": r.grim_c,
+        "row": pos,
+        "study": None if is_missing(rec.get("study")) else rec.get("study"),
+        "label": rec.get("label"),
+        "endpoint": rec.get("endpoint"),
+        "dose_mg_day": _num(rec.get("dose_mg_day")),
+        "attribution": attr.label,
+        "attribution_kind": attr.kind,
+        "n_t": r.n_t,
+        "n_c": r.n_c,
+        "percent_t": r.percent_t,
+        "percent_c": r.percent_c,
+        "grim_t": r.grim_t,
+        "grim_c": r.grim_c,
         "events_t_min": r.events_t[0] if r.events_t else None,
         "events_t_max": r.events_t[-1] if r.events_t else None,
         "events_c_min": r.events_c[0] if r.events_c else None,
         "events_c_max": r.events_c[-1] if r.events_c else None,
-        "p_reported": r.p_reported, "p_interval": None if pint is None else str(pint),
-        "p_lower": math.nan if pint is None else pint.lower, "p_upper": math.nan if pint is None else pint.upper,
+        "p_reported": r.p_reported,
+        "p_interval": None if pint is None else str(pint),
+        "p_lower": math.nan if pint is None else pint.lower,
+        "p_upper": math.nan if pint is None else pint.upper,
     }
     p_range = {t: (lo, hi) for t, lo, hi in r.p_range}
     for t in AUDIT_TESTS:
         row[f"p_{t}_min"], row[f"p_{t}_max"] = p_range.get(t, (math.nan, math.nan))
-    row.update(p_match=_match_text(r), p_consistent=r.p_consistent, verdict=r.verdict,
-               explanation=r.explanation)
+    row.update(p_match=_match_text(r), p_consistent=r.p_consistent, verdict=r.verdict, explanation=r.explanation)
     return row
 
 

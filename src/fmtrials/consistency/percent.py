@@ -56,7 +56,7 @@ def parse_percent_text(text: str, decimals: int | None = None) -> tuple[int, int
         num = int(whole + (frac + "0" * d)[:d])
     if d > MAX_DECIMALS:
         raise ValueError(f"{text!r}: at most {MAX_DECIMALS} decimals are supported")
-    if num > 100 * 10 ** d:
+    if num > 100 * 10**d:
         raise ValueError(f"percentage {text!r} is above 100")
     return num, d, t
 
@@ -106,8 +106,9 @@ def parse_percents(percent: Any, decimals: Any, name: str) -> tuple[np.ndarray, 
     try:
         pct, dec = np.broadcast_arrays(pct, dec)
     except ValueError:
-        raise DataError(Problem(f"shapes do not broadcast: {name} {pct.shape}, decimals {dec.shape}",
-                                file=ARGUMENTS)) from None
+        raise DataError(
+            Problem(f"shapes do not broadcast: {name} {pct.shape}, decimals {dec.shape}", file=ARGUMENTS)
+        ) from None
     num = np.zeros(pct.shape, np.int64)
     dd = np.zeros(pct.shape, np.int64)
     txt = np.empty(pct.shape, object)

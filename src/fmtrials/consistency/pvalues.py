@@ -27,10 +27,11 @@ __all__ = ["PInterval", "parse_p", "p_text_or_none", "parse_p_text", "explain_p"
 
 _NS_RE = re.compile(r"^(?:p)?(?:=)?(?:n\.?s\.?|notsignificant|nonsignificant|non-significant)$")
 _P_RE = re.compile(
-    r"^(?:p(?:-?value)?)?"                      # optional p / p-value
-    r"(?P<rel>=<|<=|=>|>=|<|>|=)?"              # relation
-    r"(?P<mant>\d+(?:\.\d*)?|\.\d+)"            # mantissa
-    r"(?:(?:e(?P<exp1>[-+]?\d+))|(?:[x*]10\^?(?P<exp2>[-+]?\d+)))?$")
+    r"^(?:p(?:-?value)?)?"  # optional p / p-value
+    r"(?P<rel>=<|<=|=>|>=|<|>|=)?"  # relation
+    r"(?P<mant>\d+(?:\.\d*)?|\.\d+)"  # mantissa
+    r"(?:(?:e(?P<exp1>[-+]?\d+))|(?:[x*]10\^?(?P<exp2>[-+]?\d+)))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,11 @@ class PInterval:
     def __str__(self) -> str:
         # The bounds are exact decimals derived from the printed p (half a unit in its last place, e.g.
         # 0.00025), so they print in full (shortest form): format_p's 3-4 decimals would round them away.
-        return (("[" if self.lower_closed else "(") + f"{self.lower:.6g}, {self.upper:.6g}"
-                + ("]" if self.upper_closed else ")"))
+        return (
+            ("[" if self.lower_closed else "(")
+            + f"{self.lower:.6g}, {self.upper:.6g}"
+            + ("]" if self.upper_closed else ")")
+        )
 
 
 @lru_cache(maxsize=4096)
@@ -95,7 +99,7 @@ def parse_p_text(text: str) -> PInterval:
         raise ValueError(f"p-value {text!r} is outside [0, 1]")
     if rel == "=":
         frac = mant.split(".")[1] if "." in mant else ""
-        half = Decimal(5).scaleb(exp - len(frac) - 1)        # half a unit in the last printed place
+        half = Decimal(5).scaleb(exp - len(frac) - 1)  # half a unit in the last printed place
         lo, hi = max(value_dec - half, Decimal(0)), min(value_dec + half, Decimal(1))
         return PInterval(text, "=", value, float(lo), float(hi), True, hi == 1)
     if rel == "<" and value == 0.0:
@@ -153,12 +157,18 @@ def parse_p(text: Any) -> PInterval | pd.DataFrame:
             problems.extend(err.problems)
     if problems:
         raise DataError(problems)
-    return pd.DataFrame({
-        "text": [p.text for p in out], "relation": [p.relation for p in out],
-        "value": [p.value for p in out], "lower": [p.lower for p in out], "upper": [p.upper for p in out],
-        "lower_closed": [p.lower_closed for p in out], "upper_closed": [p.upper_closed for p in out],
-        "interval": [str(p) for p in out],
-    })
+    return pd.DataFrame(
+        {
+            "text": [p.text for p in out],
+            "relation": [p.relation for p in out],
+            "value": [p.value for p in out],
+            "lower": [p.lower for p in out],
+            "upper": [p.upper for p in out],
+            "lower_closed": [p.lower_closed for p in out],
+            "upper_closed": [p.upper_closed for p in out],
+            "interval": [str(p) for p in out],
+        }
+    )
 
 
 def _parse_p_one(text: Any, position: int | None) -> PInterval:
@@ -171,8 +181,7 @@ def _parse_p_one(text: Any, position: int | None) -> PInterval:
         try:
             text = format(Decimal(repr(float(text))).normalize(), "f")
         except (TypeError, ValueError, InvalidOperation):
-            raise DataError(Problem(f"cannot read {text!r} as a p-value{where}", file=ARGUMENTS,
-                                    column="p")) from None
+            raise DataError(Problem(f"cannot read {text!r} as a p-value{where}", file=ARGUMENTS, column="p")) from None
     try:
         return parse_p_text(text)
     except ValueError as err:

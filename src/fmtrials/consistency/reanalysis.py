@@ -16,22 +16,40 @@ the percentages): every such row is labelled ``"assumed denominators"``.
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
 
 from .._validation import ARGUMENTS, check_alpha, choice
-from .._vocab import (MEASURES, OR_INTERVALS, PROPORTIONS_TESTS, RD_INTERVALS, ROUNDING_RULES, RR_INTERVALS,
-                      Measure, ProportionsTest, Rounding)
+from .._vocab import (
+    MEASURES,
+    OR_INTERVALS,
+    PROPORTIONS_TESTS,
+    RD_INTERVALS,
+    ROUNDING_RULES,
+    RR_INTERVALS,
+    Measure,
+    ProportionsTest,
+    Rounding,
+)
 from ..errors import DataError, Problem
 from ._common import is_missing
 from .grim import _admissible_counts
 from .percent import parse_percent_text, text_or_none
 from .pvalues import parse_p
 
-__all__ = ["reanalyse_percentages", "reanalyse_reported", "REANALYSIS_COLUMNS", "REPORTED_COLUMNS",
-           "ASSUMED", "PRINTED", "NO_DENOMINATOR", "MODEL_BASED"]
+__all__ = [
+    "reanalyse_percentages",
+    "reanalyse_reported",
+    "REANALYSIS_COLUMNS",
+    "REPORTED_COLUMNS",
+    "ASSUMED",
+    "PRINTED",
+    "NO_DENOMINATOR",
+    "MODEL_BASED",
+]
 
 #: the most admissible count pairs one call analyses (beyond, the call is refused with a DataError)
 MAX_PAIRS = 5_000_000
@@ -41,9 +59,29 @@ _INTERVALS = {"RD": RD_INTERVALS, "RR": RR_INTERVALS, "OR": OR_INTERVALS}
 
 #: Columns of :func:`reanalyse_percentages`, in order.
 REANALYSIS_COLUMNS = (
-    "percent_t", "n_t", "percent_c", "n_c", "consistent", "consistent_t", "consistent_c", "events_t_min",
-    "events_t_max", "events_c_min", "events_c_max", "n_pairs", "estimate_min", "estimate_max", "ci_low",
-    "ci_high", "p_min", "p_max", "measure", "ci", "test", "alpha", "rounding",
+    "percent_t",
+    "n_t",
+    "percent_c",
+    "n_c",
+    "consistent",
+    "consistent_t",
+    "consistent_c",
+    "events_t_min",
+    "events_t_max",
+    "events_c_min",
+    "events_c_max",
+    "n_pairs",
+    "estimate_min",
+    "estimate_max",
+    "ci_low",
+    "ci_high",
+    "p_min",
+    "p_max",
+    "measure",
+    "ci",
+    "test",
+    "alpha",
+    "rounding",
 )
 
 #: how a row of :func:`reanalyse_reported` got its denominators (the ``status`` column)
@@ -54,8 +92,20 @@ MODEL_BASED = "model-based percentages: difference of printed percentages (point
 
 #: Columns of :func:`reanalyse_reported`, in order.
 REPORTED_COLUMNS = (
-    "row", "study", "label", "endpoint", "dose_mg_day", "scenario", "scenario_kind", "status",
-    *REANALYSIS_COLUMNS[:18], "difference_printed", "p_reported", "p_in_range", "source", "locator",
+    "row",
+    "study",
+    "label",
+    "endpoint",
+    "dose_mg_day",
+    "scenario",
+    "scenario_kind",
+    "status",
+    *REANALYSIS_COLUMNS[:18],
+    "difference_printed",
+    "p_reported",
+    "p_in_range",
+    "source",
+    "locator",
     *REANALYSIS_COLUMNS[18:],
 )
 
@@ -63,9 +113,9 @@ REPORTED_COLUMNS = (
 class _Pairs(NamedTuple):
     """Every admissible pair of counts of every consistent row, flattened."""
 
-    row: np.ndarray      # which input row each pair belongs to
-    starts: np.ndarray   # first pair of each consistent row (for reduceat)
-    rows: np.ndarray     # the consistent rows, in order
+    row: np.ndarray  # which input row each pair belongs to
+    starts: np.ndarray  # first pair of each consistent row (for reduceat)
+    rows: np.ndarray  # the consistent rows, in order
     events_t: np.ndarray
     events_c: np.ndarray
 
@@ -74,20 +124,23 @@ class _Pairs(NamedTuple):
 # inputs
 # --------------------------------------------------------------------------------------------------------
 
+
 def _as_1d(values: Sequence[Any], names: Sequence[str]) -> list[np.ndarray]:
     """The four inputs as 1-d object arrays of one length (scalars broadcast); DataError naming both
     arguments when lengths differ."""
-    arrays = [np.atleast_1d(np.asarray(v.to_numpy(dtype=object) if isinstance(v, pd.Series) else v,
-                                       dtype=object)) for v in values]
+    arrays = [
+        np.atleast_1d(np.asarray(v.to_numpy(dtype=object) if isinstance(v, pd.Series) else v, dtype=object))
+        for v in values
+    ]
     for a, nm in zip(arrays, names):
         if a.ndim != 1:
-            raise DataError(Problem(f"must be a scalar or one-dimensional, got shape {a.shape}",
-                                    file=ARGUMENTS, column=nm))
+            raise DataError(
+                Problem(f"must be a scalar or one-dimensional, got shape {a.shape}", file=ARGUMENTS, column=nm)
+            )
     sizes = {nm: a.size for a, nm in zip(arrays, names) if a.size != 1}
     if len(set(sizes.values())) > 1:
         desc = ", ".join(f"{nm} has {k}" for nm, k in sizes.items())
-        raise DataError(Problem(f"mismatched lengths: {desc}", file=ARGUMENTS,
-                                column=next(iter(sizes))))
+        raise DataError(Problem(f"mismatched lengths: {desc}", file=ARGUMENTS, column=next(iter(sizes))))
     length = max([a.size for a in arrays])
     return [np.broadcast_to(a, (length,)) if a.size == 1 else a for a in arrays]
 
@@ -100,13 +153,19 @@ def _texts(percent: np.ndarray) -> np.ndarray:
 def _options(measure: Any, ci: Any, test: Any, alpha: Any, rounding: Any) -> tuple[str, str, str, float, str]:
     measure = choice(measure, MEASURES, "measure")
     ci = choice(ci if ci is not None else _INTERVALS[measure][0], _INTERVALS[measure], "ci")
-    return (measure, ci, choice(test, PROPORTIONS_TESTS, "test"), check_alpha(alpha),
-            choice(rounding, ROUNDING_RULES, "rounding"))
+    return (
+        measure,
+        ci,
+        choice(test, PROPORTIONS_TESTS, "test"),
+        check_alpha(alpha),
+        choice(rounding, ROUNDING_RULES, "rounding"),
+    )
 
 
 # --------------------------------------------------------------------------------------------------------
 # the engine
 # --------------------------------------------------------------------------------------------------------
+
 
 def _pairs(lo_t: np.ndarray, hi_t: np.ndarray, lo_c: np.ndarray, hi_c: np.ndarray) -> _Pairs:
     """Every (events_t, events_c) with ``lo_t <= events_t <= hi_t`` and ``lo_c <= events_c <= hi_c``."""
@@ -115,8 +174,14 @@ def _pairs(lo_t: np.ndarray, hi_t: np.ndarray, lo_c: np.ndarray, hi_c: np.ndarra
     count = k_t * k_c
     total = int(count.sum())
     if total > MAX_PAIRS:
-        raise DataError(Problem(f"{total:,} admissible count pairs: more than {MAX_PAIRS:,} to analyse "
-                                "(give more decimals or fewer rows)", file=ARGUMENTS, column="percent_t"))
+        raise DataError(
+            Problem(
+                f"{total:,} admissible count pairs: more than {MAX_PAIRS:,} to analyse "
+                "(give more decimals or fewer rows)",
+                file=ARGUMENTS,
+                column="percent_t",
+            )
+        )
     row = np.repeat(np.arange(count.size), count)
     first = np.cumsum(count) - count
     offset = np.arange(total) - first[row]
@@ -124,11 +189,11 @@ def _pairs(lo_t: np.ndarray, hi_t: np.ndarray, lo_c: np.ndarray, hi_c: np.ndarra
     return _Pairs(row, first[rows], rows, lo_t[row] + offset // k_c[row], lo_c[row] + offset % k_c[row])
 
 
-def _effect(measure: str, pairs: _Pairs, n_t: np.ndarray, n_c: np.ndarray, ci: str,
-            alpha: float) -> pd.DataFrame:
+def _effect(measure: str, pairs: _Pairs, n_t: np.ndarray, n_c: np.ndarray, ci: str, alpha: float) -> pd.DataFrame:
     """The effect of every pair, by the package's public function for ``measure``."""
     from ..effects import odds_ratio, risk_difference, risk_ratio
-    fn = {"RD": risk_difference, "RR": risk_ratio, "OR": odds_ratio}[measure]
+
+    fn: Any = {"RD": risk_difference, "RR": risk_ratio, "OR": odds_ratio}[measure]
     return fn(pairs.events_t, n_t[pairs.row], pairs.events_c, n_c[pairs.row], ci=ci, alpha=alpha)
 
 
@@ -146,44 +211,70 @@ def _int_col(values: np.ndarray, ok: np.ndarray) -> pd.arrays.IntegerArray:
     return arr
 
 
-def _engine(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, measure: str, ci: str, test: str,
-            alpha: float, rounding: str) -> tuple[pd.DataFrame, _Pairs, np.ndarray]:
+def _engine(
+    percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, measure: str, ci: str, test: str, alpha: float, rounding: str
+) -> tuple[pd.DataFrame, _Pairs, np.ndarray]:
     """The result frame, the pairs and the p-value of every pair (for :func:`reanalyse_reported`)."""
     pt, nt, pc, nc = _as_1d((percent_t, n_t, percent_c, n_c), ("percent_t", "n_t", "percent_c", "n_c"))
-    lo_t, hi_t = _admissible_counts(pt, nt, rounding=rounding, percent_name="percent_t", n_name="n_t")
-    lo_c, hi_c = _admissible_counts(pc, nc, rounding=rounding, percent_name="percent_c", n_name="n_c")
+    lo_t, hi_t = _admissible_counts(pt, nt, rounding=cast(Any, rounding), percent_name="percent_t", n_name="n_t")
+    lo_c, hi_c = _admissible_counts(pc, nc, rounding=cast(Any, rounding), percent_name="percent_c", n_name="n_c")
     nt, nc = nt.astype(np.int64), nc.astype(np.int64)
     pairs = _pairs(lo_t, hi_t, lo_c, hi_c)
     if pairs.row.size:
         eff = _effect(measure, pairs, nt, nc, ci, alpha)
         from ..effects import proportions_test
-        p = proportions_test(pairs.events_t, nt[pairs.row], pairs.events_c, nc[pairs.row],
-                             test=test)["p_value"].to_numpy(float)
+
+        p = proportions_test(pairs.events_t, nt[pairs.row], pairs.events_c, nc[pairs.row], test=cast(Any, test))[
+            "p_value"
+        ].to_numpy(float)
     else:  # no admissible pair anywhere (the effect functions are not called with empty arrays)
         eff = pd.DataFrame({"estimate": [], "ci_low": [], "ci_high": []}, dtype=float)
         p = np.empty(0)
     ok_t, ok_c = lo_t <= hi_t, lo_c <= hi_c
     ok = ok_t & ok_c
     size = ok.size
-    out = pd.DataFrame({
-        "percent_t": _texts(pt), "n_t": nt, "percent_c": _texts(pc), "n_c": nc, "consistent": ok,
-        "consistent_t": ok_t, "consistent_c": ok_c,
-        "events_t_min": _int_col(lo_t, ok_t), "events_t_max": _int_col(hi_t, ok_t),
-        "events_c_min": _int_col(lo_c, ok_c), "events_c_max": _int_col(hi_c, ok_c),
-        "n_pairs": np.where(ok, np.maximum(hi_t - lo_t + 1, 0) * np.maximum(hi_c - lo_c + 1, 0), 0),
-        "estimate_min": _reduce(eff["estimate"], pairs, size, np.fmin),
-        "estimate_max": _reduce(eff["estimate"], pairs, size, np.fmax),
-        "ci_low": _reduce(eff["ci_low"], pairs, size, np.fmin),
-        "ci_high": _reduce(eff["ci_high"], pairs, size, np.fmax),
-        "p_min": _reduce(p, pairs, size, np.fmin), "p_max": _reduce(p, pairs, size, np.fmax),
-        "measure": measure, "ci": ci, "test": test, "alpha": alpha, "rounding": rounding,
-    })
+    out = pd.DataFrame(
+        {
+            "percent_t": _texts(pt),
+            "n_t": nt,
+            "percent_c": _texts(pc),
+            "n_c": nc,
+            "consistent": ok,
+            "consistent_t": ok_t,
+            "consistent_c": ok_c,
+            "events_t_min": _int_col(lo_t, ok_t),
+            "events_t_max": _int_col(hi_t, ok_t),
+            "events_c_min": _int_col(lo_c, ok_c),
+            "events_c_max": _int_col(hi_c, ok_c),
+            "n_pairs": np.where(ok, np.maximum(hi_t - lo_t + 1, 0) * np.maximum(hi_c - lo_c + 1, 0), 0),
+            "estimate_min": _reduce(eff["estimate"], pairs, size, np.fmin),
+            "estimate_max": _reduce(eff["estimate"], pairs, size, np.fmax),
+            "ci_low": _reduce(eff["ci_low"], pairs, size, np.fmin),
+            "ci_high": _reduce(eff["ci_high"], pairs, size, np.fmax),
+            "p_min": _reduce(p, pairs, size, np.fmin),
+            "p_max": _reduce(p, pairs, size, np.fmax),
+            "measure": measure,
+            "ci": ci,
+            "test": test,
+            "alpha": alpha,
+            "rounding": rounding,
+        }
+    )
     return out, pairs, p
 
 
-def reanalyse_percentages(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, *, ci: str | None = "newcombe",
-                          test: ProportionsTest = "fisher", alpha: float = 0.05, rounding: Rounding = "either",
-                          measure: Measure = "RD") -> pd.DataFrame:
+def reanalyse_percentages(
+    percent_t: Any,
+    n_t: Any,
+    percent_c: Any,
+    n_c: Any,
+    *,
+    ci: str | None = "newcombe",
+    test: ProportionsTest = "fisher",
+    alpha: float = 0.05,
+    rounding: Rounding = "either",
+    measure: Measure = "RD",
+) -> pd.DataFrame:
     """Re-analyse printed percentages under candidate denominators, over every count pair they admit.
 
     For each row, every whole count ``events_t`` in ``[0, n_t]`` whose percentage rounds to ``percent_t``
@@ -249,13 +340,14 @@ def reanalyse_percentages(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, *,
     >>> int(r.n_pairs[0]), r.loc[0, ["estimate_min", "estimate_max"]].astype(float).round(3).tolist()
     (20, [0.052, 0.068])
     """
-    measure, ci, test, alpha, rounding = _options(measure, ci, test, alpha, rounding)
-    return _engine(percent_t, n_t, percent_c, n_c, measure, ci, test, alpha, rounding)[0]
+    opts = _options(measure, ci, test, alpha, rounding)
+    return _engine(percent_t, n_t, percent_c, n_c, *opts)[0]
 
 
 # --------------------------------------------------------------------------------------------------------
 # the reported table
 # --------------------------------------------------------------------------------------------------------
+
 
 def _p_in_range(p_text: Sequence[Any], pairs: _Pairs, p: np.ndarray, size: int) -> pd.arrays.BooleanArray:
     """Per row: does the p of some admissible pair fall in the interval the printed p allows?"""
@@ -274,7 +366,7 @@ def _p_in_range(p_text: Sequence[Any], pairs: _Pairs, p: np.ndarray, size: int) 
         lower[i], upper[i], lc[i], uc[i], known[i] = iv.lower, iv.upper, iv.lower_closed, iv.upper_closed, True
     r = pairs.row
     with np.errstate(invalid="ignore"):
-        hit = (np.where(lc[r], p >= lower[r], p > lower[r]) & np.where(uc[r], p <= upper[r], p < upper[r]))
+        hit = np.where(lc[r], p >= lower[r], p > lower[r]) & np.where(uc[r], p <= upper[r], p < upper[r])
     any_hit = np.zeros(size, bool)
     if pairs.rows.size:
         any_hit[pairs.rows] = np.logical_or.reduceat(hit, pairs.starts)
@@ -286,9 +378,9 @@ def _p_in_range(p_text: Sequence[Any], pairs: _Pairs, p: np.ndarray, size: int) 
 def _scenarios(reported: pd.DataFrame | None) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Every (reported row x attribution) the audit tries, as records."""
     from . import milnacipran as _m
+
     reported, arms, trials, outcomes = _m._tables(reported, None, None, None)
-    pooled = [s for s in dict.fromkeys(reported.get("study", pd.Series(dtype=object)).dropna().astype(str))
-              if "+" in s]
+    pooled = [s for s in dict.fromkeys(reported.get("study", pd.Series(dtype=object)).dropna().astype(str)) if "+" in s]
     records = []
     for pos, (_, rec) in enumerate(reported.iterrows(), start=1):
         model = "model" in _m._context(rec).lower()
@@ -315,8 +407,10 @@ def _with_mixed(attrs: list[Any]) -> list[Any]:
             continue
         (rt, rc, ra), (at, ac, _) = by["randomized"], by["alternative"]
         seen = {(a.n_t, a.n_c) for a in out}
-        for n_t, n_c, words in ((at, rc, "alternative active / randomized placebo"),
-                                (rt, ac, "randomized active / alternative placebo")):
+        for n_t, n_c, words in (
+            (at, rc, "alternative active / randomized placebo"),
+            (rt, ac, "randomized active / alternative placebo"),
+        ):
             if (n_t, n_c) not in seen:
                 out.append(ra._replace(label=f"{who} ({words} {n_t}/{n_c})", kind="mixed", n_t=n_t, n_c=n_c))
     return out
@@ -363,7 +457,8 @@ def reanalyse_reported(reported: pd.DataFrame | None = None, **options: Any) -> 
         One row per reported row x scenario, columns :data:`REPORTED_COLUMNS`: ``row`` (1-based data row of
         ``reported``), ``study``, ``label``, ``endpoint``, ``dose_mg_day``; ``scenario`` (the attribution
         in words), ``scenario_kind`` (stated / study / study_alt / analysis_n / candidate / pooled /
-        subgroup, and ``mixed``: one arm's size from each source), ``status``; the columns of :func:`reanalyse_percentages`; ``difference_printed`` (the
+        subgroup, and ``mixed``: one arm's size from each source), ``status``; the columns of
+        :func:`reanalyse_percentages`; ``difference_printed`` (the
         printed percentages' difference, in percentage points); ``p_reported``; ``p_in_range`` (some
         admissible pair's p lies in the interval the printed p allows; ``<NA>`` when not checkable);
         ``source``, ``locator``.
@@ -382,39 +477,86 @@ def reanalyse_reported(reported: pd.DataFrame | None = None, **options: Any) -> 
     unknown = set(options) - {"ci", "test", "alpha", "rounding", "measure"}
     if unknown:
         raise DataError(Problem(f"unknown options {sorted(unknown)}", file=ARGUMENTS, column=sorted(unknown)[0]))
-    measure, ci, test, alpha, rounding = _options(options.get("measure", "RD"), options.get("ci", "newcombe"),
-                                                  options.get("test", "fisher"), options.get("alpha", 0.05),
-                                                  options.get("rounding", "either"))
+    measure, ci, test, alpha, rounding = _options(
+        options.get("measure", "RD"),
+        options.get("ci", "newcombe"),
+        options.get("test", "fisher"),
+        options.get("alpha", 0.05),
+        options.get("rounding", "either"),
+    )
     _, records = _scenarios(reported)
     meta = []
     for r in records:
-        rec, attr = r["rec"], r["attr"]
+        rec = r["rec"]
         pt, pc = text_or_none(rec.get("percent_t")), text_or_none(rec.get("percent_c"))
         meta.append((r, pt, pc, _status(r, pt, pc)))
     todo = [i for i, m in enumerate(meta) if m[3] in (ASSUMED, PRINTED)]
-    res, pairs, p = _engine([meta[i][1] for i in todo], [meta[i][0]["attr"].n_t for i in todo],
-                            [meta[i][2] for i in todo], [meta[i][0]["attr"].n_c for i in todo],
-                            measure, ci, test, alpha, rounding) if todo else (None, None, None)
+    res, pairs, p = (
+        _engine(
+            [meta[i][1] for i in todo],
+            [meta[i][0]["attr"].n_t for i in todo],
+            [meta[i][2] for i in todo],
+            [meta[i][0]["attr"].n_c for i in todo],
+            measure,
+            ci,
+            test,
+            alpha,
+            rounding,
+        )
+        if todo
+        else (None, None, None)
+    )
     p_text = [_text(meta[i][0]["rec"].get("p_reported")) for i in todo]
-    in_range = _p_in_range([None if v is None else str(v) for v in p_text], pairs, p, len(todo)) if todo else None
+    in_range = (
+        _p_in_range([None if v is None else str(v) for v in p_text], pairs, p, len(todo))
+        if todo and pairs is not None and p is not None
+        else None
+    )
     return _assemble(meta, todo, res, in_range, measure, ci, test, alpha, rounding)
 
 
-def _assemble(meta: list, todo: list[int], res: pd.DataFrame | None, in_range: Any, measure: str, ci: str,
-              test: str, alpha: float, rounding: str) -> pd.DataFrame:
+def _assemble(
+    meta: list,
+    todo: list[int],
+    res: pd.DataFrame | None,
+    in_range: Any,
+    measure: str,
+    ci: str,
+    test: str,
+    alpha: float,
+    rounding: str,
+) -> pd.DataFrame:
     """One output row per scenario: the analysed ones from ``res``, the others with missing analysis."""
-    base = pd.DataFrame([{
-        "row": r["row"], "study": _text(r["rec"].get("study")), "label": _text(r["rec"].get("label")),
-        "endpoint": _text(r["rec"].get("endpoint")),
-        "dose_mg_day": pd.NA if is_missing(r["rec"].get("dose_mg_day")) else int(float(r["rec"]["dose_mg_day"])),
-        "scenario": r["attr"].label, "scenario_kind": r["attr"].kind, "status": status,
-        "percent_t": pt, "n_t": r["attr"].n_t, "percent_c": pc, "n_c": r["attr"].n_c,
-        "difference_printed": (float(parse_percent_text(pt)[0]) / 10 ** parse_percent_text(pt)[1]
-                               - float(parse_percent_text(pc)[0]) / 10 ** parse_percent_text(pc)[1])
-        if status is not None else np.nan,
-        "p_reported": None if _text(r["rec"].get("p_reported")) is None else str(r["rec"]["p_reported"]),
-        "source": _text(r["rec"].get("source")), "locator": _text(r["rec"].get("locator")),
-    } for r, pt, pc, status in meta])
+    base = pd.DataFrame(
+        [
+            {
+                "row": r["row"],
+                "study": _text(r["rec"].get("study")),
+                "label": _text(r["rec"].get("label")),
+                "endpoint": _text(r["rec"].get("endpoint")),
+                "dose_mg_day": pd.NA
+                if is_missing(r["rec"].get("dose_mg_day"))
+                else int(float(r["rec"]["dose_mg_day"])),
+                "scenario": r["attr"].label,
+                "scenario_kind": r["attr"].kind,
+                "status": status,
+                "percent_t": pt,
+                "n_t": r["attr"].n_t,
+                "percent_c": pc,
+                "n_c": r["attr"].n_c,
+                "difference_printed": (
+                    float(parse_percent_text(pt)[0]) / 10 ** parse_percent_text(pt)[1]
+                    - float(parse_percent_text(pc)[0]) / 10 ** parse_percent_text(pc)[1]
+                )
+                if status is not None
+                else np.nan,
+                "p_reported": None if _text(r["rec"].get("p_reported")) is None else str(r["rec"]["p_reported"]),
+                "source": _text(r["rec"].get("source")),
+                "locator": _text(r["rec"].get("locator")),
+            }
+            for r, pt, pc, status in meta
+        ]
+    )
     analysed = list(REANALYSIS_COLUMNS[4:18])
     full = pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in analysed}).reindex(range(len(base)))
     full["p_in_range"] = pd.array([pd.NA] * len(base), dtype="boolean")

@@ -18,8 +18,9 @@ says "no unadjusted 2x2 test on any admissible counts gives the printed p", not 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence, cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ from .result import PAIR_COLUMNS, AuditResult, empty_pairs
 
 __all__ = ["audit_reported", "Comparison", "audit_many", "check_tests"]
 
-_MAX_PAIRS = 250_000       # candidate (events_t, events_c) pairs per comparison before refusing
+_MAX_PAIRS = 250_000  # candidate (events_t, events_c) pairs per comparison before refusing
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,9 @@ def check_tests(test: AuditTest | Iterable[AuditTest]) -> tuple[str, ...]:
     """One test name or a sequence of names -> canonical names (letter case ignored, duplicates dropped)."""
     names = (test,) if isinstance(test, str) else tuple(test)
     if not names:
-        raise DataError(Problem(f"must name at least one of {', '.join(map(repr, AUDIT_TESTS))}",
-                                file=ARGUMENTS, column="test"))
+        raise DataError(
+            Problem(f"must name at least one of {', '.join(map(repr, AUDIT_TESTS))}", file=ARGUMENTS, column="test")
+        )
     return tuple(dict.fromkeys(choice(t, AUDIT_TESTS, "test") for t in names))
 
 
@@ -71,8 +73,7 @@ def check_tests(test: AuditTest | Iterable[AuditTest]) -> tuple[str, ...]:
 Where = Sequence[tuple[str, "int | None"]]
 
 
-def _read_p_intervals(comps: Sequence[Comparison], where: Where,
-                      problems: list[Problem]) -> list[PInterval | None]:
+def _read_p_intervals(comps: Sequence[Comparison], where: Where, problems: list[Problem]) -> list[PInterval | None]:
     """Step 1: the interval each printed p allows (problems collected, naming file and row)."""
     out: list[PInterval | None] = []
     for c, (file, row) in zip(comps, where):
@@ -84,8 +85,9 @@ def _read_p_intervals(comps: Sequence[Comparison], where: Where,
     return out
 
 
-def _read_percents(comps: Sequence[Comparison], where: Where,
-                   problems: list[Problem]) -> list[tuple[int, str, int, int, int]]:
+def _read_percents(
+    comps: Sequence[Comparison], where: Where, problems: list[Problem]
+) -> list[tuple[int, str, int, int, int]]:
     """Step 2: every printed percentage read exactly; ``(comparison, arm, numerator, decimals, n)`` for the
     arms with a known size (percentages without one are still validated)."""
     parsed = []
@@ -104,8 +106,9 @@ def _read_percents(comps: Sequence[Comparison], where: Where,
     return parsed
 
 
-def _arm_bounds(parsed: list[tuple[int, str, int, int, int]],
-                rounding: str) -> dict[tuple[int, str], tuple[int, int, int]]:
+def _arm_bounds(
+    parsed: list[tuple[int, str, int, int, int]], rounding: str
+) -> dict[tuple[int, str], tuple[int, int, int]]:
     """Step 3: GRIM per arm in one vectorised call: ``(comparison, arm) -> (events_min, events_max, d)``."""
     if not parsed:
         return {}
@@ -125,8 +128,14 @@ def _candidate_tables(comps: Sequence[Comparison], bounds: dict, where: Where) -
         size = (bt[1] - bt[0] + 1) * (bc[1] - bc[0] + 1)
         if size > _MAX_PAIRS:
             file, row = where[i]
-            raise DataError(Problem(f"{size} candidate count pairs: too many to test (print more decimals or "
-                                    "audit a narrower question)", file=file, row=row))
+            raise DataError(
+                Problem(
+                    f"{size} candidate count pairs: too many to test (print more decimals or "
+                    "audit a narrower question)",
+                    file=file,
+                    row=row,
+                )
+            )
         et, ec = np.meshgrid(np.arange(bt[0], bt[1] + 1), np.arange(bc[0], bc[1] + 1), indexing="ij")
         cand[i] = np.column_stack([et.ravel(), np.full(et.size, c.n_t), ec.ravel(), np.full(et.size, c.n_c)])
     return cand
@@ -143,14 +152,22 @@ def _recompute(cand: dict[int, np.ndarray], tests: tuple[str, ...]) -> dict[int,
     tables = np.concatenate([cand[i] for i in order]).astype(np.int64)
     uniq, inverse = np.unique(tables, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    p_uniq = {t: np.asarray(proportions_test(uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3], test=cast(AuditTest, t),
-                                             alternative="two-sided")["p_value"], dtype=np.float64) for t in tests}
+    p_uniq = {
+        t: np.asarray(
+            proportions_test(
+                uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3], test=cast(AuditTest, t), alternative="two-sided"
+            )["p_value"],
+            dtype=np.float64,
+        )
+        for t in tests
+    }
     offsets = np.cumsum([0] + [len(cand[i]) for i in order])
-    return {i: {t: p_uniq[t][inverse[offsets[j]:offsets[j + 1]]] for t in tests} for j, i in enumerate(order)}
+    return {i: {t: p_uniq[t][inverse[offsets[j] : offsets[j + 1]]] for t in tests} for j, i in enumerate(order)}
 
 
-def audit_many(comps: Sequence[Comparison], tests: tuple[str, ...], rounding: str,
-               where: Where | None = None) -> list[AuditResult]:
+def audit_many(
+    comps: Sequence[Comparison], tests: tuple[str, ...], rounding: str, where: Where | None = None
+) -> list[AuditResult]:
     """Audit many comparisons (``tests`` and ``rounding`` canonical); ``where`` names each one's file/row."""
     where = where or [(ARGUMENTS, None)] * len(comps)
     problems: list[Problem] = []
@@ -161,13 +178,18 @@ def audit_many(comps: Sequence[Comparison], tests: tuple[str, ...], rounding: st
     bounds = _arm_bounds(parsed, rounding)
     cand = _candidate_tables(comps, bounds, where)
     p_values = _recompute(cand, tests)
-    return [_assemble(c, intervals[i], bounds.get((i, "t")), bounds.get((i, "c")), cand.get(i),
-                      p_values.get(i), tests, rounding) for i, c in enumerate(comps)]
+    return [
+        _assemble(
+            c, intervals[i], bounds.get((i, "t")), bounds.get((i, "c")), cand.get(i), p_values.get(i), tests, rounding
+        )
+        for i, c in enumerate(comps)
+    ]
 
 
 # --------------------------------------------------------------------------------------------------------
 # one comparison: pairs, ranges, matches, verdict
 # --------------------------------------------------------------------------------------------------------
+
 
 def _arm_state(b: tuple[int, int, int] | None) -> tuple[bool | None, tuple[int, ...]]:
     if b is None:
@@ -176,14 +198,32 @@ def _arm_state(b: tuple[int, int, int] | None) -> tuple[bool | None, tuple[int, 
     return ok, tuple(range(b[0], b[1] + 1)) if ok else ()
 
 
-def _pairs(tables: np.ndarray, p: dict[str, np.ndarray], pint: PInterval | None,
-           tests: tuple[str, ...]) -> pd.DataFrame:
+def _pairs(
+    tables: np.ndarray, p: dict[str, np.ndarray], pint: PInterval | None, tests: tuple[str, ...]
+) -> pd.DataFrame:
     frames = []
     for t in tests:
         inside = pint.contains(p[t]) if pint is not None else np.zeros(p[t].shape, bool)
-        frames.append(pd.DataFrame(dict(zip(PAIR_COLUMNS, (
-            t, tables[:, 0], tables[:, 1], tables[:, 2], tables[:, 3], 100.0 * tables[:, 0] / tables[:, 1],
-            100.0 * tables[:, 2] / tables[:, 3], p[t], inside)))))
+        frames.append(
+            pd.DataFrame(
+                dict(
+                    zip(
+                        PAIR_COLUMNS,
+                        (
+                            t,
+                            tables[:, 0],
+                            tables[:, 1],
+                            tables[:, 2],
+                            tables[:, 3],
+                            100.0 * tables[:, 0] / tables[:, 1],
+                            100.0 * tables[:, 2] / tables[:, 3],
+                            p[t],
+                            inside,
+                        ),
+                    )
+                )
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -192,8 +232,16 @@ def _p_range(p: np.ndarray) -> tuple[float, float]:
     return (float(finite.min()), float(finite.max())) if finite.size else (math.nan, math.nan)
 
 
-def _assemble(c: Comparison, pint: PInterval | None, bt, bc, tables: np.ndarray | None,
-              p: dict[str, np.ndarray] | None, tests: tuple[str, ...], rounding: str) -> AuditResult:
+def _assemble(
+    c: Comparison,
+    pint: PInterval | None,
+    bt,
+    bc,
+    tables: np.ndarray | None,
+    p: dict[str, np.ndarray] | None,
+    tests: tuple[str, ...],
+    rounding: str,
+) -> AuditResult:
     grim_t, events_t = _arm_state(bt)
     grim_c, events_c = _arm_state(bc)
     p_range: list[tuple[str, float, float]] = []
@@ -204,13 +252,33 @@ def _assemble(c: Comparison, pint: PInterval | None, bt, bc, tables: np.ndarray 
         for t in tests:
             p_range.append((t, *_p_range(p[t])))
             if pint is not None:
-                matches += [(t, int(tables[j, 0]), int(tables[j, 2]), float(p[t][j]))
-                            for j in np.nonzero(pint.contains(p[t]))[0]]
+                matches += [
+                    (t, int(tables[j, 0]), int(tables[j, 2]), float(p[t][j]))
+                    for j in np.nonzero(pint.contains(p[t]))[0]
+                ]
     p_consistent = None if (tables is None or pint is None or c.p_other_test) else bool(matches)
     verdict, explanation = _verdict(c, pint, bt, bc, events_t, events_c, p_range, matches, tests)
-    return AuditResult(c.percent_t, c.n_t, c.percent_c, c.n_c, c.p_reported, pint, tests, rounding,
-                       c.model_based, grim_t, grim_c, events_t, events_c, tuple(p_range), tuple(matches),
-                       p_consistent, verdict, explanation, pairs)
+    return AuditResult(
+        c.percent_t,
+        c.n_t,
+        c.percent_c,
+        c.n_c,
+        c.p_reported,
+        pint,
+        tests,
+        rounding,
+        c.model_based,
+        grim_t,
+        grim_c,
+        events_t,
+        events_c,
+        tuple(p_range),
+        tuple(matches),
+        p_consistent,
+        verdict,
+        explanation,
+        pairs,
+    )
 
 
 def _impossible(c: Comparison, bt, bc) -> list[str]:
@@ -224,8 +292,7 @@ def _impossible(c: Comparison, bt, bc) -> list[str]:
 
 def _not_checkable(c: Comparison) -> str | None:
     """Why nothing can be recomputed (a percentage not printed, an arm size unknown), or None."""
-    missing = [w for w, v in (("treatment percentage", c.percent_t), ("control percentage", c.percent_c))
-               if v is None]
+    missing = [w for w, v in (("treatment percentage", c.percent_t), ("control percentage", c.percent_c)) if v is None]
     if missing:
         return f"{' and '.join(missing)} not printed: nothing to recompute"
     unknown = [w for w, v in (("treatment", c.n_t), ("control", c.n_c)) if v is None]
@@ -244,9 +311,12 @@ def _explain_match(c: Comparison, pint: PInterval, matches, tests) -> str:
         first.setdefault(t, (et, ec, p))
     t0, (et, ec, p) = next(iter(first.items()))
     others = [t for t in first if t != t0]
-    return (f"{t0} p = {explain_p(p, pint)} for {et}/{c.n_t} vs {ec}/{c.n_c} fits printed p {c.p_reported} "
-            f"{pint}" + (f" (also {', '.join(others)})" if others else "")
-            + (f"; not {', '.join(t for t in tests if t not in first)}" if len(first) < len(tests) else ""))
+    return (
+        f"{t0} p = {explain_p(p, pint)} for {et}/{c.n_t} vs {ec}/{c.n_c} fits printed p {c.p_reported} "
+        f"{pint}"
+        + (f" (also {', '.join(others)})" if others else "")
+        + (f"; not {', '.join(t for t in tests if t not in first)}" if len(first) < len(tests) else "")
+    )
 
 
 def _explain_mismatch(c: Comparison, pint: PInterval, p_range, tests) -> str:
@@ -261,8 +331,9 @@ def _explain_mismatch(c: Comparison, pint: PInterval, p_range, tests) -> str:
 
 def _verdict(c: Comparison, pint, bt, bc, events_t, events_c, p_range, matches, tests) -> tuple[str, str]:
     """The verdict and its explanation, by the rules of the module docstring."""
-    prefix = ("model-based estimates, not count/n, so the arithmetic is shown for information only; "
-              if c.model_based else "")
+    prefix = (
+        "model-based estimates, not count/n, so the arithmetic is shown for information only; " if c.model_based else ""
+    )
 
     def done(verdict: str, text: str) -> tuple[str, str]:
         return ("indeterminate" if c.model_based else verdict), prefix + text
@@ -273,13 +344,15 @@ def _verdict(c: Comparison, pint, bt, bc, events_t, events_c, p_range, matches, 
     why_not = _not_checkable(c)
     if why_not:
         return done("indeterminate", why_not)
-    counts = (f"{c.percent_t}% = {_counts_range(events_t, c.n_t)}, "
-              f"{c.percent_c}% = {_counts_range(events_c, c.n_c)}")
+    counts = f"{c.percent_t}% = {_counts_range(events_t, c.n_t)}, {c.percent_c}% = {_counts_range(events_c, c.n_c)}"
     if pint is None:
         return done("consistent", f"{counts}; no p-value printed, percentages only")
     if c.p_other_test:
-        return done("consistent", f"{counts}; printed p {c.p_reported} comes from another kind of test (not a "
-                                  f"comparison of the two proportions), so it is not checked")
+        return done(
+            "consistent",
+            f"{counts}; printed p {c.p_reported} comes from another kind of test (not a "
+            f"comparison of the two proportions), so it is not checked",
+        )
     if matches:
         return done("consistent", f"{counts}; {_explain_match(c, pint, matches, tests)}")
     return done("inconsistent", f"{counts} are possible, but {_explain_mismatch(c, pint, p_range, tests)}")
@@ -289,13 +362,23 @@ def _verdict(c: Comparison, pint, bt, bc, events_t, events_c, p_range, matches, 
 # the public function
 # --------------------------------------------------------------------------------------------------------
 
+
 def _arm_size_or_none(value: Any, name: str) -> int | None:
     return None if is_missing(value) else check_int(value, name, low=1, high=MAX_COUNT)
 
 
-def audit_reported(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, p_reported: Any = None, *,
-                   test: AuditTest | Sequence[AuditTest] = AUDIT_TESTS, rounding: Rounding = "either",
-                   model_based: bool = False, p_other_test: bool = False) -> AuditResult:
+def audit_reported(
+    percent_t: Any,
+    n_t: Any,
+    percent_c: Any,
+    n_c: Any,
+    p_reported: Any = None,
+    *,
+    test: AuditTest | Sequence[AuditTest] = AUDIT_TESTS,
+    rounding: Rounding = "either",
+    model_based: bool = False,
+    p_other_test: bool = False,
+) -> AuditResult:
     """Audit one printed comparison: can these percentages and this p-value come from whole counts?
 
     Parameters
@@ -341,7 +424,13 @@ def audit_reported(percent_t: Any, n_t: Any, percent_c: Any, n_c: Any, p_reporte
     """
     tests = check_tests(test)
     rounding = choice(rounding, ROUNDING_RULES, "rounding")
-    comp = Comparison(text_or_none(percent_t), _arm_size_or_none(n_t, "n_t"), text_or_none(percent_c),
-                      _arm_size_or_none(n_c, "n_c"), p_text_or_none(p_reported), bool(model_based),
-                      bool(p_other_test))
+    comp = Comparison(
+        text_or_none(percent_t),
+        _arm_size_or_none(n_t, "n_t"),
+        text_or_none(percent_c),
+        _arm_size_or_none(n_c, "n_c"),
+        p_text_or_none(p_reported),
+        bool(model_based),
+        bool(p_other_test),
+    )
     return audit_many([comp], tests, rounding)[0]

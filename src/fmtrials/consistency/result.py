@@ -13,8 +13,17 @@ from .pvalues import PInterval, explain_p
 __all__ = ["AuditResult", "PAIR_COLUMNS", "empty_pairs"]
 
 #: Columns of :meth:`AuditResult.to_frame`, in order.
-PAIR_COLUMNS = ("test", "events_t", "n_t", "events_c", "n_c", "percent_exact_t", "percent_exact_c", "p_value",
-                "in_interval")
+PAIR_COLUMNS = (
+    "test",
+    "events_t",
+    "n_t",
+    "events_c",
+    "n_c",
+    "percent_exact_t",
+    "percent_exact_c",
+    "p_value",
+    "in_interval",
+)
 
 
 def empty_pairs() -> pd.DataFrame:
@@ -101,8 +110,7 @@ class AuditResult:
         ]
         for test, lo, hi in self.p_range:
             if np.isfinite(lo):
-                lines.append(f"  {test:>6}: p in [{explain_p(lo, self.p_interval)}, "
-                             f"{explain_p(hi, self.p_interval)}]")
+                lines.append(f"  {test:>6}: p in [{explain_p(lo, self.p_interval)}, {explain_p(hi, self.p_interval)}]")
             else:
                 lines.append(f"  {test:>6}: no p")
         lines.append(f"  verdict: {self.verdict} -- {self.explanation}")

@@ -18,15 +18,15 @@ from .sof import load_judgements, optimal_information_size, summary_of_findings
 from .what_it_means import WhatItMeans, what_it_means
 
 __all__ = [
-           "BayesPool",
-           "WhatItMeans",
-           "absolute_effects",
-           "bayes_pool",
-           "bayes_risk_difference",
-           "benefit_risk",
-           "fragility_index",
-           "load_judgements",
-           "optimal_information_size",
-           "summary_of_findings",
-           "what_it_means",
+    "BayesPool",
+    "WhatItMeans",
+    "absolute_effects",
+    "bayes_pool",
+    "bayes_risk_difference",
+    "benefit_risk",
+    "fragility_index",
+    "load_judgements",
+    "optimal_information_size",
+    "summary_of_findings",
+    "what_it_means",
 ]

@@ -28,6 +28,7 @@ def check_beta_prior(prior: Any, name: str = "prior") -> tuple[float, float]:
     try:
         a, b = prior
     except (TypeError, ValueError):
-        raise DataError(Problem(f"must be a pair (a, b) of Beta parameters, got {prior!r}", file=ARGUMENTS,
-                                column=name)) from None
+        raise DataError(
+            Problem(f"must be a pair (a, b) of Beta parameters, got {prior!r}", file=ARGUMENTS, column=name)
+        ) from None
     return check_positive(a, f"{name}[0] (a)"), check_positive(b, f"{name}[1] (b)")

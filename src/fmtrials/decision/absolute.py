@@ -17,9 +17,22 @@ if TYPE_CHECKING:
 __all__ = ["ABSOLUTE_COLUMNS", "absolute_effects", "corresponding_risk"]
 
 #: the columns of :func:`absolute_effects`
-ABSOLUTE_COLUMNS = ("measure", "estimate", "ci_low", "ci_high", "control_risk", "control_risk_source",
-                    "control_risk_per_1000", "risk_per_1000", "risk_per_1000_low", "risk_per_1000_high",
-                    "difference_per_1000", "difference_per_1000_low", "difference_per_1000_high", "note")
+ABSOLUTE_COLUMNS = (
+    "measure",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "control_risk",
+    "control_risk_source",
+    "control_risk_per_1000",
+    "risk_per_1000",
+    "risk_per_1000_low",
+    "risk_per_1000_high",
+    "difference_per_1000",
+    "difference_per_1000_low",
+    "difference_per_1000_high",
+    "note",
+)
 
 
 def corresponding_risk(control_risk: Any, effect: Any, measure: str) -> np.ndarray:
@@ -48,16 +61,21 @@ def _control_risks(result: PoolResult, control_risk: Any) -> tuple[np.ndarray, l
         s = s[s["included"]] if "included" in s else s
         risks = (s["events_c"] / s["n_c"]).to_numpy(dtype=float)
         med = float(np.median(risks))
-        return np.array([med]), [(f"median placebo risk of the {len(risks)} pooled comparison(s) "
-                                  f"(range {risks.min():.3f} to {risks.max():.3f})")]
+        return np.array([med]), [
+            (
+                f"median placebo risk of the {len(risks)} pooled comparison(s) "
+                f"(range {risks.min():.3f} to {risks.max():.3f})"
+            )
+        ]
     try:
         raw = np.asarray(control_risk)
         cr = np.atleast_1d(raw.astype(float)) if raw.dtype.kind in "iuf" else np.array([np.nan])
     except (TypeError, ValueError):
         cr = np.array([np.nan])
     if cr.ndim != 1 or cr.size == 0 or not np.all(np.isfinite(cr)) or np.any((cr < 0) | (cr > 1)):
-        raise DataError(Problem(f"must be a risk (or risks) in [0, 1], got {control_risk!r}", file=ARGUMENTS,
-                                column="control_risk"))
+        raise DataError(
+            Problem(f"must be a risk (or risks) in [0, 1], got {control_risk!r}", file=ARGUMENTS, column="control_risk")
+        )
     return cr, ["stated by the caller"] * cr.size
 
 
@@ -94,8 +112,11 @@ def absolute_effects(result: PoolResult, control_risk: Any = None) -> pd.DataFra
     from ..meta import PoolResult
 
     if not isinstance(result, PoolResult):
-        raise DataError(Problem(f"must be a PoolResult (fmtrials.pool), got {type(result).__name__}",
-                                file=ARGUMENTS, column="result"))
+        raise DataError(
+            Problem(
+                f"must be a PoolResult (fmtrials.pool), got {type(result).__name__}", file=ARGUMENTS, column="result"
+            )
+        )
     cr, source = _control_risks(result, control_risk)
     m = result.measure
     risk = corresponding_risk(cr, result.estimate, m)
@@ -105,11 +126,21 @@ def absolute_effects(result: PoolResult, control_risk: Any = None) -> pd.DataFra
         clipped = (cr + result.ci_low < 0) | (cr + result.ci_high > 1)
     else:
         clipped = (m == "RR") & (cr * result.ci_high > 1)
-    return pd.DataFrame({
-        "measure": m, "estimate": result.estimate, "ci_low": result.ci_low, "ci_high": result.ci_high,
-        "control_risk": cr, "control_risk_source": source, "control_risk_per_1000": 1000 * cr,
-        "risk_per_1000": 1000 * risk, "risk_per_1000_low": 1000 * lo, "risk_per_1000_high": 1000 * hi,
-        "difference_per_1000": 1000 * (risk - cr), "difference_per_1000_low": 1000 * (lo - cr),
-        "difference_per_1000_high": 1000 * (hi - cr),
-        "note": np.where(clipped, "corresponding risk clipped to [0, 1000]", ""),
-    })
+    return pd.DataFrame(
+        {
+            "measure": m,
+            "estimate": result.estimate,
+            "ci_low": result.ci_low,
+            "ci_high": result.ci_high,
+            "control_risk": cr,
+            "control_risk_source": source,
+            "control_risk_per_1000": 1000 * cr,
+            "risk_per_1000": 1000 * risk,
+            "risk_per_1000_low": 1000 * lo,
+            "risk_per_1000_high": 1000 * hi,
+            "difference_per_1000": 1000 * (risk - cr),
+            "difference_per_1000_low": 1000 * (lo - cr),
+            "difference_per_1000_high": 1000 * (hi - cr),
+            "note": np.where(clipped, "corresponding risk clipped to [0, 1000]", ""),
+        }
+    )

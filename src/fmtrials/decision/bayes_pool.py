@@ -95,8 +95,9 @@ def _tau(u: np.ndarray, scale: float) -> np.ndarray:
     return scale * special.ndtri((1.0 + u) / 2.0)
 
 
-def tau_posterior(y: np.ndarray, v: np.ndarray, scale: float, u_max: np.ndarray | float = 1.0,
-                  ll_ref: float = 0.0) -> np.ndarray:
+def tau_posterior(
+    y: np.ndarray, v: np.ndarray, scale: float, u_max: np.ndarray | float = 1.0, ll_ref: float = 0.0
+) -> np.ndarray:
     """Unnormalised posterior mass of tau below the prior quantile ``u_max`` (array in, array out); the log
     likelihood is shifted by ``ll_ref`` to avoid underflow."""
     u_max = np.atleast_1d(np.asarray(u_max, dtype=float))
@@ -112,8 +113,14 @@ def _bisect(fn, lo: float, hi: float, target: float, n: int = 80) -> float:
     return (lo + hi) / 2
 
 
-def bayes_pool(table: pd.DataFrame, *, measure: Measure = "RR", tau_prior: float = 0.5,
-               threshold: float | None = None, alpha: float = 0.05) -> BayesPool:
+def bayes_pool(
+    table: pd.DataFrame,
+    *,
+    measure: Measure = "RR",
+    tau_prior: float = 0.5,
+    threshold: float | None = None,
+    alpha: float = 0.05,
+) -> BayesPool:
     """Bayesian random-effects meta-analysis of 2x2 tables: flat prior on mu, half-normal prior on tau.
 
     Parameters
@@ -179,7 +186,18 @@ def bayes_pool(table: pd.DataFrame, *, measure: Measure = "RR", tau_prior: float
         return float(_tau(np.array([u]), scale)[0])
 
     back = np.exp if ratio else (lambda x: x)
-    return BayesPool(measure=measure, k=int(y.size), estimate=float(back(w @ m)), median=float(back(q[0.5])),
-                     ci_low=float(back(q[alpha / 2])), ci_high=float(back(q[1 - alpha / 2])), threshold=threshold,
-                     p_greater=1.0 - cdf(thr), tau_median=tau_q(0.5), tau_ci_low=tau_q(alpha / 2),
-                     tau_ci_high=tau_q(1 - alpha / 2), tau_prior=scale, alpha=alpha)
+    return BayesPool(
+        measure=measure,
+        k=int(y.size),
+        estimate=float(back(w @ m)),
+        median=float(back(q[0.5])),
+        ci_low=float(back(q[alpha / 2])),
+        ci_high=float(back(q[1 - alpha / 2])),
+        threshold=threshold,
+        p_greater=1.0 - cdf(thr),
+        tau_median=tau_q(0.5),
+        tau_ci_low=tau_q(alpha / 2),
+        tau_ci_high=tau_q(1 - alpha / 2),
+        tau_prior=scale,
+        alpha=alpha,
+    )

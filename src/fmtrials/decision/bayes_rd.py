@@ -25,8 +25,7 @@ from ._priors import check_beta_prior
 __all__ = ["BAYES_RD_COLUMNS", "bayes_risk_difference", "rd_cdf"]
 
 #: the columns :func:`bayes_risk_difference` adds to the four counts
-BAYES_RD_COLUMNS = ("mean", "median", "ci_low", "ci_high", "threshold", "p_greater", "prior_a", "prior_b",
-                    "alpha")
+BAYES_RD_COLUMNS = ("mean", "median", "ci_low", "ci_high", "threshold", "p_greater", "prior_a", "prior_b", "alpha")
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(400)
 _U = (_NODES + 1) / 2
@@ -42,8 +41,9 @@ def rd_cdf(d: np.ndarray, post_t: tuple[np.ndarray, np.ndarray], post_c: tuple[n
     return rd_cdf_density(d, post_t, post_c, density=False)[0]
 
 
-def rd_cdf_density(d: np.ndarray, post_t: tuple[np.ndarray, np.ndarray], post_c: tuple[np.ndarray, np.ndarray],
-                   density: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+def rd_cdf_density(
+    d: np.ndarray, post_t: tuple[np.ndarray, np.ndarray], post_c: tuple[np.ndarray, np.ndarray], density: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
     """P(RD <= d) for each table (arrays of one shape) and, with ``density``, the density of RD at d.
 
     Integrates F_t(Q_c(u) + d) over the u where 0 < Q_c(u) + d < 1 only (the integrand is 0 below and 1
@@ -59,8 +59,11 @@ def rd_cdf_density(d: np.ndarray, post_t: tuple[np.ndarray, np.ndarray], post_c:
     cdf = (1.0 - u1) + (u1 - u0) * (special.betainc(at, bt, q) @ _W)
     if not density:
         return cdf, None
-    logpdf = ((at - 1) * np.log(np.where(q > 0, q, 1.0)) + (bt - 1) * np.log(np.where(q < 1, 1 - q, 1.0))
-              - special.betaln(at, bt))
+    logpdf = (
+        (at - 1) * np.log(np.where(q > 0, q, 1.0))
+        + (bt - 1) * np.log(np.where(q < 1, 1 - q, 1.0))
+        - special.betaln(at, bt)
+    )
     pdf = np.where((q > 0) & (q < 1), np.exp(logpdf), 0.0)
     return cdf, (u1 - u0) * (pdf @ _W)
 
@@ -100,13 +103,22 @@ def _thresholds(value: Any) -> np.ndarray:
     except (TypeError, ValueError):
         arr = np.array([np.nan])
     if arr.size == 0 or not np.all(np.isfinite(arr) & (np.abs(arr) <= 1)):
-        raise DataError(Problem(f"must be a number (or numbers) in [-1, 1], got {value!r}", file=ARGUMENTS,
-                                column="threshold"))
+        raise DataError(
+            Problem(f"must be a number (or numbers) in [-1, 1], got {value!r}", file=ARGUMENTS, column="threshold")
+        )
     return arr
 
 
-def bayes_risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, prior: tuple[float, float] = (1, 1),
-                          threshold: float = 0.0, alpha: float = 0.05) -> pd.DataFrame:
+def bayes_risk_difference(
+    events_t: Any,
+    n_t: Any,
+    events_c: Any,
+    n_c: Any,
+    *,
+    prior: tuple[float, float] = (1, 1),
+    threshold: float = 0.0,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Posterior of the risk difference p_t - p_c with independent Beta(a, b) priors on each arm's risk.
 
     Parameters
@@ -116,7 +128,8 @@ def bayes_risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, p
     prior : (float, float)
         Beta(a, b) prior of each arm's risk, a > 0 and b > 0: (1, 1) uniform, (0.5, 0.5) Jeffreys.
     threshold : float or array-like
-        ``p_greater`` is P(RD > threshold) (broadcast with the counts), threshold in [-1, 1]: 0 for any benefit (or harm), e.g. 0.10 for
+        ``p_greater`` is P(RD > threshold) (broadcast with the counts), threshold in [-1, 1]: 0 for any benefit (or
+        harm), e.g. 0.10 for
         a difference of at least 10 percentage points.
     alpha : float
         The credible interval is the equal-tailed (1 - alpha) interval.
@@ -150,12 +163,24 @@ def bayes_risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, p
     mean = post_t[0] / (post_t[0] + post_t[1]) - post_c[0] / (post_c[0] + post_c[1])
     sd = np.sqrt(sum(a_ * b_ / ((a_ + b_) ** 2 * (a_ + b_ + 1)) for a_, b_ in (post_t, post_c)))
     z = special.ndtri(np.array([0.5, alpha / 2, 1 - alpha / 2]))
-    med, lo, hi = (_quantile(p_, post_t, post_c, mean + z_ * sd, sd)
-                   for p_, z_ in zip((0.5, alpha / 2, 1 - alpha / 2), z))
+    med, lo, hi = (
+        _quantile(p_, post_t, post_c, mean + z_ * sd, sd) for p_, z_ in zip((0.5, alpha / 2, 1 - alpha / 2), z)
+    )
     p_greater = 1.0 - rd_cdf(thr.astype(float), post_t, post_c)
-    return pd.DataFrame({
-        "events_t": x1, "n_t": n1, "events_c": x2, "n_c": n2,
-        "mean": mean, "median": med, "ci_low": lo, "ci_high": hi,
-        "threshold": thr, "p_greater": np.clip(p_greater, 0.0, 1.0), "prior_a": a, "prior_b": b,
-        "alpha": alpha,
-    })
+    return pd.DataFrame(
+        {
+            "events_t": x1,
+            "n_t": n1,
+            "events_c": x2,
+            "n_c": n2,
+            "mean": mean,
+            "median": med,
+            "ci_low": lo,
+            "ci_high": hi,
+            "threshold": thr,
+            "p_greater": np.clip(p_greater, 0.0, 1.0),
+            "prior_a": a,
+            "prior_b": b,
+            "alpha": alpha,
+        }
+    )

@@ -24,12 +24,34 @@ from ..errors import DataError, Problem
 __all__ = ["BENEFIT_RISK_COLUMNS", "benefit_risk", "lhh_fieller"]
 
 #: the columns of :func:`benefit_risk`
-BENEFIT_RISK_COLUMNS = ("level", "study", "arm", "dose_mg_day", "benefit", "harm", "rd_benefit", "rd_benefit_low",
-                        "rd_benefit_high", "rd_harm", "rd_harm_low", "rd_harm_high", "nnt", "nnh", "lhh", "lhh_low",
-                        "lhh_high", "lhh_method", "reading", "status_benefit", "status_harm")
+BENEFIT_RISK_COLUMNS = (
+    "level",
+    "study",
+    "arm",
+    "dose_mg_day",
+    "benefit",
+    "harm",
+    "rd_benefit",
+    "rd_benefit_low",
+    "rd_benefit_high",
+    "rd_harm",
+    "rd_harm_low",
+    "rd_harm_high",
+    "nnt",
+    "nnh",
+    "lhh",
+    "lhh_low",
+    "lhh_high",
+    "lhh_method",
+    "reading",
+    "status_benefit",
+    "status_harm",
+)
 
-_ASSUMPTION = ("Fieller interval of RD_benefit / RD_harm assuming the two endpoints independent (their "
-               "correlation in the same patients is not reported)")
+_ASSUMPTION = (
+    "Fieller interval of RD_benefit / RD_harm assuming the two endpoints independent (their "
+    "correlation in the same patients is not reported)"
+)
 
 
 def lhh_fieller(rd_b: Any, se_b: Any, rd_h: Any, se_h: Any, crit: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -47,10 +69,10 @@ def lhh_fieller(rd_b: Any, se_b: Any, rd_h: Any, se_h: Any, crit: Any) -> tuple[
     with np.errstate(divide="ignore", invalid="ignore"):
         lhh = np.where((b > 0) & (h > 0), b / h, np.nan)
         # (b - t h)² = z² (sb² + t² sh²)  ->  t² (h² - z² sh²) - 2 b h t + (b² - z² sb²) = 0
-        qa = h ** 2 - z ** 2 * sh ** 2
+        qa = h**2 - z**2 * sh**2
         qb = -2 * b * h
-        qc = b ** 2 - z ** 2 * sb ** 2
-        disc = qb ** 2 - 4 * qa * qc
+        qc = b**2 - z**2 * sb**2
+        disc = qb**2 - 4 * qa * qc
         ok = np.isfinite(lhh) & (qa > 0) & (disc >= 0)
         r1 = (-qb - np.sqrt(np.where(ok, disc, 0.0))) / (2 * qa)
         r2 = (-qb + np.sqrt(np.where(ok, disc, 0.0))) / (2 * qa)
@@ -59,11 +81,15 @@ def lhh_fieller(rd_b: Any, se_b: Any, rd_h: Any, se_h: Any, crit: Any) -> tuple[
 
 def _reading(lhh: float, lo: float, hi: float, benefit: str, harm: str) -> str:
     if not np.isfinite(lhh):
-        return (f"LHH not defined: the {benefit} difference or the {harm} difference is not in its expected "
-                "direction (no benefit or no excess harm)")
+        return (
+            f"LHH not defined: the {benefit} difference or the {harm} difference is not in its expected "
+            "direction (no benefit or no excess harm)"
+        )
     more = "more" if lhh > 1 else "less"
-    text = (f"a patient is {format_number(lhh, 1)} times as likely to gain {benefit} as to have {harm} "
-            f"({more} likely helped than harmed)")
+    text = (
+        f"a patient is {format_number(lhh, 1)} times as likely to gain {benefit} as to have {harm} "
+        f"({more} likely helped than harmed)"
+    )
     if np.isfinite(lo):
         text += f"; interval {format_number(lo, 1)} to {format_number(hi, 1)}"
         if lo > 1:
@@ -82,21 +108,50 @@ def _nn(rd: np.ndarray) -> np.ndarray:
 
 def _frame(level, keys, benefit, harm, b, h, se_b, se_h, crit) -> pd.DataFrame:
     lhh, lo, hi = lhh_fieller(b[0], se_b, h[0], se_h, crit)
-    out = pd.DataFrame({"level": level, **keys, "benefit": benefit, "harm": harm,
-                        "rd_benefit": b[0], "rd_benefit_low": b[1], "rd_benefit_high": b[2],
-                        "rd_harm": h[0], "rd_harm_low": h[1], "rd_harm_high": h[2],
-                        "nnt": _nn(b[0]), "nnh": _nn(h[0]), "lhh": lhh, "lhh_low": lo, "lhh_high": hi,
-                        "lhh_method": _ASSUMPTION})
+    out = pd.DataFrame(
+        {
+            "level": level,
+            **keys,
+            "benefit": benefit,
+            "harm": harm,
+            "rd_benefit": b[0],
+            "rd_benefit_low": b[1],
+            "rd_benefit_high": b[2],
+            "rd_harm": h[0],
+            "rd_harm_low": h[1],
+            "rd_harm_high": h[2],
+            "nnt": _nn(b[0]),
+            "nnh": _nn(h[0]),
+            "lhh": lhh,
+            "lhh_low": lo,
+            "lhh_high": hi,
+            "lhh_method": _ASSUMPTION,
+        }
+    )
     out["reading"] = [_reading(*r, benefit, harm) for r in zip(lhh, lo, hi)]
     return out
 
 
 def _trial_rows(eb, eh, benefit, harm, alpha) -> pd.DataFrame:
-    cols = ["study", "arm", "dose_mg_day", "events_t", "n_t", "events_c", "n_c", "rd", "rd_low", "rd_high",
-            "status_t", "status_c"]
+    cols = [
+        "study",
+        "arm",
+        "dose_mg_day",
+        "events_t",
+        "n_t",
+        "events_c",
+        "n_c",
+        "rd",
+        "rd_low",
+        "rd_high",
+        "status_t",
+        "status_c",
+    ]
     m = eb.compared.merge(eb.primary[["study", "arm", "analysis"]], on=["study", "arm", "analysis"])[cols].merge(
         eh.compared.merge(eh.primary[["study", "arm", "analysis"]], on=["study", "arm", "analysis"])[cols],
-        on=["study", "arm", "dose_mg_day"], suffixes=("_b", "_h"))
+        on=["study", "arm", "dose_mg_day"],
+        suffixes=("_b", "_h"),
+    )
 
     def wald_se(s):
         pt, pc = m[f"events_t{s}"] / m[f"n_t{s}"], m[f"events_c{s}"] / m[f"n_c{s}"]
@@ -125,9 +180,14 @@ def _pooled_row(eb, eh, benefit, harm) -> pd.DataFrame:
     return out
 
 
-def benefit_risk(contrasts_or_outcomes: pd.DataFrame | None = None, *, benefit: str = "composite_3",
-                 harms: Iterable[str] = ("ae_withdrawal", "nausea"), ci: RDInterval = "newcombe",
-                 alpha: float = 0.05) -> pd.DataFrame:
+def benefit_risk(
+    contrasts_or_outcomes: pd.DataFrame | None = None,
+    *,
+    benefit: str = "composite_3",
+    harms: Iterable[str] = ("ae_withdrawal", "nausea"),
+    ci: RDInterval = "newcombe",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """NNT for a benefit endpoint against NNH for harm endpoints, and LHH = NNH / NNT, per trial and pooled.
 
     Per trial: each active arm with both endpoints (the policy's primary analysis of each), risk

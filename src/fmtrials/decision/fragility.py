@@ -23,8 +23,17 @@ from .._validation import as_count_arrays, check_alpha
 __all__ = ["FRAGILITY_COLUMNS", "fisher_p", "fragility_index"]
 
 #: the columns :func:`fragility_index` adds to the four counts
-FRAGILITY_COLUMNS = ("p_value", "significant", "direction", "arm_modified", "fragility_index", "fragility_quotient",
-                     "p_after", "alpha", "test")
+FRAGILITY_COLUMNS = (
+    "p_value",
+    "significant",
+    "direction",
+    "arm_modified",
+    "fragility_index",
+    "fragility_quotient",
+    "p_after",
+    "alpha",
+    "test",
+)
 
 #: a p-value within this relative distance of alpha counts as equal to alpha (not significant): floating-point
 #: sums cannot decide a tie such as 1/20 = 0.05
@@ -63,9 +72,12 @@ def fisher_p(x1: Any, n1: Any, x2: Any, n2: Any) -> np.ndarray:
         k = lo[sl, None] + np.arange(width)[None, :]
         ok = k <= hi[sl, None]
         kk = np.where(ok, k, lo[sl, None])
-        logp = (_log_choose(n1[sl, None], kk) + _log_choose(n2[sl, None], m[sl, None] - kk)
-                - _log_choose((n1 + n2)[sl, None], m[sl, None]))
-        logp_obs = (_log_choose(n1[sl], x1[sl]) + _log_choose(n2[sl], x2[sl]) - _log_choose(n1[sl] + n2[sl], m[sl]))
+        logp = (
+            _log_choose(n1[sl, None], kk)
+            + _log_choose(n2[sl, None], m[sl, None] - kk)
+            - _log_choose((n1 + n2)[sl, None], m[sl, None])
+        )
+        logp_obs = _log_choose(n1[sl], x1[sl]) + _log_choose(n2[sl], x2[sl]) - _log_choose(n1[sl] + n2[sl], m[sl])
         keep = ok & (logp <= logp_obs[:, None] + np.log(_REL))
         # normalise by the largest term to stay exact in relative terms
         top = np.where(ok, logp, -np.inf).max(axis=1, keepdims=True)
@@ -124,8 +136,8 @@ def fragility_index(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, alpha: 
     * ``fragility_quotient`` = index / (n_t + n_c);
     * a p-value within a relative 1e-9 of ``alpha`` counts as equal to it (not significant): a sum of
       floating-point probabilities cannot decide a tie such as 1/20 = 0.05;
-    * NaN when the arm fills up before a non-significant table turns significant; a table in which nobody or everybody had the event has p = 1 and is walked
-      like any other.
+    * NaN when the arm fills up before a non-significant table turns significant; a table in which nobody or
+      everybody had the event has p = 1 and is walked like any other.
 
     Parameters
     ----------
@@ -161,11 +173,20 @@ def fragility_index(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, alpha: 
     higher_t = prop1 >= prop2
     to_treatment = np.where(significant, lower_t, higher_t)
     steps, p_after = _walk(x1, n1, x2, n2, alpha, to_treatment, significant)
-    return pd.DataFrame({
-        "events_t": x1, "n_t": n1, "events_c": x2, "n_c": n2,
-        "p_value": p, "significant": significant,
-        "direction": np.where(significant, "fragility", "reverse"),
-        "arm_modified": np.where(to_treatment, "treatment", "control"),
-        "fragility_index": steps, "fragility_quotient": steps / (n1 + n2),
-        "p_after": p_after, "alpha": alpha, "test": "fisher",
-    })
+    return pd.DataFrame(
+        {
+            "events_t": x1,
+            "n_t": n1,
+            "events_c": x2,
+            "n_c": n2,
+            "p_value": p,
+            "significant": significant,
+            "direction": np.where(significant, "fragility", "reverse"),
+            "arm_modified": np.where(to_treatment, "treatment", "control"),
+            "fragility_index": steps,
+            "fragility_quotient": steps / (n1 + n2),
+            "p_after": p_after,
+            "alpha": alpha,
+            "test": "fisher",
+        }
+    )

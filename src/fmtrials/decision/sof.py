@@ -44,11 +44,31 @@ __all__ = [
 JUDGEMENT_COLUMNS = ("endpoint", "domain", "judgement", "downgrade", "reason", "status", "source", "locator")
 _DOMAINS = ("risk_of_bias", "indirectness")
 CERTAINTY = ("very low", "low", "moderate", "high")
-SOF_COLUMNS = ("endpoint", "event", "participants", "trials", "relative_effect", "measure", "estimate", "ci_low",
-               "ci_high", "assumed_per_1000", "corresponding_per_1000", "corresponding_per_1000_low",
-               "corresponding_per_1000_high", "difference_per_1000", "difference_per_1000_low",
-               "difference_per_1000_high", "risk_of_bias", "inconsistency", "indirectness", "imprecision",
-               "publication_bias", "certainty", "explanation")
+SOF_COLUMNS = (
+    "endpoint",
+    "event",
+    "participants",
+    "trials",
+    "relative_effect",
+    "measure",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "assumed_per_1000",
+    "corresponding_per_1000",
+    "corresponding_per_1000_low",
+    "corresponding_per_1000_high",
+    "difference_per_1000",
+    "difference_per_1000_low",
+    "difference_per_1000_high",
+    "risk_of_bias",
+    "inconsistency",
+    "indirectness",
+    "imprecision",
+    "publication_bias",
+    "certainty",
+    "explanation",
+)
 
 
 def load_judgements(path: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -76,23 +96,25 @@ def load_judgements(path: str | os.PathLike | None = None) -> pd.DataFrame:
     problems = []
     for i, r in enumerate(df.itertuples(index=False), start=1):
         if r.domain not in _DOMAINS:
-            problems.append(Problem(f"must be one of {', '.join(_DOMAINS)}; got {r.domain!r}", file=label, row=i,
-                                    column="domain"))
+            problems.append(
+                Problem(f"must be one of {', '.join(_DOMAINS)}; got {r.domain!r}", file=label, row=i, column="domain")
+            )
         if r.downgrade not in ("0", "1", "2"):
             problems.append(Problem(f"must be 0, 1 or 2; got {r.downgrade!r}", file=label, row=i, column="downgrade"))
         for c in ("endpoint", "reason", "source"):
             if not getattr(r, c):
                 problems.append(Problem("must not be empty", file=label, row=i, column=c))
     dup = df.duplicated(["endpoint", "domain"], keep="first").to_numpy()
-    problems += [Problem("duplicate (endpoint, domain)", file=label, row=int(i) + 1, column="endpoint")
-                 for i in np.nonzero(dup)[0]]
+    problems += [
+        Problem("duplicate (endpoint, domain)", file=label, row=int(i) + 1, column="endpoint")
+        for i in np.nonzero(dup)[0]
+    ]
     if problems:
         raise DataError(problems)
     return df
 
 
-def optimal_information_size(control_risk: float, rrr: float = 0.25, alpha: float = 0.05,
-                             power: float = 0.80) -> float:
+def optimal_information_size(control_risk: float, rrr: float = 0.25, alpha: float = 0.05, power: float = 0.80) -> float:
     """Total sample size (both arms) of a trial detecting a relative risk reduction ``rrr`` from ``control_risk``.
 
     The two-proportion normal approximation: n per arm = (z_(1-alpha/2) + z_power)² (p1 q1 + p2 q2) / (p1 - p2)².
@@ -104,7 +126,7 @@ def optimal_information_size(control_risk: float, rrr: float = 0.25, alpha: floa
     """
     p1, p2 = control_risk, control_risk * (1 - rrr)
     z = -special.ndtri(alpha / 2) + special.ndtri(power)
-    return float(2 * z ** 2 * (p1 * (1 - p1) + p2 * (1 - p2)) / (p1 - p2) ** 2)
+    return float(2 * z**2 * (p1 * (1 - p1) + p2 * (1 - p2)) / (p1 - p2) ** 2)
 
 
 def _judged(judgements: pd.DataFrame, endpoint: str, group: str, domain: str) -> tuple[int, str]:
@@ -112,8 +134,10 @@ def _judged(judgements: pd.DataFrame, endpoint: str, group: str, domain: str) ->
         row = judgements[(judgements["endpoint"] == key) & (judgements["domain"] == domain)]
         if len(row):
             r = row.iloc[0]
-            text = (f"{domain.replace('_', ' ')}: {r['judgement']} ({r['reason']}; {r['status']}, "
-                    f"source {r['source']}, {r['locator']})")
+            text = (
+                f"{domain.replace('_', ' ')}: {r['judgement']} ({r['reason']}; {r['status']}, "
+                f"source {r['source']}, {r['locator']})"
+            )
             return int(r["downgrade"]), text
     return 0, f"{domain.replace('_', ' ')}: no judgement recorded (not downgraded)"
 
@@ -130,10 +154,15 @@ def _imprecision(r, participants: int, control_risk: float, threshold: float | N
     ois = optimal_information_size(control_risk) if 0 < control_risk < 1 else np.nan
     if np.isfinite(ois) and participants < ois:
         down += 1
-        parts.append(f"{participants} participants, below the optimal information size {ois:.0f} (RRR 25%, "
-                     f"control risk {control_risk:.3f}, alpha 0.05, power 0.80)")
-    text = "; ".join(parts) if parts else (f"interval excludes no effect; {participants} participants >= optimal "
-                                           f"information size {ois:.0f}")
+        parts.append(
+            f"{participants} participants, below the optimal information size {ois:.0f} (RRR 25%, "
+            f"control risk {control_risk:.3f}, alpha 0.05, power 0.80)"
+        )
+    text = (
+        "; ".join(parts)
+        if parts
+        else (f"interval excludes no effect; {participants} participants >= optimal information size {ois:.0f}")
+    )
     return min(down, 2), "imprecision: " + text
 
 
@@ -144,10 +173,14 @@ def _inconsistency(r) -> tuple[int, str]:
     null = 1.0 if r.ratio else 0.0
     pi_crosses = np.isfinite(pi.pi_low) and pi.pi_low <= null <= pi.pi_high and not (r.ci_low <= null <= r.ci_high)
     down = 2 if h.i2 >= 75 else 1 if (h.i2 >= 50 or pi_crosses) else 0
-    pi_text = (f"prediction interval {format_number(pi.pi_low, 2)} to {format_number(pi.pi_high, 2)}"
-               if np.isfinite(pi.pi_low) else "no prediction interval (k < 3)")
-    return down, f"inconsistency: I² = {format_number(h.i2, 1)}%, {pi_text}" + \
-        (" crosses no effect while the pooled interval does not" if pi_crosses else "")
+    pi_text = (
+        f"prediction interval {format_number(pi.pi_low, 2)} to {format_number(pi.pi_high, 2)}"
+        if np.isfinite(pi.pi_low)
+        else "no prediction interval (k < 3)"
+    )
+    return down, f"inconsistency: I² = {format_number(h.i2, 1)}%, {pi_text}" + (
+        " crosses no effect while the pooled interval does not" if pi_crosses else ""
+    )
 
 
 def _small_study(r) -> tuple[int, str]:
@@ -176,27 +209,44 @@ def _row(e: EndpointAnalysis, judgements: pd.DataFrame, threshold: float | None)
     participants, trials = _participants(e)
     ab = absolute_effects(r).iloc[0]
     group = "efficacy" if e.endpoint in EFFICACY_ENDPOINTS else "safety"
-    domains = {"risk_of_bias": _judged(judgements, e.endpoint, group, "risk_of_bias"),
-               "inconsistency": _inconsistency(r),
-               "indirectness": _judged(judgements, e.endpoint, group, "indirectness"),
-               "imprecision": _imprecision(r, participants, float(ab["control_risk"]), threshold),
-               "publication_bias": _small_study(r)}
+    domains = {
+        "risk_of_bias": _judged(judgements, e.endpoint, group, "risk_of_bias"),
+        "inconsistency": _inconsistency(r),
+        "indirectness": _judged(judgements, e.endpoint, group, "indirectness"),
+        "imprecision": _imprecision(r, participants, float(ab["control_risk"]), threshold),
+        "publication_bias": _small_study(r),
+    }
     level = max(0, 3 - sum(d for d, _ in domains.values()))
-    return {"endpoint": e.endpoint, "event": e.event, "participants": participants, "trials": trials,
-            "relative_effect": f"{r.measure} {format_interval(r.estimate, r.ci_low, r.ci_high, 2)}",
-            "measure": r.measure, "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
-            "assumed_per_1000": ab["control_risk_per_1000"], "corresponding_per_1000": ab["risk_per_1000"],
-            "corresponding_per_1000_low": ab["risk_per_1000_low"],
-            "corresponding_per_1000_high": ab["risk_per_1000_high"],
-            "difference_per_1000": ab["difference_per_1000"], "difference_per_1000_low": ab["difference_per_1000_low"],
-            "difference_per_1000_high": ab["difference_per_1000_high"],
-            **{k: -d for k, (d, _) in domains.items()}, "certainty": CERTAINTY[level],
-            "explanation": f"assumed risk: {ab['control_risk_source']}; " + "; ".join(t for _, t in domains.values())}
+    return {
+        "endpoint": e.endpoint,
+        "event": e.event,
+        "participants": participants,
+        "trials": trials,
+        "relative_effect": f"{r.measure} {format_interval(r.estimate, r.ci_low, r.ci_high, 2)}",
+        "measure": r.measure,
+        "estimate": r.estimate,
+        "ci_low": r.ci_low,
+        "ci_high": r.ci_high,
+        "assumed_per_1000": ab["control_risk_per_1000"],
+        "corresponding_per_1000": ab["risk_per_1000"],
+        "corresponding_per_1000_low": ab["risk_per_1000_low"],
+        "corresponding_per_1000_high": ab["risk_per_1000_high"],
+        "difference_per_1000": ab["difference_per_1000"],
+        "difference_per_1000_low": ab["difference_per_1000_low"],
+        "difference_per_1000_high": ab["difference_per_1000_high"],
+        **{k: -d for k, (d, _) in domains.items()},
+        "certainty": CERTAINTY[level],
+        "explanation": f"assumed risk: {ab['control_risk_source']}; " + "; ".join(t for _, t in domains.values()),
+    }
 
 
-def summary_of_findings(analysis: Analysis | Iterable[EndpointAnalysis] | None = None, *,
-                        endpoints: Iterable[str] | None = None, thresholds: dict[str, float] | None = None,
-                        judgements: pd.DataFrame | str | os.PathLike | None = None) -> pd.DataFrame:
+def summary_of_findings(
+    analysis: Analysis | Iterable[EndpointAnalysis] | None = None,
+    *,
+    endpoints: Iterable[str] | None = None,
+    thresholds: dict[str, float] | None = None,
+    judgements: pd.DataFrame | str | os.PathLike | None = None,
+) -> pd.DataFrame:
     """GRADE-style summary of findings, one row per outcome pooled by the report's main model.
 
     Certainty starts at high (randomized trials) and each domain subtracts 0, 1 or 2 levels:
@@ -245,8 +295,13 @@ def summary_of_findings(analysis: Analysis | Iterable[EndpointAnalysis] | None =
         known = {e.endpoint for e in results}
         bad = [k for k in keep if k not in known]
         if bad:
-            raise DataError(Problem(f"not analysed: {', '.join(bad)}; known: {', '.join(sorted(known))}",
-                                    file=ARGUMENTS, column="endpoints"))
+            raise DataError(
+                Problem(
+                    f"not analysed: {', '.join(bad)}; known: {', '.join(sorted(known))}",
+                    file=ARGUMENTS,
+                    column="endpoints",
+                )
+            )
         results = sorted((e for e in results if e.endpoint in keep), key=lambda e: keep.index(e.endpoint))
     rows = [_row(e, j, thresholds.get(e.endpoint)) for e in results if e.main is not None]
     return pd.DataFrame(rows, columns=list(SOF_COLUMNS))

@@ -57,23 +57,32 @@ class WhatItMeans:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name (CSV file stems for a report: ``what_it_means_<name>.csv``)."""
-        return {"absolute": self.absolute, "summary_of_findings": self.summary_of_findings,
-                "benefit_risk": self.benefit_risk, "fragility": self.fragility, "posterior": self.posterior}
+        return {
+            "absolute": self.absolute,
+            "summary_of_findings": self.summary_of_findings,
+            "benefit_risk": self.benefit_risk,
+            "fragility": self.fragility,
+            "posterior": self.posterior,
+        }
 
     def summary(self) -> str:
         """Plain text: one line per outcome (per 1000 and certainty), the benefit-risk readings, fragility."""
         lines = ["What it means"]
         for r in self.summary_of_findings.itertuples():
-            lines.append(f"  {r.endpoint}: {format_number(r.assumed_per_1000, 0)} per 1000 on placebo, "
-                         f"{format_number(r.corresponding_per_1000, 0)} on milnacipran "
-                         f"({format_number(r.corresponding_per_1000_low, 0)} to "
-                         f"{format_number(r.corresponding_per_1000_high, 0)}); {r.relative_effect}; certainty "
-                         f"{r.certainty}")
+            lines.append(
+                f"  {r.endpoint}: {format_number(r.assumed_per_1000, 0)} per 1000 on placebo, "
+                f"{format_number(r.corresponding_per_1000, 0)} on milnacipran "
+                f"({format_number(r.corresponding_per_1000_low, 0)} to "
+                f"{format_number(r.corresponding_per_1000_high, 0)}); {r.relative_effect}; certainty "
+                f"{r.certainty}"
+            )
         for r in self.benefit_risk[self.benefit_risk["level"] == "pooled"].itertuples():
             lines.append(f"  {r.benefit} vs {r.harm}: {r.reading}")
         for r in self.fragility.itertuples():
-            lines.append(f"  fragility {r.endpoint} {r.study} {r.arm}: {format_number(r.fragility_index, 0)} "
-                         f"patient(s) (quotient {format_number(r.fragility_quotient, 4)})")
+            lines.append(
+                f"  fragility {r.endpoint} {r.study} {r.arm}: {format_number(r.fragility_index, 0)} "
+                f"patient(s) (quotient {format_number(r.fragility_quotient, 4)})"
+            )
         for r in self.posterior[self.posterior["level"] == "pooled"].itertuples():
             lines.append(f"  P({r.endpoint} RD > {format_number(r.threshold, 2)}) = {format_number(r.p_greater, 3)}")
         lines += [f"  Note: {c}" for c in self.choices]
@@ -92,8 +101,11 @@ def _absolute(analysis) -> pd.DataFrame:
 
 
 def _stacked_primary(analysis, only: Iterable[str] | None = None) -> pd.DataFrame:
-    frames = [e.primary.assign(endpoint=e.endpoint, event=e.event) for e in analysis
-              if len(e.primary) and (only is None or e.endpoint in only)]
+    frames = [
+        e.primary.assign(endpoint=e.endpoint, event=e.event)
+        for e in analysis
+        if len(e.primary) and (only is None or e.endpoint in only)
+    ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -112,27 +124,52 @@ def _posterior(analysis, mcid: float, prior: tuple[float, float], tau_prior: flo
     t = _stacked_primary(efficacy)
     if t.empty:
         return pd.DataFrame()
-    rd = bayes_risk_difference(t["events_t"], t["n_t"], t["events_c"], t["n_c"], prior=prior, threshold=mcid,
-                               alpha=alpha)
+    rd = bayes_risk_difference(
+        t["events_t"], t["n_t"], t["events_c"], t["n_c"], prior=prior, threshold=mcid, alpha=alpha
+    )
     trial = pd.concat([t[["endpoint", *[k for k in _KEYS if k in t]]].reset_index(drop=True), rd], axis=1)
     trial.insert(0, "level", "trial")
     trial["prior"] = f"Beta({prior[0]:g}, {prior[1]:g}) per arm"
     pooled = []
     for e in efficacy:
         b = bayes_pool(e.pooled_table, measure="RD", tau_prior=tau_prior, threshold=mcid, alpha=alpha)
-        pooled.append({"level": "pooled", "endpoint": e.endpoint, "study": f"pooled (k = {b.k})", "mean": b.estimate,
-                       "median": b.median, "ci_low": b.ci_low, "ci_high": b.ci_high, "threshold": mcid,
-                       "p_greater": b.p_greater, "tau_median": b.tau_median, "tau_ci_low": b.tau_ci_low,
-                       "tau_ci_high": b.tau_ci_high, "alpha": alpha,
-                       "prior": f"flat on the pooled RD, half-normal({tau_prior:g}) on tau",
-                       "note": ("k = 1: the data cannot inform tau, its posterior is the prior and widens the "
-                                "interval" if b.k == 1 else "")})
+        pooled.append(
+            {
+                "level": "pooled",
+                "endpoint": e.endpoint,
+                "study": f"pooled (k = {b.k})",
+                "mean": b.estimate,
+                "median": b.median,
+                "ci_low": b.ci_low,
+                "ci_high": b.ci_high,
+                "threshold": mcid,
+                "p_greater": b.p_greater,
+                "tau_median": b.tau_median,
+                "tau_ci_low": b.tau_ci_low,
+                "tau_ci_high": b.tau_ci_high,
+                "alpha": alpha,
+                "prior": f"flat on the pooled RD, half-normal({tau_prior:g}) on tau",
+                "note": (
+                    "k = 1: the data cannot inform tau, its posterior is the prior and widens the interval"
+                    if b.k == 1
+                    else ""
+                ),
+            }
+        )
     return pd.concat([trial, pd.DataFrame(pooled)], ignore_index=True)
 
 
-def what_it_means(analysis: Analysis | None = None, outcomes: pd.DataFrame | None = None, *, mcid: float = 0.10,
-                  benefit: str = "composite_3", harms: Iterable[str] = ("ae_withdrawal", "nausea"),
-                  prior: tuple[float, float] = (1, 1), tau_prior: float = 0.1, alpha: float = 0.05) -> WhatItMeans:
+def what_it_means(
+    analysis: Analysis | None = None,
+    outcomes: pd.DataFrame | None = None,
+    *,
+    mcid: float = 0.10,
+    benefit: str = "composite_3",
+    harms: Iterable[str] = ("ae_withdrawal", "nausea"),
+    prior: tuple[float, float] = (1, 1),
+    tau_prior: float = 0.1,
+    alpha: float = 0.05,
+) -> WhatItMeans:
     """Per-1000 effects, summary of findings, benefit-risk, fragility and posterior probabilities, together.
 
     Parameters
@@ -173,27 +210,41 @@ def what_it_means(analysis: Analysis | None = None, outcomes: pd.DataFrame | Non
     if analysis is None:
         analysis = analyse(outcomes, alpha=alpha)
     elif not hasattr(analysis, "results"):
-        raise DataError(Problem(f"must be an Analysis (fmtrials.analyse), got {type(analysis).__name__}",
-                                file=ARGUMENTS, column="analysis"))
+        raise DataError(
+            Problem(
+                f"must be an Analysis (fmtrials.analyse), got {type(analysis).__name__}",
+                file=ARGUMENTS,
+                column="analysis",
+            )
+        )
     alpha = analysis.alpha
     harms = [harms] if isinstance(harms, str) else list(harms)
     known = set(analysis.endpoints)
     br_harms = [h for h in harms if h in known or outcomes is None]
     choices = (
-        (f"clinically important difference: {format_number(100 * mcid, 0)} percentage points more responders "
-         "(posterior probabilities are P(RD > that))"),
-        (f"per-trial posteriors: independent Beta({prior[0]:g}, {prior[1]:g}) priors on each arm's risk; pooled: "
-         f"flat prior on the RD, half-normal prior on tau with scale {tau_prior:g}, integrated by quadrature"),
-        ("per-1000 effects: assumed risk = median placebo risk of the pooled comparisons; corresponding risk from "
-         "the main model's pooled ratio"),
-        ("fragility: Fisher's exact test, events added one patient at a time to the arm with the lower event "
-         "proportion; shown for the significant primary comparisons"),
+        (
+            f"clinically important difference: {format_number(100 * mcid, 0)} percentage points more responders "
+            "(posterior probabilities are P(RD > that))"
+        ),
+        (
+            f"per-trial posteriors: independent Beta({prior[0]:g}, {prior[1]:g}) priors on each arm's risk; pooled: "
+            f"flat prior on the RD, half-normal prior on tau with scale {tau_prior:g}, integrated by quadrature"
+        ),
+        (
+            "per-1000 effects: assumed risk = median placebo risk of the pooled comparisons; corresponding risk from "
+            "the main model's pooled ratio"
+        ),
+        (
+            "fragility: Fisher's exact test, events added one patient at a time to the arm with the lower event "
+            "proportion; shown for the significant primary comparisons"
+        ),
         "benefit-risk: LHH = NNH / NNT; its interval assumes the benefit and harm endpoints independent",
     )
     return WhatItMeans(
         absolute=_absolute(analysis),
         summary_of_findings=summary_of_findings(analysis),
-        benefit_risk=benefit_risk(outcomes, benefit=benefit, harms=br_harms, alpha=alpha) if br_harms
+        benefit_risk=benefit_risk(outcomes, benefit=benefit, harms=br_harms, alpha=alpha)
+        if br_harms
         else pd.DataFrame(),
         fragility=_fragility(analysis, alpha),
         posterior=_posterior(analysis, mcid, prior, tau_prior, alpha),

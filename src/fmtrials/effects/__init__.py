@@ -22,5 +22,13 @@ from .ratios import odds_ratio, risk_ratio
 from .sizes import effect_sizes, study_effects
 from .tests import proportions_test
 
-__all__ = ["risk_difference", "risk_ratio", "odds_ratio", "nnt", "proportion_ci", "proportions_test",
-           "effect_sizes", "study_effects"]
+__all__ = [
+    "risk_difference",
+    "risk_ratio",
+    "odds_ratio",
+    "nnt",
+    "proportion_ci",
+    "proportions_test",
+    "effect_sizes",
+    "study_effects",
+]

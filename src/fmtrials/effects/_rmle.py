@@ -32,8 +32,7 @@ class DiffCubic:
         s0 = 1.0 + theta + p1 + theta * p2
         s1 = 2.0 * p1 + theta + 1.0
         s2 = p1 + theta * p2
-        return (p1, s0, theta + 2.0, s1, s2, 1.0 / (3.0 * a), 1.0 / (6.0 * a * a), 1.0 / (2.0 * a),
-                1.0 / n1, 1.0 / n2)
+        return (p1, s0, theta + 2.0, s1, s2, 1.0 / (3.0 * a), 1.0 / (6.0 * a * a), 1.0 / (2.0 * a), 1.0 / n1, 1.0 / n2)
 
     @staticmethod
     def variance(delta, p1, s0, th2, s1, s2, inv3a, inv6a2, inv2a, in1, in2):

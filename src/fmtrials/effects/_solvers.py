@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -23,9 +23,18 @@ def by_chunks(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
     return out
 
 
-def illinois(f: Callable[..., np.ndarray], a: np.ndarray, fa: np.ndarray, b: np.ndarray, fb: np.ndarray,
-             params: tuple[np.ndarray, ...], x0: np.ndarray | None = None, xtol: float = 1e-12,
-             ftol: float = 1e-12, maxiter: int = 200) -> np.ndarray:
+def illinois(
+    f: Callable[..., np.ndarray],
+    a: np.ndarray,
+    fa: np.ndarray,
+    b: np.ndarray,
+    fb: np.ndarray,
+    params: tuple[np.ndarray, ...],
+    x0: np.ndarray | None = None,
+    xtol: float = 1e-12,
+    ftol: float = 1e-12,
+    maxiter: int = 200,
+) -> np.ndarray:
     """Vectorised Illinois (modified regula falsi) root finding for many brackets at once.
 
     ``f(x, *params)`` evaluates the function elementwise. Requires ``fa > 0 > fb`` and exactly one sign
@@ -76,8 +85,9 @@ def illinois(f: Callable[..., np.ndarray], a: np.ndarray, fa: np.ndarray, b: np.
     return root
 
 
-def bisect_bool(outside: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray,
-                iters: int = 64) -> np.ndarray:
+def bisect_bool(
+    outside: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray, iters: int = 64
+) -> np.ndarray:
     """Vectorised bisection: ``outside(x)`` is True left of the root, False right of it."""
     lo = np.array(lo, dtype=float)
     hi = np.array(hi, dtype=float)

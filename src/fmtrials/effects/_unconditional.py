@@ -75,8 +75,7 @@ def row_runs(tail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
-def tail_prob(starts: np.ndarray, ends: np.ndarray, n1: int, n2: int, p1: np.ndarray,
-              p2: np.ndarray) -> np.ndarray:
+def tail_prob(starts: np.ndarray, ends: np.ndarray, n1: int, n2: int, p1: np.ndarray, p2: np.ndarray) -> np.ndarray:
     """P(table in the tail given by its row runs) for X1 ~ Bin(n1, p1), X2 ~ Bin(n2, p2), per pair (p1, p2)."""
     p1 = np.atleast_1d(np.asarray(p1, dtype=float))
     p2 = np.atleast_1d(np.asarray(p2, dtype=float))
@@ -92,7 +91,7 @@ def _tail_chunk(starts, ends, n1, n2, p1, p2):
     b1 = binom_pmf(n1, p1)
     b2 = binom_pmf(n2, p2)
     zero = np.zeros((p2.size, 1))
-    below = np.concatenate([zero, np.cumsum(b2, axis=1)], axis=1)             # P(X2 < k), k = 0..n2+1
+    below = np.concatenate([zero, np.cumsum(b2, axis=1)], axis=1)  # P(X2 < k), k = 0..n2+1
     if starts.shape[1] == 1 and not starts.any():  # one run per row from x2 = 0 (one-sided tails)
         return np.einsum("gi,gi->g", b1, below[:, ends[:, 0]])
     above = np.concatenate([np.cumsum(b2[:, ::-1], axis=1)[:, ::-1], zero], axis=1)  # P(X2 >= k)
@@ -108,8 +107,9 @@ def _nuisance(u: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return lo + (hi - lo) * np.sin(u * (np.pi / 2.0)) ** 2
 
 
-def sup_tail(starts: np.ndarray, ends: np.ndarray, n1: int, n2: int, delta: float = 0.0,
-             ratio: float | None = None) -> float:
+def sup_tail(
+    starts: np.ndarray, ends: np.ndarray, n1: int, n2: int, delta: float = 0.0, ratio: float | None = None
+) -> float:
     """Supremum over the nuisance parameter p2 (p1 = p2 + delta, or p1 = ratio * p2) of the tail probability.
 
     See the module notes: a grid uniform in the variance-stabilising angle with spacing half the binomial

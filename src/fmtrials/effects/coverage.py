@@ -14,7 +14,7 @@ of the grid. Nothing is simulated: the coverage is exact up to rounding.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ def _all_intervals(ci: str, n1: int, n2: int, alpha: float) -> tuple[np.ndarray,
     """(ci_low, ci_high) of every table, shape (n1 + 1, n2 + 1) each (x_t rows, x_c columns)."""
     x1 = np.repeat(np.arange(n1 + 1), n2 + 1)
     x2 = np.tile(np.arange(n2 + 1), n1 + 1)
-    res = risk_difference(x1, n1, x2, n2, ci=ci, alpha=alpha)
+    res = risk_difference(x1, n1, x2, n2, ci=cast(Any, ci), alpha=alpha)
     shape = (n1 + 1, n2 + 1)
     return res["ci_low"].to_numpy().reshape(shape), res["ci_high"].to_numpy().reshape(shape)
 
@@ -47,8 +47,8 @@ def _run_coverage(lo, hi, n1, n2, p1, p2, delta):
     key_lo = (-lo + 3.0 * rows[:, None]).ravel()  # increasing: rows 3 apart, limits span at most 2
     key_hi = (-hi + 3.0 * rows[:, None]).ravel()
     target = -delta[:, None] + 3.0 * rows[None, :]
-    start = np.searchsorted(key_lo, target, side="left") - rows * width   # first x_c with ci_low <= delta
-    end = np.searchsorted(key_hi, target, side="right") - rows * width    # past the last with ci_high >= delta
+    start = np.searchsorted(key_lo, target, side="left") - rows * width  # first x_c with ci_low <= delta
+    end = np.searchsorted(key_hi, target, side="right") - rows * width  # past the last with ci_high >= delta
     end = np.maximum(end, start)
     b1 = binom_pmf(n1, p1)
     b2 = binom_pmf(n2, p2)
@@ -103,8 +103,13 @@ def coverage(ci: RDInterval, n_t: int, n_c: int, p_t: Any, p_c: Any, *, alpha: f
     for name, v in (("p_t", p1), ("p_c", p2)):
         bad = np.nonzero(~((v >= 0) & (v <= 1)))[0] if v.ndim else np.nonzero(~((v >= 0) & (v <= 1)).ravel())[0]
         if bad.size:
-            raise DataError(Problem(f"must be proportions in [0, 1]; got {v.ravel()[bad[0]]!r} at position "
-                                    f"{int(bad[0])}", file="<arguments>", column=name))
+            raise DataError(
+                Problem(
+                    f"must be proportions in [0, 1]; got {v.ravel()[bad[0]]!r} at position {int(bad[0])}",
+                    file="<arguments>",
+                    column=name,
+                )
+            )
     p1, p2 = p1.ravel(), p2.ravel()
     lo, hi = _all_intervals(ci, n1, n2, alpha)
     runs = bool((np.diff(lo, axis=1) <= 0).all() and (np.diff(hi, axis=1) <= 0).all())
@@ -116,8 +121,18 @@ def coverage(ci: RDInterval, n_t: int, n_c: int, p_t: Any, p_c: Any, *, alpha: f
     for g in range(0, p1.size, step):
         sl = slice(g, g + step)
         out[sl] = fn(lo, hi, n1, n2, p1[sl], p2[sl], delta[sl])
-    return pd.DataFrame({"p_t": p1, "p_c": p2, "rd": delta, "coverage": np.minimum(out, 1.0), "ci": ci,
-                         "n_t": n1, "n_c": n2, "alpha": alpha})
+    return pd.DataFrame(
+        {
+            "p_t": p1,
+            "p_c": p2,
+            "rd": delta,
+            "coverage": np.minimum(out, 1.0),
+            "ci": ci,
+            "n_t": n1,
+            "n_c": n2,
+            "alpha": alpha,
+        }
+    )
 
 
 def coverage_summary(ci: RDInterval, n_t: int, n_c: int, *, points: int = 50, alpha: float = 0.05) -> dict:
@@ -145,6 +160,15 @@ def coverage_summary(ci: RDInterval, n_t: int, n_c: int, *, points: int = 50, al
     res = coverage(ci, n_t, n_c, pt.ravel(), pc.ravel(), alpha=alpha)
     cov = res["coverage"].to_numpy()
     k = int(np.argmin(cov))
-    return {"ci": res["ci"].iloc[0], "n_t": int(n_t), "n_c": int(n_c), "alpha": float(alpha), "points": points,
-            "mean": float(cov.mean()), "minimum": float(cov[k]), "p_t_at_min": float(pt.ravel()[k]),
-            "p_c_at_min": float(pc.ravel()[k]), "below_nominal": float((cov < 1 - alpha).mean())}
+    return {
+        "ci": res["ci"].iloc[0],
+        "n_t": int(n_t),
+        "n_c": int(n_c),
+        "alpha": float(alpha),
+        "points": points,
+        "mean": float(cov.mean()),
+        "minimum": float(cov[k]),
+        "p_t_at_min": float(pt.ravel()[k]),
+        "p_c_at_min": float(pc.ravel()[k]),
+        "below_nominal": float((cov < 1 - alpha).mean()),
+    }

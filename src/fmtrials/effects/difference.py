@@ -40,8 +40,15 @@ def _phi_lower(delta, dhat, zk, *cubic):
     return (dhat - delta) - zk * np.sqrt(np.maximum(DiffCubic.variance(delta, *cubic), 0.0))
 
 
-def _mn_lower(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, z: float,
-              factor: bool, start: np.ndarray | None = None) -> np.ndarray:
+def _mn_lower(
+    x1: np.ndarray,
+    n1: np.ndarray,
+    x2: np.ndarray,
+    n2: np.ndarray,
+    z: float,
+    factor: bool,
+    start: np.ndarray | None = None,
+) -> np.ndarray:
     """Lower Miettinen-Nurminen (factor=True) or Mee (factor=False) limit for p1 - p2, vectorised.
 
     The limit is the delta in [-1, d] where the score statistic (d - delta)/sqrt(k V(delta)) equals z.
@@ -90,8 +97,15 @@ def _mn_lower(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, z:
         x0 = None
         if start is not None:
             x0 = start[gen]
-        out[gen] = illinois(_phi_lower, np.full(gd.shape, -1.0), gd + 1.0, gd.copy(), -zk * wald_sd,
-                             params=(gd, zk, *DiffCubic.params(gp1, gp2, gn1, gn2)), x0=x0)
+        out[gen] = illinois(
+            _phi_lower,
+            np.full(gd.shape, -1.0),
+            gd + 1.0,
+            gd.copy(),
+            -zk * wald_sd,
+            params=(gd, zk, *DiffCubic.params(gp1, gp2, gn1, gn2)),
+            x0=x0,
+        )
     return out
 
 
@@ -134,9 +148,14 @@ def _exact(x1, n1, x2, n2, alpha):
 def _score(x1, n1, x2, n2, z, factor: bool):
     """MN (``factor``) or Mee limits: lower limits directly, upper ones as minus the lower limits of the
     arm-swapped tables (exact mirror symmetry); both solved together, in chunks."""
+
     def both(a1, b1, a2, b2):
-        xa, na, xb, nb = (np.concatenate([a1, a2]), np.concatenate([b1, b2]),
-                          np.concatenate([a2, a1]), np.concatenate([b2, b1]))
+        xa, na, xb, nb = (
+            np.concatenate([a1, a2]),
+            np.concatenate([b1, b2]),
+            np.concatenate([a2, a1]),
+            np.concatenate([b2, b1]),
+        )
         start = _newcombe_lower(xa, na, xb, nb, z)
         return _mn_lower(xa, na, xb, nb, z, factor, start=start)
 
@@ -153,8 +172,9 @@ def _score(x1, n1, x2, n2, z, factor: bool):
     return lo, hi
 
 
-def _rd_interval(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, method: str,
-                 alpha: float) -> tuple[np.ndarray, np.ndarray]:
+def _rd_interval(
+    x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, method: str, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(ci_low, ci_high) for p1 - p2 by ``method``; arrays of validated counts."""
     z = z_value(alpha)
     if method in ("wald", "wald_cc"):
@@ -170,8 +190,9 @@ def _rd_interval(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray,
     return np.clip(lo, -1.0, 1.0), np.clip(hi, -1.0, 1.0)
 
 
-def risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RDInterval = "newcombe",
-                    alpha: float = 0.05) -> pd.DataFrame:
+def risk_difference(
+    events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RDInterval = "newcombe", alpha: float = 0.05
+) -> pd.DataFrame:
     """Risk difference p_t - p_c with a confidence interval, one row per table.
 
     Parameters
@@ -221,7 +242,8 @@ def risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RDI
     doubling steps from 0.002, not a global search. Exact intervals are usually wider than ``mn`` and never
     need a zero-cell correction. Cost: about 0.06 s for 34 vs 34 and 0.4 s for 400 per arm on a 2-core
     machine. Tables with n_t * n_c above 1,000,000 are refused with a :class:`DataError` naming the position
-    (use ``mn`` there). For 7/34 vs 1/34 the result is (0.0194, 0.3584), published as 0.019 to 0.36 (Fagerland et al. 2015).
+    (use ``mn`` there). For 7/34 vs 1/34 the result is (0.0194, 0.3584), published as 0.019 to 0.36 (Fagerland et al.
+    2015).
 
     Examples
     --------
@@ -239,5 +261,4 @@ def risk_difference(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RDI
     lo, hi = _rd_interval(x1, n1, x2, n2, ci, alpha)
     p1 = x1 / n1
     p2 = x2 / n2
-    return frame(x1, n1, x2, n2, p_t=p1, p_c=p2, estimate=p1 - p2, ci_low=lo, ci_high=hi, method=ci,
-                 alpha=alpha)
+    return frame(x1, n1, x2, n2, p_t=p1, p_c=p2, estimate=p1 - p2, ci_low=lo, ci_high=hi, method=ci, alpha=alpha)

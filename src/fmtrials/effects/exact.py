@@ -14,8 +14,8 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 from scipy import optimize, special
@@ -39,10 +39,18 @@ _EXACT_TIE_RTOL = 1e-9
 def check_exact_size(n1: np.ndarray, n2: np.ndarray) -> None:
     big = np.nonzero(n1.astype(np.int64) * n2.astype(np.int64) > EXACT_MAX_TABLES)[0]
     if big.size:
-        raise DataError([Problem(f"ci='exact' enumerates (n_t + 1)(n_c + 1) tables and is limited to n_t * n_c "
-                                 f"<= {EXACT_MAX_TABLES}; got {n1[i]} * {n2[i]} = {int(n1[i]) * int(n2[i])} at "
-                                 f"position {i} (use ci='mn')", file=ARGUMENTS, column="n_t")
-                         for i in big])
+        raise DataError(
+            [
+                Problem(
+                    f"ci='exact' enumerates (n_t + 1)(n_c + 1) tables and is limited to n_t * n_c "
+                    f"<= {EXACT_MAX_TABLES}; got {n1[i]} * {n2[i]} = {int(n1[i]) * int(n2[i])} at "
+                    f"position {i} (use ci='mn')",
+                    file=ARGUMENTS,
+                    column="n_t",
+                )
+                for i in big
+            ]
+        )
 
 
 def _all_tables_z(n1: int, n2: int, delta: float) -> np.ndarray:
@@ -72,8 +80,7 @@ def _row_counts(x1: int, n1: int, x2: int, n2: int, delta: float) -> np.ndarray:
         var = score_var_diff(p1, p2, *params, np.full(p1.shape, delta))
         num = p1 - p2 - delta
         pos = var > 0
-        return np.where(pos, num / np.sqrt(np.where(pos, var, 1.0)),
-                        np.where(num == 0, 0.0, np.copysign(np.inf, num)))
+        return np.where(pos, num / np.sqrt(np.where(pos, var, 1.0)), np.where(num == 0, 0.0, np.copysign(np.inf, num)))
 
     z_obs = float(z_at(np.array([float(x1)]), np.array([float(x2)]))[0])
     thr = z_obs - _EXACT_TIE_RTOL * max(1.0, abs(z_obs))
@@ -117,8 +124,9 @@ def _runs_hold(x1: int, n1: int, x2: int, n2: int, delta: float) -> bool:
     return bool(np.array_equal(runs, _full_tail(x1, n1, x2, n2, delta)))
 
 
-def _crossing(pfun: Callable[[float], float], d: float, start: float, target: float,
-              floor: float = -1.0) -> tuple[float, float]:
+def _crossing(
+    pfun: Callable[[float], float], d: float, start: float, target: float, floor: float = -1.0
+) -> tuple[float, float]:
     """Bracket (lo, hi), hi - lo <= tol, with pfun(lo) < target <= pfun(hi), lo in [floor, d] (p(floor) = 0).
 
     The bracket is grown from ``start`` (a score limit) in doubling steps, then shrunk by the Illinois
@@ -232,8 +240,9 @@ def _rr_lower(x1: int, n1: int, x2: int, n2: int, alpha: float) -> float:
     from .ratios import risk_ratio  # the score interval lives there; imported late (no cycle)
 
     koopman = float(risk_ratio(x1, n1, x2, n2, ci="koopman", alpha=alpha)["ci_low"].iloc[0])
-    lo, hi = _crossing(lambda t: _rr_upper_p(x1, n1, x2, n2, t), t_hat, koopman / (1.0 + koopman), alpha / 2.0,
-                       floor=0.0)
+    lo, hi = _crossing(
+        lambda t: _rr_upper_p(x1, n1, x2, n2, t), t_hat, koopman / (1.0 + koopman), alpha / 2.0, floor=0.0
+    )
     t = 0.5 * (lo + hi)
     return t / (1.0 - t)
 
@@ -248,8 +257,14 @@ def rr_exact_one(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[floa
 def _fnch_support(x1: int, n1: int, x2: int, n2: int) -> tuple[np.ndarray, np.ndarray]:
     m = x1 + x2
     ks = np.arange(max(0, m - n2), min(n1, m) + 1)
-    logw = (special.gammaln(n1 + 1) - special.gammaln(ks + 1) - special.gammaln(n1 - ks + 1)
-            + special.gammaln(n2 + 1) - special.gammaln(m - ks + 1) - special.gammaln(n2 - m + ks + 1))
+    logw = (
+        special.gammaln(n1 + 1)
+        - special.gammaln(ks + 1)
+        - special.gammaln(n1 - ks + 1)
+        + special.gammaln(n2 + 1)
+        - special.gammaln(m - ks + 1)
+        - special.gammaln(n2 - m + ks + 1)
+    )
     return ks, logw
 
 
@@ -286,8 +301,14 @@ def or_exact_one(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[floa
         return float((ks * w).sum() / w.sum()) - x1
 
     est = 0.0 if x1 == kmin else math.inf if x1 == kmax else math.exp(_solve_log_psi(mean_minus_x, start))
-    lo = 0.0 if x1 == kmin else math.exp(_solve_log_psi(
-        lambda t: _log_tail(ks, logw, x1, t, upper=True) - log_a2, start))
-    hi = math.inf if x1 == kmax else math.exp(_solve_log_psi(
-        lambda t: log_a2 - _log_tail(ks, logw, x1, t, upper=False), start))
+    lo = (
+        0.0
+        if x1 == kmin
+        else math.exp(_solve_log_psi(lambda t: _log_tail(ks, logw, x1, t, upper=True) - log_a2, start))
+    )
+    hi = (
+        math.inf
+        if x1 == kmax
+        else math.exp(_solve_log_psi(lambda t: log_a2 - _log_tail(ks, logw, x1, t, upper=False), start))
+    )
     return est, lo, hi

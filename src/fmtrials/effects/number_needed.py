@@ -22,8 +22,7 @@ from .difference import risk_difference
 __all__ = ["nnt", "NNT_COLUMNS", "altman_columns"]
 
 #: the NNT columns of :func:`nnt` and :func:`fmtrials.compare` (there ``label`` is ``nnt_label``)
-NNT_COLUMNS = ("nnt", "nnt_type", "nnt_near", "nnt_near_type", "nnt_far", "nnt_far_type", "crosses_zero",
-               "label")
+NNT_COLUMNS = ("nnt", "nnt_type", "nnt_near", "nnt_near_type", "nnt_far", "nnt_far_type", "crosses_zero", "label")
 
 
 def _inverse(v: np.ndarray) -> np.ndarray:
@@ -32,8 +31,9 @@ def _inverse(v: np.ndarray) -> np.ndarray:
         return np.where(v == 0, np.inf, 1.0 / np.abs(v))
 
 
-def _label(nnt: float, kind: str, near: float, near_kind: str, far: float, far_kind: str, crosses: bool,
-           digits: int) -> str:
+def _label(
+    nnt: float, kind: str, near: float, near_kind: str, far: float, far_kind: str, crosses: bool, digits: int
+) -> str:
     """E.g. ``"NNTB 6.0 (3.1 to 111.1)"`` or ``"NNTB 11.0 (NNTB 3.8 to ∞ to NNTH 7.1)"``."""
     head = f"{kind} {format_number(nnt, digits)}" if np.isfinite(nnt) else "NNT ∞"
     if crosses:
@@ -66,15 +66,36 @@ def altman_columns(rd: Any, rd_low: Any, rd_high: Any, event: str, digits: int =
     near_kind = np.where(benefit_side, "NNTB", "NNTH")
     far_kind = np.where(crosses, np.where(benefit_side, "NNTH", "NNTB"), near_kind)
     nnt_ = _inverse(ben)
-    labels = np.array([_label(a, k, ne, nk, fa, fk, cr, digits)
-                       for a, k, ne, nk, fa, fk, cr in zip(nnt_, kind, near, near_kind, far, far_kind,
-                                                           crosses.tolist())], dtype=object)
-    return {"nnt": nnt_, "nnt_type": kind, "nnt_near": near, "nnt_near_type": near_kind, "nnt_far": far,
-            "nnt_far_type": far_kind, "crosses_zero": crosses, "label": labels}
+    labels = np.array(
+        [
+            _label(a, k, ne, nk, fa, fk, cr, digits)
+            for a, k, ne, nk, fa, fk, cr in zip(nnt_, kind, near, near_kind, far, far_kind, crosses.tolist())
+        ],
+        dtype=object,
+    )
+    return {
+        "nnt": nnt_,
+        "nnt_type": kind,
+        "nnt_near": near,
+        "nnt_near_type": near_kind,
+        "nnt_far": far,
+        "nnt_far_type": far_kind,
+        "crosses_zero": crosses,
+        "label": labels,
+    }
 
 
-def nnt(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RDInterval = "newcombe", alpha: float = 0.05,
-        event: Event = "beneficial", digits: int = 1) -> pd.DataFrame:
+def nnt(
+    events_t: Any,
+    n_t: Any,
+    events_c: Any,
+    n_c: Any,
+    *,
+    ci: RDInterval = "newcombe",
+    alpha: float = 0.05,
+    event: Event = "beneficial",
+    digits: int = 1,
+) -> pd.DataFrame:
     """Number needed to treat (Altman 1998) from the risk difference and its interval.
 
     Parameters
@@ -125,8 +146,7 @@ def nnt(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RDInterval = "n
     rd = risk_difference(events_t, n_t, events_c, n_c, ci=ci, alpha=alpha)
     out = rd[["events_t", "n_t", "events_c", "n_c"]].copy()
     out["rd"], out["rd_low"], out["rd_high"] = rd["estimate"], rd["ci_low"], rd["ci_high"]
-    cols = altman_columns(rd["estimate"].to_numpy(), rd["ci_low"].to_numpy(), rd["ci_high"].to_numpy(), event,
-                          digits)
+    cols = altman_columns(rd["estimate"].to_numpy(), rd["ci_low"].to_numpy(), rd["ci_high"].to_numpy(), event, digits)
     for key, val in cols.items():
         out[key] = val
     out["method"] = ci

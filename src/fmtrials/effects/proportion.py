@@ -58,12 +58,12 @@ def _arm_counts(events: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
     try:
         xa, na = (np.atleast_1d(v).ravel() for v in np.broadcast_arrays(xa, na))
     except ValueError:
-        raise DataError(Problem(f"shapes do not broadcast: events {xa.shape}, n {na.shape}",
-                                file=ARGUMENTS)) from None
-    problems = [Problem(f"events ({xa[i]}) exceed arm size n ({na[i]}) at position {i}", file=ARGUMENTS,
-                        column="events") for i in np.nonzero(xa > na)[0]]
-    problems += [Problem(f"arm size is 0 at position {i}", file=ARGUMENTS, column="n")
-                 for i in np.nonzero(na == 0)[0]]
+        raise DataError(Problem(f"shapes do not broadcast: events {xa.shape}, n {na.shape}", file=ARGUMENTS)) from None
+    problems = [
+        Problem(f"events ({xa[i]}) exceed arm size n ({na[i]}) at position {i}", file=ARGUMENTS, column="events")
+        for i in np.nonzero(xa > na)[0]
+    ]
+    problems += [Problem(f"arm size is 0 at position {i}", file=ARGUMENTS, column="n") for i in np.nonzero(na == 0)[0]]
     if problems:
         raise DataError(problems)
     return xa, na
@@ -105,5 +105,6 @@ def proportion_ci(events: Any, n: Any, *, ci: ProportionInterval = "wilson", alp
         lo, hi = _jeffreys(xa, na, alpha)
     else:
         lo, hi = _clopper_pearson(xa, na, alpha)
-    return pd.DataFrame({"events": xa, "n": na, "estimate": xa / na, "ci_low": lo, "ci_high": hi,
-                         "method": method, "alpha": alpha})
+    return pd.DataFrame(
+        {"events": xa, "n": na, "estimate": xa / na, "ci_low": lo, "ci_high": hi, "method": method, "alpha": alpha}
+    )

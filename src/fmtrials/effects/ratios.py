@@ -16,7 +16,8 @@ References
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,8 +75,7 @@ def _or_score_lower(x1, n1, x2, n2, z, factor):
     if gen.any():
         gx1, gn1, gx2, gn2, gk = (v[gen] for v in (x1, n1, x2, n2, k))
         with np.errstate(divide="ignore"):
-            s_hat = np.where((gx1 < gn1) & (gx2 > 0),
-                             1.0 / (1.0 + ((gn1 - gx1) * gx2) / (gx1 * (gn2 - gx2))), 1.0)
+            s_hat = np.where((gx1 < gn1) & (gx2 > 0), 1.0 / (1.0 + ((gn1 - gx1) * gx2) / (gx1 * (gn2 - gx2))), 1.0)
 
         def outside(s):
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -115,8 +115,9 @@ def _wald(measure: str, x1, n1, x2, n2, z, cc):
     return est, lo, hi, corr, note
 
 
-def _ratio_inputs(events_t: Any, n_t: Any, events_c: Any, n_c: Any, ci: Any, methods: tuple[str, ...],
-                  alpha: Any, cc: Any):
+def _ratio_inputs(
+    events_t: Any, n_t: Any, events_c: Any, n_c: Any, ci: Any, methods: tuple[str, ...], alpha: Any, cc: Any
+):
     """Validated inputs shared by the ratio measures: method, alpha, cc, counts and z."""
     ci = choice(ci, methods, "ci")
     alpha = check_alpha(alpha)
@@ -124,8 +125,9 @@ def _ratio_inputs(events_t: Any, n_t: Any, events_c: Any, n_c: Any, ci: Any, met
     return ci, alpha, cc, counts(events_t, n_t, events_c, n_c), z_value(alpha)
 
 
-def risk_ratio(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RRInterval = "katz",
-               alpha: float = 0.05, cc: float = 0.5) -> pd.DataFrame:
+def risk_ratio(
+    events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RRInterval = "katz", alpha: float = 0.05, cc: float = 0.5
+) -> pd.DataFrame:
     """Risk ratio p_t / p_c with a confidence interval, one row per table.
 
     Parameters
@@ -179,17 +181,31 @@ def risk_ratio(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RRInterv
             est = p1 / p2
         if ci == "exact":
             check_exact_size(n1, n2)
-            res = per_distinct_table(x1, n1, x2, n2, lambda *t: rr_exact_one(*t, alpha))
+            res = per_distinct_table(x1, n1, x2, n2, lambda a, b, c, d: rr_exact_one(a, b, c, d, alpha))
             lo, hi = res[:, 0], res[:, 1]
         else:
             lo, hi = _score_interval(_rr_score_lower, x1, n1, x2, n2, z, ci == "mn")
         corr, note = np.zeros(x1.shape), ""
-    return frame(x1, n1, x2, n2, p_t=p1, p_c=p2, estimate=est, ci_low=lo, ci_high=hi, method=ci,
-                 correction=corr, note=note, alpha=alpha)
+    return frame(
+        x1,
+        n1,
+        x2,
+        n2,
+        p_t=p1,
+        p_c=p2,
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        method=ci,
+        correction=corr,
+        note=note,
+        alpha=alpha,
+    )
 
 
-def odds_ratio(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: ORInterval = "woolf",
-               alpha: float = 0.05, cc: float = 0.5) -> pd.DataFrame:
+def odds_ratio(
+    events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: ORInterval = "woolf", alpha: float = 0.05, cc: float = 0.5
+) -> pd.DataFrame:
     """Odds ratio of treatment vs control with a confidence interval, one row per table.
 
     Parameters
@@ -235,5 +251,18 @@ def odds_ratio(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: ORInterv
     else:
         res = per_distinct_table(x1, n1, x2, n2, lambda *t: or_exact_one(*t, alpha))
         est, lo, hi = res[:, 0], res[:, 1], res[:, 2]
-    return frame(x1, n1, x2, n2, p_t=x1 / n1, p_c=x2 / n2, estimate=est, ci_low=lo, ci_high=hi, method=ci,
-                 correction=corr, note=note, alpha=alpha)
+    return frame(
+        x1,
+        n1,
+        x2,
+        n2,
+        p_t=x1 / n1,
+        p_c=x2 / n2,
+        estimate=est,
+        ci_low=lo,
+        ci_high=hi,
+        method=ci,
+        correction=corr,
+        note=note,
+        alpha=alpha,
+    )

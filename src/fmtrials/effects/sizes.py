@@ -33,10 +33,10 @@ ADD = 0.5
 
 @dataclass
 class StudyEffects:
-    yi: np.ndarray          # analysis-scale effect per study (NaN where excluded)
-    vi: np.ndarray          # its sampling variance (NaN where excluded)
-    corrected: np.ndarray   # bool: ``add`` added to all four cells
-    excluded: np.ndarray    # bool: double-zero study dropped (RR/OR/Peto)
+    yi: np.ndarray  # analysis-scale effect per study (NaN where excluded)
+    vi: np.ndarray  # its sampling variance (NaN where excluded)
+    corrected: np.ndarray  # bool: ``add`` added to all four cells
+    excluded: np.ndarray  # bool: double-zero study dropped (RR/OR/Peto)
 
 
 def double_zero(a, n1, c, n2) -> np.ndarray:

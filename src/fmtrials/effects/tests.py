@@ -61,8 +61,9 @@ def _score_z(x1, n1, x2, n2, delta0: float) -> np.ndarray:
     var = score_var_diff(p1, p2, n1, n2, np.full(p1.shape, float(delta0))) * big_n / (big_n - 1.0)
     num = p1 - p2 - delta0
     with np.errstate(invalid="ignore", divide="ignore"):
-        zs = np.where(var > 0, num / np.sqrt(np.where(var > 0, var, 1.0)),
-                      np.where(num == 0, 0.0, np.copysign(np.inf, num)))
+        zs = np.where(
+            var > 0, num / np.sqrt(np.where(var > 0, var, 1.0)), np.where(num == 0, 0.0, np.copysign(np.inf, num))
+        )
     return zs
 
 
@@ -88,7 +89,7 @@ def _fisher_one_sided(n1: int, n2: int, upper: bool) -> np.ndarray:
     x1 = np.arange(n1 + 1).reshape(-1, 1)
     x2 = np.arange(n2 + 1).reshape(1, -1)
     m = x1 + x2
-    log_pmf = (_log_comb(n1)[x1] + _log_comb(n2)[x2] - _log_comb(big_n)[m])
+    log_pmf = _log_comb(n1)[x1] + _log_comb(n2)[x2] - _log_comb(big_n)[m]
     by_margin = np.zeros((big_n + 1, n1 + 1))
     mm = np.broadcast_to(m, log_pmf.shape)
     kk = np.broadcast_to(x1, log_pmf.shape)
@@ -122,8 +123,9 @@ def _exact_test_one(x1: int, n1: int, x2: int, n2: int, method: str, alternative
         zs = _barnard_z(n1, n2)
         z_obs = zs[x1, x2]
         tie = _TIE_RTOL * abs(z_obs)
-        tail = {"two-sided": np.abs(zs) >= abs(z_obs) - tie, "less": zs <= z_obs + tie,
-                "greater": zs >= z_obs - tie}[alternative]
+        tail = {"two-sided": np.abs(zs) >= abs(z_obs) - tie, "less": zs <= z_obs + tie, "greater": zs >= z_obs - tie}[
+            alternative
+        ]
         return float(z_obs), _unconditional_p(tail, n1, n2)
     sides = ("less", "greater") if alternative == "two-sided" else (alternative,)
     best = (math.inf, math.inf)
@@ -142,9 +144,17 @@ def _check_delta0(delta0: Any) -> float:
     return check_number(delta0, "delta0", low=-1.0, high=1.0, inclusive=False)
 
 
-def proportions_test(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, test: ProportionsTest = "chi2",
-                     alternative: Alternative = "two-sided", delta0: float = 0.0,
-                     sobol_n: int = 32) -> pd.DataFrame:
+def proportions_test(
+    events_t: Any,
+    n_t: Any,
+    events_c: Any,
+    n_c: Any,
+    *,
+    test: ProportionsTest = "chi2",
+    alternative: Alternative = "two-sided",
+    delta0: float = 0.0,
+    sobol_n: int = 32,
+) -> pd.DataFrame:
     """Test for a 2x2 table (treatment vs control), one row per table.
 
     Parameters
@@ -160,7 +170,8 @@ def proportions_test(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, test: 
         twice the smaller one-sided p), computed by fmtrials' own vectorised engine (all tables scored at
         once, the nuisance parameter maximised on a variance-stabilising grid with local zooms; see
         ``fmtrials.effects._unconditional``): about 20 to 60 times faster than scipy at 400 per arm
-        (benchmarks/bench_exact.py) and never below scipy's p-value by more than rounding; ``score``: Miettinen-Nurminen score test of
+        (benchmarks/bench_exact.py) and never below scipy's p-value by more than rounding; ``score``:
+        Miettinen-Nurminen score test of
         p_t - p_c = ``delta0`` (the pooled z with the N/(N-1) factor when ``delta0 = 0``).
         ``chi2``, ``yates`` and ``score`` are vectorised over tables; the exact tests run once per distinct
         table (each vectorised over all tables with its arm sizes).
@@ -202,8 +213,17 @@ def proportions_test(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, test: 
         res = per_distinct_table(x1, n1, x2, n2, lambda *t: _exact_test_one(*t, method, alternative))
         stat, p = res[:, 0], res[:, 1]
         name = {"fisher": "sample_or", "barnard": "z", "boschloo": "fisher_p"}[method]
-    return frame(x1, n1, x2, n2, statistic=stat, statistic_name=name, p_value=np.minimum(p, 1.0),
-                 test=method, alternative=alternative)
+    return frame(
+        x1,
+        n1,
+        x2,
+        n2,
+        statistic=stat,
+        statistic_name=name,
+        p_value=np.minimum(p, 1.0),
+        test=method,
+        alternative=alternative,
+    )
 
 
 def _chi2_test(x1, n1, x2, n2, yates: bool, alternative: str):

@@ -31,7 +31,8 @@ Conventions (each one is recorded in the result)
 * **Prediction interval** (random-effects models, ``pi_method="hts"``, default): Higgins, Thompson &
   Spiegelhalter (2009), mu ± t_{k-2} sqrt(SE² + tau²) with the classic (not HKSJ) SE; undefined for k < 3.
   ``pi_method="metafor"`` reproduces ``predict.rma``: z with the classic SE, or t_{k-1} with the HKSJ SE when
-  ``test`` is an HKSJ test. ``prediction.dist`` in the result says which was used. Common-effect models have no PI (NaN).
+  ``test`` is an HKSJ test. ``prediction.dist`` in the result says which was used. Common-effect models have no PI
+  (NaN).
 * **Subgroups** (``by=``): each subgroup is pooled separately with the same options (its own tau²); the test
   for subgroup differences is Q_between = sum_j (b_j - b̄)²/SE_j² on J - 1 df over the subgroup estimates, as
   RevMan reports it (for IV common effect it equals the moderator test QM of ``rma(mods=~factor(by))``).
@@ -80,7 +81,27 @@ from .sensitivity import cumulative, leave_one_out
 from .smallstudy import small_study_test
 from .trimfill import TrimFillResult, trim_and_fill
 
-__all__ = ["PoolResult", "Heterogeneity", "Prediction", "SubgroupTest", "pool", "leave_one_out", "cumulative",
-           "split_shared_placebo", "SharedPlaceboWarning", "ConvergenceError", "MEASURES", "POOL_METHODS",
-           "POOL_TESTS", "meta_regression", "MetaRegression", "small_study_test", "trim_and_fill",
-           "TrimFillResult", "influence", "baujat_points", "diagnostics", "Diagnostics"]
+__all__ = [
+    "PoolResult",
+    "Heterogeneity",
+    "Prediction",
+    "SubgroupTest",
+    "pool",
+    "leave_one_out",
+    "cumulative",
+    "split_shared_placebo",
+    "SharedPlaceboWarning",
+    "ConvergenceError",
+    "MEASURES",
+    "POOL_METHODS",
+    "POOL_TESTS",
+    "meta_regression",
+    "MetaRegression",
+    "small_study_test",
+    "trim_and_fill",
+    "TrimFillResult",
+    "influence",
+    "baujat_points",
+    "diagnostics",
+    "Diagnostics",
+]

@@ -129,8 +129,12 @@ def _reml_ll(tau2: float, yi, vi) -> float:
     w = 1 / (vi + tau2)
     sw = w.sum()
     mu = (w * yi).sum() / sw
-    return float(-0.5 * (len(yi) - 1) * np.log(2 * np.pi) - 0.5 * np.log(vi + tau2).sum()
-                 - 0.5 * np.log(sw) - 0.5 * (w * (yi - mu) ** 2).sum())
+    return float(
+        -0.5 * (len(yi) - 1) * np.log(2 * np.pi)
+        - 0.5 * np.log(vi + tau2).sum()
+        - 0.5 * np.log(sw)
+        - 0.5 * (w * (yi - mu) ** 2).sum()
+    )
 
 
 def tau2_reml(yi, vi, tol: float = 1e-10, maxiter: int = 100) -> tuple[float, int]:
@@ -151,7 +155,8 @@ def tau2_reml(yi, vi, tol: float = 1e-10, maxiter: int = 100) -> tuple[float, in
         if it > maxiter:
             raise ConvergenceError(
                 f"REML Fisher scoring did not converge in {maxiter} iterations (last change in tau² "
-                f"{change:.3g}); increase maxiter or use method='DL'/'PM'")
+                f"{change:.3g}); increase maxiter or use method='DL'/'PM'"
+            )
         w = 1 / (vi + tau2)
         sw, sw2, sw3 = w.sum(), (w**2).sum(), (w**3).sum()
         mu = (w * yi).sum() / sw

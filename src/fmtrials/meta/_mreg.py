@@ -27,7 +27,7 @@ from ..errors import ConvergenceError
 
 __all__: list[str] = []  # private module
 
-__all__ += ["MREG_METHODS"]   # re-exported from _vocab: tau² estimators ("IV" = common effect, metafor "FE")
+__all__ += ["MREG_METHODS"]  # re-exported from _vocab: tau² estimators ("IV" = common effect, metafor "FE")
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ def _parts(y: np.ndarray, v: np.ndarray, X: np.ndarray, tau2: float):
     beta = A_inv @ (Xw.T @ y)
     r = y - X @ beta
     py = w * r
-    B = A_inv @ (X.T @ (Xw * w[:, None]))         # A^-1 X'W²X
-    C = A_inv @ (X.T @ (Xw * (w**2)[:, None]))    # A^-1 X'W³X
+    B = A_inv @ (X.T @ (Xw * w[:, None]))  # A^-1 X'W²X
+    C = A_inv @ (X.T @ (Xw * (w**2)[:, None]))  # A^-1 X'W³X
     tr_p = w.sum() - np.trace(B)
     tr_pp = (w**2).sum() - 2 * np.trace(C) + np.trace(B @ B)
     return w, A_inv, beta, float((w * r**2).sum()), float(tr_p), float(tr_pp), float((py**2).sum())
@@ -77,13 +77,17 @@ def _reml(y, v, X, tol: float, maxiter: int) -> float:
         if abs(new - tau2) <= tol:
             return max(0.0, new)
         tau2 = new
-    raise ConvergenceError(f"REML Fisher scoring did not converge in {maxiter} iterations; increase maxiter "
-                           "or use method='DL'/'PM'")
+    raise ConvergenceError(
+        f"REML Fisher scoring did not converge in {maxiter} iterations; increase maxiter or use method='DL'/'PM'"
+    )
 
 
 def _pm(y, v, X, tol: float) -> float:
     k, p = X.shape
-    q = lambda t: _parts(y, v, X, t)[3] - (k - p)
+
+    def q(t):
+        return _parts(y, v, X, t)[3] - (k - p)
+
     if q(0.0) <= 0:
         return 0.0
     hi = 100.0
@@ -94,8 +98,7 @@ def _pm(y, v, X, tol: float) -> float:
     raise ConvergenceError("could not bracket the Paule-Mandel root for tau²")
 
 
-def tau2_of(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, tol: float = 1e-12,
-            maxiter: int = 1000) -> float:
+def tau2_of(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, tol: float = 1e-12, maxiter: int = 1000) -> float:
     """tau² of the model ``y ~ X`` by ``method`` (one of :data:`MREG_METHODS`)."""
     k, p = X.shape
     if method == "IV" or k <= p:
@@ -108,8 +111,9 @@ def tau2_of(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, tol: float
     return _reml(y, v, X, tol, maxiter)
 
 
-def mfit(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, test: str = "z", tol: float = 1e-12,
-         maxiter: int = 1000) -> MFit:
+def mfit(
+    y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, test: str = "z", tol: float = 1e-12, maxiter: int = 1000
+) -> MFit:
     """Fit ``y ~ X`` (no intercept added) with ``method`` and ``test`` (``"z"``, ``"knha"``, ``"adhoc"``)."""
     k, p = X.shape
     tau2 = tau2_of(y, v, X, method, tol, maxiter)
@@ -120,5 +124,4 @@ def mfit(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, test: str = "
         s2w = 0.0 if ypy <= np.finfo(float).eps else ypy / (k - p)
         if test == "adhoc":
             s2w = max(s2w, 1.0)
-    return MFit(beta=beta, vb=A_inv * s2w, tau2=float(tau2), qe=max(0.0, float(qe)), k=k, p=p, s2w=float(s2w),
-                w=w)
+    return MFit(beta=beta, vb=A_inv * s2w, tau2=float(tau2), qe=max(0.0, float(qe)), k=k, p=p, s2w=float(s2w), w=w)

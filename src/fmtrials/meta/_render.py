@@ -20,22 +20,56 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__: list[str] = []  # private module
 
 _NAN = float("nan")
-FRAME_COLUMNS = ("row_type", "group", "label", "events_t", "n_t", "events_c", "n_c", "estimate", "ci_low",
-                 "ci_high", "weight", "k", "included", "p_value", "q", "q_df", "q_p", "i2", "tau2", "pi_low",
-                 "pi_high")
+FRAME_COLUMNS = (
+    "row_type",
+    "group",
+    "label",
+    "events_t",
+    "n_t",
+    "events_c",
+    "n_c",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "weight",
+    "k",
+    "included",
+    "p_value",
+    "q",
+    "q_df",
+    "q_p",
+    "i2",
+    "tau2",
+    "pi_low",
+    "pi_high",
+)
 _COUNTS = ("events_t", "n_t", "events_c", "n_c")
 
 
-def _pooled_row(r: "PoolResult", row_type: str, group: Any, label: str, studies: pd.DataFrame,
-                weight: float) -> dict[str, Any]:
+def _pooled_row(
+    r: PoolResult, row_type: str, group: Any, label: str, studies: pd.DataFrame, weight: float
+) -> dict[str, Any]:
     """A subtotal or total row: counts summed over the included studies, the pooled numbers of ``r``."""
     inc = studies["included"].to_numpy(dtype=bool)
     h, p = r.heterogeneity, r.prediction
     row = {"row_type": row_type, "group": group, "label": label}
     row.update({c: int(studies[c].to_numpy()[inc].sum()) for c in _COUNTS})
-    row.update(estimate=r.estimate, ci_low=r.ci_low, ci_high=r.ci_high, weight=weight, k=r.k, included=True,
-               p_value=r.p_value, q=h.q, q_df=h.q_df, q_p=h.q_p, i2=h.i2, tau2=h.tau2, pi_low=p.pi_low,
-               pi_high=p.pi_high)
+    row.update(
+        estimate=r.estimate,
+        ci_low=r.ci_low,
+        ci_high=r.ci_high,
+        weight=weight,
+        k=r.k,
+        included=True,
+        p_value=r.p_value,
+        q=h.q,
+        q_df=h.q_df,
+        q_p=h.q_p,
+        i2=h.i2,
+        tau2=h.tau2,
+        pi_low=p.pi_low,
+        pi_high=p.pi_high,
+    )
     return row
 
 
@@ -44,14 +78,27 @@ def _study_rows(studies: pd.DataFrame, group: Any) -> list[dict[str, Any]]:
     for s in studies.to_dict(orient="records"):
         row = {"row_type": "study", "group": group, "label": s["label"]}
         row.update({c: s[c] for c in _COUNTS})
-        row.update(estimate=s["estimate"], ci_low=s["ci_low"], ci_high=s["ci_high"], weight=s["weight"],
-                   k=int(bool(s["included"])), included=bool(s["included"]), p_value=_NAN, q=_NAN, q_df=_NAN,
-                   q_p=_NAN, i2=_NAN, tau2=_NAN, pi_low=_NAN, pi_high=_NAN)
+        row.update(
+            estimate=s["estimate"],
+            ci_low=s["ci_low"],
+            ci_high=s["ci_high"],
+            weight=s["weight"],
+            k=int(bool(s["included"])),
+            included=bool(s["included"]),
+            p_value=_NAN,
+            q=_NAN,
+            q_df=_NAN,
+            q_p=_NAN,
+            i2=_NAN,
+            tau2=_NAN,
+            pi_low=_NAN,
+            pi_high=_NAN,
+        )
         rows.append(row)
     return rows
 
 
-def summary_frame(r: "PoolResult") -> pd.DataFrame:
+def summary_frame(r: PoolResult) -> pd.DataFrame:
     """One row per line of a forest plot (see :meth:`PoolResult.summary_frame`)."""
     s = r.studies
     rows: list[dict[str, Any]] = []
@@ -64,15 +111,23 @@ def summary_frame(r: "PoolResult") -> pd.DataFrame:
             rows += _study_rows(part, g)
             sub = r.subgroups.get(g)
             if sub is not None:
-                rows.append(_pooled_row(sub, "subtotal", g, f"Subtotal ({r.by} = {g})", part,
-                                        float(np.nansum(part["weight"].to_numpy(dtype=float)))))
+                rows.append(
+                    _pooled_row(
+                        sub,
+                        "subtotal",
+                        g,
+                        f"Subtotal ({r.by} = {g})",
+                        part,
+                        float(np.nansum(part["weight"].to_numpy(dtype=float))),
+                    )
+                )
     rows.append(_pooled_row(r, "total", None, pool_label(r.method, r.test, r.tau2_method), s, 100.0))
     out = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
     out["group"] = pd.Series([row["group"] for row in rows], dtype=object)  # None stays None (not NaN)
     return out
 
 
-def summary_text(r: "PoolResult") -> str:
+def summary_text(r: PoolResult) -> str:
     """Plain-text summary in the spirit of metafor's ``print.rma``."""
     f = format_number
     lvl = format_level(r.alpha)
@@ -82,18 +137,24 @@ def summary_text(r: "PoolResult") -> str:
     lines.append(f"Pooled {r.measure}: {format_interval(r.estimate, r.ci_low, r.ci_high, 4)} ({lvl} CI)")
     scale = "log scale" if r.ratio else "difference scale"
     dft = f"({f(r.df, 0)})" if r.stat_dist == "t" else ""
-    lines.append(f"  {scale}: beta = {f(r.beta, 4)}, se = {f(r.se, 4)}, {r.stat_dist}{dft} = "
-                 f"{f(r.statistic, 4)}, {format_p(r.p_value, prefix=True)}")
+    lines.append(
+        f"  {scale}: beta = {f(r.beta, 4)}, se = {f(r.se, 4)}, {r.stat_dist}{dft} = "
+        f"{f(r.statistic, 4)}, {format_p(r.p_value, prefix=True)}"
+    )
     if h.estimable:
-        lines.append(f"Heterogeneity: Q({h.q_df}) = {f(h.q, 2)}, {format_p(h.q_p, prefix=True)}; "
-                     f"I² = {f(h.i2, 1)}%, H² = {f(h.h2, 2)}")
+        lines.append(
+            f"Heterogeneity: Q({h.q_df}) = {f(h.q, 2)}, {format_p(h.q_p, prefix=True)}; "
+            f"I² = {f(h.i2, 1)}%, H² = {f(h.h2, 2)}"
+        )
     elif r.k < 2:
         lines.append("Heterogeneity: not estimable with one study.")
     else:
         lines.append("Heterogeneity: not estimable (Q is undefined for these counts).")
     if r.model == "random" and r.k >= 2:
-        lines.append(f"τ² = {format_interval(h.tau2, h.tau2_ci_low, h.tau2_ci_high, 4)} ({lvl} CI); "
-                     f"I² {lvl} CI {f(h.i2_ci_low, 1)}% to {f(h.i2_ci_high, 1)}%")
+        lines.append(
+            f"τ² = {format_interval(h.tau2, h.tau2_ci_low, h.tau2_ci_high, 4)} ({lvl} CI); "
+            f"I² {lvl} CI {f(h.i2_ci_low, 1)}% to {f(h.i2_ci_high, 1)}%"
+        )
         if np.isfinite(pr.pi_low):
             lines.append(f"Prediction interval ({pr.dist}): {f(pr.pi_low, 4)} to {f(pr.pi_high, 4)}")
         else:
@@ -102,12 +163,14 @@ def summary_text(r: "PoolResult") -> str:
         lines += ["", f"Subgroups by {r.by}:"]
         for g, s in r.subgroups.items():
             i2 = f"{f(s.heterogeneity.i2, 1)}%" if s.heterogeneity.estimable else "not estimable"
-            lines.append(f"  {g}: k = {s.k}, {r.measure} {format_interval(s.estimate, s.ci_low, s.ci_high, 4)}, "
-                         f"I² = {i2}")
+            lines.append(
+                f"  {g}: k = {s.k}, {r.measure} {format_interval(s.estimate, s.ci_low, s.ci_high, 4)}, I² = {i2}"
+            )
         st = r.subgroup_test
         if st is not None:
-            lines.append(f"Test for subgroup differences: Q = {f(st.q, 2)}, df = {st.df}, "
-                         f"{format_p(st.p, prefix=True)}")
+            lines.append(
+                f"Test for subgroup differences: Q = {f(st.q, 2)}, df = {st.df}, {format_p(st.p, prefix=True)}"
+            )
     lines += ["", f"Zero cells: {r.zero_cell}"]
     if r.corrected:
         lines.append(f"  corrected: {', '.join(r.corrected)}")
@@ -117,18 +180,24 @@ def summary_text(r: "PoolResult") -> str:
     return "\n".join(lines)
 
 
-def summary_html(r: "PoolResult") -> str:
+def summary_html(r: PoolResult) -> str:
     """An HTML table rendered from :func:`summary_frame`, then the text summary."""
     lvl = format_level(r.alpha)
     body = []
     for row in summary_frame(r).to_dict(orient="records"):
         bold = " style='font-weight:bold'" if row["row_type"] != "study" else ""
-        body.append(f"<tr{bold}><td>{html.escape(str(row['label']))}</td>"
-                    f"<td>{row['events_t']}/{row['n_t']}</td><td>{row['events_c']}/{row['n_c']}</td>"
-                    f"<td>{format_interval(row['estimate'], row['ci_low'], row['ci_high'], 2)}</td>"
-                    f"<td>{format_number(row['weight'], 1)}</td></tr>")
-    head = (f"<tr><th>Study</th><th>Events/N (treatment)</th><th>Events/N (control)</th>"
-            f"<th>{html.escape(r.measure)} [{lvl} CI]</th><th>Weight %</th></tr>")
+        body.append(
+            f"<tr{bold}><td>{html.escape(str(row['label']))}</td>"
+            f"<td>{row['events_t']}/{row['n_t']}</td><td>{row['events_c']}/{row['n_c']}</td>"
+            f"<td>{format_interval(row['estimate'], row['ci_low'], row['ci_high'], 2)}</td>"
+            f"<td>{format_number(row['weight'], 1)}</td></tr>"
+        )
+    head = (
+        f"<tr><th>Study</th><th>Events/N (treatment)</th><th>Events/N (control)</th>"
+        f"<th>{html.escape(r.measure)} [{lvl} CI]</th><th>Weight %</th></tr>"
+    )
     text = html.escape(summary_text(r)).replace("\n", "<br>")
-    return (f"<div class='fmtrials-pool'><table>{head}{''.join(body)}</table>"
-            f"<p style='font-family:monospace'>{text}</p></div>")
+    return (
+        f"<div class='fmtrials-pool'><table>{head}{''.join(body)}</table>"
+        f"<p style='font-family:monospace'>{text}</p></div>"
+    )

@@ -10,7 +10,7 @@ standard error) are marked so the caller refits them one by one with the ordinar
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy import special
@@ -71,7 +71,7 @@ def _block(M: np.ndarray, d: Data, y: np.ndarray, v: np.ndarray, o: Options) -> 
     """The sensitivity columns of the subsets in ``M`` and a mask of the subsets to refit one by one."""
     k = M.sum(axis=1)
     Mf = M.astype(float)
-    w = np.where(M, 1 / v, 0.0)            # inverse-variance weights, 0 outside the subset
+    w = np.where(M, 1 / v, 0.0)  # inverse-variance weights, 0 outside the subset
     sw = w.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         mu = (w * y).sum(axis=1) / sw
@@ -123,15 +123,28 @@ def _block(M: np.ndarray, d: Data, y: np.ndarray, v: np.ndarray, o: Options) -> 
             pi = (np.full(len(M), np.nan), np.full(len(M), np.nan))
     refit = (k < 3) | ~np.isfinite(beta) | ~np.isfinite(se) | ~(se > 0) | ~np.isfinite(q)
     m = o.measure
-    cols = {"k": k, "estimate": back(beta, m), "ci_low": back(beta - cr * se, m), "ci_high": back(beta + cr * se, m),
-            "beta": beta, "se": se, "statistic": statistic, "p_value": p, "q": q,
-            "q_p": special.chdtrc(k - 1, q), "i2": i2, "tau2": tau2, "pi_low": back(pi[0], m),
-            "pi_high": back(pi[1], m)}
+    cols = {
+        "k": k,
+        "estimate": back(beta, m),
+        "ci_low": back(beta - cr * se, m),
+        "ci_high": back(beta + cr * se, m),
+        "beta": beta,
+        "se": se,
+        "statistic": statistic,
+        "p_value": p,
+        "q": q,
+        "q_p": special.chdtrc(k - 1, q),
+        "i2": i2,
+        "tau2": tau2,
+        "pi_low": back(pi[0], m),
+        "pi_high": back(pi[1], m),
+    }
     return cols, refit
 
 
-def subset_rows(d: Data, o: Options, n_subsets: int,
-                mask: Callable[[int, int], np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def subset_rows(
+    d: Data, o: Options, n_subsets: int, mask: Callable[[int, int], np.ndarray]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Sensitivity columns of ``n_subsets`` subsets; ``mask(start, stop)`` gives their rows of the subset matrix.
 
     Returns the columns (arrays of length ``n_subsets``) and the boolean mask of subsets the caller must refit

@@ -6,8 +6,9 @@ names the 1-based data row and the column, exactly as :func:`fmtrials.compare` d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,12 +30,22 @@ def as_frame(table: Any) -> pd.DataFrame:
         except ValueError as err:
             raise DataError(Problem(f"cannot make a table: {err}", file=ARGUMENTS, column="table")) from None
     else:
-        raise DataError(Problem(f"must be a DataFrame (e.g. from fmtrials.contrasts()), got "
-                                f"{type(table).__name__}", file=ARGUMENTS, column="table"))
+        raise DataError(
+            Problem(
+                f"must be a DataFrame (e.g. from fmtrials.contrasts()), got {type(table).__name__}",
+                file=ARGUMENTS,
+                column="table",
+            )
+        )
     missing = [c for c in COUNT_COLUMNS if c not in df.columns]
     if missing:
-        raise DataError(Problem(f"missing column(s) {', '.join(missing)}; need {', '.join(COUNT_COLUMNS)}",
-                                file=DATAFRAME, column=missing[0]))
+        raise DataError(
+            Problem(
+                f"missing column(s) {', '.join(missing)}; need {', '.join(COUNT_COLUMNS)}",
+                file=DATAFRAME,
+                column=missing[0],
+            )
+        )
     if len(df) == 0:
         raise DataError(Problem("the table has no rows: nothing to pool", file=DATAFRAME))
     if df.attrs:  # pandas deep-copies attrs on every column access: drop them once (speed)
@@ -95,11 +106,18 @@ class Data:
     group: np.ndarray | None
     placebo: np.ndarray | None
 
-    def take(self, idx: np.ndarray) -> "Data":
+    def take(self, idx: np.ndarray) -> Data:
         """The studies at positions ``idx``."""
-        return Data(self.a[idx], self.n1[idx], self.c[idx], self.n2[idx], self.study[idx], self.label[idx],
-                    None if self.group is None else self.group[idx],
-                    None if self.placebo is None else self.placebo[idx])
+        return Data(
+            self.a[idx],
+            self.n1[idx],
+            self.c[idx],
+            self.n2[idx],
+            self.study[idx],
+            self.label[idx],
+            None if self.group is None else self.group[idx],
+            None if self.placebo is None else self.placebo[idx],
+        )
 
 
 def prepare(table: Any, by: str | None = None) -> Data:

@@ -11,7 +11,7 @@ Nothing here renders: the report (or a notebook) formats the parts it is given.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -61,8 +61,14 @@ def _dose(table: pd.DataFrame, rows: np.ndarray, result: Any) -> tuple[MetaRegre
     if len(dose) < 3:
         return None, "no dose meta-regression: fewer than 3 comparisons"
     method = "IV" if result.model == "common" else (result.tau2_method or "REML")
-    return meta_regression(table.iloc[rows], DOSE_COLUMN, measure=result.measure, method=method,
-                           test="knha" if result.test != "z" else "z", alpha=result.alpha), None
+    return meta_regression(
+        table.iloc[rows],
+        DOSE_COLUMN,
+        measure=result.measure,
+        method=cast(Any, method),
+        test="knha" if result.test != "z" else "z",
+        alpha=result.alpha,
+    ), None
 
 
 def diagnostics(result: Any, table: pd.DataFrame | None = None) -> Diagnostics:
@@ -93,8 +99,9 @@ def diagnostics(result: Any, table: pd.DataFrame | None = None) -> Diagnostics:
     no small-study tests or trim-and-fill: k = 4 comparisons, fewer than the 10 needed for a test of funnel-plot asymmetry to be informative (Cochrane Handbook §10.4.3.1)
     """
     if not hasattr(result, "studies") or not hasattr(result, "k"):
-        raise DataError(Problem(f"result must be a PoolResult, got {type(result).__name__}", file=ARGUMENTS,
-                                column="result"))
+        raise DataError(
+            Problem(f"result must be a PoolResult, got {type(result).__name__}", file=ARGUMENTS, column="result")
+        )
     k = int(result.k)
     reasons: dict[str, str] = {}
     rows = np.nonzero(result.studies["included"].to_numpy(dtype=bool))[0]
@@ -102,8 +109,7 @@ def diagnostics(result: Any, table: pd.DataFrame | None = None) -> Diagnostics:
     if table is None:
         reasons["dose_regression"] = "no dose meta-regression: the pooled table was not given"
     elif len(table) != len(result.studies):
-        raise DataError(Problem("table must be the table that was pooled (same rows)", file=ARGUMENTS,
-                                column="table"))
+        raise DataError(Problem("table must be the table that was pooled (same rows)", file=ARGUMENTS, column="table"))
     else:
         dose, why = _dose(table.reset_index(drop=True), rows, result)
         if why:
@@ -114,11 +120,14 @@ def diagnostics(result: Any, table: pd.DataFrame | None = None) -> Diagnostics:
     sst = tf = None
     if k >= MIN_STUDIES:
         counts = result.studies.assign(study=result.studies["label"])
-        sst = pd.concat([small_study_test(counts, measure=result.measure, method=m) for m in ("egger", "begg")],
-                        ignore_index=True)
+        sst = pd.concat(
+            [small_study_test(counts, measure=result.measure, method=m) for m in ("egger", "begg")], ignore_index=True
+        )
         tf = trim_and_fill(result)
     else:
-        reasons["small_study"] = (f"no small-study tests or trim-and-fill: k = {k} comparisons, fewer than the "
-                                  f"{MIN_STUDIES} needed for a test of funnel-plot asymmetry to be informative "
-                                  "(Cochrane Handbook §10.4.3.1)")
+        reasons["small_study"] = (
+            f"no small-study tests or trim-and-fill: k = {k} comparisons, fewer than the "
+            f"{MIN_STUDIES} needed for a test of funnel-plot asymmetry to be informative "
+            "(Cochrane Handbook §10.4.3.1)"
+        )
     return Diagnostics(dose_regression=dose, influence=inf, small_study=sst, trim_and_fill=tf, reasons=reasons)

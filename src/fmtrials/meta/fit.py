@@ -17,8 +17,8 @@ from scipy import special
 
 from .._validation import DATAFRAME
 from .._vocab import RANDOM_METHODS
-from ..errors import ConvergenceError, DataError, Problem
 from ..effects.sizes import StudyEffects, study_effects
+from ..errors import ConvergenceError, DataError, Problem
 from . import _core as core
 from ._table import Data
 from .result import Heterogeneity, PoolResult, Prediction, Subgroups, back, crit
@@ -28,8 +28,22 @@ __all__: list[str] = []  # private module
 _NAN = float("nan")
 
 #: the columns of a sensitivity row (leave_one_out, cumulative), after the label column
-ROW_COLUMNS = ("k", "estimate", "ci_low", "ci_high", "beta", "se", "statistic", "p_value", "q", "q_p", "i2",
-               "tau2", "pi_low", "pi_high")
+ROW_COLUMNS = (
+    "k",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "beta",
+    "se",
+    "statistic",
+    "p_value",
+    "q",
+    "q_p",
+    "i2",
+    "tau2",
+    "pi_low",
+    "pi_high",
+)
 
 
 @dataclass(frozen=True)
@@ -56,20 +70,28 @@ def effects_step(d: Data, o: Options) -> tuple[StudyEffects, np.ndarray, list[st
     eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure)
     inc = ~eff.excluded
     if not inc.any():
-        raise DataError(Problem(
-            f"nothing to pool: all {len(d.a)} studies are double-zero (no events, or only events, in both arms), "
-            f"which are excluded for {o.measure}{' (Peto)' if o.method == 'Peto' else ''}; use measure='RD' to "
-            "keep them", file=DATAFRAME, column="events_t"))
+        raise DataError(
+            Problem(
+                f"nothing to pool: all {len(d.a)} studies are double-zero (no events, or only events, in both arms), "
+                f"which are excluded for {o.measure}{' (Peto)' if o.method == 'Peto' else ''}; use measure='RD' to "
+                "keep them",
+                file=DATAFRAME,
+                column="events_t",
+            )
+        )
     excluded = d.label[eff.excluded]
     notes = []
     if len(excluded):
-        notes.append(f"{len(excluded)} double-zero stud{'y' if len(excluded) == 1 else 'ies'} excluded: "
-                     + ", ".join(map(str, excluded)))
+        notes.append(
+            f"{len(excluded)} double-zero stud{'y' if len(excluded) == 1 else 'ies'} excluded: "
+            + ", ".join(map(str, excluded))
+        )
     return eff, inc, notes
 
 
-def common_step(d: Data, y: np.ndarray, v: np.ndarray, inc: np.ndarray,
-                o: Options) -> tuple[float, float, float, np.ndarray, list[str]]:
+def common_step(
+    d: Data, y: np.ndarray, v: np.ndarray, inc: np.ndarray, o: Options
+) -> tuple[float, float, float, np.ndarray, list[str]]:
     """Common-effect estimate, SE, Q (NaN when undefined) and raw weights: MH, Peto or inverse variance."""
     k = len(y)
     notes: list[str] = []
@@ -79,8 +101,10 @@ def common_step(d: Data, y: np.ndarray, v: np.ndarray, inc: np.ndarray,
         beta, se = core.mh(a, n1, c, n2, o.measure)
         w_raw[inc] = core.mh_weights(a, n1, c, n2, o.measure)
         if not np.isfinite(beta):
-            notes.append("the Mantel-Haenszel estimate is undefined for these counts "
-                         "(no events in the treatment or control arms across studies)")
+            notes.append(
+                "the Mantel-Haenszel estimate is undefined for these counts "
+                "(no events in the treatment or control arms across studies)"
+            )
         q = max(0.0, float(((y - beta) ** 2 / v).sum())) if k > 1 and np.isfinite(beta) else _NAN
     elif o.method == "Peto":
         beta, se, q, w_raw[inc] = core.peto(a, n1, c, n2)
@@ -108,8 +132,9 @@ def random_step(y: np.ndarray, v: np.ndarray, o: Options) -> tuple[float, str, l
         return core.tau2_dl(y, v), "DL", [f"REML did not converge ({err}); fell back to the DL estimator of tau²"]
 
 
-def test_step(y: np.ndarray, v: np.ndarray, tau2: float, beta: float, se: float,
-              o: Options) -> tuple[str, float, str, float | None, float, float, float, float, list[str]]:
+def test_step(
+    y: np.ndarray, v: np.ndarray, tau2: float, beta: float, se: float, o: Options
+) -> tuple[str, float, str, float | None, float, float, float, float, list[str]]:
     """The test actually applied, its SE, distribution, df, statistic, p-value and CI (analysis scale)."""
     k = len(y)
     notes: list[str] = []
@@ -124,11 +149,14 @@ def test_step(y: np.ndarray, v: np.ndarray, tau2: float, beta: float, se: float,
         se = float(np.sqrt(s2)) * se
         dist, dfree = "t", float(k - 1)
         if o.model == "common":
-            notes.append("Knapp-Hartung adjustment applied to a common-effect model (it is meant for "
-                         "random-effects models)")
+            notes.append(
+                "Knapp-Hartung adjustment applied to a common-effect model (it is meant for random-effects models)"
+            )
     if np.isfinite(beta) and not se > 0:
-        notes.append("the standard error of the pooled estimate is 0 (e.g. no events in any arm for RD): "
-                     "no test statistic or p-value")
+        notes.append(
+            "the standard error of the pooled estimate is 0 (e.g. no events in any arm for RD): "
+            "no test statistic or p-value"
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         statistic = beta / se if se > 0 else (np.sign(beta) * np.inf if beta != 0 else _NAN)
     p = float(2 * (special.stdtr(dfree, -abs(statistic)) if dist == "t" else special.ndtr(-abs(statistic))))
@@ -136,17 +164,22 @@ def test_step(y: np.ndarray, v: np.ndarray, tau2: float, beta: float, se: float,
     return test, float(se), dist, dfree, float(statistic), p, beta - cr * se, beta + cr * se, notes
 
 
-def heterogeneity_step(y: np.ndarray, v: np.ndarray, q: float, tau2: float, o: Options,
-                       with_ci: bool = True) -> tuple[Heterogeneity, list[str]]:
+def heterogeneity_step(
+    y: np.ndarray, v: np.ndarray, q: float, tau2: float, o: Options, with_ci: bool = True
+) -> tuple[Heterogeneity, list[str]]:
     """Q, its p-value, I², H² and (random effects, ``with_ci``) the Q-profile CI of tau² and I²."""
     k = len(y)
     basis = "tau2" if o.model == "random" else "Q"
     if k < 2 or not np.isfinite(q):
-        why = ("k = 1: the pooled estimate is that study's own effect; heterogeneity (Q, I², tau²) cannot be "
-               "estimated from one study" if k < 2 else
-               "heterogeneity not estimable: Q is undefined because the pooled estimate is undefined")
-        return Heterogeneity(_NAN, max(k - 1, 0), _NAN, _NAN, _NAN, float(tau2), _NAN, _NAN, _NAN, _NAN, basis,
-                             False), [why]
+        why = (
+            "k = 1: the pooled estimate is that study's own effect; heterogeneity (Q, I², tau²) cannot be "
+            "estimated from one study"
+            if k < 2
+            else "heterogeneity not estimable: Q is undefined because the pooled estimate is undefined"
+        )
+        return Heterogeneity(
+            _NAN, max(k - 1, 0), _NAN, _NAN, _NAN, float(tau2), _NAN, _NAN, _NAN, _NAN, basis, False
+        ), [why]
     q_df = k - 1
     q_p = float(special.chdtrc(q_df, q))
     notes: list[str] = []
@@ -161,12 +194,33 @@ def heterogeneity_step(y: np.ndarray, v: np.ndarray, q: float, tau2: float, o: O
     else:
         i2 = max(0.0, 100 * (q - q_df) / q) if q > 0 else 0.0
         h2 = q / q_df
-    return Heterogeneity(float(q), q_df, q_p, float(i2), float(h2), float(tau2), float(tci[0]), float(tci[1]),
-                         float(ici[0]), float(ici[1]), basis, True), notes
+    return Heterogeneity(
+        float(q),
+        q_df,
+        q_p,
+        float(i2),
+        float(h2),
+        float(tau2),
+        float(tci[0]),
+        float(tci[1]),
+        float(ici[0]),
+        float(ici[1]),
+        basis,
+        True,
+    ), notes
 
 
-def prediction_step(beta: float, se_classic: float, se: float, tau2: float, k: int, test: str, dist: str,
-                    dfree: float | None, o: Options) -> tuple[tuple[float, float], str, list[str]]:
+def prediction_step(
+    beta: float,
+    se_classic: float,
+    se: float,
+    tau2: float,
+    k: int,
+    test: str,
+    dist: str,
+    dfree: float | None,
+    o: Options,
+) -> tuple[tuple[float, float], str, list[str]]:
     """Prediction interval (analysis scale) and its distribution label: HTS t(k-2), or metafor z / t(k-1)."""
     if o.model != "random":
         return (_NAN, _NAN), "none", []
@@ -182,8 +236,9 @@ def prediction_step(beta: float, se_classic: float, se: float, tau2: float, k: i
     return (beta - half, beta + half), "z", []
 
 
-def study_table(d: Data, eff: StudyEffects, inc: np.ndarray, w_raw: np.ndarray, o: Options,
-                by: str | None) -> pd.DataFrame:
+def study_table(
+    d: Data, eff: StudyEffects, inc: np.ndarray, w_raw: np.ndarray, o: Options, by: str | None
+) -> pd.DataFrame:
     """The per-study table: counts, yi, vi, z CI on the reporting scale, percent weight, flags."""
     sw = w_raw.sum()
     weight = 100 * w_raw / sw if sw > 0 else np.full(len(w_raw), _NAN)
@@ -191,20 +246,38 @@ def study_table(d: Data, eff: StudyEffects, inc: np.ndarray, w_raw: np.ndarray, 
     cols: dict[str, Any] = {"study": d.study, "label": d.label}
     if by is not None and d.group is not None:
         cols[by] = d.group
-    cols.update({"events_t": d.a, "n_t": d.n1, "events_c": d.c, "n_c": d.n2, "yi": eff.yi, "vi": eff.vi,
-                 "estimate": back(eff.yi, o.measure), "ci_low": back(eff.yi - half, o.measure),
-                 "ci_high": back(eff.yi + half, o.measure), "weight": weight, "included": inc,
-                 "corrected": eff.corrected})
+    cols.update(
+        {
+            "events_t": d.a,
+            "n_t": d.n1,
+            "events_c": d.c,
+            "n_c": d.n2,
+            "yi": eff.yi,
+            "vi": eff.vi,
+            "estimate": back(eff.yi, o.measure),
+            "ci_low": back(eff.yi - half, o.measure),
+            "ci_high": back(eff.yi + half, o.measure),
+            "weight": weight,
+            "included": inc,
+            "corrected": eff.corrected,
+        }
+    )
     return pd.DataFrame(cols)
 
 
 def zero_cell_text(measure: str, method: str) -> str:
     """The zero-cell rule applied, in words."""
     base = "0.5 added to all four cells of studies with a zero cell"
-    where = ("for the per-study effects and Q only; the pooled estimate uses the raw counts"
-             if method in ("MH", "Peto") else "for the per-study effects used in pooling")
-    dz = ("double-zero studies (no events, or only events, in both arms) kept with the correction"
-          if measure == "RD" else "double-zero studies (no events, or only events, in both arms) excluded")
+    where = (
+        "for the per-study effects and Q only; the pooled estimate uses the raw counts"
+        if method in ("MH", "Peto")
+        else "for the per-study effects used in pooling"
+    )
+    dz = (
+        "double-zero studies (no events, or only events, in both arms) kept with the correction"
+        if measure == "RD"
+        else "double-zero studies (no events, or only events, in both arms) excluded"
+    )
     return f"{base} ({where}); {dz}"
 
 
@@ -229,28 +302,68 @@ def _estimate(d: Data, o: Options, with_ci: bool) -> dict[str, Any]:
     notes += n
     pi, pi_dist, n = prediction_step(beta, se_classic, se, tau2, k, test, dist, dfree, o)
     notes += n
-    return dict(eff=eff, inc=inc, k=k, w_raw=w_raw, beta=float(beta), se=se, test=test, dist=dist, df=dfree,
-                statistic=statistic, p=p, lo=lo, hi=hi, het=het, pi=pi, pi_dist=pi_dist, tau2_method=tau2_method,
-                notes=notes)
+    return dict(
+        eff=eff,
+        inc=inc,
+        k=k,
+        w_raw=w_raw,
+        beta=float(beta),
+        se=se,
+        test=test,
+        dist=dist,
+        df=dfree,
+        statistic=statistic,
+        p=p,
+        lo=lo,
+        hi=hi,
+        het=het,
+        pi=pi,
+        pi_dist=pi_dist,
+        tau2_method=tau2_method,
+        notes=notes,
+    )
 
 
-def fit(d: Data, o: Options, by: str | None = None, notes: tuple[str, ...] = (),
-        subgroups: dict | None = None, subgroup_test: Any = None) -> PoolResult:
+def fit(
+    d: Data,
+    o: Options,
+    by: str | None = None,
+    notes: tuple[str, ...] = (),
+    subgroups: dict | None = None,
+    subgroup_test: Any = None,
+) -> PoolResult:
     """Pool the studies of ``d``; ``notes``, ``subgroups`` and ``subgroup_test`` are added as they are."""
     e = _estimate(d, o, with_ci=True)
     m = o.measure
     eff = e["eff"]
     return PoolResult(
-        measure=m, method=o.method, model=o.model, test=e["test"], k=e["k"], alpha=o.alpha,
-        estimate=float(back(e["beta"], m)), ci_low=float(back(e["lo"], m)), ci_high=float(back(e["hi"], m)),
-        p_value=e["p"], beta=e["beta"], se=e["se"], statistic=e["statistic"], stat_dist=e["dist"], df=e["df"],
-        tau2_method=e["tau2_method"], by=by, zero_cell=zero_cell_text(m, o.method),
+        measure=m,
+        method=o.method,
+        model=o.model,
+        test=e["test"],
+        k=e["k"],
+        alpha=o.alpha,
+        estimate=float(back(e["beta"], m)),
+        ci_low=float(back(e["lo"], m)),
+        ci_high=float(back(e["hi"], m)),
+        p_value=e["p"],
+        beta=e["beta"],
+        se=e["se"],
+        statistic=e["statistic"],
+        stat_dist=e["dist"],
+        df=e["df"],
+        tau2_method=e["tau2_method"],
+        by=by,
+        zero_cell=zero_cell_text(m, o.method),
         corrected=tuple(str(x) for x in d.label[eff.corrected]),
         excluded=tuple(str(x) for x in d.label[eff.excluded]),
-        notes=tuple(e["notes"]) + tuple(notes), heterogeneity=e["het"],
+        notes=tuple(e["notes"]) + tuple(notes),
+        heterogeneity=e["het"],
         prediction=Prediction(float(back(e["pi"][0], m)), float(back(e["pi"][1], m)), e["pi_dist"], o.pi_method),
         _studies=study_table(d, eff, e["inc"], e["w_raw"], o, by),
-        subgroups=Subgroups(subgroups), subgroup_test=subgroup_test)
+        subgroups=Subgroups(subgroups),
+        subgroup_test=subgroup_test,
+    )
 
 
 def fit_row(d: Data, o: Options) -> dict[str, float]:
@@ -260,7 +373,19 @@ def fit_row(d: Data, o: Options) -> dict[str, float]:
     except DataError:
         return {**{c: _NAN for c in ROW_COLUMNS}, "k": 0}
     m, h = o.measure, e["het"]
-    return {"k": e["k"], "estimate": float(back(e["beta"], m)), "ci_low": float(back(e["lo"], m)),
-            "ci_high": float(back(e["hi"], m)), "beta": e["beta"], "se": e["se"], "statistic": e["statistic"],
-            "p_value": e["p"], "q": h.q, "q_p": h.q_p, "i2": h.i2, "tau2": h.tau2,
-            "pi_low": float(back(e["pi"][0], m)), "pi_high": float(back(e["pi"][1], m))}
+    return {
+        "k": e["k"],
+        "estimate": float(back(e["beta"], m)),
+        "ci_low": float(back(e["lo"], m)),
+        "ci_high": float(back(e["hi"], m)),
+        "beta": e["beta"],
+        "se": e["se"],
+        "statistic": e["statistic"],
+        "p_value": e["p"],
+        "q": h.q,
+        "q_p": h.q_p,
+        "i2": h.i2,
+        "tau2": h.tau2,
+        "pi_low": float(back(e["pi"][0], m)),
+        "pi_high": float(back(e["pi"][1], m)),
+    }

@@ -33,27 +33,47 @@ from .trimfill import model_inputs
 
 __all__ = ["influence", "baujat_points", "INFLUENCE_COLUMNS"]
 
-INFLUENCE_COLUMNS = ("label", "rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "qe_del", "hat", "weight",
-                     "dfbetas", "influential")
+INFLUENCE_COLUMNS = (
+    "label",
+    "rstudent",
+    "dffits",
+    "cook_d",
+    "cov_r",
+    "tau2_del",
+    "qe_del",
+    "hat",
+    "weight",
+    "dfbetas",
+    "influential",
+)
 
 
 def _deleted(result: Any, method: Any) -> pd.DataFrame:
     """leave_one_out rows of the included studies with the result's options (``method`` may differ)."""
     s = result.studies
     s = s[s["included"].to_numpy(dtype=bool)]
-    table = pd.DataFrame({"study": s["label"].to_numpy(dtype=object),
-                          **{c: s[c].to_numpy() for c in ("events_t", "n_t", "events_c", "n_c")}})
-    return leave_one_out(table, measure=result.measure, method=method, test=result.test, alpha=result.alpha,
-                         warn_shared=False)
+    table = pd.DataFrame(
+        {
+            "study": s["label"].to_numpy(dtype=object),
+            **{c: s[c].to_numpy() for c in ("events_t", "n_t", "events_c", "n_c")},
+        }
+    )
+    return leave_one_out(
+        table, measure=result.measure, method=method, test=result.test, alpha=result.alpha, warn_shared=False
+    )
 
 
 def _check(result: Any) -> None:
     if not hasattr(result, "studies") or not hasattr(result, "beta"):
-        raise DataError(Problem(f"result must be a PoolResult, got {type(result).__name__}", file=ARGUMENTS,
-                                column="result"))
+        raise DataError(
+            Problem(f"result must be a PoolResult, got {type(result).__name__}", file=ARGUMENTS, column="result")
+        )
     if int(result.k) < 3:
-        raise DataError(Problem(f"influence diagnostics need at least 3 studies; got k = {result.k}",
-                                file=ARGUMENTS, column="result"))
+        raise DataError(
+            Problem(
+                f"influence diagnostics need at least 3 studies; got k = {result.k}", file=ARGUMENTS, column="result"
+            )
+        )
 
 
 def influence(result: Any) -> pd.DataFrame:
@@ -87,9 +107,14 @@ def influence(result: Any) -> pd.DataFrame:
         from .pool import pool
 
         s = result.studies[result.studies["included"].to_numpy(dtype=bool)]
-        result = pool(s.assign(study=s["label"]), measure=result.measure, method=method,  # type: ignore[arg-type]
-                      test=result.test,
-                      alpha=result.alpha, warn_shared=False)
+        result = pool(
+            s.assign(study=s["label"]),
+            measure=result.measure,
+            method=method,  # type: ignore[arg-type]
+            test=result.test,
+            alpha=result.alpha,
+            warn_shared=False,
+        )
     k = len(y)
     tau2, mu, vb = float(result.heterogeneity.tau2), float(result.beta), float(result.se) ** 2
     if result.model != "random":
@@ -99,29 +124,38 @@ def influence(result: Any) -> pd.DataFrame:
     loo = _deleted(result, method)
     t2d = loo["tau2"].to_numpy(dtype=float) if result.model == "random" else np.zeros(k)
     bd, vbd = loo["beta"].to_numpy(dtype=float), loo["se"].to_numpy(dtype=float) ** 2
-    sw_all = (1 / (v[None, :] + t2d[:, None])).sum(axis=1)          # deleted tau², all k studies
-    sw_del = sw_all - 1 / (v + t2d)                                  # deleted tau², without study i
+    sw_all = (1 / (v[None, :] + t2d[:, None])).sum(axis=1)  # deleted tau², all k studies
+    sw_del = sw_all - 1 / (v + t2d)  # deleted tau², without study i
     s2w = vbd * sw_del if result.test != "z" else np.ones(k)
     dfb = mu - bd
     with np.errstate(divide="ignore", invalid="ignore"):
         resid = y - bd
         resid[np.abs(resid) < 100 * np.finfo(float).eps] = 0.0
-        out = pd.DataFrame({
-            "label": labels,
-            "rstudent": resid / np.sqrt(v * s2w + vbd + t2d * s2w),
-            "dffits": dfb / np.sqrt(s2w * hat * (t2d + v)),
-            "cook_d": dfb**2 / vb,
-            "cov_r": vbd / vb,
-            "tau2_del": t2d,
-            "qe_del": loo["q"].to_numpy(dtype=float),
-            "hat": hat,
-            "weight": 100 * hat,
-            "dfbetas": dfb / np.sqrt(s2w / sw_all),
-        })
+        out = pd.DataFrame(
+            {
+                "label": labels,
+                "rstudent": resid / np.sqrt(v * s2w + vbd + t2d * s2w),
+                "dffits": dfb / np.sqrt(s2w * hat * (t2d + v)),
+                "cook_d": dfb**2 / vb,
+                "cov_r": vbd / vb,
+                "tau2_del": t2d,
+                "qe_del": loo["q"].to_numpy(dtype=float),
+                "hat": hat,
+                "weight": 100 * hat,
+                "dfbetas": dfb / np.sqrt(s2w / sw_all),
+            }
+        )
     p = 1
-    out["influential"] = ((np.abs(out["dffits"]) > 3 * np.sqrt(p / (k - p)))
-                          | (special.chdtr(p, out["cook_d"]) > 0.5) | (out["hat"] > 3 * p / k)
-                          | (np.abs(out["dfbetas"]) > 1)).fillna(False).astype(bool)
+    out["influential"] = (
+        (
+            (np.abs(out["dffits"]) > 3 * np.sqrt(p / (k - p)))
+            | (special.chdtr(p, out["cook_d"]) > 0.5)
+            | (out["hat"] > 3 * p / k)
+            | (np.abs(out["dfbetas"]) > 1)
+        )
+        .fillna(False)
+        .astype(bool)
+    )
     out.attrs["notes"] = tuple(notes) + (f"model: {method}, test {result.test}",)
     return out
 
@@ -145,5 +179,6 @@ def baujat_points(result: Any) -> pd.DataFrame:
     loo = _deleted(result, result.method)
     mu = float(result.beta)
     bd, sd = loo["beta"].to_numpy(dtype=float), loo["se"].to_numpy(dtype=float)
-    return pd.DataFrame({"label": s["label"].to_numpy(dtype=object), "x": (y - mu) ** 2 / (v + tau2),
-                         "y": (bd - mu) ** 2 / sd**2})
+    return pd.DataFrame(
+        {"label": s["label"].to_numpy(dtype=object), "x": (y - mu) ** 2 / (v + tau2), "y": (bd - mu) ** 2 / sd**2}
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
@@ -62,8 +61,9 @@ def split_shared_placebo(table: pd.DataFrame) -> pd.DataFrame:
     """
     df = as_frame(table)
     if "placebo_id" not in df.columns:
-        raise DataError(Problem("missing column placebo_id (which placebo arm each row uses)", file=DATAFRAME,
-                                column="placebo_id"))
+        raise DataError(
+            Problem("missing column placebo_id (which placebo arm each row uses)", file=DATAFRAME, column="placebo_id")
+        )
     _, _, ev, nn = frame_counts(df, COUNT_COLUMNS)
     out = df.copy()
     pid = out["placebo_id"].astype(object)
@@ -78,8 +78,14 @@ def split_shared_placebo(table: pd.DataFrame) -> pd.DataFrame:
             continue
         if len(set(ev[pos])) > 1 or len(set(nn[pos])) > 1:
             for p in pos:
-                problems.append(Problem(f"rows sharing placebo_id {key!r} disagree on the placebo counts",
-                                        file=DATAFRAME, row=int(p) + 1, column="events_c"))
+                problems.append(
+                    Problem(
+                        f"rows sharing placebo_id {key!r} disagree on the placebo counts",
+                        file=DATAFRAME,
+                        row=int(p) + 1,
+                        column="events_c",
+                    )
+                )
             continue
         x, n = int(ev[pos[0]]), int(nn[pos[0]])
         for j, p in enumerate(pos):
@@ -89,8 +95,7 @@ def split_shared_placebo(table: pd.DataFrame) -> pd.DataFrame:
             new_id[p] = f"{key}#{j + 1}/{g}"
     if problems:
         raise DataError(problems)
-    out["events_c"] = pd.array(new_ev, dtype=out["events_c"].dtype) if str(out["events_c"].dtype) == "Int64" \
-        else new_ev
+    out["events_c"] = pd.array(new_ev, dtype=out["events_c"].dtype) if str(out["events_c"].dtype) == "Int64" else new_ev
     out["n_c"] = pd.array(new_n, dtype=out["n_c"].dtype) if str(out["n_c"].dtype) == "Int64" else new_n
     out["placebo_id"] = new_id
     out["shared_placebo"] = False

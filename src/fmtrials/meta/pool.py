@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,23 +23,37 @@ __all__ = ["pool"]
 _NAN = float("nan")
 
 
-def options(measure: Any, method: Any, test: Any, alpha: Any, pi_method: Any, tol: Any, maxiter: Any,
-            on_nonconvergence: Any) -> Options:
+def options(
+    measure: Any, method: Any, test: Any, alpha: Any, pi_method: Any, tol: Any, maxiter: Any, on_nonconvergence: Any
+) -> Options:
     """Validate the options of :func:`pool` (choices in any letter case) into :class:`Options`."""
     measure = choice(measure, MEASURES, "measure")
     method = choice(method, POOL_METHODS, "method")
     test = choice(test, POOL_TESTS, "test")
-    o = Options(measure=measure, method=method, test=test, alpha=check_alpha(alpha),
-                pi_method=choice(pi_method, PI_METHODS, "pi_method"),
-                tol=check_number(tol, "tol", low=0.0, high=1.0, inclusive=False),
-                maxiter=check_int(maxiter, "maxiter", low=1, high=10**6),
-                on_nonconvergence=choice(on_nonconvergence, ("raise", "DL"), "on_nonconvergence"))
+    o = Options(
+        measure=measure,
+        method=method,
+        test=test,
+        alpha=check_alpha(alpha),
+        pi_method=choice(pi_method, PI_METHODS, "pi_method"),
+        tol=check_number(tol, "tol", low=0.0, high=1.0, inclusive=False),
+        maxiter=check_int(maxiter, "maxiter", low=1, high=10**6),
+        on_nonconvergence=choice(on_nonconvergence, ("raise", "DL"), "on_nonconvergence"),
+    )
     if method == "Peto" and measure != "OR":
-        raise DataError(Problem(f"the Peto method estimates an odds ratio; got measure={measure!r}",
-                                file=ARGUMENTS, column="measure"))
+        raise DataError(
+            Problem(
+                f"the Peto method estimates an odds ratio; got measure={measure!r}", file=ARGUMENTS, column="measure"
+            )
+        )
     if test != "z" and method in ("MH", "Peto"):
-        raise DataError(Problem(f"HKSJ applies to inverse-variance and random-effects models, not {method}",
-                                file=ARGUMENTS, column="test"))
+        raise DataError(
+            Problem(
+                f"HKSJ applies to inverse-variance and random-effects models, not {method}",
+                file=ARGUMENTS,
+                column="test",
+            )
+        )
     return o
 
 
@@ -48,8 +61,10 @@ def _shared_note(dup: tuple[str, ...], where: str, warn: bool) -> tuple[str, ...
     """The note (and, if ``warn``, the warning) for placebo arms counted twice in one analysis."""
     if not dup:
         return ()
-    msg = (f"{where}placebo arm(s) {', '.join(dup)} counted more than once in this analysis (unit-of-analysis "
-           "error); use split_shared_placebo(), combine the doses, or pool by dose")
+    msg = (
+        f"{where}placebo arm(s) {', '.join(dup)} counted more than once in this analysis (unit-of-analysis "
+        "error); use split_shared_placebo(), combine the doses, or pool by dose"
+    )
     if warn:
         warnings.warn(msg, SharedPlaceboWarning, stacklevel=4)
     return (msg,)
@@ -88,21 +103,36 @@ def _pool_by(d: Data, o: Options, by: str, warn_shared: bool) -> PoolResult:
         except DataError:
             notes.append(f"subgroup {by}={g}: nothing to pool (all studies double-zero)")
     if shared_ids(d.placebo):
-        notes.append("the overall total counts shared placebo arm(s) in more than one subgroup; the subgroup "
-                     "results and the test for subgroup differences are the primary analysis (the test assumes "
-                     "independent subgroups, approximate here)")
+        notes.append(
+            "the overall total counts shared placebo arm(s) in more than one subgroup; the subgroup "
+            "results and the test for subgroup differences are the primary analysis (the test assumes "
+            "independent subgroups, approximate here)"
+        )
     st = _subgroup_test(subs if o.test == "z" else _conventional(d, o, by, subs))
     if st is None:
         notes.append("test for subgroup differences needs at least two subgroups with an estimate")
     elif o.test != "z":
-        notes.append("test for subgroup differences on the subgroups' conventional (z) standard errors, as RevMan; "
-                     "HKSJ-adjusted errors of subgroups with few studies can be far smaller and would overstate it")
+        notes.append(
+            "test for subgroup differences on the subgroups' conventional (z) standard errors, as RevMan; "
+            "HKSJ-adjusted errors of subgroups with few studies can be far smaller and would overstate it"
+        )
     return fit(d, o, by=by, notes=tuple(notes), subgroups=subs, subgroup_test=st)
 
 
-def pool(table: pd.DataFrame, *, measure: Measure = "RR", method: PoolMethod = "MH", test: PoolTest = "z",
-         alpha: float = 0.05, by: str | None = None, pi_method: PiMethod = "hts", tol: float = 1e-12,
-         maxiter: int = 1000, on_nonconvergence: str = "raise", warn_shared: bool = True) -> PoolResult:
+def pool(
+    table: pd.DataFrame,
+    *,
+    measure: Measure = "RR",
+    method: PoolMethod = "MH",
+    test: PoolTest = "z",
+    alpha: float = 0.05,
+    by: str | None = None,
+    pi_method: PiMethod = "hts",
+    tol: float = 1e-12,
+    maxiter: int = 1000,
+    on_nonconvergence: str = "raise",
+    warn_shared: bool = True,
+) -> PoolResult:
     """Pool 2x2 tables (treatment vs control) into one effect, with heterogeneity and per-study weights.
 
     Parameters

@@ -96,27 +96,52 @@ class MetaRegression:
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-safe values (NaN -> None)."""
-        out = {f: getattr(self, f) for f in ("measure", "method", "test", "moderators", "k", "p", "alpha", "qm",
-                                             "qm_df", "qm_p", "qe", "qe_df", "qe_p", "tau2", "i2", "r2",
-                                             "excluded", "notes")}
+        out = {
+            f: getattr(self, f)
+            for f in (
+                "measure",
+                "method",
+                "test",
+                "moderators",
+                "k",
+                "p",
+                "alpha",
+                "qm",
+                "qm_df",
+                "qm_p",
+                "qe",
+                "qe_df",
+                "qe_p",
+                "tau2",
+                "i2",
+                "r2",
+                "excluded",
+                "notes",
+            )
+        }
         out = _json(out)
         out["coefficients"] = [_json(r) for r in self.coefficients.to_dict(orient="records")]
         return out
 
     def summary(self) -> str:
         """Plain-text summary in the spirit of metafor's ``print.rma``."""
-        lines = [f"Meta-regression ({self.method}, k = {self.k}; {self.measure}, "
-                 f"{'log scale' if self.measure in ('RR', 'OR') else 'difference'}; test {self.test})",
-                 f"tau² (residual) = {format_number(self.tau2, 4)}, I² = {format_number(self.i2, 1)}%, "
-                 f"R² = {format_number(self.r2, 1)}%",
-                 f"QE({self.qe_df}) = {format_number(self.qe, 4)}, p {format_p(self.qe_p)}",
-                 ("QM" if self.test == "z" else "F") + f"({', '.join(map(str, self.qm_df))}) = "
-                 f"{format_number(self.qm, 4)}, p {format_p(self.qm_p)}", ""]
+        lines = [
+            f"Meta-regression ({self.method}, k = {self.k}; {self.measure}, "
+            f"{'log scale' if self.measure in ('RR', 'OR') else 'difference'}; test {self.test})",
+            f"tau² (residual) = {format_number(self.tau2, 4)}, I² = {format_number(self.i2, 1)}%, "
+            f"R² = {format_number(self.r2, 1)}%",
+            f"QE({self.qe_df}) = {format_number(self.qe, 4)}, p {format_p(self.qe_p)}",
+            ("QM" if self.test == "z" else "F") + f"({', '.join(map(str, self.qm_df))}) = "
+            f"{format_number(self.qm, 4)}, p {format_p(self.qm_p)}",
+            "",
+        ]
         c = self.coefficients
         lines.append(f"{'term':<24}{'estimate':>10}{'se':>10}{'stat':>9}{'p':>9}   CI")
         for r in c.itertuples():
-            lines.append(f"{str(r.term)[:23]:<24}{r.estimate:>10.4f}{r.se:>10.4f}{r.statistic:>9.3f}"
-                         f"{format_p(r.p_value):>9}   [{r.ci_low:.4f}, {r.ci_high:.4f}]")
+            lines.append(
+                f"{str(r.term)[:23]:<24}{r.estimate:>10.4f}{r.se:>10.4f}{r.statistic:>9.3f}"
+                f"{format_p(r.p_value):>9}   [{r.ci_low:.4f}, {r.ci_high:.4f}]"
+            )
         return "\n".join(lines + [f"Note: {n}" for n in self.notes])
 
     def __str__(self) -> str:
@@ -130,8 +155,14 @@ def _numeric_term(col: pd.Series, name: str, rows: np.ndarray) -> tuple[np.ndarr
     if not np.isfinite(x).all():
         raise DataError(Problem("moderator value is not a finite number", file=DATAFRAME, column=name))
     if np.ptp(x) == 0:
-        raise DataError(Problem(f"moderator {name!r} is constant ({x[0]:g} in every study fitted): it cannot "
-                                "explain differences between studies; drop it", file=ARGUMENTS, column=name))
+        raise DataError(
+            Problem(
+                f"moderator {name!r} is constant ({x[0]:g} in every study fitted): it cannot "
+                "explain differences between studies; drop it",
+                file=ARGUMENTS,
+                column=name,
+            )
+        )
     return x[:, None], [name]
 
 
@@ -139,9 +170,14 @@ def _factor_terms(col: pd.Series, name: str, rows: np.ndarray) -> tuple[np.ndarr
     vals = col.to_numpy(dtype=object)[rows]
     levels = sorted(set(map(str, vals)))
     if len(levels) < 2:
-        raise DataError(Problem(f"moderator {name!r} is constant ({levels[0]!r} in every study fitted): it "
-                                "cannot explain differences between studies; drop it", file=ARGUMENTS,
-                                column=name))
+        raise DataError(
+            Problem(
+                f"moderator {name!r} is constant ({levels[0]!r} in every study fitted): it "
+                "cannot explain differences between studies; drop it",
+                file=ARGUMENTS,
+                column=name,
+            )
+        )
     text = np.array([str(v) for v in vals], dtype=object)
     return np.column_stack([(text == lv).astype(float) for lv in levels[1:]]), [f"{name}[{lv}]" for lv in levels[1:]]
 
@@ -151,16 +187,18 @@ def design(df: pd.DataFrame, moderators: Sequence[str], rows: np.ndarray) -> tup
     problems = []
     for m in moderators:
         if m not in df.columns:
-            problems.append(Problem(f"moderator column {m!r} not in the table", file=ARGUMENTS,
-                                    column="moderators"))
+            problems.append(Problem(f"moderator column {m!r} not in the table", file=ARGUMENTS, column="moderators"))
             continue
         miss = df[m].isna().to_numpy()
-        problems += [Problem("missing moderator value", file=DATAFRAME, row=int(i) + 1, column=m)
-                     for i in np.nonzero(miss)[0]]
+        problems += [
+            Problem("missing moderator value", file=DATAFRAME, row=int(i) + 1, column=m) for i in np.nonzero(miss)[0]
+        ]
         if pd.api.types.is_numeric_dtype(df[m]) and not pd.api.types.is_bool_dtype(df[m]):
             bad = ~np.isfinite(df[m].to_numpy(dtype=float)) & ~miss
-            problems += [Problem("moderator value is not finite", file=DATAFRAME, row=int(i) + 1, column=m)
-                         for i in np.nonzero(bad)[0]]
+            problems += [
+                Problem("moderator value is not finite", file=DATAFRAME, row=int(i) + 1, column=m)
+                for i in np.nonzero(bad)[0]
+            ]
     if problems:
         raise DataError(problems)
     cols, terms = [np.ones((len(rows), 1))], ["intrcpt"]
@@ -172,9 +210,14 @@ def design(df: pd.DataFrame, moderators: Sequence[str], rows: np.ndarray) -> tup
         terms += t
     X = np.hstack(cols)
     if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise DataError(Problem(f"the moderators {', '.join(moderators)} are collinear (with each other or the "
-                                "intercept) in the studies fitted: their effects cannot be told apart",
-                                file=ARGUMENTS, column="moderators"))
+        raise DataError(
+            Problem(
+                f"the moderators {', '.join(moderators)} are collinear (with each other or the "
+                "intercept) in the studies fitted: their effects cannot be told apart",
+                file=ARGUMENTS,
+                column="moderators",
+            )
+        )
     return X, terms
 
 
@@ -186,9 +229,17 @@ def _moderators(moderators: Any) -> tuple[str, ...]:
 
 
 # ---------------------------------------------------------------------------------------------- the fit
-def meta_regression(table: pd.DataFrame, moderators: str | Sequence[str], *, measure: Measure = "RR",
-                    method: MRegMethod = "REML", test: MRegTest = "z", alpha: float = 0.05, tol: float = 1e-12,
-                    maxiter: int = 1000) -> MetaRegression:
+def meta_regression(
+    table: pd.DataFrame,
+    moderators: str | Sequence[str],
+    *,
+    measure: Measure = "RR",
+    method: MRegMethod = "REML",
+    test: MRegTest = "z",
+    alpha: float = 0.05,
+    tol: float = 1e-12,
+    maxiter: int = 1000,
+) -> MetaRegression:
     """Meta-regression of per-study effects on moderators, as metafor ``rma(yi, vi, mods = ~ ..., data)``.
 
     Parameters
@@ -242,13 +293,33 @@ def meta_regression(table: pd.DataFrame, moderators: str | Sequence[str], *, mea
     X, terms = design(df, mods, rows)
     k, p = X.shape
     if k <= p:
-        raise DataError(Problem(f"{k} studies cannot estimate {p} coefficients (and the residual "
-                                "heterogeneity): need more studies than coefficients", file=DATAFRAME,
-                                column=mods[0]))
+        raise DataError(
+            Problem(
+                f"{k} studies cannot estimate {p} coefficients (and the residual "
+                "heterogeneity): need more studies than coefficients",
+                file=DATAFRAME,
+                column=mods[0],
+            )
+        )
     y, v = eff.yi[rows], eff.vi[rows]
     f = mfit(y, v, X, method, test, tol, maxiter)
-    return _result(f, X, y, v, terms, d.label[rows], df.iloc[rows], mods, measure, method, test, alpha, tol,
-                   maxiter, tuple(str(x) for x in d.label[eff.excluded]))
+    return _result(
+        f,
+        X,
+        y,
+        v,
+        terms,
+        d.label[rows],
+        df.iloc[rows],
+        mods,
+        measure,
+        method,
+        test,
+        alpha,
+        tol,
+        maxiter,
+        tuple(str(x) for x in d.label[eff.excluded]),
+    )
 
 
 def _r2(f, y: np.ndarray, v: np.ndarray, method: str, tol: float, maxiter: int) -> float:
@@ -263,8 +334,9 @@ def _r2(f, y: np.ndarray, v: np.ndarray, method: str, tol: float, maxiter: int) 
     return 0.0 if tau2_0 == 0 else max(0.0, 100 * (tau2_0 - f.tau2) / tau2_0)
 
 
-def _result(f, X, y, v, terms, labels, rows_df, mods, measure, method, test, alpha, tol, maxiter,
-            excluded) -> MetaRegression:
+def _result(
+    f, X, y, v, terms, labels, rows_df, mods, measure, method, test, alpha, tol, maxiter, excluded
+) -> MetaRegression:
     k, p = X.shape
     se = np.sqrt(np.diag(f.vb))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -276,8 +348,17 @@ def _result(f, X, y, v, terms, labels, rows_df, mods, measure, method, test, alp
     else:
         pv = 2 * special.ndtr(-np.abs(stat))
         cr = float(-special.ndtri(alpha / 2))
-    coefs = pd.DataFrame({"term": terms, "estimate": f.beta, "se": se, "statistic": stat, "p_value": pv,
-                          "ci_low": f.beta - cr * se, "ci_high": f.beta + cr * se})
+    coefs = pd.DataFrame(
+        {
+            "term": terms,
+            "estimate": f.beta,
+            "se": se,
+            "statistic": stat,
+            "p_value": pv,
+            "ci_low": f.beta - cr * se,
+            "ci_high": f.beta + cr * se,
+        }
+    )
     b, vb = f.beta[1:], f.vb[1:, 1:]
     m = p - 1
     qm = float(b @ np.linalg.solve(vb, b)) if f.s2w > 0 else _NAN
@@ -292,19 +373,39 @@ def _result(f, X, y, v, terms, labels, rows_df, mods, measure, method, test, alp
     tr_p0 = w0.sum() - np.trace(np.linalg.solve(X.T @ Xw, X.T @ (Xw * w0[:, None])))
     vt = (k - p) / tr_p0
     i2 = 100 * f.tau2 / (vt + f.tau2)
-    if method == "IV":   # metafor: I² from QE for the common-effect model
+    if method == "IV":  # metafor: I² from QE for the common-effect model
         i2 = max(0.0, 100 * (f.qe - (k - p)) / f.qe) if f.qe > 0 else 0.0
     notes = []
     r2 = _r2(f, y, v, method, tol, maxiter)
     if excluded:
-        notes.append(f"{len(excluded)} double-zero stud{'y' if len(excluded) == 1 else 'ies'} excluded: "
-                     + ", ".join(excluded))
+        notes.append(
+            f"{len(excluded)} double-zero stud{'y' if len(excluded) == 1 else 'ies'} excluded: " + ", ".join(excluded)
+        )
     if test == "knha" and f.s2w == 0:
         notes.append("the Knapp-Hartung scale factor is 0 (the model fits exactly): no tests")
     data = pd.DataFrame({"label": labels, "yi": y, "vi": v, "weight": 100 * f.w / f.w.sum()})
     for mname in mods:
         data[mname] = rows_df[mname].to_numpy()
-    return MetaRegression(measure=measure, method=method, test=test, moderators=tuple(mods), k=k, p=p,
-                          alpha=alpha, coefficients=coefs, qm=qm, qm_df=qm_df, qm_p=qm_p, qe=f.qe, qe_df=k - p,
-                          qe_p=float(special.chdtrc(k - p, f.qe)), tau2=f.tau2, i2=float(i2), r2=float(r2),
-                          excluded=excluded, notes=tuple(notes), data=data, vb=f.vb)
+    return MetaRegression(
+        measure=measure,
+        method=method,
+        test=test,
+        moderators=tuple(mods),
+        k=k,
+        p=p,
+        alpha=alpha,
+        coefficients=coefs,
+        qm=qm,
+        qm_df=qm_df,
+        qm_p=qm_p,
+        qe=f.qe,
+        qe_df=k - p,
+        qe_p=float(special.chdtrc(k - p, f.qe)),
+        tau2=f.tau2,
+        i2=float(i2),
+        r2=float(r2),
+        excluded=excluded,
+        notes=tuple(notes),
+        data=data,
+        vb=f.vb,
+    )

@@ -9,8 +9,9 @@ serialiser and :meth:`PoolResult.summary_frame` the one table a forest plot draw
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,10 +30,10 @@ class Subgroups(Mapping):
 
     __slots__ = ("_items",)
 
-    def __init__(self, items: Mapping[Any, "PoolResult"] | None = None) -> None:
+    def __init__(self, items: Mapping[Any, PoolResult] | None = None) -> None:
         self._items = dict(items or {})
 
-    def __getitem__(self, key: Any) -> "PoolResult":
+    def __getitem__(self, key: Any) -> PoolResult:
         return self._items[key]
 
     def __iter__(self) -> Iterator[Any]:
@@ -197,7 +198,7 @@ class PoolResult:
     heterogeneity: Heterogeneity
     prediction: Prediction
     _studies: pd.DataFrame = field(repr=False)
-    subgroups: Mapping[Any, "PoolResult"] = field(default_factory=Subgroups, repr=False)
+    subgroups: Mapping[Any, PoolResult] = field(default_factory=Subgroups, repr=False)
     subgroup_test: SubgroupTest | None = None
 
     # ------------------------------------------------------------------------------------------ access
@@ -222,8 +223,10 @@ class PoolResult:
         """
         a = self.alpha if alpha is None else check_alpha(alpha)
         cr = crit(a, self.stat_dist, self.df)
-        return (float(back(self.beta - cr * self.se, self.measure)),
-                float(back(self.beta + cr * self.se, self.measure)))
+        return (
+            float(back(self.beta - cr * self.se, self.measure)),
+            float(back(self.beta + cr * self.se, self.measure)),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Every field and method choice as a JSON-safe dict (NaN -> None); the one serialiser.

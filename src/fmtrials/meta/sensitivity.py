@@ -10,7 +10,8 @@ The values equal a refit of :func:`~fmtrials.pool` on each subset (to rounding, 
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,9 @@ from .pool import options
 __all__ = ["leave_one_out", "cumulative"]
 
 
-def _rows(d: Data, o: Options, n: int,
-          mask: Callable[[int, int], np.ndarray], take: Callable[[int], np.ndarray]) -> pd.DataFrame:
+def _rows(
+    d: Data, o: Options, n: int, mask: Callable[[int, int], np.ndarray], take: Callable[[int], np.ndarray]
+) -> pd.DataFrame:
     """The sensitivity columns of ``n`` subsets: vectorised where possible, refitted one by one otherwise."""
     if o.method in FAST_METHODS:
         cols, refit = subset_rows(d, o, n, mask)
@@ -47,10 +49,20 @@ def _check_by(by: Any, name: str) -> None:
         raise DataError(Problem(f"{name} does not take by=", file=ARGUMENTS, column="by"))
 
 
-def leave_one_out(table: pd.DataFrame, *, measure: Measure = "RR", method: PoolMethod = "MH",
-                  test: PoolTest = "z", alpha: float = 0.05, by: None = None, pi_method: PiMethod = "hts",
-                  tol: float = 1e-12, maxiter: int = 1000, on_nonconvergence: str = "raise",
-                  warn_shared: bool = True) -> pd.DataFrame:
+def leave_one_out(
+    table: pd.DataFrame,
+    *,
+    measure: Measure = "RR",
+    method: PoolMethod = "MH",
+    test: PoolTest = "z",
+    alpha: float = 0.05,
+    by: None = None,
+    pi_method: PiMethod = "hts",
+    tol: float = 1e-12,
+    maxiter: int = 1000,
+    on_nonconvergence: str = "raise",
+    warn_shared: bool = True,
+) -> pd.DataFrame:
     """Pool again with each study left out in turn (metafor ``leave1out``).
 
     Takes the keywords of :func:`~fmtrials.pool` (``by`` must be None; the rows never warn about a shared
@@ -82,10 +94,21 @@ def leave_one_out(table: pd.DataFrame, *, measure: Measure = "RR", method: PoolM
     return rows
 
 
-def cumulative(table: pd.DataFrame, *, order_by: str | None = "year", measure: Measure = "RR",
-               method: PoolMethod = "MH", test: PoolTest = "z", alpha: float = 0.05, by: None = None,
-               pi_method: PiMethod = "hts", tol: float = 1e-12, maxiter: int = 1000,
-               on_nonconvergence: str = "raise", warn_shared: bool = True) -> pd.DataFrame:
+def cumulative(
+    table: pd.DataFrame,
+    *,
+    order_by: str | None = "year",
+    measure: Measure = "RR",
+    method: PoolMethod = "MH",
+    test: PoolTest = "z",
+    alpha: float = 0.05,
+    by: None = None,
+    pi_method: PiMethod = "hts",
+    tol: float = 1e-12,
+    maxiter: int = 1000,
+    on_nonconvergence: str = "raise",
+    warn_shared: bool = True,
+) -> pd.DataFrame:
     """Cumulative meta-analysis: add studies one at a time in ``order_by`` order (metafor ``cumul``).
 
     Parameters
@@ -116,8 +139,9 @@ def cumulative(table: pd.DataFrame, *, order_by: str | None = "year", measure: M
     d = prepare(df)  # labels from the table order, so they match pool()'s
     if order_by is not None:
         if order_by not in df.columns:
-            raise DataError(Problem(f"order_by column {order_by!r} not in the table", file=ARGUMENTS,
-                                    column="order_by"))
+            raise DataError(
+                Problem(f"order_by column {order_by!r} not in the table", file=ARGUMENTS, column="order_by")
+            )
         pos = df.reset_index(drop=True).sort_values(order_by, kind="stable", na_position="last").index.to_numpy()
         d = d.take(pos)
         df = df.iloc[pos]

@@ -26,8 +26,17 @@ import pandas as pd
 from scipy import special, stats
 
 from .._validation import ARGUMENTS, DATAFRAME
-from .._vocab import (MEASURES, MREG_METHODS, MREG_TESTS, SMALL_STUDY_TESTS, Measure, MRegMethod, MRegTest,
-                      SmallStudyTest, choice)
+from .._vocab import (
+    MEASURES,
+    MREG_METHODS,
+    MREG_TESTS,
+    SMALL_STUDY_TESTS,
+    Measure,
+    MRegMethod,
+    MRegTest,
+    SmallStudyTest,
+    choice,
+)
 from ..effects.sizes import study_effects
 from ..errors import DataError, FewStudiesWarning, Problem
 from ._mreg import mfit
@@ -107,8 +116,14 @@ def _begg(y, v) -> tuple[float, float, float]:
     return float(res.statistic), float(res.pvalue), _NAN
 
 
-def small_study_test(table: pd.DataFrame, *, measure: Measure = "RR", method: SmallStudyTest = "egger",
-                     tau2_method: MRegMethod = "REML", test: MRegTest = "z") -> pd.DataFrame:
+def small_study_test(
+    table: pd.DataFrame,
+    *,
+    measure: Measure = "RR",
+    method: SmallStudyTest = "egger",
+    tau2_method: MRegMethod = "REML",
+    test: MRegTest = "z",
+) -> pd.DataFrame:
     """Test for funnel-plot asymmetry (small-study effects) of 2x2 tables.
 
     Parameters
@@ -156,8 +171,13 @@ def small_study_test(table: pd.DataFrame, *, measure: Measure = "RR", method: Sm
     tau2_method = choice(tau2_method, MREG_METHODS, "tau2_method")
     test = choice(test, MREG_TESTS, "test")
     if method in ("peters", "harbord") and measure != "OR":
-        raise DataError(Problem(f"the {method.capitalize()} test is defined for the odds ratio; use measure='OR' "
-                                f"(got {measure!r})", file=ARGUMENTS, column="measure"))
+        raise DataError(
+            Problem(
+                f"the {method.capitalize()} test is defined for the odds ratio; use measure='OR' (got {measure!r})",
+                file=ARGUMENTS,
+                column="measure",
+            )
+        )
     d = prepare(table)
     eff = study_effects(d.a, d.n1, d.c, d.n2, measure)
     inc = ~eff.excluded
@@ -166,15 +186,29 @@ def small_study_test(table: pd.DataFrame, *, measure: Measure = "RR", method: Sm
         inc = v > 0
     k = int(inc.sum())
     if k < 3:
-        raise DataError(Problem(f"a small-study test needs at least 3 studies with an effect; got {k}",
-                                file=DATAFRAME, column="events_t"))
+        raise DataError(
+            Problem(
+                f"a small-study test needs at least 3 studies with an effect; got {k}",
+                file=DATAFRAME,
+                column="events_t",
+            )
+        )
     if k < MIN_STUDIES:
-        warnings.warn(f"{method}: k = {k} < {MIN_STUDIES} studies: too few for a test of funnel-plot asymmetry "
-                      "to be informative (Cochrane Handbook §10.4.3.1)", FewStudiesWarning, stacklevel=2)
+        warnings.warn(
+            f"{method}: k = {k} < {MIN_STUDIES} studies: too few for a test of funnel-plot asymmetry "
+            "to be informative (Cochrane Handbook §10.4.3.1)",
+            FewStudiesWarning,
+            stacklevel=2,
+        )
     y, v_i = eff.yi[inc], eff.vi[inc]
     if method in ("egger", "egger_rma", "begg") and np.ptp(v_i) == 0:
-        raise DataError(Problem(f"every study has the same standard error: the {method} test has no spread of "
-                                "study precision to test", file=DATAFRAME, column="n_t"))
+        raise DataError(
+            Problem(
+                f"every study has the same standard error: the {method} test has no spread of study precision to test",
+                file=DATAFRAME,
+                column="n_t",
+            )
+        )
     if method == "egger":
         out, name, model = _egger(y, v_i), "t", "weighted regression of yi on sei (weights 1/vi), t test of the slope"
     elif method == "egger_rma":
@@ -190,5 +224,15 @@ def small_study_test(table: pd.DataFrame, *, measure: Measure = "RR", method: Sm
     else:
         out, name = _begg(y, v_i), "tau"
         model = "Kendall's tau of standardised deviates and vi (metafor ranktest)"
-    return pd.DataFrame({"method": [method], "measure": [measure], "k": [k], "statistic": [out[0]],
-                         "statistic_name": [name], "df": [out[2]], "p_value": [out[1]], "model": [model]})
+    return pd.DataFrame(
+        {
+            "method": [method],
+            "measure": [measure],
+            "k": [k],
+            "statistic": [out[0]],
+            "statistic_name": [name],
+            "df": [out[2]],
+            "p_value": [out[1]],
+            "model": [model],
+        }
+    )

@@ -83,23 +83,36 @@ class TrimFillResult:
 def model_inputs(result: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str, list[str]]:
     """(yi, vi, labels, rma.uni method, notes) of the studies pooled in a PoolResult."""
     if not hasattr(result, "studies") or not hasattr(result, "method"):
-        raise DataError(Problem(f"result must be a PoolResult (from fmtrials.pool), got {type(result).__name__}",
-                                file=ARGUMENTS, column="result"))
+        raise DataError(
+            Problem(
+                f"result must be a PoolResult (from fmtrials.pool), got {type(result).__name__}",
+                file=ARGUMENTS,
+                column="result",
+            )
+        )
     if len(getattr(result, "subgroups", {}) or {}):
-        raise DataError(Problem("give a result pooled without by= (or one subgroup's result)", file=ARGUMENTS,
-                                column="result"))
+        raise DataError(
+            Problem("give a result pooled without by= (or one subgroup's result)", file=ARGUMENTS, column="result")
+        )
     s = result.studies
     s = s[s["included"].to_numpy(dtype=bool)]
     notes = []
     method = result.method
     if method in ("MH", "Peto"):
-        notes.append(f"the {method} result is refitted with the inverse-variance common-effect model "
-                     "(rma.uni method='FE'), on which these diagnostics are defined")
+        notes.append(
+            f"the {method} result is refitted with the inverse-variance common-effect model "
+            "(rma.uni method='FE'), on which these diagnostics are defined"
+        )
         method = "IV"
     if method == "REML" and result.tau2_method == "DL":
         method = "DL"
-    return (s["yi"].to_numpy(dtype=float), s["vi"].to_numpy(dtype=float), s["label"].to_numpy(dtype=object),
-            method, notes)
+    return (
+        s["yi"].to_numpy(dtype=float),
+        s["vi"].to_numpy(dtype=float),
+        s["label"].to_numpy(dtype=object),
+        method,
+        notes,
+    )
 
 
 def _k0(yc: np.ndarray, estimator: str) -> tuple[float, float]:
@@ -111,12 +124,13 @@ def _k0(yc: np.ndarray, estimator: str) -> tuple[float, float]:
     signed = np.sign(yc) * ranks
     if estimator == "R0":
         neg = signed[signed < 0]
-        k0 = (k - np.max(-neg)) - 1 if len(neg) else float(k - 1)   # R's max of an empty set is -Inf
+        k0 = (k - np.max(-neg)) - 1 if len(neg) else float(k - 1)  # R's max of an empty set is -Inf
         return float(k0), float(np.sqrt(2 * max(0.0, k0) + 2))
     sr = signed[signed > 0].sum()
     k0 = (4 * sr - k * (k + 1)) / (2 * k - 1)
-    var_sr = (k * (k + 1) * (2 * k + 1) + 10 * k0**3 + 27 * k0**2 + 17 * k0 - 18 * k * k0**2 - 18 * k * k0
-              + 6 * k**2 * k0) / 24
+    var_sr = (
+        k * (k + 1) * (2 * k + 1) + 10 * k0**3 + 27 * k0**2 + 17 * k0 - 18 * k * k0**2 - 18 * k * k0 + 6 * k**2 * k0
+    ) / 24
     return float(k0), float(4 * np.sqrt(var_sr) / (2 * k - 1))
 
 
@@ -126,8 +140,9 @@ def _p(b: float, se: float, result: Any, original: bool) -> float:
     return float(2 * special.ndtr(-abs(b / se)))
 
 
-def trim_and_fill(result: Any, *, estimator: TrimFillEstimator = "L0", side: str | None = None,
-                  maxiter: int = 100) -> TrimFillResult:
+def trim_and_fill(
+    result: Any, *, estimator: TrimFillEstimator = "L0", side: str | None = None, maxiter: int = 100
+) -> TrimFillResult:
     """Trim-and-fill (Duval & Tweedie) on a pooled result, as metafor ``trimfill``.
 
     Parameters
@@ -160,8 +175,7 @@ def trim_and_fill(result: Any, *, estimator: TrimFillEstimator = "L0", side: str
     y, v, labels, method, notes = model_inputs(result)
     k = len(y)
     if k < 3:
-        raise DataError(Problem(f"trim-and-fill needs at least 3 studies; got {k}", file=ARGUMENTS,
-                                column="result"))
+        raise DataError(Problem(f"trim-and-fill needs at least 3 studies; got {k}", file=ARGUMENTS, column="result"))
     ones = np.ones((k, 1))
     if side is None:
         slope = mfit(y, v, np.column_stack([ones, np.sqrt(v)]), method).beta[1]
@@ -179,24 +193,45 @@ def trim_and_fill(result: Any, *, estimator: TrimFillEstimator = "L0", side: str
         beta = float(mfit(ys[: k - k0], vs[: k - k0], np.ones((k - k0, 1)), method).beta[0])
         yc = ys - beta
         k0_raw, se_k0 = _k0(yc, estimator)
-        k0 = int(max(0.0, np.round(k0_raw)))   # R's round(): half to even, as numpy
+        k0 = int(max(0.0, np.round(k0_raw)))  # R's round(): half to even, as numpy
         se_k0 = max(0.0, se_k0)
-    fill_y = sign * (2 * beta - ys[k - k0:]) if k0 > 0 else np.empty(0)
-    fill_v = vs[k - k0:] if k0 > 0 else np.empty(0)
+    fill_y = sign * (2 * beta - ys[k - k0 :]) if k0 > 0 else np.empty(0)
+    fill_v = vs[k - k0 :] if k0 > 0 else np.empty(0)
     y_all, v_all = np.r_[y, fill_y], np.r_[v, fill_v]
     f = mfit(y_all, v_all, np.ones((k + k0, 1)), method)
     b, se = float(f.beta[0]), float(np.sqrt(f.vb[0, 0]))
     cr = crit(result.alpha, "z", None)
     m = result.measure
-    if k0 == 0 and method == result.method:   # metafor returns the original fit unchanged
+    if k0 == 0 and method == result.method:  # metafor returns the original fit unchanged
         b, se, cr = float(result.beta), float(result.se), crit(result.alpha, result.stat_dist, result.df)
     elif result.test != "z":
-        notes.append("the filled analysis uses the z test (as metafor's trimfill), not the original "
-                     f"{result.test} test")
-    studies = pd.DataFrame({"label": np.r_[labels, [f"Filled {i + 1}" for i in range(k0)]].astype(object),
-                            "yi": y_all, "vi": v_all, "filled": np.r_[np.zeros(k, bool), np.ones(k0, bool)]})
-    return TrimFillResult(k0=k0, se_k0=se_k0, side=side, estimator=estimator, measure=m, method=method,
-                          k=k + k0, alpha=result.alpha, estimate=float(back(b, m)), ci_low=float(back(b - cr * se, m)),
-                          ci_high=float(back(b + cr * se, m)), beta=b, se=se,
-                          p_value=_p(b, se, result, k0 == 0 and method == result.method), tau2=f.tau2, studies=studies,
-                          notes=tuple(notes))
+        notes.append(
+            f"the filled analysis uses the z test (as metafor's trimfill), not the original {result.test} test"
+        )
+    studies = pd.DataFrame(
+        {
+            "label": np.r_[labels, [f"Filled {i + 1}" for i in range(k0)]].astype(object),
+            "yi": y_all,
+            "vi": v_all,
+            "filled": np.r_[np.zeros(k, bool), np.ones(k0, bool)],
+        }
+    )
+    return TrimFillResult(
+        k0=k0,
+        se_k0=se_k0,
+        side=side,
+        estimator=estimator,
+        measure=m,
+        method=method,
+        k=k + k0,
+        alpha=result.alpha,
+        estimate=float(back(b, m)),
+        ci_low=float(back(b - cr * se, m)),
+        ci_high=float(back(b + cr * se, m)),
+        beta=b,
+        se=se,
+        p_value=_p(b, se, result, k0 == 0 and method == result.method),
+        tau2=f.tau2,
+        studies=studies,
+        notes=tuple(notes),
+    )

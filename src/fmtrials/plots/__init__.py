@@ -35,5 +35,17 @@ from .labbe import plot_labbe
 from .reported import plot_reported
 from .responders import plot_responders
 
-__all__ = ["plot_reported", "plot_responders", "plot_forest", "plot_labbe", "plot_funnel", "save_figure",
-           "export_figure", "figure_bytes", "forest_rows", "forest_lines", "plot_bubble", "plot_baujat"]
+__all__ = [
+    "plot_reported",
+    "plot_responders",
+    "plot_forest",
+    "plot_labbe",
+    "plot_funnel",
+    "save_figure",
+    "export_figure",
+    "figure_bytes",
+    "forest_rows",
+    "forest_lines",
+    "plot_bubble",
+    "plot_baujat",
+]

@@ -13,7 +13,7 @@ from .._vocab import RATIO_MEASURES
 
 __all__ = ["RATIO_TICKS", "RATIO_TICKS_DENSE", "null_value", "auto_xlim", "set_effect_axis", "set_ratio_ticks"]
 
-RATIO_LADDER = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0)   # symmetric ratio axes run from 1/m to m
+RATIO_LADDER = (2.0, 5.0, 10.0, 20.0, 50.0, 100.0)  # symmetric ratio axes run from 1/m to m
 RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 RATIO_TICKS_DENSE = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 7.0, 10.0)
 DIFFERENCE_LADDER = (0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0)

@@ -13,19 +13,41 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from . import _style as S
 
-__all__ = ["ROW_H", "GAP", "PAD", "PLOT_W", "MAX_LABEL_CHARS", "text_width", "truncate", "Column", "Table",
-           "put_text", "literal_legend", "make_figure", "draw_table", "footer", "wrap", "row_axes",
-           "bottom_legend", "title", "tip_marker", "arm_label", "dose_text", "dose_short"]
+__all__ = [
+    "ROW_H",
+    "GAP",
+    "PAD",
+    "PLOT_W",
+    "MAX_LABEL_CHARS",
+    "text_width",
+    "truncate",
+    "Column",
+    "Table",
+    "put_text",
+    "literal_legend",
+    "make_figure",
+    "draw_table",
+    "footer",
+    "wrap",
+    "row_axes",
+    "bottom_legend",
+    "title",
+    "tip_marker",
+    "arm_label",
+    "dose_text",
+    "dose_short",
+]
 
-ROW_H = 0.19           # inches per table row (19 px at 100 dpi, 21 px with the row gaps of the footer)
-GAP = 0.14             # inches between text columns
-PAD = 0.12             # figure edge padding, inches
-PLOT_W = 2.3           # width of the graphical column, inches
+ROW_H = 0.19  # inches per table row (19 px at 100 dpi, 21 px with the row gaps of the footer)
+GAP = 0.14  # inches between text columns
+PAD = 0.12  # figure edge padding, inches
+PLOT_W = 2.3  # width of the graphical column, inches
 #: labels drawn from data (study, trial, arm names) are cut to this many characters, ending in "…"
 MAX_LABEL_CHARS = 40
 
@@ -91,8 +113,9 @@ def tip_marker(direction: str):
     from matplotlib.path import Path
 
     s = 1.0 if direction == "right" else -1.0
-    return Path([(0.0, 0.0), (-s, 0.55), (-s, -0.55), (0.0, 0.0)],
-                [Path.MOVETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY])
+    return Path(
+        [(0.0, 0.0), (-s, 0.55), (-s, -0.55), (0.0, 0.0)], [Path.MOVETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
+    )
 
 
 @dataclass
@@ -101,7 +124,7 @@ class Column:
 
     header: str
     cells: list[str]
-    align: str = "left"            # "left", "right" or "center"
+    align: str = "left"  # "left", "right" or "center"
 
 
 def size_of(style: str) -> float:
@@ -115,8 +138,8 @@ class Table:
 
     left: list[Column]
     right: list[Column]
-    styles: list[str]              # per row: "normal", "heading", "summary", "note"
-    spans: dict[int, str] = field(default_factory=dict)   # row -> text spanning the left columns
+    styles: list[str]  # per row: "normal", "heading", "summary", "note"
+    spans: dict[int, str] = field(default_factory=dict)  # row -> text spanning the left columns
 
     @property
     def nrows(self) -> int:
@@ -142,8 +165,7 @@ class Table:
         return sum(w) + GAP * len(w)
 
 
-def make_figure(ax, left_in: float, plot_in: float, right_in: float, nrows: int, top_in: float,
-                bottom_in: float):
+def make_figure(ax, left_in: float, plot_in: float, right_in: float, nrows: int, top_in: float, bottom_in: float):
     """Create a figure laid out in inches around one axes, or use the caller's axes."""
     if ax is not None:
         return ax.figure, ax
@@ -167,13 +189,36 @@ def draw_table(ax, table: Table) -> None:
 
     def put(col: Column, edge: float, start: float, width: float) -> None:
         x = {"left": start, "right": start + width, "center": start + width / 2}[col.align]
-        put_text(ax, edge, 1.0, col.header, transform=xform(x, y_axes=True), ha=col.align, va="bottom",
-                 fontsize=S.FONT_SIZE, fontweight="bold", clip_on=False, linespacing=1.15, gid="header")
+        put_text(
+            ax,
+            edge,
+            1.0,
+            col.header,
+            transform=xform(x, y_axes=True),
+            ha=col.align,
+            va="bottom",
+            fontsize=S.FONT_SIZE,
+            fontweight="bold",
+            clip_on=False,
+            linespacing=1.15,
+            gid="header",
+        )
         for i, (cell, st) in enumerate(zip(col.cells, table.styles)):
             if cell:
-                put_text(ax, edge, i, cell, transform=xform(x), ha=col.align, va="center", fontsize=size_of(st),
-                         clip_on=False, fontweight="bold" if st in ("heading", "summary") else "normal",
-                         fontstyle="italic" if st == "note" else "normal", gid=f"cell-{st}")
+                put_text(
+                    ax,
+                    edge,
+                    i,
+                    cell,
+                    transform=xform(x),
+                    ha=col.align,
+                    va="center",
+                    fontsize=size_of(st),
+                    clip_on=False,
+                    fontweight="bold" if st in ("heading", "summary") else "normal",
+                    fontstyle="italic" if st == "note" else "normal",
+                    gid=f"cell-{st}",
+                )
 
     left_total = table.left_width()
     pos = -left_total
@@ -181,8 +226,19 @@ def draw_table(ax, table: Table) -> None:
         put(col, 0.0, pos, w)
         pos += w + GAP
     for i, text in table.spans.items():
-        put_text(ax, 0.0, i, text, transform=xform(-left_total), ha="left", va="center", fontsize=S.SMALL_SIZE,
-                 fontstyle="italic", clip_on=False, gid="cell-note")
+        put_text(
+            ax,
+            0.0,
+            i,
+            text,
+            transform=xform(-left_total),
+            ha="left",
+            va="center",
+            fontsize=S.SMALL_SIZE,
+            fontstyle="italic",
+            clip_on=False,
+            gid="cell-note",
+        )
     pos = GAP
     for col, w in zip(table.right, table.widths(table.right)):
         put(col, 1.0, pos, w)
@@ -194,10 +250,12 @@ def footer(ax, lines: Sequence[str], start_in: float, x_in: float | None = None)
     from matplotlib.transforms import ScaledTranslation
 
     for j, line in enumerate(lines):
-        tr = ax.transAxes + ScaledTranslation(0.0 if x_in is None else x_in, -(start_in + j * 0.15),
-                                              ax.figure.dpi_scale_trans)
-        put_text(ax, 0.0, 0.0, line, transform=tr, ha="left", va="top", fontsize=S.SMALL_SIZE, clip_on=False,
-                 gid="footer")
+        tr = ax.transAxes + ScaledTranslation(
+            0.0 if x_in is None else x_in, -(start_in + j * 0.15), ax.figure.dpi_scale_trans
+        )
+        put_text(
+            ax, 0.0, 0.0, line, transform=tr, ha="left", va="top", fontsize=S.SMALL_SIZE, clip_on=False, gid="footer"
+        )
 
 
 def wrap(lines: Sequence[str], width_in: float, size: float = S.SMALL_SIZE) -> list[str]:
@@ -226,9 +284,20 @@ def bottom_legend(ax, handles, below_in: float, x_in: float, ncol: int) -> None:
     nrows = math.ceil(len(handles) / ncol)
     # matplotlib fills legend columns top to bottom; reorder so the entries read row by row
     handles = [handles[r * ncol + c] for c in range(ncol) for r in range(nrows) if r * ncol + c < len(handles)]
-    leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0), bbox_transform=tr,
-                    ncol=ncol, frameon=False, handlelength=1.6, columnspacing=1.4, borderaxespad=0.0,
-                    borderpad=0.0, handletextpad=0.5, prop={"family": S.FONT, "size": S.SMALL_SIZE})
+    leg = ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.0, 0.0),
+        bbox_transform=tr,
+        ncol=ncol,
+        frameon=False,
+        handlelength=1.6,
+        columnspacing=1.4,
+        borderaxespad=0.0,
+        borderpad=0.0,
+        handletextpad=0.5,
+        prop={"family": S.FONT, "size": S.SMALL_SIZE},
+    )
     literal_legend(leg)
 
 
@@ -236,5 +305,15 @@ def title(ax, text: str, left_in: float) -> None:
     """Bold title above the column headers, flush with the leftmost text column."""
     from matplotlib.transforms import ScaledTranslation
 
-    put_text(ax, 0.0, 1.0, text, transform=ax.transAxes + ScaledTranslation(-left_in, 0.5, ax.figure.dpi_scale_trans),
-             ha="left", va="bottom", fontsize=S.TITLE_SIZE, fontweight="bold", gid="title")
+    put_text(
+        ax,
+        0.0,
+        1.0,
+        text,
+        transform=ax.transAxes + ScaledTranslation(-left_in, 0.5, ax.figure.dpi_scale_trans),
+        ha="left",
+        va="bottom",
+        fontsize=S.TITLE_SIZE,
+        fontweight="bold",
+        gid="title",
+    )

@@ -18,13 +18,46 @@ import pandas as pd
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
 
-__all__ = ["check_result", "study_table", "forest_rows", "heterogeneity", "prediction", "subgroup_test",
-           "pool_test", "effect_test", "subgroups", "Heterogeneity", "EffectTest", "FOREST_COLUMNS"]
+__all__ = [
+    "check_result",
+    "study_table",
+    "forest_rows",
+    "heterogeneity",
+    "prediction",
+    "subgroup_test",
+    "pool_test",
+    "effect_test",
+    "subgroups",
+    "Heterogeneity",
+    "EffectTest",
+    "FOREST_COLUMNS",
+]
 
 #: columns of :func:`forest_rows` (those of ``PoolResult.summary_frame()`` plus ``dose``)
-FOREST_COLUMNS = ("row_type", "group", "label", "events_t", "n_t", "events_c", "n_c", "estimate", "ci_low",
-                  "ci_high", "weight", "k", "included", "p_value", "q", "q_df", "q_p", "i2", "tau2", "pi_low",
-                  "pi_high", "dose")
+FOREST_COLUMNS = (
+    "row_type",
+    "group",
+    "label",
+    "events_t",
+    "n_t",
+    "events_c",
+    "n_c",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "weight",
+    "k",
+    "included",
+    "p_value",
+    "q",
+    "q_df",
+    "q_p",
+    "i2",
+    "tau2",
+    "pi_low",
+    "pi_high",
+    "dose",
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +87,9 @@ class EffectTest:
 def check_result(result: Any) -> None:
     """Raise DataError unless ``result`` looks like a PoolResult."""
     if not hasattr(result, "studies") or not hasattr(result, "measure"):
-        raise DataError(Problem(f"result must be a PoolResult, got {type(result).__name__}", file=ARGUMENTS,
-                                column="result"))
+        raise DataError(
+            Problem(f"result must be a PoolResult, got {type(result).__name__}", file=ARGUMENTS, column="result")
+        )
 
 
 def study_table(result: Any) -> pd.DataFrame:
@@ -75,9 +109,16 @@ def _f(x: Any) -> float:
 def heterogeneity(result: Any) -> Heterogeneity:
     """Q, its df and p, I², tau² of ``result``; ``estimable`` False with k < 2 or an undefined Q."""
     h = result.heterogeneity
-    return Heterogeneity(q=_f(h.q), q_df=int(h.q_df), q_p=_f(h.q_p), i2=_f(h.i2), tau2=_f(h.tau2),
-                         tau2_method=result.tau2_method, random=str(result.model).lower() == "random",
-                         estimable=bool(h.estimable) and int(result.k) >= 2 and math.isfinite(_f(h.q)))
+    return Heterogeneity(
+        q=_f(h.q),
+        q_df=int(h.q_df),
+        q_p=_f(h.q_p),
+        i2=_f(h.i2),
+        tau2=_f(h.tau2),
+        tau2_method=result.tau2_method,
+        random=str(result.model).lower() == "random",
+        estimable=bool(h.estimable) and int(result.k) >= 2 and math.isfinite(_f(h.q)),
+    )
 
 
 def prediction(result: Any) -> tuple[float, float]:
@@ -137,4 +178,3 @@ def forest_rows(result: Any) -> pd.DataFrame:
     check_result(result)
     rows = result.summary_frame()
     return _with_dose(rows, result.by)[list(FOREST_COLUMNS)]
-

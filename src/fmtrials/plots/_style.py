@@ -17,16 +17,39 @@ Export with deterministic bytes lives in :mod:`fmtrials.plots.export`.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
-__all__ = ["OKABE_ITO", "PLACEBO_COLOR", "PLACEBO_MARKER", "FONT", "FONT_SIZE", "TICK_SIZE", "TITLE_SIZE", "RC",
-           "house_style", "new_figure", "dose_style", "lookup_dose", "style_axes", "GREY", "SMALL_SIZE", "isnan"]
+__all__ = [
+    "OKABE_ITO",
+    "PLACEBO_COLOR",
+    "PLACEBO_MARKER",
+    "FONT",
+    "FONT_SIZE",
+    "TICK_SIZE",
+    "TITLE_SIZE",
+    "RC",
+    "house_style",
+    "new_figure",
+    "dose_style",
+    "lookup_dose",
+    "style_axes",
+    "GREY",
+    "SMALL_SIZE",
+    "isnan",
+]
 
 #: Okabe–Ito colour-blind-safe palette (name -> hex).
 OKABE_ITO = {
-    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
-    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
 }
 PLACEBO_COLOR = OKABE_ITO["black"]
 GREY = "#777777"
@@ -70,8 +93,13 @@ RC: dict[str, Any] = {
 # Doses that appear in the milnacipran trials get fixed styles; other doses take the remaining colours and
 # markers in increasing dose order (see dose_style).
 _DOSE_FIXED = {100.0: (OKABE_ITO["blue"], "D"), 200.0: (OKABE_ITO["vermillion"], "^")}
-_DOSE_CYCLE = [(OKABE_ITO["orange"], "v"), (OKABE_ITO["bluish_green"], "s"), (OKABE_ITO["reddish_purple"], "P"),
-               (OKABE_ITO["sky_blue"], "X"), (OKABE_ITO["yellow"], "h")]
+_DOSE_CYCLE = [
+    (OKABE_ITO["orange"], "v"),
+    (OKABE_ITO["bluish_green"], "s"),
+    (OKABE_ITO["reddish_purple"], "P"),
+    (OKABE_ITO["sky_blue"], "X"),
+    (OKABE_ITO["yellow"], "h"),
+]
 _DOSE_UNKNOWN = (OKABE_ITO["reddish_purple"], "*")
 PLACEBO_MARKER = "o"
 
@@ -135,8 +163,16 @@ def style_axes(ax, *, left_spine: bool = True) -> None:
     Tick labels are created lazily at draw time, possibly outside the ``rc_context`` of the plotting
     function, so their font and size are stored on the axes (``tick_params``), not taken from rcParams.
     """
-    ax.tick_params(axis="both", which="both", labelsize=TICK_SIZE, labelfontfamily=FONT, width=0.6,
-                   direction="out", color="black", labelcolor="black")
+    ax.tick_params(
+        axis="both",
+        which="both",
+        labelsize=TICK_SIZE,
+        labelfontfamily=FONT,
+        width=0.6,
+        direction="out",
+        color="black",
+        labelcolor="black",
+    )
     ax.tick_params(axis="both", which="major", length=3)
     ax.tick_params(axis="both", which="minor", length=1.5, width=0.4)
     for side in ("top", "right"):

@@ -47,19 +47,43 @@ def plot_baujat(result: Any, *, ax: Any = None, title: str | None = None) -> Any
             fig = ax.figure
         S.style_axes(ax)
         for i, r in enumerate(pts.itertuples(), start=1):
-            ax.text(r.x, r.y, str(i), ha="center", va="center", fontsize=S.SMALL_SIZE, fontfamily=S.FONT,
-                    color=S.OKABE_ITO["blue"], fontweight="bold", gid="point")
+            ax.text(
+                r.x,
+                r.y,
+                str(i),
+                ha="center",
+                va="center",
+                fontsize=S.SMALL_SIZE,
+                fontfamily=S.FONT,
+                color=S.OKABE_ITO["blue"],
+                fontweight="bold",
+                gid="point",
+            )
         if len(pts) <= MAX_KEY:
             key = "\n".join(f"{i:>2}  {L.truncate(lab)}" for i, lab in enumerate(pts["label"], start=1))
-            L.put_text(ax, 1.03, 1.0, key, transform=ax.transAxes, ha="left", va="top", fontsize=S.SMALL_SIZE - 0.5,
-                       color="#333333", gid="key")
+            L.put_text(
+                ax,
+                1.03,
+                1.0,
+                key,
+                transform=ax.transAxes,
+                ha="left",
+                va="top",
+                fontsize=S.SMALL_SIZE - 0.5,
+                color="#333333",
+                gid="key",
+            )
         for lim, vals in ((ax.set_xlim, pts["x"].to_numpy()), (ax.set_ylim, pts["y"].to_numpy())):
             span = float(vals.max() - vals.min()) or max(float(abs(vals.max())), 1.0)
             lim(min(0.0, float(vals.min())) - 0.06 * span, float(vals.max()) + 0.08 * span)  # text sets no limits
-        ax.set_xlabel("Contribution to overall heterogeneity" if common else "Squared Pearson residual",
-                      fontsize=S.FONT_SIZE, fontfamily=S.FONT)
+        ax.set_xlabel(
+            "Contribution to overall heterogeneity" if common else "Squared Pearson residual",
+            fontsize=S.FONT_SIZE,
+            fontfamily=S.FONT,
+        )
         ax.set_ylabel("Influence on overall result", fontsize=S.FONT_SIZE, fontfamily=S.FONT)
         if title:
-            ax.set_title(title, fontsize=S.TITLE_SIZE, fontfamily=S.FONT, fontweight="bold", loc="left",
-                         parse_math=False)
+            ax.set_title(
+                title, fontsize=S.TITLE_SIZE, fontfamily=S.FONT, fontweight="bold", loc="left", parse_math=False
+            )
     return fig

@@ -32,17 +32,31 @@ def bubble_points(reg: Any, moderator: str | None = None, n_grid: int = 101) -> 
     """(points, line): ``label, x, yi, weight, area`` per study and ``x, pred, ci_low, ci_high`` on a grid
     (model scale), computed without matplotlib. Only models with one numeric moderator can be drawn."""
     if not hasattr(reg, "coefficients") or not hasattr(reg, "moderators"):
-        raise DataError(Problem(f"reg must be a MetaRegression, got {type(reg).__name__}", file=ARGUMENTS,
-                                column="reg"))
+        raise DataError(
+            Problem(f"reg must be a MetaRegression, got {type(reg).__name__}", file=ARGUMENTS, column="reg")
+        )
     moderator = moderator or reg.moderators[0]
     if list(reg.coefficients["term"]) != ["intrcpt", moderator]:
-        raise DataError(Problem("a bubble plot draws a model with one numeric moderator; got terms "
-                                + ", ".join(reg.coefficients["term"]), file=ARGUMENTS, column="moderator"))
+        raise DataError(
+            Problem(
+                "a bubble plot draws a model with one numeric moderator; got terms "
+                + ", ".join(reg.coefficients["term"]),
+                file=ARGUMENTS,
+                column="moderator",
+            )
+        )
     d = reg.data
     x = d[moderator].to_numpy(dtype=float)
     w = d["weight"].to_numpy(dtype=float)
-    pts = pd.DataFrame({"label": d["label"].to_numpy(), "x": x, "yi": d["yi"].to_numpy(dtype=float),
-                        "weight": w, "area": MAX_AREA * w / w.max()})
+    pts = pd.DataFrame(
+        {
+            "label": d["label"].to_numpy(),
+            "x": x,
+            "yi": d["yi"].to_numpy(dtype=float),
+            "weight": w,
+            "area": MAX_AREA * w / w.max(),
+        }
+    )
     pad = 0.1 * (x.max() - x.min())
     grid = np.linspace(x.min() - pad, x.max() + pad, n_grid)
     line = reg.predict(np.column_stack([np.ones(n_grid), grid]))
@@ -67,8 +81,9 @@ def _ratio_y_axis(ax, ys: np.ndarray) -> None:
     ax.yaxis.set_minor_locator(NullLocator())
 
 
-def plot_bubble(reg: Any, *, moderator: str | None = None, ax: Any = None, labels: bool | None = None,
-                title: str | None = None) -> Any:
+def plot_bubble(
+    reg: Any, *, moderator: str | None = None, ax: Any = None, labels: bool | None = None, title: str | None = None
+) -> Any:
     """Bubble plot of a one-moderator meta-regression (effect against moderator, area ∝ weight).
 
     Parameters
@@ -108,31 +123,64 @@ def plot_bubble(reg: Any, *, moderator: str | None = None, ax: Any = None, label
         else:
             fig = ax.figure
         S.style_axes(ax)
-        ax.fill_between(line["x"], tr(line["ci_low"]), tr(line["ci_high"]), color="#DDDDDD", lw=0, zorder=0,
-                        gid="band")
+        ax.fill_between(line["x"], tr(line["ci_low"]), tr(line["ci_high"]), color="#DDDDDD", lw=0, zorder=0, gid="band")
         ax.plot(line["x"], tr(line["pred"]), color="black", lw=1.0, zorder=1, gid="fit")
         ax.axhline(1.0 if ratio else 0.0, color="black", lw=0.7, ls=(0, (1, 1.5)), zorder=1, gid="null-line")
-        ax.scatter(pts["x"], tr(pts["yi"]), s=pts["area"], facecolor=S.OKABE_ITO["blue"], edgecolor="white",
-                   linewidth=0.6, alpha=0.85, zorder=3, gid="bubble")
+        ax.scatter(
+            pts["x"],
+            tr(pts["yi"]),
+            s=pts["area"],
+            facecolor=S.OKABE_ITO["blue"],
+            edgecolor="white",
+            linewidth=0.6,
+            alpha=0.85,
+            zorder=3,
+            gid="bubble",
+        )
         if labels:
             for r in pts.itertuples():
-                off = float(np.sqrt(r.area)) / 2 + 3          # clear of the bubble's edge (points)
-                ax.annotate(L.truncate(r.label), (r.x, tr(r.yi)), xytext=(off, 0), textcoords="offset points",
-                            va="center", fontsize=S.SMALL_SIZE - 0.5, fontfamily=S.FONT, color="#333333",
-                            gid="label", parse_math=False)
+                off = float(np.sqrt(r.area)) / 2 + 3  # clear of the bubble's edge (points)
+                ax.annotate(
+                    L.truncate(r.label),
+                    (r.x, tr(r.yi)),
+                    xytext=(off, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=S.SMALL_SIZE - 0.5,
+                    fontfamily=S.FONT,
+                    color="#333333",
+                    gid="label",
+                    parse_math=False,
+                )
         if ratio:
             _ratio_y_axis(ax, np.r_[tr(pts["yi"]), tr(line["ci_low"]), tr(line["ci_high"]), 1.0])
         ax.set_xlabel(moderator, fontsize=S.FONT_SIZE, fontfamily=S.FONT)
-        ax.set_ylabel(L.arm_label(measure_name(reg.measure)) + (" (log scale)" if ratio else ""), fontsize=S.FONT_SIZE,
-                      fontfamily=S.FONT)
+        ax.set_ylabel(
+            L.arm_label(measure_name(reg.measure)) + (" (log scale)" if ratio else ""),
+            fontsize=S.FONT_SIZE,
+            fontfamily=S.FONT,
+        )
         slope = reg.coefficients.iloc[1]
         per = f"{'ratio' if ratio else 'difference'} per unit {format_number(float(tr(slope['estimate'])), 4)}"
-        note = (f"{reg.method}, k = {reg.k}; {per}\n"
-                f"slope p {format_p(slope['p_value'])}; band: {format_level(reg.alpha)} CI\n"
-                f"bubble area ∝ weight")
-        L.put_text(ax, 1.03, 0.0, note, transform=ax.transAxes, ha="left", va="bottom", fontsize=S.SMALL_SIZE,
-                   color="#333333", gid="note")
+        note = (
+            f"{reg.method}, k = {reg.k}; {per}\n"
+            f"slope p {format_p(slope['p_value'])}; band: {format_level(reg.alpha)} CI\n"
+            f"bubble area ∝ weight"
+        )
+        L.put_text(
+            ax,
+            1.03,
+            0.0,
+            note,
+            transform=ax.transAxes,
+            ha="left",
+            va="bottom",
+            fontsize=S.SMALL_SIZE,
+            color="#333333",
+            gid="note",
+        )
         if title:
-            ax.set_title(title, fontsize=S.TITLE_SIZE, fontfamily=S.FONT, fontweight="bold", loc="left",
-                         parse_math=False)
+            ax.set_title(
+                title, fontsize=S.TITLE_SIZE, fontfamily=S.FONT, fontweight="bold", loc="left", parse_math=False
+            )
     return fig

@@ -13,9 +13,9 @@ import io
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, Problem
 from .._validation import ARGUMENTS
 from .._vocab import choice
+from ..errors import DataError, Problem
 from ._style import RC
 
 __all__ = ["save_figure", "figure_bytes", "export_figure", "FORMATS"]
@@ -86,15 +86,24 @@ def save_figure(fig: Any, path: str | Path, *, dpi: float = 300, editable_text: 
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in _METADATA:
-        raise DataError(Problem(f"unsupported figure format {path.suffix!r}: use .png, .svg or .pdf",
-                                file=ARGUMENTS, column="path"))
+        raise DataError(
+            Problem(f"unsupported figure format {path.suffix!r}: use .png, .svg or .pdf", file=ARGUMENTS, column="path")
+        )
     path.write_bytes(figure_bytes(fig, fmt, dpi=dpi, editable_text=editable_text))
     return path
 
 
-def export_figure(fig: Any, stem: str | Path, formats: tuple[str, ...] = ("svg", "png"), *, dpi: float = 300,
-                  editable_text: bool = False) -> list[Path]:
+def export_figure(
+    fig: Any,
+    stem: str | Path,
+    formats: tuple[str, ...] = ("svg", "png"),
+    *,
+    dpi: float = 300,
+    editable_text: bool = False,
+) -> list[Path]:
     """Save ``fig`` once per format as ``stem.<format>`` (deterministic bytes); return the paths written."""
     stem = Path(stem)
-    return [save_figure(fig, stem.with_name(f"{stem.name}.{f.lower().lstrip('.')}"), dpi=dpi,
-                        editable_text=editable_text) for f in formats]
+    return [
+        save_figure(fig, stem.with_name(f"{stem.name}.{f.lower().lstrip('.')}"), dpi=dpi, editable_text=editable_text)
+        for f in formats
+    ]

@@ -33,7 +33,7 @@ __all__ = ["plot_forest", "forest_lines", "MAX_STUDIES"]
 
 #: above this many study rows the forest plot is drawn as a summary (subtotals and total only)
 MAX_STUDIES = 60
-_SQUARE_MAX = 90.0   # points², area of the heaviest study's square
+_SQUARE_MAX = 90.0  # points², area of the heaviest study's square
 _SQUARE_MIN = 4.0
 
 
@@ -41,10 +41,10 @@ _SQUARE_MIN = 4.0
 class Line:
     """One line of a forest plot: text cells (study, treatment, control, weight, effect) and its mark."""
 
-    style: str = "normal"                  # "normal", "heading", "summary", "note"
+    style: str = "normal"  # "normal", "heading", "summary", "note"
     cells: tuple[str, str, str, str, str] = ("", "", "", "", "")
-    span: str = ""                         # note spanning the left columns
-    kind: str = ""                         # "study", "subgroup", "overall", "prediction" or ""
+    span: str = ""  # note spanning the left columns
+    kind: str = ""  # "study", "subgroup", "overall", "prediction" or ""
     estimate: float = math.nan
     ci_low: float = math.nan
     ci_high: float = math.nan
@@ -53,6 +53,7 @@ class Line:
 
 
 # ======================================================================================= lines (no drawing)
+
 
 def _effect_text(est: float, lo: float, hi: float, digits: int) -> str:
     return "Not estimable" if not math.isfinite(est) else format_interval(est, lo, hi, digits)
@@ -88,30 +89,61 @@ def overall_test_text(res: Any) -> str:
 
 def method_text(res: Any) -> str:
     """E.g. ``Risk ratio, 95% CI; Random-effects model (REML τ², HKSJ)``."""
-    return (f"{L.arm_label(measure_name(res.measure))}, {format_level(res.alpha)} CI; "
-            f"{pool_label(res.method, R.pool_test(res), res.tau2_method)}")
+    return (
+        f"{L.arm_label(measure_name(res.measure))}, {format_level(res.alpha)} CI; "
+        f"{pool_label(res.method, R.pool_test(res), res.tau2_method)}"
+    )
 
 
 def _study_line(r: Any, digits: int) -> Line:
     w = float(r.weight)
-    cells = (L.truncate(r.label), f"{int(r.events_t)}/{int(r.n_t)}", f"{int(r.events_c)}/{int(r.n_c)}",
-             f"{format_number(w, 1)}%" if math.isfinite(w) else "", _effect_text(r.estimate, r.ci_low, r.ci_high,
-                                                                                  digits))
-    return Line("normal", cells, kind="study", estimate=float(r.estimate), ci_low=float(r.ci_low),
-                ci_high=float(r.ci_high), weight=w, dose=float(r.dose))
+    cells = (
+        L.truncate(r.label),
+        f"{int(r.events_t)}/{int(r.n_t)}",
+        f"{int(r.events_c)}/{int(r.n_c)}",
+        f"{format_number(w, 1)}%" if math.isfinite(w) else "",
+        _effect_text(r.estimate, r.ci_low, r.ci_high, digits),
+    )
+    return Line(
+        "normal",
+        cells,
+        kind="study",
+        estimate=float(r.estimate),
+        ci_low=float(r.ci_low),
+        ci_high=float(r.ci_high),
+        weight=w,
+        dose=float(r.dose),
+    )
 
 
 def _summary_line(r: Any, label: str, kind: str, digits: int) -> Line:
     w = float(r.weight)
-    cells = (label, f"{int(r.events_t)}/{int(r.n_t)}", f"{int(r.events_c)}/{int(r.n_c)}",
-             f"{format_number(w, 1)}%" if math.isfinite(w) else "", _effect_text(r.estimate, r.ci_low, r.ci_high,
-                                                                                  digits))
-    return Line("summary", cells, kind=kind, estimate=float(r.estimate), ci_low=float(r.ci_low),
-                ci_high=float(r.ci_high), dose=float(r.dose))
+    cells = (
+        label,
+        f"{int(r.events_t)}/{int(r.n_t)}",
+        f"{int(r.events_c)}/{int(r.n_c)}",
+        f"{format_number(w, 1)}%" if math.isfinite(w) else "",
+        _effect_text(r.estimate, r.ci_low, r.ci_high, digits),
+    )
+    return Line(
+        "summary",
+        cells,
+        kind=kind,
+        estimate=float(r.estimate),
+        ci_low=float(r.ci_low),
+        ci_high=float(r.ci_high),
+        dose=float(r.dose),
+    )
 
 
-def forest_lines(result: Any, *, digits: int = 2, treatment: str = "milnacipran", show_prediction: bool = True,
-                 max_studies: int = MAX_STUDIES) -> list[Line]:
+def forest_lines(
+    result: Any,
+    *,
+    digits: int = 2,
+    treatment: str = "milnacipran",
+    show_prediction: bool = True,
+    max_studies: int = MAX_STUDIES,
+) -> list[Line]:
     """The lines of a forest plot of ``result``, top to bottom, computed without matplotlib.
 
     With more than ``max_studies`` study rows the studies are left out (summary forest: subgroup headings,
@@ -152,13 +184,20 @@ def forest_lines(result: Any, *, digits: int = 2, treatment: str = "milnacipran"
             lines += [_study_line(r, digits) for r in rows[rows["row_type"] == "study"].itertuples()]
         lines.append(Line())
     total = rows[rows["row_type"] == "total"].iloc[0]
-    lines.append(_summary_line(total, f"Total ({ci})" + (f", k = {int(total.k)}" if summary_only else ""),
-                               "overall", digits))
+    lines.append(
+        _summary_line(total, f"Total ({ci})" + (f", k = {int(total.k)}" if summary_only else ""), "overall", digits)
+    )
     lo, hi = R.prediction(result)
     if show_prediction and math.isfinite(lo) and math.isfinite(hi):
-        lines.append(Line("normal", ("Prediction interval", "", "", "",
-                                     f"[{format_number(lo, digits)}, {format_number(hi, digits)}]"),
-                          kind="prediction", ci_low=lo, ci_high=hi))
+        lines.append(
+            Line(
+                "normal",
+                ("Prediction interval", "", "", "", f"[{format_number(lo, digits)}, {format_number(hi, digits)}]"),
+                kind="prediction",
+                ci_low=lo,
+                ci_high=hi,
+            )
+        )
     return lines
 
 
@@ -167,8 +206,10 @@ def forest_footer(result: Any) -> list[str]:
     out = [het_text(result), overall_test_text(result)]
     st = R.subgroup_test(result)
     if st is not None:
-        out.append(f"Test for subgroup differences: Q = {format_number(st[0], 2)}, df = {st[1]} "
-                   f"({format_p(st[2], prefix=True)})")
+        out.append(
+            f"Test for subgroup differences: Q = {format_number(st[0], 2)}, df = {st[1]} "
+            f"({format_p(st[2], prefix=True)})"
+        )
     excluded = tuple(getattr(result, "excluded", ()) or ())
     if excluded:
         out.append("Not estimable, left out of the pooling: " + ", ".join(map(str, excluded)))
@@ -184,12 +225,18 @@ def _table(lines: list[Line], measure: str, alpha: float, control: str, treatmen
     col = list(zip(*[ln.cells for ln in lines]))
     ci = f"{format_level(alpha)} CI"
     return L.Table(
-        left=[L.Column("Study", list(col[0])), L.Column(f"{L.arm_label(treatment)}\nevents/total", list(col[1]),
-                                                        "right"),
-              L.Column(f"{L.arm_label(control)}\nevents/total", list(col[2]), "right")],
-        right=[L.Column("Weight", list(col[3]), "right"),
-               L.Column(f"{L.arm_label(measure_name(measure))}\n[{ci}]", list(col[4]), "right")],
-        styles=[ln.style for ln in lines], spans={i: ln.span for i, ln in enumerate(lines) if ln.span})
+        left=[
+            L.Column("Study", list(col[0])),
+            L.Column(f"{L.arm_label(treatment)}\nevents/total", list(col[1]), "right"),
+            L.Column(f"{L.arm_label(control)}\nevents/total", list(col[2]), "right"),
+        ],
+        right=[
+            L.Column("Weight", list(col[3]), "right"),
+            L.Column(f"{L.arm_label(measure_name(measure))}\n[{ci}]", list(col[4]), "right"),
+        ],
+        styles=[ln.style for ln in lines],
+        spans={i: ln.span for i, ln in enumerate(lines) if ln.span},
+    )
 
 
 def _xlim(lines: list[Line], measure: str, xlim: tuple[float, float] | None) -> tuple[float, float]:
@@ -207,6 +254,7 @@ def _xlim(lines: list[Line], measure: str, xlim: tuple[float, float] | None) -> 
 
 # ============================================================================================== drawing
 
+
 def _interval(ax, lo: float, hi: float, y: float, xlim, color: str, lw: float = 1.0, gid: str = "ci") -> None:
     """A horizontal interval, clipped to the axis limits with an arrow head where it is cut."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
@@ -217,15 +265,34 @@ def _interval(ax, lo: float, hi: float, y: float, xlim, color: str, lw: float = 
     ax.plot([a, b], [y, y], color=color, lw=lw, solid_capstyle="butt", zorder=2, gid=gid)
     for cut, side, x in ((lo < xlim[0], "left", xlim[0]), (hi > xlim[1], "right", xlim[1])):
         if cut:
-            ax.plot([x], [y], ls="none", marker=L.tip_marker(side), ms=6, color=color, mew=0, zorder=3,
-                    clip_on=False, gid="arrow")
+            ax.plot(
+                [x],
+                [y],
+                ls="none",
+                marker=L.tip_marker(side),
+                ms=6,
+                color=color,
+                mew=0,
+                zorder=3,
+                clip_on=False,
+                gid="arrow",
+            )
 
 
 def _diamond(ax, est: float, lo: float, hi: float, y: float, color: str, gid: str) -> None:
     from matplotlib.patches import Polygon
 
-    ax.add_patch(Polygon([(lo, y), (est, y - 0.38), (hi, y), (est, y + 0.38)], closed=True, facecolor=color,
-                         edgecolor=color, lw=0.6, zorder=4, gid=gid))
+    ax.add_patch(
+        Polygon(
+            [(lo, y), (est, y - 0.38), (hi, y), (est, y + 0.38)],
+            closed=True,
+            facecolor=color,
+            edgecolor=color,
+            lw=0.6,
+            zorder=4,
+            gid=gid,
+        )
+    )
 
 
 def _square_area(w: float, w_max: float) -> float:
@@ -243,8 +310,16 @@ def _draw_marks(ax, lines: list[Line], xlim: tuple[float, float]) -> None:
         if ln.kind == "study":
             _interval(ax, ln.ci_low, ln.ci_high, y, xlim, "black", lw=0.9)
             if math.isfinite(ln.estimate) and math.isfinite(ln.weight) and xlim[0] <= ln.estimate <= xlim[1]:
-                ax.scatter([ln.estimate], [y], s=[_square_area(ln.weight, w_max)], marker="s",
-                           color=dose_color or "#333333", edgecolors="none", zorder=3, gid="square")
+                ax.scatter(
+                    [ln.estimate],
+                    [y],
+                    s=[_square_area(ln.weight, w_max)],
+                    marker="s",
+                    color=dose_color or "#333333",
+                    edgecolors="none",
+                    zorder=3,
+                    gid="square",
+                )
         elif ln.kind in ("subgroup", "overall"):
             color = "black" if ln.kind == "overall" else (dose_color or S.GREY)
             _diamond(ax, ln.estimate, ln.ci_low, ln.ci_high, y, color, gid=f"diamond-{ln.kind}")
@@ -256,26 +331,53 @@ def _draw_marks(ax, lines: list[Line], xlim: tuple[float, float]) -> None:
 
 
 def _draw_favours(ax, null: float, left: str, right: str) -> None:
-    """"Favours ..." labels under the axis, either side of the null line."""
+    """ "Favours ..." labels under the axis, either side of the null line."""
     for text, side in ((f"Favours {left}", "right"), (f"Favours {right}", "left")):
-        ax.annotate(text, xy=(null, 0.0), xycoords=("data", "axes fraction"),
-                    xytext=(-5 if side == "right" else 5, -20), textcoords="offset points", ha=side, va="top",
-                    fontsize=S.SMALL_SIZE, fontfamily=S.FONT, gid="favours", annotation_clip=False,
-                    parse_math=False)
+        ax.annotate(
+            text,
+            xy=(null, 0.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(-5 if side == "right" else 5, -20),
+            textcoords="offset points",
+            ha=side,
+            va="top",
+            fontsize=S.SMALL_SIZE,
+            fontfamily=S.FONT,
+            gid="favours",
+            annotation_clip=False,
+            parse_math=False,
+        )
 
 
 def _draw_effect_header(ax, measure: str, alpha: float) -> None:
     from matplotlib.transforms import ScaledTranslation
 
-    L.put_text(ax, 0.5, 1.0, f"{L.arm_label(measure_name(measure))}\n[{format_level(alpha)} CI]",
-               transform=ax.transAxes + ScaledTranslation(0, 0.06, ax.figure.dpi_scale_trans), ha="center",
-               va="bottom", fontsize=S.FONT_SIZE, fontweight="bold", gid="header")
+    L.put_text(
+        ax,
+        0.5,
+        1.0,
+        f"{L.arm_label(measure_name(measure))}\n[{format_level(alpha)} CI]",
+        transform=ax.transAxes + ScaledTranslation(0, 0.06, ax.figure.dpi_scale_trans),
+        ha="center",
+        va="bottom",
+        fontsize=S.FONT_SIZE,
+        fontweight="bold",
+        gid="header",
+    )
 
 
-def plot_forest(result: Any, *, ax: Any = None, event: Event = "beneficial",
-                favours: tuple[str, str] = ("placebo", "milnacipran"), xlim: tuple[float, float] | None = None,
-                digits: int = 2, title: str | None = None, show_prediction: bool = True,
-                max_studies: int = MAX_STUDIES) -> Any:
+def plot_forest(
+    result: Any,
+    *,
+    ax: Any = None,
+    event: Event = "beneficial",
+    favours: tuple[str, str] = ("placebo", "milnacipran"),
+    xlim: tuple[float, float] | None = None,
+    digits: int = 2,
+    title: str | None = None,
+    show_prediction: bool = True,
+    max_studies: int = MAX_STUDIES,
+) -> Any:
     """Forest plot of a pooled result, RevMan/metafor style.
 
     Rows: one per comparison (study label, events/total per arm, weight, effect with its interval and a
@@ -327,19 +429,20 @@ def plot_forest(result: Any, *, ax: Any = None, event: Event = "beneficial",
     digits = check_int(digits, "digits", low=0, high=10)
     max_studies = check_int(max_studies, "max_studies", low=0)
     if isinstance(favours, str) or len(favours) != 2:
-        raise DataError(Problem("favours must be two names: (control, treatment)", file=ARGUMENTS,
-                                column="favours"))
+        raise DataError(Problem("favours must be two names: (control, treatment)", file=ARGUMENTS, column="favours"))
     control, treatment = (L.truncate(f) for f in favours)
     measure = str(result.measure).upper()
-    lines = forest_lines(result, digits=digits, treatment=treatment, show_prediction=show_prediction,
-                         max_studies=max_studies)
+    lines = forest_lines(
+        result, digits=digits, treatment=treatment, show_prediction=show_prediction, max_studies=max_studies
+    )
     table = _table(lines, measure, result.alpha, control, treatment)
     xlim = _xlim(lines, measure, xlim)
     left_in, right_in = table.left_width(), table.right_width()
     foot = L.wrap(forest_footer(result), 0.95 * (left_in + L.PLOT_W + right_in))
     with S.house_style():
-        fig, ax = L.make_figure(ax, left_in, L.PLOT_W, right_in, table.nrows, 0.5 + (0.25 if title else 0.0),
-                                0.52 + 0.15 * len(foot) + 0.1)
+        fig, ax = L.make_figure(
+            ax, left_in, L.PLOT_W, right_in, table.nrows, 0.5 + (0.25 if title else 0.0), 0.52 + 0.15 * len(foot) + 0.1
+        )
         L.row_axes(ax, table.nrows)
         set_effect_axis(ax, measure, xlim)
         null = null_value(measure)

@@ -35,10 +35,14 @@ def funnel_points(result: Any) -> pd.DataFrame:
     yi = frame["yi"].astype(float).to_numpy()
     se = np.sqrt(frame["vi"].astype(float).to_numpy())
     ok = np.isfinite(yi) & np.isfinite(se)
-    dose = pd.to_numeric(frame["dose_mg_day"], errors="coerce").astype(float).to_numpy() \
-        if "dose_mg_day" in frame.columns else np.full(len(frame), np.nan)   # present when pooled by dose
-    return pd.DataFrame({"label": [L.truncate(s) for s in frame["label"].to_numpy()[ok]], "yi": yi[ok],
-                         "se": se[ok], "dose": dose[ok]})
+    dose = (
+        pd.to_numeric(frame["dose_mg_day"], errors="coerce").astype(float).to_numpy()
+        if "dose_mg_day" in frame.columns
+        else np.full(len(frame), np.nan)
+    )  # present when pooled by dose
+    return pd.DataFrame(
+        {"label": [L.truncate(s) for s in frame["label"].to_numpy()[ok]], "yi": yi[ok], "se": se[ok], "dose": dose[ok]}
+    )
 
 
 def _set_axes(ax, measure: str, xs: np.ndarray) -> None:
@@ -59,8 +63,9 @@ def _set_axes(ax, measure: str, xs: np.ndarray) -> None:
     else:
         ax.set_xlim(xs.min() - pad, xs.max() + pad)
         ax.set_ylabel("Standard error", fontsize=S.FONT_SIZE, fontfamily=S.FONT)
-    ax.set_xlabel(L.arm_label(measure_name(measure)) + (" (log scale)" if ratio else ""), fontsize=S.FONT_SIZE,
-                  fontfamily=S.FONT)
+    ax.set_xlabel(
+        L.arm_label(measure_name(measure)) + (" (log scale)" if ratio else ""), fontsize=S.FONT_SIZE, fontfamily=S.FONT
+    )
 
 
 def _draw_points(ax, pts: pd.DataFrame, tr, labels: bool) -> list:
@@ -71,15 +76,35 @@ def _draw_points(ax, pts: pd.DataFrame, tr, labels: bool) -> list:
     handles, seen = [], set()
     for r in pts.itertuples():
         color, marker = ("#333333", "o") if S.isnan(r.dose) else S.lookup_dose(styles_map, r.dose)
-        ax.plot([tr(r.yi)], [r.se], ls="none", marker=marker, ms=6, color=color, mfc=color, mec="white", mew=0.5,
-                zorder=3, gid="point")
+        ax.plot(
+            [tr(r.yi)],
+            [r.se],
+            ls="none",
+            marker=marker,
+            ms=6,
+            color=color,
+            mfc=color,
+            mec="white",
+            mew=0.5,
+            zorder=3,
+            gid="point",
+        )
         if not S.isnan(r.dose) and r.dose not in seen:
             seen.add(r.dose)
             handles.append(Line2D([], [], ls="none", marker=marker, color=color, ms=6, label=L.dose_text(r.dose)))
         if labels:
-            ax.annotate(r.label, (tr(r.yi), r.se), xytext=(6, 0), textcoords="offset points", va="center",
-                        fontsize=S.SMALL_SIZE - 0.5, fontfamily=S.FONT, color="#333333", gid="label",
-                        parse_math=False)
+            ax.annotate(
+                r.label,
+                (tr(r.yi), r.se),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=S.SMALL_SIZE - 0.5,
+                fontfamily=S.FONT,
+                color="#333333",
+                gid="label",
+                parse_math=False,
+            )
     return handles
 
 
@@ -100,13 +125,15 @@ def _draw_contours(ax, measure: str, tr, se_max: float, xs: np.ndarray) -> list:
     handles = []
     zs = [float(norm.ppf(1 - a / 2)) for a in CONTOUR_LEVELS]
     # from outermost (p < 0.01) inwards, each band drawn over the previous one
-    bands = [(np.inf, CONTOUR_SHADES[3], "p < 0.01"),
-             (zs[2], CONTOUR_SHADES[2], "0.01 < p < 0.05"), (zs[1], CONTOUR_SHADES[1], "0.05 < p < 0.10"),
-             (zs[0], CONTOUR_SHADES[0], "p > 0.10")]
+    bands = [
+        (np.inf, CONTOUR_SHADES[3], "p < 0.01"),
+        (zs[2], CONTOUR_SHADES[2], "0.01 < p < 0.05"),
+        (zs[1], CONTOUR_SHADES[1], "0.05 < p < 0.10"),
+        (zs[0], CONTOUR_SHADES[0], "p > 0.10"),
+    ]
     for i, (z, shade, label) in enumerate(bands):
-        half = np.full(2, span) if i == 0 else z * s_grid      # the outermost band fills the whole panel
-        ax.fill_betweenx(s_grid, tr(null - half), tr(null + half), color=shade, lw=0, zorder=0,
-                         gid="contour-region")
+        half = np.full(2, span) if i == 0 else z * s_grid  # the outermost band fills the whole panel
+        ax.fill_betweenx(s_grid, tr(null - half), tr(null + half), color=shade, lw=0, zorder=0, gid="contour-region")
         handles.append(Patch(facecolor=shade, edgecolor="#999999", lw=0.4, label=label))
     return handles[::-1]
 
@@ -116,17 +143,52 @@ def _draw_filled(ax, filled: Any, tr) -> list:
     from matplotlib.lines import Line2D
 
     f = filled.filled
-    ax.plot(tr(f["yi"].to_numpy(dtype=float)), np.sqrt(f["vi"].to_numpy(dtype=float)), ls="none", marker="o",
-            ms=6, mfc="white", mec="black", mew=0.8, zorder=3, gid="filled-point")
+    ax.plot(
+        tr(f["yi"].to_numpy(dtype=float)),
+        np.sqrt(f["vi"].to_numpy(dtype=float)),
+        ls="none",
+        marker="o",
+        ms=6,
+        mfc="white",
+        mec="black",
+        mew=0.8,
+        zorder=3,
+        gid="filled-point",
+    )
     ax.axvline(tr(filled.beta), color="black", lw=0.8, ls=(0, (6, 2, 1, 2)), zorder=1, gid="filled-line")
-    return [Line2D([], [], ls="none", marker="o", ms=6, mfc="white", mec="black", mew=0.8,
-                   label=f"Filled (trim-and-fill, k0 = {filled.k0})"),
-            Line2D([], [], color="black", lw=0.8, ls=(0, (6, 2, 1, 2)),
-                   label=f"Adjusted {filled.measure} {format_number(filled.estimate, 2)}")]
+    return [
+        Line2D(
+            [],
+            [],
+            ls="none",
+            marker="o",
+            ms=6,
+            mfc="white",
+            mec="black",
+            mew=0.8,
+            label=f"Filled (trim-and-fill, k0 = {filled.k0})",
+        ),
+        Line2D(
+            [],
+            [],
+            color="black",
+            lw=0.8,
+            ls=(0, (6, 2, 1, 2)),
+            label=f"Adjusted {filled.measure} {format_number(filled.estimate, 2)}",
+        ),
+    ]
 
 
-def plot_funnel(result: Any, *, ax: Any = None, alpha: float = 0.05, labels: bool | None = None,
-                title: str | None = None, contours: bool = False, filled: Any = None) -> Any:
+def plot_funnel(
+    result: Any,
+    *,
+    ax: Any = None,
+    alpha: float = 0.05,
+    labels: bool | None = None,
+    title: str | None = None,
+    contours: bool = False,
+    filled: Any = None,
+) -> Any:
     """Funnel plot: each comparison's effect against its standard error, with pseudo-confidence limits.
 
     The standard-error axis runs downward from 0; the vertical line is the pooled estimate and the dashed
@@ -178,8 +240,9 @@ def plot_funnel(result: Any, *, ax: Any = None, alpha: float = 0.05, labels: boo
         from .._validation import ARGUMENTS
         from ..errors import DataError, Problem
 
-        raise DataError(Problem(f"filled must be a TrimFillResult, got {type(filled).__name__}", file=ARGUMENTS,
-                                column="filled"))
+        raise DataError(
+            Problem(f"filled must be a TrimFillResult, got {type(filled).__name__}", file=ARGUMENTS, column="filled")
+        )
     se_all = pts["se"].to_numpy()
     if filled is not None:
         se_all = np.r_[se_all, np.sqrt(filled.filled["vi"].to_numpy(dtype=float))]
@@ -203,28 +266,46 @@ def plot_funnel(result: Any, *, ax: Any = None, alpha: float = 0.05, labels: boo
         if contours:
             extra = _draw_contours(ax, measure if measure in RATIO_MEASURES else "RD", tr, se_max, xs_all)
         else:
-            ax.fill_betweenx(s_grid, tr(lo_line), tr(hi_line), color="#EEEEEE", lw=0, zorder=0,
-                             gid="funnel-region")
+            ax.fill_betweenx(s_grid, tr(lo_line), tr(hi_line), color="#EEEEEE", lw=0, zorder=0, gid="funnel-region")
         for line in (lo_line, hi_line):
             ax.plot(tr(line), s_grid, color=S.GREY, lw=0.8, ls=(0, (4, 2)), zorder=1, gid="funnel-limit")
         ax.axvline(tr(beta), color="black", lw=0.8, zorder=1, gid="pooled-line")
         ax.axvline(null_value(measure), color="black", lw=0.7, ls=(0, (1, 1.5)), zorder=1, gid="null-line")
-        handles = [Line2D([], [], color="black", lw=0.8,
-                          label=f"Pooled {measure} {format_number(result.estimate, 2)}"),
-                   Line2D([], [], color=S.GREY, lw=0.8, ls=(0, (4, 2)), label=f"Pseudo {format_level(alpha)} limits"),
-                   Line2D([], [], color="black", lw=0.7, ls=(0, (1, 1.5)), label="No effect")]
+        handles = [
+            Line2D([], [], color="black", lw=0.8, label=f"Pooled {measure} {format_number(result.estimate, 2)}"),
+            Line2D([], [], color=S.GREY, lw=0.8, ls=(0, (4, 2)), label=f"Pseudo {format_level(alpha)} limits"),
+            Line2D([], [], color="black", lw=0.7, ls=(0, (1, 1.5)), label="No effect"),
+        ]
         handles += _draw_points(ax, pts, tr, labels)
         if filled is not None:
             handles += _draw_filled(ax, filled, tr)
         handles += extra
         _set_axes(ax, measure, xs_all)
-        L.literal_legend(ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
-                                   prop={"family": S.FONT, "size": S.SMALL_SIZE}, borderaxespad=0.0))
+        L.literal_legend(
+            ax.legend(
+                handles=handles,
+                loc="upper left",
+                bbox_to_anchor=(1.02, 1.0),
+                frameon=False,
+                prop={"family": S.FONT, "size": S.SMALL_SIZE},
+                borderaxespad=0.0,
+            )
+        )
         if len(pts) < MIN_STUDIES_ASYMMETRY:
-            L.put_text(ax, 1.02, 0.0, f"k = {len(pts)}: too few studies\nto judge asymmetry\n"
-                       f"({MIN_STUDIES_ASYMMETRY} or more needed)", transform=ax.transAxes, ha="left", va="bottom",
-                       fontsize=S.SMALL_SIZE, color="#333333", gid="note")
+            L.put_text(
+                ax,
+                1.02,
+                0.0,
+                f"k = {len(pts)}: too few studies\nto judge asymmetry\n({MIN_STUDIES_ASYMMETRY} or more needed)",
+                transform=ax.transAxes,
+                ha="left",
+                va="bottom",
+                fontsize=S.SMALL_SIZE,
+                color="#333333",
+                gid="note",
+            )
         if title:
-            ax.set_title(title, fontsize=S.TITLE_SIZE, fontfamily=S.FONT, fontweight="bold", loc="left",
-                         parse_math=False)
+            ax.set_title(
+                title, fontsize=S.TITLE_SIZE, fontfamily=S.FONT, fontweight="bold", loc="left", parse_math=False
+            )
     return fig

@@ -24,8 +24,8 @@ from . import _style as S
 
 __all__ = ["plot_labbe"]
 
-_LABBE_MAX = 260.0   # points², area of the largest comparison
-_LABEL_GAP = 9.0     # points between the baselines of two labels that would otherwise overlap
+_LABBE_MAX = 260.0  # points², area of the largest comparison
+_LABEL_GAP = 9.0  # points between the baselines of two labels that would otherwise overlap
 _LABEL_WIDTH = 95.0  # points: a label's assumed width when deciding whether two labels collide
 
 
@@ -46,18 +46,25 @@ def count_table(table: Any) -> pd.DataFrame:
     if hasattr(table, "studies") and hasattr(table, "measure"):
         table = R.study_table(table)
     if not isinstance(table, pd.DataFrame):
-        raise DataError(Problem(f"table must be a DataFrame or PoolResult, got {type(table).__name__}",
-                                file=ARGUMENTS, column="table"))
+        raise DataError(
+            Problem(
+                f"table must be a DataFrame or PoolResult, got {type(table).__name__}", file=ARGUMENTS, column="table"
+            )
+        )
     missing = [c for c in COUNT_COLUMNS if c not in table.columns]
     if missing:
         raise DataError(Problem("table lacks column(s): " + ", ".join(missing), file="<DataFrame>"))
     keep = table[list(COUNT_COLUMNS)].notna().all(axis=1).to_numpy()
     t = table.loc[keep].reset_index(drop=True)
     x1, m1, x2, m2 = frame_counts(t, rows=np.flatnonzero(keep) + 1)
-    dose = pd.to_numeric(t["dose_mg_day"], errors="coerce").astype(float).to_numpy() \
-        if "dose_mg_day" in t.columns else np.full(len(t), np.nan)
-    return pd.DataFrame({"label": [L.truncate(s) for s in _point_labels(t)], "x1": x1, "m1": m1, "x2": x2,
-                         "m2": m2, "dose": dose})
+    dose = (
+        pd.to_numeric(t["dose_mg_day"], errors="coerce").astype(float).to_numpy()
+        if "dose_mg_day" in t.columns
+        else np.full(len(t), np.nan)
+    )
+    return pd.DataFrame(
+        {"label": [L.truncate(s) for s in _point_labels(t)], "x1": x1, "m1": m1, "x2": x2, "m2": m2, "dose": dose}
+    )
 
 
 def pooled_curve(measure: str, est: float, p_c: np.ndarray) -> np.ndarray:
@@ -112,22 +119,50 @@ def _draw_points(ax, t: pd.DataFrame, p_c: np.ndarray, p_t: np.ndarray, treatmen
             (color, marker), key, lab = ("#333333", "o"), ("unknown",), L.arm_label(L.truncate(treatment))
         else:
             (color, marker), key, lab = S.lookup_dose(styles_map, dose), (float(dose),), L.dose_text(dose)
-        ax.scatter([p_c[i] * 100], [p_t[i] * 100], s=[sizes[i]], marker=marker, color=color, alpha=0.85,
-                   edgecolors="white", linewidths=0.6, zorder=3, gid="point")
+        ax.scatter(
+            [p_c[i] * 100],
+            [p_t[i] * 100],
+            s=[sizes[i]],
+            marker=marker,
+            color=color,
+            alpha=0.85,
+            edgecolors="white",
+            linewidths=0.6,
+            zorder=3,
+            gid="point",
+        )
         if key not in seen:
             seen.add(key)
             handles.append(Line2D([], [], ls="none", marker=marker, color=color, ms=6, label=lab))
         if labels:
             pending.append((t["label"].iloc[i], p_c[i] * 100, p_t[i] * 100, math.sqrt(sizes[i]) / 2 + 2.5))
     for text, x, y, (dx, dy) in _spread_labels(ax, pending):
-        ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", va="center",
-                    fontsize=S.SMALL_SIZE - 0.5, fontfamily=S.FONT, color="#333333", gid="label", parse_math=False)
+        ax.annotate(
+            text,
+            (x, y),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            va="center",
+            fontsize=S.SMALL_SIZE - 0.5,
+            fontfamily=S.FONT,
+            color="#333333",
+            gid="label",
+            parse_math=False,
+        )
     return handles
 
 
-def plot_labbe(table: Any, *, result: Any = None, ax: Any = None, outcome: str = "responders",
-               arms: tuple[str, str] = ("placebo", "milnacipran"), labels: bool | None = None,
-               lim: float | None = None, title: str | None = None) -> Any:
+def plot_labbe(
+    table: Any,
+    *,
+    result: Any = None,
+    ax: Any = None,
+    outcome: str = "responders",
+    arms: tuple[str, str] = ("placebo", "milnacipran"),
+    labels: bool | None = None,
+    lim: float | None = None,
+    title: str | None = None,
+) -> Any:
     """L'Abbé plot: the treatment arm's event rate against its placebo arm's, one point per comparison.
 
     The point *area* is proportional to the comparison's total n; colour and marker give the dose as in the
@@ -193,20 +228,46 @@ def plot_labbe(table: Any, *, result: Any = None, ax: Any = None, outcome: str =
             grid = np.linspace(0, lim, 201)
             curve = pooled_curve(measure, float(result.estimate), grid)
             ok = (curve >= 0) & (curve <= lim)
-            ax.plot(grid[ok] * 100, curve[ok] * 100, color=S.GREY, lw=1.0, ls=(0, (4, 2)), zorder=1,
-                    gid="pooled-line")
-            handles.append(Line2D([], [], color=S.GREY, lw=1.0, ls=(0, (4, 2)),
-                                  label=f"Pooled {measure} = {format_number(result.estimate, 2)}"))
+            ax.plot(grid[ok] * 100, curve[ok] * 100, color=S.GREY, lw=1.0, ls=(0, (4, 2)), zorder=1, gid="pooled-line")
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=S.GREY,
+                    lw=1.0,
+                    ls=(0, (4, 2)),
+                    label=f"Pooled {measure} = {format_number(result.estimate, 2)}",
+                )
+            )
         handles += _draw_points(ax, t, p_c, p_t, treatment, labels)
-        ax.set_xlabel(f"{L.arm_label(control)}: % {outcome}", fontsize=S.FONT_SIZE, fontfamily=S.FONT,
-                      parse_math=False)
-        ax.set_ylabel(f"{L.arm_label(treatment)}: % {outcome}", fontsize=S.FONT_SIZE, fontfamily=S.FONT,
-                      parse_math=False)
-        L.literal_legend(ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
-                                   prop={"family": S.FONT, "size": S.SMALL_SIZE}, borderaxespad=0.0))
-        L.put_text(ax, 1.02, 0.0, "Area ∝ total n", transform=ax.transAxes, fontsize=S.SMALL_SIZE, va="bottom",
-                   ha="left", color="#333333", gid="note")
+        ax.set_xlabel(f"{L.arm_label(control)}: % {outcome}", fontsize=S.FONT_SIZE, fontfamily=S.FONT, parse_math=False)
+        ax.set_ylabel(
+            f"{L.arm_label(treatment)}: % {outcome}", fontsize=S.FONT_SIZE, fontfamily=S.FONT, parse_math=False
+        )
+        L.literal_legend(
+            ax.legend(
+                handles=handles,
+                loc="upper left",
+                bbox_to_anchor=(1.02, 1.0),
+                frameon=False,
+                prop={"family": S.FONT, "size": S.SMALL_SIZE},
+                borderaxespad=0.0,
+            )
+        )
+        L.put_text(
+            ax,
+            1.02,
+            0.0,
+            "Area ∝ total n",
+            transform=ax.transAxes,
+            fontsize=S.SMALL_SIZE,
+            va="bottom",
+            ha="left",
+            color="#333333",
+            gid="note",
+        )
         if title:
-            ax.set_title(title, fontsize=S.TITLE_SIZE, fontfamily=S.FONT, fontweight="bold", loc="left",
-                         parse_math=False)
+            ax.set_title(
+                title, fontsize=S.TITLE_SIZE, fontfamily=S.FONT, fontweight="bold", loc="left", parse_math=False
+            )
     return fig

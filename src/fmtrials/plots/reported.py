@@ -39,6 +39,7 @@ def _lines(r: pd.DataFrame) -> list[tuple[str, str, Any]]:
 
 def _default_rows(reported: pd.DataFrame | None) -> pd.DataFrame:
     from ..consistency import reanalyse_reported
+
     r = reanalyse_reported() if reported is None else reported
     if reported is None:
         r = r[r["source"] == "SEED003"]
@@ -48,22 +49,49 @@ def _default_rows(reported: pd.DataFrame | None) -> pd.DataFrame:
 def _draw_scenario(ax, y: float, s: Any) -> None:
     blue = S.OKABE_ITO["blue"]
     if pd.notna(s.n_t) and not bool(s.consistent):
-        ax.text(0.02, y, "× impossible: the printed % cannot arise from these arm sizes", va="center", ha="left",
-                fontsize=S.SMALL_SIZE, color=S.OKABE_ITO["vermillion"], fontfamily=S.FONT, gid="impossible",
-                transform=ax.get_yaxis_transform(), bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+        ax.text(
+            0.02,
+            y,
+            "× impossible: the printed % cannot arise from these arm sizes",
+            va="center",
+            ha="left",
+            fontsize=S.SMALL_SIZE,
+            color=S.OKABE_ITO["vermillion"],
+            fontfamily=S.FONT,
+            gid="impossible",
+            transform=ax.get_yaxis_transform(),
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
+        )
         return
     if pd.isna(s.estimate_min):
-        ax.plot([s.difference_printed], [y], marker="D", mfc="white", mec=S.GREY, ms=4, ls="none",
-                gid="printed-difference")
-        ax.text(s.difference_printed - 1, y, f"{format_number(s.difference_printed, 1)}: difference of the printed %"
-                " (no arm sizes)", va="center", ha="right", fontsize=S.SMALL_SIZE, fontfamily=S.FONT, color=S.GREY)
+        ax.plot(
+            [s.difference_printed], [y], marker="D", mfc="white", mec=S.GREY, ms=4, ls="none", gid="printed-difference"
+        )
+        ax.text(
+            s.difference_printed - 1,
+            y,
+            f"{format_number(s.difference_printed, 1)}: difference of the printed % (no arm sizes)",
+            va="center",
+            ha="right",
+            fontsize=S.SMALL_SIZE,
+            fontfamily=S.FONT,
+            color=S.GREY,
+        )
         return
     ax.plot([100 * s.ci_low, 100 * s.ci_high], [y, y], color=blue, lw=0.9, gid="ci-envelope")
-    ax.plot([100 * s.estimate_min, 100 * s.estimate_max], [y, y], color=blue, lw=3.0, solid_capstyle="butt",
-            gid="estimate-range")
+    ax.plot(
+        [100 * s.estimate_min, 100 * s.estimate_max],
+        [y, y],
+        color=blue,
+        lw=3.0,
+        solid_capstyle="butt",
+        gid="estimate-range",
+    )
     ax.plot([100 * s.estimate_min], [y], marker="|", color=blue, ms=6)
-    text = (f"{format_number(100 * s.estimate_min, 1)} ({format_number(100 * s.ci_low, 1)} to "
-            f"{format_number(100 * s.ci_high, 1)})")
+    text = (
+        f"{format_number(100 * s.estimate_min, 1)} ({format_number(100 * s.ci_low, 1)} to "
+        f"{format_number(100 * s.ci_high, 1)})"
+    )
     ax.text(100 * s.ci_high + 1, y, text, va="center", fontsize=S.SMALL_SIZE, fontfamily=S.FONT)
 
 
@@ -114,11 +142,18 @@ def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_yticks([])
         ax.set_xlabel("Risk difference, percentage points", fontfamily=S.FONT)
-        fig.text(0.01, 1 - 0.1 / fig.get_figheight(), title or _title(r), fontsize=S.TITLE_SIZE, fontfamily=S.FONT,
-                 va="top")
-        fig.text(0.01, 0.01, "Thick: range of the estimate over every count pair the printed % admit; thin: "
-                 "envelope of their 95% intervals.\nArm sizes are assumptions, not data. Rates: ● placebo, ◆ milnacipran.",
-                 fontsize=S.SMALL_SIZE, fontfamily=S.FONT, color=S.GREY)
+        fig.text(
+            0.01, 1 - 0.1 / fig.get_figheight(), title or _title(r), fontsize=S.TITLE_SIZE, fontfamily=S.FONT, va="top"
+        )
+        fig.text(
+            0.01,
+            0.01,
+            "Thick: range of the estimate over every count pair the printed % admit; thin: "
+            "envelope of their 95% intervals.\nArm sizes are assumptions, not data. Rates: ● placebo, ◆ milnacipran.",
+            fontsize=S.SMALL_SIZE,
+            fontfamily=S.FONT,
+            color=S.GREY,
+        )
     return fig
 
 
@@ -153,4 +188,3 @@ def _rates_panel(ax, lines: list, y: np.ndarray) -> None:
     ax.set_ylim(-0.7, len(lines) - 0.3)
     ax.set_xlim(0, 50)
     ax.set_xlabel("Printed rate, %", fontfamily=S.FONT)
-

@@ -24,12 +24,14 @@ __all__ = ["plot_responders"]
 
 # ============================================================================================== the data
 
+
 def _select_rows(df: Any, endpoint: str | None, analysis: str | None) -> pd.DataFrame:
     """The rows of one endpoint (and analysis), refusing ambiguous or duplicated arms."""
     if not isinstance(df, pd.DataFrame):
-        raise DataError(Problem(f"outcomes must be a DataFrame, got {type(df).__name__}", file=ARGUMENTS,
-                                column="outcomes"))
-    df = df.assign(_row=np.arange(1, len(df) + 1))     # 1-based rows of the caller's table, for messages
+        raise DataError(
+            Problem(f"outcomes must be a DataFrame, got {type(df).__name__}", file=ARGUMENTS, column="outcomes")
+        )
+    df = df.assign(_row=np.arange(1, len(df) + 1))  # 1-based rows of the caller's table, for messages
     missing = [c for c in ("study", "n") if c not in df.columns]
     if "events" not in df.columns and "responders" not in df.columns:
         missing.append("events (or responders)")
@@ -40,18 +42,31 @@ def _select_rows(df: Any, endpoint: str | None, analysis: str | None) -> pd.Data
     if "endpoint" in df.columns:
         eps = list(dict.fromkeys(df["endpoint"].dropna()))
         if endpoint is None and len(eps) > 1:
-            raise DataError(Problem("several endpoints present (" + ", ".join(map(str, eps[:10]))
-                                    + (", ..." if len(eps) > 10 else "") + "); pass endpoint=...",
-                                    file=ARGUMENTS, column="endpoint"))
+            raise DataError(
+                Problem(
+                    "several endpoints present ("
+                    + ", ".join(map(str, eps[:10]))
+                    + (", ..." if len(eps) > 10 else "")
+                    + "); pass endpoint=...",
+                    file=ARGUMENTS,
+                    column="endpoint",
+                )
+            )
         if endpoint is not None:
             if endpoint not in eps:
-                raise DataError(Problem(f"endpoint {endpoint!r} not in the outcomes; known: "
-                                        + ", ".join(sorted(map(str, eps))), file=ARGUMENTS, column="endpoint"))
+                raise DataError(
+                    Problem(
+                        f"endpoint {endpoint!r} not in the outcomes; known: " + ", ".join(sorted(map(str, eps))),
+                        file=ARGUMENTS,
+                        column="endpoint",
+                    )
+                )
             df = df[df["endpoint"] == endpoint]
     if analysis is not None:
         if "analysis" not in df.columns:
-            raise DataError(Problem("analysis= given but the outcomes have no 'analysis' column", file=ARGUMENTS,
-                                    column="analysis"))
+            raise DataError(
+                Problem("analysis= given but the outcomes have no 'analysis' column", file=ARGUMENTS, column="analysis")
+            )
         df = df[df["analysis"] == analysis]
     if df.empty:
         raise DataError(Problem("no rows to plot for this endpoint/analysis", file=ARGUMENTS, column="endpoint"))
@@ -64,9 +79,18 @@ def _select_rows(df: Any, endpoint: str | None, analysis: str | None) -> pd.Data
     if dup.any():
         pairs = sorted({f"{s}/{a}" for s, a in zip(df.loc[dup, "study"], df.loc[dup, "arm"])})
         extra = [c for c in ("analysis", "population", "timepoint") if c in df.columns]
-        raise DataError(Problem("several rows for the same study and arm (" + ", ".join(pairs) + "): they differ in "
-                                + (", ".join(extra) or "other columns") + "; choose one with analysis=... or "
-                                "filter the table first", file=DATAFRAME, column="arm"))
+        raise DataError(
+            Problem(
+                "several rows for the same study and arm ("
+                + ", ".join(pairs)
+                + "): they differ in "
+                + (", ".join(extra) or "other columns")
+                + "; choose one with analysis=... or "
+                "filter the table first",
+                file=DATAFRAME,
+                column="arm",
+            )
+        )
     return df
 
 
@@ -82,8 +106,9 @@ def _arm_counts(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return x, n
 
 
-def responder_frame(outcomes: pd.DataFrame | None, endpoint: str | None, analysis: str | None,
-                    alpha: float) -> pd.DataFrame:
+def responder_frame(
+    outcomes: pd.DataFrame | None, endpoint: str | None, analysis: str | None, alpha: float
+) -> pd.DataFrame:
     """One row per arm to draw, sorted by trial (first appearance), placebo first, then dose.
 
     Columns ``study, arm, dose, placebo, x, n, printed`` and ``est, lo, hi`` (percent, Wilson interval at
@@ -93,13 +118,21 @@ def responder_frame(outcomes: pd.DataFrame | None, endpoint: str | None, analysi
 
     df = _select_rows(load_outcomes() if outcomes is None else outcomes, endpoint, analysis)
     x, n = _arm_counts(df)
-    d = pd.DataFrame({
-        "study": df["study"].astype(str).to_numpy(), "arm": df["arm"].astype(str).to_numpy(),
-        "dose": pd.to_numeric(df["dose_mg_day"], errors="coerce").astype(float).to_numpy(),
-        "placebo": is_placebo(df).to_numpy(), "x": x, "n": n,
-        "printed": (pd.to_numeric(df["percent"], errors="coerce").astype(float).to_numpy()
-                    if "percent" in df.columns else np.full(len(df), np.nan)),
-    })
+    d = pd.DataFrame(
+        {
+            "study": df["study"].astype(str).to_numpy(),
+            "arm": df["arm"].astype(str).to_numpy(),
+            "dose": pd.to_numeric(df["dose_mg_day"], errors="coerce").astype(float).to_numpy(),
+            "placebo": is_placebo(df).to_numpy(),
+            "x": x,
+            "n": n,
+            "printed": (
+                pd.to_numeric(df["percent"], errors="coerce").astype(float).to_numpy()
+                if "percent" in df.columns
+                else np.full(len(df), np.nan)
+            ),
+        }
+    )
     est, lo, hi = _wilson(x, n, alpha)
     d = d.assign(est=est * 100, lo=lo * 100, hi=hi * 100)
     order = {s: i for i, s in enumerate(dict.fromkeys(d["study"]))}
@@ -157,12 +190,16 @@ def _table(d: pd.DataFrame, labels: list[str], events_label: str, alpha: float) 
             pct.append("")
     return L.Table(
         left=[L.Column("Trial", trial), L.Column("Arm", labels), L.Column("n", n_txt, "right")],
-        right=[L.Column(L.truncate(events_label), resp, "right"),
-               L.Column(f"% [{format_level(alpha)} CI]", pct, "right")],
-        styles=["normal"] * len(d))
+        right=[
+            L.Column(L.truncate(events_label), resp, "right"),
+            L.Column(f"% [{format_level(alpha)} CI]", pct, "right"),
+        ],
+        styles=["normal"] * len(d),
+    )
 
 
 # ============================================================================================== drawing
+
 
 def _percent_locator(xlim):
     from matplotlib.ticker import MultipleLocator
@@ -181,8 +218,15 @@ def _draw_trials(ax, d: pd.DataFrame) -> None:
         if len(pl):
             ref = pl["est"].iloc[0] if np.isfinite(pl["est"].iloc[0]) else pl["printed"].iloc[0]
             if np.isfinite(ref):
-                ax.plot([ref, ref], [y0 + 0.05, y1 - 0.05], color=S.PLACEBO_COLOR, lw=0.8, ls=(0, (3, 2)),
-                        zorder=1, gid="placebo-ref")
+                ax.plot(
+                    [ref, ref],
+                    [y0 + 0.05, y1 - 0.05],
+                    color=S.PLACEBO_COLOR,
+                    lw=0.8,
+                    ls=(0, (3, 2)),
+                    zorder=1,
+                    gid="placebo-ref",
+                )
 
 
 def _draw_arms(ax, d: pd.DataFrame, styles_map: dict) -> None:
@@ -194,11 +238,33 @@ def _draw_arms(ax, d: pd.DataFrame, styles_map: dict) -> None:
             face = color
         if np.isfinite(r.est):
             ax.plot([r.lo, r.hi], [y, y], color=color, lw=1.3, solid_capstyle="butt", zorder=2, gid="ci")
-            ax.plot([r.est], [y], ls="none", marker=marker, ms=6 if marker != "^" else 6.5, mfc=face, color=color,
-                    mec=color, mew=1.1, zorder=3, gid="placebo" if r.placebo else "arm")
+            ax.plot(
+                [r.est],
+                [y],
+                ls="none",
+                marker=marker,
+                ms=6 if marker != "^" else 6.5,
+                mfc=face,
+                color=color,
+                mec=color,
+                mew=1.1,
+                zorder=3,
+                gid="placebo" if r.placebo else "arm",
+            )
         elif np.isfinite(r.printed):
-            ax.plot([r.printed], [y], ls="none", marker=marker, ms=6, mfc="white", color=color, mec=color, mew=1.1,
-                    zorder=3, gid="printed-only")
+            ax.plot(
+                [r.printed],
+                [y],
+                ls="none",
+                marker=marker,
+                ms=6,
+                mfc="white",
+                color=color,
+                mec=color,
+                mew=1.1,
+                zorder=3,
+                gid="printed-only",
+            )
 
 
 def _legend_handles(d: pd.DataFrame, styles_map: dict, treatment: str) -> list:
@@ -206,35 +272,71 @@ def _legend_handles(d: pd.DataFrame, styles_map: dict, treatment: str) -> list:
     from matplotlib.lines import Line2D
 
     active = d.loc[~d["placebo"], "dose"]
-    handles = [Line2D([], [], ls="none", marker=S.PLACEBO_MARKER, mfc="white", mec=S.PLACEBO_COLOR, mew=1.1, ms=6,
-                      label="Placebo (dashed line: its rate)")]
+    handles = [
+        Line2D(
+            [],
+            [],
+            ls="none",
+            marker=S.PLACEBO_MARKER,
+            mfc="white",
+            mec=S.PLACEBO_COLOR,
+            mew=1.1,
+            ms=6,
+            label="Placebo (dashed line: its rate)",
+        )
+    ]
     for dose in sorted({float(v) for v in active if np.isfinite(v)}):
         c, m = styles_map[dose]
         handles.append(Line2D([], [], color=c, marker=m, mfc=c, mec=c, ms=6, lw=1.3, label=L.dose_text(dose)))
     if active.isna().any():
         c, m = S.lookup_dose(styles_map, np.nan)
-        handles.append(Line2D([], [], color=c, marker=m, mfc=c, mec=c, ms=6, lw=1.3,
-                              label=f"{L.arm_label(L.truncate(treatment))}, dose not fixed"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=c,
+                marker=m,
+                mfc=c,
+                mec=c,
+                ms=6,
+                lw=1.3,
+                label=f"{L.arm_label(L.truncate(treatment))}, dose not fixed",
+            )
+        )
     if (~np.isfinite(d["est"]) & np.isfinite(d["printed"])).any():
-        handles.append(Line2D([], [], ls="none", marker="o", mfc="white", mec=S.GREY, ms=6,
-                              label="printed %, n not reported"))
+        handles.append(
+            Line2D([], [], ls="none", marker="o", mfc="white", mec=S.GREY, ms=6, label="printed %, n not reported")
+        )
     return handles
 
 
 def _n_handles(d: pd.DataFrame) -> int:
     active = d.loc[~d["placebo"], "dose"]
-    return (1 + len({float(v) for v in active if np.isfinite(v)}) + int(active.isna().any())
-            + int((~np.isfinite(d["est"]) & np.isfinite(d["printed"])).any()))
+    return (
+        1
+        + len({float(v) for v in active if np.isfinite(v)})
+        + int(active.isna().any())
+        + int((~np.isfinite(d["est"]) & np.isfinite(d["printed"])).any())
+    )
 
 
 #: the most trials a responder plot draws (one block of rows each)
 MAX_TRIALS = 60
 
 
-def plot_responders(outcomes: pd.DataFrame | None = None, endpoint: str | None = None, *,
-                    analysis: str | None = None, alpha: float = 0.05, ax: Any = None, title: str | None = None,
-                    xlim: tuple[float, float] | None = None, treatment: str = "milnacipran",
-                    events_label: str = "Responders", max_trials: int = MAX_TRIALS) -> Any:
+def plot_responders(
+    outcomes: pd.DataFrame | None = None,
+    endpoint: str | None = None,
+    *,
+    analysis: str | None = None,
+    alpha: float = 0.05,
+    ax: Any = None,
+    title: str | None = None,
+    xlim: tuple[float, float] | None = None,
+    treatment: str = "milnacipran",
+    events_label: str = "Responders",
+    max_trials: int = MAX_TRIALS,
+) -> Any:
     """Each arm's responder percentage with its Wilson interval, trial by trial, placebo as the reference.
 
     Placebo is drawn as an open black circle with a dashed reference line through its trial's rows; each dose
@@ -288,16 +390,28 @@ def plot_responders(outcomes: pd.DataFrame | None = None, endpoint: str | None =
     d = responder_frame(outcomes, endpoint, analysis, alpha)
     n_trials = d["study"].nunique()
     if n_trials > max_trials:
-        raise DataError(Problem(f"{n_trials:,} trials: a responder plot draws one block of rows per trial and is "
-                                f"limited to max_trials={max_trials}; draw plot_labbe() or a subset of the trials",
-                                file=ARGUMENTS, column="max_trials"))
+        raise DataError(
+            Problem(
+                f"{n_trials:,} trials: a responder plot draws one block of rows per trial and is "
+                f"limited to max_trials={max_trials}; draw plot_labbe() or a subset of the trials",
+                file=ARGUMENTS,
+                column="max_trials",
+            )
+        )
     table = _table(d, _arm_labels(d, treatment), events_label, alpha)
     styles_map = S.dose_style(d.loc[~d["placebo"], "dose"])
     left_in, right_in = table.left_width(), table.right_width()
     legend_rows = math.ceil(_n_handles(d) / max(1, int((left_in + L.PLOT_W + right_in) // 1.9)))
     with S.house_style():
-        fig, ax = L.make_figure(ax, left_in, L.PLOT_W, right_in, table.nrows, 0.42 + (0.25 if title != "" else 0.0),
-                                0.5 + 0.19 * legend_rows + 0.3)
+        fig, ax = L.make_figure(
+            ax,
+            left_in,
+            L.PLOT_W,
+            right_in,
+            table.nrows,
+            0.42 + (0.25 if title != "" else 0.0),
+            0.5 + 0.19 * legend_rows + 0.3,
+        )
         L.row_axes(ax, table.nrows)
         if xlim is None:
             hi_all = np.nanmax(np.r_[d["hi"].to_numpy(), d["printed"].to_numpy(), 10.0])
@@ -310,8 +424,12 @@ def plot_responders(outcomes: pd.DataFrame | None = None, endpoint: str | None =
         ax.xaxis.set_major_locator(_percent_locator(xlim))
         handles = _legend_handles(d, styles_map, treatment)
         L.bottom_legend(ax, handles, 0.45, x_in=-left_in, ncol=math.ceil(len(handles) / legend_rows))
-        L.footer(ax, [f"Lines: Wilson {format_level(alpha)} CI. n.r.: not reported."],
-                 0.5 + 0.19 * legend_rows + 0.04, x_in=-left_in)
+        L.footer(
+            ax,
+            [f"Lines: Wilson {format_level(alpha)} CI. n.r.: not reported."],
+            0.5 + 0.19 * legend_rows + 0.04,
+            x_in=-left_in,
+        )
         if title != "":
             same = endpoint is None or events_label.lower() == str(endpoint).replace("_", " ").lower()
             text = title if title is not None else (events_label if same else f"{events_label}: {endpoint}")

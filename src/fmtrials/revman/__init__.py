@@ -18,8 +18,16 @@ from .compare import QUANTITIES, compare_revman
 from .export import write_effects_csv, write_revman_csv, zero_cell_rule
 from .reading import read_revman, revman_results
 
-__all__ = ["read_revman", "revman_results", "compare_revman", "write_effects_csv", "write_revman_csv",
-           "zero_cell_rule", "example_path", "QUANTITIES"]
+__all__ = [
+    "read_revman",
+    "revman_results",
+    "compare_revman",
+    "write_effects_csv",
+    "write_revman_csv",
+    "zero_cell_rule",
+    "example_path",
+    "QUANTITIES",
+]
 
 
 def example_path(kind: str = "rm5") -> Path:

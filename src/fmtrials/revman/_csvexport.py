@@ -26,13 +26,59 @@ from ._table import number, result_frame, revman_measure, revman_model, study_fr
 __all__ = ["read_revman_csv", "HEADER"]
 
 #: the columns of RevMan 5's analysis export, in its order (also what :func:`write_revman_csv` writes)
-HEADER = ("Comparison Number", "Outcome Number", "Subgroup Number", "Name", "Data Type", "Statistical Method",
-          "Effect Measure", "Analysis Model", "Events 1", "Mean 1", "SD 1", "Total 1", "Events 2", "Mean 2",
-          "SD 2", "Total 2", "Effect Estimate", "SE", "CI Start", "CI End", "Weight", "Q", "P(Q)", "I²(Q)",
-          "Tau²", "Z", "P(Z)", "Qint", "P(Qint)", "I²(Qint)", "df", "Group Label 1", "Group Label 2",
-          "Left Graph Label", "Right Graph Label", "Year of study", "User defined order")
-_REQUIRED = ("Comparison Number", "Outcome Number", "Subgroup Number", "Name", "Data Type", "Statistical Method",
-             "Effect Measure", "Analysis Model", "Events 1", "Total 1", "Events 2", "Total 2")
+HEADER = (
+    "Comparison Number",
+    "Outcome Number",
+    "Subgroup Number",
+    "Name",
+    "Data Type",
+    "Statistical Method",
+    "Effect Measure",
+    "Analysis Model",
+    "Events 1",
+    "Mean 1",
+    "SD 1",
+    "Total 1",
+    "Events 2",
+    "Mean 2",
+    "SD 2",
+    "Total 2",
+    "Effect Estimate",
+    "SE",
+    "CI Start",
+    "CI End",
+    "Weight",
+    "Q",
+    "P(Q)",
+    "I²(Q)",
+    "Tau²",
+    "Z",
+    "P(Z)",
+    "Qint",
+    "P(Qint)",
+    "I²(Qint)",
+    "df",
+    "Group Label 1",
+    "Group Label 2",
+    "Left Graph Label",
+    "Right Graph Label",
+    "Year of study",
+    "User defined order",
+)
+_REQUIRED = (
+    "Comparison Number",
+    "Outcome Number",
+    "Subgroup Number",
+    "Name",
+    "Data Type",
+    "Statistical Method",
+    "Effect Measure",
+    "Analysis Model",
+    "Events 1",
+    "Total 1",
+    "Events 2",
+    "Total 2",
+)
 _TYPES = {"DIC": "dichotomous", "CON": "continuous"}
 
 
@@ -76,22 +122,50 @@ class _Rows:
             self.problems.append(Problem(f"not a number: {cell!r}", file=self.label, column=name, line=self.line))
             return math.nan
         if count and not math.isnan(x) and (x < 0 or x != int(x)):
-            self.problems.append(Problem(f"not a count (a whole number >= 0): {cell!r}", file=self.label,
-                                         column=name, line=self.line))
+            self.problems.append(
+                Problem(f"not a count (a whole number >= 0): {cell!r}", file=self.label, column=name, line=self.line)
+            )
             return math.nan
         return x
 
 
 def _totals(r: _Rows, ctx: dict[str, Any], subgroup: str | None, subgroup_no: float) -> dict[str, Any]:
-    row = {k: ctx[k] for k in ("comparison", "outcome", "comparison_no", "outcome_no", "data_type",
-                               "revman_measure", "measure", "method", "model")}
-    row.update(subgroup=subgroup, subgroup_no=subgroup_no, k=math.nan,
-               events_t=r.num("Events 1", count=True), n_t=r.num("Total 1", count=True),
-               events_c=r.num("Events 2", count=True), n_c=r.num("Total 2", count=True),
-               estimate=r.num("Effect Estimate"), ci_low=r.num("CI Start"), ci_high=r.num("CI End"),
-               chi2=r.num("Q"), df=r.num("df"), p_chi2=r.num("P(Q)"), i2=r.num("I²(Q)"), tau2=r.num("Tau²"),
-               z=r.num("Z"), p_z=r.num("P(Z)"), chi2_subgroups=r.num("Qint"), p_subgroups=r.num("P(Qint)"),
-               i2_subgroups=r.num("I²(Qint)"))
+    row = {
+        k: ctx[k]
+        for k in (
+            "comparison",
+            "outcome",
+            "comparison_no",
+            "outcome_no",
+            "data_type",
+            "revman_measure",
+            "measure",
+            "method",
+            "model",
+        )
+    }
+    row.update(
+        subgroup=subgroup,
+        subgroup_no=subgroup_no,
+        k=math.nan,
+        events_t=r.num("Events 1", count=True),
+        n_t=r.num("Total 1", count=True),
+        events_c=r.num("Events 2", count=True),
+        n_c=r.num("Total 2", count=True),
+        estimate=r.num("Effect Estimate"),
+        ci_low=r.num("CI Start"),
+        ci_high=r.num("CI End"),
+        chi2=r.num("Q"),
+        df=r.num("df"),
+        p_chi2=r.num("P(Q)"),
+        i2=r.num("I²(Q)"),
+        tau2=r.num("Tau²"),
+        z=r.num("Z"),
+        p_z=r.num("P(Z)"),
+        chi2_subgroups=r.num("Qint"),
+        p_subgroups=r.num("P(Qint)"),
+        i2_subgroups=r.num("I²(Qint)"),
+    )
     if subgroup is not None:
         row.update(chi2_subgroups=math.nan, p_subgroups=math.nan, i2_subgroups=math.nan)
     if ctx["data_type"] != "dichotomous":
@@ -100,13 +174,33 @@ def _totals(r: _Rows, ctx: dict[str, Any], subgroup: str | None, subgroup_no: fl
 
 
 def _study(r: _Rows, ctx: dict[str, Any]) -> dict[str, Any]:
-    row = {k: ctx[k] for k in ("comparison", "outcome", "subgroup", "comparison_no", "outcome_no", "subgroup_no",
-                               "data_type", "revman_measure", "measure", "method", "model")}
+    row = {
+        k: ctx[k]
+        for k in (
+            "comparison",
+            "outcome",
+            "subgroup",
+            "comparison_no",
+            "outcome_no",
+            "subgroup_no",
+            "data_type",
+            "revman_measure",
+            "measure",
+            "method",
+            "model",
+        )
+    }
     year = r.text("Year of study")
-    row.update(study=r.text("Name"), year=float(year) if year.isdigit() else None,
-               n_t=r.num("Total 1", count=True), n_c=r.num("Total 2", count=True),
-               revman_estimate=r.num("Effect Estimate"), revman_ci_low=r.num("CI Start"),
-               revman_ci_high=r.num("CI End"), revman_weight=r.num("Weight"))
+    row.update(
+        study=r.text("Name"),
+        year=float(year) if year.isdigit() else None,
+        n_t=r.num("Total 1", count=True),
+        n_c=r.num("Total 2", count=True),
+        revman_estimate=r.num("Effect Estimate"),
+        revman_ci_low=r.num("CI Start"),
+        revman_ci_high=r.num("CI End"),
+        revman_weight=r.num("Weight"),
+    )
     if ctx["data_type"] == "dichotomous":
         row.update(events_t=r.num("Events 1", count=True), events_c=r.num("Events 2", count=True))
     elif ctx["data_type"] == "continuous":
@@ -119,10 +213,19 @@ def _outcome_context(r: _Rows, comparison: str, cno: float, ono: float) -> dict[
     data_type = _TYPES.get(dtype.upper(), dtype.lower())
     rm_measure = r.text("Effect Measure")
     measure, method = revman_measure(rm_measure, r.text("Statistical Method"))
-    return {"comparison": comparison, "comparison_no": cno, "outcome": r.text("Name"), "outcome_no": ono,
-            "data_type": data_type, "revman_measure": rm_measure,
-            "measure": measure if data_type == "dichotomous" else None, "method": method,
-            "model": revman_model(r.text("Analysis Model")), "subgroup": None, "subgroup_no": 0}
+    return {
+        "comparison": comparison,
+        "comparison_no": cno,
+        "outcome": r.text("Name"),
+        "outcome_no": ono,
+        "data_type": data_type,
+        "revman_measure": rm_measure,
+        "measure": measure if data_type == "dichotomous" else None,
+        "method": method,
+        "model": revman_model(r.text("Analysis Model")),
+        "subgroup": None,
+        "subgroup_no": 0,
+    }
 
 
 def read_revman_csv(path: str | os.PathLike[str], label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -134,8 +237,14 @@ def read_revman_csv(path: str | os.PathLike[str], label: str) -> tuple[pd.DataFr
     cols = {_key(h): i for i, h in enumerate(header)}
     missing = [c for c in _REQUIRED if _key(c) not in cols]
     if missing:
-        raise DataError(Problem(f"not a RevMan 5 analysis export: missing column(s) {', '.join(missing)}",
-                                file=label, column=missing[0], line=1))
+        raise DataError(
+            Problem(
+                f"not a RevMan 5 analysis export: missing column(s) {', '.join(missing)}",
+                file=label,
+                column=missing[0],
+                line=1,
+            )
+        )
     r = _Rows(label, cols)
     names: dict[float, str] = {}
     contexts: dict[tuple[float, float, float], dict[str, Any]] = {}
@@ -147,14 +256,26 @@ def read_revman_csv(path: str | os.PathLike[str], label: str) -> tuple[pd.DataFr
             continue
         cno, ono, sno = (r.num(c, count=True) for c in ("Comparison Number", "Outcome Number", "Subgroup Number"))
         if any(math.isnan(x) for x in (cno, ono, sno)):
-            r.problems.append(Problem("a row needs its comparison, outcome and subgroup numbers", file=label,
-                                      column="Comparison Number", line=r.line))
+            r.problems.append(
+                Problem(
+                    "a row needs its comparison, outcome and subgroup numbers",
+                    file=label,
+                    column="Comparison Number",
+                    line=r.line,
+                )
+            )
             continue
         key = (cno, ono, sno)
         if ono == 0:
             if cno in names or sno != 0:
-                r.problems.append(Problem(f"comparison {cno:g} has a second header row (outcome number 0)",
-                                          file=label, column="Outcome Number", line=r.line))
+                r.problems.append(
+                    Problem(
+                        f"comparison {cno:g} has a second header row (outcome number 0)",
+                        file=label,
+                        column="Outcome Number",
+                        line=r.line,
+                    )
+                )
             names[cno] = r.text("Name")
         elif key in contexts:
             studies.append(_study(r, contexts[key]))
@@ -162,8 +283,14 @@ def read_revman_csv(path: str | os.PathLike[str], label: str) -> tuple[pd.DataFr
             contexts[key] = _outcome_context(r, names.get(cno, ""), cno, ono)
             results.append(_totals(r, contexts[key], None, 0))
         elif (cno, ono, 0) not in contexts:
-            r.problems.append(Problem(f"subgroup {sno:g} comes before its outcome's header row", file=label,
-                                      column="Subgroup Number", line=r.line))
+            r.problems.append(
+                Problem(
+                    f"subgroup {sno:g} comes before its outcome's header row",
+                    file=label,
+                    column="Subgroup Number",
+                    line=r.line,
+                )
+            )
         else:
             contexts[key] = {**contexts[(cno, ono, 0)], "subgroup": r.text("Name"), "subgroup_no": sno}
             results.append(_totals(r, contexts[key], r.text("Name"), sno))
@@ -173,7 +300,11 @@ def read_revman_csv(path: str | os.PathLike[str], label: str) -> tuple[pd.DataFr
     st = study_frame(studies)
     k = st.groupby(["comparison_no", "outcome_no", "subgroup_no"]).size()
     k_total = st.groupby(["comparison_no", "outcome_no"]).size()
-    res["k"] = pd.array([k.get((c, o, s), 0) if s != 0 else k_total.get((c, o), 0)
-                         for c, o, s in zip(res["comparison_no"], res["outcome_no"], res["subgroup_no"])],
-                        dtype="Int64")
+    res["k"] = pd.array(
+        [
+            k.get((c, o, s), 0) if s != 0 else k_total.get((c, o), 0)
+            for c, o, s in zip(res["comparison_no"], res["outcome_no"], res["subgroup_no"])
+        ],
+        dtype="Int64",
+    )
     return st, res

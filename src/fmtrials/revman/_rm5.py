@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
-from xml.parsers import expat
 from typing import Any
+from xml.parsers import expat
 
 import pandas as pd
 
@@ -50,11 +50,17 @@ def _parse(path: str | os.PathLike[str], label: str) -> ET.Element:
     try:
         root = _tree(data)
     except expat.ExpatError as err:
-        raise DataError(Problem(f"not well-formed XML (column {err.offset + 1}): {expat.ErrorString(err.code)}",
-                                file=label, line=err.lineno)) from None
+        raise DataError(
+            Problem(
+                f"not well-formed XML (column {err.offset + 1}): {expat.ErrorString(err.code)}",
+                file=label,
+                line=err.lineno,
+            )
+        ) from None
     if root.tag != "COCHRANE_REVIEW":
-        raise DataError(Problem(f"not a RevMan 5 review: root element is <{root.tag}>, not <COCHRANE_REVIEW>",
-                                file=label, line=1))
+        raise DataError(
+            Problem(f"not a RevMan 5 review: root element is <{root.tag}>, not <COCHRANE_REVIEW>", file=label, line=1)
+        )
     return root
 
 
@@ -64,15 +70,15 @@ class _Reader:
     def __init__(self, root: ET.Element, label: str) -> None:
         self.label = label
         self.problems: list[Problem] = []
-        self.names = {s.get("ID", ""): s.get("NAME") or decode_name(s.get("ID", ""))
-                      for s in root.iter("STUDY")}
+        self.names = {s.get("ID", ""): s.get("NAME") or decode_name(s.get("ID", "")) for s in root.iter("STUDY")}
         self.years = {s.get("ID", ""): s.get("YEAR", "") for s in root.iter("STUDY")}
         self.studies: list[dict[str, Any]] = []
         self.results: list[dict[str, Any]] = []
 
     def problem(self, el: ET.Element, message: str, attr: str | None = None) -> None:
-        self.problems.append(Problem(f"<{el.tag}> {message}", file=self.label, column=attr,
-                                     line=int(el.get(_LINE, "0")) or None))
+        self.problems.append(
+            Problem(f"<{el.tag}> {message}", file=self.label, column=attr, line=int(el.get(_LINE, "0")) or None)
+        )
 
     def value(self, el: ET.Element, attr: str, *, count: bool = False) -> float:
         text = el.get(attr)
@@ -98,9 +104,16 @@ class _Reader:
     def outcome(self, el: ET.Element, kind: str, cmp: dict[str, Any]) -> None:
         rm_measure = el.get("EFFECT_MEASURE", "")
         measure, method = revman_measure(rm_measure, el.get("METHOD", ""))
-        ctx = {**cmp, "outcome": _name(el), "outcome_no": self.value(el, "NO"), "data_type": _KINDS[kind],
-               "revman_measure": rm_measure, "measure": measure if kind == "DICH" else None, "method": method,
-               "model": revman_model(el.get("RANDOM", "NO"))}
+        ctx = {
+            **cmp,
+            "outcome": _name(el),
+            "outcome_no": self.value(el, "NO"),
+            "data_type": _KINDS[kind],
+            "revman_measure": rm_measure,
+            "measure": measure if kind == "DICH" else None,
+            "method": method,
+            "model": revman_model(el.get("RANDOM", "NO")),
+        }
         self.total(el, ctx, subgroup=None, subgroup_no=0)
         subs = el.findall(f"{kind}_SUBGROUP")
         for sub in subs:
@@ -113,15 +126,42 @@ class _Reader:
 
     def total(self, el: ET.Element, ctx: dict[str, Any], *, subgroup: str | None, subgroup_no: float) -> None:
         v = self.value
-        row = {k: ctx[k] for k in ("comparison", "outcome", "comparison_no", "outcome_no", "data_type",
-                                   "revman_measure", "measure", "method", "model")}
-        row.update(subgroup=subgroup, subgroup_no=subgroup_no, k=v(el, "STUDIES", count=True),
-                   events_t=v(el, "EVENTS_1", count=True), n_t=v(el, "TOTAL_1", count=True),
-                   events_c=v(el, "EVENTS_2", count=True), n_c=v(el, "TOTAL_2", count=True),
-                   estimate=v(el, "EFFECT_SIZE"), ci_low=v(el, "CI_START"), ci_high=v(el, "CI_END"),
-                   chi2=v(el, "CHI2"), df=v(el, "DF"), p_chi2=v(el, "P_CHI2"), i2=v(el, "I2"), tau2=v(el, "TAU2"),
-                   z=v(el, "Z"), p_z=v(el, "P_Z"), chi2_subgroups=v(el, "Q"), p_subgroups=v(el, "P_Q"),
-                   i2_subgroups=v(el, "I2_Q"))
+        row = {
+            k: ctx[k]
+            for k in (
+                "comparison",
+                "outcome",
+                "comparison_no",
+                "outcome_no",
+                "data_type",
+                "revman_measure",
+                "measure",
+                "method",
+                "model",
+            )
+        }
+        row.update(
+            subgroup=subgroup,
+            subgroup_no=subgroup_no,
+            k=v(el, "STUDIES", count=True),
+            events_t=v(el, "EVENTS_1", count=True),
+            n_t=v(el, "TOTAL_1", count=True),
+            events_c=v(el, "EVENTS_2", count=True),
+            n_c=v(el, "TOTAL_2", count=True),
+            estimate=v(el, "EFFECT_SIZE"),
+            ci_low=v(el, "CI_START"),
+            ci_high=v(el, "CI_END"),
+            chi2=v(el, "CHI2"),
+            df=v(el, "DF"),
+            p_chi2=v(el, "P_CHI2"),
+            i2=v(el, "I2"),
+            tau2=v(el, "TAU2"),
+            z=v(el, "Z"),
+            p_z=v(el, "P_Z"),
+            chi2_subgroups=v(el, "Q"),
+            p_subgroups=v(el, "P_Q"),
+            i2_subgroups=v(el, "I2_Q"),
+        )
         if subgroup is not None:
             row.update(chi2_subgroups=float("nan"), p_subgroups=float("nan"), i2_subgroups=float("nan"))
         self.results.append(row)
@@ -132,13 +172,33 @@ class _Reader:
             self.problem(el, "has no STUDY_ID attribute", "STUDY_ID")
             return
         v = self.value
-        row = {k: ctx[k] for k in ("comparison", "outcome", "subgroup", "comparison_no", "outcome_no",
-                                   "subgroup_no", "data_type", "revman_measure", "measure", "method", "model")}
+        row = {
+            k: ctx[k]
+            for k in (
+                "comparison",
+                "outcome",
+                "subgroup",
+                "comparison_no",
+                "outcome_no",
+                "subgroup_no",
+                "data_type",
+                "revman_measure",
+                "measure",
+                "method",
+                "model",
+            )
+        }
         year = self.years.get(sid, "")
-        row.update(study=self.names.get(sid) or decode_name(sid), year=number(year) if year.isdigit() else None,
-                   n_t=v(el, "TOTAL_1", count=True), n_c=v(el, "TOTAL_2", count=True),
-                   revman_estimate=v(el, "EFFECT_SIZE"), revman_ci_low=v(el, "CI_START"),
-                   revman_ci_high=v(el, "CI_END"), revman_weight=v(el, "WEIGHT"))
+        row.update(
+            study=self.names.get(sid) or decode_name(sid),
+            year=number(year) if year.isdigit() else None,
+            n_t=v(el, "TOTAL_1", count=True),
+            n_c=v(el, "TOTAL_2", count=True),
+            revman_estimate=v(el, "EFFECT_SIZE"),
+            revman_ci_low=v(el, "CI_START"),
+            revman_ci_high=v(el, "CI_END"),
+            revman_weight=v(el, "WEIGHT"),
+        )
         if kind == "DICH":
             row.update(events_t=v(el, "EVENTS_1", count=True), events_c=v(el, "EVENTS_2", count=True))
         else:

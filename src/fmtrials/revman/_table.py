@@ -13,26 +13,89 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["STUDY_COLUMNS", "RESULT_COLUMNS", "decode_name", "revman_measure", "revman_model", "study_frame",
-           "result_frame", "number"]
+__all__ = [
+    "STUDY_COLUMNS",
+    "RESULT_COLUMNS",
+    "decode_name",
+    "revman_measure",
+    "revman_model",
+    "study_frame",
+    "result_frame",
+    "number",
+]
 
 #: one row per study in an outcome (continuous outcomes keep means and SDs; counts are then ``<NA>`` events)
-STUDY_COLUMNS = ("study", "comparison", "outcome", "subgroup", "comparison_no", "outcome_no", "subgroup_no",
-                 "data_type", "year", "events_t", "n_t", "events_c", "n_c", "mean_t", "sd_t", "mean_c", "sd_c",
-                 "revman_measure", "measure", "method", "model", "revman_estimate", "revman_ci_low",
-                 "revman_ci_high", "revman_weight")
+STUDY_COLUMNS = (
+    "study",
+    "comparison",
+    "outcome",
+    "subgroup",
+    "comparison_no",
+    "outcome_no",
+    "subgroup_no",
+    "data_type",
+    "year",
+    "events_t",
+    "n_t",
+    "events_c",
+    "n_c",
+    "mean_t",
+    "sd_t",
+    "mean_c",
+    "sd_c",
+    "revman_measure",
+    "measure",
+    "method",
+    "model",
+    "revman_estimate",
+    "revman_ci_low",
+    "revman_ci_high",
+    "revman_weight",
+)
 
 #: one row per outcome total (``subgroup`` empty) or subgroup subtotal, with RevMan's own computed values
-RESULT_COLUMNS = ("comparison", "outcome", "subgroup", "comparison_no", "outcome_no", "subgroup_no", "data_type",
-                  "revman_measure", "measure", "method", "model", "k", "events_t", "n_t", "events_c", "n_c",
-                  "estimate", "ci_low", "ci_high", "chi2", "df", "p_chi2", "i2", "tau2", "z", "p_z",
-                  "chi2_subgroups", "p_subgroups", "i2_subgroups")
+RESULT_COLUMNS = (
+    "comparison",
+    "outcome",
+    "subgroup",
+    "comparison_no",
+    "outcome_no",
+    "subgroup_no",
+    "data_type",
+    "revman_measure",
+    "measure",
+    "method",
+    "model",
+    "k",
+    "events_t",
+    "n_t",
+    "events_c",
+    "n_c",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "chi2",
+    "df",
+    "p_chi2",
+    "i2",
+    "tau2",
+    "z",
+    "p_z",
+    "chi2_subgroups",
+    "p_subgroups",
+    "i2_subgroups",
+)
 
 _ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 #: RevMan's effect measure -> (fmtrials measure, method forced by the measure or None)
-_MEASURES = {"OR": ("OR", None), "RR": ("RR", None), "RD": ("RD", None), "PETO_OR": ("OR", "Peto"),
-             "PETO OR": ("OR", "Peto")}
+_MEASURES = {
+    "OR": ("OR", None),
+    "RR": ("RR", None),
+    "RD": ("RD", None),
+    "PETO_OR": ("OR", "Peto"),
+    "PETO OR": ("OR", "Peto"),
+}
 _METHODS = {"MH": "MH", "IV": "IV", "PETO": "Peto"}
 
 

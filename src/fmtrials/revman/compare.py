@@ -23,8 +23,18 @@ QUANTITIES = ("estimate", "ci_low", "ci_high", "chi2", "df", "p_chi2", "i2", "ta
 
 def _ours(r: Any) -> dict[str, float]:
     h = r.heterogeneity
-    return {"estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "chi2": h.q, "df": float(h.q_df),
-            "p_chi2": h.q_p, "i2": h.i2, "tau2": h.tau2, "z": abs(r.statistic), "p_z": r.p_value}
+    return {
+        "estimate": r.estimate,
+        "ci_low": r.ci_low,
+        "ci_high": r.ci_high,
+        "chi2": h.q,
+        "df": float(h.q_df),
+        "p_chi2": h.q_p,
+        "i2": h.i2,
+        "tau2": h.tau2,
+        "z": abs(r.statistic),
+        "p_z": r.p_value,
+    }
 
 
 def _rows(where: dict[str, Any], revman: pd.Series, ours: dict[str, float]) -> list[dict[str, Any]]:
@@ -32,8 +42,7 @@ def _rows(where: dict[str, Any], revman: pd.Series, ours: dict[str, float]) -> l
     out = []
     for q, value in ours.items():
         rv = float(revman[q]) if pd.notna(revman[q]) else math.nan
-        out.append({**where, "quantity": q, "revman": rv, "fmtrials": float(value),
-                    "difference": float(value) - rv})
+        out.append({**where, "quantity": q, "revman": rv, "fmtrials": float(value), "difference": float(value) - rv})
     return out
 
 
@@ -84,8 +93,11 @@ def compare_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
             continue
         keep = (studies.comparison_no == tot.comparison_no) & (studies.outcome_no == tot.outcome_no)
         table = studies[keep]
-        subs = results[(results.comparison_no == tot.comparison_no) & (results.outcome_no == tot.outcome_no)
-                       & (results.subgroup_no != 0)]
+        subs = results[
+            (results.comparison_no == tot.comparison_no)
+            & (results.outcome_no == tot.outcome_no)
+            & (results.subgroup_no != 0)
+        ]
         method = cast(PoolMethod, "DL" if tot.model == "random" else tot.method)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SharedPlaceboWarning)
@@ -97,5 +109,6 @@ def compare_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
         for _, sub in subs.iterrows():
             if sub.subgroup in (r.subgroups or {}):
                 rows += _rows({**where, "subgroup": sub.subgroup}, sub, _ours(r.subgroups[sub.subgroup]))
-    return pd.DataFrame(rows, columns=["comparison", "outcome", "subgroup", "quantity", "revman", "fmtrials",
-                                       "difference"])
+    return pd.DataFrame(
+        rows, columns=["comparison", "outcome", "subgroup", "quantity", "revman", "fmtrials", "difference"]
+    )

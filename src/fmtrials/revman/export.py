@@ -39,8 +39,9 @@ def zero_cell_rule(measure: str, add: float) -> str:
     return f'add {add:g} to all four cells of a table with a zero cell (escalc to="only0"); {drop}'
 
 
-def write_effects_csv(table: pd.DataFrame, path: str | os.PathLike[str], *, measure: Measure = "RR",
-                      add: float = 0.5) -> pd.DataFrame:
+def write_effects_csv(
+    table: pd.DataFrame, path: str | os.PathLike[str], *, measure: Measure = "RR", add: float = 0.5
+) -> pd.DataFrame:
     """Write per-study effect sizes as an escalc-style CSV (``yi``, ``vi``) for R metafor, Stata or RevMan.
 
     The values are those of :func:`fmtrials.effect_sizes` (metafor ``escalc`` with ``to="only0"``), written at
@@ -90,9 +91,17 @@ def write_effects_csv(table: pd.DataFrame, path: str | os.PathLike[str], *, meas
     return eff
 
 
-def write_revman_csv(table: pd.DataFrame, path: str | os.PathLike[str], *, comparison: str = "Comparison 1",
-                     outcome: str = "Outcome 1", measure: Measure = "RR", method: str = "MH",
-                     model: str = "fixed", group_labels: tuple[str, str] = ("Experimental", "Control")) -> None:
+def write_revman_csv(
+    table: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    comparison: str = "Comparison 1",
+    outcome: str = "Outcome 1",
+    measure: Measure = "RR",
+    method: str = "MH",
+    model: str = "fixed",
+    group_labels: tuple[str, str] = ("Experimental", "Control"),
+) -> None:
     """Write 2x2 counts as a RevMan 5 dichotomous-data CSV (the layout of RevMan's analysis export).
 
     One comparison with one dichotomous outcome: a comparison row, the outcome row (data type ``DIC``, the
@@ -132,29 +141,58 @@ def write_revman_csv(table: pd.DataFrame, path: str | os.PathLike[str], *, compa
     1     B  Dropouts         9  100        12   98      OR     MH
     """
     measure = choice(measure, MEASURES, "measure")
-    method = _REVMAN_METHODS[choice(method.upper() if isinstance(method, str) else method,
-                                    tuple(_REVMAN_METHODS), "method")]
+    method = _REVMAN_METHODS[
+        choice(method.upper() if isinstance(method, str) else method, tuple(_REVMAN_METHODS), "method")
+    ]
     model = choice(model, ("fixed", "random"), "model")
     if method == "Peto" and measure != "OR":
-        raise DataError(Problem(f"the Peto method estimates an odds ratio; got measure={measure!r}",
-                                file=ARGUMENTS, column="measure"))
+        raise DataError(
+            Problem(
+                f"the Peto method estimates an odds ratio; got measure={measure!r}", file=ARGUMENTS, column="measure"
+            )
+        )
     if "study" not in getattr(table, "columns", ()):
-        raise DataError(Problem("missing column study (the study names RevMan shows)", file="<DataFrame>",
-                                column="study"))
+        raise DataError(
+            Problem("missing column study (the study names RevMan shows)", file="<DataFrame>", column="study")
+        )
     a, n1, c, n2 = frame_counts(table)
     p = _target(path)
     blank: dict[str, object] = dict.fromkeys(HEADER, "")
-    rows: list[dict[str, object]] = [{**blank, "Comparison Number": 1, "Outcome Number": 0, "Subgroup Number": 0, "Name": comparison},
-            {**blank, "Comparison Number": 1, "Outcome Number": 1, "Subgroup Number": 0, "Name": outcome,
-             "Data Type": "DIC", "Statistical Method": method,
-             "Effect Measure": "Peto OR" if method == "Peto" else measure,
-             "Analysis Model": model.capitalize(), "Events 1": int(a.sum()), "Total 1": int(n1.sum()),
-             "Events 2": int(c.sum()), "Total 2": int(n2.sum()), "Group Label 1": group_labels[0],
-             "Group Label 2": group_labels[1]}]
+    rows: list[dict[str, object]] = [
+        {**blank, "Comparison Number": 1, "Outcome Number": 0, "Subgroup Number": 0, "Name": comparison},
+        {
+            **blank,
+            "Comparison Number": 1,
+            "Outcome Number": 1,
+            "Subgroup Number": 0,
+            "Name": outcome,
+            "Data Type": "DIC",
+            "Statistical Method": method,
+            "Effect Measure": "Peto OR" if method == "Peto" else measure,
+            "Analysis Model": model.capitalize(),
+            "Events 1": int(a.sum()),
+            "Total 1": int(n1.sum()),
+            "Events 2": int(c.sum()),
+            "Total 2": int(n2.sum()),
+            "Group Label 1": group_labels[0],
+            "Group Label 2": group_labels[1],
+        },
+    ]
     for i, name in enumerate(table["study"].astype(str)):
-        rows.append({**blank, "Comparison Number": 1, "Outcome Number": 1, "Subgroup Number": 0, "Name": name,
-                     "Events 1": int(a[i]), "Total 1": int(n1[i]), "Events 2": int(c[i]), "Total 2": int(n2[i]),
-                     "User defined order": i + 1})
+        rows.append(
+            {
+                **blank,
+                "Comparison Number": 1,
+                "Outcome Number": 1,
+                "Subgroup Number": 0,
+                "Name": name,
+                "Events 1": int(a[i]),
+                "Total 1": int(n1[i]),
+                "Events 2": int(c[i]),
+                "Total 2": int(n2[i]),
+                "User defined order": i + 1,
+            }
+        )
     with open(p, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(HEADER), lineterminator="\n")
         w.writeheader()
