@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._format import format_number
+from . import _layout as L
 from . import _style as S
 
 __all__ = ["plot_reported"]
@@ -33,8 +34,15 @@ def _lines(r: pd.DataFrame) -> list[tuple[str, str, Any]]:
         out.append(("header", f"{first.label}{dose}: {first.percent_t}% vs {first.percent_c}% placebo{p}", first))
         for _, s in g.iterrows():
             n = "no arm sizes" if pd.isna(s.n_t) else f"n {int(s.n_t)} vs {int(s.n_c)}"
-            out.append(("scenario", f"    {n} ({s.scenario_kind})", s))
+            out.append(("scenario", f"    {n} ({s.scenario_kind}: {_whose(s.scenario)})", s))
     return out
+
+
+def _whose(scenario: str) -> str:
+    """The trial (and arm) a scenario attributes the row to: ``"candidate Vitton2004 milnacipran_qd (...)"``
+    -> ``"Vitton2004 milnacipran_qd"``."""
+    words = str(scenario).split(" (")[0].split(" ")
+    return " ".join(words[1:]) if len(words) > 1 else str(scenario)
 
 
 def _default_rows(reported: pd.DataFrame | None) -> pd.DataFrame:
@@ -126,10 +134,12 @@ def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title
     with S.house_style():
         if ax is None:
             height = 1.1 + _ROW_IN * max(n, 1)
-            fig = S.new_figure(_W, height)
+            left = 0.25 + max(L.text_width(text) for _, text, _ in lines)  # the row labels, measured
+            width = left + 1.3 + 0.3 + 3.5 + 0.3
+            fig = S.new_figure(width, height)
             box = (0.6 / height, (height - 1.0) / height)
-            rates = fig.add_axes((3.3 / _W, box[0], 1.3 / _W, box[1]))
-            ax = fig.add_axes((4.9 / _W, box[0], 3.5 / _W, box[1]))
+            rates = fig.add_axes((left / width, box[0], 1.3 / width, box[1]))
+            ax = fig.add_axes(((left + 1.6) / width, box[0], 3.5 / width, box[1]))
             _rates_panel(rates, lines, y)
         else:
             fig = ax.figure
