@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, _proc
 from .errors import DataError, ReportError
 
 __all__ = ["main", "build_parser"]
@@ -165,6 +165,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fmtrials: interrupted", file=sys.stderr)
         return 130
+    except _proc.Terminated as stop:
+        # SIGTERM: the build folder and the figure workers were cleaned up on the way here; leave at once, so the
+        # interpreter's exit hooks (which join the process pool's threads) cannot keep a terminated run alive
+        print("fmtrials: terminated (nothing was changed)", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(int(stop.code or 143))
     except OSError as err:
         if os.environ.get("FMTRIALS_DEBUG") == "1":
             raise
