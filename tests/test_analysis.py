@@ -51,8 +51,12 @@ def report_dir(tmp_path_factory):
     return out
 
 
-def _user_outcomes(rows):
-    return fmtrials.read_outcomes(pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n", "responders"]))
+def _user_outcomes(rows, directions=None):
+    """User outcomes from ``rows``; ``directions`` (endpoint -> direction) fills a ``direction`` column."""
+    df = pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n", "responders"])
+    if directions:
+        df["direction"] = df["endpoint"].map(directions).fillna("")
+    return fmtrials.read_outcomes(df)
 
 
 # ------------------------------------------------------------------------------------------ the policy as data
@@ -160,14 +164,70 @@ def test_given_direction_wins_and_reaches_compare():
         analyse_endpoint(None, "nausea", event="good")
 
 
-def test_endpoint_in_no_list_is_assumed_harmful_with_a_note():
+def test_endpoint_with_no_known_direction_is_refused_by_name_never_guessed():
     assert endpoint_event("hyperhidrosis") == ("harmful", "glossary")
     o = fmtrials.load_outcomes()
     o.loc[o.endpoint == "hyperhidrosis", "endpoint"] = "itch"  # a code the glossary does not know
-    assert endpoint_event("itch") == ("harmful", "assumed")
-    a = analyse_endpoint(o, "itch")
-    assert (a.event, a.event_source) == ("harmful", "assumed")
-    assert any("assumed harmful" in n and "event=" in n for n in a.notes)
+    with pytest.raises(DataError, match="'itch' has no known direction"):
+        endpoint_event("itch")
+    with pytest.raises(DataError, match="'itch' has no known direction"):
+        analyse_endpoint(o, "itch")
+    with pytest.raises(DataError, match="'itch' has no known direction"):
+        fmtrials.analyse(o, endpoints=["nausea", "itch"])
+    a = analyse_endpoint(o, "itch", event="harmful")
+    assert (a.event, a.event_source) == ("harmful", "given")
+
+
+def test_direction_column_of_the_data_is_read_and_explicit_event_wins():
+    rows = []
+    for study, (xt, xc) in {"A": (40, 20), "B": (35, 22)}.items():
+        rows += [
+            dict(study=study, dose_mg_day=0, endpoint="fiq_responder", n=100, responders=xc, direction="Beneficial"),
+            dict(study=study, dose_mg_day=100, endpoint="fiq_responder", n=100, responders=xt, direction=""),
+        ]
+    user = fmtrials.read_outcomes(pd.DataFrame(rows))
+    assert set(user["direction"].dropna()) == {"beneficial"}
+    assert endpoint_event("fiq_responder", None, user) == ("beneficial", "data")
+    a = analyse_endpoint(user, "fiq_responder")
+    assert (a.event, a.event_source) == ("beneficial", "data")
+    assert set(a.compared["nnt_type"]) == {"NNTB"}  # more responders on treatment is a benefit, not NNTH
+    c = fmtrials.contrasts(user, endpoint="fiq_responder")
+    assert set(fmtrials.compare(c)["nnt_type"]) == {"NNTB"}
+    assert set(fmtrials.compare(c, event="harmful")["nnt_type"]) == {"NNTH"}  # explicit event wins
+    assert analyse_endpoint(user, "fiq_responder", event="harmful").event_source == "given"
+    harmful = fmtrials.read_outcomes(pd.DataFrame(rows).assign(direction="harmful"))
+    assert set(fmtrials.compare(fmtrials.contrasts(harmful, endpoint="fiq_responder"))["nnt_type"]) == {"NNTH"}
+    assert fmtrials.analyse(harmful).endpoints == ("fiq_responder",)
+
+
+def test_direction_column_is_validated_with_row_and_column():
+    bad = pd.DataFrame(
+        {
+            "study": ["A", "A", "B", "B"],
+            "dose_mg_day": [0, 100, 0, 100],
+            "endpoint": ["x"] * 4,
+            "n": [10] * 4,
+            "responders": [1, 2, 1, 2],
+            "direction": ["harmful", "good", "beneficial", "harmful"],
+        }
+    )
+    with pytest.raises(DataError) as err:
+        fmtrials.read_outcomes(bad)
+    text = str(err.value)
+    assert "row 2" in text and "'direction'" in text and "'good'" in text
+    assert "more than one direction" in text
+
+
+def test_user_data_with_a_known_endpoint_keeps_the_unknown_ones():
+    rows = []
+    for ep, direction in (("pain_30", ""), ("fiq_responder", "beneficial")):
+        for study in ("A", "B"):
+            rows += [
+                dict(study=study, dose_mg_day=0, endpoint=ep, n=100, responders=20, direction=direction),
+                dict(study=study, dose_mg_day=100, endpoint=ep, n=100, responders=30, direction=direction),
+            ]
+    user = fmtrials.read_outcomes(pd.DataFrame(rows))
+    assert fmtrials.default_endpoints(user) == ["pain_30", "fiq_responder"]
 
 
 # ----------------------------------------------------------------------------------- analyses and inputs
@@ -226,7 +286,9 @@ def test_result_is_frozen_and_readable(nausea):
 
 
 def test_html_escapes_user_text():
-    out = _user_outcomes([["<b>X</b>", 0, "<i>e</i>", 50, 10], ["<b>X</b>", 100, "<i>e</i>", 50, 20]])
+    out = _user_outcomes(
+        [["<b>X</b>", 0, "<i>e</i>", 50, 10], ["<b>X</b>", 100, "<i>e</i>", 50, 20]], {"<i>e</i>": "harmful"}
+    )
     page = analyse_endpoint(out, "<i>e</i>")._repr_html_()
     assert "<i>e</i>" not in page and "&lt;i&gt;e&lt;/i&gt;" in page
 
@@ -245,7 +307,7 @@ def test_endpoint_with_no_events_is_not_estimable_and_the_others_go_on(tmp_path)
         ["B", 0, "pain_30", 40, 8],
         ["B", 100, "pain_30", 40, 15],
     ]
-    res = analyse(_user_outcomes(rows), ["zero", "pain_30"])
+    res = analyse(_user_outcomes(rows, {"zero": "harmful"}), ["zero", "pain_30"])
     zero, pain = res["zero"], res["pain_30"]
     assert zero.main is None and zero.common is None and not zero.estimable
     assert zero.not_estimable.startswith("not estimable: ") and zero.not_estimable in zero.notes
@@ -254,7 +316,8 @@ def test_endpoint_with_no_events_is_not_estimable_and_the_others_go_on(tmp_path)
     assert pain.estimable and pain.main.k == 2
     assert res.to_frame()["endpoint"].unique().tolist() == ["pain_30"]
     csv = tmp_path / "user.csv"
-    pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n", "responders"]).to_csv(csv, index=False)
+    frame = pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n", "responders"])
+    frame.assign(direction=frame["endpoint"].map({"zero": "harmful"})).to_csv(csv, index=False)
     out = write_report(tmp_path / "rep", data=csv, endpoints=["zero", "pain_30"], quiet=True, figures=False)
     assert "not estimable: " in (out / "report.html").read_text("utf-8")
     assert set(pd.read_csv(out / "tables" / "pooled.csv")["endpoint"]) == {"pain_30"}
@@ -331,7 +394,8 @@ def test_direction_from_the_glossary_and_explicit_event_wins():
     assert endpoint_event("loss_of_response") == ("harmful", "glossary")
     assert endpoint_event("constipation") == ("harmful", "glossary")
     assert endpoint_event("loss_of_response", event="beneficial") == ("beneficial", "given")
-    assert endpoint_event("not_a_code") == ("harmful", "assumed")
+    with pytest.raises(DataError, match="not_a_code"):
+        endpoint_event("not_a_code")
 
 
 def _holm_by_hand(p):

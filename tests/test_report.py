@@ -168,7 +168,7 @@ def test_cli_bad_input_exit_2(tmp_path):
 
 def test_cli_progress_and_quiet(tmp_path):
     csv = tmp_path / "u.csv"
-    csv.write_text("study,dose_mg_day,endpoint,n,responders\nA,0,e,50,10\nA,100,e,50,20\n")
+    csv.write_text("study,dose_mg_day,endpoint,n,responders,direction\nA,0,e,50,10,harmful\nA,100,e,50,20,harmful\n")
     cmd = [sys.executable, "-m", "fmtrials", "report", "--data", str(csv), "--out", str(tmp_path / "o")]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr

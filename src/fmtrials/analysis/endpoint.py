@@ -16,8 +16,6 @@ from ..errors import DataError, Problem
 from ._pooling import POOLING_ERRORS, _pooling, pooled_rows, sensitivity
 from .policy import (
     COMMON_MODEL,
-    EFFICACY_ENDPOINTS,
-    KEY_SAFETY_ENDPOINTS,
     LOO_MAX_K,
     LOO_MIN_K,
     MAIN_MODEL,
@@ -77,7 +75,7 @@ class EndpointAnalysis:
     alpha : float
     event : {"beneficial", "harmful"}
         Direction used for the per-comparison table (NNTB/NNTH) and the plots.
-    event_source : {"given", "default list", "glossary", "assumed"}
+    event_source : {"given", "data", "default list", "glossary"}
         Where ``event`` came from (see :func:`fmtrials.analysis.endpoint_event`).
     contrasts : pandas.DataFrame
         The endpoint's contrasts, every analysis reported; ``attrs["excluded"]`` the comparisons left out
@@ -271,8 +269,8 @@ def analyse_endpoint(
     ci : str
         Risk-difference interval of the per-comparison table (see :func:`fmtrials.risk_difference`).
     event : {"beneficial", "harmful"}, optional
-        Direction of the endpoint; by default from the policy (efficacy endpoints beneficial, others
-        harmful, see :func:`fmtrials.analysis.endpoint_event`).
+        Direction of the endpoint; by default the data's ``direction`` column, else the policy's lists and
+        the endpoint glossary (see :func:`fmtrials.analysis.endpoint_event`).
     alpha : float
         Two-sided level of every interval.
 
@@ -283,8 +281,8 @@ def analyse_endpoint(
     Raises
     ------
     DataError
-        Bad input or an endpoint not in the data. An endpoint that cannot be pooled is not an error: the
-        result says ``not estimable: <reason>``.
+        Bad input, an endpoint not in the data, or one with no known direction (never guessed). An
+        endpoint that cannot be pooled is not an error: the result says ``not estimable: <reason>``.
 
     Examples
     --------
@@ -310,25 +308,30 @@ def analyse_endpoint(
     ci = choice(ci, RD_INTERVALS, "ci")
     alpha = check_alpha(alpha)
     return _analyse(
-        _endpoint_contrasts(contrasts_or_outcomes, endpoint), endpoint, measure=measure, ci=ci, event=event, alpha=alpha
+        _endpoint_contrasts(contrasts_or_outcomes, endpoint),
+        endpoint,
+        measure=measure,
+        ci=ci,
+        event=event,
+        alpha=alpha,
+        data=contrasts_or_outcomes,
     )
 
 
 def _analyse(
-    c: pd.DataFrame, endpoint: str, *, measure: Measure, ci: RDInterval, event: str | None, alpha: float
+    c: pd.DataFrame,
+    endpoint: str,
+    *,
+    measure: Measure,
+    ci: RDInterval,
+    event: str | None,
+    alpha: float,
+    data: pd.DataFrame | None = None,
 ) -> EndpointAnalysis:
     from ..comparisons import compare
 
-    ev, source = endpoint_event(endpoint, event)
-    notes = (
-        []
-        if source != "assumed"
-        else [
-            f"'{endpoint}' is in neither default list (efficacy: {', '.join(EFFICACY_ENDPOINTS)}; key safety: "
-            f"{', '.join(KEY_SAFETY_ENDPOINTS)}): its direction is assumed harmful (more events on treatment is "
-            "worse); pass event= to state it."
-        ]
-    )
+    ev, source = endpoint_event(endpoint, event, c if data is None else data)
+    notes: list[str] = []
     compared = compare(c, rd_ci=ci, event=ev, alpha=alpha)
     base = dict(
         endpoint=endpoint,
