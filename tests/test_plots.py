@@ -219,6 +219,23 @@ def test_forest_favours_labels_flip_for_harms(res_mh, event, left, right):
     assert "Drug X\nevents/total" in _texts(fig, "header")
 
 
+def test_forest_reads_the_direction_the_data_state_and_explicit_event_wins():
+    rows = []
+    for study, xt in (("A", 40), ("B", 35)):
+        rows += [
+            dict(study=study, dose_mg_day=0, endpoint="itch", n=100, responders=20, direction="harmful"),
+            dict(study=study, dose_mg_day=100, endpoint="itch", n=100, responders=xt, direction="harmful"),
+        ]
+    res = fmtrials.pool(fmtrials.contrasts(fmtrials.read_outcomes(pd.DataFrame(rows)), endpoint="itch"))
+    assert res.event == "harmful"
+
+    def favours(fig):
+        return {t.get_text(): t.get_ha() for t in fig.axes[0].texts if t.get_gid() == "favours"}
+
+    assert favours(plots.plot_forest(res))["Favours milnacipran"] == "right"  # harm: treatment left of null
+    assert favours(plots.plot_forest(res, event="beneficial"))["Favours milnacipran"] == "left"
+
+
 def test_forest_arrows_for_intervals_beyond_the_axis(res_mh):
     frame = res_mh.to_frame()
     fig = plots.plot_forest(res_mh, xlim=(0.5, 2.0))

@@ -370,7 +370,7 @@ def plot_forest(
     result: Any,
     *,
     ax: Any = None,
-    event: Event = "beneficial",
+    event: Event | None = None,
     favours: tuple[str, str] = ("placebo", "milnacipran"),
     xlim: tuple[float, float] | None = None,
     digits: int = 2,
@@ -394,9 +394,11 @@ def plot_forest(
         From :func:`fmtrials.pool`; study names are its ``studies["label"]`` (cut to 40 characters).
     ax : matplotlib Axes, optional
         Axes for the graphical column (text columns are drawn outside it); a new figure by default.
-    event : {"beneficial", "harmful"}, default "beneficial"
+    event : {"beneficial", "harmful"}, optional
         ``"beneficial"`` (responders): more events on treatment is good, so "Favours <treatment>" is right of
-        the null line. ``"harmful"`` (adverse events) swaps the labels. Letter case is ignored.
+        the null line. ``"harmful"`` (adverse events) swaps the labels. Letter case is ignored. By default
+        the direction the pooled table stated (``result.event``, from its ``direction`` column), else
+        ``"beneficial"``; an explicit ``event`` wins.
     favours : (str, str), default ("placebo", "milnacipran")
         Names of the control and treatment arms: column headers and the "Favours ..." labels.
     xlim : (float, float), optional
@@ -425,7 +427,7 @@ def plot_forest(
     'log'
     """
     R.check_result(result)
-    event = choice(event, EVENTS, "event")
+    event = choice(event if event is not None else (getattr(result, "event", None) or "beneficial"), EVENTS, "event")
     digits = check_int(digits, "digits", low=0, high=10)
     max_studies = check_int(max_studies, "max_studies", low=0)
     if isinstance(favours, str) or len(favours) != 2:
