@@ -14,7 +14,7 @@ from conftest import DATA
 
 import fmtrials
 from fmtrials import DataError
-from fmtrials._format import format_interval, format_p
+from fmtrials._format import format_interval
 from fmtrials.analysis import (
     ANALYSIS_PREFERENCE,
     COMMON_MODEL,
@@ -356,16 +356,33 @@ def test_report_comparisons_table_is_the_analysis_layers(report_dir, everything)
     assert ours["p_holm_report"].max() <= 1
 
 
-def test_report_pooled_table_prints_the_analysis_layers_numbers(report_dir, everything):
-    csv = pd.read_csv(report_dir / "tables" / "pooled.csv", dtype=str, keep_default_na=False)
+def test_report_pooled_table_holds_the_analysis_layers_numbers_as_numbers(report_dir, everything):
+    csv = pd.read_csv(report_dir / "tables" / "pooled.csv")
     ours = everything.to_frame()
     assert len(csv) == len(ours) > 0
     assert csv["endpoint"].tolist() == ours["endpoint"].tolist()
-    assert csv["dose"].tolist() == ours["group"].tolist()
-    assert csv["k"].astype(int).tolist() == ours["k"].tolist()
-    printed = [format_interval(r.estimate, r.ci_low, r.ci_high, 2, missing="–") for r in ours.itertuples()]
-    assert csv["estimate"].tolist() == printed
-    assert csv["p"].tolist() == [format_p(p, missing="–") for p in ours["p_value"]]
+    assert csv["group"].tolist() == ours["group"].tolist()
+    numeric = ["k", "estimate", "ci_low", "ci_high", "p_value", "q", "i2", "tau2", "pi_low", "pi_high", "subgroup_p"]
+    for col in numeric:
+        assert pd.api.types.is_numeric_dtype(csv[col]), col  # never "1.81 [1.34, 2.45]" or "<0.0001"
+        np.testing.assert_allclose(
+            csv[col].to_numpy(float), ours[col].to_numpy(float), rtol=1e-9, equal_nan=True, err_msg=col
+        )
+    assert (csv["ci_low"] <= csv["ci_high"]).all() and set(csv["measure"]) == {"RR"}
+
+
+def test_no_csv_under_tables_holds_formatted_numbers(report_dir):
+    """Numbers in numeric columns: no interval text, no "<0.0001", no "p = " in any table written."""
+    formatted = r"^-?\d+(?:\.\d+)? \[|^<0\.\d+$|^[Pp] [=<] "
+    for path in sorted((report_dir / "tables").glob("*.csv")):
+        if path.name in ("audit.csv", "composite_reanalysis.csv"):
+            continue  # p-values as printed in the sources (p_reported), kept verbatim as data
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for col in table.columns:
+            bad = table[col].str.contains(formatted, regex=True)
+            assert not bad.any(), (path.name, col, table.loc[bad, col].iloc[0])
+    html = (report_dir / "report.html").read_text("utf-8")
+    assert "= &lt;" not in html and "= <0" not in html
 
 
 def test_report_sensitivity_and_leave_one_out_tables_are_the_analysis_layers(report_dir, everything):

@@ -284,7 +284,11 @@ def test_main_results_tables_efficacy_safety_and_holm_families(bundled_report):
         "safety: ae_withdrawal",
     }
     pooled = pd.read_csv(bundled_report / "tables" / "main_pooled.csv", keep_default_na=False)
-    assert pooled["Endpoint"].str.startswith("pgic").any() and pooled["Endpoint"].str.startswith("nausea").any()
-    assert {"Pooled RD, points (95% CI)", "NNT (95% CI)", "Pooled RR (95% CI)"} <= set(pooled.columns)
+    assert {"pgic", "nausea"} <= set(pooled["endpoint"])
+    for col in ("rd", "rd_low", "rd_high", "nnt", "rr", "rr_low", "rr_high", "p_value_rr"):
+        assert pd.api.types.is_numeric_dtype(pooled[col]), col
+    assert (pooled["rd_low"] <= pooled["rd_high"]).all() and (pooled["rr_low"] <= pooled["rr_high"]).all()
+    nausea = pooled[pooled["endpoint"] == "nausea"].iloc[0]
+    assert nausea["nnt_type"] == "NNTH" and nausea["nnt"] == pytest.approx(1 / nausea["rd"], rel=1e-9)
     html = (bundled_report / "report.html").read_text("utf-8")
     assert "Holm family" in html and "not counted: alternative analysis of Arnold2010" in html

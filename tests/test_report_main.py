@@ -43,7 +43,7 @@ def test_pooled_rows_match_metafor(everything, endpoint):
         ):
             assert ours == pytest.approx(back(theirs), rel=1e-7, abs=1e-9)
         assert got.p_value == pytest.approx(ref["p_value"], rel=1e-6)
-    row = next(r for r in M.pooled_rows([ea], 0.05) if r["Endpoint"].startswith(endpoint + " — "))
+    row = next(r for r in M.pooled_rows(M.pooled_numbers([ea], 0.05)) if r["Endpoint"].startswith(endpoint + " — "))
     rd, rr = _case(endpoint, "RD"), _case(endpoint, "RR")
     assert row["Pooled RD, points (95% CI)"] == (
         f"{100 * rd['estimate']:.1f} [{100 * rd['ci_low']:.1f}, {100 * rd['ci_high']:.1f}]"
@@ -54,7 +54,10 @@ def test_pooled_rows_match_metafor(everything, endpoint):
 
 
 def test_pooled_nnt_labels_by_hand(everything):
-    rows = {r["Endpoint"].split(" — ")[0]: r for r in M.pooled_rows([everything["nausea"], everything["pgic"]], 0.05)}
+    rows = {
+        r["Endpoint"].split(" — ")[0]: r
+        for r in M.pooled_rows(M.pooled_numbers([everything["nausea"], everything["pgic"]], 0.05))
+    }
     rd = _case("nausea", "RD")
     # harmful, interval above zero: NNTH 1/RD with 1/upper to 1/lower
     assert rows["nausea"]["NNT (95% CI)"] == (
@@ -66,7 +69,7 @@ def test_pooled_nnt_labels_by_hand(everything):
         f"NNTB {1 / rd['estimate']:.1f} (NNTB {1 / rd['ci_high']:.1f} to ∞ to NNTH {1 / -rd['ci_low']:.1f})"
     )
     # one trial only: no pooled row
-    assert "composite_3" not in rows and not M.pooled_rows([everything["composite_3"]], 0.05)
+    assert "composite_3" not in rows and not M.pooled_numbers([everything["composite_3"]], 0.05)
 
 
 def test_seed_summary_counts_and_ranges_by_hand():

@@ -24,6 +24,12 @@ def _fmt_p(p: Any) -> str:
     return format_p(p, missing="–")
 
 
+def _p_is(p: Any) -> str:
+    """``p = 0.012`` or ``p < 0.0001`` (never ``p = <0.0001``)."""
+    text = _fmt_p(p)
+    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
 def _ci(est, lo, hi, digits=2) -> str:
     return format_interval(est, lo, hi, digits, missing="–")
 
@@ -39,7 +45,7 @@ def _pooled_rows(ea: Any) -> list[dict]:
         rows.append(_pooled_row(ea.endpoint, label, "all doses" if groups else "overall", res))
         st = res.subgroup_test
         if groups and st is not None and math.isfinite(st.q):
-            rows[-1]["subgroup_test"] = f"Q = {_fmt(st.q)}, df = {st.df}, p = {_fmt_p(st.p)}"
+            rows[-1]["subgroup_test"] = f"Q = {_fmt(st.q)}, df = {st.df}, {_p_is(st.p)}"
     return rows
 
 
@@ -49,7 +55,7 @@ def _heterogeneity_text(r) -> str:
         return "k = 1: not estimable"
     if not h.estimable:
         return "not estimable (Q undefined for these counts)"
-    return f"Q = {_fmt(h.q)} (df {h.q_df}, p = {_fmt_p(h.q_p)}); I² = {_fmt(h.i2, 1)}%" + (
+    return f"Q = {_fmt(h.q)} (df {h.q_df}, {_p_is(h.q_p)}); I² = {_fmt(h.i2, 1)}%" + (
         f"; τ² = {_fmt(h.tau2, 4)}" if r.model == "random" else ""
     )
 

@@ -449,7 +449,7 @@ def _build(
     compared = result.compared
     _write_csv(compared, tmp / "tables" / "comparisons.csv")
     pooled = pd.DataFrame([row for a in analyses for row in _pooled_rows(a)])
-    _write_csv(pooled, tmp / "tables" / "pooled.csv")
+    _write_csv(_pooled_frame(analyses, measure), tmp / "tables" / "pooled.csv")
     sens = (
         pd.concat(
             [_no_attrs(a.sensitivity).assign(endpoint=a.endpoint) for a in analyses if a.sensitivity is not None],
@@ -495,6 +495,17 @@ def _build(
     return list(endpoints)
 
 
+def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
+    """``tables/pooled.csv``: the analysis layer's numbers (:meth:`EndpointAnalysis.to_frame`), numeric columns
+    only (estimate, ci_low, ci_high, p_value, q, i2, tau2, pi_low, pi_high, subgroup test); text is for the
+    HTML."""
+    parts = [_no_attrs(a.to_frame()) for a in analyses]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, ignore_index=True).assign(measure=measure)
+
+
 def _result_dict(r) -> dict:
     """A pooled result as written to ``results.json``: its one serialiser, ``PoolResult.to_dict()``."""
     return {} if r is None else r.to_dict()
@@ -531,7 +542,7 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     _write_csv(_no_attrs(seed), tmp / "tables" / "composite_reanalysis.csv")
     tables = M.main_tables(result, outcomes)
     _write_csv(tables.pop("frame"), tmp / "tables" / "main_trials.csv")
-    _write_csv(pd.DataFrame(tables["pooled_efficacy"] + tables["pooled_safety"]), tmp / "tables" / "main_pooled.csv")
+    _write_csv(pd.DataFrame(tables.pop("pooled_numbers")), tmp / "tables" / "main_pooled.csv")
     tables["summary"] = M.seed_summary(seed)
     tables["holm_note"] = M.holm_note(tables["families"])
     svg = None
