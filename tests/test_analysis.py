@@ -445,3 +445,53 @@ def test_holm_families_efficacy_and_each_safety_endpoint_each_comparison_once(ev
     assert c.loc[(c.endpoint == "nausea") & (c.study == "Bateman2013"), "p_holm_report"].iloc[0] == pytest.approx(
         c.loc[(c.endpoint == "nausea") & (c.study == "Bateman2013"), "p_value"].iloc[0]
     )
+
+
+# ------------------------------------------------------------------------------------------ small-k rules
+
+
+def _mh_rr_by_hand(t):
+    """Mantel–Haenszel risk ratio with the Greenland–Robins variance, written out (Rothman, Modern
+    Epidemiology 3rd ed., eq. 15-21, 15-22)."""
+    a, n1, c, n2 = (t[k].to_numpy(float) for k in ("events_t", "n_t", "events_c", "n_c"))
+    n = n1 + n2
+    r, s = a * n2 / n, c * n1 / n
+    p = (n1 * n2 * (a + c) - a * c * n) / n**2
+    rr = r.sum() / s.sum()
+    se = math.sqrt(p.sum() / (r.sum() * s.sum()))
+    return rr, rr * math.exp(-1.959963984540054 * se), rr * math.exp(1.959963984540054 * se)
+
+
+def test_two_comparisons_use_the_common_effect_model_with_random_effects_in_sensitivity():
+    from fmtrials.analysis.policy import COMMON_MAIN_MAX_K, main_model_for
+
+    assert COMMON_MAIN_MAX_K == 2 and main_model_for(2).method == "MH" and main_model_for(3).method == "REML"
+    a = analyse_endpoint(None, "sae")
+    assert a.main.k == 2 and a.main.method == "MH" and a.main.model == "common"
+    rr, lo, hi = _mh_rr_by_hand(a.pooled_table)
+    assert (a.main.estimate, a.main.ci_low, a.main.ci_high) == pytest.approx((rr, lo, hi), rel=1e-9)
+    assert a.main.ci_high < 10  # never the REML + HKSJ(1 df) interval [0.00, 815.22] as *the* result
+    assert {"REML", "DL", "PM"} <= set(a.sensitivity["method"])  # random effects stay, as sensitivity
+    assert any("small-k rule" in n for n in a.notes)
+    assert analyse_endpoint(None, "nausea").main.method == "REML"  # k = 4: the random-effects main model
+
+
+def test_absurd_prediction_bounds_are_not_printed_as_numbers():
+    from types import SimpleNamespace
+
+    from fmtrials._report_tables import _pi_text
+
+    def res(lo, hi, measure="RR"):
+        return SimpleNamespace(measure=measure, prediction=SimpleNamespace(pi_low=lo, pi_high=hi))
+
+    assert _pi_text(res(0.0000001, 3103902917.21), 2) == "not informative"
+    assert _pi_text(res(0.5, 1200.0), 2) == "not informative"
+    assert _pi_text(res(0.04, 50.91), 2) == "0.04 to 50.91"
+    assert _pi_text(res(-1.2, 0.4, "RD"), 3) == "not informative"
+    assert _pi_text(res(math.nan, math.nan), 2) == "–"
+
+
+def test_report_states_the_small_k_rules_and_prints_no_na_footnotes(report_dir):
+    html = (report_dir / "report.html").read_text("utf-8")
+    assert "Small-k rules" in html and "k = 2" in html and "k = 1" in html
+    assert "P = NA" not in html and "I² = NA" not in html and "815.22" not in html.split('id="sensitivity"')[0]

@@ -727,3 +727,15 @@ def test_new_figures_are_deterministic(nausea, res_mh):
         lambda: plots.plot_funnel(res_mh, contours=True),
     ):
         assert figure_bytes(make(), "png") == figure_bytes(make(), "png")
+
+
+def test_forest_of_one_comparison_has_no_diamond_and_no_na_footnotes():
+    one = fmtrials.contrasts(endpoint="nausea").query("study == 'Arnold2010'")
+    res = fmtrials.pool(one, measure="RR", method="MH")
+    assert res.k == 1
+    labels = [ln.cells[0] for ln in plots.forest_lines(res) if ln.kind]
+    assert labels == ["Arnold2010"]  # no "Total (95% CI)" diamond
+    fig = plots.plot_forest(res)
+    text = " ".join(_texts(fig))
+    assert "Total" not in text and "NA" not in text and "not estimable" not in text
+    assert not _artists(fig.axes[0], "diamond-overall") and "nothing is pooled" in text

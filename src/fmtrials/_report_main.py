@@ -192,8 +192,8 @@ def trial_rows(compared: pd.DataFrame) -> list[dict[str, str]]:
 
 def pooled_numbers(analyses: Sequence[Any], alpha: float) -> list[dict[str, Any]]:
     """Pooled RD (points), its NNT and the pooled RR for every endpoint with more than one trial: the main
-    model (:data:`fmtrials.analysis.MAIN_MODEL`) over all doses, shared placebo arms split."""
-    from .analysis import MAIN_MODEL
+    model (:func:`fmtrials.analysis.policy.main_model_for`, small-k rule) over all doses, shared placebo arms split."""
+    from .analysis.policy import main_model_for
     from .effects.number_needed import altman_columns
     from .meta import pool
 
@@ -202,8 +202,9 @@ def pooled_numbers(analyses: Sequence[Any], alpha: float) -> list[dict[str, Any]
         table = ea.pooled_table
         if table is None or table.empty or table["study"].nunique() < 2:
             continue
+        model = main_model_for(len(table))
         fits = {
-            m: pool(table, measure=m, method=MAIN_MODEL.method, test=MAIN_MODEL.test, alpha=alpha, warn_shared=False)
+            m: pool(table, measure=m, method=model.method, test=model.test, alpha=alpha, warn_shared=False)
             for m in ("RD", "RR")
         }
         rd, rr = fits["RD"], fits["RR"]
@@ -229,8 +230,8 @@ def pooled_numbers(analyses: Sequence[Any], alpha: float) -> list[dict[str, Any]
                 "rr_low": rr.ci_low,
                 "rr_high": rr.ci_high,
                 "p_value_rr": rr.p_value,
-                "method": MAIN_MODEL.method,
-                "test": MAIN_MODEL.test,
+                "method": model.method,
+                "test": model.test,
                 "alpha": alpha,
             }
         )

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from . import data as _data
-from ._format import format_interval, format_number, format_p
+from ._format import format_interval, format_number, format_p, pool_label
 
 __all__: list[str] = []  # private module
 
@@ -36,9 +36,10 @@ def _ci(est, lo, hi, digits=2) -> str:
 
 def _pooled_rows(ea: Any) -> list[dict]:
     rows = []
-    for label, res in (("REML + HKSJ (ad hoc)", ea.main), ("MH common effect", ea.common)):
-        if res is None:
-            continue
+    for role, res in (("main", ea.main), ("check", ea.common)):
+        if res is None or (role == "check" and ea.main is not None and ea.main.method == res.method):
+            continue  # small k: the main model is the common-effect one already
+        label = f"{role}: {pool_label(res.method, res.test)}"
         groups = list(res.subgroups.items()) if res.subgroups else []
         for g, sub in groups:
             rows.append(_pooled_row(ea.endpoint, label, f"{g} mg/day", sub))
@@ -49,10 +50,23 @@ def _pooled_rows(ea: Any) -> list[dict]:
     return rows
 
 
+#: a prediction bound beyond these (ratio scale) is not informative and is not printed as a number
+PI_RATIO_LIMIT = 1000.0
+
+
+def _pi_text(r, digits: int) -> str:
+    """The prediction interval as printed: ``–`` when undefined, "not informative" when absurdly wide."""
+    lo, hi = r.prediction.pi_low, r.prediction.pi_high
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "–"
+    wide = (hi > PI_RATIO_LIMIT or lo < 1 / PI_RATIO_LIMIT) if r.measure != "RD" else (lo <= -1 or hi >= 1)
+    return "not informative" if wide else f"{_fmt(lo, digits)} to {_fmt(hi, digits)}"
+
+
 def _heterogeneity_text(r) -> str:
     h = r.heterogeneity
     if r.k < 2:
-        return "k = 1: not estimable"
+        return "one trial: its own estimate"
     if not h.estimable:
         return "not estimable (Q undefined for these counts)"
     return f"Q = {_fmt(h.q)} (df {h.q_df}, {_p_is(h.q_p)}); I² = {_fmt(h.i2, 1)}%" + (
@@ -62,7 +76,6 @@ def _heterogeneity_text(r) -> str:
 
 def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:
     digits = 3 if r.measure == "RD" else 2
-    pi = r.prediction
     return {
         "endpoint": endpoint,
         "model": model,
@@ -71,7 +84,7 @@ def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:
         "estimate": _ci(r.estimate, r.ci_low, r.ci_high, digits),
         "p": _fmt_p(r.p_value),
         "heterogeneity": _heterogeneity_text(r),
-        "pi": (f"{_fmt(pi.pi_low, digits)} to {_fmt(pi.pi_high, digits)}" if math.isfinite(pi.pi_low) else "–"),
+        "pi": _pi_text(r, digits),
         "subgroup_test": "",
     }
 

@@ -37,7 +37,7 @@ import pandas as pd
 
 from . import __version__, _outdir, _proc
 from . import data as _data
-from ._format import measure_name
+from ._format import measure_name, pool_label
 from ._report_extras import diagnostics_part, what_it_means_part
 from ._report_tables import (
     _display_audit,
@@ -193,8 +193,7 @@ def _figure_jobs(outcomes: pd.DataFrame, ea: Any) -> list[tuple]:
                 ea.main,
                 ea.event,
                 f"{_data.endpoint_title(ea.endpoint)}\n"
-                f"{measure_name(ea.main.measure)}, REML random effects "
-                "(HKSJ, ad hoc)",
+                f"{measure_name(ea.main.measure)}, {pool_label(ea.main.method, ea.main.test)}",
             ),
         ),
     ]

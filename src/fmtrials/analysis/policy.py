@@ -31,6 +31,8 @@ __all__ = [
     "default_endpoints",
     "endpoint_event",
     "data_direction",
+    "main_model_for",
+    "COMMON_MAIN_MAX_K",
     "sensitivity_grid",
 ]
 
@@ -75,6 +77,10 @@ SENSITIVITY_GRID: tuple[Model, ...] = (
 )
 #: the sensitivity table needs at least this many comparisons
 SENSITIVITY_MIN_K = 2
+#: small-k rule: with at most this many comparisons the main model is the common-effect (Mantel-Haenszel) one
+#: (τ² cannot be estimated from two studies, and HKSJ on t with 1 df gives uninformative intervals); the
+#: random-effects models stay in the sensitivity table. One comparison is shown as the trial's own estimate.
+COMMON_MAIN_MAX_K = 2
 #: leave-one-out is run for LOO_MIN_K <= k <= LOO_MAX_K comparisons (above: skipped with a note, as it costs
 #: k pooled fits)
 LOO_MIN_K = 3
@@ -92,6 +98,18 @@ def sensitivity_grid(measure: str) -> tuple[Model, ...]:
     (12, 11)
     """
     return tuple(m for m in SENSITIVITY_GRID if m.method != "Peto" or measure == "OR")
+
+
+def main_model_for(k: int) -> Model:
+    """The main model for ``k`` pooled comparisons: :data:`COMMON_MODEL` when ``k <= COMMON_MAIN_MAX_K``,
+    else :data:`MAIN_MODEL`.
+
+    Examples
+    --------
+    >>> main_model_for(2), main_model_for(3)
+    (Model(method='MH', test='z'), Model(method='REML', test='hksj-adhoc'))
+    """
+    return COMMON_MODEL if k <= COMMON_MAIN_MAX_K else MAIN_MODEL
 
 
 def endpoint_event(

@@ -183,6 +183,8 @@ def forest_lines(
         if not summary_only:
             lines += [_study_line(r, digits) for r in rows[rows["row_type"] == "study"].itertuples()]
         lines.append(Line())
+    if _single(result):
+        return lines  # one trial: its own estimate, no pooled diamond
     total = rows[rows["row_type"] == "total"].iloc[0]
     lines.append(
         _summary_line(total, f"Total ({ci})" + (f", k = {int(total.k)}" if summary_only else ""), "overall", digits)
@@ -201,8 +203,16 @@ def forest_lines(
     return lines
 
 
+def _single(result: Any) -> bool:
+    """True for one comparison without subgroups: drawn as the trial's own estimate, nothing pooled."""
+    return int(result.k) == 1 and not (getattr(result, "by", None) and R.subgroups(result))
+
+
 def forest_footer(result: Any) -> list[str]:
-    """Heterogeneity, overall test, subgroup test, left-out studies, zero cells, notes and the method."""
+    """Heterogeneity, overall test, subgroup test, left-out studies, zero cells, notes and the method (for one
+    comparison: that nothing is pooled, instead of heterogeneity and the overall test)."""
+    if _single(result):
+        return ["One comparison: its own estimate and interval; nothing is pooled."]
     out = [het_text(result), overall_test_text(result)]
     st = R.subgroup_test(result)
     if st is not None:
