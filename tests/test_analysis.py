@@ -495,3 +495,15 @@ def test_report_states_the_small_k_rules_and_prints_no_na_footnotes(report_dir):
     html = (report_dir / "report.html").read_text("utf-8")
     assert "Small-k rules" in html and "k = 2" in html and "k = 1" in html
     assert "P = NA" not in html and "I² = NA" not in html and "815.22" not in html.split('id="sensitivity"')[0]
+
+
+def test_pooled_table_prints_one_i2_convention_with_its_explanation(report_dir, everything):
+    html = (report_dir / "report.html").read_text("utf-8")
+    section = html.split('id="pooled"')[1].split("<h2")[0]
+    assert "One I² in this table" in section and "τ²-based" in section
+    assert "I² = " not in section.replace("the Q-based I² = ", "")  # no unlabelled I² in the table
+    nausea = everything["nausea"]
+    h = nausea.main.heterogeneity
+    assert h.i2 == pytest.approx(0.0, abs=1e-6) and h.q > h.q_df  # τ²-based 0% where Q exceeds its df
+    q_based = 100 * (h.q - h.q_df) / h.q
+    assert f"I² (Q-based) = {q_based:.1f}%" in section

@@ -186,7 +186,8 @@ def test_printed_pooled_rows_are_metafors_numbers(report_rows, analysis, endpoin
         assert row[4] == f"{e['estimate']:.2f} [{e['ci_low']:.2f}, {e['ci_high']:.2f}]", (endpoint, role, group)
         assert row[5] == _p_text(e["p_value"]), (endpoint, role, group)
         if e["k"] >= 2:
-            assert f"Q = {e['q']:.2f} " in row[6] and f"I² = {e['i2']:.1f}%" in row[6], (row[6], e)
+            i2_q = 100 * max(0.0, (e["q"] - (e["k"] - 1)) / e["q"])  # Higgins & Thompson, from metafor's Q
+            assert f"Q = {e['q']:.2f} " in row[6] and f"I² (Q-based) = {i2_q:.1f}%" in row[6], (row[6], e)
         pi = f"{e['pi_low']:.2f} to {e['pi_high']:.2f}" if "pi_low" in e else "–"
         if "pi_low" in e and (e["pi_high"] > 1000 or e["pi_low"] < 0.001):
             pi = "not informative"
