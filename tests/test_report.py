@@ -292,3 +292,23 @@ def test_main_results_tables_efficacy_safety_and_holm_families(bundled_report):
     assert nausea["nnt_type"] == "NNTH" and nausea["nnt"] == pytest.approx(1 / nausea["rd"], rel=1e-9)
     html = (bundled_report / "report.html").read_text("utf-8")
     assert "Holm family" in html and "not counted: alternative analysis of Arnold2010" in html
+
+
+def test_every_cited_source_has_an_anchored_entry_and_citations_link_to_it(bundled_report):
+    import re
+
+    html = (bundled_report / "report.html").read_text("utf-8")
+    anchors = set(re.findall(r'<tr id="source-([^"]+)">', html))
+    links = set(re.findall(r'href="#source-([^"]+)"', html))
+    assert links and links <= anchors
+    for sid in ("LAY", "M09-T1", "BAT", "C13", "NMA23-T110", "NMA23-T39"):  # cited, missing before
+        known = set(fmtrials.load_sources()["source_id"])
+        if sid in known:
+            assert sid in anchors, sid
+    cited = set()
+    for name in ("outcomes", "arms", "reported", "certainty_judgements", "endpoints", "trials"):
+        table = getattr(fmtrials, f"load_{name}", None)
+        frame = table() if table else None
+        if frame is not None and "source" in frame.columns:
+            cited |= set(frame["source"].dropna().astype(str))
+    assert cited & set(fmtrials.load_sources()["source_id"]) <= anchors

@@ -147,6 +147,7 @@ def _display_compared(compared: pd.DataFrame) -> list[dict]:
                 "source": f"{r.get('source_t', '')}; {r.get('source_c', '')}"
                 if r.get("source_t") != r.get("source_c")
                 else str(r.get("source_t", "")),
+                "source_ids": list(dict.fromkeys(str(r[k]) for k in ("source_t", "source_c") if r.get(k))),
             }
         )
     return rows

@@ -505,6 +505,17 @@ def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).assign(measure=measure)
 
 
+def _bundled_sources() -> set[str]:
+    """Every source id any bundled table cites (``source``, ``alt_source``): the report cites them all."""
+    out: set[str] = set()
+    for name in _data.SPECS:
+        table = _data._bundled(name)
+        for col in ("source", "alt_source"):
+            if col in table.columns:
+                out |= {str(v) for v in table[col].dropna() if str(v)}
+    return out
+
+
 def _result_dict(r) -> dict:
     """A pooled result as written to ``results.json``: its one serialiser, ``PoolResult.to_dict()``."""
     return {} if r is None else r.to_dict()
@@ -570,7 +581,7 @@ def _render_html(
     template = env.get_template("report.html.j2")
     trials = _records(_data.load_trials()) if bundled else None
     sources = _data.load_sources()
-    used_sources = set(outcomes["source"].dropna()) | (set(_data.load_reported()["source"]) if bundled else set())
+    used_sources = set(outcomes["source"].dropna()) | (_bundled_sources() if bundled else set())
     return template.render(
         version=__version__,
         input_note=input_note,
