@@ -14,7 +14,7 @@ from conftest import DATA
 
 import fmtrials
 from fmtrials import DataError
-from fmtrials._format import format_interval, format_p
+from fmtrials._format import format_interval
 from fmtrials.analysis import (
     ANALYSIS_PREFERENCE,
     COMMON_MODEL,
@@ -51,8 +51,12 @@ def report_dir(tmp_path_factory):
     return out
 
 
-def _user_outcomes(rows):
-    return fmtrials.read_outcomes(pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n", "responders"]))
+def _user_outcomes(rows, directions=None):
+    """User outcomes from ``rows``; ``directions`` (endpoint -> direction) fills a ``direction`` column."""
+    df = pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n", "responders"])
+    if directions:
+        df["direction"] = df["endpoint"].map(directions).fillna("")
+    return fmtrials.read_outcomes(df)
 
 
 # ------------------------------------------------------------------------------------------ the policy as data
@@ -160,14 +164,70 @@ def test_given_direction_wins_and_reaches_compare():
         analyse_endpoint(None, "nausea", event="good")
 
 
-def test_endpoint_in_no_list_is_assumed_harmful_with_a_note():
+def test_endpoint_with_no_known_direction_is_refused_by_name_never_guessed():
     assert endpoint_event("hyperhidrosis") == ("harmful", "glossary")
     o = fmtrials.load_outcomes()
     o.loc[o.endpoint == "hyperhidrosis", "endpoint"] = "itch"  # a code the glossary does not know
-    assert endpoint_event("itch") == ("harmful", "assumed")
-    a = analyse_endpoint(o, "itch")
-    assert (a.event, a.event_source) == ("harmful", "assumed")
-    assert any("assumed harmful" in n and "event=" in n for n in a.notes)
+    with pytest.raises(DataError, match="'itch' has no known direction"):
+        endpoint_event("itch")
+    with pytest.raises(DataError, match="'itch' has no known direction"):
+        analyse_endpoint(o, "itch")
+    with pytest.raises(DataError, match="'itch' has no known direction"):
+        fmtrials.analyse(o, endpoints=["nausea", "itch"])
+    a = analyse_endpoint(o, "itch", event="harmful")
+    assert (a.event, a.event_source) == ("harmful", "given")
+
+
+def test_direction_column_of_the_data_is_read_and_explicit_event_wins():
+    rows = []
+    for study, (xt, xc) in {"A": (40, 20), "B": (35, 22)}.items():
+        rows += [
+            dict(study=study, dose_mg_day=0, endpoint="fiq_responder", n=100, responders=xc, direction="Beneficial"),
+            dict(study=study, dose_mg_day=100, endpoint="fiq_responder", n=100, responders=xt, direction=""),
+        ]
+    user = fmtrials.read_outcomes(pd.DataFrame(rows))
+    assert set(user["direction"].dropna()) == {"beneficial"}
+    assert endpoint_event("fiq_responder", None, user) == ("beneficial", "data")
+    a = analyse_endpoint(user, "fiq_responder")
+    assert (a.event, a.event_source) == ("beneficial", "data")
+    assert set(a.compared["nnt_type"]) == {"NNTB"}  # more responders on treatment is a benefit, not NNTH
+    c = fmtrials.contrasts(user, endpoint="fiq_responder")
+    assert set(fmtrials.compare(c)["nnt_type"]) == {"NNTB"}
+    assert set(fmtrials.compare(c, event="harmful")["nnt_type"]) == {"NNTH"}  # explicit event wins
+    assert analyse_endpoint(user, "fiq_responder", event="harmful").event_source == "given"
+    harmful = fmtrials.read_outcomes(pd.DataFrame(rows).assign(direction="harmful"))
+    assert set(fmtrials.compare(fmtrials.contrasts(harmful, endpoint="fiq_responder"))["nnt_type"]) == {"NNTH"}
+    assert fmtrials.analyse(harmful).endpoints == ("fiq_responder",)
+
+
+def test_direction_column_is_validated_with_row_and_column():
+    bad = pd.DataFrame(
+        {
+            "study": ["A", "A", "B", "B"],
+            "dose_mg_day": [0, 100, 0, 100],
+            "endpoint": ["x"] * 4,
+            "n": [10] * 4,
+            "responders": [1, 2, 1, 2],
+            "direction": ["harmful", "good", "beneficial", "harmful"],
+        }
+    )
+    with pytest.raises(DataError) as err:
+        fmtrials.read_outcomes(bad)
+    text = str(err.value)
+    assert "row 2" in text and "'direction'" in text and "'good'" in text
+    assert "more than one direction" in text
+
+
+def test_user_data_with_a_known_endpoint_keeps_the_unknown_ones():
+    rows = []
+    for ep, direction in (("pain_30", ""), ("fiq_responder", "beneficial")):
+        for study in ("A", "B"):
+            rows += [
+                dict(study=study, dose_mg_day=0, endpoint=ep, n=100, responders=20, direction=direction),
+                dict(study=study, dose_mg_day=100, endpoint=ep, n=100, responders=30, direction=direction),
+            ]
+    user = fmtrials.read_outcomes(pd.DataFrame(rows))
+    assert fmtrials.default_endpoints(user) == ["pain_30", "fiq_responder"]
 
 
 # ----------------------------------------------------------------------------------- analyses and inputs
@@ -226,7 +286,9 @@ def test_result_is_frozen_and_readable(nausea):
 
 
 def test_html_escapes_user_text():
-    out = _user_outcomes([["<b>X</b>", 0, "<i>e</i>", 50, 10], ["<b>X</b>", 100, "<i>e</i>", 50, 20]])
+    out = _user_outcomes(
+        [["<b>X</b>", 0, "<i>e</i>", 50, 10], ["<b>X</b>", 100, "<i>e</i>", 50, 20]], {"<i>e</i>": "harmful"}
+    )
     page = analyse_endpoint(out, "<i>e</i>")._repr_html_()
     assert "<i>e</i>" not in page and "&lt;i&gt;e&lt;/i&gt;" in page
 
@@ -245,7 +307,7 @@ def test_endpoint_with_no_events_is_not_estimable_and_the_others_go_on(tmp_path)
         ["B", 0, "pain_30", 40, 8],
         ["B", 100, "pain_30", 40, 15],
     ]
-    res = analyse(_user_outcomes(rows), ["zero", "pain_30"])
+    res = analyse(_user_outcomes(rows, {"zero": "harmful"}), ["zero", "pain_30"])
     zero, pain = res["zero"], res["pain_30"]
     assert zero.main is None and zero.common is None and not zero.estimable
     assert zero.not_estimable.startswith("not estimable: ") and zero.not_estimable in zero.notes
@@ -254,7 +316,8 @@ def test_endpoint_with_no_events_is_not_estimable_and_the_others_go_on(tmp_path)
     assert pain.estimable and pain.main.k == 2
     assert res.to_frame()["endpoint"].unique().tolist() == ["pain_30"]
     csv = tmp_path / "user.csv"
-    pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n", "responders"]).to_csv(csv, index=False)
+    frame = pd.DataFrame(rows, columns=["study", "dose_mg_day", "endpoint", "n", "responders"])
+    frame.assign(direction=frame["endpoint"].map({"zero": "harmful"})).to_csv(csv, index=False)
     out = write_report(tmp_path / "rep", data=csv, endpoints=["zero", "pain_30"], quiet=True, figures=False)
     assert "not estimable: " in (out / "report.html").read_text("utf-8")
     assert set(pd.read_csv(out / "tables" / "pooled.csv")["endpoint"]) == {"pain_30"}
@@ -293,16 +356,33 @@ def test_report_comparisons_table_is_the_analysis_layers(report_dir, everything)
     assert ours["p_holm_report"].max() <= 1
 
 
-def test_report_pooled_table_prints_the_analysis_layers_numbers(report_dir, everything):
-    csv = pd.read_csv(report_dir / "tables" / "pooled.csv", dtype=str, keep_default_na=False)
+def test_report_pooled_table_holds_the_analysis_layers_numbers_as_numbers(report_dir, everything):
+    csv = pd.read_csv(report_dir / "tables" / "pooled.csv")
     ours = everything.to_frame()
     assert len(csv) == len(ours) > 0
     assert csv["endpoint"].tolist() == ours["endpoint"].tolist()
-    assert csv["dose"].tolist() == ours["group"].tolist()
-    assert csv["k"].astype(int).tolist() == ours["k"].tolist()
-    printed = [format_interval(r.estimate, r.ci_low, r.ci_high, 2, missing="–") for r in ours.itertuples()]
-    assert csv["estimate"].tolist() == printed
-    assert csv["p"].tolist() == [format_p(p, missing="–") for p in ours["p_value"]]
+    assert csv["group"].tolist() == ours["group"].tolist()
+    numeric = ["k", "estimate", "ci_low", "ci_high", "p_value", "q", "i2", "tau2", "pi_low", "pi_high", "subgroup_p"]
+    for col in numeric:
+        assert pd.api.types.is_numeric_dtype(csv[col]), col  # never "1.81 [1.34, 2.45]" or "<0.0001"
+        np.testing.assert_allclose(
+            csv[col].to_numpy(float), ours[col].to_numpy(float), rtol=1e-9, equal_nan=True, err_msg=col
+        )
+    assert (csv["ci_low"] <= csv["ci_high"]).all() and set(csv["measure"]) == {"RR"}
+
+
+def test_no_csv_under_tables_holds_formatted_numbers(report_dir):
+    """Numbers in numeric columns: no interval text, no "<0.0001", no "p = " in any table written."""
+    formatted = r"^-?\d+(?:\.\d+)? \[|^<0\.\d+$|^[Pp] [=<] "
+    for path in sorted((report_dir / "tables").glob("*.csv")):
+        if path.name in ("audit.csv", "composite_reanalysis.csv"):
+            continue  # p-values as printed in the sources (p_reported), kept verbatim as data
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for col in table.columns:
+            bad = table[col].str.contains(formatted, regex=True)
+            assert not bad.any(), (path.name, col, table.loc[bad, col].iloc[0])
+    html = (report_dir / "report.html").read_text("utf-8")
+    assert "= &lt;" not in html and "= <0" not in html
 
 
 def test_report_sensitivity_and_leave_one_out_tables_are_the_analysis_layers(report_dir, everything):
@@ -331,7 +411,8 @@ def test_direction_from_the_glossary_and_explicit_event_wins():
     assert endpoint_event("loss_of_response") == ("harmful", "glossary")
     assert endpoint_event("constipation") == ("harmful", "glossary")
     assert endpoint_event("loss_of_response", event="beneficial") == ("beneficial", "given")
-    assert endpoint_event("not_a_code") == ("harmful", "assumed")
+    with pytest.raises(DataError, match="not_a_code"):
+        endpoint_event("not_a_code")
 
 
 def _holm_by_hand(p):
@@ -364,3 +445,65 @@ def test_holm_families_efficacy_and_each_safety_endpoint_each_comparison_once(ev
     assert c.loc[(c.endpoint == "nausea") & (c.study == "Bateman2013"), "p_holm_report"].iloc[0] == pytest.approx(
         c.loc[(c.endpoint == "nausea") & (c.study == "Bateman2013"), "p_value"].iloc[0]
     )
+
+
+# ------------------------------------------------------------------------------------------ small-k rules
+
+
+def _mh_rr_by_hand(t):
+    """Mantel–Haenszel risk ratio with the Greenland–Robins variance, written out (Rothman, Modern
+    Epidemiology 3rd ed., eq. 15-21, 15-22)."""
+    a, n1, c, n2 = (t[k].to_numpy(float) for k in ("events_t", "n_t", "events_c", "n_c"))
+    n = n1 + n2
+    r, s = a * n2 / n, c * n1 / n
+    p = (n1 * n2 * (a + c) - a * c * n) / n**2
+    rr = r.sum() / s.sum()
+    se = math.sqrt(p.sum() / (r.sum() * s.sum()))
+    return rr, rr * math.exp(-1.959963984540054 * se), rr * math.exp(1.959963984540054 * se)
+
+
+def test_two_comparisons_use_the_common_effect_model_with_random_effects_in_sensitivity():
+    from fmtrials.analysis.policy import COMMON_MAIN_MAX_K, main_model_for
+
+    assert COMMON_MAIN_MAX_K == 2 and main_model_for(2).method == "MH" and main_model_for(3).method == "REML"
+    a = analyse_endpoint(None, "sae")
+    assert a.main.k == 2 and a.main.method == "MH" and a.main.model == "common"
+    rr, lo, hi = _mh_rr_by_hand(a.pooled_table)
+    assert (a.main.estimate, a.main.ci_low, a.main.ci_high) == pytest.approx((rr, lo, hi), rel=1e-9)
+    assert a.main.ci_high < 10  # never the REML + HKSJ(1 df) interval [0.00, 815.22] as *the* result
+    assert {"REML", "DL", "PM"} <= set(a.sensitivity["method"])  # random effects stay, as sensitivity
+    assert any("small-k rule" in n for n in a.notes)
+    assert analyse_endpoint(None, "nausea").main.method == "REML"  # k = 4: the random-effects main model
+
+
+def test_absurd_prediction_bounds_are_not_printed_as_numbers():
+    from types import SimpleNamespace
+
+    from fmtrials._report_tables import _pi_text
+
+    def res(lo, hi, measure="RR"):
+        return SimpleNamespace(measure=measure, prediction=SimpleNamespace(pi_low=lo, pi_high=hi))
+
+    assert _pi_text(res(0.0000001, 3103902917.21), 2) == "not informative"
+    assert _pi_text(res(0.5, 1200.0), 2) == "not informative"
+    assert _pi_text(res(0.04, 50.91), 2) == "0.04 to 50.91"
+    assert _pi_text(res(-1.2, 0.4, "RD"), 3) == "not informative"
+    assert _pi_text(res(math.nan, math.nan), 2) == "–"
+
+
+def test_report_states_the_small_k_rules_and_prints_no_na_footnotes(report_dir):
+    html = (report_dir / "report.html").read_text("utf-8")
+    assert "Small-k rules" in html and "k = 2" in html and "k = 1" in html
+    assert "P = NA" not in html and "I² = NA" not in html and "815.22" not in html.split('id="sensitivity"')[0]
+
+
+def test_pooled_table_prints_one_i2_convention_with_its_explanation(report_dir, everything):
+    html = (report_dir / "report.html").read_text("utf-8")
+    section = html.split('id="pooled"')[1].split("<h2")[0]
+    assert "One I² in this table" in section and "τ²-based" in section
+    assert "I² = " not in section.replace("the Q-based I² = ", "")  # no unlabelled I² in the table
+    nausea = everything["nausea"]
+    h = nausea.main.heterogeneity
+    assert h.i2 == pytest.approx(0.0, abs=1e-6) and h.q > h.q_df  # τ²-based 0% where Q exceeds its df
+    q_based = 100 * (h.q - h.q_df) / h.q
+    assert f"I² (Q-based) = {q_based:.1f}%" in section

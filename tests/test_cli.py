@@ -64,9 +64,18 @@ def test_missing_file_exit_2(args, tmp_path, monkeypatch):
     assert r.returncode == 2 and "missing.csv: file not found" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_report_refuses_an_endpoint_with_no_known_direction_exit_2(tmp_path):
+    csv = tmp_path / "u.csv"
+    csv.write_text("study,dose_mg_day,endpoint,n,responders\nA,0,fiq_responder,50,10\nA,100,fiq_responder,50,20\n")
+    r = run("report", "--data", str(csv), "--out", str(tmp_path / "o"), "--quiet")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "'fiq_responder' has no known direction" in r.stderr and "'direction' column" in r.stderr
+    assert not (tmp_path / "o" / "report.html").exists()
+
+
 def test_report_options_measure_any_case_and_no_figures(tmp_path, capsys):
     csv = tmp_path / "u.csv"
-    csv.write_text("study,dose_mg_day,endpoint,n,responders\nA,0,e,50,10\nA,100,e,50,20\n")
+    csv.write_text("study,dose_mg_day,endpoint,n,responders,direction\nA,0,e,50,10,harmful\nA,100,e,50,20,harmful\n")
     out = tmp_path / "o"
     assert main(["report", "--data", str(csv), "--out", str(out), "--measure", "or", "--no-figures", "--quiet"]) == 0
     import json

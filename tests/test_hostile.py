@@ -31,10 +31,11 @@ SRC = str(Path(fmtrials.__file__).resolve().parents[1])
 
 
 def _csv(path: Path, rows: list[tuple]) -> Path:
+    """A user CSV of ``rows``; every endpoint declared harmful (a direction is required for unknown codes)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["study", "dose_mg_day", "endpoint", "n", "responders"])
-    w.writerows(rows)
+    w.writerow(["study", "dose_mg_day", "endpoint", "n", "responders", "direction"])
+    w.writerows(tuple(r) + ("harmful",) for r in rows)
     path.write_text(buf.getvalue(), encoding="utf-8")
     return path
 

@@ -219,6 +219,23 @@ def test_forest_favours_labels_flip_for_harms(res_mh, event, left, right):
     assert "Drug X\nevents/total" in _texts(fig, "header")
 
 
+def test_forest_reads_the_direction_the_data_state_and_explicit_event_wins():
+    rows = []
+    for study, xt in (("A", 40), ("B", 35)):
+        rows += [
+            dict(study=study, dose_mg_day=0, endpoint="itch", n=100, responders=20, direction="harmful"),
+            dict(study=study, dose_mg_day=100, endpoint="itch", n=100, responders=xt, direction="harmful"),
+        ]
+    res = fmtrials.pool(fmtrials.contrasts(fmtrials.read_outcomes(pd.DataFrame(rows)), endpoint="itch"))
+    assert res.event == "harmful"
+
+    def favours(fig):
+        return {t.get_text(): t.get_ha() for t in fig.axes[0].texts if t.get_gid() == "favours"}
+
+    assert favours(plots.plot_forest(res))["Favours milnacipran"] == "right"  # harm: treatment left of null
+    assert favours(plots.plot_forest(res, event="beneficial"))["Favours milnacipran"] == "left"
+
+
 def test_forest_arrows_for_intervals_beyond_the_axis(res_mh):
     frame = res_mh.to_frame()
     fig = plots.plot_forest(res_mh, xlim=(0.5, 2.0))
@@ -710,3 +727,15 @@ def test_new_figures_are_deterministic(nausea, res_mh):
         lambda: plots.plot_funnel(res_mh, contours=True),
     ):
         assert figure_bytes(make(), "png") == figure_bytes(make(), "png")
+
+
+def test_forest_of_one_comparison_has_no_diamond_and_no_na_footnotes():
+    one = fmtrials.contrasts(endpoint="nausea").query("study == 'Arnold2010'")
+    res = fmtrials.pool(one, measure="RR", method="MH")
+    assert res.k == 1
+    labels = [ln.cells[0] for ln in plots.forest_lines(res) if ln.kind]
+    assert labels == ["Arnold2010"]  # no "Total (95% CI)" diamond
+    fig = plots.plot_forest(res)
+    text = " ".join(_texts(fig))
+    assert "Total" not in text and "NA" not in text and "not estimable" not in text
+    assert not _artists(fig.axes[0], "diamond-overall") and "nothing is pooled" in text

@@ -168,7 +168,7 @@ def test_cli_bad_input_exit_2(tmp_path):
 
 def test_cli_progress_and_quiet(tmp_path):
     csv = tmp_path / "u.csv"
-    csv.write_text("study,dose_mg_day,endpoint,n,responders\nA,0,e,50,10\nA,100,e,50,20\n")
+    csv.write_text("study,dose_mg_day,endpoint,n,responders,direction\nA,0,e,50,10,harmful\nA,100,e,50,20,harmful\n")
     cmd = [sys.executable, "-m", "fmtrials", "report", "--data", str(csv), "--out", str(tmp_path / "o")]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
@@ -284,7 +284,31 @@ def test_main_results_tables_efficacy_safety_and_holm_families(bundled_report):
         "safety: ae_withdrawal",
     }
     pooled = pd.read_csv(bundled_report / "tables" / "main_pooled.csv", keep_default_na=False)
-    assert pooled["Endpoint"].str.startswith("pgic").any() and pooled["Endpoint"].str.startswith("nausea").any()
-    assert {"Pooled RD, points (95% CI)", "NNT (95% CI)", "Pooled RR (95% CI)"} <= set(pooled.columns)
+    assert {"pgic", "nausea"} <= set(pooled["endpoint"])
+    for col in ("rd", "rd_low", "rd_high", "nnt", "rr", "rr_low", "rr_high", "p_value_rr"):
+        assert pd.api.types.is_numeric_dtype(pooled[col]), col
+    assert (pooled["rd_low"] <= pooled["rd_high"]).all() and (pooled["rr_low"] <= pooled["rr_high"]).all()
+    nausea = pooled[pooled["endpoint"] == "nausea"].iloc[0]
+    assert nausea["nnt_type"] == "NNTH" and nausea["nnt"] == pytest.approx(1 / nausea["rd"], rel=1e-9)
     html = (bundled_report / "report.html").read_text("utf-8")
     assert "Holm family" in html and "not counted: alternative analysis of Arnold2010" in html
+
+
+def test_every_cited_source_has_an_anchored_entry_and_citations_link_to_it(bundled_report):
+    import re
+
+    html = (bundled_report / "report.html").read_text("utf-8")
+    anchors = set(re.findall(r'<tr id="source-([^"]+)">', html))
+    links = set(re.findall(r'href="#source-([^"]+)"', html))
+    assert links and links <= anchors
+    for sid in ("LAY", "M09-T1", "BAT", "C13", "NMA23-T110", "NMA23-T39"):  # cited, missing before
+        known = set(fmtrials.load_sources()["source_id"])
+        if sid in known:
+            assert sid in anchors, sid
+    cited = set()
+    for name in ("outcomes", "arms", "reported", "certainty_judgements", "endpoints", "trials"):
+        table = getattr(fmtrials, f"load_{name}", None)
+        frame = table() if table else None
+        if frame is not None and "source" in frame.columns:
+            cited |= set(frame["source"].dropna().astype(str))
+    assert cited & set(fmtrials.load_sources()["source_id"]) <= anchors

@@ -25,48 +25,67 @@ def _case(endpoint: str, measure: str) -> dict:
     return next(c for c in REF["cases"] if c["endpoint"] == endpoint and c["measure"] == measure)
 
 
+def _mh_by_hand(t, measure: str) -> tuple[float, float, float]:
+    """Mantel–Haenszel RD (Sato, Greenland & Robins 1989 variance) or RR (Greenland & Robins 1985), written out."""
+    a, n1, c, n2 = (t[k].to_numpy(float) for k in ("events_t", "n_t", "events_c", "n_c"))
+    n, z = n1 + n2, 1.959963984540054
+    if measure == "RD":
+        w = n1 * n2 / n
+        est = (a * n2 / n - c * n1 / n).sum() / w.sum()
+        p = (n1**2 * c - n2**2 * a + n1 * n2 * (n2 - n1) / 2) / n**2
+        q = (a * (n2 - c) + c * (n1 - a)) / (2 * n)
+        se = math.sqrt((est * p.sum() + q.sum()) / w.sum() ** 2)
+        return est, est - z * se, est + z * se
+    r, s_ = a * n2 / n, c * n1 / n
+    v = (n1 * n2 * (a + c) - a * c * n) / n**2
+    est = r.sum() / s_.sum()
+    se = math.sqrt(v.sum() / (r.sum() * s_.sum()))
+    return est, est * math.exp(-z * se), est * math.exp(z * se)
+
+
 @pytest.mark.parametrize("endpoint", ["nausea", "pgic"])
 def test_pooled_rows_match_metafor(everything, endpoint):
-    from fmtrials.analysis import MAIN_MODEL
+    """k >= 3 (nausea): the REML + HKSJ main model against metafor; k = 2 (pgic): the small-k rule's
+    Mantel–Haenszel model against the formulas written out."""
+    from fmtrials.analysis.policy import main_model_for
     from fmtrials.meta import pool
 
     ea = everything[endpoint]
+    model = main_model_for(len(ea.pooled_table))
+    assert model.method == ("MH" if endpoint == "pgic" else "REML")
+    expected = {}
     for measure in ("RD", "RR"):
-        ref = _case(endpoint, measure)
-        got = pool(ea.pooled_table, measure=measure, method=MAIN_MODEL.method, test=MAIN_MODEL.test, warn_shared=False)
-        back = (lambda v: v) if measure == "RD" else math.exp
-        assert got.k == ref["k"]
-        for ours, theirs in (
-            (got.estimate, ref["estimate"]),
-            (got.ci_low, ref["ci_low"]),
-            (got.ci_high, ref["ci_high"]),
-        ):
-            assert ours == pytest.approx(back(theirs), rel=1e-7, abs=1e-9)
-        assert got.p_value == pytest.approx(ref["p_value"], rel=1e-6)
-    row = next(r for r in M.pooled_rows([ea], 0.05) if r["Endpoint"].startswith(endpoint + " — "))
-    rd, rr = _case(endpoint, "RD"), _case(endpoint, "RR")
-    assert row["Pooled RD, points (95% CI)"] == (
-        f"{100 * rd['estimate']:.1f} [{100 * rd['ci_low']:.1f}, {100 * rd['ci_high']:.1f}]"
-    )
-    assert row["Pooled RR (95% CI)"] == (
-        f"{math.exp(rr['estimate']):.2f} [{math.exp(rr['ci_low']):.2f}, {math.exp(rr['ci_high']):.2f}]"
-    )
+        got = pool(ea.pooled_table, measure=measure, method=model.method, test=model.test, warn_shared=False)
+        if model.method == "MH":
+            expected[measure] = _mh_by_hand(ea.pooled_table, measure)
+        else:
+            ref = _case(endpoint, measure)
+            back = (lambda v: v) if measure == "RD" else math.exp
+            assert got.k == ref["k"]
+            assert got.p_value == pytest.approx(ref["p_value"], rel=1e-6)
+            expected[measure] = tuple(back(ref[k]) for k in ("estimate", "ci_low", "ci_high"))
+        assert (got.estimate, got.ci_low, got.ci_high) == pytest.approx(expected[measure], rel=1e-7, abs=1e-9)
+    row = next(r for r in M.pooled_rows(M.pooled_numbers([ea], 0.05)) if r["Endpoint"].startswith(endpoint + " — "))
+    rd, rr = expected["RD"], expected["RR"]
+    assert row["Pooled RD, points (95% CI)"] == f"{100 * rd[0]:.1f} [{100 * rd[1]:.1f}, {100 * rd[2]:.1f}]"
+    assert row["Pooled RR (95% CI)"] == f"{rr[0]:.2f} [{rr[1]:.2f}, {rr[2]:.2f}]"
 
 
 def test_pooled_nnt_labels_by_hand(everything):
-    rows = {r["Endpoint"].split(" — ")[0]: r for r in M.pooled_rows([everything["nausea"], everything["pgic"]], 0.05)}
+    rows = {
+        r["Endpoint"].split(" — ")[0]: r
+        for r in M.pooled_rows(M.pooled_numbers([everything["nausea"], everything["pgic"]], 0.05))
+    }
     rd = _case("nausea", "RD")
     # harmful, interval above zero: NNTH 1/RD with 1/upper to 1/lower
     assert rows["nausea"]["NNT (95% CI)"] == (
         f"NNTH {1 / rd['estimate']:.1f} ({1 / rd['ci_high']:.1f} to {1 / rd['ci_low']:.1f})"
     )
-    rd = _case("pgic", "RD")
-    # beneficial, interval crossing zero: Altman's NNTB ... to infinity to NNTH ...
-    assert rows["pgic"]["NNT (95% CI)"] == (
-        f"NNTB {1 / rd['estimate']:.1f} (NNTB {1 / rd['ci_high']:.1f} to ∞ to NNTH {1 / -rd['ci_low']:.1f})"
-    )
+    est, lo, hi = _mh_by_hand(everything["pgic"].pooled_table, "RD")  # k = 2: Mantel–Haenszel (small-k rule)
+    # beneficial, interval above zero under MH: NNTB 1/RD with 1/upper to 1/lower
+    assert lo > 0 and rows["pgic"]["NNT (95% CI)"] == f"NNTB {1 / est:.1f} ({1 / hi:.1f} to {1 / lo:.1f})"
     # one trial only: no pooled row
-    assert "composite_3" not in rows and not M.pooled_rows([everything["composite_3"]], 0.05)
+    assert "composite_3" not in rows and not M.pooled_numbers([everything["composite_3"]], 0.05)
 
 
 def test_seed_summary_counts_and_ranges_by_hand():

@@ -71,7 +71,8 @@ def test_pooled_rows_match_metafor(analysis, endpoint, role):
     e = analysis[endpoint]
     rows = e.to_frame()
     rows = rows[rows["model"] == role]
-    ref = REF[endpoint][role]
+    # small-k rule: with k <= 2 comparisons the main model is Mantel-Haenszel (metafor rma.mh)
+    ref = REF[endpoint]["common" if _small(analysis, endpoint) else role]
     groups = ref["groups"] or {}  # jsonlite writes an empty named list as []
     overall = rows[rows["group"].isin(["overall", "all doses"])]
     assert len(overall) == 1
@@ -122,8 +123,24 @@ def test_leave_one_out_matches_metafor(analysis, endpoint):
         np.testing.assert_allclose(loo[key].to_numpy(dtype=float), expected, rtol=1e-7, atol=1e-10, err_msg=key)
 
 
+def _small(analysis, endpoint: str) -> bool:
+    """The small-k rule of the report (k <= 2 comparisons: common-effect main model), counted here."""
+    return len(analysis[endpoint].pooled_table) <= 2
+
+
+def test_small_k_main_model_is_mantel_haenszel(analysis):
+    small = [e for e in ENDPOINTS if _small(analysis, e)]
+    assert "sae" in small and "nausea" not in small
+    for e in small:
+        assert (analysis[e].main.method, analysis[e].main.test) == ("MH", "z"), e
+
+
 # --------------------------------------------------------------------------- the printed report, digit by digit
-LABELS = {"main": "REML + HKSJ (ad hoc)", "common": "MH common effect"}
+LABELS = {
+    "main": "main: Random-effects model (REML τ², HKSJ ad hoc)",
+    "small": "main: Common-effect model (Mantel–Haenszel)",
+    "common": "check: Common-effect model (Mantel–Haenszel)",
+}
 
 
 def _p_text(p: float) -> str:
@@ -153,19 +170,27 @@ def report_rows(tmp_path_factory):
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @pytest.mark.parametrize("role", ["main", "common"])
-def test_printed_pooled_rows_are_metafors_numbers(report_rows, endpoint, role):
-    ref = REF[endpoint][role]
+def test_printed_pooled_rows_are_metafors_numbers(report_rows, analysis, endpoint, role):
+    small = _small(analysis, endpoint)
+    if small and role == "common":  # the main model is the common-effect one: no second row
+        assert not [k for k in report_rows if k[:2] == (endpoint, LABELS["common"])]
+        return
+    ref = REF[endpoint]["common" if small else role]
+    label = LABELS["small" if small else role]
     groups = ref["groups"] or {}
     wanted = [(f"{dose} mg/day", e) for dose, e in groups.items()]
     wanted.append(("all doses" if groups else "overall", ref["overall"]))
     for group, e in wanted:
-        row = report_rows[(endpoint, LABELS[role], group)]
+        row = report_rows[(endpoint, label, group)]
         assert row[3] == str(e["k"])
         assert row[4] == f"{e['estimate']:.2f} [{e['ci_low']:.2f}, {e['ci_high']:.2f}]", (endpoint, role, group)
         assert row[5] == _p_text(e["p_value"]), (endpoint, role, group)
         if e["k"] >= 2:
-            assert f"Q = {e['q']:.2f} " in row[6] and f"I² = {e['i2']:.1f}%" in row[6], (row[6], e)
+            i2_q = 100 * max(0.0, (e["q"] - (e["k"] - 1)) / e["q"])  # Higgins & Thompson, from metafor's Q
+            assert f"Q = {e['q']:.2f} " in row[6] and f"I² (Q-based) = {i2_q:.1f}%" in row[6], (row[6], e)
         pi = f"{e['pi_low']:.2f} to {e['pi_high']:.2f}" if "pi_low" in e else "–"
+        if "pi_low" in e and (e["pi_high"] > 1000 or e["pi_low"] < 0.001):
+            pi = "not informative"
         assert row[7] == pi, (endpoint, role, group)
 
 

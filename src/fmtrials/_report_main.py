@@ -190,38 +190,69 @@ def trial_rows(compared: pd.DataFrame) -> list[dict[str, str]]:
     return rows
 
 
-def pooled_rows(analyses: Sequence[Any], alpha: float) -> list[dict[str, str]]:
+def pooled_numbers(analyses: Sequence[Any], alpha: float) -> list[dict[str, Any]]:
     """Pooled RD (points), its NNT and the pooled RR for every endpoint with more than one trial: the main
-    model (:data:`fmtrials.analysis.MAIN_MODEL`) over all doses, shared placebo arms split."""
-    from .analysis import MAIN_MODEL
+    model (:func:`fmtrials.analysis.policy.main_model_for`, small-k rule) over all doses, shared placebo arms split."""
+    from .analysis.policy import main_model_for
     from .effects.number_needed import altman_columns
     from .meta import pool
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for ea in analyses:
         table = ea.pooled_table
         if table is None or table.empty or table["study"].nunique() < 2:
             continue
+        model = main_model_for(len(table))
         fits = {
-            m: pool(table, measure=m, method=MAIN_MODEL.method, test=MAIN_MODEL.test, alpha=alpha, warn_shared=False)
+            m: pool(table, measure=m, method=model.method, test=model.test, alpha=alpha, warn_shared=False)
             for m in ("RD", "RR")
         }
-        rd = fits["RD"]
-        nnt = altman_columns([rd.estimate], [rd.ci_low], [rd.ci_high], ea.event)["label"][0]
-        doses = sorted({int(d) for d in table["dose_mg_day"].dropna()})
+        rd, rr = fits["RD"], fits["RR"]
+        nnt = altman_columns([rd.estimate], [rd.ci_low], [rd.ci_high], ea.event)
         rows.append(
             {
-                "Endpoint": _data.endpoint_title(ea.endpoint),
-                "Trials (comparisons)": f"{table['study'].nunique()} ({len(table)})",
-                "Doses (mg/day)": ", ".join(map(str, doses)),
-                "Pooled RD, points (95% CI)": format_interval(100 * rd.estimate, 100 * rd.ci_low, 100 * rd.ci_high, 1),
-                "NNT (95% CI)": nnt,
-                "Pooled RR (95% CI)": format_interval(fits["RR"].estimate, fits["RR"].ci_low, fits["RR"].ci_high, 2),
-                "p (RR)": format_p(fits["RR"].p_value),
-                "Model": pool_label(MAIN_MODEL.method, MAIN_MODEL.test),
+                "endpoint": ea.endpoint,
+                "event": ea.event,
+                "trials": int(table["study"].nunique()),
+                "comparisons": len(table),
+                "doses_mg_day": ", ".join(map(str, sorted({int(d) for d in table["dose_mg_day"].dropna()}))),
+                "rd": rd.estimate,
+                "rd_low": rd.ci_low,
+                "rd_high": rd.ci_high,
+                "nnt": float(nnt["nnt"][0]),
+                "nnt_type": str(nnt["nnt_type"][0]),
+                "nnt_near": float(nnt["nnt_near"][0]),
+                "nnt_near_type": str(nnt["nnt_near_type"][0]),
+                "nnt_far": float(nnt["nnt_far"][0]),
+                "nnt_far_type": str(nnt["nnt_far_type"][0]),
+                "nnt_label": str(nnt["label"][0]),
+                "rr": rr.estimate,
+                "rr_low": rr.ci_low,
+                "rr_high": rr.ci_high,
+                "p_value_rr": rr.p_value,
+                "method": model.method,
+                "test": model.test,
+                "alpha": alpha,
             }
         )
     return rows
+
+
+def pooled_rows(numbers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    """The rows of :func:`pooled_numbers` as printed in the report (formatted text, HTML only)."""
+    return [
+        {
+            "Endpoint": _data.endpoint_title(r["endpoint"]),
+            "Trials (comparisons)": f"{r['trials']} ({r['comparisons']})",
+            "Doses (mg/day)": r["doses_mg_day"],
+            "Pooled RD, points (95% CI)": format_interval(100 * r["rd"], 100 * r["rd_low"], 100 * r["rd_high"], 1),
+            "NNT (95% CI)": r["nnt_label"],
+            "Pooled RR (95% CI)": format_interval(r["rr"], r["rr_low"], r["rr_high"], 2),
+            "p (RR)": format_p(r["p_value_rr"]),
+            "Model": pool_label(r["method"], r["test"]),
+        }
+        for r in numbers
+    ]
 
 
 def main_tables(result: Any, outcomes: pd.DataFrame) -> dict[str, Any]:
@@ -252,8 +283,9 @@ def main_tables(result: Any, outcomes: pd.DataFrame) -> dict[str, Any]:
         "composite": trial_rows(composite),
         "efficacy": trial_rows(eff),
         "safety": trial_rows(saf),
-        "pooled_efficacy": pooled_rows(shown, result.alpha),
-        "pooled_safety": pooled_rows(safety, result.alpha),
+        "pooled_numbers": (numbers := pooled_numbers(shown, result.alpha) + pooled_numbers(safety, result.alpha)),
+        "pooled_efficacy": pooled_rows([r for r in numbers if r["endpoint"] in {a.endpoint for a in shown}]),
+        "pooled_safety": pooled_rows([r for r in numbers if r["endpoint"] not in {a.endpoint for a in shown}]),
         "composite_sentence": composite_sentence(compared),
         "benefit_risk": benefit_risk_sentence(compared),
         "frame": frame,

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from . import data as _data
-from ._format import format_interval, format_number, format_p
+from ._format import format_interval, format_number, format_p, pool_label
 
 __all__: list[str] = []  # private module
 
@@ -24,39 +24,66 @@ def _fmt_p(p: Any) -> str:
     return format_p(p, missing="–")
 
 
+def _p_is(p: Any) -> str:
+    """``p = 0.012`` or ``p < 0.0001`` (never ``p = <0.0001``)."""
+    text = _fmt_p(p)
+    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
 def _ci(est, lo, hi, digits=2) -> str:
     return format_interval(est, lo, hi, digits, missing="–")
 
 
 def _pooled_rows(ea: Any) -> list[dict]:
     rows = []
-    for label, res in (("REML + HKSJ (ad hoc)", ea.main), ("MH common effect", ea.common)):
-        if res is None:
-            continue
+    for role, res in (("main", ea.main), ("check", ea.common)):
+        if res is None or (role == "check" and ea.main is not None and ea.main.method == res.method):
+            continue  # small k: the main model is the common-effect one already
+        label = f"{role}: {pool_label(res.method, res.test)}"
         groups = list(res.subgroups.items()) if res.subgroups else []
         for g, sub in groups:
             rows.append(_pooled_row(ea.endpoint, label, f"{g} mg/day", sub))
         rows.append(_pooled_row(ea.endpoint, label, "all doses" if groups else "overall", res))
         st = res.subgroup_test
         if groups and st is not None and math.isfinite(st.q):
-            rows[-1]["subgroup_test"] = f"Q = {_fmt(st.q)}, df = {st.df}, p = {_fmt_p(st.p)}"
+            rows[-1]["subgroup_test"] = f"Q = {_fmt(st.q)}, df = {st.df}, {_p_is(st.p)}"
     return rows
+
+
+#: a prediction bound beyond these (ratio scale) is not informative and is not printed as a number
+PI_RATIO_LIMIT = 1000.0
+
+
+def _pi_text(r, digits: int) -> str:
+    """The prediction interval as printed: ``–`` when undefined, "not informative" when absurdly wide."""
+    lo, hi = r.prediction.pi_low, r.prediction.pi_high
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return "–"
+    wide = (hi > PI_RATIO_LIMIT or lo < 1 / PI_RATIO_LIMIT) if r.measure != "RD" else (lo <= -1 or hi >= 1)
+    return "not informative" if wide else f"{_fmt(lo, digits)} to {_fmt(hi, digits)}"
 
 
 def _heterogeneity_text(r) -> str:
     h = r.heterogeneity
     if r.k < 2:
-        return "k = 1: not estimable"
+        return "one trial: its own estimate"
     if not h.estimable:
         return "not estimable (Q undefined for these counts)"
-    return f"Q = {_fmt(h.q)} (df {h.q_df}, p = {_fmt_p(h.q_p)}); I² = {_fmt(h.i2, 1)}%" + (
+    return f"Q = {_fmt(h.q)} (df {h.q_df}, {_p_is(h.q_p)}); I² (Q-based) = {_fmt(_i2_from_q(h.q, h.q_df), 1)}%" + (
         f"; τ² = {_fmt(h.tau2, 4)}" if r.model == "random" else ""
     )
 
 
+def _i2_from_q(q: float, df: int) -> float:
+    """The Q-based I² of Higgins & Thompson (2002), ``100 max(0, (Q - df) / Q)``: the one I² of the pooled table,
+    the same for every model (metafor's ``rma()`` prints a τ²-based I² for random-effects models instead)."""
+    if not (math.isfinite(q) and q > 0):
+        return 0.0 if math.isfinite(q) else math.nan
+    return 100.0 * max(0.0, (q - df) / q)
+
+
 def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:
     digits = 3 if r.measure == "RD" else 2
-    pi = r.prediction
     return {
         "endpoint": endpoint,
         "model": model,
@@ -65,7 +92,7 @@ def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:
         "estimate": _ci(r.estimate, r.ci_low, r.ci_high, digits),
         "p": _fmt_p(r.p_value),
         "heterogeneity": _heterogeneity_text(r),
-        "pi": (f"{_fmt(pi.pi_low, digits)} to {_fmt(pi.pi_high, digits)}" if math.isfinite(pi.pi_low) else "–"),
+        "pi": _pi_text(r, digits),
         "subgroup_test": "",
     }
 
@@ -120,6 +147,7 @@ def _display_compared(compared: pd.DataFrame) -> list[dict]:
                 "source": f"{r.get('source_t', '')}; {r.get('source_c', '')}"
                 if r.get("source_t") != r.get("source_c")
                 else str(r.get("source_t", "")),
+                "source_ids": list(dict.fromkeys(str(r[k]) for k in ("source_t", "source_c") if r.get(k))),
             }
         )
     return rows

@@ -147,7 +147,8 @@ def choice(value: Any, allowed: tuple[str, ...], name: str) -> Any:
 
 
 #: where the direction (``event``) of an endpoint came from (:func:`fmtrials.analysis.endpoint_event`): given
-#: by the caller, one of the analysis policy's default lists, or assumed (an endpoint in neither list)
-EventSource = Literal["given", "default list", "glossary", "assumed"]
-EVENT_SOURCES: tuple[str, ...] = ("given", "default list", "glossary", "assumed")
+#: by the caller, the data's own ``direction`` column, one of the analysis policy's default lists, or the glossary
+#: (an endpoint in none of these is refused, never guessed)
+EventSource = Literal["given", "data", "default list", "glossary"]
+EVENT_SOURCES: tuple[str, ...] = ("given", "data", "default list", "glossary")
 __all__ += ["EventSource", "EVENT_SOURCES"]

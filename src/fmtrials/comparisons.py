@@ -83,7 +83,7 @@ def compare(
     or_ci: ORInterval = "woolf",
     test: ProportionsTest = "fisher",
     rate_ci: ProportionInterval = "wilson",
-    event: Event = "beneficial",
+    event: Event | None = None,
     alpha: float = 0.05,
     cc: float = 0.5,
 ) -> pd.DataFrame:
@@ -106,8 +106,10 @@ def compare(
         Test for the p-value (:func:`fmtrials.effects.proportions_test`, two-sided).
     rate_ci : str
         Interval for each arm's rate (:func:`fmtrials.proportion_ci`).
-    event : {"beneficial", "harmful"}
-        Responders are ``beneficial`` (NNTB when more on treatment); adverse events are ``harmful``.
+    event : {"beneficial", "harmful"}, optional
+        Responders are ``beneficial`` (NNTB when more on treatment); adverse events are ``harmful``. By
+        default the table's own ``direction`` column (one value; e.g. from :func:`fmtrials.read_outcomes`),
+        else ``"beneficial"``. An explicit ``event`` wins over the column.
     alpha : float
         Two-sided level for all intervals.
     cc : float
@@ -142,10 +144,17 @@ def compare(
     0   Arnold2010  0.090   0.045    0.134                NNTB 11.2 (7.5 to 22.0)
     1  Bateman2013  0.091  -0.141    0.262  NNTB 11.0 (NNTB 3.8 to ∞ to NNTH 7.1)
     """
-    methods = _options(
-        rd_ci=rd_ci, rr_ci=rr_ci, or_ci=or_ci, test=test, rate_ci=rate_ci, event=event, alpha=alpha, cc=cc
-    )
     df = _as_frame(contrasts).reset_index(drop=True)
+    methods = _options(
+        rd_ci=rd_ci,
+        rr_ci=rr_ci,
+        or_ci=or_ci,
+        test=test,
+        rate_ci=rate_ci,
+        event=_table_event(df) if event is None else event,
+        alpha=alpha,
+        cc=cc,
+    )
     kept, excluded, rows = _drop_missing(df)
     x1, n1, x2, n2 = frame_counts(kept, COUNT_COLUMNS, file=DATAFRAME, rows=rows)
     studies = kept["study"].tolist() if "study" in kept.columns else None
@@ -178,6 +187,23 @@ def _options(**given: Any) -> dict[str, Any]:
         "alpha": check_alpha(given["alpha"]),
         "cc": check_number(given["cc"], "cc", low=0.0, inclusive=False),
     }
+
+
+def _table_event(df: pd.DataFrame) -> str:
+    """The one direction the table's ``direction`` column states; ``"beneficial"`` without such a column."""
+    if "direction" not in df.columns:
+        return "beneficial"
+    found = sorted({str(v).strip().casefold() for v in df["direction"].dropna()} - {""})
+    if len(found) > 1:
+        raise DataError(
+            Problem(
+                f"the direction column holds {', '.join(map(repr, found))}: compare one direction at a time, "
+                "or pass event=",
+                file=DATAFRAME,
+                column="direction",
+            )
+        )
+    return found[0] if found else "beneficial"
 
 
 def _as_frame(contrasts: Any) -> pd.DataFrame:

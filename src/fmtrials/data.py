@@ -618,7 +618,9 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
     """Read and validate a user's outcomes table (CSV path or DataFrame).
 
     Required columns: ``study``, ``endpoint``, ``n``, ``responders`` and at least one of ``dose_mg_day``
-    (0 = placebo) or ``arm`` (``placebo`` marks the control). Optional: every other column of
+    (0 = placebo) or ``arm`` (``placebo`` marks the control). Optional: ``direction`` (``beneficial`` or
+    ``harmful``, one per endpoint; read by :func:`fmtrials.compare`, the analysis and the report, needed for
+    an endpoint the glossary :func:`fmtrials.load_endpoints` does not know); every other column of
     :func:`load_outcomes`; missing ones are filled (``analysis`` and ``population`` "not stated",
     ``status`` "reported", ``source`` "user", ``locator`` the file name and row).
 
@@ -633,7 +635,8 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
         Every problem at once, with file, row and column: missing columns, non-integer or negative counts,
         counts above 2,147,483,647, responders > n, n = 0, a percentage outside [0, 100] or inconsistent
         with responders/n beyond rounding, duplicate (study, arm, endpoint, analysis, population, timepoint)
-        rows, a study without a placebo row for an endpoint or with more than one, an empty file, a wrong
+        rows, a study without a placebo row for an endpoint or with more than one, a ``direction`` other than
+        ``beneficial``/``harmful`` or two directions for one endpoint, an empty file, a wrong
         delimiter or encoding, more than :data:`MAX_ROWS` rows or :data:`MAX_STUDIES` studies.
 
     Notes
@@ -706,6 +709,8 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
                 Problem("arm is empty and dose_mg_day does not name it", column="dose_mg_day", **where(label, i, lines))
             )
     _check_table(df, spec, label, lines, problems, sources=None)
+    if "direction" in df.columns:
+        df["direction"] = _directions(df, label, lines, problems)
     n_studies = df["study"].nunique()
     if n_studies > MAX_STUDIES:
         problems.append(
@@ -719,6 +724,32 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
         raise DataError(problems)
     df.attrs = {"origin": "user"}
     return df
+
+
+def _directions(df: pd.DataFrame, label: str, lines, problems: list[Problem]) -> pd.Series:
+    """The optional ``direction`` column, lower-cased: ``beneficial`` or ``harmful`` (or empty), one per endpoint."""
+    values = df["direction"].astype("string").str.strip().str.lower()
+    for i, v in enumerate(values.tolist()):
+        if v is not pd.NA and v not in ("beneficial", "harmful", ""):
+            problems.append(
+                Problem(
+                    f"direction must be 'beneficial' or 'harmful', got {v!r}",
+                    column="direction",
+                    **where(label, i, lines),
+                )
+            )
+    values = values.replace("", pd.NA)
+    per = values.groupby(df["endpoint"].to_numpy()).agg(lambda s: sorted(set(s.dropna())))
+    for endpoint, found in per.items():
+        if len(found) > 1:
+            problems.append(
+                Problem(
+                    f"endpoint {endpoint!r} is given more than one direction ({', '.join(map(repr, found))})",
+                    file=label,
+                    column="direction",
+                )
+            )
+    return values
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -818,7 +849,8 @@ def contrasts(
     res = _pair_with_placebo(df, trials)
     unknown = res[["events_t", "n_t", "events_c", "n_c"]].isna().any(axis=1)
     excluded = _excluded_records(res.loc[unknown])
-    res = _in_reading_order(mark_shared_placebo(res.loc[~unknown])[CONTRAST_COLUMNS])
+    columns = CONTRAST_COLUMNS + (["direction"] if "direction" in res.columns else [])
+    res = _in_reading_order(mark_shared_placebo(res.loc[~unknown])[columns])
     res.attrs["excluded"] = excluded
     return res
 
@@ -931,6 +963,9 @@ def _pair_with_placebo(df: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
     )
     for col in ("events_t", "n_t", "events_c", "n_c", "dose_mg_day"):
         res[col] = res[col].astype("Int64")
+    if "direction" in df.columns:  # the endpoint's direction, stated on any of its rows
+        stated = df.dropna(subset=["direction"]).drop_duplicates("endpoint").set_index("endpoint")["direction"]
+        res["direction"] = pd.array(merged["endpoint"].map(stated).tolist(), dtype="string")
     return res
 
 

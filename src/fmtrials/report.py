@@ -37,7 +37,7 @@ import pandas as pd
 
 from . import __version__, _outdir, _proc
 from . import data as _data
-from ._format import measure_name
+from ._format import measure_name, pool_label
 from ._report_extras import diagnostics_part, what_it_means_part
 from ._report_tables import (
     _display_audit,
@@ -193,8 +193,7 @@ def _figure_jobs(outcomes: pd.DataFrame, ea: Any) -> list[tuple]:
                 ea.main,
                 ea.event,
                 f"{_data.endpoint_title(ea.endpoint)}\n"
-                f"{measure_name(ea.main.measure)}, REML random effects "
-                "(HKSJ, ad hoc)",
+                f"{measure_name(ea.main.measure)}, {pool_label(ea.main.method, ea.main.test)}",
             ),
         ),
     ]
@@ -449,7 +448,7 @@ def _build(
     compared = result.compared
     _write_csv(compared, tmp / "tables" / "comparisons.csv")
     pooled = pd.DataFrame([row for a in analyses for row in _pooled_rows(a)])
-    _write_csv(pooled, tmp / "tables" / "pooled.csv")
+    _write_csv(_pooled_frame(analyses, measure), tmp / "tables" / "pooled.csv")
     sens = (
         pd.concat(
             [_no_attrs(a.sensitivity).assign(endpoint=a.endpoint) for a in analyses if a.sensitivity is not None],
@@ -495,6 +494,28 @@ def _build(
     return list(endpoints)
 
 
+def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
+    """``tables/pooled.csv``: the analysis layer's numbers (:meth:`EndpointAnalysis.to_frame`), numeric columns
+    only (estimate, ci_low, ci_high, p_value, q, i2, tau2, pi_low, pi_high, subgroup test); text is for the
+    HTML."""
+    parts = [_no_attrs(a.to_frame()) for a in analyses]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, ignore_index=True).assign(measure=measure)
+
+
+def _bundled_sources() -> set[str]:
+    """Every source id any bundled table cites (``source``, ``alt_source``): the report cites them all."""
+    out: set[str] = set()
+    for name in _data.SPECS:
+        table = _data._bundled(name)
+        for col in ("source", "alt_source"):
+            if col in table.columns:
+                out |= {str(v) for v in table[col].dropna() if str(v)}
+    return out
+
+
 def _result_dict(r) -> dict:
     """A pooled result as written to ``results.json``: its one serialiser, ``PoolResult.to_dict()``."""
     return {} if r is None else r.to_dict()
@@ -531,7 +552,7 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     _write_csv(_no_attrs(seed), tmp / "tables" / "composite_reanalysis.csv")
     tables = M.main_tables(result, outcomes)
     _write_csv(tables.pop("frame"), tmp / "tables" / "main_trials.csv")
-    _write_csv(pd.DataFrame(tables["pooled_efficacy"] + tables["pooled_safety"]), tmp / "tables" / "main_pooled.csv")
+    _write_csv(pd.DataFrame(tables.pop("pooled_numbers")), tmp / "tables" / "main_pooled.csv")
     tables["summary"] = M.seed_summary(seed)
     tables["holm_note"] = M.holm_note(tables["families"])
     svg = None
@@ -560,7 +581,7 @@ def _render_html(
     template = env.get_template("report.html.j2")
     trials = _records(_data.load_trials()) if bundled else None
     sources = _data.load_sources()
-    used_sources = set(outcomes["source"].dropna()) | (set(_data.load_reported()["source"]) if bundled else set())
+    used_sources = set(outcomes["source"].dropna()) | (_bundled_sources() if bundled else set())
     return template.render(
         version=__version__,
         input_note=input_note,

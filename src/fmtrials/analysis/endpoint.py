@@ -15,9 +15,8 @@ from .._vocab import COUNT_COLUMNS, MEASURES, RD_INTERVALS, Event, Measure, RDIn
 from ..errors import DataError, Problem
 from ._pooling import POOLING_ERRORS, _pooling, pooled_rows, sensitivity
 from .policy import (
+    COMMON_MAIN_MAX_K,
     COMMON_MODEL,
-    EFFICACY_ENDPOINTS,
-    KEY_SAFETY_ENDPOINTS,
     LOO_MAX_K,
     LOO_MIN_K,
     MAIN_MODEL,
@@ -25,6 +24,7 @@ from .policy import (
     Model,
     chosen_analysis,
     endpoint_event,
+    main_model_for,
     one_analysis_per_comparison,
     prepare_for_pooling,
     subgroup_column,
@@ -77,7 +77,7 @@ class EndpointAnalysis:
     alpha : float
     event : {"beneficial", "harmful"}
         Direction used for the per-comparison table (NNTB/NNTH) and the plots.
-    event_source : {"given", "default list", "glossary", "assumed"}
+    event_source : {"given", "data", "default list", "glossary"}
         Where ``event`` came from (see :func:`fmtrials.analysis.endpoint_event`).
     contrasts : pandas.DataFrame
         The endpoint's contrasts, every analysis reported; ``attrs["excluded"]`` the comparisons left out
@@ -91,8 +91,10 @@ class EndpointAnalysis:
     by : str or None
         Subgroup column of the pooled models (``"dose_mg_day"`` with several doses).
     main, common : PoolResult or None
-        :data:`~fmtrials.analysis.MAIN_MODEL` and :data:`~fmtrials.analysis.COMMON_MODEL`; None when not
-        estimable (see ``notes``).
+        The main model (:data:`~fmtrials.analysis.MAIN_MODEL`; with at most
+        :data:`~fmtrials.analysis.policy.COMMON_MAIN_MAX_K` comparisons :data:`~fmtrials.analysis.COMMON_MODEL`,
+        the small-k rule of :func:`~fmtrials.analysis.policy.main_model_for`) and the common-effect check;
+        None when not estimable (see ``notes``).
     sensitivity : pandas.DataFrame or None
         Every model of the sensitivity grid on the primary analyses (``analyses="primary"``), then with the
         alternative analyses swapped in; None below :data:`~fmtrials.analysis.SENSITIVITY_MIN_K` comparisons.
@@ -106,13 +108,14 @@ class EndpointAnalysis:
     Examples
     --------
     >>> import fmtrials
-    >>> print(fmtrials.analyse_endpoint(None, "ae_any").summary())
+    >>> print(fmtrials.analyse_endpoint(None, "ae_any").summary())  # doctest: +ELLIPSIS
     ae_any: risk ratio, 2 comparison(s) from 2 studies; event harmful (default list)
-    Main: Random-effects model (REML τ², HKSJ ad hoc)
-      overall: k = 2, RR 1.11 [0.75, 1.66], p = 0.182, I² = 0.1%
+    Main: Common-effect model (Mantel–Haenszel)
+      overall: k = 2, RR 1.11 [1.05, 1.18], p = 0.0007, I² = 0.3%
     Check: Common-effect model (Mantel–Haenszel)
       overall: k = 2, RR 1.11 [1.05, 1.18], p = 0.0007, I² = 0.3%
     Sensitivity: 11 rows
+    Note: 2 comparison(s): the main model is the common-effect Mantel–Haenszel model (small-k rule, ...
     """
 
     endpoint: str
@@ -271,8 +274,8 @@ def analyse_endpoint(
     ci : str
         Risk-difference interval of the per-comparison table (see :func:`fmtrials.risk_difference`).
     event : {"beneficial", "harmful"}, optional
-        Direction of the endpoint; by default from the policy (efficacy endpoints beneficial, others
-        harmful, see :func:`fmtrials.analysis.endpoint_event`).
+        Direction of the endpoint; by default the data's ``direction`` column, else the policy's lists and
+        the endpoint glossary (see :func:`fmtrials.analysis.endpoint_event`).
     alpha : float
         Two-sided level of every interval.
 
@@ -283,8 +286,8 @@ def analyse_endpoint(
     Raises
     ------
     DataError
-        Bad input or an endpoint not in the data. An endpoint that cannot be pooled is not an error: the
-        result says ``not estimable: <reason>``.
+        Bad input, an endpoint not in the data, or one with no known direction (never guessed). An
+        endpoint that cannot be pooled is not an error: the result says ``not estimable: <reason>``.
 
     Examples
     --------
@@ -310,25 +313,30 @@ def analyse_endpoint(
     ci = choice(ci, RD_INTERVALS, "ci")
     alpha = check_alpha(alpha)
     return _analyse(
-        _endpoint_contrasts(contrasts_or_outcomes, endpoint), endpoint, measure=measure, ci=ci, event=event, alpha=alpha
+        _endpoint_contrasts(contrasts_or_outcomes, endpoint),
+        endpoint,
+        measure=measure,
+        ci=ci,
+        event=event,
+        alpha=alpha,
+        data=contrasts_or_outcomes,
     )
 
 
 def _analyse(
-    c: pd.DataFrame, endpoint: str, *, measure: Measure, ci: RDInterval, event: str | None, alpha: float
+    c: pd.DataFrame,
+    endpoint: str,
+    *,
+    measure: Measure,
+    ci: RDInterval,
+    event: str | None,
+    alpha: float,
+    data: pd.DataFrame | None = None,
 ) -> EndpointAnalysis:
     from ..comparisons import compare
 
-    ev, source = endpoint_event(endpoint, event)
-    notes = (
-        []
-        if source != "assumed"
-        else [
-            f"'{endpoint}' is in neither default list (efficacy: {', '.join(EFFICACY_ENDPOINTS)}; key safety: "
-            f"{', '.join(KEY_SAFETY_ENDPOINTS)}): its direction is assumed harmful (more events on treatment is "
-            "worse); pass event= to state it."
-        ]
-    )
+    ev, source = endpoint_event(endpoint, event, c if data is None else data)
+    notes: list[str] = []
     compared = compare(c, rd_ci=ci, event=ev, alpha=alpha)
     base = dict(
         endpoint=endpoint,
@@ -366,7 +374,13 @@ def _analyse(
     table, split_notes = prepare_for_pooling(primary)
     notes += split_notes
     by = subgroup_column(table)
-    (main, main_err), (common, common_err) = (_fit(table, measure, m, alpha, by) for m in (MAIN_MODEL, COMMON_MODEL))
+    main_model = main_model_for(len(table))
+    if main_model is not MAIN_MODEL:
+        notes.append(
+            f"{len(table)} comparison(s): the main model is the common-effect Mantel–Haenszel model (small-k "
+            f"rule, k ≤ {COMMON_MAIN_MAX_K}); random-effects models are in the sensitivity table."
+        )
+    (main, main_err), (common, common_err) = (_fit(table, measure, m, alpha, by) for m in (main_model, COMMON_MODEL))
     not_estimable = None if main_err is None else f"not estimable: {main_err}"
     if not_estimable:
         notes.append(not_estimable)

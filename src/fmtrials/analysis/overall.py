@@ -14,7 +14,7 @@ from .._validation import ARGUMENTS, check_alpha
 from .._vocab import MEASURES, RD_INTERVALS, Measure, RDInterval, choice
 from ..errors import DataError, Problem
 from .endpoint import POOLED_COLUMNS, EndpointAnalysis, _analyse
-from .policy import all_contrasts, default_endpoints
+from .policy import all_contrasts, default_endpoints, endpoint_event
 
 __all__ = ["Analysis", "analyse", "holm_across", "holm_families", "EFFICACY_FAMILY"]
 
@@ -196,7 +196,8 @@ def analyse(
     Raises
     ------
     DataError
-        Bad options or an endpoint not in the data (all named). An endpoint that cannot be pooled is not an
+        Bad options, an endpoint not in the data or one with no known direction (all named, see
+        :func:`fmtrials.analysis.endpoint_event`). An endpoint that cannot be pooled is not an
         error: its result says ``not estimable: <reason>`` and the others go on.
 
     Examples
@@ -244,13 +245,14 @@ def analyse(
                     column="endpoints",
                 )
             )
+    _events(chosen, outcomes)  # refuse every endpoint without a known direction before any work
     results = {}
     for ep in chosen:
         if progress is not None:
             progress(f"analysing {ep}")
         c = contrasts[contrasts["endpoint"] == ep].reset_index(drop=True)
         c.attrs = {"excluded": [e for e in contrasts.attrs.get("excluded", []) if e["endpoint"] == ep]}
-        results[ep] = _analyse(c, ep, measure=measure, ci=ci, event=None, alpha=alpha)
+        results[ep] = _analyse(c, ep, measure=measure, ci=ci, event=None, alpha=alpha, data=outcomes)
     return Analysis(
         endpoints=tuple(chosen),
         results=MappingProxyType(results),
@@ -259,3 +261,17 @@ def analyse(
         ci=ci,
         alpha=alpha,
     )
+
+
+def _events(endpoints: list[str], outcomes: pd.DataFrame) -> dict[str, str]:
+    """The direction of every endpoint; all those with none known are refused together, by name."""
+    out: dict[str, str] = {}
+    problems: list[Problem] = []
+    for ep in endpoints:
+        try:
+            out[ep] = endpoint_event(ep, None, outcomes)[0]
+        except DataError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataError(problems)
+    return out

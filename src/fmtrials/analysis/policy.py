@@ -11,7 +11,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import data as _data
+from .._validation import ARGUMENTS, DATAFRAME
 from .._vocab import EVENT_SOURCES, EVENTS, Event, EventSource, PoolMethod, PoolTest, choice
+from ..errors import DataError, Problem
 
 __all__ = [
     "EFFICACY_ENDPOINTS",
@@ -28,6 +30,9 @@ __all__ = [
     "EVENT_SOURCES",
     "default_endpoints",
     "endpoint_event",
+    "data_direction",
+    "main_model_for",
+    "COMMON_MAIN_MAX_K",
     "sensitivity_grid",
 ]
 
@@ -72,6 +77,10 @@ SENSITIVITY_GRID: tuple[Model, ...] = (
 )
 #: the sensitivity table needs at least this many comparisons
 SENSITIVITY_MIN_K = 2
+#: small-k rule: with at most this many comparisons the main model is the common-effect (Mantel-Haenszel) one
+#: (τ² cannot be estimated from two studies, and HKSJ on t with 1 df gives uninformative intervals); the
+#: random-effects models stay in the sensitivity table. One comparison is shown as the trial's own estimate.
+COMMON_MAIN_MAX_K = 2
 #: leave-one-out is run for LOO_MIN_K <= k <= LOO_MAX_K comparisons (above: skipped with a note, as it costs
 #: k pooled fits)
 LOO_MIN_K = 3
@@ -91,25 +100,50 @@ def sensitivity_grid(measure: str) -> tuple[Model, ...]:
     return tuple(m for m in SENSITIVITY_GRID if m.method != "Peto" or measure == "OR")
 
 
-def endpoint_event(endpoint: str, event: str | None = None) -> tuple[Event, EventSource]:
-    """The direction of ``endpoint`` and where it came from.
-
-    An ``event`` given by the caller wins (``"given"``); otherwise efficacy endpoints
-    (:data:`EFFICACY_ENDPOINTS`) are ``"beneficial"`` and the key safety endpoints ``"harmful"``
-    (``"default list"``); then the direction the glossary (:func:`fmtrials.load_endpoints`) states
-    (``"glossary"``); an endpoint in none of these is ``"harmful"``, ``"assumed"``.
+def main_model_for(k: int) -> Model:
+    """The main model for ``k`` pooled comparisons: :data:`COMMON_MODEL` when ``k <= COMMON_MAIN_MAX_K``,
+    else :data:`MAIN_MODEL`.
 
     Examples
     --------
-    >>> endpoint_event("pain_50"), endpoint_event("nausea"), endpoint_event("itch")
-    (('beneficial', 'default list'), ('harmful', 'default list'), ('harmful', 'assumed'))
-    >>> endpoint_event("loss_of_response")
-    ('harmful', 'glossary')
+    >>> main_model_for(2), main_model_for(3)
+    (Model(method='MH', test='z'), Model(method='REML', test='hksj-adhoc'))
+    """
+    return COMMON_MODEL if k <= COMMON_MAIN_MAX_K else MAIN_MODEL
+
+
+def endpoint_event(
+    endpoint: str, event: str | None = None, data: pd.DataFrame | None = None
+) -> tuple[Event, EventSource]:
+    """The direction of ``endpoint`` and where it came from.
+
+    An ``event`` given by the caller wins (``"given"``); then the ``direction`` column of ``data`` (outcomes or
+    contrasts holding that column, ``"data"``); then efficacy endpoints (:data:`EFFICACY_ENDPOINTS`) are
+    ``"beneficial"`` and the key safety endpoints ``"harmful"`` (``"default list"``); then the direction the
+    glossary (:func:`fmtrials.load_endpoints`) states (``"glossary"``). An endpoint with none of these is
+    refused: its direction is never guessed.
+
+    Raises
+    ------
+    DataError
+        No known direction for ``endpoint`` (naming it), or ``data`` giving it more than one direction.
+
+    Examples
+    --------
+    >>> endpoint_event("pain_50"), endpoint_event("nausea"), endpoint_event("loss_of_response")
+    (('beneficial', 'default list'), ('harmful', 'default list'), ('harmful', 'glossary'))
     >>> endpoint_event("itch", event="Beneficial")
     ('beneficial', 'given')
+    >>> endpoint_event("itch")
+    Traceback (most recent call last):
+    ...
+    fmtrials.errors.DataError: <arguments>, column 'endpoint': endpoint 'itch' has no known direction ...
     """
     if event is not None:
         return choice(event, EVENTS, "event"), "given"
+    stated = data_direction(data, endpoint)
+    if stated is not None:
+        return stated, "data"
     if endpoint in EFFICACY_ENDPOINTS:
         return "beneficial", "default list"
     if endpoint in KEY_SAFETY_ENDPOINTS:
@@ -118,7 +152,41 @@ def endpoint_event(endpoint: str, event: str | None = None) -> tuple[Event, Even
     hit = glossary.loc[glossary["code"] == endpoint, "direction"]
     if len(hit):
         return str(hit.iloc[0]), "glossary"  # type: ignore[return-value]
-    return "harmful", "assumed"
+    raise DataError(
+        Problem(
+            f"endpoint {endpoint!r} has no known direction (it is not in the endpoint glossary and the data have "
+            "no 'direction' column for it): add a 'direction' column (beneficial or harmful) to the outcomes "
+            "(or, in Python, pass event=)",
+            file=ARGUMENTS,
+            column="endpoint",
+        )
+    )
+
+
+def data_direction(data: pd.DataFrame | None, endpoint: str) -> Event | None:
+    """The one direction the ``direction`` column of ``data`` states for ``endpoint`` (None if it states none).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data_direction(pd.DataFrame({"endpoint": ["fiq", "fiq"], "direction": ["beneficial", None]}), "fiq")
+    'beneficial'
+    """
+    if data is None or "direction" not in data.columns or "endpoint" not in data.columns:
+        return None
+    values = data.loc[data["endpoint"] == endpoint, "direction"].dropna()
+    found = sorted({str(v).strip().casefold() for v in values} - {""})
+    if not found:
+        return None
+    if len(found) > 1:
+        raise DataError(
+            Problem(
+                f"endpoint {endpoint!r} has more than one direction in the data ({', '.join(map(repr, found))})",
+                file=DATAFRAME,
+                column="direction",
+            )
+        )
+    return choice(found[0], EVENTS, "direction")
 
 
 def all_contrasts(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -130,9 +198,10 @@ def all_contrasts(outcomes: pd.DataFrame) -> pd.DataFrame:
 def default_endpoints(outcomes: pd.DataFrame | None = None, contrasts: pd.DataFrame | None = None) -> list[str]:
     """Endpoints analysed by default (by the report and by :func:`fmtrials.analyse`).
 
-    Efficacy endpoints (:data:`EFFICACY_ENDPOINTS`) with at least one comparison against placebo, then the
-    key safety endpoints (:data:`KEY_SAFETY_ENDPOINTS`) with comparisons from at least two studies; for user
-    data naming none of these, every endpoint with a comparison.
+    For the bundled data: efficacy endpoints (:data:`EFFICACY_ENDPOINTS`) with at least one comparison against
+    placebo, then the key safety endpoints (:data:`KEY_SAFETY_ENDPOINTS`) with comparisons from at least two
+    studies. For user data (:func:`fmtrials.read_outcomes`): every endpoint with a comparison, none left out,
+    those of the two lists first in their order, then the others alphabetically.
 
     Parameters
     ----------
@@ -147,14 +216,14 @@ def default_endpoints(outcomes: pd.DataFrame | None = None, contrasts: pd.DataFr
     >>> fmtrials.default_endpoints(fmtrials.load_outcomes())[:4]
     ['composite_3', 'pain_30', 'pain_50', 'pgic']
     """
+    bundled = outcomes is None or outcomes.attrs.get("origin") == "bundled"
     if contrasts is None:
         contrasts = all_contrasts(_data.load_outcomes() if outcomes is None else outcomes)
     studies = contrasts.groupby("endpoint")["study"].nunique().to_dict()
-    chosen = [
-        ep
-        for ep in (*EFFICACY_ENDPOINTS, *KEY_SAFETY_ENDPOINTS)
-        if studies.get(ep, 0) >= (1 if ep in EFFICACY_ENDPOINTS else 2)
-    ]
+    listed = (*EFFICACY_ENDPOINTS, *KEY_SAFETY_ENDPOINTS)
+    if not bundled:
+        return [ep for ep in listed if ep in studies] + sorted(ep for ep in studies if ep not in listed)
+    chosen = [ep for ep in listed if studies.get(ep, 0) >= (1 if ep in EFFICACY_ENDPOINTS else 2)]
     return chosen or sorted(studies)
 
 

@@ -11,7 +11,18 @@ import pandas as pd
 from scipy import special
 
 from .._validation import ARGUMENTS, check_alpha, check_int, check_number
-from .._vocab import MEASURES, PI_METHODS, POOL_METHODS, POOL_TESTS, Measure, PiMethod, PoolMethod, PoolTest, choice
+from .._vocab import (
+    EVENTS,
+    MEASURES,
+    PI_METHODS,
+    POOL_METHODS,
+    POOL_TESTS,
+    Measure,
+    PiMethod,
+    PoolMethod,
+    PoolTest,
+    choice,
+)
 from ..errors import DataError, Problem, SharedPlaceboWarning
 from ._table import Data, group_order, prepare
 from .fit import Options, fit
@@ -191,5 +202,16 @@ def pool(
     o = options(measure, method, test, alpha, pi_method, tol, maxiter, on_nonconvergence)
     d = prepare(table, by)
     if by is not None:
-        return _pool_by(d, o, by, bool(warn_shared))
-    return fit(d, o, notes=_shared_note(shared_ids(d.placebo), "", bool(warn_shared)))
+        res = _pool_by(d, o, by, bool(warn_shared))
+    else:
+        res = fit(d, o, notes=_shared_note(shared_ids(d.placebo), "", bool(warn_shared)))
+    event = _stated_event(table)
+    return res if event is None else replace(res, event=event)
+
+
+def _stated_event(table: pd.DataFrame) -> str | None:
+    """The one direction of the table's ``direction`` column (None when it has none or states several)."""
+    if not isinstance(table, pd.DataFrame) or "direction" not in table.columns:
+        return None
+    found = {str(v).strip().casefold() for v in table["direction"].dropna()} - {""}
+    return choice(found.pop(), EVENTS, "direction") if len(found) == 1 else None

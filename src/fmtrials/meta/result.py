@@ -169,6 +169,9 @@ class PoolResult:
     subgroups : Mapping
         Read-only mapping subgroup value -> PoolResult (empty without ``by``).
     subgroup_test : SubgroupTest or None
+    event : {"beneficial", "harmful"} or None
+        The direction the pooled table stated in its ``direction`` column (None without one); read by
+        :func:`fmtrials.plot_forest` when no ``event`` is given.
     studies : DataFrame
         ``study, label, [by], events_t, n_t, events_c, n_c, yi, vi, estimate, ci_low, ci_high, weight,
         included, corrected`` (per-study z CI on the reporting scale; ``weight`` percent of this analysis).
@@ -200,6 +203,7 @@ class PoolResult:
     _studies: pd.DataFrame = field(repr=False)
     subgroups: Mapping[Any, PoolResult] = field(default_factory=Subgroups, repr=False)
     subgroup_test: SubgroupTest | None = None
+    event: str | None = None
 
     # ------------------------------------------------------------------------------------------ access
     @property

@@ -183,6 +183,8 @@ def forest_lines(
         if not summary_only:
             lines += [_study_line(r, digits) for r in rows[rows["row_type"] == "study"].itertuples()]
         lines.append(Line())
+    if _single(result):
+        return lines  # one trial: its own estimate, no pooled diamond
     total = rows[rows["row_type"] == "total"].iloc[0]
     lines.append(
         _summary_line(total, f"Total ({ci})" + (f", k = {int(total.k)}" if summary_only else ""), "overall", digits)
@@ -201,8 +203,16 @@ def forest_lines(
     return lines
 
 
+def _single(result: Any) -> bool:
+    """True for one comparison without subgroups: drawn as the trial's own estimate, nothing pooled."""
+    return int(result.k) == 1 and not (getattr(result, "by", None) and R.subgroups(result))
+
+
 def forest_footer(result: Any) -> list[str]:
-    """Heterogeneity, overall test, subgroup test, left-out studies, zero cells, notes and the method."""
+    """Heterogeneity, overall test, subgroup test, left-out studies, zero cells, notes and the method (for one
+    comparison: that nothing is pooled, instead of heterogeneity and the overall test)."""
+    if _single(result):
+        return ["One comparison: its own estimate and interval; nothing is pooled."]
     out = [het_text(result), overall_test_text(result)]
     st = R.subgroup_test(result)
     if st is not None:
@@ -370,7 +380,7 @@ def plot_forest(
     result: Any,
     *,
     ax: Any = None,
-    event: Event = "beneficial",
+    event: Event | None = None,
     favours: tuple[str, str] = ("placebo", "milnacipran"),
     xlim: tuple[float, float] | None = None,
     digits: int = 2,
@@ -394,9 +404,11 @@ def plot_forest(
         From :func:`fmtrials.pool`; study names are its ``studies["label"]`` (cut to 40 characters).
     ax : matplotlib Axes, optional
         Axes for the graphical column (text columns are drawn outside it); a new figure by default.
-    event : {"beneficial", "harmful"}, default "beneficial"
+    event : {"beneficial", "harmful"}, optional
         ``"beneficial"`` (responders): more events on treatment is good, so "Favours <treatment>" is right of
-        the null line. ``"harmful"`` (adverse events) swaps the labels. Letter case is ignored.
+        the null line. ``"harmful"`` (adverse events) swaps the labels. Letter case is ignored. By default
+        the direction the pooled table stated (``result.event``, from its ``direction`` column), else
+        ``"beneficial"``; an explicit ``event`` wins.
     favours : (str, str), default ("placebo", "milnacipran")
         Names of the control and treatment arms: column headers and the "Favours ..." labels.
     xlim : (float, float), optional
@@ -425,7 +437,7 @@ def plot_forest(
     'log'
     """
     R.check_result(result)
-    event = choice(event, EVENTS, "event")
+    event = choice(event if event is not None else (getattr(result, "event", None) or "beneficial"), EVENTS, "event")
     digits = check_int(digits, "digits", low=0, high=10)
     max_studies = check_int(max_studies, "max_studies", low=0)
     if isinstance(favours, str) or len(favours) != 2:
