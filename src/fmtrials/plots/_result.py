@@ -17,6 +17,7 @@ import pandas as pd
 
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
+from ..meta._render import FRAME_COLUMNS
 
 __all__ = [
     "check_result",
@@ -34,30 +35,7 @@ __all__ = [
 ]
 
 #: columns of :func:`forest_rows` (those of ``PoolResult.summary_frame()`` plus ``dose``)
-FOREST_COLUMNS = (
-    "row_type",
-    "group",
-    "label",
-    "events_t",
-    "n_t",
-    "events_c",
-    "n_c",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "weight",
-    "k",
-    "included",
-    "p_value",
-    "q",
-    "q_df",
-    "q_p",
-    "i2",
-    "tau2",
-    "pi_low",
-    "pi_high",
-    "dose",
-)
+FOREST_COLUMNS = (*FRAME_COLUMNS, "dose")
 
 
 @dataclass(frozen=True)
