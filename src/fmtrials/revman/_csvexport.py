@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ._table import number, result_frame, revman_measure, revman_model, study_frame
+from ._table import OUTCOME_KEYS, number, result_frame, revman_measure, revman_model, study_frame
 
 __all__ = ["read_revman_csv", "HEADER"]
 
@@ -130,20 +130,7 @@ class _Rows:
 
 
 def _totals(r: _Rows, ctx: dict[str, Any], subgroup: str | None, subgroup_no: float) -> dict[str, Any]:
-    row = {
-        k: ctx[k]
-        for k in (
-            "comparison",
-            "outcome",
-            "comparison_no",
-            "outcome_no",
-            "data_type",
-            "revman_measure",
-            "measure",
-            "method",
-            "model",
-        )
-    }
+    row = {k: ctx[k] for k in OUTCOME_KEYS}
     row.update(
         subgroup=subgroup,
         subgroup_no=subgroup_no,
@@ -174,22 +161,7 @@ def _totals(r: _Rows, ctx: dict[str, Any], subgroup: str | None, subgroup_no: fl
 
 
 def _study(r: _Rows, ctx: dict[str, Any]) -> dict[str, Any]:
-    row = {
-        k: ctx[k]
-        for k in (
-            "comparison",
-            "outcome",
-            "subgroup",
-            "comparison_no",
-            "outcome_no",
-            "subgroup_no",
-            "data_type",
-            "revman_measure",
-            "measure",
-            "method",
-            "model",
-        )
-    }
+    row = {k: ctx[k] for k in (*OUTCOME_KEYS, "subgroup", "subgroup_no")}
     year = r.text("Year of study")
     row.update(
         study=r.text("Name"),

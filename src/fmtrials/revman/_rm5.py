@@ -16,7 +16,7 @@ from xml.parsers import expat
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ._table import decode_name, number, result_frame, revman_measure, revman_model, study_frame
+from ._table import OUTCOME_KEYS, decode_name, number, result_frame, revman_measure, revman_model, study_frame
 
 __all__ = ["read_rm5"]
 
@@ -126,20 +126,7 @@ class _Reader:
 
     def total(self, el: ET.Element, ctx: dict[str, Any], *, subgroup: str | None, subgroup_no: float) -> None:
         v = self.value
-        row = {
-            k: ctx[k]
-            for k in (
-                "comparison",
-                "outcome",
-                "comparison_no",
-                "outcome_no",
-                "data_type",
-                "revman_measure",
-                "measure",
-                "method",
-                "model",
-            )
-        }
+        row = {k: ctx[k] for k in OUTCOME_KEYS}
         row.update(
             subgroup=subgroup,
             subgroup_no=subgroup_no,
@@ -172,22 +159,7 @@ class _Reader:
             self.problem(el, "has no STUDY_ID attribute", "STUDY_ID")
             return
         v = self.value
-        row = {
-            k: ctx[k]
-            for k in (
-                "comparison",
-                "outcome",
-                "subgroup",
-                "comparison_no",
-                "outcome_no",
-                "subgroup_no",
-                "data_type",
-                "revman_measure",
-                "measure",
-                "method",
-                "model",
-            )
-        }
+        row = {k: ctx[k] for k in (*OUTCOME_KEYS, "subgroup", "subgroup_no")}
         year = self.years.get(sid, "")
         row.update(
             study=self.names.get(sid) or decode_name(sid),

@@ -22,7 +22,21 @@ __all__ = [
     "study_frame",
     "result_frame",
     "number",
+    "OUTCOME_KEYS",
 ]
+
+#: what both readers know of the outcome a total belongs to (copied from the outcome context into each result row)
+OUTCOME_KEYS = (
+    "comparison",
+    "outcome",
+    "comparison_no",
+    "outcome_no",
+    "data_type",
+    "revman_measure",
+    "measure",
+    "method",
+    "model",
+)
 
 #: one row per study in an outcome (continuous outcomes keep means and SDs; counts are then ``<NA>`` events)
 STUDY_COLUMNS = (
