@@ -222,3 +222,9 @@ def test_a_consistency_that_holds_by_construction_says_so(bundled_tables):
     assert "n = 79 was derived from these same printed percentages" in page.text
     audit = (bundled_tables / "tables" / "audit.csv").read_text("utf-8")
     assert "by_construction" in audit.splitlines()[0]
+
+
+def test_the_zero_cell_rule_is_printed_only_where_a_cell_is_zero(user_report, bundled_tables):
+    assert "zero cell" not in _page(user_report).text  # the user's tables have no zero cell
+    text = _page(bundled_tables).text
+    assert "zero cell for these Wald-type intervals only (here: Bateman2013 sae)" in text  # 2/85 vs 0/21

@@ -444,6 +444,16 @@ def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).assign(measure=measure)
 
 
+def _zero_cells(compared: pd.DataFrame) -> list[str]:
+    """``"study endpoint"`` of every compared table with a zero (or full) cell: where the 0.5 correction acts."""
+    if compared is None or compared.empty:
+        return []
+    e_t, n_t, e_c, n_c = (compared[c].to_numpy(float) for c in ("events_t", "n_t", "events_c", "n_c"))
+    hit = (e_t == 0) | (e_c == 0) | (e_t == n_t) | (e_c == n_c)
+    rows = compared[hit]
+    return list(dict.fromkeys(f"{r.study} {r.endpoint}" for r in rows.itertuples()))
+
+
 def _contributions(analyses: Sequence[Any]) -> dict[str, list[str]]:
     """Study -> the endpoints whose analysed comparisons it gives counts to (the report's "Contributes to")."""
     out: dict[str, list[str]] = {}
@@ -554,6 +564,7 @@ def _render_html(
         main=main,
         glossary=dict(zip(*_data.load_endpoints()[["code", "definition"]].to_numpy().T)),
         contributes=_contributions(analyses),
+        zero_cells=_zero_cells(compared),
         status_meanings=_data.STATUS_MEANINGS,
         analysis_preference=ANALYSIS_PREFERENCE,
     )
