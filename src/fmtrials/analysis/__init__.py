@@ -9,7 +9,9 @@ report's numbers with one call:
 * the policy is declared as data: :data:`EFFICACY_ENDPOINTS` and :data:`KEY_SAFETY_ENDPOINTS` (which
   endpoints, and their direction, :func:`endpoint_event`), :data:`ANALYSIS_PREFERENCE` (one analysis per
   comparison), :data:`MAIN_MODEL` and :data:`COMMON_MODEL`, :data:`SENSITIVITY_GRID`, and the limits
-  :data:`SENSITIVITY_MIN_K`, :data:`LOO_MIN_K`, :data:`LOO_MAX_K`.
+  :data:`SENSITIVITY_MIN_K`, :data:`LOO_MIN_K`, :data:`LOO_MAX_K`;
+* the main model can be named (``analyse(..., method=, test=)``, :func:`requested_model`); the rule that
+  picks the model used at each k is :func:`resolve_main_model`.
 
 Examples
 --------
@@ -38,6 +40,8 @@ from .policy import (
     Model,
     default_endpoints,
     endpoint_event,
+    requested_model,
+    resolve_main_model,
     sensitivity_grid,
 )
 
@@ -52,6 +56,8 @@ __all__ = [
     "holm_families",
     "EFFICACY_FAMILY",
     "sensitivity_grid",
+    "requested_model",
+    "resolve_main_model",
     "Model",
     "EventSource",
     "EVENT_SOURCES",
