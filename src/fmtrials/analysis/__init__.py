@@ -10,6 +10,7 @@ report's numbers with one call:
   endpoints, and their direction, :func:`endpoint_event`), :data:`ANALYSIS_PREFERENCE` (one analysis per
   comparison), :data:`MAIN_MODEL` and :data:`COMMON_MODEL`, :data:`SENSITIVITY_GRID`, and the limits
   :data:`SENSITIVITY_MIN_K`, :data:`LOO_MIN_K`, :data:`LOO_MAX_K`;
+* :func:`methods_paragraph` writes the methods paragraph of an :class:`Analysis` (with numbered references);
 * the main model can be named (``analyse(..., method=, test=)``, :func:`requested_model`); the rule that
   picks the model used at each k is :func:`resolve_main_model`.
 
@@ -24,6 +25,7 @@ True
 """
 
 from .endpoint import POOLED_COLUMNS, EndpointAnalysis, analyse_endpoint
+from .methods import REFERENCES, MethodsText, methods_paragraph
 from .overall import EFFICACY_FAMILY, Analysis, analyse, holm_across, holm_families
 from .policy import (
     ANALYSIS_PREFERENCE,
@@ -47,6 +49,9 @@ from .policy import (
 
 __all__ = [
     "analyse",
+    "methods_paragraph",
+    "MethodsText",
+    "REFERENCES",
     "analyse_endpoint",
     "Analysis",
     "EndpointAnalysis",
