@@ -220,3 +220,13 @@ def test_summary_prints_the_mh_rows_once_when_main_and_check_are_one_model(defau
     assert nausea.count("all doses: k = 4") == 2
     iv = analyse_endpoint(None, "ae_any", method="IV").summary()  # IV main, MH check: two blocks
     assert "\nMain: Common-effect model (inverse variance)" in iv and "\nCheck: Common-effect model (Mantel" in iv
+
+
+def test_one_comparison_with_a_named_common_effect_model_is_that_trials_estimate_without_an_mh_note():
+    a = analyse_endpoint(None, "composite_3", method="IV")
+    assert a.model_rule == "single" and a.main_model == Model("IV", "z") and a.main.method == "IV"
+    # Arnold 2010 registry: 103/516 vs 56/509 (hand arithmetic), Katz interval
+    rr, se = (103 / 516) / (56 / 509), math.sqrt(1 / 103 - 1 / 516 + 1 / 56 - 1 / 509)
+    assert (a.main.estimate, a.main.ci_low) == pytest.approx((rr, rr * math.exp(-1.959963984540054 * se)), rel=1e-9)
+    assert not any("Mantel–Haenszel" in n for n in a.notes)
+    assert "k = 1: the trial's own estimate" in a.summary()

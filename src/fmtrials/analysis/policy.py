@@ -13,6 +13,7 @@ import pandas as pd
 from .. import data as _data
 from .._validation import ARGUMENTS, DATAFRAME
 from .._vocab import (
+    COUNT_COLUMNS,
     EVENT_SOURCES,
     EVENTS,
     POOL_METHODS,
@@ -365,3 +366,41 @@ def _no_attrs(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out.attrs = {}
     return out
+
+
+#: contrast columns the policy reads besides the counts
+_NEEDED = ("study", "arm", "dose_mg_day", "endpoint", "analysis", "placebo_id", "shared_placebo", "source_t")
+
+
+def endpoint_contrasts(source: pd.DataFrame | None, endpoint: str) -> pd.DataFrame:
+    """The contrasts of ``endpoint`` from outcomes (``n, responders`` columns) or from contrasts (counts)."""
+    if source is None:
+        source = _data.load_outcomes()
+    if not isinstance(source, pd.DataFrame):
+        raise DataError(
+            Problem(
+                f"must be a pandas DataFrame, got {type(source).__name__}",
+                file=ARGUMENTS,
+                column="contrasts_or_outcomes",
+            )
+        )
+    if not all(c in source.columns for c in COUNT_COLUMNS):
+        return _data.contrasts(source, endpoint=[endpoint])
+    missing = [c for c in ("endpoint", *_NEEDED) if c not in source.columns]
+    if missing:
+        raise DataError(
+            Problem("contrasts lack column(s): " + ", ".join(missing) + " (use fmtrials.contrasts)", file=DATAFRAME)
+        )
+    excluded = [e for e in source.attrs.get("excluded", []) if e.get("endpoint") == endpoint]
+    if not (source["endpoint"] == endpoint).any() and not excluded:
+        known = sorted(map(str, source["endpoint"].dropna().unique()))
+        raise DataError(
+            Problem(
+                f"endpoint {endpoint!r} not in the contrasts; known: " + ", ".join(known),
+                file=ARGUMENTS,
+                column="endpoint",
+            )
+        )
+    c = source[source["endpoint"] == endpoint].reset_index(drop=True)
+    c.attrs = {"excluded": excluded}
+    return c
