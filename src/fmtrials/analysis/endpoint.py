@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .. import data as _data
 from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
-from .._validation import ARGUMENTS, DATAFRAME, check_alpha
-from .._vocab import COUNT_COLUMNS, MEASURES, RD_INTERVALS, Event, Measure, PoolMethod, PoolTest, RDInterval, choice
-from ..errors import DataError, Problem
+from .._validation import check_alpha
+from .._vocab import MEASURES, RD_INTERVALS, Event, Measure, PoolMethod, PoolTest, RDInterval, choice
 from ._pooling import POOLING_ERRORS, _pooling, pooled_rows, sensitivity
 from .policy import (
     COMMON_MAIN_MAX_K,
@@ -22,6 +20,7 @@ from .policy import (
     SENSITIVITY_MIN_K,
     Model,
     chosen_analysis,
+    endpoint_contrasts,
     endpoint_event,
     one_analysis_per_comparison,
     prepare_for_pooling,
@@ -60,8 +59,6 @@ POOLED_COLUMNS = (
     "subgroup_p",
     "rule",
 )
-#: contrast columns the policy reads besides the counts
-_NEEDED = ("study", "arm", "dose_mg_day", "endpoint", "analysis", "placebo_id", "shared_placebo", "source_t")
 
 
 @dataclass(frozen=True, eq=False)
@@ -251,40 +248,6 @@ def _test(frame: pd.DataFrame, role: str) -> str:
     return str(tests.iloc[-1]) if len(tests) else "z"
 
 
-def _endpoint_contrasts(source: pd.DataFrame | None, endpoint: str) -> pd.DataFrame:
-    """The contrasts of ``endpoint`` from outcomes (``n, responders`` columns) or from contrasts (counts)."""
-    if source is None:
-        source = _data.load_outcomes()
-    if not isinstance(source, pd.DataFrame):
-        raise DataError(
-            Problem(
-                f"must be a pandas DataFrame, got {type(source).__name__}",
-                file=ARGUMENTS,
-                column="contrasts_or_outcomes",
-            )
-        )
-    if not all(c in source.columns for c in COUNT_COLUMNS):
-        return _data.contrasts(source, endpoint=[endpoint])
-    missing = [c for c in ("endpoint", *_NEEDED) if c not in source.columns]
-    if missing:
-        raise DataError(
-            Problem("contrasts lack column(s): " + ", ".join(missing) + " (use fmtrials.contrasts)", file=DATAFRAME)
-        )
-    excluded = [e for e in source.attrs.get("excluded", []) if e.get("endpoint") == endpoint]
-    if not (source["endpoint"] == endpoint).any() and not excluded:
-        known = sorted(map(str, source["endpoint"].dropna().unique()))
-        raise DataError(
-            Problem(
-                f"endpoint {endpoint!r} not in the contrasts; known: " + ", ".join(known),
-                file=ARGUMENTS,
-                column="endpoint",
-            )
-        )
-    c = source[source["endpoint"] == endpoint].reset_index(drop=True)
-    c.attrs = {"excluded": excluded}
-    return c
-
-
 def analyse_endpoint(
     contrasts_or_outcomes: pd.DataFrame | None,
     endpoint: str,
@@ -372,7 +335,7 @@ def analyse_endpoint(
     alpha = check_alpha(alpha)
     requested = requested_model(method, test, measure)
     return _analyse(
-        _endpoint_contrasts(contrasts_or_outcomes, endpoint),
+        endpoint_contrasts(contrasts_or_outcomes, endpoint),
         endpoint,
         measure=measure,
         ci=ci,
