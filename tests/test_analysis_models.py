@@ -230,3 +230,11 @@ def test_one_comparison_with_a_named_common_effect_model_is_that_trials_estimate
     assert (a.main.estimate, a.main.ci_low) == pytest.approx((rr, rr * math.exp(-1.959963984540054 * se)), rel=1e-9)
     assert not any("Mantel–Haenszel" in n for n in a.notes)
     assert "k = 1: the trial's own estimate" in a.summary()
+
+
+def test_notebook_view_shows_the_one_model_once_and_why(default):
+    page = default["ae_any"]._repr_html_()
+    assert page.count("<td>main and check</td>") == 1 and "<td>common</td>" not in page
+    assert "Main model: small-k rule (k = 2)" in page
+    nausea = default["nausea"]._repr_html_()
+    assert nausea.count("<td>common</td>") == 3 and "Main model: the policy&#x27;s main model" in nausea

@@ -190,8 +190,7 @@ class EndpointAnalysis:
             req = self.requested
             lines.append(f"Requested: {pool_label(req.method, req.test)} (method={req.method!r}, test={req.test!r})")
         frame = self.to_frame()
-        same = self.main is not None and self.common is not None and self.main_model == COMMON_MODEL
-        roles = [("Main and check", "main")] if same else [("Main", "main"), ("Check", "common")]
+        roles = [("Main and check", "main")] if self._main_is_check() else [("Main", "main"), ("Check", "common")]
         for title, role in roles:
             r = self.main if role == "main" else self.common
             if r is None:
@@ -228,11 +227,14 @@ class EndpointAnalysis:
 
     def _repr_html_(self) -> str:
         digits = 3 if self.measure == "RD" else 2
+        frame = self.to_frame()
+        if self._main_is_check():  # one model: its rows once
+            frame = frame[frame["model"] == "main"].assign(model="main and check")
         rows = "".join(
             f"<tr><td>{html.escape(str(r.model))}</td><td>{html.escape(str(r.group))}</td><td>{r.k}</td>"
             f"<td>{format_interval(r.estimate, r.ci_low, r.ci_high, digits)}</td><td>{format_p(r.p_value)}</td>"
             f"<td>{format_number(r.i2, 1)}</td></tr>"
-            for r in self.to_frame().itertuples()
+            for r in frame.itertuples()
         )
         head = (
             f"<tr><th>Model</th><th>Group</th><th>k</th><th>{html.escape(self.measure)} "
@@ -240,7 +242,12 @@ class EndpointAnalysis:
         )
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
         title = html.escape(f"{self.endpoint}: event {self.event} ({self.event_source})")
-        return f"<div class='fmtrials-analysis'><p><b>{title}</b></p><table>{head}{rows}</table>{notes}</div>"
+        why = f"<p>Main model: {html.escape(self.model_reason)}</p>" if self.model_reason else ""
+        return f"<div class='fmtrials-analysis'><p><b>{title}</b></p>{why}<table>{head}{rows}</table>{notes}</div>"
+
+    def _main_is_check(self) -> bool:
+        """True when the main model is the common-effect check itself (k ≤ 2, or Mantel–Haenszel named)."""
+        return self.main is not None and self.common is not None and self.main_model == COMMON_MODEL
 
 
 def _test(frame: pd.DataFrame, role: str) -> str:
