@@ -180,3 +180,11 @@ def test_numbering_invariants_hold_for_any_options(ci, measure, model, drop):
     k = len(rows) // 2
     assert ("single comparison" in m.text) == (k == 1)
     assert ("With two comparisons" in m.text) == (k == 2 and model[0] not in ("IV", "MH"))
+
+
+def test_an_endpoint_that_could_not_be_pooled_is_said_so_and_no_model_is_described():
+    rows = [[s, d, "zero", n, 0] for s, d, _, n, _ in THREE]
+    m = methods_paragraph(analyse(_user(rows, "harmful")))
+    assert "No pooled estimate was possible for zero" in m.text
+    assert "main model" not in m.text and "Mantel" not in m.text and "Prediction" not in m.text
+    _check_numbering(m)

@@ -249,10 +249,12 @@ def _zero_cells(result: Analysis) -> str:
 
 def _pooling(result: Analysis) -> list[str]:
     pooled = _pooled(result)
+    failed = [a for a in result if a.main is None]
+    none = [f"No pooled estimate was possible for {_names(failed, result)} (see its notes)."] if failed else []
     if not pooled:
-        return []
+        return none
     scale = "on the log scale" if result.measure in ("RR", "OR") else "as differences"
-    out = [f"{_upper(measure_name(result.measure))}s were pooled {scale}."]
+    out = [*none, f"{_upper(measure_name(result.measure))}s were pooled {scale}."]
     groups: dict[tuple[Model, str], list[EndpointAnalysis]] = {}
     for a in pooled:
         assert a.main_model is not None and a.model_rule is not None
