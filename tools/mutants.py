@@ -479,7 +479,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "loo-common-model",
         "analysis",
         "analysis/endpoint.py",
-        'loo = _pooling("leave_one_out", table, measure=measure, model=MAIN_MODEL, alpha=alpha)',
+        'loo = _pooling("leave_one_out", table, measure=measure, model=main_model, alpha=alpha)',
         'loo = _pooling("leave_one_out", table, measure=measure, model=COMMON_MODEL, alpha=alpha)',
         ANA,
         "leave-one-out of the common model",
