@@ -38,7 +38,7 @@ import pandas as pd
 from . import __version__, _outdir, _proc
 from . import _report_figures as _figures
 from . import data as _data
-from ._format import measure_name
+from ._format import measure_name, pool_label
 from ._report_extras import diagnostics_part, what_it_means_part
 from ._report_figures import no_attrs as _no_attrs
 from ._report_tables import (
@@ -52,7 +52,14 @@ from ._report_tables import (
     _records,
 )
 from ._vocab import Measure, RDInterval
-from .analysis import ANALYSIS_PREFERENCE, EFFICACY_ENDPOINTS, EndpointAnalysis, analyse, default_endpoints
+from .analysis import (
+    ANALYSIS_PREFERENCE,
+    EFFICACY_ENDPOINTS,
+    EndpointAnalysis,
+    analyse,
+    default_endpoints,
+    methods_paragraph,
+)
 from .errors import DataError, Problem
 
 __all__ = ["write_report", "default_endpoints", "EFFICACY_ENDPOINTS"]
@@ -353,7 +360,9 @@ def _build(
 ) -> list[str]:
     (tmp / "tables").mkdir()
     (tmp / "figures").mkdir()
-    result = analyse(outcomes, endpoints, measure=measure, ci=ci, progress=progress)
+    result = analyse(
+        outcomes, endpoints, measure=measure, ci=ci, progress=progress, method=options["method"], test=options["test"]
+    )
     endpoints = result.endpoints
     analyses = [_Shown(a) for a in result]
     stems = _outdir.slugs(endpoints)
@@ -393,6 +402,10 @@ def _build(
         else pd.DataFrame()
     )
     _write_csv(loo, tmp / "tables" / "leave_one_out.csv")
+    models = _no_attrs(result.models())
+    _write_csv(models, tmp / "tables" / "models.csv")
+    methods = methods_paragraph(result, treatment=options["treatment_label"])
+    (tmp / "methods.txt").write_text(str(methods) + "\n", encoding="utf-8")
     if audit_table is not None:
         _write_csv(audit_table, tmp / "tables" / "audit.csv")
     for name, table in meaning["tables"].items() if meaning else ():
@@ -428,6 +441,8 @@ def _build(
         main,
         meaning,
         options,
+        models,
+        methods,
     )
     (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return list(endpoints)
@@ -442,6 +457,19 @@ def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True).assign(measure=measure)
+
+
+def _model_rows(models: pd.DataFrame) -> list[dict[str, Any]]:
+    """The report's "model per endpoint" rows: endpoint, k, the main model's label and why it was used."""
+    return [
+        {
+            "endpoint": r["endpoint"],
+            "k": int(r["k"]),
+            "model": pool_label(r["method"], r["test"]) if r["method"] and r["rule"] != "single" else "not pooled",
+            "reason": r["reason"],
+        }
+        for r in models.to_dict(orient="records")
+    ]
 
 
 def _zero_cells(compared: pd.DataFrame) -> list[str]:
@@ -519,7 +547,21 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
 
 
 def _render_html(
-    analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci, stems, main, meaning, options
+    analyses,
+    compared,
+    pooled,
+    audit_table,
+    outcomes,
+    bundled,
+    input_note,
+    measure,
+    ci,
+    stems,
+    main,
+    meaning,
+    options,
+    models,
+    methods,
 ) -> str:
     import jinja2
 
@@ -540,6 +582,9 @@ def _render_html(
     return template.render(
         version=__version__,
         title=options["title"],
+        requested=None if options["method"] is None else pool_label(options["method"], options["test"] or "z"),
+        models=_model_rows(models),
+        methods=methods,
         treatment=options["treatment_label"],
         input_note=input_note,
         bundled=bundled,

@@ -13,7 +13,6 @@ from .._validation import check_alpha
 from .._vocab import MEASURES, RD_INTERVALS, Event, Measure, PoolMethod, PoolTest, RDInterval, choice
 from ._pooling import POOLING_ERRORS, _pooling, pooled_rows, sensitivity
 from .policy import (
-    COMMON_MAIN_MAX_K,
     COMMON_MODEL,
     LOO_MAX_K,
     LOO_MIN_K,
@@ -118,7 +117,6 @@ class EndpointAnalysis:
     Main and check: Common-effect model (Mantel–Haenszel) — small-k rule (k = 2): Mantel–Haenszel common effect; ...
       overall: k = 2, RR 1.11 [1.05, 1.18], p = 0.0007, I² = 0.3%
     Sensitivity: 11 rows
-    Note: 2 comparison(s): the main model is the common-effect Mantel–Haenszel model (small-k rule, ...
     """
 
     endpoint: str
@@ -407,11 +405,6 @@ def _analyse(
     notes += split_notes
     by = subgroup_column(table)
     main_model, rule = resolve_main_model(len(table), requested)
-    if rule != "main" and main_model == COMMON_MODEL:
-        notes.append(
-            f"{len(table)} comparison(s): the main model is the common-effect Mantel–Haenszel model (small-k "
-            f"rule, k ≤ {COMMON_MAIN_MAX_K}); random-effects models are in the sensitivity table."
-        )
     (main, main_err), (common, common_err) = (_fit(table, measure, m, alpha, by) for m in (main_model, COMMON_MODEL))
     not_estimable = None if main_err is None else f"not estimable: {main_err}"
     if not_estimable:
