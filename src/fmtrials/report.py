@@ -313,7 +313,13 @@ def _build(
     analyses = [_Shown(a) for a in result]
     stems = _outdir.slugs(endpoints)
     if make_figures:
-        jobs = [job for a in analyses if a.main is not None for job in _figures.figure_jobs(outcomes, a)]
+        treatment = "milnacipran" if bundled else "treatment"  # the report option treatment_label will set this
+        jobs = [
+            job
+            for a in analyses
+            if a.main is not None
+            for job in _figures.figure_jobs(outcomes, a, treatment=treatment)
+        ]
         progress(f"drawing {len(jobs)} figures")
         by_endpoint = {a.endpoint: a for a in analyses}
         for endpoint, kind, svg in _figures.render_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems):
@@ -419,7 +425,6 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     if not bundled:
         return None
     from . import _report_main as M
-    from . import plots
     from ._report_tables import main_results_rows
     from .consistency import reanalyse_reported
 
@@ -433,10 +438,7 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     tables["holm_note"] = M.holm_note(tables["families"])
     svg = None
     if make_figures:
-        fig = plots.plot_reported(seed)
-        plots.save_figure(fig, tmp / "figures" / "composite_reanalysis.png", dpi=110)
-        path = plots.save_figure(fig, tmp / "figures" / "composite_reanalysis.svg")
-        svg = _figures.inline_svg(Path(path).read_text(encoding="utf-8"))
+        svg = _figures.render_composite(seed, tmp / "figures", treatment="milnacipran")
     return {"rows": main_results_rows(seed), "svg": svg, **tables}
 
 

@@ -103,7 +103,9 @@ def _draw_scenario(ax, y: float, s: Any) -> None:
     ax.text(100 * s.ci_high + 1, y, text, va="center", fontsize=S.SMALL_SIZE, fontfamily=S.FONT)
 
 
-def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title: str | None = None) -> Any:
+def plot_reported(
+    reported: pd.DataFrame | None = None, *, ax: Any = None, title: str | None = None, treatment: str = "milnacipran"
+) -> Any:
     """The published composite-responder table against placebo, under every assumed denominator.
 
     Parameters
@@ -115,6 +117,8 @@ def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title
         Draw the risk-difference panel on ``ax`` (the printed-rates panel is then left out).
     title : str, optional
         Default names the endpoint and says the denominators are assumed.
+    treatment : str, default "milnacipran"
+        The active arms' name in the legend text.
 
     Returns
     -------
@@ -153,26 +157,37 @@ def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title
         ax.set_yticks([])
         ax.set_xlabel("Risk difference, percentage points", fontfamily=S.FONT)
         fig.text(
-            0.01, 1 - 0.1 / fig.get_figheight(), title or _title(r), fontsize=S.TITLE_SIZE, fontfamily=S.FONT, va="top"
+            0.01,
+            1 - 0.1 / fig.get_figheight(),
+            title or _title(r),
+            fontsize=S.TITLE_SIZE,
+            fontfamily=S.FONT,
+            va="top",
+            parse_math=False,
         )
         fig.text(
             0.01,
             0.01,
             "Thick: range of the estimate over every count pair the printed % admit; thin: "
-            "envelope of their 95% intervals.\nArm sizes are assumptions, not data. Rates: ● placebo, ◆ milnacipran.",
+            "envelope of their 95% intervals.\nArm sizes are assumptions, not data. "
+            f"Rates: ● placebo, ◆ {L.truncate(treatment)}.",
             fontsize=S.SMALL_SIZE,
             fontfamily=S.FONT,
             color=S.GREY,
+            parse_math=False,
         )
     return fig
 
 
 def _title(r: pd.DataFrame) -> str:
-    """Default title: the endpoint code(s) with their glossary definitions, and the assumption."""
-    from ..data import endpoint_title
+    """Default title: the endpoint(s) by their glossary labels and definitions (never the bare code), and the
+    assumption."""
+    from ..data import load_endpoints
 
+    g = load_endpoints().set_index("code")
     codes = list(dict.fromkeys(r["endpoint"].dropna().astype(str))) if "endpoint" in r.columns else []
-    what = "; ".join(endpoint_title(c) for c in codes) or "published responder rates"
+    what = "; ".join(f"{g.at[c, 'label']} ({g.at[c, 'definition']})" if c in g.index else c for c in codes)
+    what = what or "published responder rates"
     return f"Published {what} vs placebo,\nre-analysed under each assumed pair of arm sizes"
 
 
