@@ -7,6 +7,7 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import itertools
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -15,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+import fmtrials
+from fmtrials import _report_figures as F
+from fmtrials.analysis import analyse
 from fmtrials.report import write_report
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -142,3 +146,209 @@ def test_png_files_at_300_dpi_and_the_size_of_their_svg(report):
         svg = (p.with_suffix(".svg")).read_text("utf-8")
         width_pt = float(re.search(r'<svg[^>]*\swidth="([0-9.]+)pt"', svg).group(1))
         assert width_px == pytest.approx(width_pt / 72 * 300, abs=2)
+
+
+# ------------------------------------------------------------------------------------------------ 5. titles
+
+
+def _report_codes() -> dict[str, str]:
+    """Endpoint codes of the bundled report that read differently from their glossary label."""
+    g = fmtrials.load_endpoints()
+    return {c: lab for c, lab in zip(g["code"], g["label"]) if c.replace("_", " ") != str(lab).lower()}
+
+
+def _axis_and_titles(svg: str) -> list[str]:
+    """The <title> and every text of an inline figure."""
+    root = ET.fromstring(svg)
+    return [next(iter(root)).text or "", *_texts(svg)]
+
+
+def test_no_raw_endpoint_codes_in_figure_text(svgs):
+    codes = _report_codes()
+    assert {"sae", "ae_any", "pain_30", "composite_3", "withdrawal_any"} <= set(codes)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, codes)) + r")(?![\w-])")
+    hits = sorted({m for s in svgs for t in _axis_and_titles(s) for m in pattern.findall(t)})
+    assert not hits, f"raw endpoint codes in figure text: {hits}"
+    texts = {t for s in svgs for t in _texts(s)}
+    assert "Serious adverse event" in texts and "Any adverse event: event rate per arm" in texts
+
+
+# ------------------------------------------------------------------------------------------------ drawing
+
+
+class _Shown:
+    """What figure_jobs reads of the report's per-endpoint object: the analysis plus a list of notes."""
+
+    def __init__(self, analysis):
+        self.analysis = analysis
+        self.figure_notes: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self.analysis, name)
+
+
+@pytest.fixture(scope="module")
+def report_jobs():
+    outcomes = fmtrials.load_outcomes()
+    return outcomes, [a for a in analyse(outcomes) if a.main is not None]
+
+
+def _drawn_texts(fig) -> list[tuple[str, object]]:
+    """Every text artist actually drawn (visible, not empty) with its own window extent (an annotation's
+    leader line left out)."""
+    import matplotlib.text as mtext
+
+    drawn: dict[int, mtext.Text] = {}
+    original = mtext.Text.draw
+
+    def record(self, renderer):
+        if self.get_visible() and self.get_text().strip():
+            drawn[id(self)] = self
+        return original(self, renderer)
+
+    mtext.Text.draw = record  # type: ignore[method-assign]
+    try:
+        fig.canvas.draw()
+    finally:
+        mtext.Text.draw = original  # type: ignore[method-assign]
+    renderer = fig.canvas.get_renderer()
+    return [(t.get_text(), mtext.Text.get_window_extent(t, renderer)) for t in drawn.values()]
+
+
+def _layout_problems(fig, tol: float = 1.0) -> list[tuple]:
+    items = _drawn_texts(fig)
+    width, height = fig.bbox.width, fig.bbox.height
+    out: list[tuple] = []
+    for text, b in items:
+        if b.x0 < -tol or b.y0 < -tol or b.x1 > width + tol or b.y1 > height + tol:
+            out.append(("clipped by the figure edge", text))
+    for (t1, b1), (t2, b2) in itertools.combinations(items, 2):
+        if b1.x0 < b2.x1 - tol and b2.x0 < b1.x1 - tol and b1.y0 < b2.y1 - tol and b2.y0 < b1.y1 - tol:
+            out.append(("overlap", t1, t2))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ 6. overlaps
+
+
+def test_no_text_overlaps_or_is_clipped_in_any_report_figure(report_jobs):
+    outcomes, analyses = report_jobs
+    problems, n_figures, n_labels = [], 0, 0
+    for a in analyses:
+        for job in F.figure_jobs(outcomes, _Shown(a), treatment="milnacipran"):
+            fig = F.draw_job(job)
+            n_figures += 1
+            n_labels += sum(1 for t in fig.findobj() if getattr(t, "get_gid", lambda: None)() == "label")
+            problems += [(job[0], job[1], *p) for p in _layout_problems(fig)]
+    from fmtrials.consistency import reanalyse_reported
+
+    r = reanalyse_reported()
+    composite = fmtrials.plot_reported(r[(r["source"] == "SEED003") & r["status"].notna()])
+    problems += [("composite", "reported", *p) for p in _layout_problems(composite)]
+    assert n_figures >= 20 and n_labels >= 12  # the labelled L'Abbé and funnel plots were drawn
+    assert not problems, problems
+
+
+def test_label_repel_separates_coincident_points():
+    from fmtrials.plots import _layout as L
+    from fmtrials.plots import _style as S
+
+    fig = S.new_figure(4, 3)
+    ax = fig.add_axes((0.1, 0.1, 0.6, 0.8))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    xy = [(5.0, 5.0)] * 4 + [(5.05, 5.02), (9.9, 9.9)]  # four on one spot, one nearly, one in the corner
+    texts = ["Alpha2001", "Beta2002", "Gamma2003", "Delta2004", "Epsilon2005", "Zeta2006"]
+    L.scatter_labels(ax, xy, texts, [3.0] * len(xy), size=6.5)
+    assert not _layout_problems(fig)
+    again = L.place_labels(ax, xy, texts, [3.0] * len(xy), 6.5)
+    assert again == L.place_labels(ax, xy, texts, [3.0] * len(xy), 6.5)  # deterministic
+    assert again[-1][2] == "right"  # the corner label goes left of its point, inside the axes
+
+
+# ------------------------------------------------------------------------------------------------ 8. treatment
+
+
+def test_user_data_report_names_no_drug(report_jobs):
+    outcomes, analyses = report_jobs
+    texts: list[str] = []
+    for a in analyses:
+        if a.endpoint not in ("nausea", "pain_30"):
+            continue
+        for job in F.figure_jobs(outcomes, _Shown(a), treatment="treatment"):
+            texts += [t for t, _ in _drawn_texts(F.draw_job(job))]
+    joined = "\n".join(texts)
+    assert "Favours treatment" in joined and "Treatment: % with nausea" in joined
+    assert "Treatment\nevents/total" in joined
+    assert "ilnacipran" not in joined.replace("milnacipran_", "")  # arm names from the data may stay
+
+
+def test_composite_figure_takes_the_treatment_name():
+    fig = fmtrials.plot_reported(treatment="drug X")
+    texts = [t.get_text() for t in fig.texts]
+    assert any("◆ drug X" in t for t in texts) and not any("ilnacipran" in t for t in texts)
+
+
+# ------------------------------------------------------------------------------------------------ 7. arrows
+
+
+def _gids(fig) -> Counter:
+    return Counter(a.get_gid() for a in fig.axes[0].get_children() if a.get_gid())
+
+
+def _quiet_pool(*args, **kw):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fmtrials.pool(*args, **kw)
+
+
+def test_pooled_diamond_beyond_the_axis_is_cut_with_arrows():
+    # the SAE total at k = 2 under REML + HKSJ (ad hoc): RR 1.31 [0.00, 815], the report's sensitivity row
+    res = _quiet_pool(fmtrials.contrasts(endpoint="sae"), measure="RR", method="REML", test="hksj-adhoc")
+    assert res.ci_low < 0.01 and res.ci_high > 800
+    fig = fmtrials.plot_forest(res)
+    lo, hi = fig.axes[0].get_xlim()
+    assert res.ci_low < lo and res.ci_high > hi
+    arrows = [a for a in fig.axes[0].lines if a.get_gid() == "arrow-diamond-overall"]
+    assert sorted(a.get_xdata()[0] for a in arrows) == [lo, hi]
+    assert all(not a.get_clip_on() for a in arrows)  # drawn beyond the axis edge, outward
+    fig = fmtrials.plot_forest(res, xlim=(0.5, 2.0))  # one side only: the estimate stays inside
+    assert _gids(fig)["arrow-diamond-overall"] == 2
+    fig = fmtrials.plot_forest(res, xlim=(0.001, 2000))  # wide enough: no arrow
+    assert _gids(fig)["arrow-diamond-overall"] == 0
+
+
+def test_prediction_interval_beyond_the_axis_ends_in_arrows(res_nausea):
+    fig = fmtrials.plot_forest(res_nausea, xlim=(0.9, 1.5))
+    ys = {a.get_ydata()[0] for a in fig.axes[0].lines if a.get_gid() == "prediction"}
+    assert len(ys) == 1
+    ends = [a for a in fig.axes[0].lines if a.get_gid() == "arrow" and a.get_ydata()[0] in ys]
+    assert res_nausea.prediction.pi_high > 1.5 > 0.9 < res_nausea.prediction.pi_low
+    assert [a.get_xdata()[0] for a in ends] == [1.5]  # cut on the right only, at the axis edge
+
+
+@pytest.fixture(scope="module")
+def res_nausea():
+    return _quiet_pool(fmtrials.contrasts(endpoint="nausea"), measure="RR", method="REML", test="hksj")
+
+
+def test_responder_intervals_never_silently_clipped():
+    fig = fmtrials.plot_responders(endpoint="nausea", events_label="Nausea", xlim=(0, 20))
+    ax = fig.axes[0]
+    cut = [a for a in ax.lines if a.get_gid() == "ci" and max(a.get_xdata()) > 20]
+    assert cut  # some upper limits pass 20%
+    arrows = [a for a in ax.lines if a.get_gid() == "arrow"]
+    assert len(arrows) == len(cut) and all(a.get_xdata()[0] == 20 for a in arrows)
+    assert _gids(fmtrials.plot_responders(endpoint="nausea", events_label="Nausea"))["arrow"] == 0
+
+
+def test_labbe_points_beyond_the_limit_are_marked():
+    table = fmtrials.contrasts(endpoint="nausea")
+    assert _gids(fmtrials.plot_labbe(table))["arrow"] == 0
+    fig = fmtrials.plot_labbe(table, lim=0.2)
+    p_t = table["events_t"] / table["n_t"]
+    p_c = table["events_c"] / table["n_c"]
+    beyond = int(((p_t > 0.2) | (p_c > 0.2)).sum())
+    assert beyond > 0 and _gids(fig)["arrow"] == beyond
