@@ -352,3 +352,19 @@ def test_labbe_points_beyond_the_limit_are_marked():
     p_c = table["events_c"] / table["n_c"]
     beyond = int(((p_t > 0.2) | (p_c > 0.2)).sum())
     assert beyond > 0 and _gids(fig)["arrow"] == beyond
+
+
+def test_save_figure_title_and_editable_text(tmp_path):
+    fig = fmtrials.plot_labbe(fmtrials.contrasts(endpoint="nausea"), outcome="with nausea")
+    path = fmtrials.save_figure(fig, tmp_path / "my fig.svg", title="L'Abbé plot: nausea", editable_text=True)
+    text = path.read_text("utf-8")
+    assert _check_accessible(text[text.index("<svg") :]) == "L'Abbé plot: nausea"
+    assert 'id="my-fig-title"' in text and "<text" in text and "Placebo: % with nausea" in text
+    assert (
+        path.read_bytes()
+        == fmtrials.save_figure(
+            fig, tmp_path / "my fig.svg", title="L'Abbé plot: nausea", editable_text=True
+        ).read_bytes()
+    )
+    plain = fmtrials.save_figure(fig, tmp_path / "plain.svg").read_text("utf-8")
+    assert "<title" not in plain and "<text" not in plain  # the default is unchanged: glyphs as paths

@@ -15,7 +15,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from .._validation import ARGUMENTS
+from .._validation import ARGUMENTS, check_int
 from .._vocab import choice
 from ..errors import DataError, Problem
 from . import _svg
@@ -36,14 +36,21 @@ def _save_rc(editable_text: bool) -> dict[str, Any]:
     return {**RC, "svg.fonttype": "none" if editable_text else "path"}
 
 
-def figure_bytes(fig: Any, fmt: str = "png", *, dpi: float = 300, editable_text: bool = False) -> bytes:
-    """Render ``fig`` to ``fmt`` ("png", "svg" or "pdf") and return the bytes (deterministic)."""
+def figure_bytes(
+    fig: Any, fmt: str = "png", *, dpi: float = 300, editable_text: bool = False, png_compress: int = 6
+) -> bytes:
+    """Render ``fig`` to ``fmt`` ("png", "svg" or "pdf") and return the bytes (deterministic).
+
+    ``png_compress`` is the PNG's zlib level (0-9, default 6): a lower level encodes faster and writes a larger
+    file; the pixels are the same at every level.
+    """
     import matplotlib
 
     fmt = choice(str(fmt).lstrip("."), FORMATS, "fmt")
     buf = io.BytesIO()
+    extra = {"pil_kwargs": {"compress_level": check_int(png_compress, "png_compress", high=9)}} if fmt == "png" else {}
     with matplotlib.rc_context(_save_rc(editable_text)):  # type: ignore[arg-type]
-        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white", **extra)
     if fmt == "svg" and editable_text:
         return _svg.font_fallback(buf.getvalue().decode("utf-8")).encode("utf-8")
     return buf.getvalue()
