@@ -368,3 +368,32 @@ def test_save_figure_title_and_editable_text(tmp_path):
     )
     plain = fmtrials.save_figure(fig, tmp_path / "plain.svg").read_text("utf-8")
     assert "<title" not in plain and "<text" not in plain  # the default is unchanged: glyphs as paths
+
+
+def test_background_rendering_is_the_same_and_can_be_stopped(report_jobs, tmp_path):
+    outcomes, analyses = report_jobs
+    jobs = [
+        j
+        for a in analyses
+        if a.endpoint in ("nausea", "sae")
+        for j in F.figure_jobs(outcomes, _Shown(a), treatment="x")
+    ]
+    stems = {"nausea": "nausea", "sae": "sae"}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    serial = F.render_all(jobs, tmp_path / "a", 1, stems, png_dpi=72)
+    drawing = F.start_all(jobs, tmp_path / "b", 2, stems, png_dpi=72)
+    assert drawing.result() == serial  # same SVG text, same order
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for p in (tmp_path / "a").iterdir():
+        assert p.read_bytes() == (tmp_path / "b" / p.name).read_bytes()
+    running = F.start_all(jobs, tmp_path / "b", 2, stems, png_dpi=72)
+    workers = list(running._pool._processes.values())
+    assert len(workers) == 2
+    F.stop_all()
+    assert running._pool is None and not F._ACTIVE
+    for w in workers:
+        w.join(timeout=10)
+        assert not w.is_alive()
+    with pytest.raises(fmtrials.DataError, match="png_dpi"):
+        F.start_all(jobs, tmp_path / "b", 1, stems, png_dpi=0)

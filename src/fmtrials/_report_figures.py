@@ -22,6 +22,9 @@ __all__ = [
     "figure_jobs",
     "draw_job",
     "render_all",
+    "start_all",
+    "stop_all",
+    "Rendering",
     "render_composite",
     "inline_svg",
     "outcomes_like",
@@ -190,18 +193,48 @@ def _warm_up_matplotlib() -> None:
     fig.canvas.draw()
 
 
-def render_all(
+class Rendering:
+    """Figures being drawn by worker processes while the caller goes on with other work; :meth:`result` waits
+    for them (in job order), :meth:`close` stops the workers (idempotent)."""
+
+    def __init__(self, pool: Any, futures: list, done: list[tuple[str, str, str]] | None = None):
+        self._pool, self._futures, self._done = pool, futures, done
+
+    def result(self) -> list[tuple[str, str, str]]:
+        """(endpoint, kind, inline SVG) per job, in job order, once all are drawn."""
+        if self._done is None:
+            try:
+                self._done = [f.result() for f in self._futures]
+            except BaseException:
+                self.close()
+                raise
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        return self._done
+
+    def close(self) -> None:
+        """Stop the workers (figures not yet drawn are abandoned)."""
+        if self._pool is not None:
+            _proc.stop_pool(self._pool)
+            self._pool = None
+
+
+#: renderings started and not yet collected or stopped (the report stops them if it fails)
+_ACTIVE: list[Rendering] = []
+
+
+def start_all(
     jobs: list[tuple], figure_dir: Path, workers: int, stems: dict[str, str], *, png_dpi: int = PNG_DPI
-) -> list[tuple[str, str, str]]:
-    """Render every figure, in ``workers`` processes when more than one (each figure is independent, so the
-    bytes are the same either way). ``stems`` maps an endpoint to its safe file-name stem; PNG files are
-    written at ``png_dpi``."""
+) -> Rendering:
+    """Start rendering every figure, in ``workers`` processes when more than one (each figure is independent,
+    so the bytes are the same either way), and return at once; the caller collects with ``.result()``.
+    ``stems`` maps an endpoint to its safe file-name stem; PNG files are written at ``png_dpi``."""
     from ._validation import check_int
 
     png_dpi = check_int(png_dpi, "png_dpi", low=10)
     names = [f"{stems[j[0]]}_{j[1]}" for j in jobs]
     if workers <= 1 or len(jobs) < 4:
-        return [_render_job(j, str(figure_dir), n, png_dpi) for j, n in zip(jobs, names)]
+        return Rendering(None, [], [_render_job(j, str(figure_dir), n, png_dpi) for j, n in zip(jobs, names)])
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -212,12 +245,33 @@ def render_all(
         max_workers=workers, mp_context=ctx, initializer=_proc.die_with_parent, initargs=(os.getpid(),)
     )
     try:
-        result = list(ex.map(_render_job, jobs, [str(figure_dir)] * len(jobs), names, [png_dpi] * len(jobs)))
+        futures = [ex.submit(_render_job, j, str(figure_dir), n, png_dpi) for j, n in zip(jobs, names)]
     except BaseException:
         _proc.stop_pool(ex)
         raise
-    ex.shutdown(wait=True)
-    return result
+    rendering = Rendering(ex, futures)
+    _ACTIVE.append(rendering)
+    return rendering
+
+
+def stop_all() -> None:
+    """Stop every rendering still running (called when the report fails part-way)."""
+    while _ACTIVE:
+        _ACTIVE.pop().close()
+
+
+def render_all(
+    jobs: list[tuple], figure_dir: Path, workers: int, stems: dict[str, str], *, png_dpi: int = PNG_DPI
+) -> list[tuple[str, str, str]]:
+    """Render every figure and wait for them: :func:`start_all` then ``.result()``; (endpoint, kind, inline
+    SVG) per job, in job order."""
+    rendering = start_all(jobs, figure_dir, workers, stems, png_dpi=png_dpi)
+    try:
+        return rendering.result()
+    finally:
+        rendering.close()
+        if rendering in _ACTIVE:
+            _ACTIVE.remove(rendering)
 
 
 def outcomes_like(outcomes: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:

@@ -283,6 +283,7 @@ def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figu
         else:
             _outdir.replace_dir(tmp, out)
     finally:
+        _figures.stop_all()  # figure workers still running when the build failed
         shutil.rmtree(tmp, ignore_errors=True)
     progress(f"done: {out / 'report.html'}")
     return out
@@ -320,10 +321,8 @@ def _build(
             if a.main is not None
             for job in _figures.figure_jobs(outcomes, a, treatment=treatment)
         ]
-        progress(f"drawing {len(jobs)} figures")
-        by_endpoint = {a.endpoint: a for a in analyses}
-        for endpoint, kind, svg in _figures.render_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems):
-            by_endpoint[endpoint].figures[kind] = svg
+        progress(f"drawing {len(jobs)} figures")  # in the background, while the rest is computed
+        drawing = _figures.start_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems)
     progress("re-analysing the published composite-responder table")
     main = _main_results(bundled, tmp, make_figures, result, outcomes)
     progress("decision metrics and diagnostics")
@@ -332,6 +331,10 @@ def _build(
         a.diagnostics = diagnostics_part(a)
     progress("auditing reported figures")
     audit_table = _audit_table(bundled)
+    if make_figures:
+        by_endpoint = {a.endpoint: a for a in analyses}
+        for endpoint, kind, svg in drawing.result():
+            by_endpoint[endpoint].figures[kind] = svg
     progress("writing tables and results")
     compared = result.compared
     _write_csv(compared, tmp / "tables" / "comparisons.csv")
