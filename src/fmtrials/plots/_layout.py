@@ -326,7 +326,7 @@ def title_height(text: str | None) -> float:
 
     Examples
     --------
-    >>> title_height(None), title_height("One line"), round(title_height("Two\nlines"), 2)
+    >>> title_height(None), title_height("One line"), round(title_height("Two\\nlines"), 2)
     (0.0, 0.25, 0.41)
     """
     return 0.09 + 0.16 * (text.count("\n") + 1) if text else 0.0
