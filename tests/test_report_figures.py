@@ -397,3 +397,18 @@ def test_background_rendering_is_the_same_and_can_be_stopped(report_jobs, tmp_pa
         assert not w.is_alive()
     with pytest.raises(fmtrials.DataError, match="png_dpi"):
         F.start_all(jobs, tmp_path / "b", 1, stems, png_dpi=0)
+
+
+def test_user_data_report_figures_name_no_drug(tmp_path):
+    csv = tmp_path / "user.csv"
+    rows = ["study,dose_mg_day,endpoint,n,responders"]
+    for i, (c, t) in enumerate([(20, 35), (16, 30), (25, 33), (18, 29)]):
+        rows += [f"Trial{i},0,pain_30,100,{c}", f"Trial{i},50,pain_30,100,{t}"]
+    csv.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "r"
+    write_report(out, data=csv, quiet=True)
+    blocks = _SVG_BLOCK.findall((out / "report.html").read_text("utf-8"))
+    assert len(blocks) == 4  # responders, forest, L'Abbé, funnel
+    texts = [t for s in blocks for t in _axis_and_titles(s)]
+    assert "Favours treatment" in texts and "Treatment: % responders" in texts
+    assert not [t for t in texts if "ilnacipran" in t]
