@@ -43,7 +43,8 @@ def no_attrs(df: pd.DataFrame) -> pd.DataFrame:
 LABBE_FUNNEL_MIN_K = 4
 FIGURE_CAPTIONS = {
     "responders": "event rate per arm with Wilson 95% CIs, placebo as the reference",
-    "forest": "forest plot (REML + HKSJ with the ad hoc truncation, subgroups by dose, prediction interval)",
+    "forest": "forest plot (the pooling model is named under its title; subgroups by dose and a prediction "
+    "interval where there are enough trials)",
     "labbe": "L'Abbé plot (point area by n; pooled Mantel–Haenszel line)",
     "funnel": "funnel plot with pseudo 95% confidence limits (fewer than 10 studies: asymmetry cannot be judged)",
 }
