@@ -334,6 +334,7 @@ def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figu
         else:
             _outdir.replace_dir(tmp, out)
     finally:
+        _figures.stop_all()  # figure workers still running when the build failed
         shutil.rmtree(tmp, ignore_errors=True)
     progress(f"done: {out / 'report.html'}")
     return out
@@ -367,11 +368,15 @@ def _build(
     analyses = [_Shown(a) for a in result]
     stems = _outdir.slugs(endpoints)
     if make_figures:
-        jobs = [job for a in analyses if a.main is not None for job in _figures.figure_jobs(outcomes, a)]
-        progress(f"drawing {len(jobs)} figures")
-        by_endpoint = {a.endpoint: a for a in analyses}
-        for endpoint, kind, svg in _figures.render_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems):
-            by_endpoint[endpoint].figures[kind] = svg
+        treatment = "milnacipran" if bundled else "treatment"  # the report option treatment_label will set this
+        jobs = [
+            job
+            for a in analyses
+            if a.main is not None
+            for job in _figures.figure_jobs(outcomes, a, treatment=treatment)
+        ]
+        progress(f"drawing {len(jobs)} figures")  # in the background, while the rest is computed
+        drawing = _figures.start_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems)
     progress("re-analysing the published composite-responder table")
     main = _main_results(bundled, tmp, make_figures, result, outcomes)
     progress("decision metrics and diagnostics")
@@ -380,6 +385,10 @@ def _build(
         a.diagnostics = diagnostics_part(a)
     progress("auditing reported figures")
     audit_table = _audit_table(bundled)
+    if make_figures:
+        by_endpoint = {a.endpoint: a for a in analyses}
+        for endpoint, kind, svg in drawing.result():
+            by_endpoint[endpoint].figures[kind] = svg
     progress("writing tables and results")
     compared = result.compared
     _write_csv(compared, tmp / "tables" / "comparisons.csv")
@@ -525,7 +534,6 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     if not bundled:
         return None
     from . import _report_main as M
-    from . import plots
     from ._report_tables import main_results_rows
     from .consistency import reanalyse_reported
 
@@ -539,10 +547,7 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     tables["holm_note"] = M.holm_note(tables["families"])
     svg = None
     if make_figures:
-        fig = plots.plot_reported(seed)
-        plots.save_figure(fig, tmp / "figures" / "composite_reanalysis.png", dpi=110)
-        path = plots.save_figure(fig, tmp / "figures" / "composite_reanalysis.svg")
-        svg = _figures.inline_svg(Path(path).read_text(encoding="utf-8"))
+        svg = _figures.render_composite(seed, tmp / "figures", treatment="milnacipran")
     return {"rows": main_results_rows(seed), "svg": svg, **tables}
 
 
