@@ -274,3 +274,19 @@ def test_the_methods_paragraph_is_in_the_report_with_its_references(bundled_tabl
         assert line.split(". ", 1)[1] in page.text
     assert "Newcombe RG" in refs and "Altman DG" in refs and "Hartung J, Knapp G" in refs
     assert "Cochrane Handbook" in refs
+
+
+def test_dpi_and_treatment_label_reach_the_figure_files(tmp_path, user_csv):
+    """PNG pixel size scales with ``dpi`` (the PNG header's width and height); the SVGs name the user's drug."""
+    import struct
+
+    sizes = {}
+    for dpi in (100, 300):
+        out = tmp_path / f"d{dpi}"
+        write_report(out, data=user_csv, quiet=True, dpi=dpi, treatment_label="Drug Z", endpoints=["rash"])
+        head = (out / "figures" / "rash_forest.png").read_bytes()[:24]
+        sizes[dpi] = struct.unpack(">II", head[16:24])
+        svg = (out / "figures" / "rash_forest.svg").read_text("utf-8")
+        assert "Drug Z" in svg and "milnacipran" not in svg.lower()
+    assert sizes[300][0] == pytest.approx(3 * sizes[100][0], abs=3)
+    assert sizes[300][1] == pytest.approx(3 * sizes[100][1], abs=3)

@@ -368,7 +368,7 @@ def _build(
     analyses = [_Shown(a) for a in result]
     stems = _outdir.slugs(endpoints)
     if make_figures:
-        treatment = "milnacipran" if bundled else "treatment"  # the report option treatment_label will set this
+        treatment = options["treatment_label"]
         jobs = [
             job
             for a in analyses
@@ -376,9 +376,9 @@ def _build(
             for job in _figures.figure_jobs(outcomes, a, treatment=treatment)
         ]
         progress(f"drawing {len(jobs)} figures")  # in the background, while the rest is computed
-        drawing = _figures.start_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems)
+        drawing = _figures.start_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems, png_dpi=options["dpi"])
     progress("re-analysing the published composite-responder table")
-    main = _main_results(bundled, tmp, make_figures, result, outcomes)
+    main = _main_results(bundled, tmp, make_figures, result, outcomes, options)
     progress("decision metrics and diagnostics")
     meaning = what_it_means_part(result, outcomes, bundled=bundled)
     for a in analyses:
@@ -526,7 +526,9 @@ def _audit_table(bundled: bool) -> pd.DataFrame | None:
     return audit(_data.load_reported(), _data.load_arms())
 
 
-def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, outcomes: pd.DataFrame) -> dict | None:
+def _main_results(
+    bundled: bool, tmp: Path, make_figures: bool, result: Any, outcomes: pd.DataFrame, options: dict[str, Any]
+) -> dict | None:
     """The first section: the summary (every number computed, :mod:`fmtrials._report_main`), the published
     composite table re-analysed under every assumed denominator (``tables/composite_reanalysis.csv``,
     ``figures/composite_reanalysis.svg``), the other efficacy endpoints and the key safety endpoints per trial
@@ -547,7 +549,9 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     tables["holm_note"] = M.holm_note(tables["families"])
     svg = None
     if make_figures:
-        svg = _figures.render_composite(seed, tmp / "figures", treatment="milnacipran")
+        svg = _figures.render_composite(
+            seed, tmp / "figures", png_dpi=options["dpi"], treatment=options["treatment_label"]
+        )
     return {"rows": main_results_rows(seed), "svg": svg, **tables}
 
 
