@@ -171,7 +171,11 @@ def test_forest_printed_numbers_equal_the_result(res_by):
     footer = " | ".join(_texts(fig, "footer"))
     het = R.heterogeneity(res_by)
     assert f"Q = {het.q:.2f}, df = {het.q_df}" in footer
-    assert f"I² = {het.i2:.0f}%" in footer
+    # one I², as the report's pooled table and RevMan: Q-based, max(0, (Q - df)/Q), even for the REML model
+    i2_q = 100 * max(0.0, (res_by.heterogeneity.q - res_by.heterogeneity.q_df) / res_by.heterogeneity.q)
+    assert f"I² = {i2_q:.0f}%" in footer
+    if round(res_by.heterogeneity.i2) != round(i2_q):
+        assert f"I² = {res_by.heterogeneity.i2:.0f}%" not in footer  # never metafor's τ²-based value
     assert f"τ² = {het.tau2:.4f} (REML)" in footer
     assert f"Z = {res_by.statistic:.2f}" in footer
     q, df, _ = R.subgroup_test(res_by)
@@ -739,3 +743,16 @@ def test_forest_of_one_comparison_has_no_diamond_and_no_na_footnotes():
     text = " ".join(_texts(fig))
     assert "Total" not in text and "NA" not in text and "not estimable" not in text
     assert not _artists(fig.axes[0], "diamond-overall") and "nothing is pooled" in text
+
+
+def test_forest_footnote_prints_the_q_based_i2_where_the_tau2_based_one_differs(nausea):
+    """The split nausea table under REML: τ̂² = 0 although Q = 5.08 exceeds its 3 df, so metafor's τ²-based I²
+    is 0% and the Q-based one (RevMan's, the report table's) is 100 (5.08 - 3)/5.08 = 41%. The figure prints 41%."""
+    table = fmtrials.split_shared_placebo(nausea)
+    res = _pool(table, measure="RR", method="REML", test="hksj-adhoc")
+    h = res.heterogeneity
+    assert h.tau2 == pytest.approx(0, abs=1e-10) and h.i2 == pytest.approx(0, abs=1e-6)
+    i2_q = 100 * (h.q - 3) / h.q
+    assert round(i2_q) == 41
+    footer = " | ".join(_texts(plots.plot_forest(res), "footer"))
+    assert f"Q = {h.q:.2f}, df = 3" in footer and "I² = 41%" in footer and "I² = 0%" not in footer

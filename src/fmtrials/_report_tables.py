@@ -69,17 +69,9 @@ def _heterogeneity_text(r) -> str:
         return "one trial: its own estimate"
     if not h.estimable:
         return "not estimable (Q undefined for these counts)"
-    return f"Q = {_fmt(h.q)} (df {h.q_df}, {_p_is(h.q_p)}); I² (Q-based) = {_fmt(_i2_from_q(h.q, h.q_df), 1)}%" + (
+    return f"Q = {_fmt(h.q)} (df {h.q_df}, {_p_is(h.q_p)}); I² (Q-based) = {_fmt(h.i2_q, 1)}%" + (
         f"; τ² = {_fmt(h.tau2, 4)}" if r.model == "random" else ""
     )
-
-
-def _i2_from_q(q: float, df: int) -> float:
-    """The Q-based I² of Higgins & Thompson (2002), ``100 max(0, (Q - df) / Q)``: the one I² of the pooled table,
-    the same for every model (metafor's ``rma()`` prints a τ²-based I² for random-effects models instead)."""
-    if not (math.isfinite(q) and q > 0):
-        return 0.0 if math.isfinite(q) else math.nan
-    return 100.0 * max(0.0, (q - df) / q)
 
 
 def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:

@@ -82,6 +82,26 @@ class Heterogeneity:
     i2_basis: str
     estimable: bool
 
+    @property
+    def i2_q(self) -> float:
+        """The Q-based I² of Higgins & Thompson (2002), ``100 max(0, (Q - df) / Q)`` in percent, whatever the
+        model (RevMan's I²; for a random-effects model ``i2`` is metafor's τ²-based one). NaN when Q is not
+        estimable; 0 when Q = 0.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from fmtrials import pool
+        >>> t = pd.DataFrame({"study": ["A", "B", "C"], "events_t": [73, 189, 18], "n_t": [224, 516, 85],
+        ...                   "events_c": [24, 106, 6], "n_c": [112, 509, 21]})
+        >>> h = pool(t, method="REML").heterogeneity
+        >>> round(h.q, 2), round(h.i2_q, 1), round(h.i2, 1), h.i2_basis
+        (4.46, 55.2, 53.0, 'tau2')
+        """
+        if not self.estimable or not math.isfinite(self.q):
+            return math.nan
+        return 100.0 * max(0.0, (self.q - self.q_df) / self.q) if self.q > 0 else 0.0
+
 
 @dataclass(frozen=True)
 class Prediction:

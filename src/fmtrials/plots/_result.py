@@ -85,13 +85,14 @@ def _f(x: Any) -> float:
 
 
 def heterogeneity(result: Any) -> Heterogeneity:
-    """Q, its df and p, I², tau² of ``result``; ``estimable`` False with k < 2 or an undefined Q."""
+    """Q, its df and p, the Q-based I² (:attr:`~fmtrials.meta.result.Heterogeneity.i2_q`, as RevMan and the
+    report's pooled table), tau² of ``result``; ``estimable`` False with k < 2 or an undefined Q."""
     h = result.heterogeneity
     return Heterogeneity(
         q=_f(h.q),
         q_df=int(h.q_df),
         q_p=_f(h.q_p),
-        i2=_f(h.i2),
+        i2=_f(h.i2_q),  # the one I² of the report and of RevMan's forest plots: Q-based for every model
         tau2=_f(h.tau2),
         tau2_method=result.tau2_method,
         random=str(result.model).lower() == "random",
