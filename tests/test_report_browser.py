@@ -85,14 +85,16 @@ def test_renders_in_headless_chromium(report, tmp_path):
     assert dark > 0.01 and colour > 0.0005, (dark, colour)
 
 
-# For every table: does it scroll (scrollWidth > clientWidth) or stick out of its container or the window?
+# For every table: does it scroll (scrollWidth > clientWidth) or stick out of its container's content box or the window?
 _PROBE = """<script>
 addEventListener("load", () => {
   const doc = document.documentElement, out = {tables: []};
   document.querySelectorAll("table").forEach((t, i) => {
-    const box = t.getBoundingClientRect(), parent = t.parentElement.getBoundingClientRect();
+    const box = t.getBoundingClientRect(), parent = t.parentElement, style = getComputedStyle(parent);
+    const inner = parent.getBoundingClientRect().right - parseFloat(style.paddingRight)
+      - parseFloat(style.borderRightWidth);
     out.tables.push({i: i, head: t.querySelector("th") ? t.querySelector("th").textContent : "",
-      scrolls: t.scrollWidth > t.clientWidth, sticks_out: box.right > Math.min(parent.right, doc.clientWidth) + 0.5,
+      scrolls: t.scrollWidth > t.clientWidth, sticks_out: box.right > Math.min(inner, doc.clientWidth) + 0.5,
       width: t.scrollWidth});
   });
   out.page_scrolls = doc.scrollWidth > doc.clientWidth;
