@@ -168,26 +168,38 @@ def _pieces(text: str) -> Counter:
     return Counter(p for word in text.replace("–", " – ").split() for p in re.split(r"(?<=[-/_])", word) if p)
 
 
-def _print_to_pdf(report: Path, tmp_path: Path) -> tuple[str, str]:
+def _poppler(tool: str, *args: str) -> str:
+    r = subprocess.run([_tool(tool, package="poppler-utils"), *args], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout
+
+
+def _print_to_pdf(report: Path, tmp_path: Path) -> Path:
     pdf = tmp_path / "report.pdf"
     url = (report / "report.html").resolve().as_uri()
     _run_chromium(url, tmp_path / "profile", "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
     assert pdf.is_file() and pdf.stat().st_size > 10_000
-    pdftotext = _tool("pdftotext", package="poppler-utils")
-    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, timeout=60)
-    info = subprocess.run([_tool("pdfinfo", package="poppler-utils"), str(pdf)], capture_output=True, text=True)
-    assert text.returncode == 0 and info.returncode == 0, text.stderr + info.stderr
-    return text.stdout, info.stdout
+    return pdf
 
 
 def test_printed_pdf_keeps_every_column_on_a4_landscape(report, tmp_path):
     """Print to PDF as a browser would: every header and cell of every table is in the PDF's text (nothing
     clipped at the page edge), the per-comparison table's source ids included, on A4 landscape pages."""
-    text, info = _print_to_pdf(report, tmp_path)
+    pdf = _print_to_pdf(report, tmp_path)
+    info = _poppler("pdfinfo", str(pdf))
     size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
     assert size, info
     assert float(size.group(1)) == pytest.approx(A4_LANDSCAPE_PT[0], abs=1.5)
     assert float(size.group(2)) == pytest.approx(A4_LANDSCAPE_PT[1], abs=1.5)
+    # Not shrunk to fit (Chromium scales every page down when anything is wider than the page): the title, set in
+    # 15 pt, is printed 15 pt high (a line box of 1.1 to 1.25 em, depending on the font).
+    first = re.search(
+        r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">fmtrials</word>',
+        _poppler("pdftotext", "-bbox", "-f", "1", "-l", "1", str(pdf), "-"),
+    )
+    assert first, "no title on page 1"
+    assert 1.1 * 15 <= float(first.group(2)) - float(first.group(1)) <= 1.25 * 15, first.groups()
+    text = _poppler("pdftotext", "-layout", str(pdf), "-")
 
     parser = _Tables()
     parser.feed((report / "report.html").read_text("utf-8"))
