@@ -183,8 +183,9 @@ def _print_to_pdf(report: Path, tmp_path: Path) -> Path:
 
 
 def test_printed_pdf_keeps_every_column_on_a4_landscape(report, tmp_path):
-    """Print to PDF as a browser would: every header and cell of every table is in the PDF's text (nothing
-    clipped at the page edge), the per-comparison table's source ids included, on A4 landscape pages."""
+    """Print to PDF as a browser would: A4 landscape pages at full size, the Figures section on a new page, and
+    every header and cell of every table in the PDF's text (nothing clipped at the page edge), the per-comparison
+    table's source ids included."""
     pdf = _print_to_pdf(report, tmp_path)
     info = _poppler("pdfinfo", str(pdf))
     size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
@@ -200,6 +201,8 @@ def test_printed_pdf_keeps_every_column_on_a4_landscape(report, tmp_path):
     assert first, "no title on page 1"
     assert 1.1 * 15 <= float(first.group(2)) - float(first.group(1)) <= 1.25 * 15, first.groups()
     text = _poppler("pdftotext", "-layout", str(pdf), "-")
+    pages = [page.strip() for page in text.split("\f")]
+    assert any(page.startswith("Figures\n") for page in pages), "the Figures section starts a page"
 
     parser = _Tables()
     parser.feed((report / "report.html").read_text("utf-8"))
