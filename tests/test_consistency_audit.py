@@ -156,3 +156,29 @@ def test_audit_test_argument():
     assert out["p_chi2_min"].isna().all() and out["p_fisher_min"].notna().any()
     with pytest.raises(DataError):
         fmtrials.audit(test="boschloo")
+
+
+def test_a_denominator_derived_from_the_same_percentages_is_flagged_as_by_construction(bundled):
+    """Bateman 2013's PGIC: 32.9% is impossible with the randomized 86 (28/86 = 32.56%, 29/86 = 33.72%) and
+    possible with n = 79, but 79 is the denominator the data derived from these very percentages (outcomes.csv
+    status "derived"): the agreement is circular, and the audit says so."""
+    bat = bundled[(bundled["study"] == "Bateman2013") & (bundled["endpoint"] == "pgic")]
+    by_kind = bat.set_index("attribution_kind")
+    assert by_kind.loc["study", "verdict"] == "inconsistent" and not by_kind.loc["study", "by_construction"]
+    assert by_kind.loc["analysis_n", "verdict"] == "consistent"
+    assert by_kind.loc["analysis_n", "by_construction"]
+    assert "holds by construction" in by_kind.loc["analysis_n", "explanation"]
+    assert "derived from these percentages" in by_kind.loc["analysis_n", "attribution"]
+    others = bundled[~((bundled["study"] == "Bateman2013") & (bundled["endpoint"] == "pgic"))]
+    assert not others["by_construction"].any()
+
+
+def test_a_reported_denominator_is_not_by_construction():
+    """The same n = 79 printed by the source (status "reported") is an independent check, not circular."""
+    out = fmtrials.load_outcomes().copy()
+    mask = (out["study"] == "Bateman2013") & (out["endpoint"] == "pgic")
+    out.loc[mask, "status"] = "reported"
+    a = fmtrials.audit(outcomes=out)
+    bat = a[(a["study"] == "Bateman2013") & (a["endpoint"] == "pgic") & (a["attribution_kind"] == "analysis_n")]
+    assert len(bat) == 1 and bat["verdict"].iloc[0] == "consistent" and not bat["by_construction"].iloc[0]
+    assert "by construction" not in bat["explanation"].iloc[0]

@@ -180,5 +180,10 @@ def test_arm_sizes_are_checked(n):
 def test_explanation_prints_p_through_format_p():
     r = A.audit_reported("25.4", 516, "15.5", 509, "0.01")  # Arnold 2010 sizes: p ~ 1e-4
     assert r.verdict == "inconsistent"
-    assert "give p from <0.0001 to 0.0001, outside printed p 0.01 [0.005, 0.015)" in r.explanation
+    # every test's p lies below 0.0001 or just above: "<0.0001 to 0.0001" would say nothing, so two significant
+    # digits; the span is that of scipy's tests over the admissible counts 131/516 vs 79/509 (the only pair)
+    t = [[131, 516 - 131], [79, 509 - 79]]
+    ps = [stats.chi2_contingency(t, correction=c)[1] for c in (False, True)] + [stats.fisher_exact(t)[1]]
+    assert f"{min(ps):.2g}" == "9.1e-05" and f"{max(ps):.2g}" == "0.00013"
+    assert "give p from 0.000091 to 0.00013, outside printed p 0.01 [0.005, 0.015)" in r.explanation
     assert "0.0001" in r.summary() and "e-0" not in r.summary()

@@ -132,3 +132,42 @@ def test_what_it_means(analysis):
         fmtrials.what_it_means(analysis, tau_prior=-1)
     with pytest.raises(DataError, match="prior"):
         fmtrials.what_it_means(analysis, prior="flat")
+
+
+def _user_outcomes():
+    rows = [
+        ("S1", 0, 100, 20), ("S1", 50, 100, 35), ("S2", 0, 80, 15), ("S2", 50, 82, 25),
+    ]  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "study": s,
+                "dose_mg_day": d,
+                "endpoint": "fiq_responder",
+                "n": n,
+                "responders": r,
+                "direction": "beneficial",
+            }
+            for s, d, n, r in rows
+        ]
+    )
+
+
+def test_a_beneficial_endpoint_outside_the_default_lists_takes_the_efficacy_judgements():
+    """The judgement group follows the endpoint's direction, not a list of names: a user's beneficial
+    ``fiq_responder`` is judged as efficacy (risk of bias serious, -1), never as an adverse event."""
+    a = fmtrials.analyse(fmtrials.read_outcomes(_user_outcomes()))
+    row = summary_of_findings(a).iloc[0]
+    assert row["endpoint"] == "fiq_responder" and row["risk_of_bias"] == -1
+    assert "imputation" in row["explanation"] and "adverse-event incidence" not in row["explanation"]
+
+
+def test_without_judgements_the_certainty_is_an_upper_bound_that_says_so():
+    from fmtrials.decision.sof import JUDGEMENT_COLUMNS
+
+    a = fmtrials.analyse(fmtrials.read_outcomes(_user_outcomes()))
+    none = pd.DataFrame(columns=list(JUDGEMENT_COLUMNS))
+    row = summary_of_findings(a, judgements=none).iloc[0]
+    assert row["risk_of_bias"] == 0 and row["indirectness"] == 0
+    assert row["certainty"].endswith(" at most (risk of bias and indirectness not judged)")
+    assert row["certainty"].split(" at most")[0] in ("very low", "low", "moderate", "high")

@@ -23,6 +23,7 @@ from scipy import stats
 import fmtrials
 from fmtrials import DataError
 from fmtrials.consistency import reanalysis as R
+from fmtrials.consistency import reanalysis_reported as RR
 
 # ---------------------------------------------------------------------------------------------------------
 # independent oracles
@@ -241,11 +242,11 @@ def reported():
 
 
 def test_reported_columns_and_labels(reported):
-    assert list(reported.columns) == list(R.REPORTED_COLUMNS)
+    assert list(reported.columns) == list(RR.REPORTED_COLUMNS)
     seed = reported[reported.row <= 3]
     # every seed scenario is an assumption, never data
-    assert set(seed.status.dropna()) <= {R.ASSUMED, R.NO_DENOMINATOR}
-    assert (seed[seed.n_t.notna()].status == R.ASSUMED).all()
+    assert set(seed.status.dropna()) <= {RR.ASSUMED, RR.NO_DENOMINATOR}
+    assert (seed[seed.n_t.notna()].status == RR.ASSUMED).all()
 
 
 def test_reported_seed_401_scenario(reported):
@@ -267,9 +268,9 @@ def test_reported_impossible_scenarios_kept(reported):
 
 def test_reported_point_estimate_without_denominators(reported):
     vitton = reported[reported.study == "Vitton2004"]
-    assert (vitton.status == R.NO_DENOMINATOR).all()
+    assert (vitton.status == RR.NO_DENOMINATOR).all()
     assert (vitton.difference_printed == 23.0).all() and vitton.estimate_min.isna().all()
-    model = reported[reported.status == R.MODEL_BASED]
+    model = reported[reported.status == RR.MODEL_BASED]
     assert len(model) == 4 and model.estimate_min.isna().all()
     assert sorted(model.difference_printed.round(1)) == [11.5, 14.0, 16.2, 22.2]
 
@@ -290,7 +291,7 @@ def test_reported_p_in_range_is_checked_per_pair():
     )
     r = fmtrials.reanalyse_reported(table, test="chi2").iloc[0]
     b = brute("31", 435, "25", 449, "chi2")
-    assert r.status == R.PRINTED and r.p_min == pytest.approx(b["p_min"])
+    assert r.status == RR.PRINTED and r.p_min == pytest.approx(b["p_min"])
     ps = [
         stats.chi2_contingency([[a, 435 - a], [c, 449 - c]], correction=False)[1]
         for a in brute_counts("31", 435)

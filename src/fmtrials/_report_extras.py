@@ -25,15 +25,19 @@ def _n(x: Any, digits: int = 0) -> str:
     return format_number(x, digits, missing="–")
 
 
-def what_it_means_part(analysis: Any, outcomes: pd.DataFrame) -> dict[str, Any] | None:
+def what_it_means_part(analysis: Any, outcomes: pd.DataFrame, *, bundled: bool = True) -> dict[str, Any] | None:
     """Tables and display rows of the "What it means" section; None when the data give nothing to show (no
-    beneficial endpoint analysed, e.g. a user file of adverse events only)."""
+    beneficial endpoint analysed, e.g. a user file of adverse events only). The bundled certainty judgements
+    (risk of bias, indirectness of the milnacipran trials) apply to the bundled data only: for user data no
+    judgement is assumed and each certainty is an upper bound that says so."""
     from .decision import what_it_means
+    from .decision.sof import JUDGEMENT_COLUMNS
 
+    judgements = None if bundled else pd.DataFrame(columns=list(JUDGEMENT_COLUMNS))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            w = what_it_means(analysis, outcomes, mcid=MCID)
+            w = what_it_means(analysis, outcomes, mcid=MCID, judgements=judgements)
     except DataError:
         return None
     tables = w.tables()

@@ -166,7 +166,7 @@ def _display_audit(audit_table: pd.DataFrame | None) -> list[dict]:
                 "dose": "" if r["dose_mg_day"] == "" else str(int(r["dose_mg_day"])),
                 "printed": f"{r['percent_t'] or '–'}% vs {r['percent_c'] or '–'}%, p {r['p_reported'] or '–'}",
                 "attribution": r["attribution"],
-                "verdict": r["verdict"],
+                "verdict": r["verdict"] + (" (by construction)" if r["by_construction"] is True else ""),
                 "why": r["explanation"],
             }
         )

@@ -54,6 +54,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="effect measure for pooling (any letter case)",
     )
     r.add_argument("--ci", default="newcombe", metavar="METHOD", help="risk-difference interval method")
+    r.add_argument(
+        "--method",
+        metavar="METHOD",
+        help="main pooling model: REML, DL, PM (random effects) or MH, IV, Peto (common effect); default REML "
+        "(MH when k <= 2)",
+    )
+    r.add_argument(
+        "--test",
+        metavar="TEST",
+        help="test and interval of the main model: z, hksj or hksj-adhoc (default hksj-adhoc for REML)",
+    )
+    r.add_argument(
+        "--treatment-label",
+        metavar="TEXT",
+        help="name of the treatment in tables and figures (default: milnacipran for the bundled data, "
+        "'treatment' for --data)",
+    )
+    r.add_argument("--title", metavar="TEXT", help="title of the report")
+    r.add_argument("--dpi", type=int, default=300, help="resolution of the PNG figure files (default 300)")
     r.add_argument("--out", default="report", metavar="DIR", help="output directory (default: ./report)")
     r.add_argument("--force", action="store_true", help="overwrite a non-empty directory that is not a report")
     r.add_argument("--quiet", action="store_true", help="no progress lines (nor warnings) on stderr")
@@ -141,6 +160,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
         force=args.force,
         quiet=args.quiet,
         figures=args.figures,
+        treatment_label=args.treatment_label,
+        title=args.title,
+        method=args.method,
+        test=args.test,
+        dpi=args.dpi,
     )
     return 0
 

@@ -46,6 +46,7 @@ __all__ = [
     "SPECS",
     "ANALYSES",
     "STATUSES",
+    "STATUS_MEANINGS",
     "MAX_ROWS",
     "MAX_STUDIES",
 ]
@@ -58,6 +59,15 @@ MAX_STUDIES = 10_000
 
 ANALYSES = ("BOCF", "LOCF", "OC", "registry", "mixed model", "not stated", "not applicable")
 STATUSES = ("reported", "derived", "unverified", "not reported")
+#: what each status word means (the report's legend; data/README.md "Provenance rules" says the same)
+STATUS_MEANINGS = {
+    "reported": "printed by the source as it is used here",
+    "derived": "computed from printed figures (e.g. a count from a printed percentage and arm size); the "
+    "arithmetic is shown in the derivation column",
+    "unverified": "holds only under an assumption the source does not confirm (usually the denominator); the "
+    "derivation column names the assumption and the alternatives",
+    "not reported": "the source gives no figure for this arm: the row exists so the gap is explicit; no counts",
+}
 
 _PROVENANCE = (
     Column("source", "str", required=True, nullable=False, description="source id (see sources.csv)"),

@@ -52,7 +52,7 @@ from ._report_tables import (
     _records,
 )
 from ._vocab import Measure, RDInterval
-from .analysis import EFFICACY_ENDPOINTS, EndpointAnalysis, analyse, default_endpoints
+from .analysis import ANALYSIS_PREFERENCE, EFFICACY_ENDPOINTS, EndpointAnalysis, analyse, default_endpoints
 from .errors import DataError, Problem
 
 __all__ = ["write_report", "default_endpoints", "EFFICACY_ENDPOINTS"]
@@ -169,6 +169,11 @@ def write_report(
     force: bool = False,
     quiet: bool = False,
     figures: bool = True,
+    treatment_label: str | None = None,
+    title: str | None = None,
+    method: str | None = None,
+    test: str | None = None,
+    dpi: int = 300,
 ) -> Path:
     """Analyse the bundled data (or a user outcomes CSV) and write the report into ``out``.
 
@@ -194,6 +199,18 @@ def write_report(
         No progress lines on stderr, and Python warnings silenced (otherwise they are progress lines).
     figures : bool
         Draw the figures (True for the real report).
+    treatment_label : str, optional
+        The name of the treatment in tables, figures and text. Default ``"milnacipran"`` for the bundled data
+        and ``"treatment"`` for user data: a report on your data names no drug you did not name.
+    title : str, optional
+        The report's title (``<title>`` and heading). Default: the bundled question, or ``"fmtrials report:
+        <file name>"`` for user data.
+    method, test : str, optional
+        The main pooling model (see :func:`fmtrials.analyse`), e.g. ``method="DL", test="z"``; default the
+        report's policy (REML with Hartung-Knapp-Sidik-Jonkman and its ad hoc truncation; Mantel-Haenszel at
+        k <= 2). Recorded in ``manifest.json``.
+    dpi : int, default 300
+        Resolution of the PNG files under ``figures/`` (the HTML holds SVG).
 
     Returns
     -------
@@ -207,8 +224,33 @@ def write_report(
         output directory. Nothing is written then.
     """
     progress = _Progress(quiet)
+    options = _options(data, treatment_label, title, method, test, dpi)
     with _warnings_routed(progress), _proc.sigterm_cleans_up():
-        return _write_report(Path(os.path.abspath(out)), data, endpoints, measure, ci, force, progress, figures)
+        return _write_report(
+            Path(os.path.abspath(out)), data, endpoints, measure, ci, force, progress, figures, options
+        )
+
+
+def _options(data, treatment_label, title, method, test, dpi) -> dict[str, Any]:
+    """The presentation and model options, checked before any work (a DataError names the bad one)."""
+    from ._validation import ARGUMENTS, check_int
+    from ._vocab import POOL_METHODS, POOL_TESTS, choice
+
+    bundled = data is None
+    label = treatment_label if treatment_label is not None else ("milnacipran" if bundled else "treatment")
+    for name, text in (("--treatment-label", label), ("--title", title)):
+        if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > 200):
+            raise DataError(Problem("must be a non-empty text of at most 200 characters", file=ARGUMENTS, column=name))
+    if title is None:
+        title = "milnacipran in fibromyalgia" if bundled else f"{Path(data).name}"
+        title = f"fmtrials report: {title}"
+    return {
+        "treatment_label": " ".join(label.split()),
+        "title": " ".join(title.split()),
+        "method": None if method is None else choice(method, POOL_METHODS, "--method"),
+        "test": None if test is None else choice(test, POOL_TESTS, "--test"),
+        "dpi": check_int(dpi, "--dpi", low=50, high=1200),
+    }
 
 
 def _read_input(data: str | os.PathLike | None) -> tuple[pd.DataFrame, str, dict[str, str]]:
@@ -230,7 +272,7 @@ def _read_input(data: str | os.PathLike | None) -> tuple[pd.DataFrame, str, dict
     return outcomes, name, {name: _sha256(Path(data))}
 
 
-def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figures) -> Path:
+def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figures, options) -> Path:
     from ._vocab import MEASURES, choice
 
     measure = choice(measure, MEASURES, "--measure")
@@ -257,7 +299,7 @@ def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figu
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = _outdir.make_build_dir(out)
     try:
-        endpoints = _build(tmp, outcomes, endpoints, measure, ci, data is None, input_note, progress, figures)
+        endpoints = _build(tmp, outcomes, endpoints, measure, ci, data is None, input_note, progress, figures, options)
         files = sorted(
             str(_outdir.inside(tmp, p.relative_to(tmp)).relative_to(tmp))
             for p in tmp.rglob("*")
@@ -274,6 +316,8 @@ def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figu
                 "endpoints": endpoints,
                 "measure": measure,
                 "ci": ci,
+                "figures": bool(figures),
+                **options,
             },
             "files": files,
         }
@@ -305,6 +349,7 @@ def _build(
     input_note: str,
     progress: _Progress,
     make_figures: bool,
+    options: dict[str, Any],
 ) -> list[str]:
     (tmp / "tables").mkdir()
     (tmp / "figures").mkdir()
@@ -321,7 +366,7 @@ def _build(
     progress("re-analysing the published composite-responder table")
     main = _main_results(bundled, tmp, make_figures, result, outcomes)
     progress("decision metrics and diagnostics")
-    meaning = what_it_means_part(result, outcomes)
+    meaning = what_it_means_part(result, outcomes, bundled=bundled)
     for a in analyses:
         a.diagnostics = diagnostics_part(a)
     progress("auditing reported figures")
@@ -370,7 +415,19 @@ def _build(
     )
     progress("rendering report.html")
     html_text = _render_html(
-        analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci, stems, main, meaning
+        analyses,
+        compared,
+        pooled,
+        audit_table,
+        outcomes,
+        bundled,
+        input_note,
+        measure,
+        ci,
+        stems,
+        main,
+        meaning,
+        options,
     )
     (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return list(endpoints)
@@ -385,6 +442,27 @@ def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True).assign(measure=measure)
+
+
+def _zero_cells(compared: pd.DataFrame) -> list[str]:
+    """``"study endpoint"`` of every compared table with a zero (or full) cell: where the 0.5 correction acts."""
+    if compared is None or compared.empty:
+        return []
+    e_t, n_t, e_c, n_c = (compared[c].to_numpy(float) for c in ("events_t", "n_t", "events_c", "n_c"))
+    hit = (e_t == 0) | (e_c == 0) | (e_t == n_t) | (e_c == n_c)
+    rows = compared[hit]
+    return list(dict.fromkeys(f"{r.study} {r.endpoint}" for r in rows.itertuples()))
+
+
+def _contributions(analyses: Sequence[Any]) -> dict[str, list[str]]:
+    """Study -> the endpoints whose analysed comparisons it gives counts to (the report's "Contributes to")."""
+    out: dict[str, list[str]] = {}
+    for a in analyses:
+        if a.primary is None or not len(a.primary):
+            continue
+        for study in dict.fromkeys(a.primary["study"].astype(str)):
+            out.setdefault(study, []).append(a.endpoint)
+    return out
 
 
 def _bundled_sources() -> set[str]:
@@ -441,7 +519,7 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
 
 
 def _render_html(
-    analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci, stems, main=None, meaning=None
+    analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci, stems, main, meaning, options
 ) -> str:
     import jinja2
 
@@ -458,8 +536,11 @@ def _render_html(
     trials = _records(_data.load_trials()) if bundled else None
     sources = _data.load_sources()
     used_sources = set(outcomes["source"].dropna()) | (_bundled_sources() if bundled else set())
+    listed = sources[sources["source_id"].isin(used_sources)]
     return template.render(
         version=__version__,
+        title=options["title"],
+        treatment=options["treatment_label"],
         input_note=input_note,
         bundled=bundled,
         measure=measure,
@@ -470,7 +551,8 @@ def _render_html(
         pooled=pooled,
         audit=_display_audit(audit_table),
         trials=trials,
-        sources=_records(sources[sources["source_id"].isin(used_sources)]),
+        sources=_records(listed),
+        cited=set(listed["source_id"]),
         outcomes=outcomes,
         gaps=_known_gaps() if bundled else [],
         efficacy=EFFICACY_ENDPOINTS,
@@ -481,4 +563,8 @@ def _render_html(
         formula_start="=, +, −, @, tab or carriage return",
         main=main,
         glossary=dict(zip(*_data.load_endpoints()[["code", "definition"]].to_numpy().T)),
+        contributes=_contributions(analyses),
+        zero_cells=_zero_cells(compared),
+        status_meanings=_data.STATUS_MEANINGS,
+        analysis_preference=ANALYSIS_PREFERENCE,
     )

@@ -12,9 +12,9 @@ test* on those counts reproduces the printed p:
 * :func:`audit_reported` (:mod:`.reported`) -- one comparison (percent and n per arm, printed p):
   admissible counts per arm, the range of recomputed p for each test, which test and counts reproduce the
   printed p, and a verdict (an :class:`AuditResult`, :mod:`.result`).
-* :func:`reanalyse_percentages` / :func:`reanalyse_reported` (:mod:`.reanalysis`) -- printed percentages
-  re-analysed over every admissible count pair (ranges of risk difference, interval and p), under every
-  candidate (assumed) attribution of arm sizes.
+* :func:`reanalyse_percentages` / :func:`reanalyse_reported` (:mod:`.reanalysis`, :mod:`.reanalysis_reported`) --
+  printed percentages re-analysed over every admissible count pair (ranges of risk difference, interval and p),
+  under every candidate (assumed) attribution of arm sizes.
 * :func:`audit` (:mod:`.milnacipran`) -- the bundled reported table; where the trial behind a row is
   unknown (the seed document's rows), every candidate trial's arm sizes are tried. The only module that
   knows about trials, arms and the seed table.
@@ -40,7 +40,8 @@ from .._vocab import AUDIT_TESTS, ROUNDING_RULES
 from .grim import grim
 from .milnacipran import AUDIT_COLUMNS, audit
 from .pvalues import PInterval, parse_p
-from .reanalysis import REANALYSIS_COLUMNS, REPORTED_COLUMNS, reanalyse_percentages, reanalyse_reported
+from .reanalysis import REANALYSIS_COLUMNS, reanalyse_percentages
+from .reanalysis_reported import REPORTED_COLUMNS, reanalyse_reported
 from .reported import audit_reported
 from .result import AuditResult
 

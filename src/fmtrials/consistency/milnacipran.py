@@ -53,6 +53,7 @@ AUDIT_COLUMNS = (
     "p_consistent",
     "verdict",
     "row_verdict",
+    "by_construction",
     "explanation",
 )
 
@@ -66,6 +67,9 @@ class Attribution(NamedTuple):
     kind: str
     n_t: int | None
     n_c: int | None
+    #: the denominators were themselves derived from the printed percentages (outcomes.csv status "derived"), so
+    #: a consistent verdict holds by construction and is no independent check
+    by_construction: bool = False
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -132,15 +136,27 @@ def _analysis_sizes(
         for vc in oc if len(oc) else [n_c]:
             vt_i, vc_i = _int_or_none(vt), _int_or_none(vc)
             if (vt_i, vc_i) != (n_t, n_c) and vt_i is not None:
+                derived = _derived_n(o, arm["arm"], vt_i)
                 out.append(
                     Attribution(
-                        f"{study}{tag} (outcomes.csv {endpoint} n {_n_str(vt_i)}/{_n_str(vc_i)})",
+                        f"{study}{tag} (outcomes.csv {endpoint} n {_n_str(vt_i)}/{_n_str(vc_i)}"
+                        + (", derived from these percentages)" if derived else ")"),
                         "analysis_n",
                         vt_i,
                         vc_i,
+                        derived,
                     )
                 )
     return out
+
+
+def _derived_n(rows: pd.DataFrame, arm: Any, n: int) -> bool:
+    """Whether the outcomes row giving ``arm`` the denominator ``n`` has status ``derived``: its n was worked out
+    from the printed percentages (e.g. Bateman 2013's 79), so checking those percentages against it is circular."""
+    if "status" not in rows.columns:
+        return False
+    hit = rows[(rows["arm"] == arm) & (pd.to_numeric(rows["n"], errors="coerce") == n)]
+    return bool(len(hit)) and bool((hit["status"].astype(str) == "derived").all())
 
 
 def _arm_sets(
@@ -331,7 +347,9 @@ def audit(
           recomputed two-sided p over the admissible pairs (NaN when not computed);
         * ``p_match`` (which test and counts reproduce the printed p), ``p_consistent`` (boolean);
         * ``verdict``; ``row_verdict`` (per reported row: consistent if any attribution is, inconsistent
-          if every attribution is, else indeterminate); ``explanation`` (words).
+          if every attribution is, else indeterminate); ``by_construction`` (True where the attribution's
+          denominators were derived from the same printed percentages, so a consistent verdict is circular:
+          Bateman 2013's PGIC n = 79); ``explanation`` (words).
 
     Examples
     --------
@@ -432,7 +450,19 @@ def _row(pos: int, rec: pd.Series, attr: Attribution, r: AuditResult) -> dict[st
     p_range = {t: (lo, hi) for t, lo, hi in r.p_range}
     for t in AUDIT_TESTS:
         row[f"p_{t}_min"], row[f"p_{t}_max"] = p_range.get(t, (math.nan, math.nan))
-    row.update(p_match=_match_text(r), p_consistent=r.p_consistent, verdict=r.verdict, explanation=r.explanation)
+    explanation = r.explanation
+    if attr.by_construction and r.verdict == "consistent":
+        explanation += (
+            f"; holds by construction: n = {r.n_t} was derived from these same printed percentages, so this "
+            "agreement is not an independent check"
+        )
+    row.update(
+        p_match=_match_text(r),
+        p_consistent=r.p_consistent,
+        verdict=r.verdict,
+        by_construction=bool(attr.by_construction),
+        explanation=explanation,
+    )
     return row
 
 

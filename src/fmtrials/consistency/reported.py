@@ -25,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from .._format import format_number
 from .._validation import ARGUMENTS, check_int, choice
 from .._vocab import AUDIT_TESTS, MAX_COUNT, ROUNDING_RULES, AuditTest, Rounding
 from ..errors import DataError, Problem
@@ -319,12 +320,24 @@ def _explain_match(c: Comparison, pint: PInterval, matches, tests) -> str:
     )
 
 
+def _two_significant(p: float) -> str:
+    """``0.000012`` for 1.234e-05: a small p with two significant digits, in plain decimals.
+
+    >>> _two_significant(1.234e-05), _two_significant(0.000104)
+    ('0.000012', '0.00010')
+    """
+    return format_number(p, max(0, 1 - math.floor(math.log10(p))))
+
+
 def _explain_mismatch(c: Comparison, pint: PInterval, p_range, tests) -> str:
     finite = [(lo, hi) for _, lo, hi in p_range if math.isfinite(lo)]
     if not finite:
         span = "no test gives a p"
     else:
-        lo, hi = (explain_p(v, pint) for v in (min(lo for lo, _ in finite), max(hi for _, hi in finite)))
+        vlo, vhi = min(lo for lo, _ in finite), max(hi for _, hi in finite)
+        lo, hi = explain_p(vlo, pint), explain_p(vhi, pint)
+        if lo.startswith("<") and lo != hi and vlo > 0:  # "<0.0001 to 0.0001" says nothing: two significant digits
+            lo, hi = _two_significant(vlo), _two_significant(vhi)
         span = f"p from {lo} to {hi}" if lo != hi else f"p {lo}" if lo.startswith("<") else f"p = {lo}"
     return f"{', '.join(tests)} give {span}, outside printed p {c.p_reported} {pint}"
 

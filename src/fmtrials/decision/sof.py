@@ -44,6 +44,8 @@ __all__ = [
 JUDGEMENT_COLUMNS = ("endpoint", "domain", "judgement", "downgrade", "reason", "status", "source", "locator")
 _DOMAINS = ("risk_of_bias", "indirectness")
 CERTAINTY = ("very low", "low", "moderate", "high")
+#: what a domain says when the judgement table has no row for it; the certainty is then an upper bound
+NOT_JUDGED = "no judgement recorded"
 SOF_COLUMNS = (
     "endpoint",
     "event",
@@ -139,7 +141,7 @@ def _judged(judgements: pd.DataFrame, endpoint: str, group: str, domain: str) ->
                 f"source {r['source']}, {r['locator']})"
             )
             return int(r["downgrade"]), text
-    return 0, f"{domain.replace('_', ' ')}: no judgement recorded (not downgraded)"
+    return 0, f"{domain.replace('_', ' ')}: {NOT_JUDGED} (not downgraded)"
 
 
 def _imprecision(r, participants: int, control_risk: float, threshold: float | None) -> tuple[int, str]:
@@ -202,13 +204,11 @@ def _participants(e: EndpointAnalysis) -> tuple[int, int]:
 
 
 def _row(e: EndpointAnalysis, judgements: pd.DataFrame, threshold: float | None) -> dict[str, Any]:
-    from ..analysis.policy import EFFICACY_ENDPOINTS
-
     r = e.main
     assert r is not None  # only estimable endpoints reach here
     participants, trials = _participants(e)
     ab = absolute_effects(r).iloc[0]
-    group = "efficacy" if e.endpoint in EFFICACY_ENDPOINTS else "safety"
+    group = "efficacy" if e.event == "beneficial" else "safety"
     domains = {
         "risk_of_bias": _judged(judgements, e.endpoint, group, "risk_of_bias"),
         "inconsistency": _inconsistency(r),
@@ -217,6 +217,8 @@ def _row(e: EndpointAnalysis, judgements: pd.DataFrame, threshold: float | None)
         "publication_bias": _small_study(r),
     }
     level = max(0, 3 - sum(d for d, _ in domains.values()))
+    unjudged = [k.replace("_", " ") for k, (_, text) in domains.items() if NOT_JUDGED in text]
+    certainty = CERTAINTY[level] + (f" at most ({' and '.join(unjudged)} not judged)" if unjudged else "")
     return {
         "endpoint": e.endpoint,
         "event": e.event,
@@ -235,7 +237,7 @@ def _row(e: EndpointAnalysis, judgements: pd.DataFrame, threshold: float | None)
         "difference_per_1000_low": ab["difference_per_1000_low"],
         "difference_per_1000_high": ab["difference_per_1000_high"],
         **{k: -d for k, (d, _) in domains.items()},
-        "certainty": CERTAINTY[level],
+        "certainty": certainty,
         "explanation": f"assumed risk: {ab['control_risk_source']}; " + "; ".join(t for _, t in domains.values()),
     }
 

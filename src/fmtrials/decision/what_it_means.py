@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -71,7 +72,7 @@ class WhatItMeans:
         for r in self.summary_of_findings.itertuples():
             lines.append(
                 f"  {r.endpoint}: {format_number(r.assumed_per_1000, 0)} per 1000 on placebo, "
-                f"{format_number(r.corresponding_per_1000, 0)} on milnacipran "
+                f"{format_number(r.corresponding_per_1000, 0)} on treatment "
                 f"({format_number(r.corresponding_per_1000_low, 0)} to "
                 f"{format_number(r.corresponding_per_1000_high, 0)}); {r.relative_effect}; certainty "
                 f"{r.certainty}"
@@ -169,6 +170,7 @@ def what_it_means(
     prior: tuple[float, float] = (1, 1),
     tau_prior: float = 0.1,
     alpha: float = 0.05,
+    judgements: pd.DataFrame | str | os.PathLike | None = None,
 ) -> WhatItMeans:
     """Per-1000 effects, summary of findings, benefit-risk, fragility and posterior probabilities, together.
 
@@ -188,6 +190,11 @@ def what_it_means(
     tau_prior : float
         Half-normal scale of tau for the pooled posterior on the RD scale (> 0; 0.1 = 10 percentage points).
     alpha : float
+    judgements : DataFrame, path or None
+        Risk-of-bias and indirectness judgements for :func:`summary_of_findings` (the bundled
+        ``data/certainty_judgements.csv`` by default). For other data pass your own, or an empty table
+        (``pd.DataFrame(columns=JUDGEMENT_COLUMNS)``): the certainty is then an upper bound, saying which domains
+        were not judged.
 
     Returns
     -------
@@ -242,7 +249,7 @@ def what_it_means(
     )
     return WhatItMeans(
         absolute=_absolute(analysis),
-        summary_of_findings=summary_of_findings(analysis),
+        summary_of_findings=summary_of_findings(analysis, judgements=judgements),
         benefit_risk=benefit_risk(outcomes, benefit=benefit, harms=br_harms, alpha=alpha)
         if br_harms
         else pd.DataFrame(),
