@@ -28,13 +28,19 @@ A4_LANDSCAPE_PT = (841.89, 595.28)
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
+def browser() -> str:
+    """Chromium's path, looked up before the report is built (so that a skip costs nothing)."""
+    return _chromium()
+
+
+@pytest.fixture(scope="module")
+def report(browser, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("rep") / "report"
     write_report(out, quiet=True)
     return out
 
 
-def _tool(*names: str, package: str) -> str:
+def _tool(*names: str, package: str, hint: str = "") -> str:
     """The first of ``names`` on PATH; skip without it (fail under CI=true, which promises it)."""
     for name in names:
         path = shutil.which(name)
@@ -42,11 +48,11 @@ def _tool(*names: str, package: str) -> str:
             return path
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {names[0]} is not installed (Debian package '{package}')")
-    pytest.skip(f"{names[0]} is not installed (Debian package '{package}'; .ci/run installs it when it can)")
+    pytest.skip(f"{names[0]} is not installed (Debian package '{package}'{hint})")
 
 
 def _chromium() -> str:
-    return _tool("chromium", "chromium-browser", "google-chrome", package="chromium")
+    return _tool("chromium", "chromium-browser", "google-chrome", package="chromium", hint="; .ci/run installs it")
 
 
 def _run_chromium(url: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
@@ -109,8 +115,9 @@ addEventListener("load", () => {
 def test_no_table_scrolls_sideways_at_1280_px(report, tmp_path):
     """Every table of the bundled report fits a 1280 px window: nothing scrolls, nothing sticks out."""
     shipped = (report / "report.html").read_text("utf-8")
-    assert "<script" not in shipped  # the probe below is test-only
-    page = tmp_path / "report.html"
+    assert "<script" not in shipped  # the probe below is test-only, in a copy
+    copy = shutil.copytree(report, tmp_path / "copy")
+    page = copy / "report.html"
     page.write_text(shipped.replace("</body>", _PROBE + "</body>"), "utf-8")
     size = f"--window-size={SCREEN[0]},{SCREEN[1]}"
     dom = _run_chromium(page.as_uri(), tmp_path / "profile", size, "--virtual-time-budget=5000", "--dump-dom")
