@@ -228,3 +228,65 @@ def test_the_zero_cell_rule_is_printed_only_where_a_cell_is_zero(user_report, bu
     assert "zero cell" not in _page(user_report).text  # the user's tables have no zero cell
     text = _page(bundled_tables).text
     assert "zero cell for these Wald-type intervals only (here: Bateman2013 sae)" in text  # 2/85 vs 0/21
+
+
+def test_a_named_main_model_reaches_every_table_and_the_methods_text(tmp_path):
+    """``--method DL --test z``: the pooled table, the first section and the methods paragraph use it; the
+    nausea row equals R metafor's rma(method="DL", test="z") on the split nausea table (tests/r fixture)."""
+    import math
+
+    import pandas as pd
+    from conftest import DATA
+
+    ref = json.loads((DATA / "metafor_reference.json").read_text("utf-8"))
+    R = {c["id"]: c["result"] for c in ref["cases"]}["milnacipran_nausea_split/RR/DL/z"]
+    out = tmp_path / "dl"
+    write_report(out, quiet=True, figures=False, method="dl", test="Z")
+    pooled = pd.read_csv(out / "tables" / "pooled.csv")
+    row = pooled[(pooled.endpoint == "nausea") & (pooled.model == "main") & (pooled.group == "all doses")].iloc[0]
+    assert (row.method, row.test, row.k) == ("DL", "z", 4)
+    assert math.log(row.estimate) == pytest.approx(R["beta"], rel=1e-8)
+    assert math.log(row.ci_low) == pytest.approx(R["ci_low"], rel=1e-8)
+    assert math.log(row.ci_high) == pytest.approx(R["ci_high"], rel=1e-8)
+    sae = pooled[(pooled.endpoint == "sae") & (pooled.model == "main")].iloc[0]
+    assert sae.method == "MH"  # k = 2: the small-k rule stays for a named random-effects model
+    models = pd.read_csv(out / "tables" / "models.csv").set_index("endpoint")
+    assert models.loc["nausea", "method"] == "DL" and models.loc["sae", "rule"] == "small-k"
+    methods = (out / "methods.txt").read_text("utf-8")
+    assert "DerSimonian" in methods and "Bias and efficiency" not in methods  # no REML reference
+    page = _page(out)
+    assert re.search(r"Main model, as requested \( --method , --test \): Random-effects model \(DL τ²\)\.", page.text)
+    assert "REML + HKSJ" not in page.text
+    options = json.loads((out / "manifest.json").read_text("utf-8"))["options"]
+    assert (options["method"], options["test"]) == ("DL", "z")
+    assert "methods.txt" in json.loads((out / "manifest.json").read_text("utf-8"))["files"]
+
+
+def test_the_methods_paragraph_is_in_the_report_with_its_references(bundled_tables):
+    page = _page(bundled_tables)
+    text = (bundled_tables / "methods.txt").read_text("utf-8")
+    paragraph, refs = text.split("\n\nReferences\n")
+    assert paragraph in page.text  # the same words on the page as in the file
+    cited = sorted({int(n) for group in re.findall(r"\[([\d, ]+)\]", paragraph) for n in group.split(",")})
+    lines = refs.strip().splitlines()
+    assert cited == list(range(1, len(lines) + 1))  # every reference cited, numbered in order
+    for line in lines:
+        assert line.split(". ", 1)[1] in page.text
+    assert "Newcombe RG" in refs and "Altman DG" in refs and "Hartung J, Knapp G" in refs
+    assert "Cochrane Handbook" in refs
+
+
+def test_dpi_and_treatment_label_reach_the_figure_files(tmp_path, user_csv):
+    """PNG pixel size scales with ``dpi`` (the PNG header's width and height); the SVGs name the user's drug."""
+    import struct
+
+    sizes = {}
+    for dpi in (100, 300):
+        out = tmp_path / f"d{dpi}"
+        write_report(out, data=user_csv, quiet=True, dpi=dpi, treatment_label="Drug Z", endpoints=["rash"])
+        head = (out / "figures" / "rash_forest.png").read_bytes()[:24]
+        sizes[dpi] = struct.unpack(">II", head[16:24])
+        svg = (out / "figures" / "rash_forest.svg").read_text("utf-8")
+        assert "Drug Z" in svg and "milnacipran" not in svg.lower()
+    assert sizes[300][0] == pytest.approx(3 * sizes[100][0], abs=3)
+    assert sizes[300][1] == pytest.approx(3 * sizes[100][1], abs=3)

@@ -76,6 +76,8 @@ _LAZY = {
     "analyse_endpoint": "analysis",
     "Analysis": "analysis",
     "EndpointAnalysis": "analysis",
+    "methods_paragraph": "analysis",
+    "MethodsText": "analysis",
     "default_endpoints": "analysis",
     # decision metrics
     "fragility_index": "decision",

@@ -13,7 +13,23 @@ from . import _outdir, _proc
 from . import data as _data
 from ._format import measure_name, pool_label
 
-__all__ = ["FIGURE_CAPTIONS", "figure_jobs", "render_all", "inline_svg", "outcomes_like", "no_attrs"]
+__all__ = [
+    "FIGURE_CAPTIONS",
+    "FIGURE_KINDS",
+    "PNG_DPI",
+    "endpoint_name",
+    "accessible_name",
+    "figure_jobs",
+    "draw_job",
+    "render_all",
+    "start_all",
+    "stop_all",
+    "Rendering",
+    "render_composite",
+    "inline_svg",
+    "outcomes_like",
+    "no_attrs",
+]
 
 
 def no_attrs(df: pd.DataFrame) -> pd.DataFrame:
@@ -27,72 +43,145 @@ def no_attrs(df: pd.DataFrame) -> pd.DataFrame:
 LABBE_FUNNEL_MIN_K = 4
 FIGURE_CAPTIONS = {
     "responders": "event rate per arm with Wilson 95% CIs, placebo as the reference",
-    "forest": "forest plot (REML + HKSJ with the ad hoc truncation, subgroups by dose, prediction interval)",
+    "forest": "forest plot (the pooling model is named under its title; subgroups by dose and a prediction "
+    "interval where there are enough trials)",
     "labbe": "L'Abbé plot (point area by n; pooled Mantel–Haenszel line)",
     "funnel": "funnel plot with pseudo 95% confidence limits (fewer than 10 studies: asymmetry cannot be judged)",
 }
+#: what each kind of figure is, for its title and accessible name
+FIGURE_KINDS = {
+    "responders": "Event rate per arm",
+    "forest": "Forest plot",
+    "labbe": "L'Abbé plot",
+    "funnel": "Funnel plot",
+    "composite": "Published composite responder rates re-analysed",
+}
+#: resolution of the PNG files of the report (the SVG files are vector)
+PNG_DPI = 300
+#: zlib level of the report's PNG files: the same pixels as the default 6, encoded faster (somewhat larger files)
+PNG_COMPRESS = 3
 
 
-def figure_jobs(outcomes: pd.DataFrame, ea: Any) -> list[tuple]:
+def endpoint_name(code: str) -> str:
+    """The glossary's label of an endpoint, first letter upper case (``"sae"`` -> ``"Serious adverse event"``);
+    an endpoint the glossary does not know keeps the user's own name.
+
+    Examples
+    --------
+    >>> endpoint_name("ae_any")
+    'Any adverse event'
+    >>> endpoint_name("fiq_responder")
+    'fiq_responder'
+    """
+    g = _data.load_endpoints()
+    hit = g.loc[g["code"] == code, "label"]
+    label = str(hit.iloc[0]) if len(hit) and pd.notna(hit.iloc[0]) else code
+    return label[:1].upper() + label[1:] if len(hit) else label
+
+
+def accessible_name(endpoint: str, kind: str) -> str:
+    """The text of a figure's ``<title>``: what it is and which endpoint, with the glossary's definition.
+
+    Examples
+    --------
+    >>> accessible_name("sae", "forest")
+    'Forest plot: Serious adverse event (at least one serious adverse event)'
+    """
+    g = _data.load_endpoints()
+    hit = g.loc[g["code"] == endpoint, "definition"]
+    definition = f" ({hit.iloc[0]})" if len(hit) and pd.notna(hit.iloc[0]) else ""
+    return f"{FIGURE_KINDS[kind]}: {endpoint_name(endpoint)}{definition}"
+
+
+def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tuple]:
     """Picklable descriptions of the figures of one endpoint: (endpoint, kind, payload); a figure that would be
-    unreadable at this size is left out with a note in ``ea.figure_notes``."""
+    unreadable at this size is left out with a note in ``ea.figure_notes``. ``treatment`` names the active
+    arms in every figure (column headers, "Favours ...", axis labels, legends)."""
     from .plots.responders import MAX_TRIALS
 
     harm = ea.event == "harmful"
-    jobs: list[tuple[Any, str, tuple[Any, ...]]] = []
+    name = endpoint_name(ea.endpoint)
+    jobs: list[tuple[Any, str, dict[str, Any]]] = []
     n_trials = ea.primary["study"].nunique()
     if n_trials <= MAX_TRIALS:
-        jobs.append(
-            (
-                ea.endpoint,
-                "responders",
-                (outcomes_like(outcomes, ea.primary), "Patients with event" if harm else "Responders"),
-            )
-        )
+        responders = {
+            "outcomes": outcomes_like(outcomes, ea.primary),
+            "events_label": name if harm else "Responders",
+            "title": f"{name}: event rate per arm",
+            "treatment": treatment,
+        }
+        jobs.append((ea.endpoint, "responders", responders))
     else:
         ea.figure_notes.append(
             f"No responder plot: {n_trials:,} trials are more than its {MAX_TRIALS} rows of "
             "trials can show; the L'Abbé plot shows every comparison."
         )
-    jobs += [
-        (
-            ea.endpoint,
-            "forest",
-            (
-                ea.main,
-                ea.event,
-                f"{_data.endpoint_title(ea.endpoint)}\n"
-                f"{measure_name(ea.main.measure)}, {pool_label(ea.main.method, ea.main.test)}",
-            ),
-        ),
-    ]
+    forest_title = f"{name}\n{measure_name(ea.main.measure)}, {pool_label(ea.main.method, ea.main.test)}"
+    jobs.append(
+        (ea.endpoint, "forest", {"result": ea.main, "event": ea.event, "title": forest_title, "treatment": treatment})
+    )
     if len(ea.primary) >= LABBE_FUNNEL_MIN_K:
-        jobs.append(
-            (ea.endpoint, "labbe", (no_attrs(ea.primary), ea.common, "with the event" if harm else "responders"))
-        )
-        jobs.append((ea.endpoint, "funnel", (ea.common,)))
+        labbe = {
+            "table": no_attrs(ea.primary),
+            "result": ea.common,
+            "outcome": f"with {name.lower()}" if harm else "responders",
+            "title": f"{name}: L'Abbé plot",
+            "treatment": treatment,
+        }
+        jobs.append((ea.endpoint, "labbe", labbe))
+        jobs.append((ea.endpoint, "funnel", {"result": ea.common, "title": f"{name}: funnel plot"}))
     return jobs
 
 
-def _render_job(job: tuple, figure_dir: str, stem: str) -> tuple[str, str, str]:
-    """Draw one figure, write ``stem.png`` and ``stem.svg`` into ``figure_dir``, return (endpoint, kind,
-    inline SVG)."""
+def draw_job(job: tuple) -> Any:
+    """The figure of one job of :func:`figure_jobs` (not saved)."""
     from . import plots
 
-    endpoint, kind, payload = job
+    endpoint, kind, p = job
     if kind == "responders":
-        fig = plots.plot_responders(payload[0], endpoint=endpoint, events_label=payload[1])
-    elif kind == "forest":
-        fig = plots.plot_forest(payload[0], event=payload[1], title=payload[2])
-    elif kind == "labbe":
-        fig = plots.plot_labbe(payload[0], result=payload[1], outcome=payload[2])
-    else:
-        fig = plots.plot_funnel(payload[0])
-    png, svg = (_outdir.inside(Path(figure_dir), f"{stem}{ext}") for ext in (".png", ".svg"))
-    plots.save_figure(fig, png, dpi=110)
-    plots.save_figure(fig, svg)
+        return plots.plot_responders(
+            p["outcomes"], endpoint=endpoint, events_label=p["events_label"], title=p["title"], treatment=p["treatment"]
+        )
+    if kind == "forest":
+        return plots.plot_forest(p["result"], event=p["event"], title=p["title"], favours=("placebo", p["treatment"]))
+    if kind == "labbe":
+        return plots.plot_labbe(
+            p["table"], result=p["result"], outcome=p["outcome"], title=p["title"], arms=("placebo", p["treatment"])
+        )
+    return plots.plot_funnel(p["result"], title=p["title"])
+
+
+def save_both(fig: Any, figure_dir: Path, stem: str, title: str, png_dpi: int) -> str:
+    """Write ``stem.png`` (``png_dpi``) and ``stem.svg`` (text kept as text, ids prefixed with the stem, an
+    accessible name) into ``figure_dir``; return the SVG ready to sit inline in the HTML."""
+    from .plots.export import figure_bytes, svg_text
+
+    png = figure_bytes(fig, "png", dpi=png_dpi, png_compress=PNG_COMPRESS)
+    _outdir.inside(figure_dir, f"{stem}.png").write_bytes(png)
+    svg = svg_text(fig, title=title, id_prefix=stem)
+    _outdir.inside(figure_dir, f"{stem}.svg").write_text(svg, "utf-8")
+    return inline_svg(svg)
+
+
+def _render_job(job: tuple, figure_dir: str, stem: str, png_dpi: int = PNG_DPI) -> tuple[str, str, str]:
+    """Draw one figure, write ``stem.png`` and ``stem.svg`` into ``figure_dir``, return (endpoint, kind,
+    inline SVG)."""
+    endpoint, kind, _ = job
+    fig = draw_job(job)
+    svg = save_both(fig, Path(figure_dir), stem, accessible_name(endpoint, kind), png_dpi)
     del fig  # plain Figure objects (no pyplot state): nothing to close
-    return endpoint, kind, inline_svg(svg.read_text("utf-8"))
+    return endpoint, kind, svg
+
+
+def render_composite(seed: pd.DataFrame, figure_dir: Path, *, png_dpi: int = PNG_DPI, treatment: str) -> str:
+    """The first section's figure: the published composite table re-analysed under every assumed denominator
+    (``composite_reanalysis.png`` and ``.svg``); returns the inline SVG."""
+    from . import plots
+
+    fig = plots.plot_reported(seed, treatment=treatment)
+    codes = list(dict.fromkeys(seed["endpoint"].dropna().astype(str))) if "endpoint" in seed.columns else []
+    what = "; ".join(endpoint_name(c) for c in codes) or "published responder rates"
+    return save_both(fig, figure_dir, "composite_reanalysis", f"{FIGURE_KINDS['composite']}: {what}", png_dpi)
 
 
 def _warm_up_matplotlib() -> None:
@@ -105,12 +194,48 @@ def _warm_up_matplotlib() -> None:
     fig.canvas.draw()
 
 
-def render_all(jobs: list[tuple], figure_dir: Path, workers: int, stems: dict[str, str]) -> list[tuple[str, str, str]]:
-    """Render every figure, in ``workers`` processes when more than one (each figure is independent, so the
-    bytes are the same either way). ``stems`` maps an endpoint to its safe file-name stem."""
+class Rendering:
+    """Figures being drawn by worker processes while the caller goes on with other work; :meth:`result` waits
+    for them (in job order), :meth:`close` stops the workers (idempotent)."""
+
+    def __init__(self, pool: Any, futures: list, done: list[tuple[str, str, str]] | None = None):
+        self._pool, self._futures, self._done = pool, futures, done
+
+    def result(self) -> list[tuple[str, str, str]]:
+        """(endpoint, kind, inline SVG) per job, in job order, once all are drawn."""
+        if self._done is None:
+            try:
+                self._done = [f.result() for f in self._futures]
+            except BaseException:
+                self.close()
+                raise
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        return self._done
+
+    def close(self) -> None:
+        """Stop the workers (figures not yet drawn are abandoned)."""
+        if self._pool is not None:
+            _proc.stop_pool(self._pool)
+            self._pool = None
+
+
+#: renderings started and not yet collected or stopped (the report stops them if it fails)
+_ACTIVE: list[Rendering] = []
+
+
+def start_all(
+    jobs: list[tuple], figure_dir: Path, workers: int, stems: dict[str, str], *, png_dpi: int = PNG_DPI
+) -> Rendering:
+    """Start rendering every figure, in ``workers`` processes when more than one (each figure is independent,
+    so the bytes are the same either way), and return at once; the caller collects with ``.result()``.
+    ``stems`` maps an endpoint to its safe file-name stem; PNG files are written at ``png_dpi``."""
+    from ._validation import check_int
+
+    png_dpi = check_int(png_dpi, "png_dpi", low=10)
     names = [f"{stems[j[0]]}_{j[1]}" for j in jobs]
     if workers <= 1 or len(jobs) < 4:
-        return [_render_job(j, str(figure_dir), n) for j, n in zip(jobs, names)]
+        return Rendering(None, [], [_render_job(j, str(figure_dir), n, png_dpi) for j, n in zip(jobs, names)])
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -121,12 +246,33 @@ def render_all(jobs: list[tuple], figure_dir: Path, workers: int, stems: dict[st
         max_workers=workers, mp_context=ctx, initializer=_proc.die_with_parent, initargs=(os.getpid(),)
     )
     try:
-        result = list(ex.map(_render_job, jobs, [str(figure_dir)] * len(jobs), names))
+        futures = [ex.submit(_render_job, j, str(figure_dir), n, png_dpi) for j, n in zip(jobs, names)]
     except BaseException:
         _proc.stop_pool(ex)
         raise
-    ex.shutdown(wait=True)
-    return result
+    rendering = Rendering(ex, futures)
+    _ACTIVE.append(rendering)
+    return rendering
+
+
+def stop_all() -> None:
+    """Stop every rendering still running (called when the report fails part-way)."""
+    while _ACTIVE:
+        _ACTIVE.pop().close()
+
+
+def render_all(
+    jobs: list[tuple], figure_dir: Path, workers: int, stems: dict[str, str], *, png_dpi: int = PNG_DPI
+) -> list[tuple[str, str, str]]:
+    """Render every figure and wait for them: :func:`start_all` then ``.result()``; (endpoint, kind, inline
+    SVG) per job, in job order."""
+    rendering = start_all(jobs, figure_dir, workers, stems, png_dpi=png_dpi)
+    try:
+        return rendering.result()
+    finally:
+        rendering.close()
+        if rendering in _ACTIVE:
+            _ACTIVE.remove(rendering)
 
 
 def outcomes_like(outcomes: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
@@ -137,7 +283,14 @@ def outcomes_like(outcomes: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
     return outcomes[[h in want for h in have]]
 
 
-def inline_svg(svg: str) -> str:
-    """Strip the XML prolog and DOCTYPE so the SVG can sit inside HTML."""
-    start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
+def inline_svg(svg: str, *, prefix: str | None = None, title: str | None = None) -> str:
+    """The SVG without its XML prolog and DOCTYPE, to sit inside HTML; with ``prefix`` every id is prefixed (unique
+    across the page, references rewritten) and with ``title`` it gets its accessible name."""
+    from .plots import _svg
+
+    if prefix is not None:
+        prefix = _svg.safe_prefix(prefix)
+        svg = _svg.prefix_ids(svg, prefix)
+        if title is not None:
+            svg = _svg.add_title(svg, title, prefix)
+    return _svg.strip_prolog(svg)

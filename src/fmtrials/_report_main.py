@@ -192,8 +192,8 @@ def trial_rows(compared: pd.DataFrame) -> list[dict[str, str]]:
 
 def pooled_numbers(analyses: Sequence[Any], alpha: float) -> list[dict[str, Any]]:
     """Pooled RD (points), its NNT and the pooled RR for every endpoint with more than one trial: the main
-    model (:func:`fmtrials.analysis.policy.main_model_for`, small-k rule) over all doses, shared placebo arms split."""
-    from .analysis.policy import main_model_for
+    model each endpoint actually used (``main_model``: the requested or policy model, small-k rule) over all doses,
+    shared placebo arms split."""
     from .effects.number_needed import altman_columns
     from .meta import pool
 
@@ -202,7 +202,7 @@ def pooled_numbers(analyses: Sequence[Any], alpha: float) -> list[dict[str, Any]
         table = ea.pooled_table
         if table is None or table.empty or table["study"].nunique() < 2:
             continue
-        model = main_model_for(len(table))
+        model = ea.main_model
         fits = {
             m: pool(table, measure=m, method=model.method, test=model.test, alpha=alpha, warn_shared=False)
             for m in ("RD", "RR")
@@ -263,7 +263,19 @@ def main_tables(result: Any, outcomes: pd.DataFrame) -> dict[str, Any]:
     shown = [a for a in result if a.event == "beneficial"]
     extra = [e for e in MAIN_SAFETY if e not in result.results and e in set(outcomes["endpoint"].dropna())]
     safety = [result[e] for e in MAIN_SAFETY if e in result.results]
-    safety += [analyse_endpoint(outcomes, e, measure=result.measure, ci=result.ci, alpha=result.alpha) for e in extra]
+    req = result.requested
+    safety += [
+        analyse_endpoint(
+            outcomes,
+            e,
+            measure=result.measure,
+            ci=result.ci,
+            alpha=result.alpha,
+            method=None if req is None else req.method,
+            test=None if req is None else req.test,
+        )
+        for e in extra
+    ]
     compared = result.compared
     if extra:
         more = [a.compared.assign() for a in safety if a.endpoint in extra and len(a.compared)]

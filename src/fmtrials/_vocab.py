@@ -152,3 +152,10 @@ def choice(value: Any, allowed: tuple[str, ...], name: str) -> Any:
 EventSource = Literal["given", "data", "default list", "glossary"]
 EVENT_SOURCES: tuple[str, ...] = ("given", "data", "default list", "glossary")
 __all__ += ["EventSource", "EVENT_SOURCES"]
+
+#: why an endpoint's main model is the one used (:func:`fmtrials.analysis.policy.resolve_main_model`): ``"main"``
+#: the chosen main model (the policy's or the one named), ``"small-k"`` the k = 2 rule (a random-effects main model
+#: replaced by the Mantel-Haenszel common-effect model), ``"single"`` one comparison (the trial's own estimate)
+ModelRule = Literal["main", "small-k", "single"]
+MODEL_RULES: tuple[str, ...] = ("main", "small-k", "single")
+__all__ += ["ModelRule", "MODEL_RULES"]

@@ -38,7 +38,7 @@ import pandas as pd
 from . import __version__, _outdir, _proc
 from . import _report_figures as _figures
 from . import data as _data
-from ._format import measure_name
+from ._format import measure_name, pool_label
 from ._report_extras import diagnostics_part, what_it_means_part
 from ._report_figures import no_attrs as _no_attrs
 from ._report_tables import (
@@ -52,7 +52,14 @@ from ._report_tables import (
     _records,
 )
 from ._vocab import Measure, RDInterval
-from .analysis import ANALYSIS_PREFERENCE, EFFICACY_ENDPOINTS, EndpointAnalysis, analyse, default_endpoints
+from .analysis import (
+    ANALYSIS_PREFERENCE,
+    EFFICACY_ENDPOINTS,
+    EndpointAnalysis,
+    analyse,
+    default_endpoints,
+    methods_paragraph,
+)
 from .errors import DataError, Problem
 
 __all__ = ["write_report", "default_endpoints", "EFFICACY_ENDPOINTS"]
@@ -327,6 +334,7 @@ def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figu
         else:
             _outdir.replace_dir(tmp, out)
     finally:
+        _figures.stop_all()  # figure workers still running when the build failed
         shutil.rmtree(tmp, ignore_errors=True)
     progress(f"done: {out / 'report.html'}")
     return out
@@ -353,24 +361,34 @@ def _build(
 ) -> list[str]:
     (tmp / "tables").mkdir()
     (tmp / "figures").mkdir()
-    result = analyse(outcomes, endpoints, measure=measure, ci=ci, progress=progress)
+    result = analyse(
+        outcomes, endpoints, measure=measure, ci=ci, progress=progress, method=options["method"], test=options["test"]
+    )
     endpoints = result.endpoints
     analyses = [_Shown(a) for a in result]
     stems = _outdir.slugs(endpoints)
     if make_figures:
-        jobs = [job for a in analyses if a.main is not None for job in _figures.figure_jobs(outcomes, a)]
-        progress(f"drawing {len(jobs)} figures")
-        by_endpoint = {a.endpoint: a for a in analyses}
-        for endpoint, kind, svg in _figures.render_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems):
-            by_endpoint[endpoint].figures[kind] = svg
+        treatment = options["treatment_label"]
+        jobs = [
+            job
+            for a in analyses
+            if a.main is not None
+            for job in _figures.figure_jobs(outcomes, a, treatment=treatment)
+        ]
+        progress(f"drawing {len(jobs)} figures")  # in the background, while the rest is computed
+        drawing = _figures.start_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems, png_dpi=options["dpi"])
     progress("re-analysing the published composite-responder table")
-    main = _main_results(bundled, tmp, make_figures, result, outcomes)
+    main = _main_results(bundled, tmp, make_figures, result, outcomes, options)
     progress("decision metrics and diagnostics")
     meaning = what_it_means_part(result, outcomes, bundled=bundled)
     for a in analyses:
         a.diagnostics = diagnostics_part(a)
     progress("auditing reported figures")
     audit_table = _audit_table(bundled)
+    if make_figures:
+        by_endpoint = {a.endpoint: a for a in analyses}
+        for endpoint, kind, svg in drawing.result():
+            by_endpoint[endpoint].figures[kind] = svg
     progress("writing tables and results")
     compared = result.compared
     _write_csv(compared, tmp / "tables" / "comparisons.csv")
@@ -393,6 +411,10 @@ def _build(
         else pd.DataFrame()
     )
     _write_csv(loo, tmp / "tables" / "leave_one_out.csv")
+    models = _no_attrs(result.models())
+    _write_csv(models, tmp / "tables" / "models.csv")
+    methods = methods_paragraph(result, treatment=options["treatment_label"])
+    (tmp / "methods.txt").write_text(str(methods) + "\n", encoding="utf-8")
     if audit_table is not None:
         _write_csv(audit_table, tmp / "tables" / "audit.csv")
     for name, table in meaning["tables"].items() if meaning else ():
@@ -428,6 +450,8 @@ def _build(
         main,
         meaning,
         options,
+        models,
+        methods,
     )
     (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return list(endpoints)
@@ -442,6 +466,19 @@ def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True).assign(measure=measure)
+
+
+def _model_rows(models: pd.DataFrame) -> list[dict[str, Any]]:
+    """The report's "model per endpoint" rows: endpoint, k, the main model's label and why it was used."""
+    return [
+        {
+            "endpoint": r["endpoint"],
+            "k": int(r["k"]),
+            "model": pool_label(r["method"], r["test"]) if r["method"] and r["rule"] != "single" else "not pooled",
+            "reason": r["reason"],
+        }
+        for r in models.to_dict(orient="records")
+    ]
 
 
 def _zero_cells(compared: pd.DataFrame) -> list[str]:
@@ -489,7 +526,9 @@ def _audit_table(bundled: bool) -> pd.DataFrame | None:
     return audit(_data.load_reported(), _data.load_arms())
 
 
-def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, outcomes: pd.DataFrame) -> dict | None:
+def _main_results(
+    bundled: bool, tmp: Path, make_figures: bool, result: Any, outcomes: pd.DataFrame, options: dict[str, Any]
+) -> dict | None:
     """The first section: the summary (every number computed, :mod:`fmtrials._report_main`), the published
     composite table re-analysed under every assumed denominator (``tables/composite_reanalysis.csv``,
     ``figures/composite_reanalysis.svg``), the other efficacy endpoints and the key safety endpoints per trial
@@ -497,7 +536,6 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     if not bundled:
         return None
     from . import _report_main as M
-    from . import plots
     from ._report_tables import main_results_rows
     from .consistency import reanalyse_reported
 
@@ -511,15 +549,28 @@ def _main_results(bundled: bool, tmp: Path, make_figures: bool, result: Any, out
     tables["holm_note"] = M.holm_note(tables["families"])
     svg = None
     if make_figures:
-        fig = plots.plot_reported(seed)
-        plots.save_figure(fig, tmp / "figures" / "composite_reanalysis.png", dpi=110)
-        path = plots.save_figure(fig, tmp / "figures" / "composite_reanalysis.svg")
-        svg = _figures.inline_svg(Path(path).read_text(encoding="utf-8"))
+        svg = _figures.render_composite(
+            seed, tmp / "figures", png_dpi=options["dpi"], treatment=options["treatment_label"]
+        )
     return {"rows": main_results_rows(seed), "svg": svg, **tables}
 
 
 def _render_html(
-    analyses, compared, pooled, audit_table, outcomes, bundled, input_note, measure, ci, stems, main, meaning, options
+    analyses,
+    compared,
+    pooled,
+    audit_table,
+    outcomes,
+    bundled,
+    input_note,
+    measure,
+    ci,
+    stems,
+    main,
+    meaning,
+    options,
+    models,
+    methods,
 ) -> str:
     import jinja2
 
@@ -540,6 +591,9 @@ def _render_html(
     return template.render(
         version=__version__,
         title=options["title"],
+        requested=None if options["method"] is None else pool_label(options["method"], options["test"] or "z"),
+        models=_model_rows(models),
+        methods=methods,
         treatment=options["treatment_label"],
         input_note=input_note,
         bundled=bundled,

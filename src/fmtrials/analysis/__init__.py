@@ -9,7 +9,10 @@ report's numbers with one call:
 * the policy is declared as data: :data:`EFFICACY_ENDPOINTS` and :data:`KEY_SAFETY_ENDPOINTS` (which
   endpoints, and their direction, :func:`endpoint_event`), :data:`ANALYSIS_PREFERENCE` (one analysis per
   comparison), :data:`MAIN_MODEL` and :data:`COMMON_MODEL`, :data:`SENSITIVITY_GRID`, and the limits
-  :data:`SENSITIVITY_MIN_K`, :data:`LOO_MIN_K`, :data:`LOO_MAX_K`.
+  :data:`SENSITIVITY_MIN_K`, :data:`LOO_MIN_K`, :data:`LOO_MAX_K`;
+* :func:`methods_paragraph` writes the methods paragraph of an :class:`Analysis` (with numbered references);
+* the main model can be named (``analyse(..., method=, test=)``, :func:`requested_model`); the rule that
+  picks the model used at each k is :func:`resolve_main_model`.
 
 Examples
 --------
@@ -22,6 +25,7 @@ True
 """
 
 from .endpoint import POOLED_COLUMNS, EndpointAnalysis, analyse_endpoint
+from .methods import REFERENCES, MethodsText, methods_paragraph
 from .overall import EFFICACY_FAMILY, Analysis, analyse, holm_across, holm_families
 from .policy import (
     ANALYSIS_PREFERENCE,
@@ -38,11 +42,16 @@ from .policy import (
     Model,
     default_endpoints,
     endpoint_event,
+    requested_model,
+    resolve_main_model,
     sensitivity_grid,
 )
 
 __all__ = [
     "analyse",
+    "methods_paragraph",
+    "MethodsText",
+    "REFERENCES",
     "analyse_endpoint",
     "Analysis",
     "EndpointAnalysis",
@@ -52,6 +61,8 @@ __all__ = [
     "holm_families",
     "EFFICACY_FAMILY",
     "sensitivity_grid",
+    "requested_model",
+    "resolve_main_model",
     "Model",
     "EventSource",
     "EVENT_SOURCES",

@@ -8,25 +8,23 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .. import data as _data
 from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
-from .._validation import ARGUMENTS, DATAFRAME, check_alpha
-from .._vocab import COUNT_COLUMNS, MEASURES, RD_INTERVALS, Event, Measure, RDInterval, choice
-from ..errors import DataError, Problem
+from .._validation import check_alpha
+from .._vocab import MEASURES, RD_INTERVALS, Event, Measure, PoolMethod, PoolTest, RDInterval, choice
 from ._pooling import POOLING_ERRORS, _pooling, pooled_rows, sensitivity
 from .policy import (
-    COMMON_MAIN_MAX_K,
     COMMON_MODEL,
     LOO_MAX_K,
     LOO_MIN_K,
-    MAIN_MODEL,
     SENSITIVITY_MIN_K,
     Model,
     chosen_analysis,
+    endpoint_contrasts,
     endpoint_event,
-    main_model_for,
     one_analysis_per_comparison,
     prepare_for_pooling,
+    requested_model,
+    resolve_main_model,
     subgroup_column,
     swap_in,
 )
@@ -58,9 +56,8 @@ POOLED_COLUMNS = (
     "subgroup_q",
     "subgroup_df",
     "subgroup_p",
+    "rule",
 )
-#: contrast columns the policy reads besides the counts
-_NEEDED = ("study", "arm", "dose_mg_day", "endpoint", "analysis", "placebo_id", "shared_placebo", "source_t")
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,9 +88,7 @@ class EndpointAnalysis:
     by : str or None
         Subgroup column of the pooled models (``"dose_mg_day"`` with several doses).
     main, common : PoolResult or None
-        The main model (:data:`~fmtrials.analysis.MAIN_MODEL`; with at most
-        :data:`~fmtrials.analysis.policy.COMMON_MAIN_MAX_K` comparisons :data:`~fmtrials.analysis.COMMON_MODEL`,
-        the small-k rule of :func:`~fmtrials.analysis.policy.main_model_for`) and the common-effect check;
+        The main model (``main_model``) and the common-effect check (:data:`~fmtrials.analysis.COMMON_MODEL`);
         None when not estimable (see ``notes``).
     sensitivity : pandas.DataFrame or None
         Every model of the sensitivity grid on the primary analyses (``analyses="primary"``), then with the
@@ -104,18 +99,24 @@ class EndpointAnalysis:
         ``"not estimable: <reason>"`` when the main model cannot pool the endpoint.
     notes : tuple of str
         Everything the reader must know (alternative analyses, split placebo arms, assumptions, skips).
+    requested : Model or None
+        The main model named with ``method=``/``test=`` (None: the policy's,
+        :data:`~fmtrials.analysis.MAIN_MODEL`).
+    main_model : Model or None
+        The main model actually used (None without comparisons), chosen by
+        :func:`~fmtrials.analysis.policy.resolve_main_model` from ``requested`` and k.
+    model_rule : {"main", "small-k", "single"} or None
+        Why: the chosen main model; the small-k rule (k = 2: Mantel–Haenszel common effect instead of random
+        effects); or one comparison (the trial's own estimate). ``model_reason`` says it in words.
 
     Examples
     --------
     >>> import fmtrials
     >>> print(fmtrials.analyse_endpoint(None, "ae_any").summary())  # doctest: +ELLIPSIS
     ae_any: risk ratio, 2 comparison(s) from 2 studies; event harmful (default list)
-    Main: Common-effect model (Mantel–Haenszel)
-      overall: k = 2, RR 1.11 [1.05, 1.18], p = 0.0007, I² = 0.3%
-    Check: Common-effect model (Mantel–Haenszel)
+    Main and check: Common-effect model (Mantel–Haenszel) — small-k rule (k = 2): Mantel–Haenszel common effect; ...
       overall: k = 2, RR 1.11 [1.05, 1.18], p = 0.0007, I² = 0.3%
     Sensitivity: 11 rows
-    Note: 2 comparison(s): the main model is the common-effect Mantel–Haenszel model (small-k rule, ...
     """
 
     endpoint: str
@@ -136,6 +137,21 @@ class EndpointAnalysis:
     leave_one_out: pd.DataFrame | None = field(repr=False)
     not_estimable: str | None = None
     notes: tuple[str, ...] = field(default=(), repr=False)
+    requested: Model | None = None
+    main_model: Model | None = None
+    model_rule: str | None = None
+
+    @property
+    def model_reason(self) -> str:
+        """Why the main model is the one used, in words (empty without comparisons)."""
+        if self.main_model is None:
+            return ""
+        k = len(self.pooled_table)
+        if self.model_rule == "single":
+            return "k = 1: the trial's own estimate, nothing pooled"
+        if self.model_rule == "small-k":
+            return f"small-k rule (k = {k}): Mantel–Haenszel common effect; random effects in the sensitivity table"
+        return "the policy's main model" if self.requested is None else "the model requested (method=, test=)"
 
     @property
     def estimable(self) -> bool:
@@ -145,11 +161,12 @@ class EndpointAnalysis:
     def to_frame(self) -> pd.DataFrame:
         """The pooled rows: per model (``main``, then ``common``) one row per dose subgroup, then the total.
 
-        Columns :data:`POOLED_COLUMNS`; ratios on the ratio scale. These are the numbers of the report's
+        Columns :data:`POOLED_COLUMNS`; ratios on the ratio scale; ``rule`` is ``model_rule`` on the main
+        model's rows and ``"check"`` on the common-effect check's. These are the numbers of the report's
         ``tables/pooled.csv``.
         """
         rows = [
-            row
+            {**row, "rule": self.model_rule if role == "main" else "check"}
             for role, r in (("main", self.main), ("common", self.common))
             if r is not None
             for row in pooled_rows(self.endpoint, role, r)
@@ -157,29 +174,32 @@ class EndpointAnalysis:
         return pd.DataFrame(rows, columns=list(POOLED_COLUMNS))
 
     def summary(self) -> str:
-        """Plain-text summary: direction, pooled rows of both models, notes."""
-        digits = 3 if self.measure == "RD" else 2
+        """Plain-text summary: direction, the model requested and used (and why), pooled rows, notes.
+
+        When the main model is the common-effect check itself (k ≤ 2, or Mantel–Haenszel named), its rows are
+        printed once, as ``Main and check``.
+        """
         studies = self.contrasts["study"].nunique() if len(self.contrasts) else 0
         lines = [
             f"{self.endpoint}: {measure_name(self.measure)}, {len(self.contrasts)} comparison(s) from "
             f"{studies} stud{'y' if studies == 1 else 'ies'}; event {self.event} ({self.event_source})"
         ]
+        if self.requested is not None:
+            req = self.requested
+            lines.append(f"Requested: {pool_label(req.method, req.test)} (method={req.method!r}, test={req.test!r})")
         frame = self.to_frame()
-        for role, r in (("Main", self.main), ("Check", self.common)):
+        roles = [("Main and check", "main")] if self._main_is_check() else [("Main", "main"), ("Check", "common")]
+        for title, role in roles:
+            r = self.main if role == "main" else self.common
             if r is None:
                 continue
+            why = f" — {self.model_reason}" if role == "main" and self.model_reason else ""
             lines.append(
-                f"{role}: {pool_label(r.method, _test(frame, role.lower()), r.tau2_method)}"
+                f"{title}: {pool_label(r.method, _test(frame, role), r.tau2_method)}"
                 + (f", by {self.by}" if self.by else "")
+                + why
             )
-            for row in frame[frame["model"] == ("main" if role == "Main" else "common")].itertuples():
-                p = format_p(row.p_value)
-                i2 = f"I² = {format_number(row.i2, 1)}%" if row.k >= 2 else "I² not estimable (k = 1)"
-                lines.append(
-                    f"  {row.group}: k = {row.k}, {self.measure} "
-                    f"{format_interval(row.estimate, row.ci_low, row.ci_high, digits)}, "
-                    f"p {p if p.startswith('<') else '= ' + p}, {i2}"
-                )
+            lines += self._row_lines(frame[frame["model"] == role])
         if self.sensitivity is not None:
             lines.append(f"Sensitivity: {len(self.sensitivity)} rows")
         if self.leave_one_out is not None:
@@ -187,16 +207,32 @@ class EndpointAnalysis:
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
+    def _row_lines(self, rows: pd.DataFrame) -> list[str]:
+        digits = 3 if self.measure == "RD" else 2
+        out = []
+        for row in rows.itertuples():
+            p = format_p(row.p_value)
+            i2 = f"I² = {format_number(row.i2, 1)}%" if row.k >= 2 else "I² not estimable (k = 1)"
+            out.append(
+                f"  {row.group}: k = {row.k}, {self.measure} "
+                f"{format_interval(row.estimate, row.ci_low, row.ci_high, digits)}, "
+                f"p {p if p.startswith('<') else '= ' + p}, {i2}"
+            )
+        return out
+
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
         digits = 3 if self.measure == "RD" else 2
+        frame = self.to_frame()
+        if self._main_is_check():  # one model: its rows once
+            frame = frame[frame["model"] == "main"].assign(model="main and check")
         rows = "".join(
             f"<tr><td>{html.escape(str(r.model))}</td><td>{html.escape(str(r.group))}</td><td>{r.k}</td>"
             f"<td>{format_interval(r.estimate, r.ci_low, r.ci_high, digits)}</td><td>{format_p(r.p_value)}</td>"
             f"<td>{format_number(r.i2, 1)}</td></tr>"
-            for r in self.to_frame().itertuples()
+            for r in frame.itertuples()
         )
         head = (
             f"<tr><th>Model</th><th>Group</th><th>k</th><th>{html.escape(self.measure)} "
@@ -204,46 +240,17 @@ class EndpointAnalysis:
         )
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
         title = html.escape(f"{self.endpoint}: event {self.event} ({self.event_source})")
-        return f"<div class='fmtrials-analysis'><p><b>{title}</b></p><table>{head}{rows}</table>{notes}</div>"
+        why = f"<p>Main model: {html.escape(self.model_reason)}</p>" if self.model_reason else ""
+        return f"<div class='fmtrials-analysis'><p><b>{title}</b></p>{why}<table>{head}{rows}</table>{notes}</div>"
+
+    def _main_is_check(self) -> bool:
+        """True when the main model is the common-effect check itself (k ≤ 2, or Mantel–Haenszel named)."""
+        return self.main is not None and self.common is not None and self.main_model == COMMON_MODEL
 
 
 def _test(frame: pd.DataFrame, role: str) -> str:
     tests = frame.loc[frame["model"] == role, "test"]
     return str(tests.iloc[-1]) if len(tests) else "z"
-
-
-def _endpoint_contrasts(source: pd.DataFrame | None, endpoint: str) -> pd.DataFrame:
-    """The contrasts of ``endpoint`` from outcomes (``n, responders`` columns) or from contrasts (counts)."""
-    if source is None:
-        source = _data.load_outcomes()
-    if not isinstance(source, pd.DataFrame):
-        raise DataError(
-            Problem(
-                f"must be a pandas DataFrame, got {type(source).__name__}",
-                file=ARGUMENTS,
-                column="contrasts_or_outcomes",
-            )
-        )
-    if not all(c in source.columns for c in COUNT_COLUMNS):
-        return _data.contrasts(source, endpoint=[endpoint])
-    missing = [c for c in ("endpoint", *_NEEDED) if c not in source.columns]
-    if missing:
-        raise DataError(
-            Problem("contrasts lack column(s): " + ", ".join(missing) + " (use fmtrials.contrasts)", file=DATAFRAME)
-        )
-    excluded = [e for e in source.attrs.get("excluded", []) if e.get("endpoint") == endpoint]
-    if not (source["endpoint"] == endpoint).any() and not excluded:
-        known = sorted(map(str, source["endpoint"].dropna().unique()))
-        raise DataError(
-            Problem(
-                f"endpoint {endpoint!r} not in the contrasts; known: " + ", ".join(known),
-                file=ARGUMENTS,
-                column="endpoint",
-            )
-        )
-    c = source[source["endpoint"] == endpoint].reset_index(drop=True)
-    c.attrs = {"excluded": excluded}
-    return c
 
 
 def analyse_endpoint(
@@ -254,13 +261,16 @@ def analyse_endpoint(
     ci: RDInterval = "newcombe",
     event: Event | None = None,
     alpha: float = 0.05,
+    method: PoolMethod | None = None,
+    test: PoolTest | None = None,
 ) -> EndpointAnalysis:
     """Analyse one endpoint by the package's policy (what ``fmtrials report`` shows for it).
 
     The steps: the per-comparison table (:func:`fmtrials.compare`, with the endpoint's direction); one
     analysis per comparison (:data:`~fmtrials.analysis.ANALYSIS_PREFERENCE`, the others noted and kept for
     the sensitivity table); shared placebo arms split; the main model (REML, HKSJ ad hoc, by dose when
-    several doses) and the Mantel-Haenszel check; the sensitivity grid; leave-one-out.
+    several doses, or the model named with ``method=``/``test=``) and the Mantel-Haenszel check; the
+    sensitivity grid; leave-one-out (of the main model).
 
     Parameters
     ----------
@@ -278,6 +288,14 @@ def analyse_endpoint(
         the endpoint glossary (see :func:`fmtrials.analysis.endpoint_event`).
     alpha : float
         Two-sided level of every interval.
+    method : {"MH", "IV", "Peto", "DL", "REML", "PM"}, optional
+        The main model's pooling method (letter case ignored); None: the policy (REML; MH for k ≤ 2).
+    test : {"z", "hksj", "hksj-adhoc"}, optional
+        The main model's test; None: the policy's for the method (HKSJ ad hoc for random effects, z for
+        common effect). The rule (:func:`fmtrials.analysis.policy.resolve_main_model`): a named
+        random-effects model is the main model for k ≥ 3, and the small-k rule (Mantel–Haenszel common
+        effect for k ≤ 2) stays; a named common-effect model (MH, IV, Peto) is used at every k. The result
+        records ``requested``, ``main_model`` and ``model_rule``.
 
     Returns
     -------
@@ -286,8 +304,10 @@ def analyse_endpoint(
     Raises
     ------
     DataError
-        Bad input, an endpoint not in the data, or one with no known direction (never guessed). An
-        endpoint that cannot be pooled is not an error: the result says ``not estimable: <reason>``.
+        Bad input, an endpoint not in the data, or one with no known direction (never guessed); a method and
+        test that do not go together (Mantel–Haenszel or Peto with HKSJ) or Peto with a measure other than
+        OR, naming the option. An endpoint that cannot be pooled is not an error: the result says
+        ``not estimable: <reason>``.
 
     Examples
     --------
@@ -308,18 +328,26 @@ def analyse_endpoint(
 
     >>> fmtrials.analyse_endpoint(None, "pain_40").not_estimable
     'not estimable: no comparison has counts in both arms'
+
+    A main model named by the user (k = 4 here, so it is used as named):
+
+    >>> dl = fmtrials.analyse_endpoint(None, "nausea", method="dl", test="z")
+    >>> dl.main_model, dl.model_rule, round(dl.main.estimate, 4)
+    (Model(method='DL', test='z'), 'main', 1.6206)
     """
     measure = choice(measure, MEASURES, "measure")
     ci = choice(ci, RD_INTERVALS, "ci")
     alpha = check_alpha(alpha)
+    requested = requested_model(method, test, measure)
     return _analyse(
-        _endpoint_contrasts(contrasts_or_outcomes, endpoint),
+        endpoint_contrasts(contrasts_or_outcomes, endpoint),
         endpoint,
         measure=measure,
         ci=ci,
         event=event,
         alpha=alpha,
         data=contrasts_or_outcomes,
+        requested=requested,
     )
 
 
@@ -332,6 +360,7 @@ def _analyse(
     event: str | None,
     alpha: float,
     data: pd.DataFrame | None = None,
+    requested: Model | None = None,
 ) -> EndpointAnalysis:
     from ..comparisons import compare
 
@@ -347,6 +376,7 @@ def _analyse(
         event_source=source,
         contrasts=c,
         compared=compared,
+        requested=requested,
     )
     if len(c) == 0:
         reason = "not estimable: no comparison has counts in both arms"
@@ -374,12 +404,7 @@ def _analyse(
     table, split_notes = prepare_for_pooling(primary)
     notes += split_notes
     by = subgroup_column(table)
-    main_model = main_model_for(len(table))
-    if main_model is not MAIN_MODEL:
-        notes.append(
-            f"{len(table)} comparison(s): the main model is the common-effect Mantel–Haenszel model (small-k "
-            f"rule, k ≤ {COMMON_MAIN_MAX_K}); random-effects models are in the sensitivity table."
-        )
+    main_model, rule = resolve_main_model(len(table), requested)
     (main, main_err), (common, common_err) = (_fit(table, measure, m, alpha, by) for m in (main_model, COMMON_MODEL))
     not_estimable = None if main_err is None else f"not estimable: {main_err}"
     if not_estimable:
@@ -397,11 +422,13 @@ def _analyse(
         )
     elif len(table) >= LOO_MIN_K and main is not None:
         try:
-            loo = _pooling("leave_one_out", table, measure=measure, model=MAIN_MODEL, alpha=alpha)
+            loo = _pooling("leave_one_out", table, measure=measure, model=main_model, alpha=alpha)
         except POOLING_ERRORS as err:
             notes.append(f"Leave-one-out not estimable: {err}")
     return EndpointAnalysis(
         **base,
+        main_model=main_model,
+        model_rule=rule,
         primary=primary,
         alternates=alternates,
         pooled_table=table,

@@ -11,15 +11,17 @@ import pandas as pd
 
 from .. import data as _data
 from .._validation import ARGUMENTS, check_alpha
-from .._vocab import MEASURES, RD_INTERVALS, Measure, RDInterval, choice
+from .._vocab import MEASURES, RD_INTERVALS, Measure, PoolMethod, PoolTest, RDInterval, choice
 from ..errors import DataError, Problem
 from .endpoint import POOLED_COLUMNS, EndpointAnalysis, _analyse
-from .policy import all_contrasts, default_endpoints, endpoint_event
+from .policy import Model, all_contrasts, default_endpoints, endpoint_event, requested_model
 
 __all__ = ["Analysis", "analyse", "holm_across", "holm_families", "EFFICACY_FAMILY"]
 
 #: the Holm family of every beneficial (efficacy) comparison; each harmful endpoint is its own family
 EFFICACY_FAMILY = "efficacy"
+#: columns of :meth:`Analysis.models`
+_MODEL_COLUMNS = ("endpoint", "k", "requested_method", "requested_test", "method", "test", "rule", "reason")
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,6 +40,11 @@ class Analysis:
         endpoint, one analysis per comparison).
     measure, ci, alpha
         The options used.
+    requested : Model or None
+        The main model named with ``method=``/``test=`` (None: the policy's); each endpoint's
+        ``main_model`` and ``model_rule`` say what was used (:meth:`models`).
+    origin : {"bundled", "user"}
+        Whose data: the bundled trials, or the user's.
     """
 
     endpoints: tuple[str, ...]
@@ -46,6 +53,8 @@ class Analysis:
     measure: str
     ci: str
     alpha: float
+    requested: Model | None = None
+    origin: str = "bundled"
 
     def __getitem__(self, endpoint: str) -> EndpointAnalysis:
         return self.results[endpoint]
@@ -61,9 +70,46 @@ class Analysis:
         frames = [a.to_frame() for a in self if a.main is not None or a.common is not None]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(POOLED_COLUMNS))
 
+    def models(self) -> pd.DataFrame:
+        """One row per endpoint: the model requested and the main model used, and why.
+
+        Columns ``endpoint, k, requested_method, requested_test, method, test, rule, reason`` (``requested_*``
+        empty when the policy applied; ``method``/``test`` empty when nothing was pooled).
+
+        Examples
+        --------
+        >>> import fmtrials
+        >>> fmtrials.analyse(endpoints=["nausea", "sae"], method="DL", test="z").models().iloc[:, :7]
+          endpoint  k requested_method requested_test method test     rule
+        0   nausea  4               DL              z     DL    z     main
+        1      sae  2               DL              z     MH    z  small-k
+        """
+        rows = []
+        for a in self:
+            used, req = a.main_model, a.requested
+            rows.append(
+                {
+                    "endpoint": a.endpoint,
+                    "k": len(a.pooled_table),
+                    "requested_method": "" if req is None else req.method,
+                    "requested_test": "" if req is None else req.test,
+                    "method": "" if used is None else used.method,
+                    "test": "" if used is None else used.test,
+                    "rule": a.model_rule or "",
+                    "reason": a.model_reason or (a.not_estimable or ""),
+                }
+            )
+        return pd.DataFrame(rows, columns=_MODEL_COLUMNS)
+
     def summary(self) -> str:
-        """The summaries of every endpoint."""
-        return "\n\n".join(a.summary() for a in self)
+        """The summaries of every endpoint, after the model requested (when one was)."""
+        head = []
+        if self.requested is not None:
+            head.append(
+                f"Main model requested: method={self.requested.method!r}, test={self.requested.test!r} "
+                "(k = 2: the small-k rule still applies to random-effects models)"
+            )
+        return "\n\n".join([*head, *(a.summary() for a in self)])
 
     def __str__(self) -> str:
         return self.summary()
@@ -171,6 +217,8 @@ def analyse(
     ci: RDInterval = "newcombe",
     alpha: float = 0.05,
     progress: Callable[[str], None] | None = None,
+    method: PoolMethod | None = None,
+    test: PoolTest | None = None,
 ) -> Analysis:
     """Analyse every endpoint as ``fmtrials report`` does, with the same numbers.
 
@@ -188,6 +236,14 @@ def analyse(
         Two-sided level of every interval.
     progress : callable, optional
         Called with ``"analysing <endpoint>"`` before each endpoint.
+    method : {"MH", "IV", "Peto", "DL", "REML", "PM"}, optional
+        The main model's pooling method (any letter case); None: the policy (REML + HKSJ ad hoc; k ≤ 2:
+        Mantel–Haenszel).
+    test : {"z", "hksj", "hksj-adhoc"}, optional
+        The main model's test; None: HKSJ ad hoc for a random-effects method, z for a common-effect one. A
+        named random-effects model is the main model for k ≥ 3 and the small-k rule stays (k ≤ 2:
+        Mantel–Haenszel); a named common-effect model (MH, IV, Peto) is used at every k
+        (:func:`fmtrials.analysis.policy.resolve_main_model`). :meth:`Analysis.models` lists what was used.
 
     Returns
     -------
@@ -196,7 +252,8 @@ def analyse(
     Raises
     ------
     DataError
-        Bad options, an endpoint not in the data or one with no known direction (all named, see
+        Bad options (a method and test that do not go together, such as MH with HKSJ, or Peto with a measure
+        other than OR), an endpoint not in the data or one with no known direction (all named, see
         :func:`fmtrials.analysis.endpoint_event`). An endpoint that cannot be pooled is not an
         error: its result says ``not estimable: <reason>`` and the others go on.
 
@@ -222,6 +279,7 @@ def analyse(
     measure = choice(measure, MEASURES, "measure")
     ci = choice(ci, RD_INTERVALS, "ci")
     alpha = check_alpha(alpha)
+    requested = requested_model(method, test, measure)
     outcomes = _data.load_outcomes() if outcomes is None else outcomes
     if not isinstance(outcomes, pd.DataFrame):
         raise DataError(
@@ -252,7 +310,9 @@ def analyse(
             progress(f"analysing {ep}")
         c = contrasts[contrasts["endpoint"] == ep].reset_index(drop=True)
         c.attrs = {"excluded": [e for e in contrasts.attrs.get("excluded", []) if e["endpoint"] == ep]}
-        results[ep] = _analyse(c, ep, measure=measure, ci=ci, event=None, alpha=alpha, data=outcomes)
+        results[ep] = _analyse(
+            c, ep, measure=measure, ci=ci, event=None, alpha=alpha, data=outcomes, requested=requested
+        )
     return Analysis(
         endpoints=tuple(chosen),
         results=MappingProxyType(results),
@@ -260,6 +320,8 @@ def analyse(
         measure=measure,
         ci=ci,
         alpha=alpha,
+        requested=requested,
+        origin="bundled" if outcomes.attrs.get("origin") == "bundled" else "user",
     )
 
 

@@ -12,7 +12,20 @@ import pandas as pd
 
 from .. import data as _data
 from .._validation import ARGUMENTS, DATAFRAME
-from .._vocab import EVENT_SOURCES, EVENTS, Event, EventSource, PoolMethod, PoolTest, choice
+from .._vocab import (
+    COUNT_COLUMNS,
+    EVENT_SOURCES,
+    EVENTS,
+    POOL_METHODS,
+    POOL_TESTS,
+    RANDOM_METHODS,
+    Event,
+    EventSource,
+    ModelRule,
+    PoolMethod,
+    PoolTest,
+    choice,
+)
 from ..errors import DataError, Problem
 
 __all__ = [
@@ -32,6 +45,8 @@ __all__ = [
     "endpoint_event",
     "data_direction",
     "main_model_for",
+    "requested_model",
+    "resolve_main_model",
     "COMMON_MAIN_MAX_K",
     "sensitivity_grid",
 ]
@@ -110,6 +125,82 @@ def main_model_for(k: int) -> Model:
     (Model(method='MH', test='z'), Model(method='REML', test='hksj-adhoc'))
     """
     return COMMON_MODEL if k <= COMMON_MAIN_MAX_K else MAIN_MODEL
+
+
+def requested_model(method: str | None, test: str | None, measure: str) -> Model | None:
+    """The main model a user names with ``method=`` and ``test=`` (None when neither is given: the policy).
+
+    Letter case is ignored. A method named without a test gets the policy's test for its kind: the HKSJ ad hoc
+    test (:data:`MAIN_MODEL`) for a random-effects method (DL, REML, PM), the z test for a common-effect one
+    (MH, IV, Peto); a test named without a method gets the policy's method (REML). How the named model is used
+    at small k is :func:`resolve_main_model`.
+
+    Raises
+    ------
+    DataError
+        An unknown name, Mantel-Haenszel or Peto with an HKSJ test (naming ``test``), or Peto with a measure
+        other than the odds ratio (naming ``method``).
+
+    Examples
+    --------
+    >>> requested_model("dl", None, "RR"), requested_model(None, "Z", "RR")
+    (Model(method='DL', test='hksj-adhoc'), Model(method='REML', test='z'))
+    >>> requested_model("MH", None, "RR"), requested_model(None, None, "RR")
+    (Model(method='MH', test='z'), None)
+    >>> requested_model("MH", "hksj", "RR")
+    Traceback (most recent call last):
+    ...
+    fmtrials.errors.DataError: <arguments>, column 'test': method='MH' is a common-effect model without an HKSJ ...
+    """
+    if method is None and test is None:
+        return None
+    m = MAIN_MODEL.method if method is None else choice(method, POOL_METHODS, "method")
+    default_test = MAIN_MODEL.test if m in RANDOM_METHODS else COMMON_MODEL.test
+    t = default_test if test is None else choice(test, POOL_TESTS, "test")
+    if m in ("MH", "Peto") and t != "z":
+        raise DataError(
+            Problem(
+                f"method={m!r} is a common-effect model without an HKSJ test; got test={t!r} (use test='z', or "
+                "an inverse-variance or random-effects method: IV, DL, REML, PM)",
+                file=ARGUMENTS,
+                column="test",
+            )
+        )
+    if m == "Peto" and measure != "OR":
+        raise DataError(
+            Problem(
+                f"method='Peto' estimates an odds ratio; got measure={measure!r} (use measure='OR')",
+                file=ARGUMENTS,
+                column="method",
+            )
+        )
+    return Model(m, t)
+
+
+def resolve_main_model(k: int, requested: Model | None = None) -> tuple[Model, ModelRule]:
+    """The main model for ``k`` pooled comparisons, and the rule that chose it.
+
+    The rule: with no model named (``requested=None``) the policy applies, :data:`MAIN_MODEL` for
+    ``k > COMMON_MAIN_MAX_K`` and :data:`COMMON_MODEL` below (:func:`main_model_for`). A named random-effects
+    model (DL, REML, PM) is the main model for ``k > COMMON_MAIN_MAX_K``; at smaller k the small-k rule
+    still gives :data:`COMMON_MODEL` (τ² cannot be estimated from two comparisons). A named common-effect model
+    (MH, IV, Peto) is used at every k. The rule is ``"single"`` for one comparison (the trial's own
+    estimate), ``"small-k"`` when the small-k rule replaced a random-effects model, else ``"main"``.
+
+    Examples
+    --------
+    >>> resolve_main_model(4), resolve_main_model(2)
+    ((Model(method='REML', test='hksj-adhoc'), 'main'), (Model(method='MH', test='z'), 'small-k'))
+    >>> resolve_main_model(2, Model("DL", "z")), resolve_main_model(2, Model("IV", "z"))
+    ((Model(method='MH', test='z'), 'small-k'), (Model(method='IV', test='z'), 'main'))
+    >>> resolve_main_model(1, Model("DL", "z"))
+    (Model(method='MH', test='z'), 'single')
+    """
+    chosen = MAIN_MODEL if requested is None else requested
+    small = k <= COMMON_MAIN_MAX_K and chosen.method in RANDOM_METHODS
+    model = COMMON_MODEL if small else chosen
+    rule: ModelRule = "single" if k == 1 else ("small-k" if small else "main")
+    return model, rule
 
 
 def endpoint_event(
@@ -275,3 +366,41 @@ def _no_attrs(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     out.attrs = {}
     return out
+
+
+#: contrast columns the policy reads besides the counts
+_NEEDED = ("study", "arm", "dose_mg_day", "endpoint", "analysis", "placebo_id", "shared_placebo", "source_t")
+
+
+def endpoint_contrasts(source: pd.DataFrame | None, endpoint: str) -> pd.DataFrame:
+    """The contrasts of ``endpoint`` from outcomes (``n, responders`` columns) or from contrasts (counts)."""
+    if source is None:
+        source = _data.load_outcomes()
+    if not isinstance(source, pd.DataFrame):
+        raise DataError(
+            Problem(
+                f"must be a pandas DataFrame, got {type(source).__name__}",
+                file=ARGUMENTS,
+                column="contrasts_or_outcomes",
+            )
+        )
+    if not all(c in source.columns for c in COUNT_COLUMNS):
+        return _data.contrasts(source, endpoint=[endpoint])
+    missing = [c for c in ("endpoint", *_NEEDED) if c not in source.columns]
+    if missing:
+        raise DataError(
+            Problem("contrasts lack column(s): " + ", ".join(missing) + " (use fmtrials.contrasts)", file=DATAFRAME)
+        )
+    excluded = [e for e in source.attrs.get("excluded", []) if e.get("endpoint") == endpoint]
+    if not (source["endpoint"] == endpoint).any() and not excluded:
+        known = sorted(map(str, source["endpoint"].dropna().unique()))
+        raise DataError(
+            Problem(
+                f"endpoint {endpoint!r} not in the contrasts; known: " + ", ".join(known),
+                file=ARGUMENTS,
+                column="endpoint",
+            )
+        )
+    c = source[source["endpoint"] == endpoint].reset_index(drop=True)
+    c.attrs = {"excluded": excluded}
+    return c

@@ -38,10 +38,14 @@ __all__ = [
     "row_axes",
     "bottom_legend",
     "title",
+    "title_height",
     "tip_marker",
+    "edge_arrows",
     "arm_label",
     "dose_text",
     "dose_short",
+    "place_labels",
+    "scatter_labels",
 ]
 
 ROW_H = 0.19  # inches per table row (19 px at 100 dpi, 21 px with the row gaps of the footer)
@@ -108,14 +112,30 @@ def dose_short(dose: Any) -> str:
     return "dose n.f." if S.isnan(dose) else f"{float(dose):g} mg"
 
 
-def tip_marker(direction: str):
-    """A filled triangle whose *tip* sits at the data point (arrow heads for clipped intervals)."""
+def tip_marker(direction: str, *, outward: bool = False):
+    """A filled triangle pointing ``direction`` (arrow heads for clipped intervals): its *tip* sits at the data
+    point, or with ``outward=True`` its *base* does (the head then lies beyond a cut drawn at that point)."""
     from matplotlib.path import Path
 
     s = 1.0 if direction == "right" else -1.0
-    return Path(
-        [(0.0, 0.0), (-s, 0.55), (-s, -0.55), (0.0, 0.0)], [Path.MOVETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
-    )
+    if outward:
+        verts = [(0.0, 0.55), (s, 0.0), (0.0, -0.55), (0.0, 0.55)]
+    else:
+        verts = [(0.0, 0.0), (-s, 0.55), (-s, -0.55), (0.0, 0.0)]
+    return Path(verts, [Path.MOVETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY])
+
+
+def edge_arrows(ax, lo: float, hi: float, y: float, xlim: Sequence[float], color: str, gid: str = "arrow") -> int:
+    """Arrow heads (tip on the axis edge) where the interval ``[lo, hi]`` at height ``y`` runs beyond ``xlim``;
+    returns how many were drawn."""
+    n = 0
+    for cut, side, x in ((lo < xlim[0], "left", xlim[0]), (hi > xlim[1], "right", xlim[1])):
+        if cut:
+            ax.plot(
+                [x], [y], ls="none", marker=tip_marker(side), ms=6, color=color, mew=0, zorder=4, clip_on=False, gid=gid
+            )
+            n += 1
+    return n
 
 
 @dataclass
@@ -301,6 +321,17 @@ def bottom_legend(ax, handles, below_in: float, x_in: float, ncol: int) -> None:
     literal_legend(leg)
 
 
+def title_height(text: str | None) -> float:
+    """Inches to reserve above the column headers for a :func:`title` of ``text`` (one or more lines).
+
+    Examples
+    --------
+    >>> title_height(None), title_height("One line"), round(title_height("Two\\nlines"), 2)
+    (0.0, 0.25, 0.41)
+    """
+    return 0.09 + 0.16 * (text.count("\n") + 1) if text else 0.0
+
+
 def title(ax, text: str, left_in: float) -> None:
     """Bold title above the column headers, flush with the leftmost text column."""
     from matplotlib.transforms import ScaledTranslation
@@ -317,3 +348,81 @@ def title(ax, text: str, left_in: float) -> None:
         fontweight="bold",
         gid="title",
     )
+
+
+#: vertical steps (in label heights) tried, in order, when a label would cover another label or a point
+_REPEL_STEPS = (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6)
+
+
+def _boxes_hit(box: tuple[float, float, float, float], others: list[tuple[float, float, float, float]]) -> int:
+    """How many of ``others`` the box ``(x0, y0, x1, y1)`` overlaps."""
+    x0, y0, x1, y1 = box
+    return sum(1 for a0, b0, a1, b1 in others if x0 < a1 and a0 < x1 and y0 < b1 and b0 < y1)
+
+
+def place_labels(ax, xy: Any, texts: Sequence[str], radii: Sequence[float], size: float) -> list[tuple]:
+    """Deterministic placement of point labels: offsets ``(dx, dy, ha)`` in points from each point.
+
+    Each label goes right of its point (beyond its marker radius, in points) at its height if that spot is free;
+    otherwise the first free spot of: left of the point, then one, two, … label heights above or below, right
+    before left. A spot is free when the label's box stays inside the axes and covers no label already placed
+    and no point's marker. Labels are placed from the top of the axes down (ties: left to right). When no spot
+    is free, the one covering fewest is taken. Call after the axis limits are final.
+    """
+    import numpy as np
+
+    fig = ax.figure
+    ax.autoscale_view()
+    ax.apply_aspect()
+    to_pt = 72.0 / fig.dpi
+    pts = ax.transData.transform(np.asarray(xy, dtype=float).reshape(-1, 2)) * to_pt
+    bx0, by0, bx1, by1 = (v * to_pt for v in ax.bbox.extents)
+    height = size * 1.55  # a line of text (about 1.2 x size) and a gap
+    gap = 3.5
+    markers = [(x - r, y - r, x + r, y + r) for (x, y), r in zip(pts, radii)]
+    placed: list[tuple[float, float, float, float]] = []
+    out: list[Any] = [None] * len(texts)
+    for i in sorted(range(len(texts)), key=lambda i: (-pts[i][1], pts[i][0], i)):
+        x, y = pts[i]
+        w = text_width(texts[i], size) * 72.0
+        dx = radii[i] + gap
+        best: tuple | None = None
+        for step in _REPEL_STEPS:
+            dy = step * height
+            for ha in ("left", "right"):
+                left = x + dx if ha == "left" else x - dx - w
+                box = (left, y + dy - height / 2, left + w, y + dy + height / 2)
+                inside = box[0] >= bx0 and box[2] <= bx1 and box[1] >= by0 and box[3] <= by1
+                hits = _boxes_hit(box, placed) + _boxes_hit(box, markers) + (0 if inside else 100)
+                if best is None or hits < best[0]:
+                    best = (hits, (dx if ha == "left" else -dx, dy, ha), box)
+                if hits == 0:
+                    break
+            if best is not None and best[0] == 0:
+                break
+        assert best is not None
+        placed.append(best[2])
+        out[i] = best[1]
+    return out
+
+
+def scatter_labels(ax, xy: Any, texts: Sequence[str], radii: Sequence[float], *, size: float) -> None:
+    """Draw point labels where :func:`place_labels` puts them (math text off, ``gid="label"``); a label moved
+    off its point's height gets a thin leader line to the point."""
+    for (x, y), text, r, (dx, dy, ha) in zip(xy, texts, radii, place_labels(ax, xy, texts, radii, size)):
+        leader = {"arrowstyle": "-", "lw": 0.4, "color": "#999999", "shrinkA": 1.0, "shrinkB": r} if dy else None
+        ax.annotate(
+            text,
+            (x, y),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            ha=ha,
+            va="center",
+            fontsize=size,
+            fontfamily=S.FONT,
+            color="#333333",
+            gid="label",
+            parse_math=False,
+            arrowprops=leader,
+            annotation_clip=False,
+        )

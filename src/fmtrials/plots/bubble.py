@@ -137,23 +137,16 @@ def plot_bubble(
             zorder=3,
             gid="bubble",
         )
-        if labels:
-            for r in pts.itertuples():
-                off = float(np.sqrt(r.area)) / 2 + 3  # clear of the bubble's edge (points)
-                ax.annotate(
-                    L.truncate(r.label),
-                    (r.x, tr(r.yi)),
-                    xytext=(off, 0),
-                    textcoords="offset points",
-                    va="center",
-                    fontsize=S.SMALL_SIZE - 0.5,
-                    fontfamily=S.FONT,
-                    color="#333333",
-                    gid="label",
-                    parse_math=False,
-                )
         if ratio:
             _ratio_y_axis(ax, np.r_[tr(pts["yi"]), tr(line["ci_low"]), tr(line["ci_high"]), 1.0])
+        if labels and len(pts):
+            L.scatter_labels(
+                ax,
+                list(zip(pts["x"], tr(pts["yi"]))),
+                [L.truncate(v) for v in pts["label"]],
+                list(np.sqrt(pts["area"].to_numpy(dtype=float)) / 2),
+                size=S.SMALL_SIZE - 0.5,
+            )
         ax.set_xlabel(moderator, fontsize=S.FONT_SIZE, fontfamily=S.FONT)
         ax.set_ylabel(
             L.arm_label(measure_name(reg.measure)) + (" (log scale)" if ratio else ""),

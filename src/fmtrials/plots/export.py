@@ -3,8 +3,10 @@
 No dates or software versions in the metadata, a fixed SVG hash salt (so clip-path ids are stable) and, by
 default, text converted to paths in SVG (``svg.fonttype = "path"``). Paths make the SVG look identical whether
 or not the viewer has DejaVu Sans; pass ``editable_text=True`` to keep text as ``<text>`` elements
-(``svg.fonttype = "none"``) when a journal's production team wants to edit labels. The global
-``matplotlib.rcParams`` are never changed (:func:`matplotlib.rc_context`).
+(``svg.fonttype = "none"``, with a font-family fallback list) when the text must be searchable, read by a screen
+reader or edited by a journal's production team. ``title=`` gives an SVG its accessible name (``role="img"``, a
+``<title>`` element and ``aria-labelledby``). The global ``matplotlib.rcParams`` are never changed
+(:func:`matplotlib.rc_context`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import io
 from pathlib import Path
 from typing import Any
 
-from .._validation import ARGUMENTS
+from .._validation import ARGUMENTS, check_int
 from .._vocab import choice
 from ..errors import DataError, Problem
+from . import _svg
 from ._style import RC
 
-__all__ = ["save_figure", "figure_bytes", "export_figure", "FORMATS"]
+__all__ = ["save_figure", "figure_bytes", "svg_text", "export_figure", "FORMATS"]
 
 #: the export formats
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
@@ -33,18 +36,48 @@ def _save_rc(editable_text: bool) -> dict[str, Any]:
     return {**RC, "svg.fonttype": "none" if editable_text else "path"}
 
 
-def figure_bytes(fig: Any, fmt: str = "png", *, dpi: float = 300, editable_text: bool = False) -> bytes:
-    """Render ``fig`` to ``fmt`` ("png", "svg" or "pdf") and return the bytes (deterministic)."""
+def figure_bytes(
+    fig: Any, fmt: str = "png", *, dpi: float = 300, editable_text: bool = False, png_compress: int = 6
+) -> bytes:
+    """Render ``fig`` to ``fmt`` ("png", "svg" or "pdf") and return the bytes (deterministic).
+
+    ``png_compress`` is the PNG's zlib level (0-9, default 6): a lower level encodes faster and writes a larger
+    file; the pixels are the same at every level.
+    """
     import matplotlib
 
     fmt = choice(str(fmt).lstrip("."), FORMATS, "fmt")
     buf = io.BytesIO()
+    extra = {"pil_kwargs": {"compress_level": check_int(png_compress, "png_compress", high=9)}} if fmt == "png" else {}
     with matplotlib.rc_context(_save_rc(editable_text)):  # type: ignore[arg-type]
-        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white", **extra)
+    if fmt == "svg" and editable_text:
+        return _svg.font_fallback(buf.getvalue().decode("utf-8")).encode("utf-8")
     return buf.getvalue()
 
 
-def save_figure(fig: Any, path: str | Path, *, dpi: float = 300, editable_text: bool = False) -> Path:
+def svg_text(fig: Any, *, title: str | None = None, id_prefix: str = "fig", editable_text: bool = True) -> str:
+    """The SVG of ``fig`` as text (deterministic), its ids prefixed with ``id_prefix`` (unique when several
+    figures share one HTML page) and, with ``title``, an accessible name (``role="img"``, ``<title>``,
+    ``aria-labelledby``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from fmtrials.plots import plot_labbe
+    >>> t = pd.DataFrame({"events_t": [10, 30], "n_t": [50, 100], "events_c": [5, 20], "n_c": [50, 100]})
+    >>> s = svg_text(plot_labbe(t), title="L'Abbé plot", id_prefix="labbe")
+    >>> '<title id="labbe-title">' in s, 'aria-labelledby="labbe-title"' in s
+    (True, True)
+    """
+    prefix = _svg.safe_prefix(id_prefix)
+    out = _svg.prefix_ids(figure_bytes(fig, "svg", editable_text=editable_text).decode("utf-8"), prefix)
+    return out if title is None else _svg.add_title(out, title, prefix)
+
+
+def save_figure(
+    fig: Any, path: str | Path, *, dpi: float = 300, editable_text: bool = False, title: str | None = None
+) -> Path:
     """Save ``fig`` to ``path`` with deterministic bytes; the format follows the suffix (.png, .svg, .pdf).
 
     Parameters
@@ -57,7 +90,11 @@ def save_figure(fig: Any, path: str | Path, *, dpi: float = 300, editable_text: 
         Resolution of raster output (PNG). Vector output ignores it except for embedded images.
     editable_text : bool, default False
         SVG only: keep text as ``<text>`` elements (``svg.fonttype = "none"``) instead of glyph outlines
-        (``"path"``, the default, which looks identical on every machine).
+        (``"path"``, the default, which looks identical on every machine). Text is named in DejaVu Sans (the
+        font it was laid out in) with fallbacks of similar width.
+    title : str, optional
+        SVG only: the figure's accessible name: ``role="img"``, a ``<title>`` as the first child and
+        ``aria-labelledby`` pointing at it; the element ids are then prefixed with the file's stem.
 
     Returns
     -------
@@ -89,7 +126,10 @@ def save_figure(fig: Any, path: str | Path, *, dpi: float = 300, editable_text: 
         raise DataError(
             Problem(f"unsupported figure format {path.suffix!r}: use .png, .svg or .pdf", file=ARGUMENTS, column="path")
         )
-    path.write_bytes(figure_bytes(fig, fmt, dpi=dpi, editable_text=editable_text))
+    if fmt == "svg" and title is not None:
+        path.write_text(svg_text(fig, title=title, id_prefix=path.stem, editable_text=editable_text), "utf-8")
+    else:
+        path.write_bytes(figure_bytes(fig, fmt, dpi=dpi, editable_text=editable_text))
     return path
 
 

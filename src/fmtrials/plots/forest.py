@@ -289,7 +289,9 @@ def _interval(ax, lo: float, hi: float, y: float, xlim, color: str, lw: float = 
             )
 
 
-def _diamond(ax, est: float, lo: float, hi: float, y: float, color: str, gid: str) -> None:
+def _diamond(ax, est: float, lo: float, hi: float, y: float, color: str, gid: str, xlim=None) -> None:
+    """A summary diamond; where it runs beyond the axis it is cut at the axis edge, which then carries an
+    outward arrow head (``gid="arrow-<gid>"``) so a truncated interval never passes for a short one."""
     from matplotlib.patches import Polygon
 
     ax.add_patch(
@@ -303,6 +305,22 @@ def _diamond(ax, est: float, lo: float, hi: float, y: float, color: str, gid: st
             gid=gid,
         )
     )
+    if xlim is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return
+    for cut, side, x in ((lo < xlim[0], "left", xlim[0]), (hi > xlim[1], "right", xlim[1])):
+        if cut:
+            ax.plot(
+                [x],
+                [y],
+                ls="none",
+                marker=L.tip_marker(side, outward=True),
+                ms=7,
+                color=color,
+                mew=0,
+                zorder=5,
+                clip_on=False,
+                gid=f"arrow-{gid}",
+            )
 
 
 def _square_area(w: float, w_max: float) -> float:
@@ -332,7 +350,7 @@ def _draw_marks(ax, lines: list[Line], xlim: tuple[float, float]) -> None:
                 )
         elif ln.kind in ("subgroup", "overall"):
             color = "black" if ln.kind == "overall" else (dose_color or S.GREY)
-            _diamond(ax, ln.estimate, ln.ci_low, ln.ci_high, y, color, gid=f"diamond-{ln.kind}")
+            _diamond(ax, ln.estimate, ln.ci_low, ln.ci_high, y, color, gid=f"diamond-{ln.kind}", xlim=xlim)
         elif ln.kind == "prediction":
             _interval(ax, ln.ci_low, ln.ci_high, y, xlim, S.GREY, lw=2.2, gid="prediction")
             for x in (ln.ci_low, ln.ci_high):
@@ -453,7 +471,7 @@ def plot_forest(
     foot = L.wrap(forest_footer(result), 0.95 * (left_in + L.PLOT_W + right_in))
     with S.house_style():
         fig, ax = L.make_figure(
-            ax, left_in, L.PLOT_W, right_in, table.nrows, 0.5 + (0.25 if title else 0.0), 0.52 + 0.15 * len(foot) + 0.1
+            ax, left_in, L.PLOT_W, right_in, table.nrows, 0.5 + L.title_height(title), 0.52 + 0.15 * len(foot) + 0.1
         )
         L.row_axes(ax, table.nrows)
         set_effect_axis(ax, measure, xlim)

@@ -68,7 +68,7 @@ def _set_axes(ax, measure: str, xs: np.ndarray) -> None:
     )
 
 
-def _draw_points(ax, pts: pd.DataFrame, tr, labels: bool) -> list:
+def _draw_points(ax, pts: pd.DataFrame, tr) -> list:
     """One marker per study (dose colour and shape); returns the legend handles of the doses."""
     from matplotlib.lines import Line2D
 
@@ -92,19 +92,6 @@ def _draw_points(ax, pts: pd.DataFrame, tr, labels: bool) -> list:
         if not S.isnan(r.dose) and r.dose not in seen:
             seen.add(r.dose)
             handles.append(Line2D([], [], ls="none", marker=marker, color=color, ms=6, label=L.dose_text(r.dose)))
-        if labels:
-            ax.annotate(
-                r.label,
-                (tr(r.yi), r.se),
-                xytext=(6, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=S.SMALL_SIZE - 0.5,
-                fontfamily=S.FONT,
-                color="#333333",
-                gid="label",
-                parse_math=False,
-            )
     return handles
 
 
@@ -276,11 +263,14 @@ def plot_funnel(
             Line2D([], [], color=S.GREY, lw=0.8, ls=(0, (4, 2)), label=f"Pseudo {format_level(alpha)} limits"),
             Line2D([], [], color="black", lw=0.7, ls=(0, (1, 1.5)), label="No effect"),
         ]
-        handles += _draw_points(ax, pts, tr, labels)
+        handles += _draw_points(ax, pts, tr)
         if filled is not None:
             handles += _draw_filled(ax, filled, tr)
         handles += extra
         _set_axes(ax, measure, xs_all)
+        if labels and len(pts):
+            xy = list(zip(tr(pts["yi"].to_numpy()), pts["se"].to_numpy()))
+            L.scatter_labels(ax, xy, list(pts["label"]), [3.0] * len(pts), size=S.SMALL_SIZE - 0.5)
         L.literal_legend(
             ax.legend(
                 handles=handles,

@@ -25,8 +25,6 @@ from . import _style as S
 __all__ = ["plot_labbe"]
 
 _LABBE_MAX = 260.0  # points², area of the largest comparison
-_LABEL_GAP = 9.0  # points between the baselines of two labels that would otherwise overlap
-_LABEL_WIDTH = 95.0  # points: a label's assumed width when deciding whether two labels collide
 
 
 def _point_labels(t: pd.DataFrame) -> list[str]:
@@ -84,25 +82,13 @@ def pooled_curve(measure: str, est: float, p_c: np.ndarray) -> np.ndarray:
     return p_c + est
 
 
-def _spread_labels(ax, pending):
-    """Offsets (points) for point labels so that labels of nearby points do not overlap.
-
-    Labels are placed right of their points, lowest first; one that would sit within ``_LABEL_GAP`` of an
-    already placed label whose horizontal extent overlaps it is moved up just enough.
-    """
-    to_pt = 72.0 / ax.figure.dpi
-    placed: list[tuple[float, float]] = []
-    out = []
-    for i in sorted(range(len(pending)), key=lambda i: (pending[i][2], pending[i][1])):
-        text, x, y, dx = pending[i]
-        px, py = (v * to_pt for v in ax.transData.transform((x, y)))
-        lx, ly = px + dx, py
-        for qx, qy in sorted(placed, key=lambda q: q[1]):
-            if abs(qx - lx) < _LABEL_WIDTH and abs(qy - ly) < _LABEL_GAP:
-                ly = qy + _LABEL_GAP
-        placed.append((lx, ly))
-        out.append((text, x, y, (dx, ly - py)))
-    return out
+def _beyond(ax, x: float, y: float, top: float, color: str) -> tuple[float, float]:
+    """Draw an arrow head on the axes edge for a point beyond ``top`` (right, up, or up-right) and return the
+    position on the edge, where the point itself is then drawn (the axes clip its outer half)."""
+    angle = -45.0 if (x > top and y > top) else (-90.0 if x > top else 0.0)
+    ex, ey = min(x, top), min(y, top)
+    ax.plot([ex], [ey], ls="none", marker=(3, 0, angle), ms=8, color=color, clip_on=False, zorder=4, gid="arrow")
+    return ex, ey
 
 
 def _draw_points(ax, t: pd.DataFrame, p_c: np.ndarray, p_t: np.ndarray, treatment: str, labels: bool) -> list:
@@ -114,14 +100,18 @@ def _draw_points(ax, t: pd.DataFrame, p_c: np.ndarray, p_t: np.ndarray, treatmen
     styles_map = S.dose_style([d for d in t["dose"] if not S.isnan(d)])
     handles, seen, pending = [], set(), []
     key: tuple[Any, ...]
+    top = float(ax.get_xlim()[1])
     for i, dose in enumerate(t["dose"]):
         if S.isnan(dose):
             (color, marker), key, lab = ("#333333", "o"), ("unknown",), L.arm_label(L.truncate(treatment))
         else:
             (color, marker), key, lab = S.lookup_dose(styles_map, dose), (float(dose),), L.dose_text(dose)
+        x, y = p_c[i] * 100, p_t[i] * 100
+        if x > top or y > top:  # beyond the axes: an arrow head on the edge, pointing where the point lies
+            x, y = _beyond(ax, x, y, top, color)
         ax.scatter(
-            [p_c[i] * 100],
-            [p_t[i] * 100],
+            [x],
+            [y],
             s=[sizes[i]],
             marker=marker,
             color=color,
@@ -135,20 +125,10 @@ def _draw_points(ax, t: pd.DataFrame, p_c: np.ndarray, p_t: np.ndarray, treatmen
             seen.add(key)
             handles.append(Line2D([], [], ls="none", marker=marker, color=color, ms=6, label=lab))
         if labels:
-            pending.append((t["label"].iloc[i], p_c[i] * 100, p_t[i] * 100, math.sqrt(sizes[i]) / 2 + 2.5))
-    for text, x, y, (dx, dy) in _spread_labels(ax, pending):
-        ax.annotate(
-            text,
-            (x, y),
-            xytext=(dx, dy),
-            textcoords="offset points",
-            va="center",
-            fontsize=S.SMALL_SIZE - 0.5,
-            fontfamily=S.FONT,
-            color="#333333",
-            gid="label",
-            parse_math=False,
-        )
+            pending.append((t["label"].iloc[i], x, y, math.sqrt(sizes[i]) / 2))
+    if pending:
+        texts, xs, ys, radii = zip(*pending)
+        L.scatter_labels(ax, list(zip(xs, ys)), texts, radii, size=S.SMALL_SIZE - 0.5)
     return handles
 
 

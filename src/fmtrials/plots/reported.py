@@ -103,7 +103,9 @@ def _draw_scenario(ax, y: float, s: Any) -> None:
     ax.text(100 * s.ci_high + 1, y, text, va="center", fontsize=S.SMALL_SIZE, fontfamily=S.FONT)
 
 
-def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title: str | None = None) -> Any:
+def plot_reported(
+    reported: pd.DataFrame | None = None, *, ax: Any = None, title: str | None = None, treatment: str = "milnacipran"
+) -> Any:
     """The published composite-responder table against placebo, under every assumed denominator.
 
     Parameters
@@ -115,6 +117,8 @@ def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title
         Draw the risk-difference panel on ``ax`` (the printed-rates panel is then left out).
     title : str, optional
         Default names the endpoint and says the denominators are assumed.
+    treatment : str, default "milnacipran"
+        The active arms' name in the legend text.
 
     Returns
     -------
@@ -131,13 +135,15 @@ def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title
     lines = _lines(r)
     n = len(lines)
     y = np.arange(n)[::-1].astype(float)
+    left = 0.25 + max(L.text_width(text) for _, text, _ in lines)  # the row labels, measured
+    width = left + 1.3 + 0.3 + 3.5 + 0.3
+    heading = _wrap_title(title or _title(r), width - 0.6)  # measured widths run ~3% short of Agg's
+    top = 0.2 + 0.16 * (heading.count("\n") + 1)  # inches above the panels: the title's lines
     with S.house_style():
         if ax is None:
-            height = 1.1 + _ROW_IN * max(n, 1)
-            left = 0.25 + max(L.text_width(text) for _, text, _ in lines)  # the row labels, measured
-            width = left + 1.3 + 0.3 + 3.5 + 0.3
+            height = top + 0.8 + _ROW_IN * max(n, 1)
             fig = S.new_figure(width, height)
-            box = (0.6 / height, (height - 1.0) / height)
+            box = (0.8 / height, (height - top - 0.8) / height)
             rates = fig.add_axes((left / width, box[0], 1.3 / width, box[1]))
             ax = fig.add_axes(((left + 1.6) / width, box[0], 3.5 / width, box[1]))
             _rates_panel(rates, lines, y)
@@ -153,27 +159,53 @@ def plot_reported(reported: pd.DataFrame | None = None, *, ax: Any = None, title
         ax.set_yticks([])
         ax.set_xlabel("Risk difference, percentage points", fontfamily=S.FONT)
         fig.text(
-            0.01, 1 - 0.1 / fig.get_figheight(), title or _title(r), fontsize=S.TITLE_SIZE, fontfamily=S.FONT, va="top"
+            0.01,
+            1 - 0.1 / fig.get_figheight(),
+            heading,
+            fontsize=S.TITLE_SIZE,
+            fontfamily=S.FONT,
+            va="top",
+            parse_math=False,
         )
         fig.text(
             0.01,
             0.01,
             "Thick: range of the estimate over every count pair the printed % admit; thin: "
-            "envelope of their 95% intervals.\nArm sizes are assumptions, not data. Rates: ● placebo, ◆ milnacipran.",
+            "envelope of their 95% intervals.\nArm sizes are assumptions, not data. "
+            f"Rates: ● placebo, ◆ {L.truncate(treatment)}.",
             fontsize=S.SMALL_SIZE,
             fontfamily=S.FONT,
             color=S.GREY,
+            parse_math=False,
         )
     return fig
 
 
-def _title(r: pd.DataFrame) -> str:
-    """Default title: the endpoint code(s) with their glossary definitions, and the assumption."""
-    from ..data import endpoint_title
+def _wrap_title(text: str, width_in: float) -> str:
+    """``text`` with its lines wrapped at word breaks to at most ``width_in`` inches in the title font."""
+    import textwrap
 
+    out: list[str] = []
+    for line in text.split("\n"):
+        chars = len(line)
+        while chars > 20 and any(L.text_width(part, S.TITLE_SIZE) > width_in for part in textwrap.wrap(line, chars)):
+            chars -= 4
+        out.extend(textwrap.wrap(line, chars) or [""])
+    return "\n".join(out)
+
+
+def _title(r: pd.DataFrame) -> str:
+    """Default title: the endpoint(s) by their glossary labels and definitions (never the bare code), and the
+    assumption."""
+    from ..data import load_endpoints
+
+    g = load_endpoints().set_index("code")
     codes = list(dict.fromkeys(r["endpoint"].dropna().astype(str))) if "endpoint" in r.columns else []
-    what = "; ".join(endpoint_title(c) for c in codes) or "published responder rates"
-    return f"Published {what} vs placebo,\nre-analysed under each assumed pair of arm sizes"
+    what = "; ".join(str(g.at[c, "label"]) if c in g.index else c for c in codes) or "published responder rates"
+    defined = "; ".join(f"{g.at[c, 'label']}: {g.at[c, 'definition']}" for c in codes if c in g.index)
+    return f"Published {what} vs placebo, re-analysed under each assumed pair of arm sizes" + (
+        f"\n{defined}" if defined else ""
+    )
 
 
 def _rd_limits(r: pd.DataFrame) -> tuple[float, float]:

@@ -229,7 +229,9 @@ def _draw_trials(ax, d: pd.DataFrame) -> None:
                 )
 
 
-def _draw_arms(ax, d: pd.DataFrame, styles_map: dict) -> None:
+def _draw_arms(ax, d: pd.DataFrame, styles_map: dict, xlim: tuple[float, float]) -> None:
+    """Each arm's marker and Wilson interval; an interval (or marker) beyond ``xlim`` ends in an arrow head
+    on the axis edge, never silently cut."""
     for y, r in enumerate(d.itertuples()):
         if r.placebo:
             color, marker, face = S.PLACEBO_COLOR, S.PLACEBO_MARKER, "white"
@@ -238,6 +240,7 @@ def _draw_arms(ax, d: pd.DataFrame, styles_map: dict) -> None:
             face = color
         if np.isfinite(r.est):
             ax.plot([r.lo, r.hi], [y, y], color=color, lw=1.3, solid_capstyle="butt", zorder=2, gid="ci")
+            L.edge_arrows(ax, min(r.lo, r.est), max(r.hi, r.est), y, xlim, color)
             ax.plot(
                 [r.est],
                 [y],
@@ -252,6 +255,7 @@ def _draw_arms(ax, d: pd.DataFrame, styles_map: dict) -> None:
                 gid="placebo" if r.placebo else "arm",
             )
         elif np.isfinite(r.printed):
+            L.edge_arrows(ax, r.printed, r.printed, y, xlim, color)
             ax.plot(
                 [r.printed],
                 [y],
@@ -402,6 +406,9 @@ def plot_responders(
     styles_map = S.dose_style(d.loc[~d["placebo"], "dose"])
     left_in, right_in = table.left_width(), table.right_width()
     legend_rows = math.ceil(_n_handles(d) / max(1, int((left_in + L.PLOT_W + right_in) // 1.9)))
+    if title is None:
+        same = endpoint is None or events_label.lower() == str(endpoint).replace("_", " ").lower()
+        title = events_label if same else f"{events_label}: {endpoint}"
     with S.house_style():
         fig, ax = L.make_figure(
             ax,
@@ -409,7 +416,7 @@ def plot_responders(
             L.PLOT_W,
             right_in,
             table.nrows,
-            0.42 + (0.25 if title != "" else 0.0),
+            0.42 + L.title_height(title),
             0.5 + 0.19 * legend_rows + 0.3,
         )
         L.row_axes(ax, table.nrows)
@@ -418,7 +425,7 @@ def plot_responders(
             xlim = (0.0, float(min(100.0, math.ceil((hi_all + 2.0) / 10.0) * 10.0)))
         ax.set_xlim(*xlim)
         _draw_trials(ax, d)
-        _draw_arms(ax, d, styles_map)
+        _draw_arms(ax, d, styles_map, xlim)
         L.draw_table(ax, table)
         ax.set_xlabel(f"{events_label} (%)", fontsize=S.FONT_SIZE, fontfamily=S.FONT, parse_math=False)
         ax.xaxis.set_major_locator(_percent_locator(xlim))
@@ -430,8 +437,6 @@ def plot_responders(
             0.5 + 0.19 * legend_rows + 0.04,
             x_in=-left_in,
         )
-        if title != "":
-            same = endpoint is None or events_label.lower() == str(endpoint).replace("_", " ").lower()
-            text = title if title is not None else (events_label if same else f"{events_label}: {endpoint}")
-            L.title(ax, text, left_in)
+        if title:
+            L.title(ax, title, left_in)
     return fig
