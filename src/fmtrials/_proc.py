@@ -64,8 +64,13 @@ def die_with_parent(parent: int) -> None:
 
 def stop_pool(ex) -> None:
     """Shut a process pool down now: pending figures are cancelled and running workers killed."""
+    # the workers are taken before shutdown: shutdown(wait=False) lets the pool's manager thread drop its
+    # process table at any moment, after which a worker still drawing would be left running
+    procs = list((getattr(ex, "_processes", None) or {}).values())
     ex.shutdown(wait=False, cancel_futures=True)
-    for proc in list((getattr(ex, "_processes", None) or {}).values()):
+    for proc in procs:
         with contextlib.suppress(Exception):
             proc.kill()
-            proc.join(2)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(5)
