@@ -290,3 +290,12 @@ def test_dpi_and_treatment_label_reach_the_figure_files(tmp_path, user_csv):
         assert "Drug Z" in svg and "milnacipran" not in svg.lower()
     assert sizes[300][0] == pytest.approx(3 * sizes[100][0], abs=3)
     assert sizes[300][1] == pytest.approx(3 * sizes[100][1], abs=3)
+
+
+def test_the_requested_model_is_named_as_the_analysis_resolved_it(tmp_path, user_csv):
+    """``--method REML`` alone: the analysis adds HKSJ ad hoc for a random-effects method, and the report names
+    that model, not a plain-z one."""
+    out = tmp_path / "reml"
+    write_report(out, data=user_csv, quiet=True, figures=False, method="reml")
+    text = _page(out).text
+    assert re.search(r"as requested \( --method , --test \): Random-effects model \(REML τ², HKSJ ad hoc\)\.", text)

@@ -436,22 +436,26 @@ def _build(
         json.dumps(_json_safe(results), indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )
     progress("rendering report.html")
+    req = result.requested
     html_text = _render_html(
-        analyses,
-        compared,
-        pooled,
-        audit_table,
-        outcomes,
-        bundled,
-        input_note,
-        measure,
-        ci,
-        stems,
-        main,
-        meaning,
-        options,
-        models,
-        methods,
+        {
+            "analyses": analyses,
+            "compared": compared,
+            "pooled": pooled,
+            "audit_table": audit_table,
+            "outcomes": outcomes,
+            "bundled": bundled,
+            "input_note": input_note,
+            "measure": measure,
+            "ci": ci,
+            "stems": stems,
+            "main": main,
+            "meaning": meaning,
+            "options": options,
+            "models": models,
+            "methods": methods,
+            "requested": None if req is None else pool_label(req.method, req.test),
+        }
     )
     (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return list(endpoints)
@@ -555,23 +559,8 @@ def _main_results(
     return {"rows": main_results_rows(seed), "svg": svg, **tables}
 
 
-def _render_html(
-    analyses,
-    compared,
-    pooled,
-    audit_table,
-    outcomes,
-    bundled,
-    input_note,
-    measure,
-    ci,
-    stems,
-    main,
-    meaning,
-    options,
-    models,
-    methods,
-) -> str:
+def _render_html(shown: dict[str, Any]) -> str:
+    """``report.html`` from the parts :func:`_build` computed (``shown``: analyses, tables, options, ...)."""
     import jinja2
 
     env = jinja2.Environment(
@@ -584,6 +573,8 @@ def _render_html(
     env.filters["fmt"] = _fmt
     env.filters["fmtp"] = _fmt_p
     template = env.get_template("report.html.j2")
+    analyses, compared, outcomes, options = (shown[k] for k in ("analyses", "compared", "outcomes", "options"))
+    bundled, measure = shown["bundled"], shown["measure"]
     trials = _records(_data.load_trials()) if bundled else None
     sources = _data.load_sources()
     used_sources = set(outcomes["source"].dropna()) | (_bundled_sources() if bundled else set())
@@ -591,19 +582,19 @@ def _render_html(
     return template.render(
         version=__version__,
         title=options["title"],
-        requested=None if options["method"] is None else pool_label(options["method"], options["test"] or "z"),
-        models=_model_rows(models),
-        methods=methods,
+        requested=shown["requested"],
+        models=_model_rows(shown["models"]),
+        methods=shown["methods"],
         treatment=options["treatment_label"],
-        input_note=input_note,
+        input_note=shown["input_note"],
         bundled=bundled,
         measure=measure,
         measure_label=measure_name(measure),
-        ci=ci,
+        ci=shown["ci"],
         analyses=analyses,
         compared=_display_compared(compared),
-        pooled=pooled,
-        audit=_display_audit(audit_table),
+        pooled=shown["pooled"],
+        audit=_display_audit(shown["audit_table"]),
         trials=trials,
         sources=_records(listed),
         cited=set(listed["source_id"]),
@@ -612,10 +603,10 @@ def _render_html(
         efficacy=EFFICACY_ENDPOINTS,
         captions=_figures.FIGURE_CAPTIONS,
         loo_rows=lambda a: _loo_rows(a.loo, measure),
-        stems=stems,
-        meaning=meaning,
+        stems=shown["stems"],
+        meaning=shown["meaning"],
         formula_start="=, +, −, @, tab or carriage return",
-        main=main,
+        main=shown["main"],
         glossary=dict(zip(*_data.load_endpoints()[["code", "definition"]].to_numpy().T)),
         contributes=_contributions(analyses),
         zero_cells=_zero_cells(compared),
