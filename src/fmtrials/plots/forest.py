@@ -273,20 +273,7 @@ def _interval(ax, lo: float, hi: float, y: float, xlim, color: str, lw: float = 
     if a >= b:
         return
     ax.plot([a, b], [y, y], color=color, lw=lw, solid_capstyle="butt", zorder=2, gid=gid)
-    for cut, side, x in ((lo < xlim[0], "left", xlim[0]), (hi > xlim[1], "right", xlim[1])):
-        if cut:
-            ax.plot(
-                [x],
-                [y],
-                ls="none",
-                marker=L.tip_marker(side),
-                ms=6,
-                color=color,
-                mew=0,
-                zorder=3,
-                clip_on=False,
-                gid="arrow",
-            )
+    _cut_arrows(ax, lo, hi, y, xlim, color, gid="arrow")
 
 
 def _diamond(ax, est: float, lo: float, hi: float, y: float, color: str, gid: str, xlim=None) -> None:
@@ -307,19 +294,24 @@ def _diamond(ax, est: float, lo: float, hi: float, y: float, color: str, gid: st
     )
     if xlim is None or not (math.isfinite(lo) and math.isfinite(hi)):
         return
+    _cut_arrows(ax, lo, hi, y, xlim, color, gid=f"arrow-{gid}", outward=True)
+
+
+def _cut_arrows(ax, lo: float, hi: float, y: float, xlim, color: str, *, gid: str, outward: bool = False) -> None:
+    """An arrow head at each axis edge that cuts [lo, hi] (outward and larger on a summary diamond)."""
     for cut, side, x in ((lo < xlim[0], "left", xlim[0]), (hi > xlim[1], "right", xlim[1])):
         if cut:
             ax.plot(
                 [x],
                 [y],
                 ls="none",
-                marker=L.tip_marker(side, outward=True),
-                ms=7,
+                marker=L.tip_marker(side, outward=True) if outward else L.tip_marker(side),
+                ms=7 if outward else 6,
                 color=color,
                 mew=0,
-                zorder=5,
+                zorder=5 if outward else 3,
                 clip_on=False,
-                gid=f"arrow-{gid}",
+                gid=gid,
             )
 
 
