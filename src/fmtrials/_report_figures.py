@@ -17,7 +17,6 @@ __all__ = [
     "FIGURE_CAPTIONS",
     "FIGURE_KINDS",
     "PNG_DPI",
-    "endpoint_name",
     "accessible_name",
     "figure_jobs",
     "draw_job",
@@ -62,23 +61,6 @@ PNG_DPI = 300
 PNG_COMPRESS = 3
 
 
-def endpoint_name(code: str) -> str:
-    """The glossary's label of an endpoint, first letter upper case (``"sae"`` -> ``"Serious adverse event"``);
-    an endpoint the glossary does not know keeps the user's own name.
-
-    Examples
-    --------
-    >>> endpoint_name("ae_any")
-    'Any adverse event'
-    >>> endpoint_name("fiq_responder")
-    'fiq_responder'
-    """
-    g = _data.load_endpoints()
-    hit = g.loc[g["code"] == code, "label"]
-    label = str(hit.iloc[0]) if len(hit) and pd.notna(hit.iloc[0]) else code
-    return label[:1].upper() + label[1:] if len(hit) else label
-
-
 def accessible_name(endpoint: str, kind: str) -> str:
     """The text of a figure's ``<title>``: what it is and which endpoint, with the glossary's definition.
 
@@ -90,7 +72,7 @@ def accessible_name(endpoint: str, kind: str) -> str:
     g = _data.load_endpoints()
     hit = g.loc[g["code"] == endpoint, "definition"]
     definition = f" ({hit.iloc[0]})" if len(hit) and pd.notna(hit.iloc[0]) else ""
-    return f"{FIGURE_KINDS[kind]}: {endpoint_name(endpoint)}{definition}"
+    return f"{FIGURE_KINDS[kind]}: {_data.endpoint_label(endpoint)}{definition}"
 
 
 def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tuple]:
@@ -100,7 +82,7 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
     from .plots.responders import MAX_TRIALS
 
     harm = ea.event == "harmful"
-    name = endpoint_name(ea.endpoint)
+    name = _data.endpoint_label(ea.endpoint)
     jobs: list[tuple[Any, str, dict[str, Any]]] = []
     n_trials = ea.primary["study"].nunique()
     if n_trials <= MAX_TRIALS:
@@ -180,7 +162,7 @@ def render_composite(seed: pd.DataFrame, figure_dir: Path, *, png_dpi: int = PNG
 
     fig = plots.plot_reported(seed, treatment=treatment)
     codes = list(dict.fromkeys(seed["endpoint"].dropna().astype(str))) if "endpoint" in seed.columns else []
-    what = "; ".join(endpoint_name(c) for c in codes) or "published responder rates"
+    what = "; ".join(_data.endpoint_label(c) for c in codes) or "published responder rates"
     return save_both(fig, figure_dir, "composite_reanalysis", f"{FIGURE_KINDS['composite']}: {what}", png_dpi)
 
 

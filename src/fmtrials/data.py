@@ -37,6 +37,7 @@ __all__ = [
     "load_sources",
     "load_endpoints",
     "endpoint_title",
+    "endpoint_label",
     "read_outcomes",
     "read_table",
     "contrasts",
@@ -535,6 +536,23 @@ def load_endpoints() -> pd.DataFrame:
     'harmful'
     """
     return _copy("endpoints")
+
+
+def endpoint_label(code: str) -> str:
+    """The glossary's label of an endpoint, first letter upper case (``"sae"`` -> ``"Serious adverse event"``);
+    an endpoint the glossary does not know keeps the user's own name. Figure titles use it.
+
+    Examples
+    --------
+    >>> endpoint_label("ae_any")
+    'Any adverse event'
+    >>> endpoint_label("fiq_responder")
+    'fiq_responder'
+    """
+    g = _bundled("endpoints")
+    hit = g.loc[g["code"] == code, "label"]
+    label = str(hit.iloc[0]) if len(hit) and pd.notna(hit.iloc[0]) else code
+    return label[:1].upper() + label[1:] if len(hit) else label
 
 
 def endpoint_title(code: str) -> str:

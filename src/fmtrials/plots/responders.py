@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import data as _data
 from .._format import format_interval, format_level, format_number
 from .._validation import ARGUMENTS, DATAFRAME, check_alpha, check_int, frame_counts
 from ..errors import DataError, Problem
@@ -408,7 +409,7 @@ def plot_responders(
     legend_rows = math.ceil(_n_handles(d) / max(1, int((left_in + L.PLOT_W + right_in) // 1.9)))
     if title is None:
         same = endpoint is None or events_label.lower() == str(endpoint).replace("_", " ").lower()
-        title = events_label if same else f"{events_label}: {endpoint}"
+        title = events_label if same else f"{events_label}: {_data.endpoint_label(str(endpoint))}"
     with S.house_style():
         fig, ax = L.make_figure(
             ax,
