@@ -370,6 +370,27 @@ def test_save_figure_title_and_editable_text(tmp_path):
     assert "<title" not in plain and "<text" not in plain  # the default is unchanged: glyphs as paths
 
 
+def _state(pid: int) -> str:
+    """The kernel's state letter of ``pid`` ("R", "S", "Z" for a zombie, ...), or "gone"."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "gone"
+    return next((ln.split()[1] for ln in text.splitlines() if ln.startswith("State:")), "?")
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs: a zombie (killed, not yet reaped) or a reaped process does not.
+    ``Process.is_alive()`` cannot tell once another waiter has reaped the child (it then reports True forever)."""
+    if Path("/proc").is_dir():
+        return _state(pid) not in ("gone", "Z", "X")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_background_rendering_is_the_same_and_can_be_stopped(report_jobs, tmp_path):
     outcomes, analyses = report_jobs
     jobs = [
@@ -394,7 +415,7 @@ def test_background_rendering_is_the_same_and_can_be_stopped(report_jobs, tmp_pa
     assert running._pool is None and not F._ACTIVE
     for w in workers:
         w.join(timeout=10)
-        assert not w.is_alive()
+        assert not _running(w.pid), (w.pid, _state(w.pid))
     with pytest.raises(fmtrials.DataError, match="png_dpi"):
         F.start_all(jobs, tmp_path / "b", 1, stems, png_dpi=0)
 
