@@ -489,9 +489,9 @@ def _zero_cells(compared: pd.DataFrame) -> list[str]:
     """``"study endpoint"`` of every compared table with a zero (or full) cell: where the 0.5 correction acts."""
     if compared is None or compared.empty:
         return []
-    e_t, n_t, e_c, n_c = (compared[c].to_numpy(float) for c in ("events_t", "n_t", "events_c", "n_c"))
-    hit = (e_t == 0) | (e_c == 0) | (e_t == n_t) | (e_c == n_c)
-    rows = compared[hit]
+    from .effects.sizes import zero_cell
+
+    rows = compared[zero_cell(*(compared[c].to_numpy(float) for c in ("events_t", "n_t", "events_c", "n_c")))]
     return list(dict.fromkeys(f"{r.study} {r.endpoint}" for r in rows.itertuples()))
 
 
@@ -598,9 +598,7 @@ def _render_html(shown: dict[str, Any]) -> str:
         trials=trials,
         sources=_records(listed),
         cited=set(listed["source_id"]),
-        outcomes=outcomes,
         gaps=_known_gaps() if bundled else [],
-        efficacy=EFFICACY_ENDPOINTS,
         captions=_figures.FIGURE_CAPTIONS,
         loo_rows=lambda a: _loo_rows(a.loo, measure),
         stems=shown["stems"],

@@ -236,9 +236,10 @@ def _shared_placebo(result: Analysis) -> str:
 
 
 def _zero_cells(result: Analysis) -> str:
-    eps = [a for a in _pooled(result) if (a.pooled_table[["events_t", "events_c"]] == 0).any(axis=None)
-           or (a.pooled_table["events_t"] == a.pooled_table["n_t"]).any()
-           or (a.pooled_table["events_c"] == a.pooled_table["n_c"]).any()]  # fmt: skip
+    from ..effects.sizes import zero_cell
+
+    cells = ("events_t", "n_t", "events_c", "n_c")
+    eps = [a for a in _pooled(result) if zero_cell(*(a.pooled_table[c].to_numpy(float) for c in cells)).any()]
     if not eps:
         return ""
     return (

@@ -39,6 +39,12 @@ class StudyEffects:
     excluded: np.ndarray  # bool: double-zero study dropped (RR/OR/Peto)
 
 
+def zero_cell(a, n1, c, n2) -> np.ndarray:
+    """A zero cell anywhere in the 2x2 table (no events or only events in an arm): where ``to="only0"`` adds
+    the continuity correction (unless the study is dropped as double-zero)."""
+    return (a == 0) | (a == n1) | (c == 0) | (c == n2)
+
+
 def double_zero(a, n1, c, n2) -> np.ndarray:
     """No events in both arms, or only events in both arms (metafor's ``drop00`` definition)."""
     return ((a == 0) & (c == 0)) | ((a == n1) & (c == n2))
@@ -74,7 +80,7 @@ def study_effects(a, n1, c, n2, measure: str, *, add: float = ADD) -> StudyEffec
     c = c.astype(float)
     b = n1 - a
     d = n2 - c
-    zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
+    zero = zero_cell(a, n1, c, n2)
     dz = double_zero(a, n1, c, n2)
     excluded = dz if measure != "RD" else np.zeros_like(dz)
     corrected = zero & ~excluded
