@@ -44,6 +44,7 @@ FIGURE_CAPTIONS = {
     "responders": "event rate per arm with Wilson 95% CIs, placebo as the reference",
     "forest": "forest plot (the pooling model is named under its title; subgroups by dose and a prediction "
     "interval where there are enough trials)",
+    "forest_single": "forest plot of the one comparison: its own estimate and interval, nothing pooled",
     "labbe": "L'Abbé plot (point area by n; pooled Mantel–Haenszel line)",
     "funnel": "funnel plot with pseudo 95% confidence limits (fewer than 10 studies: asymmetry cannot be judged)",
 }
@@ -98,7 +99,8 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
             f"No responder plot: {n_trials:,} trials are more than its {MAX_TRIALS} rows of "
             "trials can show; the L'Abbé plot shows every comparison."
         )
-    forest_title = f"{name}\n{measure_name(ea.main.measure)}, {pool_label(ea.main.method, ea.main.test)}"
+    model = "one comparison, not pooled" if ea.main.k == 1 else pool_label(ea.main.method, ea.main.test)
+    forest_title = f"{name}\n{measure_name(ea.main.measure)}, {model}"
     jobs.append(
         (ea.endpoint, "forest", {"result": ea.main, "event": ea.event, "title": forest_title, "treatment": treatment})
     )
