@@ -566,6 +566,34 @@ MUTANTS: tuple[Mutant, ...] = (
         REP,
         "p between 0.0001 and 0.001 printed with 3 decimals",
     ),
+    # --- attrib ---
+    M(
+        "joint-p-placebo-not-shared",
+        "consistency",
+        "consistency/joint.py",
+        "common = cs if common is None else common & cs",
+        "common = cs if common is None else common | cs",
+        ("tests/test_joint_attribution.py",),
+        "joint p judged with a different placebo count per row",
+    ),
+    M(
+        "joint-contradiction-inverted",
+        "consistency",
+        "consistency/joint.py",
+        "not (int(lo[0]) <= e <= int(hi[0]))",
+        "int(lo[0]) <= e <= int(hi[0])",
+        ("tests/test_joint_attribution.py",),
+        "a trial's own count contradicts when it matches, not when it differs",
+    ),
+    M(
+        "possible-ignores-p",
+        "consistency",
+        "consistency/reanalysis_reported.py",
+        "if with_p and pairs is not None and not joint_p(",
+        "if False and with_p and pairs is not None and not joint_p(",
+        ("tests/test_joint_attribution.py",),
+        "a scenario judged possible without reproducing the printed p",
+    ),
 )
 
 

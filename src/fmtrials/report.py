@@ -556,7 +556,10 @@ def _main_results(
         svg = _figures.render_composite(
             seed, tmp / "figures", png_dpi=options["dpi"], treatment=options["treatment_label"]
         )
-    return {"rows": main_results_rows(seed), "svg": svg, **tables}
+    from .consistency import SCENARIO_KINDS
+
+    kinds = {k: SCENARIO_KINDS[k] for k in dict.fromkeys(seed["scenario_kind"]) if k in SCENARIO_KINDS}
+    return {"rows": main_results_rows(seed), "svg": svg, "kinds": kinds, **tables}
 
 
 def _render_html(shown: dict[str, Any]) -> str:
