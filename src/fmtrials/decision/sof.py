@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,7 @@ JUDGEMENT_COLUMNS = ("endpoint", "domain", "judgement", "downgrade", "reason", "
 _DOMAINS = ("risk_of_bias", "indirectness")
 CERTAINTY = ("very low", "low", "moderate", "high")
 #: the ratio a summary of findings shows when the main analysis pools risk differences
-RELATIVE_MEASURE = "RR"
+RELATIVE_MEASURE: Final = "RR"
 #: what a domain says when the judgement table has no row for it; the certainty is then an upper bound
 NOT_JUDGED = "no judgement recorded"
 SOF_COLUMNS = (

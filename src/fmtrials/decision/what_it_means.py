@@ -168,42 +168,38 @@ def _posterior(analysis, mcid: float, prior: tuple[float, float], tau_prior: flo
     return pd.concat([trial, pd.DataFrame(pooled)], ignore_index=True)
 
 
-def _missing(names: list[str], known: set[str], column: str) -> None:
-    bad = [n for n in names if n not in known]
-    if bad:
-        raise DataError(
-            Problem(
-                f"not analysed: {', '.join(bad)}; analysed: {', '.join(sorted(known))}", file=ARGUMENTS, column=column
-            )
-        )
-
-
 def _benefit_risk(
     analysis, outcomes, benefit: str | None, harms: Iterable[str] | str | None, alpha: float
 ) -> tuple[pd.DataFrame, list[str]]:
-    """:func:`benefit_risk` of the named endpoints (each must be analysed), or of the bundled data's defaults
-    where they were analysed; an empty table and the reason when it cannot be computed."""
-    known = set(analysis.endpoints)
-    named_b, named_h = benefit is not None, harms is not None
-    b = DEFAULT_BENEFIT if benefit is None else benefit
-    hs = list(DEFAULT_HARMS) if harms is None else ([harms] if isinstance(harms, str) else list(harms))
-    if named_b:
-        _missing([b], known, "benefit")
-    if named_h:
-        _missing(hs, known, "harms")
+    """:func:`benefit_risk` of the named endpoints (it reads them from ``outcomes`` and names any that is not
+    there), else of the bundled data's defaults among the analysed endpoints; when those are not analysed, an
+    empty table and the reason."""
     empty = pd.DataFrame(columns=list(BENEFIT_RISK_COLUMNS))
     if outcomes is None and getattr(analysis, "origin", "bundled") != "bundled":
+        if benefit is not None or harms is not None:
+            raise DataError(
+                Problem(
+                    "needed for benefit-risk of a user analysis (it reads the counts)",
+                    file=ARGUMENTS,
+                    column="outcomes",
+                )
+            )
         return empty, ["benefit-risk not computed: the outcomes behind the analysis were not given (outcomes=)"]
-    use = [h for h in hs if h in known]
-    if b not in known or not use:
-        what = f"benefit endpoint {b!r} is" if b not in known else f"harm endpoints ({', '.join(hs)}) are"
+    known = set(analysis.endpoints)
+    b = DEFAULT_BENEFIT if benefit is None else benefit
+    if harms is None:
+        hs = [h for h in DEFAULT_HARMS if h in known]
+        skipped = [h for h in DEFAULT_HARMS if h not in known]
+    else:
+        hs, skipped = ([harms] if isinstance(harms, str) else list(harms)), []
+    if (benefit is None and b not in known) or (harms is None and not hs):
+        what = f"benefit endpoint {b!r} is" if b not in known else f"harm endpoints ({', '.join(skipped)}) are"
         return empty, [
             f"benefit-risk not computed: the bundled data's default {what} not among the analysed endpoints "
             f"({', '.join(sorted(known))}); name them with what_it_means(benefit=..., harms=...)"
         ]
-    skipped = [h for h in hs if h not in known]
     notes = [f"benefit-risk: default harm endpoint(s) {', '.join(skipped)} not analysed, left out"] if skipped else []
-    return benefit_risk(outcomes, benefit=b, harms=use, alpha=alpha), notes
+    return benefit_risk(outcomes, benefit=b, harms=hs, alpha=alpha), notes
 
 
 def what_it_means(
@@ -230,9 +226,10 @@ def what_it_means(
         The clinically important difference on the risk-difference scale, in (0, 1): posterior probabilities
         are P(RD > mcid). Default 0.10 (10 percentage points more responders), stated in ``choices``.
     benefit, harms
-        Endpoints of :func:`benefit_risk`; each named one must be analysed (else :class:`~fmtrials.DataError`).
-        Default: the bundled data's (``composite_3`` against ``ae_withdrawal`` and ``nausea``) where analysed;
-        when they are not, the benefit-risk table is empty and ``reasons`` says why.
+        Endpoints of :func:`benefit_risk`, read from ``outcomes`` (a named endpoint that is not there is a
+        :class:`~fmtrials.DataError`). Default: the bundled data's (``composite_3`` against ``ae_withdrawal`` and
+        ``nausea``) where they were analysed; ``reasons`` says which were left out, and why the benefit-risk
+        table is empty when none was.
     prior : (float, float)
         Beta prior of each arm's risk for the per-trial posteriors (a, b > 0).
     tau_prior : float
