@@ -594,6 +594,52 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_joint_attribution.py",),
         "a scenario judged possible without reproducing the printed p",
     ),
+    # --- grade ---
+    M(
+        "grade-overlap-ignored",
+        "decision",
+        "decision/sof.py",
+        "elif i2 >= I2_SUBSTANTIAL and (q_small or disjoint):",
+        "elif i2 >= I2_SUBSTANTIAL and (q_small or not disjoint):",
+        ("tests/test_decision_grade.py",),
+        "GRADE inconsistency: I² >= 50% downgraded although Q p >= 0.10 and the study intervals overlap",
+    ),
+    M(
+        "grade-tau2-i2",
+        "decision",
+        "decision/sof.py",
+        "i2, q_small = h.i2_q, h.q_p < Q_ALPHA",
+        "i2, q_small = h.i2, h.q_p < Q_ALPHA",
+        ("tests/test_decision_grade.py",),
+        "GRADE inconsistency judged on the tau²-based I² of a random-effects model",
+    ),
+    M(
+        "grade-opposite-one-side",
+        "decision",
+        "decision/sof.py",
+        "bool(np.any(lo > null) and np.any(hi < null))",
+        "bool(np.any(lo > null) or np.any(hi < null))",
+        ("tests/test_decision_grade.py",),
+        "effects in 'opposite directions' when studies exclude no effect on one side only",
+    ),
+    M(
+        "sof-rd-relative",
+        "decision",
+        "decision/sof.py",
+        "    if r.ratio:\n        return r,",
+        "    if True:\n        return r,",
+        ("tests/test_decision_grade.py",),
+        "summary of findings puts the risk difference in the relative column under measure RD",
+    ),
+    M(
+        "what-it-means-default-benefit",
+        "decision",
+        "decision/what_it_means.py",
+        "if (benefit is None and b not in known) or (harms is None and not hs):",
+        "if harms is None and not hs:",
+        ("tests/test_report_extras.py",),
+        "benefit-risk looks for the bundled composite in user data that names an endpoint nausea",
+    ),
 )
 
 
