@@ -21,6 +21,8 @@ def mh(a, n1, c, n2, measure: str) -> tuple[float, float]:
 
     Variances: Robins, Breslow & Greenland (1986) for OR; Greenland & Robins (1985) for RR; Sato, Greenland &
     Robins (1989) for RD. Returns (nan, nan) when the estimate is undefined (e.g. no events in one arm type).
+    Every table counts, double-zero ones included (``rma.mh``'s default ``drop00 = c(TRUE, FALSE)``): a table
+    with all events in both arms pulls a risk ratio or difference towards no effect.
     """
     a, c = a.astype(float), c.astype(float)
     n1, n2 = n1.astype(float), n2.astype(float)
@@ -39,13 +41,14 @@ def mh(a, n1, c, n2, measure: str) -> tuple[float, float]:
         if a.sum() == 0 or c.sum() == 0:
             return np.nan, np.nan
         var = ((n1 / nn) * (n2 / nn) * (a + c) - (a / nn) * c).sum() / (R * S)
-        return float(np.log(R / S)), float(np.sqrt(var))
+        # 0 in exact arithmetic for tables with all events in both arms: rounding must not make it NaN
+        return float(np.log(R / S)), float(np.sqrt(max(var, 0.0)))
     # RD
     W = (n1 * n2 / nn).sum()
     beta = (a * n2 / nn - c * n1 / nn).sum() / W
     P = (c * (n1 / nn) ** 2 - a * (n2 / nn) ** 2 + (n1 / nn) * (n2 / nn) * (n2 - n1) / 2).sum()
     Q = (a * (n2 - c) / nn + c * (n1 - a) / nn).sum() / 2
-    return float(beta), float(np.sqrt((beta * P + Q) / W**2))
+    return float(beta), float(np.sqrt(max((beta * P + Q) / W**2, 0.0)))
 
 
 def mh_weights(a, n1, c, n2, measure: str) -> np.ndarray:
