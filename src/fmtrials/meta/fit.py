@@ -299,8 +299,8 @@ def zero_cell_text(measure: str, method: str) -> str:
         else "for the per-study effects used in pooling"
     )
     dz = (
-        "double-zero studies (no events, or only events, in both arms) have no per-study effect and are left "
-        "out of Q, kept in the Mantel-Haenszel sums with their raw counts (as metafor rma.mh)"
+        "double-zero studies (no events, or only events, in both arms) left out of Q, kept in the "
+        "Mantel-Haenszel sums (as metafor rma.mh)"
         if method == "MH"
         else "double-zero studies (no events, or only events, in both arms) kept with the correction"
         if measure == "RD"
