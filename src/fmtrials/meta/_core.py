@@ -108,6 +108,14 @@ def tau2_dl(yi, vi) -> float:
     return max(0.0, float((q - (len(yi) - 1)) / (sw - (w**2).sum() / sw)))
 
 
+def tau2_dl_from_q(q: float, vi) -> float:
+    """The DerSimonian-Laird moment formula for a given Q: max(0, (Q - (k - 1)) / (sum w - sum w² / sum w))
+    with w = 1/v. With Q around the Mantel-Haenszel estimate this is RevMan 5's tau² for "M-H, Random"."""
+    w = 1 / vi
+    sw = w.sum()
+    return max(0.0, float((q - (len(vi) - 1)) / (sw - (w**2).sum() / sw)))
+
+
 def _root_decreasing(f, target: float, lo: float, hi: float, tol: float) -> float:
     """Root of the decreasing f(x) = target in [lo, hi] (hi is extended by doubling if needed)."""
     g = lambda x: f(x) - target  # noqa: E731

@@ -113,9 +113,12 @@ def common_step(
     notes: list[str] = []
     w_raw = np.zeros(len(d.a))
     a, n1, c, n2 = d.a[inc], d.n1[inc], d.c[inc], d.n2[inc]
-    if o.method == "MH":  # every table, double-zero ones included (rma.mh's drop00 = c(TRUE, FALSE))
+    if o.method in ("MH", "MH-DL"):  # every table, double-zero ones included (rma.mh's drop00 = c(TRUE, FALSE))
         beta, se = core.mh(d.a, d.n1, d.c, d.n2, o.measure)
-        w_raw = core.mh_weights(d.a, d.n1, d.c, d.n2, o.measure)
+        if o.method == "MH":
+            w_raw = core.mh_weights(d.a, d.n1, d.c, d.n2, o.measure)
+        else:  # RevMan's random-effects weights replace these (random_step)
+            w_raw[inc] = 1 / v
         if not np.isfinite(beta) and not inc.any():
             raise _nothing_to_pool(d, o)
         if not np.isfinite(beta):
@@ -136,10 +139,20 @@ def common_step(
     return beta, se, q, w_raw, notes
 
 
-def random_step(y: np.ndarray, v: np.ndarray, o: Options) -> tuple[float, str, list[str]]:
-    """tau² by DL, PM or REML (with the DL fallback when asked for): (tau2, tau2_method, notes)."""
+def random_step(y: np.ndarray, v: np.ndarray, o: Options, q: float = _NAN) -> tuple[float, str, list[str]]:
+    """tau² by DL, PM or REML (with the DL fallback when asked for): (tau2, tau2_method, notes).
+
+    ``"MH-DL"`` (RevMan 5's "M-H, Random"): the DerSimonian-Laird moment formula applied to ``q``, the
+    inverse-variance-weighted Q around the Mantel-Haenszel estimate (Deeks & Higgins, Statistical algorithms in
+    Review Manager 5), instead of the Q around the inverse-variance estimate; NaN ``q`` (MH undefined) falls
+    back to the ordinary DL estimate with a note.
+    """
     if o.method == "DL":
         return core.tau2_dl(y, v), "DL", []
+    if o.method == "MH-DL":
+        if not np.isfinite(q):
+            return core.tau2_dl(y, v), "DL", ["the Mantel-Haenszel estimate is undefined: tau² from the ordinary DL Q"]
+        return core.tau2_dl_from_q(q, v), "DL", []
     if o.method == "PM":
         return core.tau2_pm(y, v, tol=min(o.tol, 1e-12)), "PM", []
     try:
@@ -319,7 +332,7 @@ def _estimate(d: Data, o: Options, with_ci: bool) -> dict[str, Any]:
     notes += n
     tau2, tau2_method = 0.0, (o.method if o.model == "random" else None)
     if o.model == "random" and k >= 2:
-        tau2, tau2_method, n = random_step(y, v, o)
+        tau2, tau2_method, n = random_step(y, v, o, q)
         notes += n
         beta, se, _ = core.re_fit(y, v, tau2)
         w_raw[inc] = 1 / (v + tau2)

@@ -161,7 +161,9 @@ class PoolResult:
     Attributes
     ----------
     measure : {"RR", "OR", "RD"}
-    method : {"MH", "IV", "Peto", "DL", "REML", "PM"}
+    method : {"MH", "IV", "Peto", "DL", "REML", "PM", "MH-DL"}
+        ``"MH-DL"``: RevMan 5's "M-H, Random" (DL tau² from the Q around the MH estimate); its ``heterogeneity.q``
+        is that Q (RevMan's Chi²).
     model : {"common", "random"}
     test : {"z", "hksj", "hksj-adhoc"}
         The test actually applied ("z" when HKSJ was asked for with k < 2, with a note).
