@@ -105,3 +105,12 @@ def test_leave_one_out_keeps_double_zero_tables_in_the_mh_sums(measure):
             assert row["beta"] == pytest.approx(r.beta, rel=1e-10, abs=1e-13, nan_ok=True)
             assert row["q"] == pytest.approx(r.heterogeneity.q, rel=1e-10, nan_ok=True)
             assert row["q_p"] == pytest.approx(r.heterogeneity.q_p, rel=1e-10, nan_ok=True)
+
+
+def test_forest_footer_says_where_double_zero_tables_went():
+    from fmtrials.plots.forest import forest_footer
+
+    mh = forest_footer(fmtrials.pool(_table("bcg_all_events"), measure="RR", method="MH"))
+    assert "Not estimable, no per-study estimate, left out of Q, kept in the Mantel–Haenszel sums: All events" in mh
+    iv = forest_footer(fmtrials.pool(_table("bcg_all_events"), measure="RR", method="IV"))
+    assert "Not estimable, left out of the pooling: All events" in iv

@@ -313,7 +313,7 @@ def zero_cell_text(measure: str, method: str) -> str:
     )
     dz = (
         "double-zero studies (no events, or only events, in both arms) left out of Q, kept in the "
-        "Mantel-Haenszel sums (as metafor rma.mh)"
+        "Mantel–Haenszel sums (as metafor rma.mh)"
         if method == "MH"
         else "double-zero studies (no events, or only events, in both arms) kept with the correction"
         if measure == "RD"

@@ -223,7 +223,7 @@ def forest_footer(result: Any) -> list[str]:
     excluded = tuple(getattr(result, "excluded", ()) or ())
     if excluded:
         where = (
-            "no per-study estimate, left out of Q, kept in the Mantel-Haenszel sums"
+            "no per-study estimate, left out of Q, kept in the Mantel–Haenszel sums"
             if getattr(result, "method", None) == "MH"
             else "left out of the pooling"
         )
