@@ -640,6 +640,43 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_report_extras.py",),
         "benefit-risk looks for the bundled composite in user data that names an endpoint nausea",
     ),
+    # --- mh ---
+    M(
+        "mh-double-zero-out-of-sums",
+        "meta",
+        "meta/fit.py",
+        "beta, se = core.mh(d.a, d.n1, d.c, d.n2, o.measure)",
+        "beta, se = core.mh(a, n1, c, n2, o.measure)",
+        ("tests/test_meta_mh_edge.py",),
+        "MH sums leave out double-zero tables (rma.mh keeps them)",
+    ),
+    M(
+        "mh-rd-double-zero-in-q",
+        "meta",
+        "meta/fit.py",
+        "drop00=True if mh else None)",
+        "drop00=None)",
+        ("tests/test_meta_mh_edge.py",),
+        "MH risk difference keeps double-zero tables in Q and its df",
+    ),
+    M(
+        "mhdl-q-around-iv",
+        "meta",
+        "meta/fit.py",
+        'return core.tau2_dl_from_q(q, v), "DL", []',
+        'return core.tau2_dl(y, v), "DL", []',
+        ("tests/test_meta_mhdl.py",),
+        "MH-DL takes tau2 from the Q around the inverse-variance estimate (metafor's DL, not RevMan's)",
+    ),
+    M(
+        "barnard-no-variation-nan",
+        "effects",
+        "effects/tests.py",
+        'return (0.0 if method == "barnard" else 1.0), 1.0',
+        "return math.nan, 1.0",
+        ("tests/test_effects.py",),
+        "Barnard's statistic NaN for a table without events (chi2 and score give 0)",
+    ),
 )
 
 
