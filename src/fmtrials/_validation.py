@@ -102,7 +102,7 @@ def as_counts(value: Any, name: str) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def _with_positions(a: np.ndarray, name: str):
+def _with_positions(a: np.ndarray, name: str, show_value: bool = True):
     fin = np.isfinite(a)
     checks = (
         (np.isnan(a), "missing count"),
@@ -116,7 +116,7 @@ def _with_positions(a: np.ndarray, name: str):
     for mask, what in checks:
         for idx in zip(*np.nonzero(mask)):
             v = a[idx]
-            yield (what + ("" if np.isnan(v) else f" ({v:g})")), idx
+            yield (what + ("" if np.isnan(v) or not show_value else f" ({v:g})")), idx
 
 
 #: a count as a file writes it: optional sign and ASCII decimal digits, nothing else
@@ -176,13 +176,13 @@ def count_problem(value: float, *, missing: bool = False) -> str | None:
     Examples
     --------
     >>> count_problem(3.0), count_problem(-2.0), count_problem(math.nan, missing=True)
-    (None, 'negative count (-2)', None)
+    (None, 'negative count', None)
     >>> count_problem(3e9)
-    'count out of range (counts are whole numbers from 0 to 2,147,483,647) (3e+09)'
+    'count out of range (counts are whole numbers from 0 to 2,147,483,647)'
     """
     if missing and math.isnan(value):
         return None
-    for what, _ in _with_positions(np.array([value], dtype=float), ""):
+    for what, _ in _with_positions(np.array([value], dtype=float), "", show_value=False):
         return what
     return None
 
@@ -316,7 +316,8 @@ def frame_counts(
         values[c] = np.asarray(arr, dtype=float)
     pairs = [(columns[0], columns[1])] if len(columns) == 2 else [(columns[0], columns[1]), (columns[2], columns[3])]
     for x, n in pairs:
-        for i in np.nonzero(values[x] > values[n])[0]:
+        both = (np.abs(values[x]) <= MAX_COUNT) & (np.abs(values[n]) <= MAX_COUNT)  # else refused above already
+        for i in np.nonzero(both & (values[x] > values[n]))[0]:
             problems.append(problem(f"events ({values[x][i]:g}) exceed {n} ({values[n][i]:g})", i, x))
         if not allow_zero_n:
             for i in np.nonzero(values[n] == 0)[0]:

@@ -157,21 +157,21 @@ class _Rows:
             self.problems.append(Problem(str(err), file=self.label, column=name, line=self.line))
             return math.nan
 
-    def count(self, name: str, *, checked: bool = True) -> float:
-        """A count cell; ``checked``: range-checked here (empty allowed), else left to :func:`frame_counts`."""
+    def count(self, name: str) -> float:
+        """A count cell, range-checked here (empty allowed: frame_counts refuses a study's missing count)."""
+        text = self.text(name)
         try:
-            x = count_from_text(self.text(name))
+            x = count_from_text(text)
+            what = count_problem(x, missing=True)
         except ValueError as err:
-            self.problems.append(Problem(str(err), file=self.label, column=name, line=self.line))
-            self.unreadable.add((self.line, name))
-            return math.nan
-        what = count_problem(x, missing=True) if checked else None
-        if what:
-            self.problems.append(
-                Problem(f"{shown(self.text(name))}: {what}", file=self.label, column=name, line=self.line)
-            )
-            return math.nan
-        return x
+            what = str(err)
+        else:
+            if what is None:
+                return x
+            what = f"{shown(text)} is a {what}"
+        self.problems.append(Problem(what, file=self.label, column=name, line=self.line))
+        self.unreadable.add((self.line, name))
+        return math.nan
 
 
 def _totals(r: _Rows, ctx: dict[str, Any], subgroup: str | None, subgroup_no: float) -> dict[str, Any]:
@@ -211,15 +211,15 @@ def _study(r: _Rows, ctx: dict[str, Any]) -> dict[str, Any]:
     row.update(
         study=r.raw("Name"),
         year=year(r.text("Year of study")),
-        n_t=r.count("Total 1", checked=not dich),
-        n_c=r.count("Total 2", checked=not dich),
+        n_t=r.count("Total 1"),
+        n_c=r.count("Total 2"),
         revman_estimate=r.num("Effect Estimate"),
         revman_ci_low=r.num("CI Start"),
         revman_ci_high=r.num("CI End"),
         revman_weight=r.num("Weight"),
     )
     if dich:
-        row.update(events_t=r.count("Events 1", checked=False), events_c=r.count("Events 2", checked=False))
+        row.update(events_t=r.count("Events 1"), events_c=r.count("Events 2"))
     elif ctx["data_type"] == "continuous":
         row.update(mean_t=r.num("Mean 1"), sd_t=r.num("SD 1"), mean_c=r.num("Mean 2"), sd_c=r.num("SD 2"))
     return row
@@ -267,15 +267,16 @@ def _check_studies(r: _Rows, studies: list[dict[str, Any]], lines: list[int]) ->
         )
 
 
-def _records(path: str | os.PathLike[str], label: str) -> Iterator[tuple[int, list[str]]]:
-    """(line, record) of a strictly parsed CSV file, read as a stream; csv module errors become DataErrors."""
+def _records(path: str | os.PathLike[str], label: str) -> Iterator[tuple[int, int, list[str]]]:
+    """(first line, last line, record) of a strictly parsed CSV file, read as a stream; csv module errors
+    become DataErrors naming the line."""
     encoding = _encoding(path, label)
     with open(path, encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, strict=True)
         start = 1
         try:
             for record in reader:
-                yield start, record
+                yield start, reader.line_num, record
                 start = reader.line_num + 1
         except csv.Error as err:
             raise csv_error(err, label, start, reader.line_num) from None
@@ -287,7 +288,7 @@ def read_revman_csv(path: str | os.PathLike[str], label: str) -> tuple[pd.DataFr
     first = next(records, None)
     if first is None:
         raise DataError(Problem("empty file: no header line", file=label, line=1))
-    header = first[1]
+    header = first[2]
     cols = {_key(h): i for i, h in enumerate(header)}
     missing = [c for c in _REQUIRED if _key(c) not in cols]
     if missing:
@@ -306,9 +307,19 @@ def read_revman_csv(path: str | os.PathLike[str], label: str) -> tuple[pd.DataFr
     study_lines: list[int] = []
     seen: dict[tuple[float, float, float, str], int] = {}
     results: list[dict[str, Any]] = []
-    for line, record in records:
+    for line, last, record in records:
         r.record, r.line = record, line
         if not any(c.strip() for c in record):
+            continue
+        if last > line:
+            r.problems.append(
+                Problem(
+                    f'a quoted field runs from line {line} to line {last}: a stray quote (") or a line break in a '
+                    "name (RevMan's names are one line)",
+                    file=label,
+                    line=line,
+                )
+            )
             continue
         if len(record) != len(header):
             r.problems.append(
@@ -319,7 +330,10 @@ def read_revman_csv(path: str | os.PathLike[str], label: str) -> tuple[pd.DataFr
                 )
             )
             continue
+        before = len(r.problems)
         cno, ono, sno = (r.count(c) for c in ("Comparison Number", "Outcome Number", "Subgroup Number"))
+        if len(r.problems) > before:
+            continue
         if any(math.isnan(x) for x in (cno, ono, sno)):
             r.problems.append(
                 Problem(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from array import array
 from collections.abc import Sequence
 from typing import Any
@@ -152,20 +153,21 @@ class _Reader:
             self.problem(el, f"attribute {attr}: {err}", attr)
             return math.nan
 
-    def count(self, el: _Element, attr: str, *, checked: bool = True) -> float:
-        """A count attribute; ``checked``: range-checked here (empty allowed), else left to frame_counts."""
+    def count(self, el: _Element, attr: str) -> float:
+        """A count attribute, range-checked here (empty allowed: frame_counts refuses a study's missing count)."""
         text = el.attrs.get(attr)
         try:
             x = count_from_text(text)
+            what = count_problem(x, missing=True)
         except ValueError as err:
-            self.problem(el, f"attribute {attr}: {err}", attr)
-            self.unreadable.add((el.line, attr))
-            return math.nan
-        what = count_problem(x, missing=True) if checked else None
-        if what:
-            self.problem(el, f"attribute {attr}={shown(text or '')}: {what}", attr)
-            return math.nan
-        return x
+            what = str(err)
+        else:
+            if what is None:
+                return x
+            what = f"{shown(text or '')} is a {what}"
+        self.problem(el, f"attribute {attr}: {what}", attr)
+        self.unreadable.add((el.line, attr))
+        return math.nan
 
     # ------------------------------------------------------------------------------------------------- rows
 
@@ -223,12 +225,12 @@ class _Reader:
             self.contexts.append(ctx)
         dich = kind == "DICH"
         col = self.columns
-        col["n_t"].append(self.count(el, "TOTAL_1", checked=not dich))
-        col["n_c"].append(self.count(el, "TOTAL_2", checked=not dich))
+        col["n_t"].append(self.count(el, "TOTAL_1"))
+        col["n_c"].append(self.count(el, "TOTAL_2"))
         for key, attr in _VALUES if dich else _VALUES + _MEANS:
             col[key].append(self.value(el, attr))
         for key, attr in (("events_t", "EVENTS_1"), ("events_c", "EVENTS_2")):
-            col[key].append(self.count(el, attr, checked=False) if dich else math.nan)
+            col[key].append(self.count(el, attr) if dich else math.nan)
         if dich:
             for key, _ in _MEANS:
                 col[key].append(math.nan)
@@ -313,14 +315,31 @@ def _context(ctx: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+def _encoding_error(label: str, head: bytes) -> DataError:
+    m = re.search(rb"""encoding\s*=\s*["']([^"']{0,40})""", head)
+    declared = shown(m.group(1).decode("ascii", "replace")) if m else "an encoding"
+    return DataError(
+        Problem(
+            f"the file declares the encoding {declared}, which it is not written in or which cannot be read: "
+            "save it as UTF-8 or ISO-8859-1 (what RevMan writes)",
+            file=label,
+            line=1,
+        )
+    )
+
+
 def read_rm5(path: str | os.PathLike[str], label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The study table and RevMan's results table of an ``.rm5`` file (see :func:`fmtrials.read_revman`)."""
     reader = _Reader(label)
+    head = b""
     try:
         with open(path, "rb") as fh:
             while block := fh.read(_BLOCK):
+                head = head or block[:200]
                 reader.parser.Parse(block, False)
             reader.parser.Parse(b"", True)
+    except (LookupError, ValueError):  # pyexpat: an encoding Python does not know, or a multi-byte one
+        raise _encoding_error(label, head) from None
     except FileNotFoundError:
         raise DataError(Problem("file not found", file=label)) from None
     except OSError as err:
@@ -328,6 +347,11 @@ def read_rm5(path: str | os.PathLike[str], label: str) -> tuple[pd.DataFrame, pd
     except _Stop as stop:
         raise stop.error from None
     except expat.ExpatError as err:
+        if expat.errors.messages[err.code] in (
+            expat.errors.XML_ERROR_UNKNOWN_ENCODING,
+            expat.errors.XML_ERROR_INCORRECT_ENCODING,
+        ):
+            raise _encoding_error(label, head) from None
         raise DataError(
             Problem(
                 f"not well-formed XML (column {err.offset + 1}): {expat.ErrorString(err.code)}",

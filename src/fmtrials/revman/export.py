@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,9 @@ from ._csvexport import HEADER
 __all__ = ["write_effects_csv", "write_revman_csv"]
 
 _REVMAN_METHODS = {"MH": "MH", "IV": "IV", "PETO": "Peto"}
+#: a line break or another control character (a tab is text): not in a RevMan name
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_BROKEN = "holds a line break or a control character: RevMan's names are one line of text"
 
 
 def _target(path: str | os.PathLike[str]) -> Path:
@@ -116,7 +120,7 @@ def write_revman_csv(
     Parameters
     ----------
     table : pandas.DataFrame
-        Columns ``study`` (names, each once: a study twice would be pooled twice) and
+        Columns ``study`` (names, each once: a study twice would be pooled twice; no line breaks or control characters) and
         ``events_t, n_t, events_c, n_c``.
     path : str or os.PathLike
         The CSV file to write (UTF-8); its folder must exist.
@@ -173,8 +177,18 @@ def write_revman_csv(
         for i, nm in enumerate(names, start=1)
         if first.setdefault(nm, i) != i
     ]
-    if twice:
-        raise DataError(twice)
+    broken = [
+        Problem(_BROKEN, file=DATAFRAME, row=i, column="study")
+        for i, nm in enumerate(names, start=1)
+        if _CONTROL.search(nm)
+    ]
+    broken += [
+        Problem(_BROKEN, file=ARGUMENTS, column=arg)
+        for arg, text in (("comparison", comparison), ("outcome", outcome), *zip(("group_labels",) * 2, group_labels))
+        if _CONTROL.search(str(text))
+    ]
+    if twice or broken:
+        raise DataError([*twice, *broken])
     p = _target(path)
     blank: dict[str, object] = dict.fromkeys(HEADER, "")
     rows: list[dict[str, object]] = [
