@@ -221,7 +221,7 @@ def test_csv_encodings_read_and_refused(tmp_path):
     for name, data, words in [
         ("utf16", text.encode("utf-16"), "UTF-16"),
         ("utf32", text.encode("utf-32"), "UTF-32"),
-        ("nul", text.replace("Sch", "S\x00").encode(), "NUL"),
+        ("nul", text.replace("Sch", "S\x00").encode(), "line 4: a NUL byte"),
     ]:
         p = tmp_path / f"{name}.csv"
         p.write_bytes(data)

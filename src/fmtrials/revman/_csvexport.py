@@ -102,7 +102,7 @@ def _encoding(path: str | os.PathLike[str], label: str) -> str:
     """UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else Latin-1 (RevMan on Windows);
     UTF-16/32 and binary files (NUL bytes) are refused. Reads the file in blocks: memory stays small."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8, first = True, True
+    utf8, first, lines = True, True, 0
     try:
         with open(path, "rb") as fh:
             while block := fh.read(1 << 20):
@@ -113,8 +113,10 @@ def _encoding(path: str | os.PathLike[str], label: str) -> str:
                                 Problem(f"{name} text is not supported: save the export as UTF-8", file=label, line=1)
                             )
                     first = False
-                if b"\x00" in block:
-                    raise DataError(Problem("a NUL byte: this is not a text CSV file", file=label))
+                if (nul := block.find(b"\x00")) >= 0:
+                    line = lines + block.count(b"\n", 0, nul) + 1
+                    raise DataError(Problem("a NUL byte: this is not a text CSV file", file=label, line=line))
+                lines += block.count(b"\n")
                 if utf8:
                     try:
                         decoder.decode(block)
