@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -413,8 +414,11 @@ def _quoted(cell: str) -> str:
     return cell
 
 
-def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], *, float_format: str | None = None) -> None:
-    """Write ``df`` (no index) as UTF-8 CSV with ``\\n`` line ends: the one CSV writer of the package.
+def write_csv(
+    df: pd.DataFrame, path: str | os.PathLike[str] | TextIO, *, float_format: str | None = None
+) -> None:
+    """Write ``df`` (no index) as UTF-8 CSV with ``\\n`` line ends to a file (or a text stream such as
+    ``sys.stdout``): the one CSV writer of the package.
 
     Cells are written as pandas' ``to_csv`` writes them (``float_format`` on float columns, else full
     precision; empty for missing values), except that a text cell (or column name) a spreadsheet would run as a
@@ -433,6 +437,9 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike[str], *, float_format: s
     """
     columns = [_column_text(df.iloc[:, j], float_format) for j in range(df.shape[1])]
     rows = [[_defuse(str(c)) for c in df.columns], *map(list, zip(*columns))]
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        for row in rows:
-            fh.write(",".join(map(_quoted, row)) + "\n" if row != [""] else '""\n')
+    text = "".join(",".join(map(_quoted, row)) + "\n" if row != [""] else '""\n' for row in rows)
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    else:
+        path.write(text)
