@@ -414,9 +414,7 @@ def _quoted(cell: str) -> str:
     return cell
 
 
-def write_csv(
-    df: pd.DataFrame, path: str | os.PathLike[str] | TextIO, *, float_format: str | None = None
-) -> None:
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str] | TextIO, *, float_format: str | None = None) -> None:
     """Write ``df`` (no index) as UTF-8 CSV with ``\\n`` line ends to a file (or a text stream such as
     ``sys.stdout``): the one CSV writer of the package.
 
