@@ -677,6 +677,52 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_effects.py",),
         "Barnard's statistic NaN for a table without events (chi2 and score give 0)",
     ),
+    # --- revman ---
+    M(
+        "revman-count-digits-guard",
+        "revman",
+        "_validation.py",
+        'value = math.inf if len(digits) > len(str(MAX_COUNT)) else float(int(digits or "0"))',
+        'value = float(int(digits or "0"))',
+        ("tests/test_revman_hostile.py",),
+        "a count of thousands of digits converted with int() instead of refused as out of range",
+    ),
+    M(
+        "revman-csv-duplicate-study",
+        "revman",
+        "revman/_csvexport.py",
+        "if first_line != line:",
+        "if first_line != line and False:",
+        ("tests/test_revman_hostile.py",),
+        "a study twice in one outcome of a CSV export is pooled twice",
+    ),
+    M(
+        "revman-rm5-duplicate-study",
+        "revman",
+        "revman/_rm5.py",
+        "for i in np.flatnonzero(keys.duplicated(keep=False).to_numpy()):",
+        "for i in np.flatnonzero(keys.duplicated(keep=False).to_numpy())[:0]:",
+        ("tests/test_revman_hostile.py",),
+        "a study twice in one outcome of a .rm5 is pooled twice",
+    ),
+    M(
+        "revman-csv-pair-checks",
+        "revman",
+        "revman/_csvexport.py",
+        'keep = [i for i, s in enumerate(studies) if s["data_type"] == "dichotomous"]',
+        'keep = [i for i, s in enumerate(studies) if s["data_type"] == "continuous"]',
+        ("tests/test_revman_hostile.py", "tests/test_revman.py"),
+        "events above n and n = 0 in a CSV export not checked at read time",
+    ),
+    M(
+        "csv-writer-quotes-cr",
+        "report",
+        "_csv.py",
+        """if any(ch in cell for ch in ',"\\r\\n') or cell != cell.strip():""",
+        """if any(ch in cell for ch in ',"\\n') or cell != cell.strip():""",
+        ("tests/test_revman_hostile.py",),
+        "a carriage return inside a cell written unquoted (breaks the record)",
+    ),
 )
 
 
