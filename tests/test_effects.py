@@ -91,6 +91,21 @@ def test_no_variation_tables_give_p_one_without_warnings(method):
     assert (out.p_value == 1.0).all()
 
 
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+def test_no_variation_tables_follow_one_rule_in_every_test(alternative):
+    """Nobody or everybody with the event (issue 22 item 12): p = 1 in every test and alternative; the z and
+    chi-square statistics are 0 (Barnard's was NaN while chi2 and score gave 0), Boschloo's one-sided Fisher
+    p-value is 1, Fisher's sample odds ratio 0/0 stays undefined."""
+    tables = ([0, 5, 0], [10, 5, 3], [0, 7, 0], [20, 7, 4])
+    expected = {"chi2": 0.0, "yates": 0.0, "score": 0.0, "barnard": 0.0, "boschloo": 1.0}
+    for method, stat in expected.items():
+        out = effects.proportions_test(*tables, test=method, alternative=alternative)
+        assert (out.p_value == 1.0).all(), (method, out.p_value.tolist())
+        assert (out.statistic == stat).all(), (method, out.statistic.tolist())
+    fisher = effects.proportions_test(*tables, test="fisher", alternative=alternative)
+    assert fisher.statistic.isna().all() and (fisher.p_value == 1.0).all()
+
+
 def test_exact_tests_are_computed_once_per_distinct_table():
     effect_tests._exact_test_one.cache_clear()
     effects.proportions_test([3, 3, 3, 4], [10, 10, 10, 10], [1, 1, 1, 1], [10, 10, 10, 10], test="fisher")

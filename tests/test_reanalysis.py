@@ -245,7 +245,7 @@ def test_reported_columns_and_labels(reported):
     assert list(reported.columns) == list(RR.REPORTED_COLUMNS)
     seed = reported[reported.row <= 3]
     # every seed scenario is an assumption, never data
-    assert set(seed.status.dropna()) <= {RR.ASSUMED, RR.NO_DENOMINATOR}
+    assert set(seed.status.dropna()) <= {RR.ASSUMED, RR.NO_DENOMINATOR, RR.NO_ARM}
     assert (seed[seed.n_t.notna()].status == RR.ASSUMED).all()
 
 

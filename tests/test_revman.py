@@ -136,8 +136,8 @@ def test_subgroups_are_read_and_pooled_by_subgroup():
     assert set(c.subgroup.dropna()) == {"Before 1980", "1980 and later"}
     assert {"chi2_subgroups", "p_subgroups"} <= set(c.quantity)
     assert c.revman.isna().all()  # the fixture carries no RevMan values
-    # random effects in RevMan = DerSimonian-Laird here
-    r = fmtrials.pool(df[df.subgroup == "Before 1980"], measure="RR", method="DL")
+    # "M-H, Random" in RevMan = DerSimonian-Laird tau² from the Q around the MH estimate (method="MH-DL")
+    r = fmtrials.pool(df[df.subgroup == "Before 1980"], measure="RR", method="MH-DL")
     sub = c[(c.subgroup == "Before 1980") & (c.quantity == "estimate")].fmtrials.item()
     assert sub == pytest.approx(r.estimate, rel=1e-15)
 

@@ -113,8 +113,13 @@ def pool_label(method: str, test: str = "z", tau2_method: str | None = None) -> 
     'Random-effects model (REML τ², HKSJ ad hoc)'
     >>> pool_label("REML", "z", tau2_method="DL")
     'Random-effects model (DL τ²)'
+    >>> pool_label("MH-DL")
+    'Random-effects model (Mantel–Haenszel, RevMan 5: DL τ² from the Cochrane Q)'
     """
     extra = _TEST_NAMES.get(test, str(test))
+    if method == "MH-DL":
+        inner = "Mantel–Haenszel, RevMan 5: DL τ² from the Cochrane Q" + (f", {extra}" if extra else "")
+        return f"Random-effects model ({inner})"
     if method in _METHOD_NAMES:
         inner = _METHOD_NAMES[method] + (f", {extra}" if extra else "")
         return f"Common-effect model ({inner})"

@@ -25,11 +25,11 @@ def _n(x: Any, digits: int = 0) -> str:
     return format_number(x, digits, missing="–")
 
 
-def what_it_means_part(analysis: Any, outcomes: pd.DataFrame, *, bundled: bool = True) -> dict[str, Any] | None:
-    """Tables and display rows of the "What it means" section; None when the data give nothing to show (no
-    beneficial endpoint analysed, e.g. a user file of adverse events only). The bundled certainty judgements
-    (risk of bias, indirectness of the milnacipran trials) apply to the bundled data only: for user data no
-    judgement is assumed and each certainty is an upper bound that says so."""
+def what_it_means_part(analysis: Any, outcomes: pd.DataFrame, *, bundled: bool = True) -> dict[str, Any]:
+    """Tables and display rows of the "What it means" section. The section is always shown: a table that cannot
+    be computed is replaced by the reason (``reasons``; the whole part by ``error`` when the data cannot give it).
+    The bundled certainty judgements (risk of bias, indirectness of the milnacipran trials) apply to the bundled
+    data only: for user data no judgement is assumed and each certainty is an upper bound that says so."""
     from .decision import what_it_means
     from .decision.sof import JUDGEMENT_COLUMNS
 
@@ -38,8 +38,8 @@ def what_it_means_part(analysis: Any, outcomes: pd.DataFrame, *, bundled: bool =
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             w = what_it_means(analysis, outcomes, mcid=MCID, judgements=judgements)
-    except DataError:
-        return None
+    except DataError as err:
+        return {"error": f"not computed: {err}", "tables": {}, "mcid_points": format_number(100 * MCID, 0)}
     tables = w.tables()
     sof = tables["summary_of_findings"]
     rows = [
@@ -93,8 +93,29 @@ def what_it_means_part(analysis: Any, outcomes: pd.DataFrame, *, bundled: bool =
         "fragility": fragility,
         "posterior": posterior,
         "choices": list(w.choices),
+        "reasons": list(w.reasons),
+        "sof_note": _sof_note(analysis),
         "mcid_points": format_number(100 * MCID, 0),
     }
+
+
+def _sof_note(analysis: Any) -> str:
+    """The footnote of the summary-of-findings table: which ratio the relative column holds and where the
+    absolute effects come from."""
+    text = (
+        "Relative effect: the pooled ratio of each endpoint's main model. Absolute effects per 1000: the assumed "
+        "risk (the median placebo risk of the pooled comparisons) and the corresponding risk it implies under that "
+        "ratio and its interval (assumed risk × RR; for an OR, OR × risk / (1 − risk + OR × risk)), as in GRADE "
+        "summary-of-findings tables."
+    )
+    if getattr(analysis, "measure", None) == "RD":
+        text += (
+            " The analysis pools risk differences (--measure RD); a relative column shows a ratio, so it holds the "
+            "risk ratio pooled on the same comparisons by the same model, and the absolute effects and the "
+            "certainty domains come from it; each row's pooled risk difference is given under “Why each "
+            "certainty” and in the pooled results."
+        )
+    return text
 
 
 def diagnostics_part(ea: Any) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import data as _data
 from ._format import format_interval, format_number, format_p, pool_label
+from .consistency.reanalysis_reported import CONTRADICTED, NO_ARM
 
 __all__: list[str] = []  # private module
 
@@ -48,7 +49,8 @@ def _printed(rec: Any) -> str:
 
 
 def seed_summary(seed: pd.DataFrame) -> list[str]:
-    """Sentences on the published composite table, computed from :func:`fmtrials.reanalyse_reported` rows."""
+    """Sentences on the published composite table, computed from :func:`fmtrials.reanalyse_reported` rows:
+    how many (joint) attributions remain possible, why the others fail, and what each group implies."""
     rows = _seed_rows(seed)
     out = [
         (
@@ -56,35 +58,10 @@ def seed_summary(seed: pd.DataFrame) -> list[str]:
             "trial or arm sizes printed): " + "; ".join(_printed(r) for r in rows.itertuples()) + "."
         )
     ]
-    sized = seed[seed["n_t"].notna()]
-    ok = sized[sized["consistent"].fillna(False).astype(bool)]
+    sized = seed[seed["possible"].notna()]
     if len(sized):
-        labels = sorted(set(sized["label"]))
-        text = (
-            f"Re-analysed under every pair of arm sizes the trials admit (assumed denominators, not data), "
-            f"the {' and '.join(labels)} rows are arithmetically possible under {len(ok)} of "
-            f"{len(sized)} scenarios"
-        )
-        if len(ok):
-            lo, hi = ok["estimate_min"].min(), ok["estimate_max"].max()
-            excl = bool((ok["ci_low"] > 0).all() or (ok["ci_high"] < 0).all())
-            reproduced = int(ok["p_in_range"].eq(True).sum())
-            text += (
-                f" ({_possible(ok)}); where possible, milnacipran's composite-responder rate "
-                f"is {_pts(lo)} to {_pts(hi)} percentage points above placebo (NNT {_nnt_text(hi)} to "
-                f"{_nnt_text(lo)}), with 95% intervals from {_pts(ok['ci_low'].min())} to "
-                f"{_pts(ok['ci_high'].max())} points that "
-                f"{'exclude' if excl else 'do not all exclude'} zero; the recomputed p-values (Fisher) run "
-                f"from {format_p(ok['p_min'].min())} to {format_p(ok['p_max'].max())} against the printed "
-                f"{', '.join(dict.fromkeys(ok['p_reported'].dropna()))}, which "
-                + (
-                    "none of the possible scenarios reproduces"
-                    if reproduced == 0
-                    else f"{reproduced} of the possible scenarios reproduce"
-                )
-            )
-        out.append(text + ".")
-    unsized = rows[rows["n_t"].isna()]
+        out += _attribution_text(sized)
+    unsized = rows[rows["n_t"].isna() & rows["possible"].isna()]
     for r in unsized.itertuples():
         out.append(
             f"The {r.label} row names no trial with known arm sizes: only the printed difference "
@@ -93,23 +70,118 @@ def seed_summary(seed: pd.DataFrame) -> list[str]:
     return out
 
 
-def _possible(ok: pd.DataFrame) -> str:
-    """The possible scenarios grouped by reported row: ``"Phase III 100 mg/day: 516 vs 509 (...), ..."``."""
-    parts = []
-    for _, g in ok.groupby("row", sort=True):
-        r = g.iloc[0]
-        dose = "" if pd.isna(r["dose_mg_day"]) else f" {int(r['dose_mg_day'])} mg/day"
-        parts.append(
-            f"{r['label']}{dose}: "
-            + ", ".join(f"{int(x['n_t'])} vs {int(x['n_c'])} ({_who(x)})" for _, x in g.iterrows())
+def _scenario_groups(sized: pd.DataFrame) -> list[pd.DataFrame]:
+    """One frame per attribution (the rows of a joint scenario together), in order of appearance."""
+    key = sized["joint_rows"].fillna(sized["row"].astype(str)) + "|" + sized["scenario"].astype(str)
+    return [sized[(key == k).to_numpy()] for k in dict.fromkeys(key)]
+
+
+def _attribution_text(sized: pd.DataFrame) -> list[str]:
+    """Two bullets: how many (joint) attributions are possible and what they imply; why the others fail."""
+    groups = _scenario_groups(sized)
+    joint = [g for g in groups if g["joint_rows"].notna().all()]
+    first = joint[0] if joint else groups[0]
+    labels = " and ".join(dict.fromkeys(str(r.label) for r in first.itertuples()))
+    doses = " and ".join(f"{int(d)}" for d in first["dose_mg_day"].dropna())
+    shared = first.iloc[0]
+    test = _TESTS.get(str(shared["test"]), f"the {shared['test']} test")
+    what = "joint attributions" if joint else "attributions"
+    possible = [g for g in groups if g["possible"].eq(True).all()]
+    contradicted = [g for g in groups if g["contradicted_by"].notna().any()]
+    grim_ok = [
+        g
+        for g in groups
+        if g["consistent"].eq(True).all() and g["contradicted_by"].isna().all() and not g["possible"].eq(True).all()
+    ]
+    others = len(groups) - len(possible) - len(contradicted) - len(grim_ok)
+    head = (
+        (
+            f"The {labels} rows ({doses} mg/day) share one placebo rate ({shared['percent_c']}%), so they come "
+            "from one trial with both doses, or one pooled set, and are attributed jointly"
+            if joint
+            else "Each row is attributed"
         )
-    return "; ".join(parts)
+        + " to every set of arm sizes the trials admit (assumed denominators, not data). "
+        + (
+            f"{len(possible)} of the {len(groups)} {what} {'is' if len(possible) == 1 else 'are'} possible "
+            f"({_names(possible)}), implying {_implied(possible)}"
+            if possible
+            else f"None of the {len(groups)} {what} is possible"
+        )
+        + f": possible means whole counts for every printed percentage, the printed p-values reproduced by {test}"
+        + (" with one shared placebo count" if joint else "")
+        + ", and no contradiction by the trial's own figures."
+    )
+    parts = []
+    if grim_ok:
+        p_lo = min(g["p_min"].min() for g in grim_ok)
+        p_hi = max(g["p_max"].max() for g in grim_ok)
+        verb = "gives" if len(grim_ok) == 1 else "give"
+        parts.append(
+            f"{_count(len(grim_ok))} {verb} every printed percentage but not the printed p-values "
+            f"({_names(grim_ok)}): they would imply {_implied(grim_ok)}, with recomputed p from "
+            f"{format_p(p_lo)} to {format_p(p_hi)} against the printed "
+            f"{' and '.join(dict.fromkeys(pd.concat(grim_ok)['p_reported'].dropna()))}"
+        )
+    for g in contradicted:
+        c = g[g["contradicted_by"].notna()].iloc[0]
+        words = str(c["judgement"]).split(CONTRADICTED + " ", 1)[-1]
+        lacks = [f"{int(r.dose_mg_day)} mg/day" for r in g.itertuples() if r.status == NO_ARM]
+        parts.append(
+            (
+                f"{_name(g)} gives the {c['label']}{_dose(c)} row ({_counts_range(c)})"
+                if bool(c["consistent"])
+                else _name(g)
+            )
+            + f" but is contradicted by the trial's own {words}"
+            + (f", and it has no {' or '.join(lacks)} arm" if lacks else "")
+        )
+    if others:
+        parts.append(f"the other {others} cannot give every printed percentage or lack one of the doses")
+    tail = "; ".join(parts)
+    return [head] + ([tail[0].upper() + tail[1:] + "."] if tail else [])
 
 
-def _who(x: pd.Series) -> str:
-    """``"mixed Clauw2008"``: the scenario kind and the trial(s) it borrows arm sizes from."""
-    name = str(x["scenario"]).split(" (", 1)[0].split(" ", 1)[-1]
-    return f"{x['scenario_kind']} {name}"
+_TESTS = {"fisher": "Fisher's exact test", "chi2": "the chi-squared test", "yates": "the Yates-corrected test"}
+
+
+def _counts_range(r: pd.Series) -> str:
+    t = f"{r['events_t_min']}" if r["events_t_min"] == r["events_t_max"] else f"{r['events_t_min']}–{r['events_t_max']}"
+    c = f"{r['events_c_min']}" if r["events_c_min"] == r["events_c_max"] else f"{r['events_c_min']}–{r['events_c_max']}"
+    return f"{t}/{int(r['n_t'])} vs {c}/{int(r['n_c'])}"
+
+
+def _count(k: int) -> str:
+    return {1: "One", 2: "Two", 3: "Three"}.get(k, str(k))
+
+
+def _dose(r: Any) -> str:
+    d = r["dose_mg_day"] if isinstance(r, pd.Series) else r.dose_mg_day
+    return "" if pd.isna(d) else f" {int(d)} mg/day"
+
+
+def _name(g: pd.DataFrame) -> str:
+    """``"pooled Clauw2008+Mease2009 (placebo 624, 100 mg/day 623, 200 mg/day 837)"``."""
+    r = g.iloc[0]
+    head, _, rest = str(r["scenario"]).partition(" (")
+    sizes = rest.rsplit(": ", 1)[-1].rstrip(")")
+    return f"{head.replace('candidate ', '')}{', mixed sizes' if r['scenario_kind'] == 'mixed' else ''} ({sizes})"
+
+
+def _names(gs: list[pd.DataFrame]) -> str:
+    return "; ".join(_name(g) for g in gs)
+
+
+def _implied(gs: list[pd.DataFrame]) -> str:
+    """The risk differences a set of attributions implies, in points, with NNT and the interval envelope."""
+    ok = pd.concat(gs)
+    lo, hi = ok["estimate_min"].min(), ok["estimate_max"].max()
+    excl = bool((ok["ci_low"] > 0).all() or (ok["ci_high"] < 0).all())
+    return (
+        f"a composite-responder rate {_pts(lo)} to {_pts(hi)} percentage points above placebo (NNT "
+        f"{_nnt_text(hi)} to {_nnt_text(lo)}; 95% intervals from {_pts(ok['ci_low'].min())} to "
+        f"{_pts(ok['ci_high'].max())} points, which {'exclude' if excl else 'do not all exclude'} zero)"
+    )
 
 
 def _row_of(compared: pd.DataFrame, endpoint: str, study: str | None = None) -> pd.Series | None:

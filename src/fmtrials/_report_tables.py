@@ -13,6 +13,7 @@ import pandas as pd
 from . import data as _data
 from ._format import format_interval, format_number, format_p, pool_label
 from .analysis._pooling import TEST_NAMES, single_p
+from .consistency.reanalysis_reported import NO_ARM
 
 __all__: list[str] = []  # private module
 
@@ -212,18 +213,23 @@ def _known_gaps() -> list[str]:
 
 
 def main_results_rows(seed: pd.DataFrame) -> list[dict[str, Any]]:
-    """The published composite table re-analysed, one display row per reported row x scenario: printed
-    rates and p, the assumed arm sizes, the counts, the risk difference in points with its interval, the
-    recomputed p range, and the status (every seed scenario is an assumption)."""
+    """The published composite table re-analysed, one display row per reported row x attribution, the rows of
+    a joint attribution together: the attribution, the printed rates and p, the assumed arm sizes, the counts,
+    the risk difference in points with its interval, the recomputed p range, and the attribution's verdict
+    (every seed scenario is an assumption)."""
     rows = []
-    for rec in seed.itertuples():
+    key = seed["joint_rows"].fillna(seed["row"].astype(str)) + "|" + seed["scenario"].astype(str)
+    order = sorted(range(len(seed)), key=lambda i: (list(dict.fromkeys(key)).index(key.iloc[i]), seed["row"].iloc[i]))
+    for rec in seed.iloc[order].itertuples():
         dose = "" if pd.isna(rec.dose_mg_day) else f"{int(rec.dose_mg_day)} mg/day"
         n = "not printed" if pd.isna(rec.n_t) else f"{int(rec.n_t)} vs {int(rec.n_c)}"
-        if pd.isna(rec.n_t):
+        counts, p = "", ""
+        if rec.status == NO_ARM:
+            n, result = f"– vs {int(rec.n_c)}", f"no {dose} arm in this trial"
+        elif pd.isna(rec.n_t):
             result = f"{format_number(rec.difference_printed, 1)} points (printed % only; no interval)"
-            counts, p = "", ""
         elif not bool(rec.consistent):
-            result, counts, p = "impossible: the printed % cannot arise from these arm sizes", "", ""
+            result = "impossible: the printed % cannot arise from these arm sizes"
         else:
             counts = _counts_text(rec)
             est = _range_text(100 * rec.estimate_min, 100 * rec.estimate_max, 2)
@@ -232,17 +238,19 @@ def main_results_rows(seed: pd.DataFrame) -> list[dict[str, Any]]:
             p = (a if a == b else f"{a} to {b}") + (
                 " (printed p reproduced)" if rec.p_in_range is True else " (printed p not reproduced)"
             )
+        head, _, rest = str(rec.scenario).partition(" (")
         rows.append(
             {
+                "Attribution": f"{rec.scenario_kind}: {head.split(' ', 1)[-1]}"
+                + (f" ({rest.rsplit(': ', 1)[0].removeprefix('mixed, ')})" if ": " in rest else ""),
                 "Row": f"{rec.label} {dose}",
                 "Printed": f"{rec.percent_t}% vs {rec.percent_c}%",
                 "Printed p": rec.p_reported or "",
                 "Arm sizes (assumed)": n,
-                "Scenario": rec.scenario_kind,
                 "Counts": counts,
                 "RD, points (95% CI)": result,
                 "Recomputed p (Fisher)": p,
-                "Status": rec.status,
+                "Verdict on the attribution": rec.judgement if isinstance(rec.judgement, str) else "",
             }
         )
     return rows

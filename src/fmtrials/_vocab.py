@@ -78,9 +78,11 @@ Measure = Literal["RR", "OR", "RD"]
 MEASURES: tuple[str, ...] = ("RR", "OR", "RD")
 RATIO_MEASURES: tuple[str, ...] = ("RR", "OR")
 
-PoolMethod = Literal["MH", "IV", "Peto", "DL", "REML", "PM"]
-POOL_METHODS: tuple[str, ...] = ("MH", "IV", "Peto", "DL", "REML", "PM")
-RANDOM_METHODS: tuple[str, ...] = ("DL", "REML", "PM")
+#: ``"MH-DL"`` is RevMan 5's "M-H, Random" model: DerSimonian-Laird tau² from the Q around the Mantel-Haenszel
+#: estimate (Cochrane's Q), then inverse-variance random-effects pooling (R meta ``Q.Cochrane = TRUE``)
+PoolMethod = Literal["MH", "IV", "Peto", "DL", "REML", "PM", "MH-DL"]
+POOL_METHODS: tuple[str, ...] = ("MH", "IV", "Peto", "DL", "REML", "PM", "MH-DL")
+RANDOM_METHODS: tuple[str, ...] = ("DL", "REML", "PM", "MH-DL")
 
 #: the test (and interval) of a pooled estimate, in metafor's words: ``"z"`` (normal), ``"hksj"``
 #: (Hartung-Knapp-Sidik-Jonkman, metafor ``test="knha"``), ``"hksj-adhoc"`` (never narrower than z,

@@ -91,7 +91,9 @@ def _cmd_data(args: argparse.Namespace) -> int:
     if args.table:
         df = getattr(data, f"load_{args.table}")()
         if args.csv:
-            df.to_csv(sys.stdout, index=False, lineterminator="\n")
+            from ._csv import write_csv
+
+            write_csv(df, sys.stdout)
         else:
             with _wide_pandas():
                 print(df.to_string(index=False))

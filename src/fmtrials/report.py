@@ -23,7 +23,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import sys
 import warnings
@@ -38,6 +37,7 @@ import pandas as pd
 from . import __version__, _outdir, _proc
 from . import _report_figures as _figures
 from . import data as _data
+from ._csv import write_csv
 from ._format import measure_name, pool_label
 from ._report_extras import diagnostics_part, what_it_means_part
 from ._report_figures import no_attrs as _no_attrs
@@ -117,36 +117,8 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
-#: a text cell starting with one of these is run as a formula by spreadsheet programs (OWASP, CSV injection)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-def _defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with every text cell that starts like a formula prefixed by a single quote (OWASP's advice);
-    numeric columns, and text cells that read as a plain number such as ``-0.5``, are left unchanged.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"study": ["=1+1", "@SUM(A1)", "-0.5", "A"], "rd": [-0.5, 0.1, 0.2, 0.3]})
-    >>> _defuse_formulas(t).to_dict(orient="list")
-    {'study': ["'=1+1", "'@SUM(A1)", '-0.5', 'A'], 'rd': [-0.5, 0.1, 0.2, 0.3]}
-    """
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype.kind != "O" and str(out[col].dtype) != "string":
-            continue
-        values = out[col].tolist()
-        risky = [isinstance(v, str) and v.startswith(FORMULA_START) and not _NUMBER_TEXT.match(v) for v in values]
-        if any(risky):
-            out[col] = pd.Series(
-                ["'" + v if r else v for v, r in zip(values, risky)], index=out.index, dtype=out[col].dtype
-            )
-    return out
-
-
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    _defuse_formulas(df).to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+    write_csv(df, path, float_format="%.10g")
 
 
 class _Shown:
@@ -558,7 +530,10 @@ def _main_results(
         svg = _figures.render_composite(
             seed, tmp / "figures", png_dpi=options["dpi"], treatment=options["treatment_label"]
         )
-    return {"rows": main_results_rows(seed), "svg": svg, **tables}
+    from .consistency import SCENARIO_KINDS
+
+    kinds = {k: SCENARIO_KINDS[k] for k in dict.fromkeys(seed["scenario_kind"]) if k in SCENARIO_KINDS}
+    return {"rows": main_results_rows(seed), "svg": svg, "kinds": kinds, **tables}
 
 
 def _render_html(shown: dict[str, Any]) -> str:

@@ -363,6 +363,12 @@ def _model(model: Model, measure: str) -> str:
         text = f"the Peto one-step odds ratio {_cite('yusuf')}"
     elif model.method == "IV":
         text = "the inverse-variance common-effect model"
+    elif model.method == "MH-DL":
+        text = (
+            "RevMan 5's Mantel–Haenszel random-effects model: τ² from the DerSimonian–Laird formula "
+            f"{_cite('dersimonian')} applied to the heterogeneity Q around the Mantel–Haenszel estimate "
+            f"{_cite('mantel')}, then inverse-variance random-effects pooling"
+        )
     else:
         est, refs = _TAU2[model.method]
         text = f"a random-effects model with τ² from {est} {_cite(*refs)}"

@@ -14,7 +14,8 @@ test* on those counts reproduces the printed p:
   printed p, and a verdict (an :class:`AuditResult`, :mod:`.result`).
 * :func:`reanalyse_percentages` / :func:`reanalyse_reported` (:mod:`.reanalysis`, :mod:`.reanalysis_reported`) --
   printed percentages re-analysed over every admissible count pair (ranges of risk difference, interval and p),
-  under every candidate (assumed) attribution of arm sizes.
+  under every candidate (assumed) attribution of arm sizes; rows sharing one placebo rate are attributed jointly
+  and each attribution is judged possible or not, with the trial's own figures as a check (:mod:`.joint`).
 * :func:`audit` (:mod:`.milnacipran`) -- the bundled reported table; where the trial behind a row is
   unknown (the seed document's rows), every candidate trial's arm sizes are tried. The only module that
   knows about trials, arms and the seed table.
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 from .._vocab import AUDIT_TESTS, ROUNDING_RULES
 from .grim import grim
+from .joint import SCENARIO_KINDS
 from .milnacipran import AUDIT_COLUMNS, audit
 from .pvalues import PInterval, parse_p
 from .reanalysis import REANALYSIS_COLUMNS, reanalyse_percentages
@@ -59,4 +61,5 @@ __all__ = [
     "reanalyse_reported",
     "REANALYSIS_COLUMNS",
     "REPORTED_COLUMNS",
+    "SCENARIO_KINDS",
 ]

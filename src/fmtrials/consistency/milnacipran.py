@@ -403,22 +403,12 @@ def _tables(
 
         reported = _data.load_reported() if reported is None else reported
         arms = _data.load_arms() if arms is None else arms
-        trials = _safe_load(_data, "load_trials") if trials is None else trials
-        outcomes = _safe_load(_data, "load_outcomes") if outcomes is None else outcomes
+        trials = _data.load_trials() if trials is None else trials
+        outcomes = _data.load_outcomes() if outcomes is None else outcomes
     missing = {"percent_t", "percent_c", "p_reported"} - set(reported.columns)
     if missing:
         raise DataError(Problem(f"missing columns {sorted(missing)}", file=DATAFRAME, column="reported"))
     return reported, arms, trials, outcomes
-
-
-def _safe_load(module: Any, name: str) -> pd.DataFrame | None:
-    fn = getattr(module, name, None)
-    if fn is None:
-        return None
-    try:
-        return fn()
-    except Exception:  # noqa: BLE001 - optional context only; the audit still runs without it
-        return None
 
 
 def _row(pos: int, rec: pd.Series, attr: Attribution, r: AuditResult) -> dict[str, Any]:

@@ -17,20 +17,21 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
 from .._csv import read_csv_strict
-from .._format import format_interval, format_number
+from .._format import format_interval, format_number, format_p, pool_label
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
 from .absolute import absolute_effects
 
 if TYPE_CHECKING:
     from ..analysis import Analysis, EndpointAnalysis
+    from ..meta import PoolResult
 
 __all__ = [
     "CERTAINTY",
@@ -44,6 +45,8 @@ __all__ = [
 JUDGEMENT_COLUMNS = ("endpoint", "domain", "judgement", "downgrade", "reason", "status", "source", "locator")
 _DOMAINS = ("risk_of_bias", "indirectness")
 CERTAINTY = ("very low", "low", "moderate", "high")
+#: the ratio a summary of findings shows when the main analysis pools risk differences
+RELATIVE_MEASURE: Final = "RR"
 #: what a domain says when the judgement table has no row for it; the certainty is then an upper bound
 NOT_JUDGED = "no judgement recorded"
 SOF_COLUMNS = (
@@ -168,21 +171,50 @@ def _imprecision(r, participants: int, control_risk: float, threshold: float | N
     return min(down, 2), "imprecision: " + text
 
 
+#: Cochrane Handbook (ch. 10.10.2): an I² of 50% or more may represent substantial heterogeneity, 75% or more
+#: considerable; GRADE guidelines 7 reads Cochran's Q at p < 0.10 (the test has little power with few studies)
+I2_SUBSTANTIAL, I2_CONSIDERABLE, Q_ALPHA = 50.0, 75.0, 0.10
+
+
+def _interval_overlap(s: pd.DataFrame, null: float) -> tuple[int, int, bool]:
+    """Pairs of study intervals that do not overlap, pairs compared, and whether studies exclude no effect in
+    opposite directions (one interval wholly above ``null``, another wholly below)."""
+    lo, hi = s["ci_low"].to_numpy(float), s["ci_high"].to_numpy(float)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    lo, hi = lo[ok], hi[ok]
+    disjoint = (lo[:, None] > hi[None, :]) | (hi[:, None] < lo[None, :])
+    n = len(lo)
+    return int(np.triu(disjoint, 1).sum()), n * (n - 1) // 2, bool(np.any(lo > null) and np.any(hi < null))
+
+
 def _inconsistency(r) -> tuple[int, str]:
-    h, pi = r.heterogeneity, r.prediction
-    if r.k < 2 or not h.estimable:
-        return 0, "inconsistency: not assessable with one trial (not downgraded)"
-    null = 1.0 if r.ratio else 0.0
-    pi_crosses = np.isfinite(pi.pi_low) and pi.pi_low <= null <= pi.pi_high and not (r.ci_low <= null <= r.ci_high)
-    down = 2 if h.i2 >= 75 else 1 if (h.i2 >= 50 or pi_crosses) else 0
-    pi_text = (
-        f"prediction interval {format_number(pi.pi_low, 2)} to {format_number(pi.pi_high, 2)}"
-        if np.isfinite(pi.pi_low)
-        else "no prediction interval (k < 3)"
-    )
-    return down, f"inconsistency: I² = {format_number(h.i2, 1)}%, {pi_text}" + (
-        " crosses no effect while the pooled interval does not" if pi_crosses else ""
-    )
+    """GRADE guidelines 7: variation between the studies, judged on Cochran's Q (p < 0.10), the Q-based I²
+    and the overlap of the study intervals. The prediction interval is no criterion: its t(k - 2) quantile makes
+    it wide at small k whatever the variation (t(2) = 4.30 at k = 4, with τ² = 0)."""
+    h = r.heterogeneity
+    if r.k < 2:
+        return 0, "inconsistency: not assessable with one comparison (not downgraded)"
+    if not h.estimable:
+        return 0, f"inconsistency: not assessable, Cochran's Q not estimable with k = {r.k} (not downgraded)"
+    s = r.studies[r.studies["included"]] if "included" in r.studies else r.studies
+    disjoint, pairs, opposite = _interval_overlap(s, 1.0 if r.ratio else 0.0)
+    i2, q_small = h.i2_q, h.q_p < Q_ALPHA
+    if i2 >= I2_CONSIDERABLE and q_small and disjoint and opposite:
+        down, why = 2, "very serious: I² >= 75%, Q p < 0.10 and studies showing effects in opposite directions"
+    elif i2 >= I2_SUBSTANTIAL and (q_small or disjoint):
+        down, why = 1, "serious: I² >= 50% " + ("with Q p < 0.10" if q_small else "and study intervals apart")
+    elif i2 >= I2_SUBSTANTIAL:
+        down, why = 0, "not serious: I² >= 50% but Q p >= 0.10 and every pair of study intervals overlaps"
+    else:
+        down, why = 0, "not serious: I² below 50%" + ("" if q_small else " and Q p >= 0.10")
+    overlap = (
+        f"the {len(s)} study intervals overlap pairwise"
+        if not disjoint
+        else f"{disjoint} of {pairs} pairs of study intervals do not overlap"
+    ) + ("; some studies exclude no effect in opposite directions" if opposite else "")
+    p = format_p(h.q_p, prefix=True).replace("P ", "p ")
+    basis = f"Q = {format_number(h.q, 2)}, df {h.q_df}, {p}; I² (Q-based) = {format_number(i2, 1)}%; {overlap}"
+    return down, f"inconsistency: {why} ({basis})"
 
 
 def _small_study(r) -> tuple[int, str]:
@@ -203,9 +235,46 @@ def _participants(e: EndpointAnalysis) -> tuple[int, int]:
     return int(t["n_t"].sum() + n_c), int(t["study"].nunique())
 
 
-def _row(e: EndpointAnalysis, judgements: pd.DataFrame, threshold: float | None) -> dict[str, Any]:
+def _relative(e: EndpointAnalysis) -> tuple[PoolResult, str, str]:
+    """The result the row reads (a ratio), its "Relative effect" text and what the explanation says of the scale.
+
+    A summary of findings shows a ratio and derives the absolute effects from it and the assumed risk (GRADE
+    guidelines 12, Guyatt et al. 2013, J Clin Epidemiol 66:158; RevMan). When the main analysis is on the
+    risk-difference scale, the risk ratio is pooled by the same model on the same comparisons; if that ratio
+    cannot be pooled, the row keeps the risk difference for the absolute effects and says why the relative
+    column is empty.
+    """
+    from ..analysis._pooling import POOLING_ERRORS, _pooling
+
     r = e.main
-    assert r is not None  # only estimable endpoints reach here
+    assert r is not None and e.main_model is not None  # only estimable endpoints reach here
+    if r.ratio:
+        return r, f"{r.measure} {format_interval(r.estimate, r.ci_low, r.ci_high, 2)}", ""
+    main = f"main analysis on the risk-difference scale: RD {format_interval(r.estimate, r.ci_low, r.ci_high, 3)}"
+    model = pool_label(e.main_model.method, e.main_model.test)
+    try:
+        ratio = _pooling("pool", e.pooled_table, measure=RELATIVE_MEASURE, model=e.main_model, alpha=r.alpha, by=e.by)
+    except POOLING_ERRORS as err:
+        return (
+            r,
+            f"{RELATIVE_MEASURE} not estimable",
+            (
+                f"{main}; the risk ratio by the same model, {model}, is not estimable ({err}): the absolute "
+                "effects come from the risk difference; "
+            ),
+        )
+    return (
+        ratio,
+        f"{RELATIVE_MEASURE} {format_interval(ratio.estimate, ratio.ci_low, ratio.ci_high, 2)}",
+        (
+            f"{main}; relative effect: the risk ratio pooled on the same comparisons by the same model, {model}; "
+            "the absolute effects and every domain below come from that risk ratio; "
+        ),
+    )
+
+
+def _row(e: EndpointAnalysis, judgements: pd.DataFrame, threshold: float | None) -> dict[str, Any]:
+    r, relative, scale = _relative(e)
     participants, trials = _participants(e)
     ab = absolute_effects(r).iloc[0]
     group = "efficacy" if e.event == "beneficial" else "safety"
@@ -224,11 +293,11 @@ def _row(e: EndpointAnalysis, judgements: pd.DataFrame, threshold: float | None)
         "event": e.event,
         "participants": participants,
         "trials": trials,
-        "relative_effect": f"{r.measure} {format_interval(r.estimate, r.ci_low, r.ci_high, 2)}",
-        "measure": r.measure,
-        "estimate": r.estimate,
-        "ci_low": r.ci_low,
-        "ci_high": r.ci_high,
+        "relative_effect": relative,
+        "measure": r.measure if r.ratio else RELATIVE_MEASURE,
+        "estimate": r.estimate if r.ratio else np.nan,
+        "ci_low": r.ci_low if r.ratio else np.nan,
+        "ci_high": r.ci_high if r.ratio else np.nan,
         "assumed_per_1000": ab["control_risk_per_1000"],
         "corresponding_per_1000": ab["risk_per_1000"],
         "corresponding_per_1000_low": ab["risk_per_1000_low"],
@@ -238,7 +307,9 @@ def _row(e: EndpointAnalysis, judgements: pd.DataFrame, threshold: float | None)
         "difference_per_1000_high": ab["difference_per_1000_high"],
         **{k: -d for k, (d, _) in domains.items()},
         "certainty": certainty,
-        "explanation": f"assumed risk: {ab['control_risk_source']}; " + "; ".join(t for _, t in domains.values()),
+        "explanation": scale
+        + f"assumed risk: {ab['control_risk_source']}; "
+        + "; ".join(t for _, t in domains.values()),
     }
 
 
@@ -257,9 +328,16 @@ def summary_of_findings(
     * imprecision (computed): 1 if the CI includes no effect (or crosses the endpoint's decision threshold in
       ``thresholds``, reporting scale), 1 if the participants fall below the optimal information size
       (:func:`optimal_information_size`), at most 2;
-    * inconsistency (computed, k >= 2): 2 if I² >= 75%, 1 if I² >= 50% or the prediction interval includes no
-      effect while the CI does not;
+    * inconsistency (computed, k >= 2; GRADE guidelines 7): from Cochran's Q (p < 0.10), the Q-based I²
+      and the overlap of the study intervals; 1 (serious) if I² >= 50% with Q p < 0.10 or with two study
+      intervals that do not overlap; 2 (very serious) if moreover I² >= 75% and studies exclude no effect in
+      opposite directions; otherwise 0. The prediction interval is not a criterion (at small k its t(k - 2)
+      quantile makes it wide even when the studies agree, τ² = 0);
     * publication bias: Egger's test (p < 0.10) only when k >= 10, otherwise not assessed.
+
+    The relative column is always a ratio: when the analysis pools risk differences (``measure="RD"``) the risk
+    ratio is pooled on the same comparisons by the same model, and the absolute effects and every computed domain
+    come from it (GRADE guidelines 12); ``explanation`` gives the pooled risk difference.
 
     Parameters
     ----------

@@ -16,7 +16,7 @@ from ._priors import check_beta_prior, check_positive
 from .absolute import ABSOLUTE_COLUMNS, absolute_effects
 from .bayes_pool import bayes_pool
 from .bayes_rd import bayes_risk_difference
-from .benefit_risk import benefit_risk
+from .benefit_risk import BENEFIT_RISK_COLUMNS, benefit_risk
 from .fragility import fragility_index
 from .sof import summary_of_findings
 
@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["WhatItMeans", "what_it_means"]
 
 _KEYS = ("study", "arm", "dose_mg_day", "analysis", "status_t", "status_c")
+#: the benefit-risk endpoints of the bundled milnacipran data, used by default where they were analysed
+DEFAULT_BENEFIT = "composite_3"
+DEFAULT_HARMS = ("ae_withdrawal", "nausea")
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +50,9 @@ class WhatItMeans:
         endpoint (``level="pooled"``, :func:`bayes_pool` on the RD scale): P(RD > ``mcid``).
     choices : tuple of str
         Every stated choice (the clinically important difference, priors, control risks, rules).
+    reasons : tuple of str
+        Why a table is empty or shorter than asked (e.g. ``"benefit-risk not computed: ..."``): nothing is
+        left out silently.
     """
 
     absolute: pd.DataFrame = field(repr=False)
@@ -55,6 +61,7 @@ class WhatItMeans:
     fragility: pd.DataFrame = field(repr=False)
     posterior: pd.DataFrame = field(repr=False)
     choices: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name (CSV file stems for a report: ``what_it_means_<name>.csv``)."""
@@ -86,6 +93,7 @@ class WhatItMeans:
             )
         for r in self.posterior[self.posterior["level"] == "pooled"].itertuples():
             lines.append(f"  P({r.endpoint} RD > {format_number(r.threshold, 2)}) = {format_number(r.p_greater, 3)}")
+        lines += [f"  Not shown: {r}" for r in self.reasons]
         lines += [f"  Note: {c}" for c in self.choices]
         return "\n".join(lines)
 
@@ -160,13 +168,47 @@ def _posterior(analysis, mcid: float, prior: tuple[float, float], tau_prior: flo
     return pd.concat([trial, pd.DataFrame(pooled)], ignore_index=True)
 
 
+def _benefit_risk(
+    analysis, outcomes, benefit: str | None, harms: Iterable[str] | str | None, alpha: float
+) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`benefit_risk` of the named endpoints (it reads them from ``outcomes`` and names any that is not
+    there), else of the bundled data's defaults among the analysed endpoints; when those are not analysed, an
+    empty table and the reason."""
+    empty = pd.DataFrame(columns=list(BENEFIT_RISK_COLUMNS))
+    if outcomes is None and getattr(analysis, "origin", "bundled") != "bundled":
+        if benefit is not None or harms is not None:
+            raise DataError(
+                Problem(
+                    "needed for benefit-risk of a user analysis (it reads the counts)",
+                    file=ARGUMENTS,
+                    column="outcomes",
+                )
+            )
+        return empty, ["benefit-risk not computed: the outcomes behind the analysis were not given (outcomes=)"]
+    known = set(analysis.endpoints)
+    b = DEFAULT_BENEFIT if benefit is None else benefit
+    if harms is None:
+        hs = [h for h in DEFAULT_HARMS if h in known]
+        skipped = [h for h in DEFAULT_HARMS if h not in known]
+    else:
+        hs, skipped = ([harms] if isinstance(harms, str) else list(harms)), []
+    if (benefit is None and b not in known) or (harms is None and not hs):
+        what = f"benefit endpoint {b!r} is" if b not in known else f"harm endpoints ({', '.join(skipped)}) are"
+        return empty, [
+            f"benefit-risk not computed: the bundled data's default {what} not among the analysed endpoints "
+            f"({', '.join(sorted(known))}); name them with what_it_means(benefit=..., harms=...)"
+        ]
+    notes = [f"benefit-risk: default harm endpoint(s) {', '.join(skipped)} not analysed, left out"] if skipped else []
+    return benefit_risk(outcomes, benefit=b, harms=hs, alpha=alpha), notes
+
+
 def what_it_means(
     analysis: Analysis | None = None,
     outcomes: pd.DataFrame | None = None,
     *,
     mcid: float = 0.10,
-    benefit: str = "composite_3",
-    harms: Iterable[str] = ("ae_withdrawal", "nausea"),
+    benefit: str | None = None,
+    harms: Iterable[str] | str | None = None,
     prior: tuple[float, float] = (1, 1),
     tau_prior: float = 0.1,
     alpha: float = 0.05,
@@ -184,7 +226,10 @@ def what_it_means(
         The clinically important difference on the risk-difference scale, in (0, 1): posterior probabilities
         are P(RD > mcid). Default 0.10 (10 percentage points more responders), stated in ``choices``.
     benefit, harms
-        Endpoints of :func:`benefit_risk`.
+        Endpoints of :func:`benefit_risk`, read from ``outcomes`` (a named endpoint that is not there is a
+        :class:`~fmtrials.DataError`). Default: the bundled data's (``composite_3`` against ``ae_withdrawal`` and
+        ``nausea``) where they were analysed; ``reasons`` says which were left out, and why the benefit-risk
+        table is empty when none was.
     prior : (float, float)
         Beta prior of each arm's risk for the per-trial posteriors (a, b > 0).
     tau_prior : float
@@ -225,9 +270,7 @@ def what_it_means(
             )
         )
     alpha = analysis.alpha
-    harms = [harms] if isinstance(harms, str) else list(harms)
-    known = set(analysis.endpoints)
-    br_harms = [h for h in harms if h in known or outcomes is None]
+    br, reasons = _benefit_risk(analysis, outcomes, benefit, harms, alpha)
     choices = (
         (
             f"clinically important difference: {format_number(100 * mcid, 0)} percentage points more responders "
@@ -247,13 +290,18 @@ def what_it_means(
         ),
         "benefit-risk: LHH = NNH / NNT; its interval assumes the benefit and harm endpoints independent",
     )
+    fragility = _fragility(analysis, alpha)
+    if fragility.empty:
+        reasons.append(f"fragility: no primary comparison is significant by Fisher's exact test at alpha = {alpha:g}")
+    posterior = _posterior(analysis, mcid, prior, tau_prior, alpha)
+    if posterior.empty:
+        reasons.append("posterior probabilities: no beneficial endpoint with comparisons was analysed")
     return WhatItMeans(
         absolute=_absolute(analysis),
         summary_of_findings=summary_of_findings(analysis, judgements=judgements),
-        benefit_risk=benefit_risk(outcomes, benefit=benefit, harms=br_harms, alpha=alpha)
-        if br_harms
-        else pd.DataFrame(),
-        fragility=_fragility(analysis, alpha),
-        posterior=_posterior(analysis, mcid, prior, tau_prior, alpha),
+        benefit_risk=br,
+        fragility=fragility,
+        posterior=posterior,
         choices=choices,
+        reasons=tuple(reasons),
     )

@@ -70,11 +70,12 @@ def _yi_vi(measure: str, a, b, c, d) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(measure)  # pragma: no cover - validated by the caller
 
 
-def study_effects(a, n1, c, n2, measure: str, *, add: float = ADD) -> StudyEffects:
-    """Per-study yi, vi as ``escalc(measure, add=add, to="only0", drop00=measure != "RD")``.
+def study_effects(a, n1, c, n2, measure: str, *, add: float = ADD, drop00: bool | None = None) -> StudyEffects:
+    """Per-study yi, vi as ``escalc(measure, add=add, to="only0", drop00=drop00)``.
 
     ``measure`` is "RR", "OR", "RD" or "PETO" (Peto's one-step log odds ratio); the counts are validated
-    arrays (the caller's job).
+    arrays (the caller's job). ``drop00`` defaults to ``measure != "RD"``; the Mantel-Haenszel model passes
+    ``True`` for every measure, as ``rma.mh`` (whose per-study effects leave double-zero tables out).
     """
     a = a.astype(float)
     c = c.astype(float)
@@ -82,7 +83,7 @@ def study_effects(a, n1, c, n2, measure: str, *, add: float = ADD) -> StudyEffec
     d = n2 - c
     zero = zero_cell(a, n1, c, n2)
     dz = double_zero(a, n1, c, n2)
-    excluded = dz if measure != "RD" else np.zeros_like(dz)
+    excluded = dz if (measure != "RD" if drop00 is None else drop00) else np.zeros_like(dz)
     corrected = zero & ~excluded
     inc = np.where(corrected, add, 0.0)
     yi, vi = _yi_vi(measure, a + inc, b + inc, c + inc, d + inc)

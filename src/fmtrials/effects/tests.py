@@ -30,6 +30,16 @@ __all__ = ["proportions_test"]
 _TIE_RTOL = 1e-13
 
 
+def _no_variation(x1, n1, x2, n2) -> Any:
+    """Tables in which nobody or everybody had the event (a zero margin): they carry no evidence of a difference.
+
+    The one rule of :func:`proportions_test` for them: p = 1 for every test and alternative; the statistic is
+    0 for the z and chi-square statistics (chi2, yates, score with ``delta0 = 0``, barnard), 1 for Boschloo's
+    (a one-sided Fisher p-value) and NaN for Fisher's sample odds ratio (0/0, as R and scipy).
+    """
+    return (np.asarray(x1) + np.asarray(x2) == 0) | (np.asarray(x1) + np.asarray(x2) == np.asarray(n1) + np.asarray(n2))
+
+
 def _p_from_z(zstat: np.ndarray, alternative: str) -> np.ndarray:
     if alternative == "two-sided":
         return np.minimum(1.0, 2.0 * stats.norm.sf(np.abs(zstat)))
@@ -117,8 +127,8 @@ def _exact_test_one(x1: int, n1: int, x2: int, n2: int, method: str, alternative
     if method == "fisher":
         res = stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative=alternative)
         return float(res.statistic), float(res.pvalue)
-    if (x1 + x2 == 0) or (x1 + x2 == n1 + n2):  # no variation: both statistics undefined, p = 1
-        return math.nan, 1.0
+    if _no_variation(x1, n1, x2, n2):  # the one rule (see proportions_test): no evidence of a difference
+        return (0.0 if method == "barnard" else 1.0), 1.0
     if method == "barnard":
         zs = _barnard_z(n1, n2)
         z_obs = zs[x1, x2]
@@ -190,7 +200,10 @@ def proportions_test(
         ``events_t, n_t, events_c, n_c, statistic, statistic_name, p_value, test, alternative``. ``statistic_name``
         is ``chi2`` (two-sided chi2/yates), ``z`` (one-sided chi2/yates, score, barnard), ``sample_or``
         (fisher) or ``fisher_p`` (boschloo). A table in which nobody or everybody had the event carries no
-        evidence of a difference: chi2/yates then give statistic 0 and p = 1 (R returns NaN; Fisher gives 1).
+        evidence of a difference, and one rule holds for every test and alternative: p = 1; the statistic is
+        0 for chi2, yates, score (``delta0 = 0``) and barnard, 1 for boschloo (its one-sided Fisher p-value) and
+        NaN for fisher (the sample odds ratio 0/0). R ``chisq.test`` returns NaN there and scipy
+        ``barnard_exact`` a NaN statistic; a one-sided score p is 1, not the 0.5 of z = 0.
 
     Examples
     --------
@@ -208,7 +221,7 @@ def proportions_test(
         stat, name, p = _chi2_test(x1, n1, x2, n2, method == "yates", alternative)
     elif method == "score":
         stat, name = _score_z(x1, n1, x2, n2, d0), "z"
-        p = _p_from_z(stat, alternative)
+        p = np.where(_no_variation(x1, n1, x2, n2) & (d0 == 0.0), 1.0, _p_from_z(stat, alternative))
     else:
         res = per_distinct_table(x1, n1, x2, n2, lambda *t: _exact_test_one(*t, method, alternative))
         stat, p = res[:, 0], res[:, 1]

@@ -16,7 +16,10 @@ Conventions (each one is recorded in the result)
   study with any zero cell for its per-study effect and variance (used for the per-study table, IV and
   random-effects pooling and the MH/Peto heterogeneity Q). Double-zero studies (no events in either arm, or
   only events in both) are excluded for RR and OR (and Peto), kept (corrected) for RD. MH and Peto pooled
-  estimates use the raw counts (no correction), as ``rma.mh`` and ``rma.peto``.
+  estimates use the raw counts (no correction), as ``rma.mh`` and ``rma.peto``. For **MH**, as ``rma.mh``'s
+  defaults (``drop00 = c(TRUE, FALSE)``), a double-zero table has no per-study effect (left out of Q and its
+  df, for RD too) but stays in the MH sums with its raw counts and in ``k`` (a table with all events in both
+  arms pulls a risk ratio or difference towards no effect).
 * **MH**: estimate from the raw counts with metafor's ``rma.mh`` variances (Robins-Breslow-Greenland for OR,
   Greenland-Robins for RR, Sato-Greenland-Robins for RD); Q is the inverse-variance Q of the per-study effects
   around the MH estimate and I² = (Q - df)/Q, as ``rma.mh`` reports them; when the MH (or Peto) estimate is

@@ -21,6 +21,8 @@ def mh(a, n1, c, n2, measure: str) -> tuple[float, float]:
 
     Variances: Robins, Breslow & Greenland (1986) for OR; Greenland & Robins (1985) for RR; Sato, Greenland &
     Robins (1989) for RD. Returns (nan, nan) when the estimate is undefined (e.g. no events in one arm type).
+    Every table counts, double-zero ones included (``rma.mh``'s default ``drop00 = c(TRUE, FALSE)``): a table
+    with all events in both arms pulls a risk ratio or difference towards no effect.
     """
     a, c = a.astype(float), c.astype(float)
     n1, n2 = n1.astype(float), n2.astype(float)
@@ -39,13 +41,14 @@ def mh(a, n1, c, n2, measure: str) -> tuple[float, float]:
         if a.sum() == 0 or c.sum() == 0:
             return np.nan, np.nan
         var = ((n1 / nn) * (n2 / nn) * (a + c) - (a / nn) * c).sum() / (R * S)
-        return float(np.log(R / S)), float(np.sqrt(var))
+        # 0 in exact arithmetic for tables with all events in both arms: rounding must not make it NaN
+        return float(np.log(R / S)), float(np.sqrt(max(var, 0.0)))
     # RD
     W = (n1 * n2 / nn).sum()
     beta = (a * n2 / nn - c * n1 / nn).sum() / W
     P = (c * (n1 / nn) ** 2 - a * (n2 / nn) ** 2 + (n1 / nn) * (n2 / nn) * (n2 - n1) / 2).sum()
     Q = (a * (n2 - c) / nn + c * (n1 - a) / nn).sum() / 2
-    return float(beta), float(np.sqrt((beta * P + Q) / W**2))
+    return float(beta), float(np.sqrt(max((beta * P + Q) / W**2, 0.0)))
 
 
 def mh_weights(a, n1, c, n2, measure: str) -> np.ndarray:
@@ -103,6 +106,14 @@ def tau2_dl(yi, vi) -> float:
     mu = (w * yi).sum() / sw
     q = (w * (yi - mu) ** 2).sum()
     return max(0.0, float((q - (len(yi) - 1)) / (sw - (w**2).sum() / sw)))
+
+
+def tau2_dl_from_q(q: float, vi) -> float:
+    """The DerSimonian-Laird moment formula for a given Q: max(0, (Q - (k - 1)) / (sum w - sum w² / sum w))
+    with w = 1/v. With Q around the Mantel-Haenszel estimate this is RevMan 5's tau² for "M-H, Random"."""
+    w = 1 / vi
+    sw = w.sum()
+    return max(0.0, float((q - (len(vi) - 1)) / (sw - (w**2).sum() / sw)))
 
 
 def _root_decreasing(f, target: float, lo: float, hi: float, tol: float) -> float:

@@ -67,10 +67,16 @@ def _peto(M: np.ndarray, a, n1, c, n2) -> tuple[np.ndarray, np.ndarray, np.ndarr
         return beta, np.sqrt(1 / sv), np.where(sv == 0, np.nan, q)
 
 
-def _block(M: np.ndarray, d: Data, y: np.ndarray, v: np.ndarray, o: Options) -> tuple[dict, np.ndarray]:
-    """The sensitivity columns of the subsets in ``M`` and a mask of the subsets to refit one by one."""
+def _block(
+    M: np.ndarray, d: Data, y: np.ndarray, v: np.ndarray, o: Options, M_all: np.ndarray
+) -> tuple[dict, np.ndarray]:
+    """The sensitivity columns of the subsets in ``M`` and a mask of the subsets to refit one by one.
+
+    ``M`` holds the studies with a per-study effect, ``M_all`` every study of the subset: the Mantel-Haenszel
+    sums (and its k) take every table, double-zero ones included, as :func:`fmtrials.meta.fit.common_step`.
+    """
     k = M.sum(axis=1)
-    Mf = M.astype(float)
+    Mf = (M_all if o.method == "MH" else M).astype(float)
     w = np.where(M, 1 / v, 0.0)  # inverse-variance weights, 0 outside the subset
     sw = w.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -126,7 +132,7 @@ def _block(M: np.ndarray, d: Data, y: np.ndarray, v: np.ndarray, o: Options) -> 
     refit = (k < 3) | ~np.isfinite(beta) | ~np.isfinite(se) | ~(se > 0) | ~np.isfinite(q)
     m = o.measure
     cols = {
-        "k": k,
+        "k": M_all.sum(axis=1) if o.method == "MH" else k,
         "estimate": back(beta, m),
         "ci_low": back(beta - cr * se, m),
         "ci_high": back(beta + cr * se, m),
@@ -153,7 +159,8 @@ def subset_rows(
     Returns the columns (arrays of length ``n_subsets``) and the boolean mask of subsets the caller must refit
     one by one (their values here are not to be used).
     """
-    eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure)
+    mh = o.method == "MH"
+    eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure, drop00=True if mh else None)
     inc = ~eff.excluded
     y = np.where(inc, eff.yi, 0.0)
     v = np.where(inc, eff.vi, 1.0)
@@ -162,7 +169,8 @@ def subset_rows(
     refit = np.empty(n_subsets, dtype=bool)
     for start in range(0, n_subsets, step):
         stop = min(start + step, n_subsets)
-        cols, r = _block(mask(start, stop) & inc[None, :], d, y, v, o)
+        rows = mask(start, stop)
+        cols, r = _block(rows & inc[None, :], d, y, v, o, rows)
         for c in ROW_COLUMNS:
             out[c][start:stop] = cols[c]
         refit[start:stop] = r

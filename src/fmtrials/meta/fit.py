@@ -66,41 +66,62 @@ class Options:
 
 
 # ------------------------------------------------------------------------------------------ the steps
-def effects_step(d: Data, o: Options) -> tuple[StudyEffects, np.ndarray, list[str]]:
-    """Per-study effects (escalc rule), the included mask and the exclusion note; DataError if none left."""
-    eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure)
-    inc = ~eff.excluded
-    if not inc.any():
-        raise DataError(
-            Problem(
-                f"nothing to pool: all {len(d.a)} studies are double-zero (no events, or only events, in both arms), "
-                f"which are excluded for {o.measure}{' (Peto)' if o.method == 'Peto' else ''}; use measure='RD' to "
-                "keep them",
-                file=DATAFRAME,
-                column="events_t",
-            )
+def _nothing_to_pool(d: Data, o: Options) -> DataError:
+    return DataError(
+        Problem(
+            f"nothing to pool: all {len(d.a)} studies are double-zero (no events, or only events, in both arms), "
+            f"which are excluded for {o.measure}{' (Peto)' if o.method == 'Peto' else ''}; use measure='RD' to "
+            "keep them",
+            file=DATAFRAME,
+            column="events_t",
         )
+    )
+
+
+def effects_step(d: Data, o: Options) -> tuple[StudyEffects, np.ndarray, list[str]]:
+    """Per-study effects (escalc rule), the included mask and the exclusion note; DataError if none left.
+
+    Mantel-Haenszel follows ``rma.mh``'s defaults (``drop00 = c(TRUE, FALSE)``): a double-zero table has no
+    per-study effect (left out of Q and its df, for RD too) but stays in the MH sums with its raw counts, so
+    a set of such tables is not an error here (:func:`common_step` decides).
+    """
+    mh = o.method == "MH"
+    eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure, drop00=True if mh else None)
+    inc = ~eff.excluded
+    if not inc.any() and not mh:
+        raise _nothing_to_pool(d, o)
     excluded = d.label[eff.excluded]
     notes = []
     if len(excluded):
-        notes.append(
-            f"{len(excluded)} double-zero stud{'y' if len(excluded) == 1 else 'ies'} excluded: "
-            + ", ".join(map(str, excluded))
+        s = "y" if len(excluded) == 1 else "ies"
+        where = (
+            "no per-study estimate and left out of Q, kept in the Mantel-Haenszel sums (as metafor rma.mh)"
+            if mh
+            else "excluded"
         )
+        notes.append(f"{len(excluded)} double-zero stud{s} {where}: " + ", ".join(map(str, excluded)))
     return eff, inc, notes
 
 
 def common_step(
     d: Data, y: np.ndarray, v: np.ndarray, inc: np.ndarray, o: Options
 ) -> tuple[float, float, float, np.ndarray, list[str]]:
-    """Common-effect estimate, SE, Q (NaN when undefined) and raw weights: MH, Peto or inverse variance."""
+    """Common-effect estimate, SE, Q (NaN when undefined) and raw weights: MH, Peto or inverse variance.
+
+    Q is taken over the studies with a per-study effect (``inc``); the MH estimate over every table.
+    """
     k = len(y)
     notes: list[str] = []
     w_raw = np.zeros(len(d.a))
     a, n1, c, n2 = d.a[inc], d.n1[inc], d.c[inc], d.n2[inc]
-    if o.method == "MH":
-        beta, se = core.mh(a, n1, c, n2, o.measure)
-        w_raw[inc] = core.mh_weights(a, n1, c, n2, o.measure)
+    if o.method in ("MH", "MH-DL"):  # every table, double-zero ones included (rma.mh's drop00 = c(TRUE, FALSE))
+        beta, se = core.mh(d.a, d.n1, d.c, d.n2, o.measure)
+        if o.method == "MH":
+            w_raw = core.mh_weights(d.a, d.n1, d.c, d.n2, o.measure)
+        else:  # RevMan's random-effects weights replace these (random_step)
+            w_raw[inc] = 1 / v
+        if not np.isfinite(beta) and not inc.any():
+            raise _nothing_to_pool(d, o)
         if not np.isfinite(beta):
             notes.append(
                 "the Mantel-Haenszel estimate is undefined for these counts "
@@ -119,10 +140,20 @@ def common_step(
     return beta, se, q, w_raw, notes
 
 
-def random_step(y: np.ndarray, v: np.ndarray, o: Options) -> tuple[float, str, list[str]]:
-    """tau² by DL, PM or REML (with the DL fallback when asked for): (tau2, tau2_method, notes)."""
+def random_step(y: np.ndarray, v: np.ndarray, o: Options, q: float = _NAN) -> tuple[float, str, list[str]]:
+    """tau² by DL, PM or REML (with the DL fallback when asked for): (tau2, tau2_method, notes).
+
+    ``"MH-DL"`` (RevMan 5's "M-H, Random"): the DerSimonian-Laird moment formula applied to ``q``, the
+    inverse-variance-weighted Q around the Mantel-Haenszel estimate (Deeks & Higgins, Statistical algorithms in
+    Review Manager 5), instead of the Q around the inverse-variance estimate; NaN ``q`` (MH undefined) falls
+    back to the ordinary DL estimate with a note.
+    """
     if o.method == "DL":
         return core.tau2_dl(y, v), "DL", []
+    if o.method == "MH-DL":
+        if not np.isfinite(q):
+            return core.tau2_dl(y, v), "DL", ["the Mantel-Haenszel estimate is undefined: tau² from the ordinary DL Q"]
+        return core.tau2_dl_from_q(q, v), "DL", []
     if o.method == "PM":
         return core.tau2_pm(y, v, tol=min(o.tol, 1e-12)), "PM", []
     try:
@@ -166,14 +197,21 @@ def test_step(
 
 
 def heterogeneity_step(
-    y: np.ndarray, v: np.ndarray, q: float, tau2: float, o: Options, with_ci: bool = True
+    y: np.ndarray, v: np.ndarray, q: float, tau2: float, o: Options, with_ci: bool = True, k_pooled: int = 0
 ) -> tuple[Heterogeneity, list[str]]:
     """Q, its p-value, the Q-based I², metafor's τ²-based I² and H², and (random effects, ``with_ci``) the
-    Q-profile CI of tau² and of the τ²-based I²."""
+    Q-profile CI of tau² and of the τ²-based I².
+
+    ``k_pooled`` is the number of tables in the pooled estimate when it exceeds the number of per-study
+    effects (Mantel-Haenszel sums keep double-zero tables).
+    """
     k = len(y)
     if k < 2 or not np.isfinite(q):
         why = (
-            "k = 1: the pooled estimate is that study's own effect; heterogeneity (Q, I², tau²) cannot be "
+            f"{k} of the {k_pooled} studies pooled ha{'s' if k == 1 else 've'} a per-study estimate (the others "
+            "are double-zero): heterogeneity (Q, I², tau²) cannot be estimated"
+            if k < 2 and k_pooled > k
+            else "k = 1: the pooled estimate is that study's own effect; heterogeneity (Q, I², tau²) cannot be "
             "estimated from one study"
             if k < 2
             else "heterogeneity not estimable: Q is undefined because the pooled estimate is undefined"
@@ -275,7 +313,10 @@ def zero_cell_text(measure: str, method: str) -> str:
         else "for the per-study effects used in pooling"
     )
     dz = (
-        "double-zero studies (no events, or only events, in both arms) kept with the correction"
+        "double-zero studies (no events, or only events, in both arms) left out of Q, kept in the "
+        "Mantel–Haenszel sums (as metafor rma.mh)"
+        if method == "MH"
+        else "double-zero studies (no events, or only events, in both arms) kept with the correction"
         if measure == "RD"
         else "double-zero studies (no events, or only events, in both arms) excluded"
     )
@@ -292,21 +333,21 @@ def _estimate(d: Data, o: Options, with_ci: bool) -> dict[str, Any]:
     notes += n
     tau2, tau2_method = 0.0, (o.method if o.model == "random" else None)
     if o.model == "random" and k >= 2:
-        tau2, tau2_method, n = random_step(y, v, o)
+        tau2, tau2_method, n = random_step(y, v, o, q)
         notes += n
         beta, se, _ = core.re_fit(y, v, tau2)
         w_raw[inc] = 1 / (v + tau2)
     se_classic = se
     test, se, dist, dfree, statistic, p, lo, hi, n = test_step(y, v, tau2, beta, se, o)
     notes += n
-    het, n = heterogeneity_step(y, v, q, tau2, o, with_ci)
+    het, n = heterogeneity_step(y, v, q, tau2, o, with_ci, k_pooled=len(d.a) if o.method == "MH" else k)
     notes += n
     pi, pi_dist, n = prediction_step(beta, se_classic, se, tau2, k, test, dist, dfree, o)
     notes += n
     return dict(
         eff=eff,
         inc=inc,
-        k=k,
+        k=len(d.a) if o.method == "MH" else k,  # rma.mh's k: every table is in the MH sums
         w_raw=w_raw,
         beta=float(beta),
         se=se,

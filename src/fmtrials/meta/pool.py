@@ -57,7 +57,7 @@ def options(
                 f"the Peto method estimates an odds ratio; got measure={measure!r}", file=ARGUMENTS, column="measure"
             )
         )
-    if test != "z" and method in ("MH", "Peto"):
+    if test != "z" and method in ("MH", "Peto"):  # MH-DL is a random-effects model: HKSJ applies
         raise DataError(
             Problem(
                 f"HKSJ applies to inverse-variance and random-effects models, not {method}",
@@ -153,9 +153,13 @@ def pool(
         shared placebo arm) and grouping columns. The output of :func:`fmtrials.contrasts` fits.
     measure : {"RR", "OR", "RD"}
         Risk ratio, odds ratio or risk difference (treatment vs control).
-    method : {"MH", "IV", "Peto", "DL", "REML", "PM"}
+    method : {"MH", "IV", "Peto", "DL", "REML", "PM", "MH-DL"}
         Common-effect Mantel-Haenszel, inverse-variance or Peto (OR only); or a random-effects model with the
-        DerSimonian-Laird, REML or Paule-Mandel estimator of tau².
+        DerSimonian-Laird, REML or Paule-Mandel estimator of tau²; or ``"MH-DL"``, RevMan 5's "M-H, Random"
+        model: the heterogeneity Q is computed around the Mantel-Haenszel estimate with inverse-variance
+        weights (RevMan's Chi², also the Q reported), tau² is DerSimonian-Laird's formula applied to that Q,
+        and the studies are pooled with inverse-variance random-effects weights (R meta ``metabin(method="MH",
+        Q.Cochrane=TRUE)``). ``"DL"`` is metafor's (Q around the inverse-variance estimate).
     test : {"z", "hksj", "hksj-adhoc"}
         z test and interval; Hartung-Knapp-Sidik-Jonkman t(k - 1) (metafor ``test="knha"``); or its ad hoc
         variant, never narrower than z (metafor ``test="adhoc"``). HKSJ: IV and random-effects models only.

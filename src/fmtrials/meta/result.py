@@ -165,12 +165,16 @@ class PoolResult:
     Attributes
     ----------
     measure : {"RR", "OR", "RD"}
-    method : {"MH", "IV", "Peto", "DL", "REML", "PM"}
+    method : {"MH", "IV", "Peto", "DL", "REML", "PM", "MH-DL"}
+        ``"MH-DL"``: RevMan 5's "M-H, Random" (DL tau² from the Q around the MH estimate); its ``heterogeneity.q``
+        is that Q (RevMan's Chi²).
     model : {"common", "random"}
     test : {"z", "hksj", "hksj-adhoc"}
         The test actually applied ("z" when HKSJ was asked for with k < 2, with a note).
     k : int
-        Number of studies pooled (excluded double-zero studies are not counted).
+        Number of studies pooled (excluded double-zero studies are not counted). For ``"MH"`` every table, as
+        ``rma.mh``'s k: double-zero tables stay in the MH sums; ``heterogeneity.q_df`` counts only the studies
+        with a per-study effect.
     alpha : float
     estimate, ci_low, ci_high : float
         Pooled effect and its (1 - alpha) CI on the reporting scale (ratio for RR/OR).

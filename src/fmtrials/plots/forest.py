@@ -227,7 +227,12 @@ def forest_footer(result: Any) -> list[str]:
         )
     excluded = tuple(getattr(result, "excluded", ()) or ())
     if excluded:
-        out.append("Not estimable, left out of the pooling: " + ", ".join(map(str, excluded)))
+        where = (
+            "no per-study estimate, left out of Q, kept in the Mantel–Haenszel sums"
+            if getattr(result, "method", None) == "MH"
+            else "left out of the pooling"
+        )
+        out.append(f"Not estimable, {where}: " + ", ".join(map(str, excluded)))
     corrected = tuple(getattr(result, "corrected", ()) or ())
     if corrected:
         out.append("Zero cells in " + ", ".join(map(str, corrected)) + f": {result.zero_cell}")

@@ -15,10 +15,23 @@ from ..errors import SharedPlaceboWarning
 from ..meta import pool
 from .reading import _read
 
-__all__ = ["compare_revman", "QUANTITIES"]
+__all__ = ["compare_revman", "QUANTITIES", "revman_pool_method"]
 
 #: what is compared, in RevMan's words (``z`` is |z|; ``i2`` in percent)
 QUANTITIES = ("estimate", "ci_low", "ci_high", "chi2", "df", "p_chi2", "i2", "tau2", "z", "p_z")
+
+
+def revman_pool_method(method: str, model: str) -> str:
+    """RevMan's statistical method and analysis model -> :func:`fmtrials.pool`'s ``method=``.
+
+    Examples
+    --------
+    >>> revman_pool_method("MH", "random"), revman_pool_method("IV", "random"), revman_pool_method("MH", "fixed")
+    ('MH-DL', 'DL', 'MH')
+    """
+    if model == "random":
+        return "MH-DL" if method == "MH" else "DL"
+    return method
 
 
 def _ours(r: Any) -> dict[str, float]:
@@ -49,15 +62,11 @@ def _rows(where: dict[str, Any], revman: pd.Series, ours: dict[str, float]) -> l
 def compare_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Re-run every dichotomous outcome of a RevMan review and compare with RevMan's own results.
 
-    Each outcome is pooled by :func:`fmtrials.pool` with RevMan's measure and method (a random-effects
-    analysis as ``method="DL"``, RevMan's estimator); an outcome with subgroups is pooled ``by="subgroup"`` so
-    the subtotals and the test for subgroup differences are compared too. Continuous outcomes are not
-    analysed yet and are left out.
-
-    A known difference: for a random-effects outcome whose method is Mantel-Haenszel, RevMan computes
-    DerSimonian-Laird's tau² from the heterogeneity Q around the MH estimate (R meta's ``Q.Cochrane = TRUE``),
-    fmtrials (as metafor) from Q around the inverse-variance estimate, so tau² and the random-effects
-    estimate can differ slightly there; the common-effect results are unaffected.
+    Each outcome is pooled by :func:`fmtrials.pool` with RevMan's measure and method: "M-H, Random" as
+    ``method="MH-DL"`` (RevMan 5's model: DerSimonian-Laird tau² from the Q around the Mantel-Haenszel
+    estimate, then inverse-variance random-effects pooling), "IV, Random" as ``method="DL"``; an outcome with
+    subgroups is pooled ``by="subgroup"`` so the subtotals and the test for subgroup differences are compared
+    too. Continuous outcomes are not analysed yet and are left out.
 
     Parameters
     ----------
@@ -98,7 +107,7 @@ def compare_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
             & (results.outcome_no == tot.outcome_no)
             & (results.subgroup_no != 0)
         ]
-        method = cast(PoolMethod, "DL" if tot.model == "random" else tot.method)
+        method = cast(PoolMethod, revman_pool_method(tot.method, tot.model))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SharedPlaceboWarning)
             r = pool(table, measure=cast(Measure, tot.measure), method=method, by="subgroup" if len(subs) else None)
