@@ -238,3 +238,13 @@ def test_labbe_and_funnel_draw_the_forest_model():
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert f"Pooled RR = {a.main.estimate:.2f}\nRandom-effects model\n(REML τ²)" in legend
     assert "pooled line: the main model, Random-effects model (REML τ²)" in F.figure_caption(_Shown(a), "labbe")
+
+
+def test_methods_paragraph_states_the_small_study_methods_only_where_k_reaches_10():
+    outcomes = fmtrials.read_outcomes(DATA / "li2007_outcomes.csv")
+    m = fmtrials.methods_paragraph(fmtrials.analyse(outcomes, measure="OR"))
+    assert "Small-study effects were assessed for death (at least 10 comparisons) with Egger's regression" in m.text
+    refs = "\n".join(m.references)
+    for ref in ("BMJ. 1997;315:629–634", "Biometrics. 1994;50:1088–1101", "Biometrics. 2000;56:455–463"):
+        assert ref in refs
+    assert "Small-study" not in fmtrials.methods_paragraph(fmtrials.analyse()).text  # bundled: every k < 10

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -112,7 +113,7 @@ LOO_MAX_K = 200
 DISAGREEMENT_RATIO = 1.25
 
 
-def models_disagree(main, common) -> str | None:
+def models_disagree(main: Any, common: Any) -> str | None:
     """A sentence when the common-effect check and the main model disagree materially, else None.
 
     The rule (:data:`DISAGREEMENT_RATIO`): for a ratio measure the two pooled estimates differ by more than a

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import ARGUMENTS
+from .._vocab import SmallStudyTest
 from ..errors import DataError, Problem
 from .influence import influence
 from .regression import MetaRegression, meta_regression
@@ -30,7 +31,7 @@ DOSE_COLUMN = "dose_mg_day"
 #: the small-study tests run from k >= 10: Egger's classical regression (metafor ``regtest(fit, model="lm")``),
 #: metafor's default ``regtest(fit)`` (meta-regression on sei with the result's tau² estimator, z test) and Begg's
 #: rank correlation (``ranktest``)
-SMALL_STUDY_METHODS = ("egger", "egger_rma", "begg")
+SMALL_STUDY_METHODS: tuple[SmallStudyTest, ...] = ("egger", "egger_rma", "begg")
 
 
 @dataclass(frozen=True, eq=False)
