@@ -248,3 +248,14 @@ def test_methods_paragraph_states_the_small_study_methods_only_where_k_reaches_1
     for ref in ("BMJ. 1997;315:629–634", "Biometrics. 1994;50:1088–1101", "Biometrics. 2000;56:455–463"):
         assert ref in refs
     assert "Small-study" not in fmtrials.methods_paragraph(fmtrials.analyse()).text  # bundled: every k < 10
+
+
+def test_methods_paragraph_names_the_endpoints_below_10_with_their_k():
+    import pandas as pd
+
+    lee = pd.read_csv(DATA / "lee2004_outcomes.csv")
+    lee = lee[lee["study"].isin(lee["study"].drop_duplicates().iloc[:5])]
+    both = pd.concat([pd.read_csv(DATA / "li2007_outcomes.csv"), lee], ignore_index=True)
+    m = fmtrials.methods_paragraph(fmtrials.analyse(fmtrials.read_outcomes(both), measure="OR"))
+    assert "assessed for death (at least 10 comparisons)" in m.text
+    assert "not for endpoints with fewer comparisons (postop_nausea k = 5)." in m.text

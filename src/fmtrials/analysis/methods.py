@@ -336,11 +336,11 @@ def _small_study(result: Analysis) -> str:
     :data:`fmtrials.meta.smallstudy.MIN_STUDIES`); the endpoints with fewer are named with their k."""
     from ..meta.smallstudy import MIN_STUDIES
 
-    pooled = [a for a in result if a.main is not None and int(a.main.k) >= 2]
-    tested = [a for a in pooled if int(a.main.k) >= MIN_STUDIES]
+    ks = {a.endpoint: int(a.main.k) for a in result if a.main is not None and int(a.main.k) >= 2}
+    tested = [a for a in result if ks.get(a.endpoint, 0) >= MIN_STUDIES]
     if not tested:
         return ""
-    few = [a for a in pooled if int(a.main.k) < MIN_STUDIES]
+    few = [a for a in result if 2 <= ks.get(a.endpoint, 0) < MIN_STUDIES]
     text = (
         f"Small-study effects were assessed for {_names(tested, result)} (at least {MIN_STUDIES} comparisons) with "
         f"Egger's regression test {_cite('egger1997')} (the classical weighted regression of each effect on its "
@@ -349,8 +349,8 @@ def _small_study(result: Analysis) -> str:
         f"funnel plot {_cite('peters2008')}"
     )
     if few:
-        ks = ", ".join(f"{_label(a.endpoint, result)} k = {int(a.main.k)}" for a in few)
-        text += f"; not for endpoints with fewer comparisons ({ks})"
+        listed = ", ".join(f"{_label(a.endpoint, result)} k = {ks[a.endpoint]}" for a in few)
+        text += f"; not for endpoints with fewer comparisons ({listed})"
     return text + "."
 
 
