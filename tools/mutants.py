@@ -723,6 +723,43 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_revman_hostile.py",),
         "a carriage return inside a cell written unquoted (breaks the record)",
     ),
+    # --- smallstudy ---
+    M(
+        "smallstudy-labbe-check-line",
+        "report",
+        "_report_figures.py",
+        '"result": ea.main,  # the forest\'s model',
+        '"result": ea.common,  # the forest\'s model',
+        ("tests/test_report_smallstudy.py",),
+        "the L'Abbé pooled line is the common-effect check beside a random-effects forest",
+    ),
+    M(
+        "smallstudy-disagree-ratio",
+        "analysis",
+        "analysis/policy.py",
+        "if factor > DISAGREEMENT_RATIO:",
+        "if factor > 2 * DISAGREEMENT_RATIO:",
+        ("tests/test_report_smallstudy.py",),
+        "a 1.7-fold gap between the check and the main model is not called a disagreement",
+    ),
+    M(
+        "smallstudy-mh-zero-weight",
+        "plots",
+        "plots/forest.py",
+        'zero = (s["weight"].to_numpy(dtype=float) == 0) & (numerator > 0)',
+        'zero = (s["weight"].to_numpy(dtype=float) < 0) & (numerator > 0)',
+        ("tests/test_report_smallstudy.py",),
+        "an MH forest study with weight 0% that still moves the estimate gets no footnote",
+    ),
+    M(
+        "smallstudy-trimfill-side",
+        "meta",
+        "meta/trimfill.py",
+        'side = "right" if slope < 0 else "left"',
+        'side = "left" if slope < 0 else "right"',
+        ("tests/test_report_smallstudy.py",),
+        "trim-and-fill fills the wrong side of the funnel",
+    ),
     # --- labels ---
     M(
         "i2-is-tau2-based-again",

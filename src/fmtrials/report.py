@@ -341,6 +341,9 @@ def _build(
     endpoints = result.endpoints
     analyses = [_Shown(a) for a in result]
     stems = _outdir.slugs(endpoints)
+    progress("diagnostics")
+    for a in analyses:  # before the figures: the funnel plot draws the trim-and-fill studies from k >= 10
+        a.diagnostics = diagnostics_part(a)
     if make_figures:
         treatment = options["treatment_label"]
         jobs = [
@@ -353,10 +356,8 @@ def _build(
         drawing = _figures.start_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems, png_dpi=options["dpi"])
     progress("re-analysing the published composite-responder table")
     main = _main_results(bundled, tmp, make_figures, result, outcomes, options)
-    progress("decision metrics and diagnostics")
+    progress("decision metrics")
     meaning = what_it_means_part(result, outcomes, bundled=bundled)
-    for a in analyses:
-        a.diagnostics = diagnostics_part(a)
     progress("auditing reported figures")
     audit_table = _audit_table(bundled)
     if make_figures:
@@ -366,7 +367,7 @@ def _build(
     progress("writing tables and results")
     compared = result.compared
     _write_csv(compared, tmp / "tables" / "comparisons.csv")
-    pooled = pd.DataFrame([row for a in analyses for row in _pooled_rows(a)])
+    pooled = pd.DataFrame([row for a in analyses for row in _pooled_rows_noted(a)])
     _write_csv(_pooled_frame(analyses, measure), tmp / "tables" / "pooled.csv")
     sens = (
         pd.concat(
@@ -433,6 +434,16 @@ def _build(
     )
     (tmp / "report.html").write_text(html_text, encoding="utf-8")
     return list(endpoints)
+
+
+def _pooled_rows_noted(a: Any) -> list[dict[str, Any]]:
+    """The HTML pooled rows of an endpoint; the last (the common-effect check's total) carries ``note``, the
+    sentence printed under it when the check and the main model disagree materially
+    (:func:`fmtrials.analysis.policy.models_disagree`)."""
+    rows = _pooled_rows(a)
+    if rows and a.disagreement:
+        rows[-1] = {**rows[-1], "note": a.disagreement}
+    return rows
 
 
 def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
@@ -576,7 +587,8 @@ def _render_html(shown: dict[str, Any]) -> str:
         sources=_records(listed),
         cited=set(listed["source_id"]),
         gaps=_known_gaps() if bundled else [],
-        captions=_figures.FIGURE_CAPTIONS,
+        caption=_figures.figure_caption,
+        small_study_shown={a.endpoint for a in analyses if a.diagnostics and a.diagnostics.get("small_study")},
         loo_rows=lambda a: _loo_rows(a.loo, measure),
         sensitivity_notes=_sensitivity_notes,
         stems=shown["stems"],

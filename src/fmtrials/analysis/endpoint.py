@@ -21,6 +21,7 @@ from .policy import (
     chosen_analysis,
     endpoint_contrasts,
     endpoint_event,
+    models_disagree,
     one_analysis_per_comparison,
     prepare_for_pooling,
     requested_model,
@@ -162,6 +163,13 @@ class EndpointAnalysis:
         return str(tests[0]) if len(tests) == 1 else "fisher"
 
     @property
+    def disagreement(self) -> str | None:
+        """The sentence saying that the common-effect check and the main model disagree materially (rule:
+        :func:`~fmtrials.analysis.policy.models_disagree`), or None. The report prints it under the pooled
+        rows and under the forest plot."""
+        return models_disagree(self.main, self.common)
+
+    @property
     def estimable(self) -> bool:
         """True when the main model pooled the endpoint."""
         return self.main is not None
@@ -221,7 +229,7 @@ class EndpointAnalysis:
             lines.append(f"Sensitivity: {len(self.sensitivity)} rows")
         if self.leave_one_out is not None:
             lines.append(f"Leave-one-out: {len(self.leave_one_out)} rows")
-        lines += [f"Note: {n}" for n in self.notes]
+        lines += [f"Note: {n}" for n in (*self.notes, *filter(None, [self.disagreement]))]
         return "\n".join(lines)
 
     def _row_lines(self, rows: pd.DataFrame) -> list[str]:

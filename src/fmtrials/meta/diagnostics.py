@@ -2,7 +2,8 @@
 
 * a dose meta-regression (``meta_regression(table, "dose_mg_day")``) only where the trials differ in dose;
 * influence diagnostics only with k >= 3;
-* small-study tests (Egger, Begg) and trim-and-fill only with k >= 10 (Cochrane Handbook §10.4.3.1);
+* small-study tests (:data:`SMALL_STUDY_METHODS`: Egger's classical regression, metafor's default
+  ``regtest``, Begg) and trim-and-fill only with k >= 10 (Cochrane Handbook §10.4.3.1);
   otherwise a sentence saying why not.
 
 Nothing here renders: the report (or a notebook) formats the parts it is given.
@@ -17,15 +18,20 @@ import numpy as np
 import pandas as pd
 
 from .._validation import ARGUMENTS
+from .._vocab import SmallStudyTest
 from ..errors import DataError, Problem
 from .influence import influence
 from .regression import MetaRegression, meta_regression
 from .smallstudy import MIN_STUDIES, small_study_test
 from .trimfill import TrimFillResult, trim_and_fill
 
-__all__ = ["diagnostics", "Diagnostics", "DOSE_COLUMN"]
+__all__ = ["diagnostics", "Diagnostics", "DOSE_COLUMN", "SMALL_STUDY_METHODS"]
 
 DOSE_COLUMN = "dose_mg_day"
+#: the small-study tests run from k >= 10: Egger's classical regression (metafor ``regtest(fit, model="lm")``),
+#: metafor's default ``regtest(fit)`` (meta-regression on sei with the result's tau² estimator, z test) and Begg's
+#: rank correlation (``ranktest``)
+SMALL_STUDY_METHODS: tuple[SmallStudyTest, ...] = ("egger", "egger_rma", "begg")
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,7 +43,7 @@ class Diagnostics:
     dose_regression : MetaRegression or None
     influence : DataFrame or None
     small_study : DataFrame or None
-        One row per test (Egger, Begg).
+        One row per test of :data:`SMALL_STUDY_METHODS` (k >= 10).
     trim_and_fill : TrimFillResult or None
     reasons : dict
         Part name -> the sentence the report prints instead of a missing part.
@@ -120,8 +126,13 @@ def diagnostics(result: Any, table: pd.DataFrame | None = None) -> Diagnostics:
     sst = tf = None
     if k >= MIN_STUDIES:
         counts = result.studies.assign(study=result.studies["label"])
+        tau2 = "IV" if result.model == "common" else (result.tau2_method or "REML")
         sst = pd.concat(
-            [small_study_test(counts, measure=result.measure, method=m) for m in ("egger", "begg")], ignore_index=True
+            [
+                small_study_test(counts, measure=result.measure, method=m, tau2_method=cast(Any, tau2))
+                for m in SMALL_STUDY_METHODS
+            ],
+            ignore_index=True,
         )
         tf = trim_and_fill(result)
     else:

@@ -178,7 +178,8 @@ def plot_funnel(
 ) -> Any:
     """Funnel plot: each comparison's effect against its standard error, with pseudo-confidence limits.
 
-    The standard-error axis runs downward from 0; the vertical line is the pooled estimate and the dashed
+    The standard-error axis runs downward from 0; the vertical line is the pooled estimate (its model named in
+    the legend: give the result of the model the forest plot beside it shows) and the dashed
     funnel is ``estimate ± z·SE`` with ``z`` the ``1 - alpha/2`` normal quantile (metafor ``funnel``), drawn
     on the log scale for ratios (with ratio tick labels). The dotted line is no effect. With fewer than 10
     comparisons the figure says that asymmetry cannot be judged (Cochrane Handbook 5.1 §10.4.3.1).
@@ -259,7 +260,13 @@ def plot_funnel(
         ax.axvline(tr(beta), color="black", lw=0.8, zorder=1, gid="pooled-line")
         ax.axvline(null_value(measure), color="black", lw=0.7, ls=(0, (1, 1.5)), zorder=1, gid="null-line")
         handles = [
-            Line2D([], [], color="black", lw=0.8, label=f"Pooled {measure} {format_number(result.estimate, 2)}"),
+            Line2D(
+                [],
+                [],
+                color="black",
+                lw=0.8,
+                label=f"Pooled {measure} {format_number(result.estimate, 2)}\n{R.model_name(result)}",
+            ),
             Line2D([], [], color=S.GREY, lw=0.8, ls=(0, (4, 2)), label=f"Pseudo {format_level(alpha)} limits"),
             Line2D([], [], color="black", lw=0.7, ls=(0, (1, 1.5)), label="No effect"),
         ]

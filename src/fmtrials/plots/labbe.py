@@ -156,7 +156,7 @@ def plot_labbe(
         ``study`` and ``dose_mg_day``; a PoolResult's own studies (and unique labels) are used when one is
         given.
     result : PoolResult, optional
-        Draw its pooled effect.
+        Draw its pooled effect (the legend names its model; give the model of the forest plot beside it).
     ax : matplotlib Axes, optional
     outcome : str, default "responders"
         What the rates count, for the axis labels (e.g. ``"with nausea"``).
@@ -216,7 +216,7 @@ def plot_labbe(
                     color=S.GREY,
                     lw=1.0,
                     ls=(0, (4, 2)),
-                    label=f"Pooled {measure} = {format_number(result.estimate, 2)}",
+                    label=f"Pooled {measure} = {format_number(result.estimate, 2)}\n{R.model_name(result)}",
                 )
             )
         handles += _draw_points(ax, t, p_c, p_t, treatment, labels)
