@@ -45,6 +45,7 @@ FIGURE_CAPTIONS = {
     "responders": "event rate per arm with Wilson 95% CIs, placebo as the reference",
     "forest": "forest plot (the pooling model is named under its title; subgroups by dose and a prediction "
     "interval where there are enough trials)",
+    "forest_single": "forest plot of the one comparison: its own estimate and interval, nothing pooled",
     "labbe": "L'Abbé plot (point area by n; pooled line: the main model, as in the forest plot)",
     "funnel": "funnel plot with pseudo 95% confidence limits around the main model's pooled estimate",
 }
@@ -99,7 +100,8 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
             f"No responder plot: {n_trials:,} trials are more than its {MAX_TRIALS} rows of "
             "trials can show; the L'Abbé plot shows every comparison."
         )
-    forest_title = f"{name}\n{measure_name(ea.main.measure)}, {pool_label(ea.main.method, ea.main.test)}"
+    model = "one comparison, not pooled" if ea.main.k == 1 else pool_label(ea.main.method, ea.main.test)
+    forest_title = f"{name}\n{measure_name(ea.main.measure)}, {model}"
     disagreement = getattr(ea, "disagreement", None)
     forest = {"result": ea.main, "event": ea.event, "title": forest_title, "treatment": treatment}
     jobs.append((ea.endpoint, "forest", {**forest, "notes": [disagreement] if disagreement else []}))
@@ -126,6 +128,8 @@ def figure_caption(ea: Any, kind: str) -> str:
     from .meta.smallstudy import MIN_STUDIES
 
     main = ea.main
+    if kind == "forest" and main is not None and int(main.k) == 1:
+        return FIGURE_CAPTIONS["forest_single"]  # one comparison: no pooling model to name
     if kind not in ("labbe", "funnel") or main is None:
         return FIGURE_CAPTIONS[kind]
     model = pool_label(main.method, "z", main.tau2_method)

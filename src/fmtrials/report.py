@@ -42,6 +42,7 @@ from ._format import measure_name, pool_label
 from ._report_extras import diagnostics_part, what_it_means_part
 from ._report_figures import no_attrs as _no_attrs
 from ._report_tables import (
+    SINGLE_LABEL,
     _display_audit,
     _display_compared,
     _fmt,
@@ -50,6 +51,7 @@ from ._report_tables import (
     _loo_rows,
     _pooled_rows,
     _records,
+    _sensitivity_notes,
 )
 from ._vocab import Measure, RDInterval
 from .analysis import (
@@ -461,7 +463,7 @@ def _model_rows(models: pd.DataFrame) -> list[dict[str, Any]]:
         {
             "endpoint": r["endpoint"],
             "k": int(r["k"]),
-            "model": pool_label(r["method"], r["test"]) if r["method"] and r["rule"] != "single" else "not pooled",
+            "model": pool_label(r["method"], r["test"]) if r["method"] and r["rule"] != "single" else SINGLE_LABEL,
             "reason": r["reason"],
         }
         for r in models.to_dict(orient="records")
@@ -588,6 +590,7 @@ def _render_html(shown: dict[str, Any]) -> str:
         caption=_figures.figure_caption,
         small_study_shown={a.endpoint for a in analyses if a.diagnostics and a.diagnostics.get("small_study")},
         loo_rows=lambda a: _loo_rows(a.loo, measure),
+        sensitivity_notes=_sensitivity_notes,
         stems=shown["stems"],
         meaning=shown["meaning"],
         formula_start="=, +, −, @, tab or carriage return",

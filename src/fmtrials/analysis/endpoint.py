@@ -11,7 +11,7 @@ import pandas as pd
 from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
 from .._validation import check_alpha
 from .._vocab import MEASURES, RD_INTERVALS, Event, Measure, PoolMethod, PoolTest, RDInterval, choice
-from ._pooling import POOLING_ERRORS, _pooling, pooled_rows, sensitivity
+from ._pooling import POOLING_ERRORS, TEST_NAMES, _pooling, pooled_rows, sensitivity
 from .policy import (
     COMMON_MODEL,
     LOO_MAX_K,
@@ -51,6 +51,7 @@ POOLED_COLUMNS = (
     "q_df",
     "q_p",
     "i2",
+    "i2_tau2",
     "tau2",
     "pi_low",
     "pi_high",
@@ -155,6 +156,13 @@ class EndpointAnalysis:
         return "the policy's main model" if self.requested is None else "the model requested (method=, test=)"
 
     @property
+    def single_test(self) -> str:
+        """The test of the per-comparison p-values (``test_method`` of ``compared``, e.g. ``"fisher"``): also
+        the one p-value of a row with a single comparison (k = 1), which names no pooling model."""
+        tests = self.compared["test_method"].dropna().unique() if "test_method" in self.compared else []
+        return str(tests[0]) if len(tests) == 1 else "fisher"
+
+    @property
     def disagreement(self) -> str | None:
         """The sentence saying that the common-effect check and the main model disagree materially (rule:
         :func:`~fmtrials.analysis.policy.models_disagree`), or None. The report prints it under the pooled
@@ -170,14 +178,17 @@ class EndpointAnalysis:
         """The pooled rows: per model (``main``, then ``common``) one row per dose subgroup, then the total.
 
         Columns :data:`POOLED_COLUMNS`; ratios on the ratio scale; ``rule`` is ``model_rule`` on the main
-        model's rows and ``"check"`` on the common-effect check's. These are the numbers of the report's
+        model's rows and ``"check"`` on the common-effect check's. A row of one comparison (k = 1, an endpoint
+        or a dose) is that comparison's own estimate: ``method`` empty (nothing pooled) and ``p_value`` the
+        per-comparison test's (:attr:`single_test`, named in ``test``). ``i2`` is the Q-based I², ``i2_tau2``
+        metafor's τ²-based one (random-effects models only). These are the numbers of the report's
         ``tables/pooled.csv``.
         """
         rows = [
             {**row, "rule": self.model_rule if role == "main" else "check"}
             for role, r in (("main", self.main), ("common", self.common))
             if r is not None
-            for row in pooled_rows(self.endpoint, role, r)
+            for row in pooled_rows(self.endpoint, role, r, self.single_test)
         ]
         return pd.DataFrame(rows, columns=list(POOLED_COLUMNS))
 
@@ -197,9 +208,15 @@ class EndpointAnalysis:
             lines.append(f"Requested: {pool_label(req.method, req.test)} (method={req.method!r}, test={req.test!r})")
         frame = self.to_frame()
         roles = [("Main and check", "main")] if self._main_is_check() else [("Main", "main"), ("Check", "common")]
+        if self.model_rule == "single":
+            roles = [("One comparison", "main")]
         for title, role in roles:
             r = self.main if role == "main" else self.common
             if r is None:
+                continue
+            if self.model_rule == "single":
+                lines.append(f"{title} — {self.model_reason}")
+                lines += self._row_lines(frame[frame["model"] == role])
                 continue
             why = f" — {self.model_reason}" if role == "main" and self.model_reason else ""
             lines.append(
@@ -220,11 +237,13 @@ class EndpointAnalysis:
         out = []
         for row in rows.itertuples():
             p = format_p(row.p_value)
+            p = p if p.startswith("<") else "= " + p
+            if row.k == 1:
+                p += f" ({TEST_NAMES.get(row.test, row.test)})"
             i2 = f"I² = {format_number(row.i2, 1)}%" if row.k >= 2 else "I² not estimable (k = 1)"
             out.append(
                 f"  {row.group}: k = {row.k}, {self.measure} "
-                f"{format_interval(row.estimate, row.ci_low, row.ci_high, digits)}, "
-                f"p {p if p.startswith('<') else '= ' + p}, {i2}"
+                f"{format_interval(row.estimate, row.ci_low, row.ci_high, digits)}, p {p}, {i2}"
             )
         return out
 
@@ -235,11 +254,13 @@ class EndpointAnalysis:
         digits = 3 if self.measure == "RD" else 2
         frame = self.to_frame()
         if self._main_is_check():  # one model: its rows once
-            frame = frame[frame["model"] == "main"].assign(model="main and check")
+            one = "one comparison, not pooled" if self.model_rule == "single" else "main and check"
+            frame = frame[frame["model"] == "main"].assign(model=one)
         rows = "".join(
             f"<tr><td>{html.escape(str(r.model))}</td><td>{html.escape(str(r.group))}</td><td>{r.k}</td>"
-            f"<td>{format_interval(r.estimate, r.ci_low, r.ci_high, digits)}</td><td>{format_p(r.p_value)}</td>"
-            f"<td>{format_number(r.i2, 1)}</td></tr>"
+            f"<td>{format_interval(r.estimate, r.ci_low, r.ci_high, digits)}</td><td>{format_p(r.p_value)}"
+            + (f" ({html.escape(TEST_NAMES.get(r.test, r.test))})" if r.k == 1 else "")
+            + f"</td><td>{format_number(r.i2, 1)}</td></tr>"
             for r in frame.itertuples()
         )
         head = (

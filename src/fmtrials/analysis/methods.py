@@ -283,7 +283,9 @@ def _pooling(result: Analysis) -> list[str]:
     single = [a for (_, rule), eps in groups.items() if rule == "single" for a in eps]
     if single:
         out.append(
-            f"Endpoints with a single comparison ({_names(single, result)}) are reported as that trial's own estimate."
+            f"Endpoints with a single comparison ({_names(single, result)}) are reported as that trial's own "
+            f"estimate with the p-value of its {_TESTS.get(_one(result.compared, 'test_method', 'fisher'), 'test')}"
+            "; no pooling model applies to them, nor to a dose with a single comparison."
         )
     if any(a.main_model != COMMON_MODEL and a.common is not None for a in pooled):
         out.append(f"{_upper(_model(COMMON_MODEL, result.measure))} was fitted as a check.")

@@ -74,7 +74,8 @@ class Analysis:
         """One row per endpoint: the model requested and the main model used, and why.
 
         Columns ``endpoint, k, requested_method, requested_test, method, test, rule, reason`` (``requested_*``
-        empty when the policy applied; ``method``/``test`` empty when nothing was pooled).
+        empty when the policy applied; ``method``/``test`` empty when nothing was pooled, also for one comparison,
+        ``rule`` "single").
 
         Examples
         --------
@@ -93,8 +94,8 @@ class Analysis:
                     "k": len(a.pooled_table),
                     "requested_method": "" if req is None else req.method,
                     "requested_test": "" if req is None else req.test,
-                    "method": "" if used is None else used.method,
-                    "test": "" if used is None else used.test,
+                    "method": "" if used is None or a.model_rule == "single" else used.method,
+                    "test": "" if used is None or a.model_rule == "single" else used.test,
                     "rule": a.model_rule or "",
                     "reason": a.model_reason or (a.not_estimable or ""),
                 }

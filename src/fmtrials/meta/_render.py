@@ -144,7 +144,7 @@ def summary_text(r: PoolResult) -> str:
     if h.estimable:
         lines.append(
             f"Heterogeneity: Q({h.q_df}) = {f(h.q, 2)}, {format_p(h.q_p, prefix=True)}; "
-            f"I² = {f(h.i2, 1)}%, H² = {f(h.h2, 2)}"
+            f"I² = {f(h.i2, 1)}% (Q-based)" + ("" if r.model == "random" else f", H² = {f(h.h2, 2)}")
         )
     elif r.k < 2:
         lines.append("Heterogeneity: not estimable with one study.")
@@ -153,7 +153,8 @@ def summary_text(r: PoolResult) -> str:
     if r.model == "random" and r.k >= 2:
         lines.append(
             f"τ² = {format_interval(h.tau2, h.tau2_ci_low, h.tau2_ci_high, 4)} ({lvl} CI); "
-            f"I² {lvl} CI {f(h.i2_ci_low, 1)}% to {f(h.i2_ci_high, 1)}%"
+            f"τ²-based I² = {f(h.i2_tau2, 1)}% ({lvl} CI {f(h.i2_tau2_ci_low, 1)}% to {f(h.i2_tau2_ci_high, 1)}%), "
+            f"H² = {f(h.h2, 2)}"
         )
         if np.isfinite(pr.pi_low):
             lines.append(f"Prediction interval ({pr.dist}): {f(pr.pi_low, 4)} to {f(pr.pi_high, 4)}")

@@ -73,8 +73,8 @@ def leave_one_out(
     DataFrame
         One row per study of ``table`` in input order: ``omitted`` (the study's label), ``k``, ``estimate``,
         ``ci_low``, ``ci_high`` (reporting scale), ``beta``, ``se``, ``statistic``, ``p_value``, ``q``, ``q_p``,
-        ``i2``, ``tau2``, ``pi_low``, ``pi_high``. A row whose remaining studies cannot be pooled has k = 0
-        and NaN.
+        ``i2`` (Q-based), ``i2_tau2`` (metafor's τ²-based I²; NaN for common-effect models), ``tau2``,
+        ``pi_low``, ``pi_high``. A row whose remaining studies cannot be pooled has k = 0 and NaN.
 
     Examples
     --------

@@ -179,7 +179,8 @@ def forest_lines(
         lines.append(_summary_line(st, label, "subgroup", digits))
         if R.heterogeneity(sub).estimable:
             lines.append(Line("note", span=het_text(sub, tau=False)))
-        lines += [Line("note", span=overall_test_text(sub)), Line()]
+        one = int(sub.k) == 1  # one comparison: no test of a pooled effect (nor a second p-value for it)
+        lines += [Line("note", span=SINGLE_NOTE if one else overall_test_text(sub)), Line()]
     if not (by and R.subgroups(result)):
         if not summary_only:
             lines += [_study_line(r, digits) for r in rows[rows["row_type"] == "study"].itertuples()]
@@ -202,6 +203,10 @@ def forest_lines(
             )
         )
     return lines
+
+
+#: what a forest plot says of one comparison (the whole plot, or a subgroup), instead of a test of a pooled effect
+SINGLE_NOTE = "One comparison: its own estimate and interval; nothing is pooled."
 
 
 def _single(result: Any) -> bool:
@@ -261,7 +266,7 @@ def forest_footer(result: Any, notes: Sequence[str] = ()) -> list[str]:
     weight 0 that still counts (:func:`mh_zero_weight_note`), notes (the result's, then ``notes``) and the method
     (for one comparison: that nothing is pooled, instead of heterogeneity and the overall test)."""
     if _single(result):
-        return ["One comparison: its own estimate and interval; nothing is pooled."]
+        return [SINGLE_NOTE]
     out = [het_text(result), overall_test_text(result)]
     st = R.subgroup_test(result)
     if st is not None:
