@@ -194,7 +194,7 @@ USER_REQUIRED = ("study", "endpoint", "n", "responders")
 
 def data_dir() -> Path:
     """The directory holding the bundled CSV files (inside the installed package)."""
-    return Path(str(resources.files("fmtrials") / "data"))
+    return Path(str(resources.files("fmtrials") / "datasets"))
 
 
 # ----------------------------------------------------------------------------------------------------------
