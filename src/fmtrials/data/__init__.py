@@ -1,0 +1,69 @@
+"""The bundled milnacipran trial data, user data, and 2x2 contrasts against placebo.
+
+Five tidy tables ship inside the package (their data dictionary is ``data/README.md``):
+
+========== =================================================================================
+trials     one row per trial: citation, identifiers, design, duration, imputation
+arms       one row per randomized arm: treatment, dose, randomized n (and the alternative n)
+outcomes   one row per arm x endpoint x analysis population: n, responders, printed percent
+reported   comparisons exactly as published (percentages and p-values as printed)
+sources    source id -> citation, URL and what it contains
+========== =================================================================================
+
+Every figure carries a ``source`` (an id of ``sources``) and a ``locator``; a derived figure says how it was
+derived (``status == "derived"`` and ``derivation``); unknown stays missing (``<NA>``).
+"""
+
+from ._contrasts import CONTRAST_COLUMNS, contrasts, mark_shared_placebo
+from ._specs import (
+    ANALYSES,
+    MAX_ROWS,
+    MAX_STUDIES,
+    SPECS,
+    STATUS_MEANINGS,
+    STATUSES,
+    USER_REQUIRED,
+    data_dir,
+    is_placebo,
+    placebo_problems,
+    read_table,
+)
+from .bundled import (
+    _bundled,
+    endpoint_label,
+    endpoint_title,
+    load_arms,
+    load_endpoints,
+    load_outcomes,
+    load_reported,
+    load_sources,
+    load_trials,
+    validate_bundled,
+)
+from .reader import read_outcomes
+
+#: used by other fmtrials modules (not public API)
+_INTERNAL = (CONTRAST_COLUMNS, USER_REQUIRED, is_placebo, placebo_problems, _bundled)
+
+__all__ = [
+    "load_trials",
+    "load_arms",
+    "load_outcomes",
+    "load_reported",
+    "load_sources",
+    "load_endpoints",
+    "endpoint_title",
+    "endpoint_label",
+    "read_outcomes",
+    "read_table",
+    "contrasts",
+    "mark_shared_placebo",
+    "validate_bundled",
+    "data_dir",
+    "SPECS",
+    "ANALYSES",
+    "STATUSES",
+    "STATUS_MEANINGS",
+    "MAX_ROWS",
+    "MAX_STUDIES",
+]
