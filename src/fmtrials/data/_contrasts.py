@@ -8,12 +8,13 @@ from typing import Any
 import pandas as pd
 
 from ..errors import DataError, Problem
-from ._specs import is_placebo, placebo_problems
+from ._arms import derive_treatment, is_comparator, placebo_problems
 from .bundled import load_outcomes, load_trials
 
 CONTRAST_COLUMNS = [
     "study",
     "arm",
+    "treatment",
     "dose_mg_day",
     "endpoint",
     "analysis",
@@ -25,6 +26,7 @@ CONTRAST_COLUMNS = [
     "n_c",
     "year",
     "poolable",
+    "comparator",
     "placebo_id",
     "shared_placebo",
     "status_t",
@@ -37,8 +39,9 @@ CONTRAST_COLUMNS = [
 
 
 def mark_shared_placebo(table: pd.DataFrame) -> pd.DataFrame:
-    """``table`` with ``shared_placebo`` set: True where its placebo arm (``placebo_id``) serves more than one
-    row of the same endpoint in this table (pooling those rows together would count it twice)."""
+    """``table`` with ``shared_placebo`` set: True where its control arm (``placebo_id``: the comparator arm,
+    placebo by default) serves more than one row of the same endpoint in this table (pooling those rows together
+    would count it twice)."""
     keys = ["placebo_id", "endpoint"] if "endpoint" in table.columns else ["placebo_id"]
     return table.assign(shared_placebo=table.duplicated(keys, keep=False).to_numpy())
 
@@ -49,8 +52,10 @@ def contrasts(
     analysis: str | Iterable[str] | None = None,
     *,
     poolable_only: bool = True,
+    comparator: str = "placebo",
 ) -> pd.DataFrame:
-    """One row per active arm against its own trial's placebo arm (same endpoint and analysis population).
+    """One row per treatment arm against its own trial's comparator arm, placebo by default (same endpoint and
+    analysis population).
 
     Parameters
     ----------
@@ -65,24 +70,32 @@ def contrasts(
         Clauw 2013, Natelson 2015). The bundled trials table (``year``, ``poolable``) applies only to the
         bundled outcomes (:func:`load_outcomes`, marked ``attrs["origin"] == "bundled"``, and what is
         filtered from them): the studies of any other table are never matched against it by name.
+    comparator : str
+        The control treatment (any case): ``"placebo"`` (rows with treatment placebo, dose 0 or an arm named
+        placebo...), or a drug named in the ``treatment`` column (an active comparator). Every other arm of a
+        trial with a comparator arm is compared with it, so a multi-arm trial gives one row per other arm, all
+        sharing its comparator arm (``shared_placebo``). Trials without a comparator arm are left out and
+        listed in ``.attrs["excluded"]``.
 
     Raises
     ------
     DataError
-        Missing columns, unknown endpoints, or more than one placebo row for a study endpoint analysis
-        (naming the 1-based rows of ``outcomes`` and the column ``arm``).
+        Missing columns, unknown endpoints, an active ``comparator`` no row is treated with, or more than one
+        comparator row for a study endpoint analysis (naming the 1-based rows of ``outcomes`` and the column
+        ``arm``).
 
     Returns
     -------
     DataFrame
-        Columns ``study, arm, dose_mg_day, endpoint, analysis, population, timepoint, events_t, n_t,
-        events_c, n_c`` (counts Int64), ``year`` (Int64, from the trials table), ``poolable`` (bool),
-        ``placebo_id`` ("study:arm" of the control), ``shared_placebo`` (True when that placebo arm serves
-        more than one row of *this* table: pooling those rows together double counts it), and the
-        provenance ``status_t, status_c, source_t, source_c, locator_t, locator_c``. Comparisons whose counts
-        are unknown in either arm are left out and listed in ``.attrs["excluded"]`` (a list of dicts with
-        ``study, arm, endpoint, analysis, population, timepoint, reason``; plain records, so that pandas
-        operations that compare or copy ``attrs`` stay cheap and never fail).
+        Columns ``study, arm, treatment, dose_mg_day, endpoint, analysis, population, timepoint, events_t, n_t,
+        events_c, n_c`` (counts Int64; ``_t`` the treatment arm, ``_c`` the comparator arm), ``year`` (Int64, from
+        the trials table), ``poolable`` (bool), ``comparator`` (the control treatment, lower case), ``placebo_id``
+        ("study:arm" of the control arm, whatever its treatment), ``shared_placebo`` (True when that placebo arm
+        serves more than one row of *this* table: pooling those rows together double counts it), and the provenance
+        ``status_t, status_c, source_t, source_c, locator_t, locator_c``. Comparisons whose counts are unknown in
+        either arm are left out and listed in ``.attrs["excluded"]`` (a list of dicts with ``study, arm, endpoint,
+        analysis, population, timepoint, reason``; plain records, so that pandas operations that compare or copy
+        ``attrs`` stay cheap and never fail).
 
     Examples
     --------
@@ -96,13 +109,16 @@ def contrasts(
     2   Arnold2010          100       189  516       106  509           False
     3  Bateman2013          100        18   85         6   21           False
     """
+    if not isinstance(comparator, str) or not comparator.strip():
+        raise DataError(Problem(f"comparator must be a treatment name such as 'placebo', got {comparator!r}"))
+    comparator = comparator.strip().lower()
     out = load_outcomes() if outcomes is None else outcomes
-    df = _outcome_frame(out)
+    df = _outcome_frame(out, comparator)
     df = _select(df, endpoint, analysis)
     trials = _trials_for(bundled=outcomes is None or out.attrs.get("origin") == "bundled")
     if poolable_only:
         df = df[~df["study"].isin(set(trials.index[trials["poolable"] == "no"]))]
-    res = _pair_with_placebo(df, trials)
+    res = _pair_with_control(df, trials, comparator)
     unknown = res[["events_t", "n_t", "events_c", "n_c"]].isna().any(axis=1)
     excluded = _excluded_records(res.loc[unknown])
     columns = CONTRAST_COLUMNS + (["direction"] if "direction" in res.columns else [])
@@ -111,8 +127,9 @@ def contrasts(
     return res
 
 
-def _outcome_frame(out: Any) -> pd.DataFrame:
-    """A copy of the outcomes with the optional columns filled in; one placebo row per study analysis."""
+def _outcome_frame(out: Any, comparator: str) -> pd.DataFrame:
+    """A copy of the outcomes with the optional columns filled in (a missing ``treatment`` is placebo for
+    placebo rows, else :data:`DEFAULT_TREATMENT`); one comparator row per study analysis."""
     if not isinstance(out, pd.DataFrame):
         raise DataError(Problem(f"outcomes must be a DataFrame, got {type(out).__name__}"))
     missing = [c for c in ("study", "arm", "dose_mg_day", "endpoint", "n", "responders") if c not in out.columns]
@@ -129,7 +146,17 @@ def _outcome_frame(out: Any) -> pd.DataFrame:
     ):
         if col not in df.columns:
             df[col] = val
-    doubled = placebo_problems(df, "<DataFrame>")  # rows of ``outcomes`` as given (before any filtering)
+    df["treatment"] = derive_treatment(df)
+    if comparator != "placebo" and not is_comparator(df, comparator).any():
+        known = sorted(set(df["treatment"].dropna()))
+        raise DataError(
+            Problem(
+                f"comparator {comparator!r} is no arm's treatment; treatments: {', '.join(map(repr, known))}",
+                column="treatment",
+            )
+        )
+    # rows of ``outcomes`` as given (before any filtering)
+    doubled = placebo_problems(df, "<DataFrame>", comparator=comparator)
     if doubled:
         raise DataError(doubled)
     return df
@@ -178,9 +205,9 @@ def _trials_for(*, bundled: bool) -> pd.DataFrame:
 _PAIR_KEY = ["study", "endpoint", "analysis", "population", "timepoint"]
 
 
-def _pair_with_placebo(df: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
-    """Each active row beside its own trial's placebo row (same endpoint, analysis, population, time point)."""
-    pl_mask = is_placebo(df).to_numpy()
+def _pair_with_control(df: pd.DataFrame, trials: pd.DataFrame, comparator: str) -> pd.DataFrame:
+    """Each other row beside its own trial's comparator row (same endpoint, analysis, population, time point)."""
+    pl_mask = is_comparator(df, comparator).to_numpy()
     kt = df[_PAIR_KEY].astype("string").fillna("")
     joined = kt[_PAIR_KEY[0]]
     for col in _PAIR_KEY[1:]:
@@ -197,6 +224,7 @@ def _pair_with_placebo(df: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
         {
             "study": merged["study"],
             "arm": merged["arm"],
+            "treatment": merged["treatment"],
             "dose_mg_day": merged["dose_mg_day"],
             "endpoint": merged["endpoint"],
             "analysis": merged["analysis"],
@@ -208,6 +236,7 @@ def _pair_with_placebo(df: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
             "n_c": merged["n_c"],
             "year": pd.array([trials["year"].get(s, pd.NA) for s in merged["study"]], dtype="Int64"),
             "poolable": [trials["poolable"].get(s, "yes") == "yes" for s in merged["study"]],
+            "comparator": pd.array([comparator] * len(merged), dtype="string"),
             "placebo_id": (merged["study"].astype(str) + ":" + merged["arm_c"].astype("string").fillna("?")),
             "status_t": merged["status"],
             "status_c": merged["status_c"],
@@ -230,7 +259,7 @@ def _excluded_records(unknown: pd.DataFrame) -> list[dict]:
     excluded = unknown[["study", "arm", "endpoint", "analysis", "population", "timepoint"]].copy()
     excluded["reason"] = [
         (
-            "no placebo row"
+            f"no {r.comparator} row"
             if pd.isna(r.n_c) and pd.isna(r.events_c) and r.placebo_id.endswith(":?")
             else "counts not reported: "
             + ", ".join(c for c in ("events_t", "n_t", "events_c", "n_c") if pd.isna(getattr(r, c)))

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .._csv import Column, TableSpec, frame_as_text, read_csv_strict, type_columns, where
 from ..errors import DataError, Problem
+from ._arms import _check_one_placebo, _check_placebo_present, _check_treatment
 
 #: supported input size: at most this many data rows per file (or DataFrame) ...
 MAX_ROWS = 20_000
@@ -86,6 +87,7 @@ SPECS: dict[str, TableSpec] = {
         (
             Column("study", nullable=False),
             Column("arm", nullable=False),
+            Column("treatment", required=False, description="placebo or the drug's name (from arms.csv)"),
             Column("dose_mg_day", "count"),
             Column("endpoint", nullable=False),
             Column("analysis", choices=ANALYSES, nullable=False),
@@ -147,10 +149,29 @@ SPECS: dict[str, TableSpec] = {
         key=("code",),
         description="glossary: endpoint code -> label, definition, direction",
     ),
+    "gaps": TableSpec(
+        "gaps",
+        (
+            Column("study", description="trial id; empty when the source names no trial"),
+            Column("missing", nullable=False, description="what the sources do not give"),
+            Column("endpoint", description="endpoint code(s), ';'-separated; 'all'; empty when not per endpoint"),
+            Column("arm", description="arm id, or 'all'"),
+            Column("sources_searched", nullable=False, description="source ids consulted, ';'-separated"),
+            Column("status", choices=STATUSES, nullable=False),
+            *_PROVENANCE,
+            Column("note"),
+        ),
+        key=("study", "missing"),
+        description="what the sources could not give (known gaps)",
+    ),
 }
 
+
 # Columns a user outcomes file must have (dose_mg_day or arm; see read_outcomes).
-USER_REQUIRED = ("study", "endpoint", "n", "responders")
+USER_REQUIRED = ("study", "endpoint", "n", "events")
+#: accepted spellings of a user column -> its canonical name (``responders`` is the bundled table's name of
+#: ``events``; the loaded frames keep ``responders``)
+USER_ALIASES = {"responders": "events"}
 
 
 def data_dir() -> Path:
@@ -235,6 +256,8 @@ def _check_table(
                     problems.append(
                         Problem(f"unknown source id {v!r} (not in sources.csv)", column=col, **where(file, i, lines))
                     )
+    if spec.name in ("arms", "outcomes"):
+        _check_treatment(df, file, lines, problems)
     if spec.name == "outcomes":
         _check_outcome_counts(df, file, lines, problems)
         _check_placebo_present(df, file, problems)
@@ -302,69 +325,3 @@ def _check_outcome_counts(df: pd.DataFrame, file: str, lines, problems: list[Pro
                     **where(file, i, lines),
                 )
             )
-
-
-def is_placebo(df: pd.DataFrame) -> pd.Series:
-    """True for placebo rows: ``dose_mg_day == 0`` or ``arm`` equal to "placebo" (any case)."""
-    dose0 = (df["dose_mg_day"] == 0).fillna(False) if "dose_mg_day" in df.columns else False
-    arm = df["arm"].astype("string").str.lower().str.startswith("placebo").fillna(False)
-    return (dose0 | arm).astype(bool)
-
-
-_GROUP = ["study", "endpoint", "analysis", "population", "timepoint"]
-
-
-def _check_placebo_present(df: pd.DataFrame, file: str, problems: list[Problem]) -> None:
-    pl = is_placebo(df)
-    g = df[_GROUP].astype("string").fillna("")
-    has_pl = set(map(tuple, g[pl.to_numpy()].to_numpy()))
-    reported_missing: set[tuple] = set()
-    for i, key in enumerate(map(tuple, g.to_numpy())):
-        if not pl.iloc[i] and key not in has_pl and key not in reported_missing:
-            reported_missing.add(key)
-            what = f"study {key[0]!r}, endpoint {key[1]!r}"
-            extra = ", ".join(f"{c} {v!r}" for c, v in zip(_GROUP[2:], key[2:]) if v not in ("", "not stated"))
-            problems.append(
-                Problem(
-                    f"{what}{', ' + extra if extra else ''} has no placebo arm row (a placebo row with unknown "
-                    "counts left empty is fine)",
-                    file=file,
-                    row=i + 1,
-                    column="arm",
-                )
-            )
-
-
-def _placebo_groups(df: pd.DataFrame) -> tuple[np.ndarray, list[tuple]]:
-    """Positions of the placebo rows of ``df`` and their (study, endpoint, analysis, population, timepoint)."""
-    pos = np.flatnonzero(is_placebo(df).to_numpy())
-    keys = list(map(tuple, df[_GROUP].iloc[pos].astype("string").fillna("").to_numpy()))
-    return pos, keys
-
-
-def placebo_problems(df: pd.DataFrame, file: str, lines=None) -> list[Problem]:
-    """One problem per study endpoint analysis with more than one placebo row (its active arms would be
-    compared with, and pooled against, more than one control)."""
-    pos, keys = _placebo_groups(df)
-    seen: dict[tuple, list[int]] = {}
-    for p, k in zip(pos, keys):
-        seen.setdefault(k, []).append(int(p))
-    problems = []
-    for key, rows in seen.items():
-        if len(rows) < 2:
-            continue
-        extra = ", ".join(f"{c} {v!r}" for c, v in zip(_GROUP[2:], key[2:]) if v not in ("", "not stated"))
-        problems.append(
-            Problem(
-                f"study {key[0]!r}, endpoint {key[1]!r}{', ' + extra if extra else ''} has {len(rows)} placebo rows "
-                f"(rows {', '.join(str(r + 1) for r in rows)}); one placebo arm per study and endpoint analysis: "
-                "merge them, or tell the analyses apart (analysis, population or timepoint)",
-                column="arm",
-                **where(file, rows[1], lines),
-            )
-        )
-    return problems
-
-
-def _check_one_placebo(df: pd.DataFrame, file: str, lines, problems: list[Problem]) -> None:
-    problems.extend(placebo_problems(df, file, lines))

@@ -14,7 +14,12 @@ from ._specs import SPECS, data_dir, read_table
 def _bundled(table: str) -> pd.DataFrame:
     path = data_dir() / f"{table}.csv"
     sources = None if table == "sources" else _bundled("sources")
-    return read_table(path, table, sources=sources, label=f"data/{table}.csv")
+    df = read_table(path, table, sources=sources, label=f"data/{table}.csv")
+    if table == "outcomes":  # each arm's treatment, stated once in arms.csv
+        arms = _bundled("arms").set_index(["study", "arm"])["treatment"]
+        keys = list(zip(df["study"], df["arm"]))
+        df["treatment"] = pd.array([arms.get(k, pd.NA) for k in keys], dtype="string")
+    return df
 
 
 def _copy(table: str) -> pd.DataFrame:
@@ -135,6 +140,26 @@ def load_endpoints() -> pd.DataFrame:
     return _copy("endpoints")
 
 
+def load_gaps() -> pd.DataFrame:
+    """The known gaps: what the sources searched could not give, one row per trial and missing item.
+
+    Columns: ``study`` (``<NA>`` when the source names no trial), ``missing`` (what is missing), ``endpoint``
+    (codes, ``;``-separated, ``all``, or ``<NA>``), ``arm`` (an arm id or ``all``), ``sources_searched`` (ids of
+    :func:`load_sources`, ``;``-separated), ``status`` (``not reported``; ``unverified`` or ``derived`` where a
+    figure exists only under an assumption), ``source`` and ``locator`` (where the absence was seen), ``note``.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> g = fmtrials.load_gaps()
+    >>> g.loc[g.study == "Vitton2004", "missing"].iloc[0]
+    'arm sizes (only the total is given)'
+    >>> sorted(set(g["status"]))
+    ['derived', 'not reported', 'unverified']
+    """
+    return _copy("gaps")
+
+
 def endpoint_label(code: str) -> str:
     """The glossary's label of an endpoint, first letter upper case (``"sae"`` -> ``"Serious adverse event"``);
     an endpoint the glossary does not know keeps the user's own name. Figure titles use it.
@@ -170,9 +195,9 @@ def endpoint_title(code: str) -> str:
 def validate_bundled() -> dict[str, int]:
     """Validate the bundled tables and their cross-references; return the row count per table.
 
-    Checks, beyond each table's own rules: every study in arms/outcomes/reported is a trial (or a ``+``-joined
-    set of trials in ``reported``), every outcome arm exists in ``arms``, and no analysed ``n`` exceeds the
-    arm's randomized size.
+    Checks, beyond each table's own rules: every study in arms/outcomes/reported/gaps is a trial (or a
+    ``+``-joined set of trials in ``reported``), every outcome arm exists in ``arms`` with the same dose, no
+    analysed ``n`` exceeds the arm's randomized size, and every gap names known arms, endpoints and sources.
 
     Examples
     --------
@@ -220,6 +245,16 @@ def validate_bundled() -> dict[str, int]:
                 )
             )
             continue
+        dose = arms.loc[(row.study, row.arm), "dose_mg_day"]
+        if row.dose_mg_day is not pd.NA and dose is not pd.NA and row.dose_mg_day != dose:
+            problems.append(
+                Problem(
+                    f"dose_mg_day {row.dose_mg_day} differs from the arm's {dose} in arms.csv",
+                    file="data/outcomes.csv",
+                    row=i + 1,
+                    column="dose_mg_day",
+                )
+            )
         n_rand = arms.loc[(row.study, row.arm), "n_randomized"]
         if row.n is not pd.NA and n_rand is not pd.NA and row.n > n_rand:
             problems.append(
@@ -230,6 +265,32 @@ def validate_bundled() -> dict[str, int]:
                     column="n",
                 )
             )
+    problems += _gap_problems(tables)
     if problems:
         raise DataError(problems)
     return {name: len(df) for name, df in tables.items()}
+
+
+def _gap_problems(tables: dict[str, pd.DataFrame]) -> list[Problem]:
+    """The gaps table's references: trials, arms, endpoints and sources that exist."""
+    problems = []
+    studies = set(tables["trials"]["study"])
+    arms = set(zip(tables["arms"]["study"], tables["arms"]["arm"]))
+    glossary = set(tables["endpoints"]["code"]) | {"all"}
+    known = set(tables["sources"]["source_id"])
+
+    def bad(i: int, column: str, what: str) -> None:
+        problems.append(Problem(what, file="data/gaps.csv", row=i + 1, column=column))
+
+    for i, g in enumerate(tables["gaps"].itertuples(index=False)):
+        if g.study is not pd.NA and g.study not in studies:
+            bad(i, "study", f"unknown study {g.study!r} (not in trials.csv)")
+        if g.arm is not pd.NA and g.arm != "all" and (g.study, g.arm) not in arms:
+            bad(i, "arm", f"arm {g.arm!r} of {g.study!r} is not in arms.csv")
+        for e in [] if g.endpoint is pd.NA else str(g.endpoint).split(";"):
+            if e.strip() not in glossary:
+                bad(i, "endpoint", f"endpoint {e.strip()!r} is not in the glossary (endpoints.csv)")
+        for sid in str(g.sources_searched).split(";"):
+            if sid.strip() not in known:
+                bad(i, "sources_searched", f"unknown source id {sid.strip()!r} (not in sources.csv)")
+    return problems

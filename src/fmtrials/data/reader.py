@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from .._csv import type_columns, where
 from ..errors import DataError, Problem
-from ._specs import MAX_STUDIES, SPECS, USER_REQUIRED, _check_table, _label, _read_text
+from ._arms import derive_treatment
+from ._specs import MAX_STUDIES, SPECS, USER_ALIASES, USER_REQUIRED, _check_table, _label, _read_text
 
 
 def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
     """Read and validate a user's outcomes table (CSV path or DataFrame).
 
-    Required columns: ``study``, ``endpoint``, ``n``, ``responders`` and at least one of ``dose_mg_day``
-    (0 = placebo) or ``arm`` (``placebo`` marks the control). Optional: ``direction`` (``beneficial`` or
+    Required columns: ``study``, ``endpoint``, ``n``, ``events`` (its alias ``responders``, the bundled
+    table's name, is accepted) and at least one of ``dose_mg_day`` (0 = placebo) or ``arm`` (``placebo`` marks
+    the control). Optional: ``treatment`` (``placebo`` or the drug's name; where absent or empty, ``placebo``
+    for placebo rows and :data:`DEFAULT_TREATMENT` for the others), ``direction`` (``beneficial`` or
     ``harmful``, one per endpoint; read by :func:`fmtrials.compare`, the analysis and the report, needed for
     an endpoint the glossary :func:`fmtrials.load_endpoints` does not know); every other column of
     :func:`load_outcomes`; missing ones are filled (``analysis`` and ``population`` "not stated",
-    ``status`` "reported", ``source`` "user", ``locator`` the file name and row).
+    ``status`` "reported", ``source`` "user", ``locator`` the file name and row). Column names are read
+    case-insensitively, surrounding spaces ignored (``Study``, `` N `` and ``Events`` are ``study``, ``n``,
+    ``events``).
 
     Returns
     -------
     DataFrame
-        With the columns of :func:`load_outcomes` plus any extra columns of the input.
+        With the columns of :func:`load_outcomes` (the events column named ``responders`` as there, treatment
+        lower case) plus any extra columns of the input.
 
     Raises
     ------
@@ -33,7 +40,9 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
         Every problem at once, with file, row and column: missing columns, non-integer or negative counts,
         counts above 2,147,483,647, responders > n, n = 0, a percentage outside [0, 100] or inconsistent
         with responders/n beyond rounding, duplicate (study, arm, endpoint, analysis, population, timepoint)
-        rows, a study without a placebo row for an endpoint or with more than one, a ``direction`` other than
+        rows, a study without a placebo row for an endpoint or with more than one, ``events`` and ``responders``
+        both given and different, two columns with one name but for case, a ``treatment`` of ``placebo`` with a
+        dose above 0 (or another treatment at dose 0), a ``direction`` other than
         ``beneficial``/``harmful`` or two directions for one endpoint, an empty file, a wrong
         delimiter or encoding, more than :data:`MAX_ROWS` rows or :data:`MAX_STUDIES` studies.
 
@@ -54,10 +63,25 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
     0     A      placebo            0  100          30
     1     A  100 mg/day          100   98          45
     """
+    given: dict[str, str] = {}  # column name used here -> the user's spelling, for the error messages
+    try:
+        return _read(path_or_frame, given)
+    except DataError as err:
+        if not given:
+            raise
+        raise DataError([replace(p, column=given.get(p.column or "", p.column)) for p in err.problems]) from None
+
+
+def _read(path_or_frame: str | os.PathLike | pd.DataFrame, given: dict[str, str]) -> pd.DataFrame:
     label = _label(path_or_frame)
     text, lines = _read_text(path_or_frame, label)
     problems: list[Problem] = []
-    missing = [c for c in USER_REQUIRED if c not in text.columns]
+    text = _canonical_columns(text, label, lines, problems, given)
+    missing = [
+        c if _alias(c) == c else f"{c} (or {_alias(c)})"
+        for c in USER_REQUIRED
+        if c not in text.columns and _alias(c) not in text.columns
+    ]
     if "dose_mg_day" not in text.columns and "arm" not in text.columns:
         missing.append("dose_mg_day (or arm)")
     if missing:
@@ -70,13 +94,21 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
             )
         )
     text = text.copy()
+    if "events" in text.columns:  # the canonical name, stored under the bundled table's name
+        text = text.drop(columns=["responders"], errors="ignore").rename(columns={"events": "responders"})
     n = len(text)
+    stated = [t.strip().lower() for t in text["treatment"]] if "treatment" in text.columns else [""] * n
     if "arm" not in text.columns:
         text["arm"] = [
-            "placebo" if d.strip() in ("0", "0.0") else (f"{d} mg/day" if d else "") for d in text["dose_mg_day"]
+            "placebo"
+            if d.strip() in ("0", "0.0") or t == "placebo"
+            else (f"{t + ' ' if t else ''}{d} mg/day" if d else t)
+            for d, t in zip(text["dose_mg_day"], stated)
         ]
     if "dose_mg_day" not in text.columns:
-        text["dose_mg_day"] = ["0" if a.lower().startswith("placebo") else "" for a in text["arm"]]
+        text["dose_mg_day"] = [
+            "0" if a.lower().startswith("placebo") or t == "placebo" else "" for a, t in zip(text["arm"], stated)
+        ]
     defaults = {
         "analysis": "not stated",
         "population": "not stated",
@@ -107,6 +139,7 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
                 Problem("arm is empty and dose_mg_day does not name it", column="dose_mg_day", **where(label, i, lines))
             )
     _check_table(df, spec, label, lines, problems, sources=None)
+    df["treatment"] = derive_treatment(df)
     if "direction" in df.columns:
         df["direction"] = _directions(df, label, lines, problems)
     n_studies = df["study"].nunique()
@@ -122,6 +155,51 @@ def read_outcomes(path_or_frame: str | os.PathLike | pd.DataFrame) -> pd.DataFra
         raise DataError(problems)
     df.attrs = {"origin": "user"}
     return df
+
+
+def _alias(name: str) -> str:
+    """The alias of a canonical column name (``events`` -> ``responders``), or the name itself."""
+    return next((a for a, c in USER_ALIASES.items() if c == name), name)
+
+
+def _canonical_columns(
+    text: pd.DataFrame, label: str, lines, problems: list[Problem], given: dict[str, str]
+) -> pd.DataFrame:
+    """``text`` with the known column names lower case and trimmed; ``events`` and its alias ``responders``
+    must agree where both are given (a problem per row that differs); two columns naming one column are refused."""
+    known = {c.name for c in SPECS["outcomes"].columns} | set(USER_ALIASES) | set(USER_ALIASES.values())
+    known |= {"direction"}
+    names = [str(c).strip().lower() if str(c).strip().lower() in known else str(c).strip() for c in text.columns]
+    seen: dict[str, str] = {}
+    for original, name in zip(text.columns, names):
+        if name in seen:
+            raise DataError(
+                Problem(
+                    f"columns {seen[name]!r} and {original!r} both name the column {name!r} (names are read "
+                    "case-insensitively): keep one",
+                    file=label,
+                    column=str(original),
+                )
+            )
+        seen[name] = str(original)
+    text = text.set_axis(names, axis=1)
+    given.update({name: str(original) for original, name in zip(seen.values(), seen) if name != str(original)})
+    if "events" in text.columns and "responders" not in text.columns:  # stored as responders: name it as given
+        given["responders"] = seen["events"]
+    for alias, canonical in USER_ALIASES.items():
+        if alias in text.columns and canonical in text.columns:
+            for i, (a, c) in enumerate(zip(text[alias], text[canonical])):
+                if a != c and a != "" and c != "":
+                    problems.append(
+                        Problem(
+                            f"{canonical} {c!r} and {alias} {a!r} differ ({alias} is another name for {canonical}: "
+                            "give one, or the same value in both)",
+                            column=alias,
+                            **where(label, i, lines),
+                        )
+                    )
+            text[canonical] = [c if c != "" else a for a, c in zip(text[alias], text[canonical])]
+    return text
 
 
 def _directions(df: pd.DataFrame, label: str, lines, problems: list[Problem]) -> pd.Series:
