@@ -51,8 +51,9 @@ def is_comparator(df: pd.DataFrame, comparator: str) -> pd.Series:
     return (_treatments(df) == comparator.strip().lower()).astype(bool)
 
 
-#: the treatment of a non-placebo arm in a table without a ``treatment`` column (or with that cell empty)
-DEFAULT_TREATMENT = "milnacipran"
+#: the treatment of a non-placebo arm in a table without a ``treatment`` column (or with that cell empty): the
+#: report's default label for user data, which names no drug the user did not name
+DEFAULT_TREATMENT = "treatment"
 
 
 def derive_treatment(df: pd.DataFrame, default: str = DEFAULT_TREATMENT) -> pd.Series:
@@ -65,7 +66,7 @@ def derive_treatment(df: pd.DataFrame, default: str = DEFAULT_TREATMENT) -> pd.S
     >>> df = pd.DataFrame({"arm": ["placebo", "100 mg/day", "d"], "dose_mg_day": [0, 100, 60],
     ...                    "treatment": [None, None, "Duloxetine"]})
     >>> derive_treatment(df).tolist()
-    ['placebo', 'milnacipran', 'duloxetine']
+    ['placebo', 'treatment', 'duloxetine']
     """
     stated = _treatments(df) if "treatment" in df.columns else pd.Series("", index=df.index, dtype="string")
     guess = pd.Series(["placebo" if p else default.strip().lower() for p in is_placebo(df)], index=df.index)
