@@ -175,9 +175,9 @@ def _known_gaps() -> list[str]:
         where = [f"endpoint{'s' if ';' in endpoint else ''} {endpoint.replace(';', ', ')}"]
         where = where if endpoint not in ("<NA>", "all") else []
         where += [f"arm {arm}"] if arm not in ("<NA>", "all") else []
-        head = f"{'the seed table' if g.study is pd.NA else g.study}: {g.missing}"
+        head = f"{'Seed table' if g.study is pd.NA else g.study}: {g.missing}"
         tail = "; ".join([*where, str(g.status), "searched: " + str(g.sources_searched).replace(";", ", ")])
-        lines.append(f"{head} ({tail})")
+        lines.append(f"{head} ({tail})" + ("" if g.note is pd.NA else f"; {g.note}"))
     return lines
 
 
