@@ -288,3 +288,13 @@ def test_data_dictionary_documents_every_column():
         # and every column of the file itself is in the specification
         header = (data.data_dir() / f"{name}.csv").read_text("utf-8").splitlines()[0].split(",")
         assert set(header) <= {c.name for c in spec.columns}, name
+
+
+def test_command_line_shows_and_validates_the_gaps_table(capsys):
+    from fmtrials.cli import main
+
+    assert main(["data", "--table", "gaps", "--csv"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header == "study,missing,endpoint,arm,sources_searched,status,source,locator,note"
+    assert main(["validate", str(data.data_dir() / "gaps.csv")]) == 0
+    assert "(gaps table, " in capsys.readouterr().out
