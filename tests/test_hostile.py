@@ -362,7 +362,7 @@ def test_too_many_rows_refused_naming_the_limit(tmp_path):
 
 
 def test_too_many_studies_refused(monkeypatch):
-    monkeypatch.setattr(fmtrials.data, "MAX_STUDIES", 2)
+    monkeypatch.setattr(fmtrials.data.reader, "MAX_STUDIES", 2)
     df = pd.DataFrame(
         {
             "study": list("AABBCC"),

@@ -197,19 +197,18 @@ def _display_audit(audit_table: pd.DataFrame | None) -> list[dict]:
 
 
 def _known_gaps() -> list[str]:
-    text = (_data.data_dir() / "README.md").read_text("utf-8")
-    part = text.split("## Known gaps", 1)[-1].splitlines()[1:]
-    gaps, cur = [], ""
-    for line in part:
-        if line[:3].strip().rstrip(".").isdigit() and ". " in line[:4]:
-            if cur:
-                gaps.append(cur.strip())
-            cur = line.split(". ", 1)[1]
-        elif line.strip():
-            cur += " " + line.strip()
-    if cur:
-        gaps.append(cur.strip())
-    return gaps
+    """One line per row of the bundled gaps table (``data/gaps.csv``): trial, what is missing, for which
+    endpoints and arms, its status and the sources searched."""
+    lines = []
+    for g in _data.load_gaps().itertuples(index=False):
+        endpoint, arm = str(g.endpoint), str(g.arm)  # "<NA>" when empty
+        where = [f"endpoint{'s' if ';' in endpoint else ''} {endpoint.replace(';', ', ')}"]
+        where = where if endpoint not in ("<NA>", "all") else []
+        where += [f"arm {arm}"] if arm not in ("<NA>", "all") else []
+        head = f"{'Seed table' if g.study is pd.NA else g.study}: {g.missing}"
+        tail = "; ".join([*where, str(g.status), "searched: " + str(g.sources_searched).replace(";", ", ")])
+        lines.append(f"{head} ({tail})" + ("" if g.note is pd.NA else f"; {g.note}"))
+    return lines
 
 
 def main_results_rows(seed: pd.DataFrame) -> list[dict[str, Any]]:

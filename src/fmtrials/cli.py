@@ -18,7 +18,7 @@ from .errors import DataError, ReportError
 
 __all__ = ["main", "build_parser"]
 
-TABLES = ("trials", "arms", "outcomes", "reported", "sources")
+TABLES = ("trials", "arms", "outcomes", "reported", "sources", "gaps")
 
 
 def build_parser() -> argparse.ArgumentParser:
