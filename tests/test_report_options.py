@@ -101,7 +101,7 @@ def test_a_report_on_user_data_names_no_drug_and_takes_its_title_from_the_file(u
     assert "milnacipran" not in html.lower()
     page = _page(user_report)
     assert "<title>fmtrials report: my_trials.csv</title>" in html
-    assert "<h1>fmtrials report: my_trials.csv</h1>" in html
+    assert "<h1><bdi>fmtrials report: my_trials.csv</bdi></h1>" in html
     assert "Treatment" in page.text  # the arm column is named by the default label
 
 

@@ -111,7 +111,9 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
             "treatment": treatment,
         }
         jobs.append((ea.endpoint, "labbe", labbe))
-        jobs.append((ea.endpoint, "funnel", {"result": ea.common, "title": f"{name}: funnel plot"}))
+        jobs.append(
+            (ea.endpoint, "funnel", {"result": ea.common, "title": f"{name}: funnel plot", "treatment": treatment})
+        )
     return jobs
 
 
@@ -130,7 +132,7 @@ def draw_job(job: tuple) -> Any:
         return plots.plot_labbe(
             p["table"], result=p["result"], outcome=p["outcome"], title=p["title"], arms=("placebo", p["treatment"])
         )
-    return plots.plot_funnel(p["result"], title=p["title"])
+    return plots.plot_funnel(p["result"], title=p["title"], treatment=p["treatment"])
 
 
 def save_both(fig: Any, figure_dir: Path, stem: str, title: str, png_dpi: int) -> str:
