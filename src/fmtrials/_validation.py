@@ -305,7 +305,7 @@ def _bad_char(ch: str) -> bool:
 
 
 def check_text(value: Any, name: str, *, max_len: int = 200) -> str:
-    """``value`` as one line of printable text: whitespace runs (tab and line breaks included) become one
+    r"""``value`` as one line of printable text: whitespace runs (tab and line breaks included) become one
     space; a C0/C1 control character (NUL included), a lone surrogate, a Unicode non-character or an explicit
     bidi embedding/override/isolate (U+202A-U+202E, U+2066-U+2069) is refused with a DataError naming the
     option and the code point, as is empty text or text longer than ``max_len``.
@@ -314,10 +314,10 @@ def check_text(value: Any, name: str, *, max_len: int = 200) -> str:
     --------
     >>> check_text("  pain\tscore ", "--title")
     'pain score'
-    >>> check_text("a\x00b", "--title")
+    >>> check_text("a\x00b", "--title")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    fmtrials.errors.DataError: <arguments>, column --title: must not contain control characters: U+0000 at ...
+    fmtrials.errors.DataError: <arguments>, column '--title': must not contain control characters: U+0000 at ...
     """
     if not isinstance(value, str) or not value.strip() or len(value) > max_len:
         raise DataError(
