@@ -189,7 +189,10 @@ def write_report(
     out : path
         Output directory: created, or replaced atomically when it holds exactly an earlier fmtrials report
         (the files its ``manifest.json`` lists). An existing empty directory (also the current one,
-        ``--out .``) is filled. A symbolic link is refused (neither followed nor replaced).
+        ``--out .``) is filled. A symbolic link is refused (neither followed nor replaced). One run at a time
+        per ``out`` (a second is refused at once); the rules are checked again at the moment of replacement, so
+        a file created in ``out`` during the build is never deleted (the run is refused naming it and the new
+        report is discarded). A mount point is refused: pass a folder inside it.
     data : path, optional
         A user outcomes CSV (``study, dose_mg_day, endpoint, n, responders``); the bundled data by default.
         At most :data:`fmtrials.data.MAX_ROWS` rows and :data:`fmtrials.data.MAX_STUDIES` studies.
@@ -207,7 +210,9 @@ def write_report(
     figures : bool
         Draw the figures (True for the real report).
     treatment_label : str, optional
-        The name of the treatment in tables, figures and text. Default ``"milnacipran"`` for the bundled data
+        The name of the treatment in tables, figures and text (``title`` likewise: at most 200 characters, no
+        control characters nor bidi embedding/override/isolate characters; right-to-left text is isolated).
+        Default ``"milnacipran"`` for the bundled data
         and ``"treatment"`` for user data: a report on your data names no drug you did not name.
     title : str, optional
         The report's title (``<title>`` and heading). Default: the bundled question, or ``"fmtrials report:
