@@ -412,3 +412,32 @@ def test_meta_regression_on_a_year_offset_by_2e7_matches_metafor(case):
             np.testing.assert_allclose(co[ours].to_numpy(), ref[theirs], rtol=1e-6, err_msg=f"{moderator} {ours}")
         assert r.tau2 == pytest.approx(ref["tau2"], rel=1e-6)
         assert r.qe == pytest.approx(ref["qe"], rel=1e-6) and r.qm == pytest.approx(ref["qm"], rel=1e-6)
+
+
+def test_decision_metrics_on_large_counts_finish_and_leave_out_only_unsupported_tables(tmp_path):
+    """Arms of a million (within the fragility index's size) and of three million (beyond): the first get their
+    index (checked against scipy at the step and the step before), the others are left out and the note says so."""
+    from fmtrials.data import read_outcomes
+    from fmtrials.decision import what_it_means
+
+    rows = ["study,dose_mg_day,endpoint,n,responders,direction"]
+    for i, n in enumerate((10**6, 10**6, 3 * 10**6)):
+        rows += [
+            f"S{i},0,composite_3,{n},{n // 5},beneficial",
+            f"S{i},100,composite_3,{n},{n // 5 + 3000 + i},beneficial",
+        ]
+    path = tmp_path / "big.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = read_outcomes(path)
+    w = what_it_means(fmtrials.analyse(out), out)
+    fr = w.fragility
+    assert sorted(fr["study"]) == ["S0", "S1"]
+    for r in fr.itertuples():
+        k = int(r.fragility_index)
+        assert r.arm_modified == "control"
+        p = [
+            stats.fisher_exact([[r.events_t, r.n_t - r.events_t], [r.events_c + j, r.n_c - r.events_c - j]]).pvalue
+            for j in (k - 1, k)
+        ]
+        assert p[0] < 0.05 <= p[1]
+    assert any("at most 1,000,000 patients" in note for note in w.choices)
