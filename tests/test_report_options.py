@@ -101,7 +101,7 @@ def test_a_report_on_user_data_names_no_drug_and_takes_its_title_from_the_file(u
     assert "milnacipran" not in html.lower()
     page = _page(user_report)
     assert "<title>fmtrials report: my_trials.csv</title>" in html
-    assert "<h1>fmtrials report: my_trials.csv</h1>" in html
+    assert "<h1><bdi>fmtrials report: my_trials.csv</bdi></h1>" in html
     assert "Treatment" in page.text  # the arm column is named by the default label
 
 
@@ -137,8 +137,8 @@ def test_options_are_used_and_recorded_in_the_manifest(tmp_path, user_csv):
         dpi=150,
     )
     html = (out / "report.html").read_text("utf-8")
-    assert "<title>My review</title>" in html and "<h1>My review</h1>" in html
-    assert "<th>Drug X</th>" in html and "Every 2×2 comparison is Drug X (treatment)" in html
+    assert "<title>My review</title>" in html and "<h1><bdi>My review</bdi></h1>" in html
+    assert "<th><bdi>Drug X</bdi></th>" in html and "Every 2×2 comparison is <bdi>Drug X</bdi> (treatment)" in html
     options = json.loads((out / "manifest.json").read_text("utf-8"))["options"]
     assert options["treatment_label"] == "Drug X" and options["title"] == "My review"
     assert options["dpi"] == 150 and options["method"] is None and options["test"] is None

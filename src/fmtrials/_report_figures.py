@@ -114,7 +114,7 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
             "treatment": treatment,
         }
         jobs.append((ea.endpoint, "labbe", labbe))
-        funnel: dict[str, Any] = {"result": ea.main, "title": f"{name}: funnel plot"}
+        funnel: dict[str, Any] = {"result": ea.main, "title": f"{name}: funnel plot", "treatment": treatment}
         diag = getattr(ea, "diagnostics", None) or {}
         if diag.get("trim_and_fill") is not None:  # k >= 10: contour-enhanced, with the filled studies
             funnel.update(result=diag["pooled"], filled=diag["trim_and_fill"], contours=True)
@@ -174,7 +174,11 @@ def draw_job(job: tuple) -> Any:
             p["table"], result=p["result"], outcome=p["outcome"], title=p["title"], arms=("placebo", p["treatment"])
         )
     return plots.plot_funnel(
-        p["result"], title=p["title"], filled=p.get("filled"), contours=bool(p.get("contours", False))
+        p["result"],
+        title=p["title"],
+        filled=p.get("filled"),
+        contours=bool(p.get("contours", False)),
+        treatment=p["treatment"],
     )
 
 

@@ -6,7 +6,8 @@
   lines);
 * :func:`count_from_text` reads a count written in a file as exact decimal digits (the RevMan readers);
 * :func:`check_alpha`, :func:`check_int`, :func:`check_number` and :func:`fmtrials._vocab.choice` check
-  options.
+  options; :func:`check_text` checks a free-text option (a title, a label) and :func:`isolate` / :func:`safe_text`
+  make text safe to print in SVG, HTML and plain text.
 
 Counts are checked on their exact value before any cast: whole numbers from 0 to
 :data:`~fmtrials._vocab.MAX_COUNT`; a huge float or Python integer is refused, never wrapped or rounded.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -36,6 +38,9 @@ __all__ = [
     "check_alpha",
     "check_int",
     "check_number",
+    "check_text",
+    "isolate",
+    "safe_text",
     "choice",
     "ARGUMENTS",
     "DATAFRAME",
@@ -363,3 +368,80 @@ def check_int(value: Any, name: str, *, low: int = 0, high: int = 2**31 - 1) -> 
             Problem(f"must be a whole number from {low} to {high}, got {value!r}", file=ARGUMENTS, column=name)
         )
     return v
+
+
+#: explicit bidi embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI): invisible
+#: controls that reorder the text *after* them (text spoofing) when left unterminated
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_FSI, _PDI = "\u2068", "\u2069"
+
+
+def _bad_char(ch: str) -> bool:
+    """A C0/C1 control (NUL included; tab, line feed and carriage return are whitespace), a lone surrogate, a
+    non-character, or an explicit bidi control: none may be printed into SVG (XML), HTML or text."""
+    cat = unicodedata.category(ch)
+    return (
+        (cat == "Cc" and ch not in "\t\n\r")
+        or cat == "Cs"
+        or ch in BIDI_CONTROLS
+        or (0xFDD0 <= ord(ch) <= 0xFDEF)
+        or (ord(ch) & 0xFFFE) == 0xFFFE
+    )
+
+
+def check_text(value: Any, name: str, *, max_len: int = 200) -> str:
+    r"""``value`` as one line of printable text: whitespace runs (tab and line breaks included) become one
+    space; a C0/C1 control character (NUL included), a lone surrogate, a Unicode non-character or an explicit
+    bidi embedding/override/isolate (U+202A-U+202E, U+2066-U+2069) is refused with a DataError naming the
+    option and the code point, as is empty text or text longer than ``max_len``.
+
+    Examples
+    --------
+    >>> check_text("  pain\tscore ", "--title")
+    'pain score'
+    >>> check_text("a\x00b", "--title")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fmtrials.errors.DataError: <arguments>, column '--title': must not contain control characters: U+0000 at ...
+    """
+    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
+        raise DataError(
+            Problem(f"must be a non-empty text of at most {max_len} characters", file=ARGUMENTS, column=name)
+        )
+    bad = [(i, ch) for i, ch in enumerate(value) if _bad_char(ch)]
+    if bad:
+        shown = ", ".join(f"U+{ord(ch):04X} at character {i + 1}" for i, ch in bad[:5])
+        raise DataError(
+            Problem(
+                f"must not contain control characters: {shown} (control, bidi override and isolate characters "
+                "would be written into the SVG, HTML and text files)",
+                file=ARGUMENTS,
+                column=name,
+            )
+        )
+    return " ".join(value.split())
+
+
+def safe_text(text: str) -> str:
+    """``text`` (e.g. a file name) with every character :func:`check_text` refuses replaced by U+FFFD and
+    whitespace runs collapsed to one space: for text the user did not type as an option.
+
+    >>> safe_text("in\x1b[31m.csv")
+    'in\ufffd[31m.csv'
+    """
+    return " ".join("".join("\ufffd" if _bad_char(ch) else ch for ch in text).split())
+
+
+def isolate(text: str) -> str:
+    """``text`` between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE when it holds right-to-left letters
+    (bidi classes R, AL, AN), so it cannot reorder the text around it in SVG, HTML or plain text; left-to-right
+    text is returned unchanged (the same bytes as before).
+
+    >>> isolate("milnacipran")
+    'milnacipran'
+    >>> isolate("\u05d0\u05d1") == "\u2068\u05d0\u05d1\u2069"
+    True
+    """
+    if any(unicodedata.bidirectional(ch) in ("R", "AL", "AN") for ch in text):
+        return _FSI + text + _PDI
+    return text

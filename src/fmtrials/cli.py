@@ -1,7 +1,10 @@
 """Command-line interface: ``fmtrials`` (also ``python -m fmtrials``).
 
 Exit status: 0 when fine; 2 for invalid input, usage or an unsafe output folder (a readable message naming
-file, row and column on stderr, never a traceback); 1 when output cannot be written or for an unexpected
+file, row and column on stderr, never a traceback) -- among them a ``--title`` or ``--treatment-label`` holding
+control characters or bidi overrides, another ``report`` run writing to the same ``--out`` (refused at once,
+not queued), a file or folder that appeared at ``--out`` while the report was built (kept; the new report is
+discarded), and ``--out`` on a mount point; 1 when output cannot be written or for an unexpected
 internal error (one line ``internal error: ...`` asking for a report; the traceback only with
 ``FMTRIALS_DEBUG=1``); 130 on Ctrl-C and 143 on SIGTERM during ``report`` (the build folder is removed).
 """

@@ -17,7 +17,7 @@ from .absolute import ABSOLUTE_COLUMNS, absolute_effects
 from .bayes_pool import bayes_pool
 from .bayes_rd import bayes_risk_difference
 from .benefit_risk import BENEFIT_RISK_COLUMNS, benefit_risk
-from .fragility import fragility_index
+from .fragility import MAX_ARM, fragility_index
 from .sof import summary_of_findings
 
 if TYPE_CHECKING:
@@ -118,8 +118,18 @@ def _stacked_primary(analysis, only: Iterable[str] | None = None) -> pd.DataFram
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _all_within(analysis) -> bool:
+    """Every primary comparison within the fragility index's supported size."""
+    t = _stacked_primary(analysis)
+    return t.empty or bool(((t["n_t"] <= MAX_ARM) & (t["n_c"] <= MAX_ARM)).all())
+
+
 def _fragility(analysis, alpha: float) -> pd.DataFrame:
     t = _stacked_primary(analysis)
+    if t.empty:
+        return pd.DataFrame()
+    # a table with an arm beyond the supported size (fragility.MAX_ARM) has no fragility index: left out
+    t = t[(t["n_t"] <= MAX_ARM) & (t["n_c"] <= MAX_ARM)].reset_index(drop=True)
     if t.empty:
         return pd.DataFrame()
     fi = fragility_index(t["events_t"], t["n_t"], t["events_c"], t["n_c"], alpha=alpha)
@@ -287,6 +297,7 @@ def what_it_means(
         (
             "fragility: Fisher's exact test, events added one patient at a time to the arm with the lower event "
             "proportion; shown for the significant primary comparisons"
+            + ("" if _all_within(analysis) else f" with arms of at most {MAX_ARM:,} patients")
         ),
         "benefit-risk: LHH = NNH / NNT; its interval assumes the benefit and harm endpoints independent",
     )

@@ -45,7 +45,7 @@ def funnel_points(result: Any) -> pd.DataFrame:
     )
 
 
-def _set_axes(ax, measure: str, xs: np.ndarray) -> None:
+def _set_axes(ax, measure: str, xs: np.ndarray, treatment: str | None = None) -> None:
     """x limits with 5% padding (log scale with ratio ticks for RR/OR) and axis labels."""
     pad = 0.05 * (xs.max() - xs.min() or 1.0)
     ratio = measure in RATIO_MEASURES
@@ -63,8 +63,12 @@ def _set_axes(ax, measure: str, xs: np.ndarray) -> None:
     else:
         ax.set_xlim(xs.min() - pad, xs.max() + pad)
         ax.set_ylabel("Standard error", fontsize=S.FONT_SIZE, fontfamily=S.FONT)
+    versus = f", {L.truncate(treatment)} vs placebo" if treatment else ""
     ax.set_xlabel(
-        L.arm_label(measure_name(measure)) + (" (log scale)" if ratio else ""), fontsize=S.FONT_SIZE, fontfamily=S.FONT
+        L.arm_label(measure_name(measure)) + versus + (" (log scale)" if ratio else ""),
+        fontsize=S.FONT_SIZE,
+        fontfamily=S.FONT,
+        parse_math=False,
     )
 
 
@@ -175,6 +179,7 @@ def plot_funnel(
     title: str | None = None,
     contours: bool = False,
     filled: Any = None,
+    treatment: str | None = None,
 ) -> Any:
     """Funnel plot: each comparison's effect against its standard error, with pseudo-confidence limits.
 
@@ -200,6 +205,8 @@ def plot_funnel(
     filled : TrimFillResult, optional
         From :func:`fmtrials.trim_and_fill` on ``result``: draw the filled studies (open markers) and the
         adjusted estimate (dash-dot line).
+    treatment : str, optional
+        The name of the treatment, shown on the effect axis (``"Risk ratio, milnacipran vs placebo"``).
 
     Returns
     -------
@@ -274,7 +281,7 @@ def plot_funnel(
         if filled is not None:
             handles += _draw_filled(ax, filled, tr)
         handles += extra
-        _set_axes(ax, measure, xs_all)
+        _set_axes(ax, measure, xs_all, treatment)
         if labels and len(pts):
             xy = list(zip(tr(pts["yi"].to_numpy()), pts["se"].to_numpy()))
             L.scatter_labels(ax, xy, list(pts["label"]), [3.0] * len(pts), size=S.SMALL_SIZE - 0.5)
