@@ -187,7 +187,7 @@ def test_direction_column_of_the_data_is_read_and_explicit_event_wins():
         ]
     user = fmtrials.read_outcomes(pd.DataFrame(rows))
     assert set(user["direction"].dropna()) == {"beneficial"}
-    assert endpoint_event("fiq_responder", None, user) == ("beneficial", "data")
+    assert endpoint_event("fiq_responder", user) == ("beneficial", "data")
     a = analyse_endpoint(user, "fiq_responder")
     assert (a.event, a.event_source) == ("beneficial", "data")
     assert set(a.compared["nnt_type"]) == {"NNTB"}  # more responders on treatment is a benefit, not NNTH

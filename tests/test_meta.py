@@ -212,7 +212,7 @@ def test_common_effect_models_have_no_tau2_ci_or_pi():
         (dict(alpha=1.5), "alpha"),
         (dict(method="Peto", measure="RR"), "measure"),
         (dict(method="MH", test="hksj"), "test"),
-        (dict(test="knha"), "test"),
+        (dict(test="knha-adhoc"), "test"),
         (dict(by="nope"), "by"),
         (dict(pi_method="exact"), "pi_method"),
         (dict(maxiter=0), "maxiter"),

@@ -216,7 +216,7 @@ def test_forest_favours_labels_flip_for_harms(res_mh, event, left, right):
     fav = {t.get_text(): t for t in fig.axes[0].texts if t.get_gid() == "favours"}
     assert fav[f"Favours {left}"].get_ha() == "right"  # ends at the null line, i.e. on its left
     assert fav[f"Favours {right}"].get_ha() == "left"
-    fig = plots.plot_forest(res_mh, favours=("control", "drug X"), event=event)
+    fig = plots.plot_forest(res_mh, control="control", treatment="drug X", event=event)
     assert {"Favours control", "Favours drug X"} == {
         t.get_text() for t in fig.axes[0].texts if t.get_gid() == "favours"
     }
@@ -373,8 +373,8 @@ def test_hostile_names_are_drawn_literally_and_long_names_cut():
         }
     )
     figs = [
-        plots.plot_forest(res, favours=("$pl", "$x$"), title="$\\frac{$"),
-        plots.plot_labbe(table, result=res, outcome="$o$", arms=("$a$", "$b$")),
+        plots.plot_forest(res, control="$pl", treatment="$x$", title="$\\frac{$"),
+        plots.plot_labbe(table, result=res, outcome="$o$", control="$a$", treatment="$b$"),
         plots.plot_funnel(res, title="$t$"),
         plots.plot_responders(out, endpoint="$e$", events_label="$E$", treatment="$t$"),
     ]

@@ -132,7 +132,7 @@ def test_options_are_used_and_recorded_in_the_manifest(tmp_path, user_csv):
         data=user_csv,
         quiet=True,
         figures=False,
-        treatment_label="Drug  X",
+        treatment="Drug  X",
         title="My   review",
         dpi=150,
     )
@@ -149,9 +149,9 @@ def test_options_are_used_and_recorded_in_the_manifest(tmp_path, user_csv):
     ("kwargs", "column"),
     [
         ({"title": "  "}, "--title"),
-        ({"treatment_label": ""}, "--treatment-label"),
-        ({"treatment_label": "x" * 201}, "--treatment-label"),
-        ({"test": "knha"}, "--test"),
+        ({"treatment": ""}, "--treatment-label"),
+        ({"treatment": "x" * 201}, "--treatment-label"),
+        ({"test": "knapp"}, "--test"),  # metafor's "knha" is an alias of "hksj"
         ({"method": "bayes"}, "--method"),
         ({"dpi": 10}, "--dpi"),
         ({"dpi": 2.5}, "--dpi"),
@@ -283,7 +283,7 @@ def test_dpi_and_treatment_label_reach_the_figure_files(tmp_path, user_csv):
     sizes = {}
     for dpi in (100, 300):
         out = tmp_path / f"d{dpi}"
-        write_report(out, data=user_csv, quiet=True, dpi=dpi, treatment_label="Drug Z", endpoints=["rash"])
+        write_report(out, data=user_csv, quiet=True, dpi=dpi, treatment="Drug Z", endpoints=["rash"])
         head = (out / "figures" / "rash_forest.png").read_bytes()[:24]
         sizes[dpi] = struct.unpack(">II", head[16:24])
         svg = (out / "figures" / "rash_forest.svg").read_text("utf-8")

@@ -166,12 +166,12 @@ def draw_job(job: tuple) -> Any:
             p["result"],
             event=p["event"],
             title=p["title"],
-            favours=("placebo", p["treatment"]),
+            treatment=p["treatment"],
             notes=p.get("notes", ()),
         )
     if kind == "labbe":
         return plots.plot_labbe(
-            p["table"], result=p["result"], outcome=p["outcome"], title=p["title"], arms=("placebo", p["treatment"])
+            p["table"], result=p["result"], outcome=p["outcome"], title=p["title"], treatment=p["treatment"]
         )
     return plots.plot_funnel(
         p["result"],

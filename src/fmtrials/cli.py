@@ -165,7 +165,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         force=args.force,
         quiet=args.quiet,
         figures=args.figures,
-        treatment_label=args.treatment_label,
+        treatment=args.treatment_label,
         title=args.title,
         method=args.method,
         test=args.test,

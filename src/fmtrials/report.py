@@ -53,7 +53,7 @@ from ._report_tables import (
     _records,
     _sensitivity_notes,
 )
-from ._vocab import Measure, RDInterval
+from ._vocab import Measure, PoolMethod, PoolTest, RDInterval, renamed_args
 from .analysis import (
     ANALYSIS_PREFERENCE,
     EFFICACY_ENDPOINTS,
@@ -140,20 +140,21 @@ class _Shown:
 # ---------------------------------------------------------------------------------------------------- formatting
 
 
+@renamed_args(treatment_label="treatment")
 def write_report(
     out: str | os.PathLike = "report",
     *,
     data: str | os.PathLike | None = None,
     endpoints: Iterable[str] | None = None,
-    measure: str = "RR",
-    ci: str = "newcombe",
+    measure: Measure = "RR",
+    ci: RDInterval = "newcombe",
     force: bool = False,
     quiet: bool = False,
     figures: bool = True,
-    treatment_label: str | None = None,
+    treatment: str | None = None,
     title: str | None = None,
-    method: str | None = None,
-    test: str | None = None,
+    method: PoolMethod | None = None,
+    test: PoolTest | None = None,
     dpi: int = 300,
 ) -> Path:
     """Analyse the bundled data (or a user outcomes CSV) and write the report into ``out``.
@@ -183,9 +184,10 @@ def write_report(
         No progress lines on stderr, and Python warnings silenced (otherwise they are progress lines).
     figures : bool
         Draw the figures (True for the real report).
-    treatment_label : str, optional
-        The name of the treatment in tables, figures and text (``title`` likewise: at most 200 characters, no
-        control characters nor bidi embedding/override/isolate characters; right-to-left text is isolated).
+    treatment : str, optional
+        The name of the treatment in tables, figures and text (``treatment_label=`` in the previous release;
+        ``title`` likewise: at most 200 characters, no control characters nor bidi embedding/override/isolate
+        characters; right-to-left text is isolated).
         Default ``"milnacipran"`` for the bundled data
         and ``"treatment"`` for user data: a report on your data names no drug you did not name.
     title : str, optional
@@ -210,7 +212,7 @@ def write_report(
         output directory. Nothing is written then.
     """
     progress = _Progress(quiet)
-    options = _options(data, treatment_label, title, method, test, dpi, ci)
+    options = _options(data, treatment, title, method, test, dpi, ci)
     with _warnings_routed(progress), _proc.sigterm_cleans_up():
         return _write_report(
             Path(os.path.abspath(out)), data, endpoints, measure, options.pop("ci"), force, progress, figures, options

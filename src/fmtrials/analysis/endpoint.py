@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
 from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
+from .._result import Interval, ResultMixin, render_html
 from .._validation import check_alpha
 from .._vocab import MEASURES, RD_INTERVALS, Event, Measure, PoolMethod, PoolTest, RDInterval, choice
+from ..errors import DataError, Problem
 from ._pooling import POOLING_ERRORS, TEST_NAMES, _pooling, pooled_rows, sensitivity
 from .policy import (
     COMMON_MODEL,
@@ -63,7 +64,7 @@ POOLED_COLUMNS = (
 
 
 @dataclass(frozen=True, eq=False)
-class EndpointAnalysis:
+class EndpointAnalysis(ResultMixin):
     """The analysis of one endpoint (:func:`analyse_endpoint`); every table the report shows for it.
 
     Attributes
@@ -247,8 +248,14 @@ class EndpointAnalysis:
             )
         return out
 
-    def __str__(self) -> str:
-        return self.summary()
+    def conf_int(self, alpha: float | None = None) -> Interval:
+        """The main model's pooled interval (:meth:`fmtrials.PoolResult.conf_int`), named; a DataError when the
+        endpoint has no main model (nothing pooled)."""
+        if self.main is None:
+            raise DataError(
+                Problem(f"{self.endpoint}: no pooled estimate, so no interval", file="<arguments>", column="alpha")
+            )
+        return self.main.conf_int(alpha)
 
     def _repr_html_(self) -> str:
         digits = 3 if self.measure == "RD" else 2
@@ -256,21 +263,26 @@ class EndpointAnalysis:
         if self._main_is_check():  # one model: its rows once
             one = "one comparison, not pooled" if self.model_rule == "single" else "main and check"
             frame = frame[frame["model"] == "main"].assign(model=one)
-        rows = "".join(
-            f"<tr><td>{html.escape(str(r.model))}</td><td>{html.escape(str(r.group))}</td><td>{r.k}</td>"
-            f"<td>{format_interval(r.estimate, r.ci_low, r.ci_high, digits)}</td><td>{format_p(r.p_value)}"
-            + (f" ({html.escape(TEST_NAMES.get(r.test, r.test))})" if r.k == 1 else "")
-            + f"</td><td>{format_number(r.i2, 1)}</td></tr>"
+        rows = [
+            [
+                r.model,
+                r.group,
+                r.k,
+                format_interval(r.estimate, r.ci_low, r.ci_high, digits),
+                format_p(r.p_value) + (f" ({TEST_NAMES.get(r.test, r.test)})" if r.k == 1 else ""),
+                format_number(r.i2, 1),
+            ]
             for r in frame.itertuples()
+        ]
+        header = ["Model", "Group", "k", f"{self.measure} [{format_level(self.alpha)} CI]", "p", "I² (%)"]
+        return render_html(
+            "analysis",
+            title=f"{self.endpoint}: event {self.event} ({self.event_source})",
+            paragraphs=[f"Main model: {self.model_reason}"] if self.model_reason else [],
+            header=header,
+            rows=rows,
+            footer=list(self.notes),
         )
-        head = (
-            f"<tr><th>Model</th><th>Group</th><th>k</th><th>{html.escape(self.measure)} "
-            f"[{format_level(self.alpha)} CI]</th><th>p</th><th>I² (%)</th></tr>"
-        )
-        notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
-        title = html.escape(f"{self.endpoint}: event {self.event} ({self.event_source})")
-        why = f"<p>Main model: {html.escape(self.model_reason)}</p>" if self.model_reason else ""
-        return f"<div class='fmtrials-analysis'><p><b>{title}</b></p>{why}<table>{head}{rows}</table>{notes}</div>"
 
     def _main_is_check(self) -> bool:
         """True when the main model is the common-effect check itself (k ≤ 2, or Mantel–Haenszel named)."""
@@ -393,7 +405,7 @@ def _analyse(
 ) -> EndpointAnalysis:
     from ..comparisons import compare
 
-    ev, source = endpoint_event(endpoint, event, c if data is None else data)
+    ev, source = endpoint_event(endpoint, c if data is None else data, event=cast(Any, event))
     notes: list[str] = []
     compared = compare(c, rd_ci=ci, event=ev, alpha=alpha)
     base = dict(

@@ -8,13 +8,15 @@ cite (checked against the metafor 3.8 manual pages, PubMed and package documenta
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from .._format import format_level, measure_name
+from .._result import ResultMixin, render_html
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
 from .policy import ANALYSIS_PREFERENCE, COMMON_MODEL, Model
@@ -109,19 +111,29 @@ def _cite(*keys: str) -> str:
 
 
 @dataclass(frozen=True)
-class MethodsText:
+class MethodsText(ResultMixin):
     """A methods paragraph (:func:`methods_paragraph`): ``text`` (one plain-text paragraph citing ``[n]``) and
     ``references`` (``"1. Newcombe RG. ..."``, numbered in order of first use)."""
 
     text: str
     references: tuple[str, ...]
 
-    def __str__(self) -> str:
+    def summary(self) -> str:
+        """The paragraph, then the numbered references."""
         return self.text + "\n\nReferences\n" + "\n".join(self.references)
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per reference: ``number`` and ``reference``."""
+
+        return pd.DataFrame(
+            {
+                "number": list(range(1, len(self.references) + 1)),
+                "reference": [r.split(". ", 1)[1] for r in self.references],
+            }
+        )
+
     def _repr_html_(self) -> str:
-        refs = "".join(f"<li>{html.escape(r.split('. ', 1)[1])}</li>" for r in self.references)
-        return f"<div class='fmtrials-methods'><p>{html.escape(self.text)}</p><ol>{refs}</ol></div>"
+        return render_html("methods", paragraphs=[self.text], items=[r.split(". ", 1)[1] for r in self.references])
 
 
 def methods_paragraph(result: Analysis, *, treatment: str | None = None) -> MethodsText:

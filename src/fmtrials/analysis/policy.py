@@ -23,6 +23,7 @@ from .._vocab import (
     RANDOM_METHODS,
     Event,
     EventSource,
+    Measure,
     ModelRule,
     PoolMethod,
     PoolTest,
@@ -175,7 +176,7 @@ def models_disagree(main: Any, common: Any) -> str | None:
     return text
 
 
-def sensitivity_grid(measure: str) -> tuple[Model, ...]:
+def sensitivity_grid(measure: Measure) -> tuple[Model, ...]:
     """The rows of :data:`SENSITIVITY_GRID` that apply to ``measure`` (Peto: odds ratio only).
 
     Examples
@@ -200,7 +201,7 @@ def main_model_for(k: int) -> Model:
     return COMMON_MODEL if k <= COMMON_MAIN_MAX_K else MAIN_MODEL
 
 
-def requested_model(method: str | None, test: str | None, measure: str) -> Model | None:
+def requested_model(method: PoolMethod | None, test: PoolTest | None, measure: Measure) -> Model | None:
     """The main model a user names with ``method=`` and ``test=`` (None when neither is given: the policy).
 
     Letter case is ignored. A method named without a test gets the policy's test for its kind: the HKSJ ad hoc
@@ -277,7 +278,7 @@ def resolve_main_model(k: int, requested: Model | None = None) -> tuple[Model, M
 
 
 def endpoint_event(
-    endpoint: str, event: str | None = None, data: pd.DataFrame | None = None
+    endpoint: str, data: pd.DataFrame | None = None, *, event: Event | None = None
 ) -> tuple[Event, EventSource]:
     """The direction of ``endpoint`` and where it came from.
 

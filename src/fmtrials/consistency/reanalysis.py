@@ -31,8 +31,11 @@ from .._vocab import (
     ROUNDING_RULES,
     RR_INTERVALS,
     Measure,
+    ORInterval,
     ProportionsTest,
+    RDInterval,
     Rounding,
+    RRInterval,
 )
 from ..errors import DataError, Problem
 from .grim import _admissible_counts
@@ -249,7 +252,7 @@ def reanalyse_percentages(
     percent_c: Any,
     n_c: Any,
     *,
-    ci: str | None = "newcombe",
+    ci: RDInterval | RRInterval | ORInterval | None = "newcombe",
     test: ProportionsTest = "fisher",
     alpha: float = 0.05,
     rounding: Rounding = "either",

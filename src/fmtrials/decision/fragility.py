@@ -76,7 +76,7 @@ def _window(n1, n2, m, lo, hi):
     return np.where(use, wlo, lo), np.where(use, whi, hi)
 
 
-def fisher_p(x1: Any, n1: Any, x2: Any, n2: Any) -> np.ndarray:
+def fisher_p(events_t: Any, n_t: Any, events_c: Any, n_c: Any) -> np.ndarray:
     """Two-sided Fisher exact p-values of many 2x2 tables at once (as R ``fisher.test`` and scipy).
 
     The p-value sums the hypergeometric probabilities of the tables with the observed margins that are no
@@ -88,7 +88,7 @@ def fisher_p(x1: Any, n1: Any, x2: Any, n2: Any) -> np.ndarray:
     >>> fisher_p([15, 8], [40, 10], [6, 1], [40, 6]).round(8).tolist()
     [0.04060921, 0.03496503]
     """
-    x1, n1, x2, n2 = (np.atleast_1d(np.asarray(v, dtype=np.int64)) for v in (x1, n1, x2, n2))
+    x1, n1, x2, n2 = (np.atleast_1d(np.asarray(v, dtype=np.int64)) for v in (events_t, n_t, events_c, n_c))
     m = x1 + x2
     lo, hi = _window(n1, n2, m, np.maximum(0, m - n2), np.minimum(n1, m))
     width = int((hi - lo).max(initial=0)) + 1

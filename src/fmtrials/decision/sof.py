@@ -119,7 +119,9 @@ def load_judgements(path: str | os.PathLike | None = None) -> pd.DataFrame:
     return df
 
 
-def optimal_information_size(control_risk: float, rrr: float = 0.25, alpha: float = 0.05, power: float = 0.80) -> float:
+def optimal_information_size(
+    control_risk: float, *, rrr: float = 0.25, alpha: float = 0.05, power: float = 0.80
+) -> float:
     """Total sample size (both arms) of a trial detecting a relative risk reduction ``rrr`` from ``control_risk``.
 
     The two-proportion normal approximation: n per arm = (z_(1-alpha/2) + z_power)² (p1 q1 + p2 q2) / (p1 - p2)².
@@ -218,14 +220,14 @@ def _inconsistency(r) -> tuple[int, str]:
 
 
 def _small_study(r) -> tuple[int, str]:
-    """Egger's classical test (:func:`fmtrials.small_study_test`, ``method="egger"``) from k >= 10; p through
+    """Egger's classical test (:func:`fmtrials.small_study_test`, ``test="egger"``) from k >= 10; p through
     :func:`~fmtrials._format.format_p` (never ``0.000``)."""
     from ..meta.smallstudy import MIN_STUDIES, small_study_test
 
     s = r.studies[r.studies["included"]]
     if len(s) < MIN_STUDIES:
         return 0, f"publication bias: small-study effects not assessed (k = {len(s)} < {MIN_STUDIES})"
-    t = small_study_test(s.assign(study=s["label"]), measure=r.measure, method="egger")
+    t = small_study_test(s.assign(study=s["label"]), measure=r.measure, test="egger")
     p = float(t.at[0, "p_value"])
     text = format_p(p)
     shown = f"< {text[1:]}" if text.startswith("<") else f"= {text}"

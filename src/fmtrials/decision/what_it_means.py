@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .._format import format_number
+from .._result import ResultMixin
 from .._validation import ARGUMENTS, check_number
 from ..errors import DataError, Problem
 from ._priors import check_beta_prior, check_positive
@@ -32,7 +33,7 @@ DEFAULT_HARMS = ("ae_withdrawal", "nausea")
 
 
 @dataclass(frozen=True, eq=False)
-class WhatItMeans:
+class WhatItMeans(ResultMixin):
     """The tables of the "What it means" part (:func:`what_it_means`).
 
     Attributes
@@ -97,8 +98,9 @@ class WhatItMeans:
         lines += [f"  Note: {c}" for c in self.choices]
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the summary-of-findings table (the part's headline table)."""
+        return self.summary_of_findings.copy()
 
 
 def _absolute(analysis) -> pd.DataFrame:

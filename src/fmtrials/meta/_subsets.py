@@ -11,6 +11,7 @@ standard error) are marked so the caller refits them one by one with the ordinar
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -160,7 +161,8 @@ def subset_rows(
     one by one (their values here are not to be used).
     """
     mh = o.method == "MH"
-    eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure, drop00=True if mh else None)
+    measure: Any = "PETO" if o.method == "Peto" else o.measure
+    eff = study_effects(d.a, d.n1, d.c, d.n2, measure=measure, drop00=True if mh else None)
     inc = ~eff.excluded
     y = np.where(inc, eff.yi, 0.0)
     v = np.where(inc, eff.vi, 1.0)

@@ -17,6 +17,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin
 from .._validation import ARGUMENTS
 from .._vocab import SmallStudyTest
 from ..errors import DataError, Problem
@@ -35,7 +36,7 @@ SMALL_STUDY_METHODS: tuple[SmallStudyTest, ...] = ("egger", "egger_rma", "begg")
 
 
 @dataclass(frozen=True, eq=False)
-class Diagnostics:
+class Diagnostics(ResultMixin):
     """The diagnostics of one pooled analysis; a part that is not meaningful is None and ``reasons`` says why.
 
     Attributes
@@ -55,6 +56,23 @@ class Diagnostics:
     trim_and_fill: TrimFillResult | None
     reasons: dict[str, str]
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per part: ``part``, ``run`` (whether it was run) and ``reason`` (why not, else empty)."""
+        parts = ("dose_regression", "influence", "small_study", "trim_and_fill")
+        return pd.DataFrame(
+            {
+                "part": list(parts),
+                "run": [getattr(self, p) is not None for p in parts],
+                "reason": [self.reasons.get(p, "") for p in parts],
+            }
+        )
+
+    def summary(self) -> str:
+        """One line per part: run, or the reason it was not."""
+        return "\n".join(
+            ["Diagnostics"] + [f"  {r.part}: {'run' if r.run else r.reason}" for r in self.to_frame().itertuples()]
+        )
+
 
 def _dose(table: pd.DataFrame, rows: np.ndarray, result: Any) -> tuple[MetaRegression | None, str | None]:
     if DOSE_COLUMN not in table.columns:
@@ -72,7 +90,7 @@ def _dose(table: pd.DataFrame, rows: np.ndarray, result: Any) -> tuple[MetaRegre
         DOSE_COLUMN,
         measure=result.measure,
         method=cast(Any, method),
-        test="knha" if result.test != "z" else "z",
+        test="hksj" if result.test != "z" else "z",
         alpha=result.alpha,
     ), None
 
@@ -129,7 +147,7 @@ def diagnostics(result: Any, table: pd.DataFrame | None = None) -> Diagnostics:
         tau2 = "IV" if result.model == "common" else (result.tau2_method or "REML")
         sst = pd.concat(
             [
-                small_study_test(counts, measure=result.measure, method=m, tau2_method=cast(Any, tau2))
+                small_study_test(counts, measure=result.measure, test=m, method=cast(Any, tau2))
                 for m in SMALL_STUDY_METHODS
             ],
             ignore_index=True,

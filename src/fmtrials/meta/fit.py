@@ -86,7 +86,8 @@ def effects_step(d: Data, o: Options) -> tuple[StudyEffects, np.ndarray, list[st
     a set of such tables is not an error here (:func:`common_step` decides).
     """
     mh = o.method == "MH"
-    eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure, drop00=True if mh else None)
+    measure: Any = "PETO" if o.method == "Peto" else o.measure
+    eff = study_effects(d.a, d.n1, d.c, d.n2, measure=measure, drop00=True if mh else None)
     inc = ~eff.excluded
     if not inc.any() and not mh:
         raise _nothing_to_pool(d, o)

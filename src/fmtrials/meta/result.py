@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .._result import Interval, ResultMixin
 from .._validation import check_alpha
 from .._vocab import RATIO_MEASURES
 
@@ -50,7 +51,7 @@ class Subgroups(Mapping):
 
 
 @dataclass(frozen=True)
-class Heterogeneity:
+class Heterogeneity(ResultMixin):
     """Heterogeneity of one analysis.
 
     One I² for every model: ``i2`` is the Q-based I² of Higgins & Thompson (2002), ``100 max(0, (Q - df) / Q)``
@@ -108,7 +109,7 @@ class Heterogeneity:
 
 
 @dataclass(frozen=True)
-class Prediction:
+class Prediction(ResultMixin):
     """Prediction interval (reporting scale): ``dist`` "t(k-2)", "z", "t(k-1)" or "none"; ``method`` "hts" or
     "metafor". NaN bounds when undefined (common-effect models; k < 3 for "hts")."""
 
@@ -119,7 +120,7 @@ class Prediction:
 
 
 @dataclass(frozen=True)
-class SubgroupTest:
+class SubgroupTest(ResultMixin):
     """Test for subgroup differences: Q_between on ``df`` = J - 1 degrees of freedom and its p-value."""
 
     q: float
@@ -159,7 +160,7 @@ def _json(x: Any) -> Any:
 
 
 @dataclass(frozen=True, eq=False)
-class PoolResult:
+class PoolResult(ResultMixin):
     """Result of :func:`~fmtrials.pool`: the pooled effect, heterogeneity, per-study table and every choice.
 
     Attributes
@@ -248,16 +249,20 @@ class PoolResult:
         """A copy of :attr:`studies`."""
         return self._studies.copy()
 
-    def conf_int(self, alpha: float | None = None) -> tuple[float, float]:
+    def conf_int(self, alpha: float | None = None) -> Interval:
         """CI of the pooled effect on the reporting scale at level 1 - ``alpha`` (default: the result's).
 
-        Uses the result's own test: z, or t(k - 1) with the HKSJ standard error.
+        Uses the result's own test: z, or t(k - 1) with the HKSJ standard error. An
+        :class:`~fmtrials._result.Interval`: the tuple ``(ci_low, ci_high)`` with ``estimate``, ``ci_low``,
+        ``ci_high`` and ``level`` named.
         """
         a = self.alpha if alpha is None else check_alpha(alpha)
         cr = crit(a, self.stat_dist, self.df)
-        return (
+        return Interval(
+            self.estimate,
             float(back(self.beta - cr * self.se, self.measure)),
             float(back(self.beta + cr * self.se, self.measure)),
+            1 - a,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -296,9 +301,6 @@ class PoolResult:
         from ._render import summary_text
 
         return summary_text(self)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         from ._render import summary_html

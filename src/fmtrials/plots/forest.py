@@ -23,7 +23,7 @@ import numpy as np
 
 from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
 from .._validation import ARGUMENTS, check_int
-from .._vocab import EVENTS, RATIO_MEASURES, Event, choice
+from .._vocab import EVENTS, RATIO_MEASURES, Event, choice, renamed_args
 from ..errors import DataError, Problem
 from . import _layout as L
 from . import _result as R
@@ -448,12 +448,14 @@ def _draw_effect_header(ax, measure: str, alpha: float) -> None:
     )
 
 
+@renamed_args(favours=("control", "treatment"))
 def plot_forest(
     result: Any,
     *,
     ax: Any = None,
     event: Event | None = None,
-    favours: tuple[str, str] = ("placebo", "milnacipran"),
+    treatment: str = "milnacipran",
+    control: str = "placebo",
     xlim: tuple[float, float] | None = None,
     digits: int = 2,
     title: str | None = None,
@@ -482,8 +484,9 @@ def plot_forest(
         the null line. ``"harmful"`` (adverse events) swaps the labels. Letter case is ignored. By default
         the direction the pooled table stated (``result.event``, from its ``direction`` column), else
         ``"beneficial"``; an explicit ``event`` wins.
-    favours : (str, str), default ("placebo", "milnacipran")
-        Names of the control and treatment arms: column headers and the "Favours ..." labels.
+    treatment, control : str, default "milnacipran", "placebo"
+        Names of the treatment and control arms: column headers and the "Favours ..." labels (the previous
+        release's ``favours=(control, treatment)`` is accepted with a DeprecationWarning).
     xlim : (float, float), optional
         Effect-axis limits (reporting scale); symmetric around the null and wide enough for every interval
         (ratios up to 1/100-100) by default.
@@ -517,9 +520,7 @@ def plot_forest(
     event = choice(event if event is not None else (getattr(result, "event", None) or "beneficial"), EVENTS, "event")
     digits = check_int(digits, "digits", low=0, high=10)
     max_studies = check_int(max_studies, "max_studies", low=0)
-    if isinstance(favours, str) or len(favours) != 2:
-        raise DataError(Problem("favours must be two names: (control, treatment)", file=ARGUMENTS, column="favours"))
-    control, treatment = (L.truncate(f) for f in favours)
+    control, treatment = (L.truncate(str(f)) for f in (control, treatment))
     measure = str(result.measure).upper()
     lines = forest_lines(
         result, digits=digits, treatment=treatment, show_prediction=show_prediction, max_studies=max_studies

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._format import format_number
 from .._validation import ARGUMENTS, frame_counts
-from .._vocab import COUNT_COLUMNS
+from .._vocab import COUNT_COLUMNS, renamed_args
 from ..errors import DataError, Problem
 from . import _layout as L
 from . import _result as R
@@ -132,13 +132,15 @@ def _draw_points(ax, t: pd.DataFrame, p_c: np.ndarray, p_t: np.ndarray, treatmen
     return handles
 
 
+@renamed_args(arms=("control", "treatment"))
 def plot_labbe(
     table: Any,
     *,
     result: Any = None,
     ax: Any = None,
     outcome: str = "responders",
-    arms: tuple[str, str] = ("placebo", "milnacipran"),
+    treatment: str = "milnacipran",
+    control: str = "placebo",
     labels: bool | None = None,
     lim: float | None = None,
     title: str | None = None,
@@ -160,8 +162,9 @@ def plot_labbe(
     ax : matplotlib Axes, optional
     outcome : str, default "responders"
         What the rates count, for the axis labels (e.g. ``"with nausea"``).
-    arms : (str, str)
-        Names of the control and treatment arms for the axis labels.
+    treatment, control : str, default "milnacipran", "placebo"
+        Names of the treatment and control arms for the axis labels (the previous release's
+        ``arms=(control, treatment)`` is accepted with a DeprecationWarning).
     labels : bool, optional
         Write study names next to the points (default: when there are at most 12 points).
     lim : float, optional
@@ -187,7 +190,6 @@ def plot_labbe(
         top = float(max(p_t.max(), p_c.max())) if len(t) else 0.5
         lim = min(1.0, math.ceil((top + 0.04) * 10) / 10)
     labels = len(t) <= 12 if labels is None else labels
-    control, treatment = arms
     from matplotlib.lines import Line2D
 
     with S.house_style():

@@ -141,8 +141,9 @@ def revman_measure(measure: str, method: str) -> tuple[str | None, str | None]:
 
 
 def revman_model(random: str) -> str:
-    """RevMan's ``RANDOM="YES"/"NO"`` or ``Analysis Model`` (``Fixed``/``Random``) -> ``"fixed"``/``"random"``."""
-    return "random" if random.strip().upper() in ("YES", "RANDOM") else "fixed"
+    """RevMan's ``RANDOM="YES"/"NO"`` or ``Analysis Model`` (``Fixed``/``Random``) -> ``"common"``/``"random"``,
+    the words of :class:`~fmtrials.PoolResult` (RevMan's "fixed effect" is the common-effect model)."""
+    return "random" if random.strip().upper() in ("YES", "RANDOM") else "common"
 
 
 _NUMBER = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][+-]?[0-9]+)?")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._csv import write_csv
 from .._validation import ARGUMENTS, DATAFRAME, frame_counts, shown
-from .._vocab import MEASURES, Measure, choice
+from .._vocab import MEASURES, MODELS, Measure, Model, RevManMethod, choice
 from ..errors import DataError, Problem
 from ._csvexport import HEADER
 
@@ -31,12 +31,12 @@ def _target(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def zero_cell_rule(measure: str, add: float) -> str:
+def zero_cell_rule(*, measure: Measure, add: float) -> str:
     """The zero-cell rule of :func:`fmtrials.effect_sizes`, in words (recorded in every exported row).
 
     Examples
     --------
-    >>> zero_cell_rule("OR", 0.5)
+    >>> zero_cell_rule(measure="OR", add=0.5)
     'add 0.5 to all four cells of a table with a zero cell (escalc to="only0"); double-zero tables excluded (drop00=TRUE)'
     """
     drop = "double-zero tables excluded (drop00=TRUE)" if measure in ("RR", "OR") else "double-zero tables kept"
@@ -92,7 +92,7 @@ def write_effects_csv(
     p = _target(path)
     eff = effect_sizes(table, measure=measure, add=add)
     eff.insert(len(table.columns), "measure", measure)
-    eff["zero_cell_rule"] = zero_cell_rule(measure, float(add))
+    eff["zero_cell_rule"] = zero_cell_rule(measure=measure, add=float(add))
     write_csv(eff, p)
     return eff
 
@@ -104,8 +104,8 @@ def write_revman_csv(
     comparison: str = "Comparison 1",
     outcome: str = "Outcome 1",
     measure: Measure = "RR",
-    method: str = "MH",
-    model: str = "fixed",
+    method: RevManMethod = "MH",
+    model: Model = "common",
     group_labels: tuple[str, str] = ("Experimental", "Control"),
 ) -> None:
     """Write 2x2 counts as a RevMan 5 dichotomous-data CSV (the layout of RevMan's analysis export).
@@ -130,8 +130,8 @@ def write_revman_csv(
         RevMan's effect measure (``method="Peto"`` writes ``Peto OR``).
     method : {"MH", "IV", "Peto"}
         RevMan's statistical method.
-    model : {"fixed", "random"}
-        RevMan's analysis model.
+    model : {"common", "random"}
+        RevMan's analysis model (written as RevMan's ``Fixed``/``Random``; ``"fixed"`` is accepted as an alias).
     group_labels : tuple of str
         Labels of group 1 (treatment) and group 2 (control).
 
@@ -150,10 +150,10 @@ def write_revman_csv(
     1     B  Dropouts         9  100        12   98      OR     MH
     """
     measure = choice(measure, MEASURES, "measure")
-    method = _REVMAN_METHODS[
+    method = _REVMAN_METHODS[  # type: ignore[assignment]
         choice(method.upper() if isinstance(method, str) else method, tuple(_REVMAN_METHODS), "method")
     ]
-    model = choice(model, ("fixed", "random"), "model")
+    model = choice(model, MODELS, "model")
     if method == "Peto" and measure != "OR":
         raise DataError(
             Problem(
@@ -202,7 +202,7 @@ def write_revman_csv(
             "Data Type": "DIC",
             "Statistical Method": method,
             "Effect Measure": "Peto OR" if method == "Peto" else measure,
-            "Analysis Model": model.capitalize(),
+            "Analysis Model": "Fixed" if model == "common" else "Random",
             "Events 1": int(a.sum()),
             "Total 1": int(n1.sum()),
             "Events 2": int(c.sum()),

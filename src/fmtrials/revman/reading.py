@@ -59,7 +59,8 @@ def read_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
         the experimental arm, is the treatment ``_t``), ``mean_t, sd_t, mean_c, sd_c`` (continuous outcomes),
         ``revman_measure`` (RevMan's word: ``OR``, ``RR``, ``RD``, ``PETO_OR``, ``MD``, ``SMD``...),
         ``measure`` and ``method`` (the same in :func:`fmtrials.pool`'s words; ``measure`` is ``None`` for
-        outcomes fmtrials does not analyse), ``model`` (``"fixed"``/``"random"``), and RevMan's per-study
+        outcomes fmtrials does not analyse), ``model``
+        (``"common"``/``"random"``: RevMan's ``Fixed`` is the common-effect model), and RevMan's per-study
         ``revman_estimate, revman_ci_low, revman_ci_high, revman_weight``. Continuous outcomes are read and
         kept but not analysed by fmtrials yet.
 
