@@ -40,6 +40,15 @@ CASES = {
     },
     "li2007-OR": {"data": DATA / "li2007_outcomes.csv", "measure": "OR", "outcomes": DATA / "li2007_outcomes.csv"},
     "lee2004": {"data": DATA / "lee2004_outcomes.csv", "measure": "RR", "outcomes": DATA / "lee2004_outcomes.csv"},
+    # class 2: non-default options of write_report reach every table (the RD interval, the main model, its test)
+    "lee2004-options": {
+        "data": DATA / "lee2004_outcomes.csv",
+        "measure": "OR",
+        "outcomes": DATA / "lee2004_outcomes.csv",
+        "ci": "wald",
+        "method": "DL",
+        "test": "hksj",
+    },
 }
 
 #: columns not recomputed, by table kind, with the reason
@@ -156,7 +165,8 @@ def level(header: str) -> float:
 
 
 class Checker:
-    def __init__(self, arms, measure: str):
+    def __init__(self, arms, measure: str, rd_ci: str = "newcombe"):
+        self.rd = o.wald_rd if rd_ci == "wald" else o.newcombe
         self.arms = arms
         self.measure = measure
         self.errors: list[str] = []
@@ -237,12 +247,12 @@ class Checker:
                 txt = row[col]
                 if col.startswith("RD"):
                     alpha = level(col) if "CI" in col else 0.05
-                    d, lo, hi = o.newcombe(x1, n1, x2, n2, alpha)
+                    d, lo, hi = self.rd(x1, n1, x2, n2, alpha)
                     self.interval(where + f" {col}", txt, d, lo, hi, 100.0 if "points" in col else 1.0)
                 elif col.startswith(("RR", "OR")):
                     self.interval(where + f" {col}", txt, *o.ratio_ci(x1, n1, x2, n2, col[:2], level(col)))
                 elif col.startswith("NNT"):
-                    self.nnt(where + " NNT", txt, *o.newcombe(x1, n1, x2, n2), event)
+                    self.nnt(where + " NNT", txt, *self.rd(x1, n1, x2, n2), event)
                 elif col == "p":
                     self.expect(o.check_p(txt, o.fisher_p(x1, n1, x2, n2)), where + " p", txt, "Fisher")
                 else:
@@ -656,12 +666,13 @@ def built(request, tmp_path_factory):
     case = CASES[request.param]
     out = tmp_path_factory.mktemp(request.param) / "report"
     kw = {"data": case["data"]} if case["data"] else {}
+    kw.update({k: case[k] for k in ("ci", "method", "test") if k in case})
     fmtrials.write_report(out, figures=False, quiet=True, measure=case["measure"], **kw)
     return request.param, case, out
 
 
 def audit(case, out) -> Checker:
-    ch = Checker(reference_arms(case["outcomes"], case.get("endpoints")), case["measure"])
+    ch = Checker(reference_arms(case["outcomes"], case.get("endpoints")), case["measure"], case.get("ci", "newcombe"))
     tables = [(t, i) for i, t in enumerate(html_tables(out / "report.html"))]
     kinds = {i: kind(t) for t, i in tables}
     unknown = [t.heading for t, i in tables if kinds[i] == "unknown"]
@@ -676,6 +687,10 @@ def audit(case, out) -> Checker:
             for row in t.rows:
                 m = row["Main model"]
                 ch.main_models[endpoint_of(row["Endpoint"])] = ("IV", "z") if m == "not pooled" else ch.model(m)
+    if "method" in case:  # the requested main model is the one the tables name (and are recomputed with)
+        for e, m in ch.main_models.items():
+            if m != (case["method"], case["test"]):
+                ch.errors.append(f"{e}: main model {m}, requested {(case['method'], case['test'])}")
     for t, i in tables:
         if kinds[i] not in ("comparison", "text") and hasattr(ch, kinds[i]):
             getattr(ch, kinds[i])(t, i)
@@ -707,7 +722,8 @@ def test_the_csv_tables_hold_the_same_numbers(built):
             want = {"rate_t": x1 / n1, "rate_c": x2 / n2}
             want["rate_t_low"], want["rate_t_high"] = o.wilson(x1, n1)
             want["rate_c_low"], want["rate_c_high"] = o.wilson(x2, n2)
-            want["rd"], want["rd_low"], want["rd_high"] = o.newcombe(x1, n1, x2, n2)
+            rd = o.wald_rd if case.get("ci") == "wald" else o.newcombe
+            want["rd"], want["rd_low"], want["rd_high"] = rd(x1, n1, x2, n2)
             for ms in ("rr", "or"):
                 want[ms], want[ms + "_low"], want[ms + "_high"] = o.ratio_ci(x1, n1, x2, n2, ms.upper())
             want["nnt"] = 1 / abs(want["rd"]) if want["rd"] else math.inf
