@@ -83,10 +83,10 @@ def wald_rd(x1, n1, x2, n2, alpha: float = 0.05) -> tuple[float, float, float]:
     return d, d - z(alpha) * se, d + z(alpha) * se
 
 
-def log_effect(x1, n1, x2, n2, measure: str, cc: float = 0.5) -> tuple[float, float] | None:
-    """(yi, vi) of a log RR / log OR (escalc), None for a double-zero table."""
+def log_effect(x1, n1, x2, n2, measure: str, cc: float = 0.5, drop00: bool = True) -> tuple[float, float] | None:
+    """(yi, vi) of a log RR / log OR / RD (escalc, ``to="only0"``), None for a double-zero table if ``drop00``."""
     a, b, c, d = float(x1), float(n1 - x1), float(x2), float(n2 - x2)
-    if (a == 0 and c == 0) or (b == 0 and d == 0):
+    if drop00 and ((a == 0 and c == 0) or (b == 0 and d == 0)):
         return None
     if min(a, b, c, d) == 0:
         a, b, c, d = a + cc, b + cc, c + cc, d + cc
