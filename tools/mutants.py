@@ -48,6 +48,7 @@ CONS = (
 CMP = ("tests/test_comparisons.py", OPT)
 ANA = ("tests/test_report_metafor.py", "tests/test_analysis.py")
 REP = ("tests/test_report_metafor.py", "tests/test_report.py")
+CELLS = ("tests/test_report_cells.py",)
 
 
 def M(id, area, file, old, new, tests, what):  # noqa: N802,A002 - short constructor for the table below
@@ -760,6 +761,124 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_report_smallstudy.py",),
         "trim-and-fill fills the wrong side of the funnel",
     ),
+    # --- cells --- (issue 29: written after tests/test_*_cells.py; each caught by those files)
+    M(
+        "cells-placebo-pct-by-n-t",
+        "report",
+        "_report_tables.py",
+        "\"control\": f\"{r['events_c']}/{r['n_c']} ({_fmt(100 * r['events_c'] / r['n_c'], 1)}%)\",",
+        "\"control\": f\"{r['events_c']}/{r['n_c']} ({_fmt(100 * r['events_c'] / r['n_t'], 1)}%)\",",
+        CELLS,
+        "per-comparison table: placebo percentage divided by the treatment arm's n",
+    ),
+    M(
+        "cells-main-placebo-pct-by-n-t",
+        "report",
+        "_report_main.py",
+        "\"Placebo\": f\"{r['events_c']}/{r['n_c']} ({format_number(100 * r['events_c'] / r['n_c'], 1)}%)\",",
+        "\"Placebo\": f\"{r['events_c']}/{r['n_c']} ({format_number(100 * r['events_c'] / r['n_t'], 1)}%)\",",
+        CELLS,
+        "main-results per-trial table: placebo percentage divided by the treatment arm's n",
+    ),
+    M(
+        "cells-per1000-high-from-low",
+        "decision",
+        "decision/absolute.py",
+        '"risk_per_1000_high": 1000 * hi,',
+        '"risk_per_1000_high": 1000 * lo,',
+        CELLS + ("tests/test_decision_cells.py",),
+        "corresponding risk per 1000: upper bound from the lower CI bound",
+    ),
+    M(
+        "cells-per1000-diff-high-from-low",
+        "decision",
+        "decision/absolute.py",
+        '"difference_per_1000_high": 1000 * (hi - cr),',
+        '"difference_per_1000_high": 1000 * (lo - cr),',
+        CELLS + ("tests/test_decision_cells.py",),
+        "difference per 1000: upper bound from the lower CI bound",
+    ),
+    M(
+        "cells-assumed-risk-treatment-arm",
+        "decision",
+        "decision/absolute.py",
+        'risks = (s["events_c"] / s["n_c"]).to_numpy(dtype=float)',
+        'risks = (s["events_c"] / s["n_t"]).to_numpy(dtype=float)',
+        CELLS,
+        "assumed (placebo) risk divided by the treatment arm's n",
+    ),
+    M(
+        "cells-holm-family-bonferroni",
+        "analysis",
+        "analysis/overall.py",
+        'adj[ok] = multipletests(p[ok], method="holm")[1]',
+        'adj[ok] = multipletests(p[ok], method="bonferroni")[1]',
+        CELLS,
+        "p (Holm) computed as Bonferroni",
+    ),
+    M(
+        "cells-heterogeneity-tau2-digits",
+        "report",
+        "_report_tables.py",
+        'f"; τ² = {_fmt(h.tau2, 4)}" if r.model == "random" else ""',
+        'f"; τ² = {_fmt(h.tau2 * 10, 4)}" if r.model == "random" else ""',
+        CELLS,
+        "pooled table: τ² printed ten times too large",
+    ),
+    M(
+        "cells-fragility-quotient-one-arm",
+        "decision",
+        "decision/fragility.py",
+        '"fragility_quotient": steps / (n1 + n2),',
+        '"fragility_quotient": steps / n1,',
+        CELLS + ("tests/test_decision_cells.py",),
+        "fragility quotient over the treatment arm only",
+    ),
+    M(
+        "cells-reanalysis-ignores-alpha",
+        "consistency",
+        "consistency/reanalysis.py",
+        "return fn(pairs.events_t, n_t[pairs.row], pairs.events_c, n_c[pairs.row], ci=ci, alpha=alpha)",
+        "return fn(pairs.events_t, n_t[pairs.row], pairs.events_c, n_c[pairs.row], ci=ci, alpha=0.05)",
+        ("tests/test_options_cells.py",),
+        "reanalyse_percentages(alpha=0.10) computes 95% intervals",
+    ),
+    M(
+        "cells-bayes-prior-b-swapped",
+        "decision",
+        "decision/bayes_rd.py",
+        "return (a + x1, b + n1 - x1), (a + x2, b + n2 - x2)",
+        "return (a + x1, a + n1 - x1), (a + x2, b + n2 - x2)",
+        ("tests/test_decision_cells.py",),
+        "Bayesian RD: the treatment arm's Beta prior uses a for both shapes",
+    ),
+    M(
+        "cells-benefit-risk-z-95",
+        "decision",
+        "decision/benefit_risk.py",
+        "z = -special.ndtri(alpha / 2)",
+        "z = -special.ndtri(0.05 / 2)",
+        ("tests/test_decision_cells.py",),
+        "benefit-risk Fieller bounds at 95% whatever alpha",
+    ),
+    M(
+        "cells-revman-csv-labels-swapped",
+        "revman",
+        "revman/export.py",
+        '"Group Label 1": group_labels[0],',
+        '"Group Label 1": group_labels[1],',
+        ("tests/test_revman_cells.py",),
+        "write_revman_csv labels group 1 with the control label",
+    ),
+    M(
+        "cells-effects-csv-ignores-add",
+        "revman",
+        "revman/export.py",
+        "eff = effect_sizes(table, measure=measure, add=add)",
+        "eff = effect_sizes(table, measure=measure, add=0.5)",
+        ("tests/test_revman_cells.py",),
+        "write_effects_csv ignores add",
+    ),
 )
 
 
@@ -796,6 +915,26 @@ def _apply(copy: Path, m: Mutant) -> str:
         raise SystemExit(f"mutation {m.id}: the snippet occurs {text.count(m.old)} times in {m.file} (need 1)")
     path.write_text(text.replace(m.old, m.new), encoding="utf-8")
     return text
+
+
+def package_summary(rows: list[tuple[Mutant, str, float]]) -> str:
+    """Caught share per package: the sub-package under src/fmtrials (``fmtrials`` for top-level modules).
+
+    >>> m = Mutant("x", "a", "meta/fit.py", "o", "n", (), "w")
+    >>> print(package_summary([(m, "caught", 1.0), (m, "survived", 1.0)]))
+    | package      | caught | share |
+    |--------------|--------|-------|
+    | meta         |  1 / 2 |   50% |
+    """
+    by: dict[str, list[bool]] = {}
+    for m, result, _ in rows:
+        pkg = m.file.split("/", 1)[0] if "/" in m.file else "fmtrials"
+        by.setdefault(pkg, []).append(result == "caught")
+    lines = [f"| {'package':12s} | caught | share |", f"|{'-' * 14}|--------|-------|"]
+    for pkg in sorted(by):
+        got = by[pkg]
+        lines.append(f"| {pkg:12s} | {sum(got):2d} / {len(got):<2d}| {100 * sum(got) / len(got):4.0f}% |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -843,6 +982,8 @@ def main(argv: list[str] | None = None) -> int:
     for m, result, _ in rows:
         print(f"| {m.id:32s} | {m.area:11s} | {m.file:28s} | {result:8s} |")
     print(f"\n{caught} of {len(rows)} mutations caught, {len(rows) - caught} survived")
+    print()
+    print(package_summary(rows))
     return 0 if caught == len(rows) else 1
 
 
