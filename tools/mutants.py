@@ -879,6 +879,33 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_revman_cells.py",),
         "write_effects_csv ignores add",
     ),
+    M(
+        "cells-imprecision-cap-1",
+        "decision",
+        "decision/sof.py",
+        'return min(down, 2), "imprecision: " + text',
+        'return min(down, 1), "imprecision: " + text',
+        ("tests/test_decision_grade_cells.py",),
+        "GRADE imprecision: a wide interval below the OIS is downgraded one level, not two",
+    ),
+    M(
+        "cells-ois-treatment-risk",
+        "decision",
+        "decision/sof.py",
+        "ois = optimal_information_size(control_risk) if 0 < control_risk < 1 else np.nan",
+        "ois = optimal_information_size(control_risk / 2) if 0 < control_risk < 1 else np.nan",
+        ("tests/test_decision_grade_cells.py",),
+        "GRADE imprecision: optimal information size from half the control risk",
+    ),
+    M(
+        "cells-small-study-k-10-skipped",
+        "decision",
+        "decision/sof.py",
+        "if len(s) < MIN_STUDIES:",
+        "if len(s) <= MIN_STUDIES:",
+        ("tests/test_decision_grade_cells.py",),
+        "GRADE publication bias: Egger's test not done at k = 10",
+    ),
 )
 
 
