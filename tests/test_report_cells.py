@@ -753,3 +753,78 @@ def test_the_csv_tables_hold_the_same_numbers(built):
                     if not math.isclose(float(r[col]), w, rel_tol=1e-8, abs_tol=1e-6):
                         errors.append(f"summary of findings line {i} {col}: {r[col]} vs {w}")
     assert not errors, f"{name}:\n" + "\n".join(errors[:40])
+
+
+# ------------------------------------------------------------------------------------------------ class 4
+RD_NAMES = {"newcombe": "Newcombe's hybrid score interval", "wald": "the Wald interval"}
+TAU2_NAMES = {"REML": "restricted maximum likelihood", "DL": "DerSimonian–Laird", "PM": "Paule–Mandel"}
+POOLED_WORD = {"RR": "Risk ratios", "OR": "Odds ratios", "RD": "Risk differences"}
+
+
+def _names(text: str) -> set[str]:
+    """'nausea, headache and dizziness' -> the set of names."""
+    return {x.strip() for x in re.split(r",| and ", text) if x.strip()}
+
+
+def test_the_methods_words_follow_the_numbers(built):
+    """Issue 29, class 4: every df, level, method name and endpoint list the methods paragraph states is the one
+    the tables were computed with; on user data the stated degrees of freedom are used to recompute the intervals
+    (a paragraph saying k - 1 for an interval computed on k - 2 fails)."""
+    name, case, out = built
+    text = (out / "methods.txt").read_text(encoding="utf-8").split("\nReferences")[0]
+    with open(out / "tables" / "models.csv", newline="", encoding="utf-8") as fh:
+        models = {r["endpoint"]: r for r in csv.DictReader(fh)}
+    with open(out / "tables" / "pooled.csv", newline="", encoding="utf-8") as fh:
+        pooled = [r for r in csv.DictReader(fh) if r["model"] == "main"]
+    assert "two-sided at the 95% level" in text
+    assert f"the risk difference with {RD_NAMES[case.get('ci', 'newcombe')]}" in text
+    assert f"{POOLED_WORD[case['measure']]} were pooled" in text
+    # the endpoints named for each random-effects main model, and the estimator named
+    for method, words in TAU2_NAMES.items():
+        want = {e for e, m in models.items() if m["method"] == method and m["rule"] != "single"}
+        found = re.search(
+            rf"For ([^.]*?) the main model(?: \([^)]*\))? was a random-effects model with τ² from (?:the )?"
+            rf"{re.escape(words)}",
+            text,
+        )
+        assert (found is not None) == bool(want), (method, want)
+        if want:
+            assert _names(found.group(1)) == want
+    # the prediction-interval sentence: its df, and the endpoints it names are those with a prediction interval
+    with_pi = {r["endpoint"] for r in pooled if r["pi_low"] not in ("", "nan")}
+    m = re.search(
+        r"Prediction intervals [^.]*?\(t distribution on k − (\d) degrees of freedom\)[^.]*? are given for "
+        r"([^.]*)\.",
+        text,
+    )
+    assert (m is not None) == bool(with_pi)
+    if m:
+        assert _names(m.group(2)) == with_pi
+    hk = re.search(r"Hartung–Knapp–Sidik–Jonkman interval and t test on k − (\d) degrees of freedom([^.]*)\.", text)
+    adhoc = {m_["test"] for m_ in models.values()} & {"hksj-adhoc"}
+    assert hk is None or (("ad hoc" in hk.group(2)) == bool(adhoc))
+    if case["data"] is None:
+        return  # the bundled data: doses and split placebo arms are checked cell by cell above
+    # user data: one comparison per study, no subgroups; recompute with the stated df
+    arms = reference_arms(case["outcomes"])
+    tabs = []
+    for s in dict.fromkeys(a.study for a in arms):
+        t = next(a for a in arms if a.study == s and not is_placebo(a))
+        c = next(a for a in arms if a.study == s and is_placebo(a))
+        tabs.append((t.events, t.n, c.events, c.n))
+    for r in pooled:
+        w = o.pool_tables(tabs, case["measure"], method=r["method"], test=r["test"])
+        k = w["k"]
+        if m and r["pi_low"]:
+            df = k - int(m.group(1))
+            y = [o.log_effect(*t, case["measure"]) for t in tabs]
+            se_c = math.sqrt(1 / sum(1 / (e[1] + w["tau2"]) for e in y if e))
+            half = float(stats.t.ppf(0.975, df)) * math.sqrt(se_c**2 + w["tau2"])
+            want = (o.back(w["est"] - half, case["measure"]), o.back(w["est"] + half, case["measure"]))
+            assert (float(r["pi_low"]), float(r["pi_high"])) == pytest.approx(want, rel=1e-6)
+        if hk and r["test"].startswith("hksj"):
+            df = k - int(hk.group(1))
+            # the HKSJ interval is symmetric on the analysis scale with the stated df
+            lo, hi = (math.log(float(r[c])) if case["measure"] != "RD" else float(r[c]) for c in ("ci_low", "ci_high"))
+            want_half = (w["hi"] - w["lo"]) / 2 / float(stats.t.ppf(0.975, k - 1)) * float(stats.t.ppf(0.975, df))
+            assert (hi - lo) / 2 == pytest.approx(want_half, rel=1e-6)

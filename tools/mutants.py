@@ -906,6 +906,24 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_decision_grade_cells.py",),
         "GRADE publication bias: Egger's test not done at k = 10",
     ),
+    M(
+        "cells-methods-pi-df-k-1",
+        "analysis",
+        "analysis/methods.py",
+        'f"Prediction intervals for the effect in a new trial (t distribution on k − 2 degrees of freedom) "',
+        'f"Prediction intervals for the effect in a new trial (t distribution on k − 1 degrees of freedom) "',
+        CELLS,
+        "methods paragraph: prediction interval said to use k − 1 df (computed on k − 2)",
+    ),
+    M(
+        "cells-methods-hksj-df-k-2",
+        "analysis",
+        "analysis/methods.py",
+        'f", with the Hartung–Knapp–Sidik–Jonkman interval and t test on k − 1 degrees of freedom "',
+        'f", with the Hartung–Knapp–Sidik–Jonkman interval and t test on k − 2 degrees of freedom "',
+        CELLS,
+        "methods paragraph: HKSJ ad hoc said to use k − 2 df",
+    ),
 )
 
 
