@@ -924,6 +924,24 @@ MUTANTS: tuple[Mutant, ...] = (
         CELLS,
         "methods paragraph: HKSJ ad hoc said to use k − 2 df",
     ),
+    M(
+        "cells-png-dpi-ignored",
+        "plots",
+        "plots/export.py",
+        "path.write_bytes(figure_bytes(fig, fmt, dpi=dpi, editable_text=editable_text))",
+        "path.write_bytes(figure_bytes(fig, fmt, dpi=300, editable_text=editable_text))",
+        ("tests/test_figures_cells.py",),
+        "save_figure writes every PNG at 300 dpi whatever dpi=",
+    ),
+    M(
+        "cells-labbe-treatment-label-ignored",
+        "report",
+        "_report_figures.py",
+        'arms=("placebo", p["treatment"])',
+        'arms=("placebo", "treatment")',
+        ("tests/test_figures_cells.py",),
+        "L'Abbé plot ignores the treatment label",
+    ),
 )
 
 
