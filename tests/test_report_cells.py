@@ -78,8 +78,6 @@ ALLOW: dict[str, dict[str, str]] = {
         "Endpoint": LABELS,
         "Model": "parsed to choose the model the numbers are checked against",
         "Dose": "parsed to choose the comparisons pooled",
-        "Subgroup differences": "test of subgroup differences: checked against metafor in "
-        "test_meta.py (the convention is a separate-fits Q between), not re-implemented here",
     },
     "sof": {"Endpoint": LABELS, "Certainty": "GRADE rating: tables of cases in test_decision_grade*.py"},
     "fragility": {"Endpoint": LABELS, "Study": LABELS, "Dose": LABELS, "Status": LABELS},
@@ -419,7 +417,31 @@ class Checker:
                 where + " heterogeneity", row["Heterogeneity"], r, len(rows), tau=method not in ("MH", "IV")
             )
             self.pi(where + " PI", row["Prediction interval"], r, measure)
-        self.checked["pooled_groups"].update({"k", est_col, "p", "Heterogeneity", "Prediction interval"})
+            sub = row["Subgroup differences"]
+            groups = sorted({c["dose"] for c in self.primary(endpoint)})
+            if row["Dose"] == "all doses" and len(groups) > 1:
+                q, df, p = self.subgroup_q(endpoint, groups, measure, method)
+                m = re.match(r"^Q = ([\d.]+), df = (\d+), p (?:= )?([<\d.]+)$", sub)
+                ok = bool(m) and o.close_printed(m.group(1), q) and int(m.group(2)) == df and o.check_p(m.group(3), p)
+                self.expect(ok, where + " subgroup differences", sub, (q, df, p))
+            else:
+                self.expect(sub == "", where + " subgroup differences", sub, "none (one group)")
+        self.checked["pooled_groups"].update(
+            {"k", est_col, "p", "Heterogeneity", "Prediction interval", "Subgroup differences"}
+        )
+
+    def subgroup_q(self, endpoint, groups, measure, method):
+        """Test for subgroup differences from separate fits (Cochrane Handbook 10.11.3.1): Q between the subgroup
+        estimates with their z-based standard errors, chi-squared on (groups - 1) df."""
+        est = []
+        for g in groups:
+            rows = self.rows_for_group(endpoint, f"{g} mg/day")
+            r = o.pool_tables([c["table"] for c in rows], measure, method=method if len(rows) > 1 else "IV")
+            est.append((r["est"], (r["hi"] - r["est"]) / o.z()))
+        w = [1 / se**2 for _, se in est]
+        mu = sum(wi * e for wi, (e, _) in zip(w, est)) / sum(w)
+        q = sum(wi * (e - mu) ** 2 for wi, (e, _) in zip(w, est))
+        return q, len(est) - 1, float(stats.chi2.sf(q, len(est) - 1))
 
     def sensitivity(self, t: Table, k: int):
         endpoint = endpoint_of(t.heading)
