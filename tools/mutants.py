@@ -811,10 +811,10 @@ MUTANTS: tuple[Mutant, ...] = (
         "cells-holm-family-bonferroni",
         "analysis",
         "analysis/overall.py",
-        'adj[ok] = multipletests(p[ok], method="holm")[1]',
-        'adj[ok] = multipletests(p[ok], method="bonferroni")[1]',
+        'adj[idx] = multipletests(p[idx], method="holm")[1]',
+        'adj[idx] = multipletests(p[idx], method="bonferroni")[1]',
         CELLS,
-        "p (Holm) computed as Bonferroni",
+        "p (Holm) of the report's families computed as Bonferroni",
     ),
     M(
         "cells-heterogeneity-tau2-digits",
