@@ -850,3 +850,48 @@ def test_the_methods_words_follow_the_numbers(built):
             lo, hi = (math.log(float(r[c])) if case["measure"] != "RD" else float(r[c]) for c in ("ci_low", "ci_high"))
             want_half = (w["hi"] - w["lo"]) / 2 / float(stats.t.ppf(0.975, k - 1)) * float(stats.t.ppf(0.975, df))
             assert (hi - lo) / 2 == pytest.approx(want_half, rel=1e-6)
+
+
+def _prose(path: Path) -> str:
+    import html as _html
+
+    s = path.read_text(encoding="utf-8")
+    s = re.sub(r"<(table|script|style)\b.*?</\1>", " ", s, flags=re.S)
+    return " ".join(_html.unescape(re.sub(r"<[^>]+>", " ", s)).split())
+
+
+COUNTS_PCT = re.compile(r"(\d+)/(\d+) vs (\d+)/(\d+) \((\d+(?:\.\d+)?)% vs (\d+(?:\.\d+)?)%")
+COUNTS_RD = re.compile(
+    rf"(\d+)/(\d+) vs (\d+)/(\d+) \([^)]*\): risk difference ({o.NUM}) \[({o.NUM}), ({o.NUM})\] points, "
+    r"(NNT[BH]? [^)]*\)), p (<?[\d.]+)"
+)
+NNT_COUNTS = re.compile(r"(NNT[BH] [\d.]+ \([^)]*\)) for [^(;]*?\((\d+)/(\d+) vs (\d+)/(\d+)")
+
+
+def test_the_numbers_in_the_prose_are_recomputed(built):
+    """The main-results sentences: counts with percentages, the risk difference in points with its interval, the
+    NNT and Fisher's p of a named trial, and the benefit-risk NNTs next to their counts."""
+    name, case, out = built
+    text = _prose(out / "report.html")
+    ch = Checker([], case["measure"], case.get("ci", "newcombe"))
+    n = 0
+    for m in COUNTS_PCT.finditer(text):
+        x1, n1, x2, n2 = map(int, m.groups()[:4])
+        ch.expect(o.close_printed(m.group(5), 100 * x1 / n1), "prose %", m.group(0), 100 * x1 / n1)
+        ch.expect(o.close_printed(m.group(6), 100 * x2 / n2), "prose %", m.group(0), 100 * x2 / n2)
+        n += 1
+    for m in COUNTS_RD.finditer(text):
+        x1, n1, x2, n2 = map(int, m.groups()[:4])
+        d, lo, hi = ch.rd(x1, n1, x2, n2)
+        for g, w in zip(m.groups()[4:7], (d, lo, hi)):
+            ch.expect(o.close_printed(g, 100 * w), "prose RD", m.group(0), (d, lo, hi))
+        ch.nnt("prose NNT", m.group(8), d, lo, hi, "beneficial")
+        ch.expect(o.check_p(m.group(9), o.fisher_p(x1, n1, x2, n2)), "prose p", m.group(0), "Fisher")
+        n += 1
+    for m in NNT_COUNTS.finditer(text):
+        x1, n1, x2, n2 = map(int, m.groups()[1:])
+        ch.nnt("prose benefit-risk NNT", m.group(1), *ch.rd(x1, n1, x2, n2), "harmful")
+        n += 1
+    assert not ch.errors, "\n".join(ch.errors)
+    if case["data"] is None:
+        assert n >= 4, "the main-results sentences were not found"
