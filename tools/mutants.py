@@ -942,6 +942,15 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_figures_cells.py",),
         "L'Abbé plot ignores the treatment label",
     ),
+    M(
+        "cells-prose-p-is-holm",
+        "report",
+        "_report_main.py",
+        "f\"{r['nnt_label']}, p {format_p(r['p_value'])} (Holm, {r['holm_family']} family: \"",
+        "f\"{r['nnt_label']}, p {format_p(r['p_holm_report'])} (Holm, {r['holm_family']} family: \"",
+        CELLS,
+        "main-results sentence: the unadjusted p printed as the Holm-adjusted one",
+    ),
 )
 
 
