@@ -166,3 +166,19 @@ def test_benefit_risk_trial_rows_at_alpha_010():
         lo, hi = fieller_by_roots(b, wald_se(*rows["b"]), h, wald_se(*rows["h"]), o.z(0.10))
         assert r["lhh_low"] == pytest.approx(lo, rel=1e-7, nan_ok=True)
         assert r["lhh_high"] == pytest.approx(hi, rel=1e-7, nan_ok=True)
+
+
+@pytest.mark.parametrize("counts,alpha", [((12, 60, 8, 61), 0.10), ((20, 100, 20, 100), 0.01)])
+def test_reverse_fragility_at_a_non_default_alpha(counts, alpha):
+    """Not significant: events added to the higher-proportion arm (ties: treatment) until p < alpha."""
+    x1, n1, x2, n2 = counts
+    assert o.fisher_p(*counts) >= alpha
+    to_t = x1 / n1 >= x2 / n2
+    for i in range(1, n1 + n2):
+        a, c = (x1 + i, x2) if to_t else (x1, x2 + i)
+        if o.fisher_p(a, n1, c, n2) < alpha:
+            break
+    got = fragility_index(*counts, alpha=alpha).iloc[0]
+    assert got["direction"] == "reverse" and got["fragility_index"] == i
+    assert got["arm_modified"] == ("treatment" if to_t else "control")
+    assert got["p_after"] == pytest.approx(o.fisher_p(a, n1, c, n2), rel=1e-9)
