@@ -6,7 +6,8 @@ exactly once), runs only the relevant test files against the copy (``PYTHONPATH=
 restores the copied file afterwards, whatever happens; the real sources are never written. A mutation is
 *caught* when the tests fail, *survived* when they pass. The run first checks that the unmutated copy passes
 the union of the listed test files, and that the tests really import the copy. Exit status 0 only when every
-mutation is caught (1 if one survived, 2 on a setup problem). Not part of ``make test``: it runs the selected
+mutation is caught (1 if one survived, 2 on a setup problem). The output ends with the caught share per
+package (:func:`package_summary`), so a weakly tested package shows. Not part of ``make test``: it runs the selected
 tests once per mutation (a few minutes on 2 cores).
 """
 
