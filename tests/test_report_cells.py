@@ -671,9 +671,10 @@ def fragility_index(x1, n1, x2, n2, alpha=0.05) -> int:
     raise AssertionError("no fragility index")
 
 
-def beta_difference(x1, n1, x2, n2, thr, alpha=0.05):
-    """Posterior of p1 - p2 with independent Beta(1, 1) priors, by one-dimensional quadrature of the CDF."""
-    b1, b2 = stats.beta(x1 + 1, n1 - x1 + 1), stats.beta(x2 + 1, n2 - x2 + 1)
+def beta_difference(x1, n1, x2, n2, thr, alpha=0.05, prior=(1.0, 1.0)):
+    """Posterior of p1 - p2 with independent Beta(a, b) priors, by one-dimensional quadrature of the CDF."""
+    a, b = prior
+    b1, b2 = stats.beta(x1 + a, n1 - x1 + b), stats.beta(x2 + a, n2 - x2 + b)
 
     def cdf(d):
         return integrate.quad(lambda q: b2.pdf(q) * b1.cdf(q + d), 0, 1, epsabs=1e-12, limit=200, points=[b2.mean()])[0]
@@ -765,6 +766,16 @@ def test_the_csv_tables_hold_the_same_numbers(built):
                 fi = fragility_index(x1, n1, x2, n2, float(r["alpha"]))
                 if int(float(r["fragility_index"])) != fi:
                     errors.append(f"fragility line {i}: {r['fragility_index']} vs {fi}")
+    with open(out / "tables" / "what_it_means_posterior.csv", newline="", encoding="utf-8") as fh:
+        for i, r in enumerate(csv.DictReader(fh), 2):
+            if r["level"] != "trial":
+                continue  # the hierarchical pooled posterior: test_decision_bayes.py
+            x1, n1, x2, n2 = (int(float(r[c])) for c in ("events_t", "n_t", "events_c", "n_c"))
+            prior = (float(r["prior_a"]), float(r["prior_b"]))
+            mean, lo, hi, pg = beta_difference(x1, n1, x2, n2, float(r["threshold"]), float(r["alpha"]), prior)
+            for col, w in (("mean", mean), ("ci_low", lo), ("ci_high", hi), ("p_greater", pg)):
+                if not math.isclose(float(r[col]), w, abs_tol=1e-6):
+                    errors.append(f"posterior line {i} {col}: {r[col]} vs {w}")
     with open(out / "tables" / "what_it_means_summary_of_findings.csv", newline="", encoding="utf-8") as fh:
         for i, r in enumerate(csv.DictReader(fh), 2):
             acr = float(r["assumed_per_1000"]) / 1000
