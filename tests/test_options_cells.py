@@ -4,6 +4,7 @@ value for that option (textbook formulas in tests/_oracle.py, scipy for the test
 from __future__ import annotations
 
 import csv
+import json
 import math
 import subprocess
 import sys
@@ -140,3 +141,22 @@ def test_cli_measure_and_ci_reach_the_tables(tmp_path):
     )
     assert math.isfinite(float(r["tau2"])) and float(r["tau2"]) == pytest.approx(w["tau2"], rel=1e-6, abs=1e-10)
     assert np.isclose(float(r["q"]), w["q"], rtol=1e-9)
+
+
+REF = json.loads((DATA / "options2_reference.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", REF["cases"], ids=[f"{c['measure']}-{c['method']}-{c['test']}" for c in REF["cases"]])
+def test_pool_at_90_percent_is_metafor_level_90(case):
+    """fmtrials.pool(alpha=0.10) and the test's own arithmetic against metafor level = 90 (the JSON records the
+    R call); a pool that ignored alpha would give the 95% interval."""
+    assert REF["level"] == 90
+    m, method, test = case["measure"], case["method"], case["test"]
+    r = pool(T, measure=m, method=method, test=test, alpha=0.10)
+    w = o.pool_tables(TABS, m, method=method, test=test, alpha=0.10)
+    want = [o.back(case[k], m) for k in ("estimate", "ci_low", "ci_high")]
+    assert (r.estimate, r.ci_low, r.ci_high) == pytest.approx(want, rel=1e-7), case["call"]
+    assert [o.back(w[k], m) for k in ("est", "lo", "hi")] == pytest.approx(want, rel=1e-7), case["call"]
+    assert r.p_value == pytest.approx(case["p_value"], rel=1e-6) and w["p"] == pytest.approx(case["p_value"], rel=1e-6)
+    assert r.heterogeneity.q == pytest.approx(case["q"], rel=1e-9)
+    assert r.heterogeneity.tau2 == pytest.approx(case["tau2"], rel=1e-6, abs=1e-10)
