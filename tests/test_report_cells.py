@@ -116,8 +116,14 @@ ALLOW: dict[str, dict[str, str]] = {
         "Verdict on the attribution": "verdict text; verdict logic in test_consistency_*.py",
         "Status": LABELS,
     },
+    "design": dict.fromkeys(("Study", "Design", "Phase", "Duration", "Imputation", "Source"), LABELS),
     "text": {},
 }
+
+
+#: the heading of the full per-comparison table (the main-results tables repeat some of its rows, and show
+#: endpoints such as ae_withdrawal that the analysis itself does not pool)
+ANALYSED = "Each trial against placebo"
 
 
 def kind(t: Table) -> str:
@@ -148,8 +154,9 @@ def kind(t: Table) -> str:
         return "smallstudy"
     if "Counts" in h:
         return "composite"
+    if {"Randomized", "Contributes to"} <= h:
+        return "design"
     if h in (
-        {"Study", "Design", "Phase", "Randomized", "Duration", "Imputation", "Contributes to", "Source"},
         {"source row", "label", "endpoint", "dose", "printed", "attribution", "verdict", "why"},
         {"Id", "Citation", "What it gives"},
     ):
@@ -233,7 +240,8 @@ class Checker:
             (x1, n1, a1), (x2, n2, _) = cells
             event = a1.direction if a1 is not None and a1.direction else "beneficial"
             fam = row.get("Holm family", "")
-            self.comparisons[(endpoint, study, dose, row.get("Analysis", ""))] = {
+            key = (endpoint, study, dose, row.get("Analysis", ""))
+            self.comparisons[key] = {
                 "table": (x1, n1, x2, n2),
                 "dose": dose,
                 "study": study,
@@ -241,6 +249,7 @@ class Checker:
                 "alternative": fam.startswith("not counted"),
                 "family": fam,
                 "event": event,
+                "analysed": self.comparisons.get(key, {}).get("analysed", False) or t.heading == ANALYSED,
             }
             for col in t.header:
                 txt = row[col]
@@ -590,6 +599,26 @@ class Checker:
             self.interval(where, row[ccol], mean, lo, hi)
             self.expect(o.close_printed(row[pcol], pg), where + " P(RD > t)", row[pcol], pg)
         self.checked["posterior"].update({pcol, ccol})
+
+    def design(self, t: Table, k: int):
+        """'Randomized' is trials.csv's total; 'Contributes to' lists the endpoints of the trial's comparisons."""
+        with open(BUNDLED / "trials.csv", newline="", encoding="utf-8") as fh:
+            total = {r["study"]: r["n_randomized_total"] for r in csv.DictReader(fh)}
+        for row in t.rows:
+            study = row["Study"]
+            self.expect(
+                row["Randomized"] == total.get(study),
+                f"table {k} {study} randomized",
+                row["Randomized"],
+                total.get(study),
+            )
+            eps = {key[0] for key, c in self.comparisons.items() if c["study"] == study and c["analysed"]}
+            got = row["Contributes to"]
+            if eps:
+                self.expect(set(got.split(", ")) == eps, f"table {k} {study} contributes", got, eps)
+            else:
+                self.expect(got.startswith("no analysed comparison"), f"table {k} {study} contributes", got, "none")
+        self.checked["design"].update({"Randomized", "Contributes to"})
 
     def composite(self, t: Table, k: int):
         rd_col = next(c for c in t.header if c.startswith("RD"))
