@@ -52,3 +52,22 @@ def test_every_figure_with_arms_names_the_treatment_label(figures):
         assert "milnacipran" not in text.lower(), s.name
         if not s.stem.endswith(NO_ARMS):
             assert "Drug Q" in text, s.name
+
+
+@pytest.mark.parametrize("dpi", [72, 150])
+def test_save_figure_writes_the_requested_dpi(tmp_path, dpi):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from fmtrials import save_figure
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [0, 1])
+    path = save_figure(fig, tmp_path / "f.png", dpi=dpi)
+    plt.close(fig)
+    data = path.read_bytes()
+    x, y, unit = struct.unpack(">IIB", png_chunks(data)[b"pHYs"])
+    assert unit == 1 and x == y == round(dpi / 0.0254)
+    assert struct.unpack(">II", data[16:24]) == (2 * dpi, 1 * dpi)

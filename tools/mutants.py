@@ -952,6 +952,15 @@ MUTANTS: tuple[Mutant, ...] = (
         CELLS,
         "main-results sentence: the unadjusted p printed as the Holm-adjusted one",
     ),
+    M(
+        "cells-report-png-dpi-ignored",
+        "report",
+        "_report_figures.py",
+        'png = figure_bytes(fig, "png", dpi=png_dpi, png_compress=PNG_COMPRESS)',
+        'png = figure_bytes(fig, "png", dpi=300, png_compress=PNG_COMPRESS)',
+        ("tests/test_figures_cells.py",),
+        "the report writes its PNG figures at 300 dpi whatever --dpi",
+    ),
 )
 
 
