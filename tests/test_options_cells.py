@@ -160,3 +160,36 @@ def test_pool_at_90_percent_is_metafor_level_90(case):
     assert r.p_value == pytest.approx(case["p_value"], rel=1e-6) and w["p"] == pytest.approx(case["p_value"], rel=1e-6)
     assert r.heterogeneity.q == pytest.approx(case["q"], rel=1e-9)
     assert r.heterogeneity.tau2 == pytest.approx(case["tau2"], rel=1e-6, abs=1e-10)
+
+
+@pytest.mark.parametrize("alpha", [0.10, 0.20])
+def test_proportion_intervals_by_name_at_a_non_default_level(alpha):
+    """Clopper-Pearson and Jeffreys are Beta quantiles (scipy), Wilson the score formula; through compare's
+    rate_ci, the option the report's arm rates use."""
+    from fmtrials import proportion_ci
+
+    x, n = 7, 40
+    want = {
+        "clopper_pearson": (stats.beta.ppf(alpha / 2, x, n - x + 1), stats.beta.ppf(1 - alpha / 2, x + 1, n - x)),
+        "jeffreys": (
+            stats.beta.ppf(alpha / 2, x + 0.5, n - x + 0.5),
+            stats.beta.ppf(1 - alpha / 2, x + 0.5, n - x + 0.5),
+        ),
+        "wilson": o.wilson(x, n, alpha),
+    }
+    for ci, (lo, hi) in want.items():
+        got = proportion_ci(x, n, ci=ci, alpha=alpha).iloc[0]
+        assert (got["ci_low"], got["ci_high"]) == pytest.approx((lo, hi), rel=1e-9), ci
+        c = compare(pd.DataFrame({"events_t": [x], "n_t": [n], "events_c": [3], "n_c": [41]}), rate_ci=ci, alpha=alpha)
+        assert (c["rate_t_low"].iloc[0], c["rate_t_high"].iloc[0]) == pytest.approx((lo, hi), rel=1e-9), ci
+
+
+@pytest.mark.parametrize("alpha", [0.10, 0.05])
+def test_agresti_caffo_adds_one_success_and_one_failure_per_arm(alpha):
+    x1, n1, x2, n2 = 12, 40, 5, 38
+    p1, p2 = (x1 + 1) / (n1 + 2), (x2 + 1) / (n2 + 2)
+    se = math.sqrt(p1 * (1 - p1) / (n1 + 2) + p2 * (1 - p2) / (n2 + 2))
+    got = risk_difference(x1, n1, x2, n2, ci="agresti_caffo", alpha=alpha).iloc[0]
+    d = p1 - p2
+    assert (got["ci_low"], got["ci_high"]) == pytest.approx((d - o.z(alpha) * se, d + o.z(alpha) * se), rel=1e-9)
+    assert got["estimate"] == pytest.approx(x1 / n1 - x2 / n2)
