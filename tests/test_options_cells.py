@@ -128,8 +128,8 @@ def test_cli_measure_and_ci_reach_the_tables(tmp_path):
     with open(out / "tables" / "pooled.csv", newline="", encoding="utf-8") as fh:
         main = [r for r in csv.DictReader(fh) if r["model"] == "main" and r["group"] in ("overall", "all doses")]
     assert main and all(r["measure"] == "RD" and r["method"] == "PM" and r["test"] == "z" for r in main)
-    tabs = []
-    rows = list(csv.DictReader(open(DATA / "lee2004_outcomes.csv", newline="", encoding="utf-8")))
+    with open(DATA / "lee2004_outcomes.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
     by = {}
     for r in rows:
         by.setdefault(r["study"], {})["c" if r["arm"] == "placebo" else "t"] = (int(r["responders"]), int(r["n"]))
