@@ -4,7 +4,8 @@
 #   make docs     install the docs extra, build the Sphinx site into docs/_build/html (warnings are errors)
 #   make lint     install the lint extra, run ruff (lint and format check) and mypy on src/
 #   make mutants  the mutation gate (not part of make test): apply each curated mutation of tools/mutants.py to a
-#                 temporary copy of src/, run its test files, print the caught/survived table; fails if one survives
+#                 temporary copy of src/, run its test files, print the caught/survived table and the caught
+#                 share per package; fails if one survives
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv

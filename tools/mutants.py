@@ -6,7 +6,8 @@ exactly once), runs only the relevant test files against the copy (``PYTHONPATH=
 restores the copied file afterwards, whatever happens; the real sources are never written. A mutation is
 *caught* when the tests fail, *survived* when they pass. The run first checks that the unmutated copy passes
 the union of the listed test files, and that the tests really import the copy. Exit status 0 only when every
-mutation is caught (1 if one survived, 2 on a setup problem). Not part of ``make test``: it runs the selected
+mutation is caught (1 if one survived, 2 on a setup problem). The output ends with the caught share per
+package (:func:`package_summary`), so a weakly tested package shows. Not part of ``make test``: it runs the selected
 tests once per mutation (a few minutes on 2 cores).
 """
 
@@ -48,6 +49,7 @@ CONS = (
 CMP = ("tests/test_comparisons.py", OPT)
 ANA = ("tests/test_report_metafor.py", "tests/test_analysis.py")
 REP = ("tests/test_report_metafor.py", "tests/test_report.py")
+CELLS = ("tests/test_report_cells.py",)
 
 
 def M(id, area, file, old, new, tests, what):  # noqa: N802,A002 - short constructor for the table below
@@ -843,6 +845,205 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_result_protocol.py",),
         "conf_int() names alpha as the level",
     ),
+    # --- cells --- (issue 29: written after tests/test_*_cells.py; each caught by those files)
+    M(
+        "cells-placebo-pct-by-n-t",
+        "report",
+        "_report_tables.py",
+        "\"control\": f\"{r['events_c']}/{r['n_c']} ({_fmt(100 * r['events_c'] / r['n_c'], 1)}%)\",",
+        "\"control\": f\"{r['events_c']}/{r['n_c']} ({_fmt(100 * r['events_c'] / r['n_t'], 1)}%)\",",
+        CELLS,
+        "per-comparison table: placebo percentage divided by the treatment arm's n",
+    ),
+    M(
+        "cells-main-placebo-pct-by-n-t",
+        "report",
+        "_report_main.py",
+        "\"Placebo\": f\"{r['events_c']}/{r['n_c']} ({format_number(100 * r['events_c'] / r['n_c'], 1)}%)\",",
+        "\"Placebo\": f\"{r['events_c']}/{r['n_c']} ({format_number(100 * r['events_c'] / r['n_t'], 1)}%)\",",
+        CELLS,
+        "main-results per-trial table: placebo percentage divided by the treatment arm's n",
+    ),
+    M(
+        "cells-per1000-high-from-low",
+        "decision",
+        "decision/absolute.py",
+        '"risk_per_1000_high": 1000 * hi,',
+        '"risk_per_1000_high": 1000 * lo,',
+        CELLS + ("tests/test_decision_cells.py",),
+        "corresponding risk per 1000: upper bound from the lower CI bound",
+    ),
+    M(
+        "cells-per1000-diff-high-from-low",
+        "decision",
+        "decision/absolute.py",
+        '"difference_per_1000_high": 1000 * (hi - cr),',
+        '"difference_per_1000_high": 1000 * (lo - cr),',
+        CELLS + ("tests/test_decision_cells.py",),
+        "difference per 1000: upper bound from the lower CI bound",
+    ),
+    M(
+        "cells-assumed-risk-treatment-arm",
+        "decision",
+        "decision/absolute.py",
+        'risks = (s["events_c"] / s["n_c"]).to_numpy(dtype=float)',
+        'risks = (s["events_c"] / s["n_t"]).to_numpy(dtype=float)',
+        CELLS,
+        "assumed (placebo) risk divided by the treatment arm's n",
+    ),
+    M(
+        "cells-holm-family-bonferroni",
+        "analysis",
+        "analysis/overall.py",
+        'adj[idx] = multipletests(p[idx], method="holm")[1]',
+        'adj[idx] = multipletests(p[idx], method="bonferroni")[1]',
+        CELLS,
+        "p (Holm) of the report's families computed as Bonferroni",
+    ),
+    M(
+        "cells-heterogeneity-tau2-digits",
+        "report",
+        "_report_tables.py",
+        'f"; τ² = {_fmt(h.tau2, 4)}" if r.model == "random" else ""',
+        'f"; τ² = {_fmt(h.tau2 * 10, 4)}" if r.model == "random" else ""',
+        CELLS,
+        "pooled table: τ² printed ten times too large",
+    ),
+    M(
+        "cells-fragility-quotient-one-arm",
+        "decision",
+        "decision/fragility.py",
+        '"fragility_quotient": steps / (n1 + n2),',
+        '"fragility_quotient": steps / n1,',
+        CELLS + ("tests/test_decision_cells.py",),
+        "fragility quotient over the treatment arm only",
+    ),
+    M(
+        "cells-reanalysis-ignores-alpha",
+        "consistency",
+        "consistency/reanalysis.py",
+        "return fn(pairs.events_t, n_t[pairs.row], pairs.events_c, n_c[pairs.row], ci=ci, alpha=alpha)",
+        "return fn(pairs.events_t, n_t[pairs.row], pairs.events_c, n_c[pairs.row], ci=ci, alpha=0.05)",
+        ("tests/test_options_cells.py",),
+        "reanalyse_percentages(alpha=0.10) computes 95% intervals",
+    ),
+    M(
+        "cells-bayes-prior-b-swapped",
+        "decision",
+        "decision/bayes_rd.py",
+        "return (a + x1, b + n1 - x1), (a + x2, b + n2 - x2)",
+        "return (a + x1, a + n1 - x1), (a + x2, b + n2 - x2)",
+        ("tests/test_decision_cells.py",),
+        "Bayesian RD: the treatment arm's Beta prior uses a for both shapes",
+    ),
+    M(
+        "cells-benefit-risk-z-95",
+        "decision",
+        "decision/benefit_risk.py",
+        "z = -special.ndtri(alpha / 2)",
+        "z = -special.ndtri(0.05 / 2)",
+        ("tests/test_decision_cells.py",),
+        "benefit-risk Fieller bounds at 95% whatever alpha",
+    ),
+    M(
+        "cells-revman-csv-labels-swapped",
+        "revman",
+        "revman/export.py",
+        '"Group Label 1": group_labels[0],',
+        '"Group Label 1": group_labels[1],',
+        ("tests/test_revman_cells.py",),
+        "write_revman_csv labels group 1 with the control label",
+    ),
+    M(
+        "cells-effects-csv-ignores-add",
+        "revman",
+        "revman/export.py",
+        "eff = effect_sizes(table, measure=measure, add=add)",
+        "eff = effect_sizes(table, measure=measure, add=0.5)",
+        ("tests/test_revman_cells.py",),
+        "write_effects_csv ignores add",
+    ),
+    M(
+        "cells-imprecision-cap-1",
+        "decision",
+        "decision/sof.py",
+        'return min(down, 2), "imprecision: " + text',
+        'return min(down, 1), "imprecision: " + text',
+        ("tests/test_decision_grade_cells.py",),
+        "GRADE imprecision: a wide interval below the OIS is downgraded one level, not two",
+    ),
+    M(
+        "cells-ois-treatment-risk",
+        "decision",
+        "decision/sof.py",
+        "ois = optimal_information_size(control_risk) if 0 < control_risk < 1 else np.nan",
+        "ois = optimal_information_size(control_risk / 2) if 0 < control_risk < 1 else np.nan",
+        ("tests/test_decision_grade_cells.py",),
+        "GRADE imprecision: optimal information size from half the control risk",
+    ),
+    M(
+        "cells-small-study-k-10-skipped",
+        "decision",
+        "decision/sof.py",
+        "if len(s) < MIN_STUDIES:",
+        "if len(s) <= MIN_STUDIES:",
+        ("tests/test_decision_grade_cells.py",),
+        "GRADE publication bias: Egger's test not done at k = 10",
+    ),
+    M(
+        "cells-methods-pi-df-k-1",
+        "analysis",
+        "analysis/methods.py",
+        'f"Prediction intervals for the effect in a new trial (t distribution on k − 2 degrees of freedom) "',
+        'f"Prediction intervals for the effect in a new trial (t distribution on k − 1 degrees of freedom) "',
+        CELLS,
+        "methods paragraph: prediction interval said to use k − 1 df (computed on k − 2)",
+    ),
+    M(
+        "cells-methods-hksj-df-k-2",
+        "analysis",
+        "analysis/methods.py",
+        'f", with the Hartung–Knapp–Sidik–Jonkman interval and t test on k − 1 degrees of freedom "',
+        'f", with the Hartung–Knapp–Sidik–Jonkman interval and t test on k − 2 degrees of freedom "',
+        CELLS,
+        "methods paragraph: HKSJ ad hoc said to use k − 2 df",
+    ),
+    M(
+        "cells-png-dpi-ignored",
+        "plots",
+        "plots/export.py",
+        "path.write_bytes(figure_bytes(fig, cast(Any, fmt), dpi=dpi, editable_text=editable_text))",
+        "path.write_bytes(figure_bytes(fig, cast(Any, fmt), dpi=300, editable_text=editable_text))",
+        ("tests/test_figures_cells.py",),
+        "save_figure writes every PNG at 300 dpi whatever dpi=",
+    ),
+    M(
+        "cells-labbe-treatment-label-ignored",
+        "report",
+        "_report_figures.py",
+        'title=p["title"], treatment=p["treatment"]\n        )\n    return plots.plot_funnel(',
+        'title=p["title"], treatment="treatment"\n        )\n    return plots.plot_funnel(',
+        ("tests/test_figures_cells.py",),
+        "L'Abbé plot ignores the treatment label",
+    ),
+    M(
+        "cells-prose-p-is-holm",
+        "report",
+        "_report_main.py",
+        "f\"{r['nnt_label']}, p {format_p(r['p_value'])} (Holm, {r['holm_family']} family: \"",
+        "f\"{r['nnt_label']}, p {format_p(r['p_holm_report'])} (Holm, {r['holm_family']} family: \"",
+        CELLS,
+        "main-results sentence: the unadjusted p printed as the Holm-adjusted one",
+    ),
+    M(
+        "cells-report-png-dpi-ignored",
+        "report",
+        "_report_figures.py",
+        'png = figure_bytes(fig, "png", dpi=png_dpi, png_compress=PNG_COMPRESS)',
+        'png = figure_bytes(fig, "png", dpi=300, png_compress=PNG_COMPRESS)',
+        ("tests/test_figures_cells.py",),
+        "the report writes its PNG figures at 300 dpi whatever --dpi",
+    ),
 )
 
 
@@ -879,6 +1080,26 @@ def _apply(copy: Path, m: Mutant) -> str:
         raise SystemExit(f"mutation {m.id}: the snippet occurs {text.count(m.old)} times in {m.file} (need 1)")
     path.write_text(text.replace(m.old, m.new), encoding="utf-8")
     return text
+
+
+def package_summary(rows: list[tuple[Mutant, str, float]]) -> str:
+    """Caught share per package: the sub-package under src/fmtrials (``fmtrials`` for top-level modules).
+
+    >>> m = Mutant("x", "a", "meta/fit.py", "o", "n", (), "w")
+    >>> print(package_summary([(m, "caught", 1.0), (m, "survived", 1.0)]))
+    | package      | caught | share |
+    |--------------|--------|-------|
+    | meta         |  1 / 2 |   50% |
+    """
+    by: dict[str, list[bool]] = {}
+    for m, result, _ in rows:
+        pkg = m.file.split("/", 1)[0] if "/" in m.file else "fmtrials"
+        by.setdefault(pkg, []).append(result == "caught")
+    lines = [f"| {'package':12s} | caught | share |", f"|{'-' * 14}|--------|-------|"]
+    for pkg in sorted(by):
+        got = by[pkg]
+        lines.append(f"| {pkg:12s} | {sum(got):2d} / {len(got):<2d}| {100 * sum(got) / len(got):4.0f}% |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -926,6 +1147,8 @@ def main(argv: list[str] | None = None) -> int:
     for m, result, _ in rows:
         print(f"| {m.id:32s} | {m.area:11s} | {m.file:28s} | {result:8s} |")
     print(f"\n{caught} of {len(rows)} mutations caught, {len(rows) - caught} survived")
+    print()
+    print(package_summary(rows))
     return 0 if caught == len(rows) else 1
 
 
