@@ -1,4 +1,4 @@
-"""Tests for fmtrials.consistency.grim (and .percent): GRIM for printed percentages.
+"""Tests for fmtrials.consistency.granularity (and .percent): GRIM for printed percentages.
 
 Oracles (outside this package):
 * evidence.md §4 (hand arithmetic on the seed table) and §2;
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from fmtrials import DataError
 
 A = importlib.import_module("fmtrials.consistency")
-G = importlib.import_module("fmtrials.consistency.grim")
+G = importlib.import_module("fmtrials.consistency.granularity")
 
 
 def ks(percent, n, **kw):

@@ -38,7 +38,7 @@ _LAZY = {
     "proportions_test": "effects",
     "compare": "comparisons",
     "effect_sizes": "effects",
-    "coverage": "effects.coverage",
+    "coverage": "effects.interval_coverage",
     # meta-analysis
     "pool": "meta",
     "PoolResult": "meta",

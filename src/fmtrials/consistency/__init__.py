@@ -4,7 +4,7 @@ Most of the milnacipran evidence is printed as rounded percentages and rounded p
 sizes. This package answers, for every printed statement, *from which counts* it could have come and *which
 test* on those counts reproduces the printed p:
 
-* :func:`grim` (:mod:`.grim`) -- every whole count in ``[0, n]`` whose percentage ``100 k / n`` rounds to
+* :func:`grim` (:mod:`.granularity`) -- every whole count in ``[0, n]`` whose percentage ``100 k / n`` rounds to
   the printed value (the GRIM test of Brown & Heathers applied to proportions); exact integer arithmetic
   for every ``n`` up to ``2**31 - 1``, vectorised. Printed percentages are read exactly by :mod:`.percent`.
 * :func:`parse_p` (:mod:`.pvalues`) -- the interval of p-values a printed p allows (``"0.01"`` ->
@@ -38,7 +38,7 @@ References
 from __future__ import annotations
 
 from .._vocab import AUDIT_TESTS, ROUNDING_RULES
-from .grim import grim
+from .granularity import grim
 from .joint import SCENARIO_KINDS
 from .milnacipran import AUDIT_COLUMNS, audit
 from .pvalues import PInterval, parse_p

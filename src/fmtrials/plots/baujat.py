@@ -34,7 +34,7 @@ def plot_baujat(result: Any, *, ax: Any = None, title: str | None = None) -> Any
     >>> fig.axes[0].get_ylabel()
     'Influence on overall result'
     """
-    from ..meta.influence import baujat_points
+    from ..meta.casewise import baujat_points
 
     pts = baujat_points(result)
     common = str(result.model) != "random"
