@@ -56,7 +56,9 @@ _LAZY = {
     "influence": "meta",
     # audit
     "grim": "consistency",
+    "grim_summary": "consistency",
     "parse_p": "consistency",
+    "parse_p_many": "consistency",
     "audit_reported": "consistency",
     "audit": "consistency",
     "AuditResult": "consistency",
