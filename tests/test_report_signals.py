@@ -318,3 +318,18 @@ def test_a_run_stopped_after_the_report_was_put_in_place_says_so():
     finally:
         release.set()
     assert stop.value.code == 143 and stop.value.written
+
+
+def test_the_import_that_holds_the_gil_comes_before_the_stoppable_run(tmp_path):
+    # importing fmtrials.decision computes Gauss-Legendre nodes in one LAPACK call that holds the GIL (seconds
+    # on a loaded machine): inside the run it would keep the waiting main thread from acting on a signal
+    code = (
+        "import sys\n"
+        "from fmtrials import _proc, report\n"
+        "_proc.run_stoppable = lambda work: print(sorted(m for m in sys.modules if m.startswith('fmtrials.decision.')"
+        " and m.rsplit('.', 1)[1] in ('bayes_pool', 'bayes_rd')))\n"
+        f"report.write_report({str(tmp_path / 'rep')!r}, quiet=True)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=GIVE_UP)
+    assert r.stdout.strip() == "['fmtrials.decision.bayes_pool', 'fmtrials.decision.bayes_rd']", r.stderr
