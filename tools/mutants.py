@@ -515,8 +515,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "holm-across-is-hochberg",
         "analysis",
         "analysis/overall.py",
-        'adj[ok] = multipletests(p[ok], method="holm")[1]',
-        'adj[ok] = multipletests(p[ok], method="simes-hochberg")[1]',
+        "adj[ok] = holm(p[ok])",
+        'adj[ok] = __import__("statsmodels.stats.multitest").stats.multitest.multipletests(p[ok], method="sh")[1]',
         ("tests/test_report_metafor.py", "tests/test_analysis.py"),
         "report-wide Holm is Hochberg",
     ),
@@ -842,6 +842,25 @@ MUTANTS: tuple[Mutant, ...] = (
         'object.__setattr__(self, "level", float(1 - level))',
         ("tests/test_result_protocol.py",),
         "conf_int() names alpha as the level",
+    ),
+    # --- signals ---
+    M(
+        "holm-running-minimum",
+        "analysis",
+        "_multiplicity.py",
+        "stepped = np.maximum.accumulate(",
+        "stepped = np.minimum.accumulate(",
+        ("tests/test_multiplicity.py",),
+        "Holm's step-down without its running maximum (adjusted p-values out of order)",
+    ),
+    M(
+        "report-built-in-the-main-thread",
+        "report",
+        "_proc.py",
+        "    if threading.current_thread() is not threading.main_thread():\n        return work()",
+        "    if True:\n        return work()",
+        ("tests/test_report_signals.py",),
+        "the report is built in the main thread, where a signal waits for the end of a long call",
     ),
 )
 
