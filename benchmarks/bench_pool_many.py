@@ -151,7 +151,7 @@ def main() -> None:
     print(f"loop over pool            {t_loop:8.3f} s   {t_loop / t_many:7.1f}x pool_many{scaled}")
     print(f"  largest difference pool_many vs pool (relative, over {len(cols)} columns, {m} analyses): {worst:.2e}")
 
-    eff = study_effects(*(t[c].to_numpy() for c in ("events_t", "n_t", "events_c", "n_c")), "RR")
+    eff = study_effects(*(t[c].to_numpy() for c in ("events_t", "n_t", "events_c", "n_c")), measure="RR")
     if np.isnan(eff.yi).any():
         print("(double-zero studies present: PyMARE and metafor comparisons skipped)")
         return

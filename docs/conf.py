@@ -76,10 +76,10 @@ def _copy_notebooks() -> None:
 
 
 def _copy_data_dictionary() -> None:
-    """The data dictionary (src/fmtrials/data/README.md) at docs/data/README.md, where the README links it."""
+    """The data dictionary (src/fmtrials/datasets/README.md) at docs/data/README.md, where the README links it."""
     dst = HERE / "data" / "README.md"
     dst.parent.mkdir(exist_ok=True)
-    src = ROOT / "src" / "fmtrials" / "data" / "README.md"
+    src = ROOT / "src" / "fmtrials" / "datasets" / "README.md"
     if not dst.exists() or dst.read_bytes() != src.read_bytes():
         shutil.copyfile(src, dst)
 

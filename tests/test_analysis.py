@@ -187,7 +187,7 @@ def test_direction_column_of_the_data_is_read_and_explicit_event_wins():
         ]
     user = fmtrials.read_outcomes(pd.DataFrame(rows))
     assert set(user["direction"].dropna()) == {"beneficial"}
-    assert endpoint_event("fiq_responder", None, user) == ("beneficial", "data")
+    assert endpoint_event("fiq_responder", user) == ("beneficial", "data")
     a = analyse_endpoint(user, "fiq_responder")
     assert (a.event, a.event_source) == ("beneficial", "data")
     assert set(a.compared["nnt_type"]) == {"NNTB"}  # more responders on treatment is a benefit, not NNTH
@@ -275,8 +275,9 @@ def test_result_is_frozen_and_readable(nausea):
     frame = nausea.to_frame()
     assert frame["group"].tolist() == ["100 mg/day", "200 mg/day", "all doses"] * 2
     assert frame["model"].tolist() == ["main"] * 3 + ["common"] * 3
-    # the test actually applied: HKSJ needs k >= 2, so the one-trial 200 mg/day subgroup is a z test
-    assert frame["test"].tolist() == ["hksj-adhoc", "z", "hksj-adhoc"] + ["z"] * 3
+    # the test actually applied; the one-trial 200 mg/day dose is no pooled model: its own Fisher exact p
+    assert frame["test"].tolist() == ["hksj-adhoc", "fisher", "hksj-adhoc", "z", "fisher", "z"]
+    assert frame["method"].tolist() == ["REML", "", "REML", "MH", "", "MH"]
     assert (frame["ci_low"] <= frame["estimate"]).all() and (frame["estimate"] <= frame["ci_high"]).all()
     text = nausea.summary()
     assert "event harmful (default list)" in text and "HKSJ ad hoc" in text
@@ -500,10 +501,10 @@ def test_report_states_the_small_k_rules_and_prints_no_na_footnotes(report_dir):
 def test_pooled_table_prints_one_i2_convention_with_its_explanation(report_dir, everything):
     html = (report_dir / "report.html").read_text("utf-8")
     section = html.split('id="pooled"')[1].split("<h2")[0]
-    assert "One I² in this table" in section and "τ²-based" in section
+    assert "One I² in every table" in section and "τ²-based" in section
     assert "I² = " not in section.replace("the Q-based I² = ", "")  # no unlabelled I² in the table
     nausea = everything["nausea"]
     h = nausea.main.heterogeneity
-    assert h.i2 == pytest.approx(0.0, abs=1e-6) and h.q > h.q_df  # τ²-based 0% where Q exceeds its df
+    assert h.i2_tau2 == pytest.approx(0.0, abs=1e-6) and h.q > h.q_df  # τ²-based 0% where Q exceeds its df
     q_based = 100 * (h.q - h.q_df) / h.q
     assert f"I² (Q-based) = {q_based:.1f}%" in section

@@ -160,7 +160,7 @@ def test_choices_ignore_letter_case(table):
         "test_method": "chi2",
         "event": "harmful",
         "alpha": 0.05,
-        "cc": 0.5,
+        "add": 0.5,
     }
     assert (out.rd_method == "mn").all()
 
@@ -203,7 +203,7 @@ def test_per_table_failure_names_row_column_and_study():
 
 def test_bad_options_are_refused_before_any_work(table):
     for kwargs, name in (
-        ({"cc": 0}, "cc"),
+        ({"add": 0}, "add"),
         ({"alpha": 2}, "alpha"),
         ({"event": "good"}, "event"),
         ({"rate_ci": "wald"}, "rate_ci"),

@@ -17,7 +17,7 @@ from fmtrials import DataError, data
 
 def test_bundled_tables_validate_and_cross_reference():
     counts = fmtrials.validate_bundled()
-    assert set(counts) == {"trials", "arms", "outcomes", "reported", "sources", "endpoints"}
+    assert set(counts) == {"trials", "arms", "outcomes", "reported", "sources", "endpoints", "gaps"}
     assert all(n > 0 for n in counts.values())
 
 
@@ -136,7 +136,7 @@ def test_good_user_file(tmp_path):
 @pytest.mark.parametrize(
     "text, expect",
     [
-        ("study,dose_mg_day,endpoint,n\nA,0,pain_30,100\n", "missing required column(s): 'responders'"),
+        ("study,dose_mg_day,endpoint,n\nA,0,pain_30,100\n", "missing required column(s): 'events (or responders)'"),
         ("study,endpoint,n,responders\nA,pain_30,100,3\n", "dose_mg_day (or arm)"),
         (GOOD.replace("100,30", "100,3.5"), "row 1 (line 2), column 'responders': not a whole number: '3.5'"),
         (GOOD.replace("100,30", "100,-3"), "row 1 (line 2), column 'responders': negative count '-3'"),

@@ -89,8 +89,8 @@ def test_double_zero_table_is_not_estimable_for_ratios_but_is_for_rd():
 
 
 def test_add_is_the_zero_cell_correction_of_the_wald_intervals():
-    # Katz with cc = 1 by hand: (0 + 1)/(85 + 2) over (3 + 1)/(21 + 2)
-    row = effects.risk_ratio(0, 85, 3, 21, cc=1.0).iloc[0]
+    # Katz with add = 1 by hand: (0 + 1)/(85 + 2) over (3 + 1)/(21 + 2)
+    row = effects.risk_ratio(0, 85, 3, 21, add=1.0).iloc[0]
     assert row.estimate == pytest.approx((1 / 87) / (4 / 23), rel=1e-12) and row.correction == 1.0
     t = pd.DataFrame({"events_t": [0], "n_t": [85], "events_c": [3], "n_c": [21]})
     es = effects.effect_sizes(t, measure="RR", add=1.0)

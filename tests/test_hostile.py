@@ -342,7 +342,7 @@ def test_formula_cells_are_defused_numbers_kept(tmp_path):
 
 
 def test_defuse_tab_and_carriage_return_but_not_numbers():
-    from fmtrials.report import _defuse_formulas
+    from fmtrials._csv import defuse_formulas as _defuse_formulas
 
     t = pd.DataFrame({"a": ["\tx", "\rx", "-1.5", "+2", "1e-3", "x=1"], "b": [-1.0, 2.0, 3.0, -4.0, 5.0, 6.0]})
     got = _defuse_formulas(t)
@@ -362,7 +362,7 @@ def test_too_many_rows_refused_naming_the_limit(tmp_path):
 
 
 def test_too_many_studies_refused(monkeypatch):
-    monkeypatch.setattr(fmtrials.data, "MAX_STUDIES", 2)
+    monkeypatch.setattr(fmtrials.data.reader, "MAX_STUDIES", 2)
     df = pd.DataFrame(
         {
             "study": list("AABBCC"),

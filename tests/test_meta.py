@@ -87,7 +87,7 @@ def test_result_contract_fields_and_frame():
         "studies",
     ]:
         assert hasattr(r, name), name
-    assert r.test == "z" and r.heterogeneity.i2_basis == "tau2" and r.heterogeneity.estimable
+    assert r.test == "z" and np.isfinite(r.heterogeneity.i2_tau2) and r.heterogeneity.estimable
     assert r.prediction.method == "hts" and r.subgroup_test is None
     f = r.to_frame()
     assert list(f.columns[:7]) == ["study", "label", "events_t", "n_t", "events_c", "n_c", "yi"]
@@ -215,7 +215,7 @@ def test_hksj_truncation_option_never_narrower():
 def test_common_effect_models_have_no_tau2_ci_or_pi():
     r = fmtrials.pool(NAUSEA.iloc[[0, 2, 3]], measure="OR", method="Peto")
     assert r.model == "common" and r.heterogeneity.tau2 == 0 and r.tau2_method is None
-    assert r.heterogeneity.i2_basis == "Q"
+    assert np.isnan(r.heterogeneity.i2_tau2) and np.isnan(r.heterogeneity.i2_tau2_ci_low)
     assert np.isnan(r.prediction.pi_low) and np.isnan(r.heterogeneity.tau2_ci_low) and r.prediction.dist == "none"
 
 
@@ -227,7 +227,7 @@ def test_common_effect_models_have_no_tau2_ci_or_pi():
         (dict(alpha=1.5), "alpha"),
         (dict(method="Peto", measure="RR"), "measure"),
         (dict(method="MH", test="hksj"), "test"),
-        (dict(test="knha"), "test"),
+        (dict(test="knha-adhoc"), "test"),
         (dict(by="nope"), "by"),
         (dict(pi_method="exact"), "pi_method"),
         (dict(maxiter=0), "maxiter"),

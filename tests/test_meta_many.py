@@ -38,6 +38,7 @@ _POOL = {
     "q_df": lambda r: r.heterogeneity.q_df,
     "q_p": lambda r: r.heterogeneity.q_p,
     "i2": lambda r: r.heterogeneity.i2,
+    "i2_tau2": lambda r: r.heterogeneity.i2_tau2,
     "h2": lambda r: r.heterogeneity.h2,
     "pi_low": lambda r: r.prediction.pi_low,
     "pi_high": lambda r: r.prediction.pi_high,
@@ -148,7 +149,7 @@ def test_reml_that_cycled_converges_to_the_restricted_maximum(name):
     assert r.beta == pytest.approx(tight["beta"], rel=1e-8, abs=1e-10)
     assert r.se == pytest.approx(tight["se"], rel=1e-8)
     assert (r.ci_low, r.ci_high) == pytest.approx((np.exp(tight["ci_lb"]), np.exp(tight["ci_ub"])), rel=1e-8)
-    assert h.i2 == pytest.approx(tight["I2"], rel=1e-8)
+    assert h.i2_tau2 == pytest.approx(tight["I2"], rel=1e-8)
     # the maximum of the restricted likelihood, found independently of the package
     brute = brute_force_reml(y, v)
     assert h.tau2 == pytest.approx(brute, rel=1e-6)

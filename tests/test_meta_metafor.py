@@ -96,7 +96,15 @@ def test_pool_matches_metafor(case):
     _close(res.heterogeneity.q, R["q"], 1e-6, what="Q")
     _close(res.heterogeneity.q_p, R["q_p"], 1e-6, atol=1e-12, what="Q p")
     _close(res.heterogeneity.tau2, R["tau2"], rt, atol=1e-9, what="tau2")
-    _close(res.heterogeneity.i2, R["i2"], rt, atol=1e-5, what="I2")
+    # metafor's I2 is tau2-based for random-effects models (our named i2_tau2), Q-based otherwise; our i2 is
+    # the Q-based one for every model, recomputed here from metafor's Q
+    i2_q = 100 * max(0.0, (R["q"] - (R["k_yi"] - 1)) / R["q"]) if R["q"] > 0 else 0.0
+    _close(res.heterogeneity.i2, i2_q, rt, atol=1e-5, what="I2 (Q-based)")
+    if res.model == "random":
+        _close(res.heterogeneity.i2_tau2, R["i2"], rt, atol=1e-5, what="I2 (tau2-based)")
+    else:
+        _close(res.heterogeneity.i2, R["i2"], rt, atol=1e-5, what="I2 (metafor, common effect: Q-based)")
+        assert np.isnan(res.heterogeneity.i2_tau2)
     _close(res.heterogeneity.h2, R["h2"], rt, atol=1e-7, what="H2")
     if R.get("df") is not None:
         assert res.stat_dist == "t" and res.df == R["df"]
@@ -114,8 +122,8 @@ def test_pool_matches_metafor(case):
     if "tau2_ci_low" in R:
         _close(res.heterogeneity.tau2_ci_low, R["tau2_ci_low"], 1e-5, atol=1e-9, what="tau2 CI low")
         _close(res.heterogeneity.tau2_ci_high, R["tau2_ci_high"], 1e-5, atol=1e-9, what="tau2 CI high")
-        _close(res.heterogeneity.i2_ci_low, R["i2_ci_low"], 1e-5, atol=1e-6, what="I2 CI low")
-        _close(res.heterogeneity.i2_ci_high, R["i2_ci_high"], 1e-5, atol=1e-6, what="I2 CI high")
+        _close(res.heterogeneity.i2_tau2_ci_low, R["i2_ci_low"], 1e-5, atol=1e-6, what="I2 CI low")
+        _close(res.heterogeneity.i2_tau2_ci_high, R["i2_ci_high"], 1e-5, atol=1e-6, what="I2 CI high")
     if "pi_low" in R and res.model == "random":
         lo, hi = (
             (np.log(res.prediction.pi_low), np.log(res.prediction.pi_high))
@@ -188,7 +196,11 @@ def test_leave_one_out_and_cumulative_match_metafor(case):
     _close(l1["q"], R["q"], 1e-6, what="leave1out Q")
     if R["tau2"]:  # leave1out() of rma.mh / rma.peto has no tau2
         _close(l1["tau2"], R["tau2"], rt, atol=1e-9, what="leave1out tau2")
-    _close(l1["i2"], R["i2"], rt, atol=1e-5, what="leave1out I2")
+    random = case["method"] in ("DL", "REML", "PM")
+    _close(l1["i2_tau2" if random else "i2"], R["i2"], rt, atol=1e-5, what="leave1out I2 (metafor's)")
+    q, df = _arr(R["q"]), l1["k"].to_numpy() - 1.0
+    i2_q = np.where(q > 0, 100 * np.maximum(0.0, (q - df) / np.where(q > 0, q, 1.0)), 0.0)
+    _close(l1["i2"], i2_q, rt, atol=1e-5, what="leave1out I2 (Q-based, from metafor's Q)")
     lo = np.log(l1["ci_low"]) if case["measure"] != "RD" else l1["ci_low"]
     _close(lo, R["ci_low"], rt, what="leave1out ci")
     C = case["cumul"]
@@ -215,19 +227,19 @@ PUBLISHED = [  # (measure, method, hksj, attribute, value) from methods.md §3.1
     ("RR", "IV", False, "estimate", 0.6503),
     ("RR", "DL", False, "beta", -0.7141),
     ("RR", "DL", False, "tau2", 0.3088),
-    ("RR", "DL", False, "i2", 92.1173),
+    ("RR", "DL", False, "i2_tau2", 92.1173),
     ("RR", "DL", False, "statistic", -3.9952),
     ("RR", "DL", False, "estimate", 0.4896),
     ("RR", "DL", False, "ci_low", 0.3449),
     ("RR", "DL", False, "ci_high", 0.6950),
     ("RR", "DL", False, "tau2_ci_low", 0.1197),
     ("RR", "DL", False, "tau2_ci_high", 1.1115),
-    ("RR", "DL", False, "i2_ci_high", 97.6781),
+    ("RR", "DL", False, "i2_tau2_ci_high", 97.6781),
     ("RR", "DL", False, "h2", 12.6861),
     ("RR", "REML", False, "beta", -0.7145),
     ("RR", "REML", False, "se", 0.1798),
     ("RR", "REML", False, "tau2", 0.3132),
-    ("RR", "REML", False, "i2", 92.22),
+    ("RR", "REML", False, "i2_tau2", 92.22),
     ("RR", "REML", True, "se", 0.1808),
     ("RR", "REML", True, "statistic", -3.9522),
     ("RR", "REML", True, "df", 12),
@@ -255,7 +267,7 @@ PUBLISHED = [  # (measure, method, hksj, attribute, value) from methods.md §3.1
     ("OR", "IV", False, "q", 163.1649),
     ("OR", "DL", False, "beta", -0.7474),
     ("OR", "DL", False, "tau2", 0.3663),
-    ("OR", "DL", False, "i2", 92.6455),
+    ("OR", "DL", False, "i2_tau2", 92.6455),
     ("OR", "DL", False, "estimate", 0.4736),
     ("OR", "DL", False, "ci_low", 0.3249),
     ("OR", "DL", False, "ci_high", 0.6903),
@@ -269,7 +281,9 @@ def test_published_bcg_values(measure, method, hksj, attr, value):
     res = fmtrials.pool(BCG, measure=measure, method=method, test="hksj" if hksj else "z")
     decimals = len(str(value).split(".")[1]) if "." in str(value) else 0
     holder = (
-        res.heterogeneity if attr in ("q", "tau2", "i2", "h2", "tau2_ci_low", "tau2_ci_high", "i2_ci_high") else res
+        res.heterogeneity
+        if attr in ("q", "tau2", "i2", "i2_tau2", "h2", "tau2_ci_low", "tau2_ci_high", "i2_tau2_ci_high")
+        else res
     )
     assert getattr(holder, attr) == pytest.approx(value, abs=0.5 * 10**-decimals + 1e-12)
 

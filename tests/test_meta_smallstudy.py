@@ -23,7 +23,7 @@ def test_small_study_test_matches_metafor(c):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewStudiesWarning)
         r = fmtrials.small_study_test(
-            table(c["dataset"]), measure=c["measure"], method=c["method"], tau2_method=c["tau2_method"], test=c["test"]
+            table(c["dataset"]), measure=c["measure"], test=c["method"], method=c["tau2_method"], fit_test=c["test"]
         ).iloc[0]
     tol = 1e-5 if c["method"] == "egger_rma" and c["tau2_method"] in ("REML", "PM") else 1e-6
     assert r["statistic"] == pytest.approx(c["statistic"], rel=tol, abs=tol)
@@ -43,7 +43,7 @@ def test_egger_equals_the_classic_regression_of_the_standard_normal_deviate_on_p
     tval = res.intercept / res.intercept_stderr
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewStudiesWarning)
-        r = fmtrials.small_study_test(t, measure="OR", method="egger").iloc[0]
+        r = fmtrials.small_study_test(t, measure="OR", test="egger").iloc[0]
     assert r["statistic"] == pytest.approx(tval, rel=1e-10)
 
 
@@ -54,7 +54,7 @@ def test_begg_exact_p_is_kendall_permutation_distribution():
     t = table("bcg").iloc[:6]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewStudiesWarning)
-        r = fmtrials.small_study_test(t, method="begg").iloc[0]
+        r = fmtrials.small_study_test(t, test="begg").iloc[0]
     taus = np.array([stats.kendalltau(np.arange(6), p).statistic for p in permutations(range(6))])
     p_brute = min(1.0, 2 * min((taus <= r["statistic"] + 1e-12).mean(), (taus >= r["statistic"] - 1e-12).mean()))
     assert r["p_value"] == pytest.approx(p_brute, rel=1e-12)
@@ -70,12 +70,12 @@ def test_warning_below_ten_and_error_below_three():
 
 def test_peters_and_harbord_need_the_odds_ratio():
     with pytest.raises(DataError, match="odds ratio") as err:
-        fmtrials.small_study_test(table("bcg"), measure="RR", method="harbord")
+        fmtrials.small_study_test(table("bcg"), measure="RR", test="harbord")
     assert err.value.problems[0].column == "measure"
 
 
 def test_one_row_frame_records_the_method():
-    r = fmtrials.small_study_test(table("bcg"), measure="RR", method="egger_rma")
+    r = fmtrials.small_study_test(table("bcg"), measure="RR", test="egger_rma")
     assert r.columns.tolist() == ["method", "measure", "k", "statistic", "statistic_name", "df", "p_value", "model"]
     assert r.iloc[0]["statistic_name"] == "z" and "REML" in r.iloc[0]["model"]
 
@@ -128,4 +128,4 @@ def test_identical_studies_are_a_clear_error_not_a_linear_algebra_crash():
 
     t = pd.DataFrame({"events_t": [5] * 10, "n_t": [50] * 10, "events_c": [3] * 10, "n_c": [50] * 10})
     with pytest.raises(DataError, match="same standard error"):
-        fmtrials.small_study_test(t, method="egger")
+        fmtrials.small_study_test(t, test="egger")

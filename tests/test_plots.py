@@ -174,8 +174,8 @@ def test_forest_printed_numbers_equal_the_result(res_by):
     # one I², as the report's pooled table and RevMan: Q-based, max(0, (Q - df)/Q), even for the REML model
     i2_q = 100 * max(0.0, (res_by.heterogeneity.q - res_by.heterogeneity.q_df) / res_by.heterogeneity.q)
     assert f"I² = {i2_q:.0f}%" in footer
-    if round(res_by.heterogeneity.i2) != round(i2_q):
-        assert f"I² = {res_by.heterogeneity.i2:.0f}%" not in footer  # never metafor's τ²-based value
+    if round(res_by.heterogeneity.i2_tau2) != round(i2_q):
+        assert f"I² = {res_by.heterogeneity.i2_tau2:.0f}%" not in footer  # never metafor's τ²-based value
     assert f"τ² = {het.tau2:.4f} (REML)" in footer
     assert f"Z = {res_by.statistic:.2f}" in footer
     q, df, _ = R.subgroup_test(res_by)
@@ -216,7 +216,7 @@ def test_forest_favours_labels_flip_for_harms(res_mh, event, left, right):
     fav = {t.get_text(): t for t in fig.axes[0].texts if t.get_gid() == "favours"}
     assert fav[f"Favours {left}"].get_ha() == "right"  # ends at the null line, i.e. on its left
     assert fav[f"Favours {right}"].get_ha() == "left"
-    fig = plots.plot_forest(res_mh, favours=("control", "drug X"), event=event)
+    fig = plots.plot_forest(res_mh, control="control", treatment="drug X", event=event)
     assert {"Favours control", "Favours drug X"} == {
         t.get_text() for t in fig.axes[0].texts if t.get_gid() == "favours"
     }
@@ -333,11 +333,14 @@ def test_forest_rows_subgroups_against_metafor(nausea):
 
 def test_forest_p_values_use_the_one_rule(res_by):
     """Below 0.001 a p-value prints with 4 decimals (P = 0.0003), below 0.0001 as P < 0.0001."""
-    notes = _texts(plots.plot_forest(res_by), "cell-note")
+    fig = plots.plot_forest(res_by)
+    notes, footer = _texts(fig, "cell-note"), _texts(fig, "footer")
     p100 = res_by.subgroups[100].p_value
     assert 1e-4 < p100 < 1e-3
     assert f"(P = {p100:.4f})" in " ".join(notes)
-    assert any("(P < 0.0001)" in t for t in notes)
+    assert res_by.p_value < 1e-4 and any("(P < 0.0001)" in t for t in footer)
+    # the 200 mg/day dose is one comparison: no test of a pooled effect (no second p-value for it)
+    assert res_by.subgroups[200].k == 1 and sum(t.startswith("One comparison") for t in notes) == 1
 
 
 HOSTILE = ["$x^2$", "a$b", "\\frac", "$\\frac{1$", "Study $5 vs $10", "x" * 120]
@@ -370,8 +373,8 @@ def test_hostile_names_are_drawn_literally_and_long_names_cut():
         }
     )
     figs = [
-        plots.plot_forest(res, favours=("$pl", "$x$"), title="$\\frac{$"),
-        plots.plot_labbe(table, result=res, outcome="$o$", arms=("$a$", "$b$")),
+        plots.plot_forest(res, control="$pl", treatment="$x$", title="$\\frac{$"),
+        plots.plot_labbe(table, result=res, outcome="$o$", control="$a$", treatment="$b$"),
         plots.plot_funnel(res, title="$t$"),
         plots.plot_responders(out, endpoint="$e$", events_label="$E$", treatment="$t$"),
     ]
@@ -751,7 +754,7 @@ def test_forest_footnote_prints_the_q_based_i2_where_the_tau2_based_one_differs(
     table = fmtrials.split_shared_placebo(nausea)
     res = _pool(table, measure="RR", method="REML", test="hksj-adhoc")
     h = res.heterogeneity
-    assert h.tau2 == pytest.approx(0, abs=1e-10) and h.i2 == pytest.approx(0, abs=1e-6)
+    assert h.tau2 == pytest.approx(0, abs=1e-10) and h.i2_tau2 == pytest.approx(0, abs=1e-6)
     i2_q = 100 * (h.q - 3) / h.q
     assert round(i2_q) == 41
     footer = " | ".join(_texts(plots.plot_forest(res), "footer"))

@@ -56,8 +56,8 @@ def test_prediction_interval(t):
 def test_egger_variants(t):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", fmtrials.errors.FewStudiesWarning)
-        lm = small_study_test(t, method="egger").iloc[0]
-        rma = small_study_test(t, method="egger_rma").iloc[0]
+        lm = small_study_test(t, test="egger").iloc[0]
+        rma = small_study_test(t, test="egger_rma").iloc[0]
     assert (lm.statistic, lm.p_value) == pytest.approx(VALUES["egger_lm"], rel=1e-6)
     assert (rma.statistic, rma.p_value) == pytest.approx(VALUES["egger_rma"], rel=1e-5)
     assert "p = 0.128" in _section() and "p = 0.039" in _section()

@@ -119,7 +119,7 @@ def test_each_svg_file_has_an_accessible_name(report):
 def test_figure_text_is_searchable_text(svgs, html):
     texts = [t for s in svgs for t in _texts(s)]
     assert "Favours placebo" in texts and "Favours milnacipran" in texts
-    assert "Risk ratio (log scale)" in texts  # funnel x axis
+    assert "Risk ratio, milnacipran vs placebo (log scale)" in texts  # funnel x axis, naming the treatment
     assert any(t.startswith("Placebo: % with") for t in texts)  # L'Abbé axis
     assert "Responders (%)" in texts
     fonts = set(re.findall(r"font-family: ([^;\"]+)", html))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import fmtrials
 
@@ -37,12 +38,43 @@ def _near(got: float, expected: float | None, rel: float, what: str) -> None:
         assert got == pytest.approx(expected, rel=rel, abs=1e-10), what
 
 
-def _check(numbers: dict, expected: dict, what: str) -> None:
-    """A flat row of fmtrials numbers (``_numbers``/sensitivity/leave-one-out style) against metafor's."""
+def _i2_q(q: float, k: int) -> float:
+    """Higgins & Thompson's I² from metafor's Q: 100 max(0, (Q - df)/Q)."""
+    return 100 * max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0
+
+
+def _fisher(counts) -> float:
+    a, n1, c, n2 = (int(np.atleast_1d(x)[0]) for x in counts)
+    return float(stats.fisher_exact([[a, n1 - a], [c, n2 - c]])[1])
+
+
+def _counts(endpoint: str, dose: str | None = None) -> list:
+    """The one comparison's counts (events_t, n_t, events_c, n_c) of the table R pooled (one dose's, or all)."""
+    t = {c: np.atleast_1d(REF[endpoint]["table"][c]) for c in COUNTS}
+    keep = np.ones(len(t["n_t"]), bool) if dose is None else t["dose_mg_day"] == int(dose)
+    assert keep.sum() == 1, (endpoint, dose)
+    return [t[c][keep][0] for c in COUNTS[:4]]
+
+
+def _check(numbers: dict, expected: dict, what: str, counts: list | None = None) -> None:
+    """A flat row of fmtrials numbers (``_numbers``/sensitivity/leave-one-out style) against metafor's.
+
+    I²: fmtrials' ``i2`` is the Q-based one for every model (recomputed here from metafor's Q); metafor's ``I2``
+    (τ²-based for random-effects models) is fmtrials' ``i2_tau2``, or ``i2`` for a common-effect model. One
+    comparison (k = 1, with its ``counts``): no model and Fisher's exact p, not metafor's Wald p."""
     assert numbers["k"] == expected["k"], what
     for key, rel in KEYS.items():
         if key == "i2" and expected["k"] == 1:  # metafor prints I2 = Q = 0 for one study; fmtrials: undefined
             assert not math.isfinite(numbers["i2"]), what
+            continue
+        if key == "i2":
+            _near(float(numbers["i2"]), _i2_q(expected["q"], expected["k"]), rel, f"{what}: i2 (Q-based)")
+            tau2_based = numbers.get("i2_tau2", math.nan)
+            _near(float(tau2_based if math.isfinite(tau2_based) else numbers["i2"]), expected["i2"], rel, what)
+            continue
+        if key == "p_value" and "test" in numbers and expected["k"] == 1:
+            assert numbers["test"] == "fisher" and numbers["method"] == "", what
+            _near(float(numbers["p_value"]), _fisher(counts), rel, f"{what}: Fisher p")
             continue
         _near(float(numbers[key]), expected[key], rel, f"{what}: {key}")
     if "q" in numbers and expected["k"] == 1:
@@ -76,12 +108,14 @@ def test_pooled_rows_match_metafor(analysis, endpoint, role):
     groups = ref["groups"] or {}  # jsonlite writes an empty named list as []
     overall = rows[rows["group"].isin(["overall", "all doses"])]
     assert len(overall) == 1
-    _check(overall.iloc[0].to_dict(), ref["overall"], f"{endpoint} {role} overall")
+    single = _counts(endpoint) if ref["overall"]["k"] == 1 else None
+    _check(overall.iloc[0].to_dict(), ref["overall"], f"{endpoint} {role} overall", single)
     assert len(rows) == (1 + len(groups) if groups else 1)
     for dose, expected in groups.items():
         row = rows[rows["group"] == f"{dose} mg/day"]
         assert len(row) == 1, (endpoint, dose)
-        _check(row.iloc[0].to_dict(), expected, f"{endpoint} {role} {dose} mg/day")
+        single = _counts(endpoint, dose) if expected["k"] == 1 else None
+        _check(row.iloc[0].to_dict(), expected, f"{endpoint} {role} {dose} mg/day", single)
     if groups:
         o = overall.iloc[0]
         assert o["subgroup_q"] == pytest.approx(ref["overall"]["subgroup_q"], rel=1e-8)
@@ -116,8 +150,11 @@ def test_leave_one_out_matches_metafor(analysis, endpoint):
     loo = analysis[endpoint].leave_one_out
     ref = REF[endpoint]["leave_one_out"]
     assert len(loo) == len(ref["estimate"])
-    for key in ("estimate", "ci_low", "ci_high", "p_value", "q", "i2", "tau2"):
-        expected = np.array(ref[key], dtype=float)
+    q = np.array(ref["q"], dtype=float)
+    i2_q = [_i2_q(x, len(ref["estimate"]) - 1) for x in q]  # the Q-based I² from metafor's Q
+    np.testing.assert_allclose(loo["i2"].to_numpy(dtype=float), i2_q, rtol=1e-7, atol=1e-10, err_msg="i2")
+    for key in ("estimate", "ci_low", "ci_high", "p_value", "q", "i2_tau2", "tau2"):
+        expected = np.array(ref["i2" if key == "i2_tau2" else key], dtype=float)  # metafor's I2: τ²-based
         if key in ("estimate", "ci_low", "ci_high"):
             expected = np.exp(expected)  # leave1out() reports the log risk ratio
         np.testing.assert_allclose(loo[key].to_numpy(dtype=float), expected, rtol=1e-7, atol=1e-10, err_msg=key)
@@ -181,10 +218,18 @@ def test_printed_pooled_rows_are_metafors_numbers(report_rows, analysis, endpoin
     wanted = [(f"{dose} mg/day", e) for dose, e in groups.items()]
     wanted.append(("all doses" if groups else "overall", ref["overall"]))
     for group, e in wanted:
-        row = report_rows[(endpoint, label, group)]
+        if e["k"] == 1:  # one comparison: no model named, printed once (not again as the check), Fisher's p
+            assert (endpoint, LABELS["common"], group) not in report_rows
+            if role == "common" and not small:
+                continue
+            row = report_rows[(endpoint, "one comparison, not pooled", group)]
+            counts = _counts(endpoint, None if group == "overall" else group.split()[0])
+            assert row[5] == f"{_p_text(_fisher(counts))} (Fisher exact)", (endpoint, role, group)
+        else:
+            row = report_rows[(endpoint, label, group)]
+            assert row[5] == _p_text(e["p_value"]), (endpoint, role, group)
         assert row[3] == str(e["k"])
         assert row[4] == f"{e['estimate']:.2f} [{e['ci_low']:.2f}, {e['ci_high']:.2f}]", (endpoint, role, group)
-        assert row[5] == _p_text(e["p_value"]), (endpoint, role, group)
         if e["k"] >= 2:
             i2_q = 100 * max(0.0, (e["q"] - (e["k"] - 1)) / e["q"])  # Higgins & Thompson, from metafor's Q
             assert f"Q = {e['q']:.2f} " in row[6] and f"I² (Q-based) = {i2_q:.1f}%" in row[6], (row[6], e)
@@ -235,7 +280,7 @@ def test_printed_leave_one_out_rows_are_metafors_numbers(report_rows):
                 [
                     f"{est:.2f} [{lo:.2f}, {hi:.2f}]",
                     _p_text(loo["p_value"][i]),
-                    f"{loo['i2'][i]:.1f}",
+                    f"{_i2_q(loo['q'][i], len(loo['estimate']) - 1):.1f}",  # Q-based, from metafor's Q
                     f"{loo['tau2'][i]:.4f}",
                 ]
             )

@@ -101,7 +101,7 @@ def test_a_report_on_user_data_names_no_drug_and_takes_its_title_from_the_file(u
     assert "milnacipran" not in html.lower()
     page = _page(user_report)
     assert "<title>fmtrials report: my_trials.csv</title>" in html
-    assert "<h1>fmtrials report: my_trials.csv</h1>" in html
+    assert "<h1><bdi>fmtrials report: my_trials.csv</bdi></h1>" in html
     assert "Treatment" in page.text  # the arm column is named by the default label
 
 
@@ -132,13 +132,13 @@ def test_options_are_used_and_recorded_in_the_manifest(tmp_path, user_csv):
         data=user_csv,
         quiet=True,
         figures=False,
-        treatment_label="Drug  X",
+        treatment="Drug  X",
         title="My   review",
         dpi=150,
     )
     html = (out / "report.html").read_text("utf-8")
-    assert "<title>My review</title>" in html and "<h1>My review</h1>" in html
-    assert "<th>Drug X</th>" in html and "Every 2×2 comparison is Drug X (treatment)" in html
+    assert "<title>My review</title>" in html and "<h1><bdi>My review</bdi></h1>" in html
+    assert "<th><bdi>Drug X</bdi></th>" in html and "Every 2×2 comparison is <bdi>Drug X</bdi> (treatment)" in html
     options = json.loads((out / "manifest.json").read_text("utf-8"))["options"]
     assert options["treatment_label"] == "Drug X" and options["title"] == "My review"
     assert options["dpi"] == 150 and options["method"] is None and options["test"] is None
@@ -149,9 +149,9 @@ def test_options_are_used_and_recorded_in_the_manifest(tmp_path, user_csv):
     ("kwargs", "column"),
     [
         ({"title": "  "}, "--title"),
-        ({"treatment_label": ""}, "--treatment-label"),
-        ({"treatment_label": "x" * 201}, "--treatment-label"),
-        ({"test": "knha"}, "--test"),
+        ({"treatment": ""}, "--treatment-label"),
+        ({"treatment": "x" * 201}, "--treatment-label"),
+        ({"test": "knapp"}, "--test"),  # metafor's "knha" is an alias of "hksj"
         ({"method": "bayes"}, "--method"),
         ({"dpi": 10}, "--dpi"),
         ({"dpi": 2.5}, "--dpi"),
@@ -283,7 +283,7 @@ def test_dpi_and_treatment_label_reach_the_figure_files(tmp_path, user_csv):
     sizes = {}
     for dpi in (100, 300):
         out = tmp_path / f"d{dpi}"
-        write_report(out, data=user_csv, quiet=True, dpi=dpi, treatment_label="Drug Z", endpoints=["rash"])
+        write_report(out, data=user_csv, quiet=True, dpi=dpi, treatment="Drug Z", endpoints=["rash"])
         head = (out / "figures" / "rash_forest.png").read_bytes()[:24]
         sizes[dpi] = struct.unpack(">II", head[16:24])
         svg = (out / "figures" / "rash_forest.svg").read_text("utf-8")

@@ -43,7 +43,7 @@ def test_fleiss_aspirin_pools_to_revmans_printed_values(path):
     assert list(df.study) == list(COUNTS)
     got = {s: tuple(int(v) for v in r) for s, r in zip(df.study, df[["events_t", "n_t", "events_c", "n_c"]].to_numpy())}
     assert got == COUNTS
-    assert set(df.measure) == {"OR"} and set(df.method) == {"MH"} and set(df.model) == {"fixed"}
+    assert set(df.measure) == {"OR"} and set(df.method) == {"MH"} and set(df.model) == {"common"}
     r = fmtrials.pool(df, measure=df.measure[0], method=df.method[0])
     # RevMan 5: OR 0.8969 [0.8405, 0.9570]; Chi² = 9.95, df = 6; I² = 40%; Z test P = 0.0010
     assert (printed(r.estimate, 4), printed(r.ci_low, 4), printed(r.ci_high, 4)) == ("0.8969", "0.8405", "0.9570")

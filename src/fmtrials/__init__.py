@@ -24,6 +24,7 @@ _LAZY = {
     "load_reported": "data",
     "load_sources": "data",
     "load_endpoints": "data",
+    "load_gaps": "data",
     "read_outcomes": "data",
     "contrasts": "data",
     "validate_bundled": "data",

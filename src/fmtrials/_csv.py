@@ -1,19 +1,26 @@
-"""Strict CSV reading and column typing with row/column-precise problems.
+"""Strict CSV reading and column typing with row/column-precise problems, and the one CSV writer.
 
 Private helpers behind :mod:`fmtrials.data`. A CSV is read with the standard :mod:`csv` module so every
 record keeps its physical line number; every cell is then typed by a :class:`Column` spec and every problem is
 collected (not raised one at a time) into a :class:`~fmtrials.errors.DataError`.
+
+:func:`write_csv` writes every CSV the package writes (the report's tables, the RevMan writers): text cells
+that a spreadsheet would run as a formula get a leading ``'`` (OWASP, CSV injection), and a cell holding a
+line break (``\r`` or ``\n``), a comma, a quote or leading/trailing white space is quoted, so no name can
+break the record structure or lose its spaces.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import pandas as pd
@@ -21,7 +28,18 @@ import pandas as pd
 from ._vocab import MAX_COUNT
 from .errors import DataError, Problem
 
-__all__ = ["Column", "TableSpec", "read_csv_strict", "frame_as_text", "type_columns", "where"]
+__all__ = [
+    "Column",
+    "TableSpec",
+    "read_csv_strict",
+    "frame_as_text",
+    "type_columns",
+    "where",
+    "csv_error",
+    "write_csv",
+    "defuse_formulas",
+    "FORMULA_START",
+]
 
 #: more digits than this cannot be a count (MAX_COUNT has 10); checked before ``int()`` so a 5,000-digit
 #: cell is refused without converting it
@@ -152,7 +170,7 @@ def read_csv_strict(
             if max_rows is not None and len(records) > max_rows:
                 raise _too_many_rows(label, max_rows, reader.line_num)
     except csv.Error as err:
-        raise DataError(Problem(f"cannot parse CSV: {err}", file=label, line=reader.line_num)) from None
+        raise csv_error(err, label, reader.line_num) from None
     if header is None:
         raise DataError(Problem("no header line: every line is empty or holds only commas", file=label))
     wrong = _sniff_wrong_delimiter(header)
@@ -312,3 +330,114 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
             typed.append(v)
     dtype = {"count": "Int64", "int": "Int64", "float": "Float64"}.get(kind, "string")
     return pd.Series(typed, dtype=dtype)
+
+
+def csv_error(err: csv.Error, label: str, line: int, last: int | None = None) -> DataError:
+    """A :class:`csv.Error` from a strict reader as a DataError naming the file and the line where the record
+    began (and ``last``, the line where the reader gave up, when the record ran over several lines)."""
+    text = str(err)
+    if "field larger than field limit" in text:
+        message = f"a field longer than {csv.field_size_limit():,} characters (a stray quote can also cause this)"
+    elif "expected after" in text or "unexpected end of data" in text:
+        message = (
+            'a stray or unbalanced quote ("): a quoted field must end with a quote followed by a comma or the line end'
+        )
+    elif "NUL" in text or "nul" in text.lower():
+        message = "a NUL byte: this is not a text CSV file"
+    else:
+        message = f"cannot parse CSV ({text})"
+    if last is not None and last > line:
+        message += f" (the record runs from line {line} to line {last})"
+    return DataError(Problem(message, file=label, line=line))
+
+
+# ------------------------------------------------------------------------------------------------- writing
+
+#: a text cell starting with one of these is run as a formula by spreadsheet programs (OWASP, CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def _defuse(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) and not _NUMBER_TEXT.fullmatch(value) else value
+
+
+def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell that starts like a formula prefixed by a single quote (OWASP's advice);
+    numeric columns, and text cells that read as a plain number such as ``-0.5``, are left unchanged.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"study": ["=1+1", "@SUM(A1)", "-0.5", "A"], "rd": [-0.5, 0.1, 0.2, 0.3]})
+    >>> defuse_formulas(t).to_dict(orient="list")
+    {'study': ["'=1+1", "'@SUM(A1)", '-0.5', 'A'], 'rd': [-0.5, 0.1, 0.2, 0.3]}
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype.kind != "O" and str(out[col].dtype) != "string":
+            continue
+        values = out[col].tolist()
+        safe = [_defuse(v) if isinstance(v, str) else v for v in values]
+        if safe != values:
+            out[col] = pd.Series(safe, index=out.index, dtype=out[col].dtype)
+    return out
+
+
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, (float, np.floating)) and math.isnan(v))
+
+
+def _column_text(s: pd.Series, float_format: str | None) -> list[str]:
+    """The cells of one column as pandas' ``to_csv`` writes them (``float_format`` on float columns)."""
+    dtype = s.dtype
+    floating = dtype.kind == "f"
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        values = list(s.to_numpy())
+    elif dtype.kind in "biufO" or str(dtype) == "string":
+        values = list(s.to_numpy(dtype=object))
+    else:  # dates, categories...: pandas' own text
+        values = [None if _missing(v) else t for v, t in zip(s.tolist(), s.astype(str).tolist())]
+    out = []
+    for v in values:
+        if _missing(v):
+            out.append("")
+        elif floating and float_format is not None:
+            out.append(float_format % v)
+        else:
+            out.append(_defuse(v) if isinstance(v, str) else str(v))
+    return out
+
+
+def _quoted(cell: str) -> str:
+    if any(ch in cell for ch in ',"\r\n') or cell != cell.strip():
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str] | TextIO, *, float_format: str | None = None) -> None:
+    """Write ``df`` (no index) as UTF-8 CSV with ``\\n`` line ends to a file (or a text stream such as
+    ``sys.stdout``): the one CSV writer of the package.
+
+    Cells are written as pandas' ``to_csv`` writes them (``float_format`` on float columns, else full
+    precision; empty for missing values), except that a text cell (or column name) a spreadsheet would run as a
+    formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return and is not a plain number)
+    gets a leading ``'``, and a cell is quoted when it holds a comma, a quote, a line break (``\\r`` as well as
+    ``\\n``) or leading/trailing white space, so every reader sees the records and the names intact.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> t = pd.DataFrame({"study": ["=cmd|' /C calc'!A0", "a\\rb", " c "], "yi": [-0.5, 0.25, float("nan")]})
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     write_csv(t, pathlib.Path(d) / "t.csv")
+    ...     print(repr((pathlib.Path(d) / "t.csv").read_bytes().decode()))
+    'study,yi\\n\\'=cmd|\\' /C calc\\'!A0,-0.5\\n"a\\rb",0.25\\n" c ",\\n'
+    """
+    columns = [_column_text(df.iloc[:, j], float_format) for j in range(df.shape[1])]
+    rows = [[_defuse(str(c)) for c in df.columns], *map(list, zip(*columns))]
+    text = "".join(",".join(map(_quoted, row)) + "\n" if row != [""] else '""\n' for row in rows)
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    else:
+        path.write(text)

@@ -8,7 +8,16 @@ Private helpers behind :mod:`fmtrials.report`:
   file, never a folder holding files fmtrials did not write (unless ``force``), never the current directory
   unless it is empty;
 * :func:`replace_dir`: put the built directory at ``out`` atomically (Linux ``renameat2(RENAME_EXCHANGE)``,
-  else two renames whose leftover ``.NAME.old-*`` is recovered on the next run by :func:`recover`).
+  else two renames whose leftover ``.NAME.old-*`` is recovered on the next run by :func:`recover`);
+* :func:`locked`: one run at a time per ``out``: an exclusive ``flock`` on ``.NAME.lock`` beside ``out`` (removed
+  when the run ends), held from the first check to the replacement; a second run into the same ``out`` is
+  refused at once (exit 2, "another fmtrials report is being written there"), it does not wait;
+* :func:`put_in_place`: the moment of replacement re-checks the rules (:func:`check_target`, and with
+  ``force`` that nothing appeared since the run began), so a file or folder a user creates at or inside ``out``
+  during the build is never deleted: the run is refused naming it (exit 2) and the new report is discarded.
+  The previous report is then removed file by file, only what its manifest listed (or, with ``force``, what
+  was there when the run began); anything else is kept in ``NAME.kept-*`` beside ``out`` with a warning;
+* ``out`` on a mount point cannot be swapped (``EBUSY``/``EXDEV``): refused with a clear message (exit 2).
 """
 
 from __future__ import annotations
@@ -22,7 +31,9 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import Problem, ReportError
@@ -37,6 +48,9 @@ __all__ = [
     "replace_dir",
     "move_into",
     "report_listing",
+    "locked",
+    "snapshot",
+    "put_in_place",
 ]
 
 MANIFEST = "manifest.json"
@@ -141,6 +155,8 @@ def check_target(out: Path, force: bool, data: Path | None) -> None:
         raise ReportError(Problem("exists and is not a directory; choose another --out", file=str(out)))
     if not out.is_dir():
         return
+    if os.path.ismount(out):
+        raise _mount_error(out)
     if data is not None and _is_within(data, out):
         raise ReportError(
             Problem(
@@ -246,15 +262,19 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def replace_dir(tmp: Path, out: Path) -> None:
+def replace_dir(tmp: Path, out: Path, allowed: set[str] | None = None) -> None:
     """Put ``tmp`` at ``out``: a plain rename when ``out`` is absent, an atomic exchange (then the old
     report is removed) when it exists, else two renames (a crash between them leaves ``.NAME.old-*``,
-    which :func:`recover` restores on the next run)."""
+    which :func:`recover` restores on the next run). With ``allowed`` (relative paths), the old report is
+    removed only as far as ``allowed`` covers it (:func:`_discard`); otherwise entirely."""
     if not out.exists():
         os.rename(tmp, out)
         return
     if _exchange(tmp, out):
-        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous report
+        if allowed is None:
+            shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous report
+        else:
+            _discard(tmp, out, allowed)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     old.rmdir()
@@ -264,7 +284,10 @@ def replace_dir(tmp: Path, out: Path) -> None:
     except BaseException:
         os.rename(old, out)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    if allowed is None:
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        _discard(old, out, allowed)
 
 
 def move_into(tmp: Path, out: Path) -> None:
@@ -274,3 +297,143 @@ def move_into(tmp: Path, out: Path) -> None:
     for name in names:
         os.rename(tmp / name, out / name)
     tmp.rmdir()
+
+
+# ---------------------------------------------------------------------------------------------------- races
+
+
+def _mount_error(out: Path) -> ReportError:
+    return ReportError(
+        Problem(
+            "is a mount point (or on another file system than its parent folder): fmtrials builds a report beside "
+            "--out and swaps whole folders, which cannot be done to a mount point; pass a folder inside it, "
+            f"e.g. --out {out / 'report'}",
+            file=str(out),
+        )
+    )
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file of ``out``: ``.NAME.lock`` in its parent folder, present only while a run holds it."""
+    return out.parent / f".{out.name}.lock"
+
+
+def _refused(out: Path) -> ReportError:
+    return ReportError(
+        Problem(
+            "another fmtrials report is being written there right now (it holds the lock "
+            f"{lock_path(out).name} beside it); wait for it to finish or choose another --out",
+            file=str(out),
+        )
+    )
+
+
+@contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` (``flock`` on :func:`lock_path`; the parent folder must exist);
+    :class:`ReportError` at once when another run holds it. The lock file is removed by its holder before
+    the lock is released, and a lock taken on a file that was meanwhile removed is taken again, so two runs
+    can never both hold it. Where ``fcntl`` is missing (Windows) no lock is taken; the re-check at replacement
+    (:func:`put_in_place`) still protects user files."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    path = lock_path(out)
+    for _ in range(100):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise _refused(out) from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the holder before us removed the file: lock the new one
+    else:  # pragma: no cover - a hundred holders in a row
+        raise _refused(out)
+    try:
+        yield
+    finally:
+        with _suppress_oserror():
+            os.unlink(path)
+        os.close(fd)  # releases the lock
+
+
+def _entries(path: Path) -> set[str]:
+    return {str(p.relative_to(path)) for p in path.rglob("*")}
+
+
+def snapshot(out: Path) -> set[str] | None:
+    """What ``out`` holds when the run begins (relative paths), None when it is not a directory."""
+    return _entries(out) if out.is_dir() and not out.is_symlink() else None
+
+
+def _listed(path: Path) -> set[str]:
+    m = _manifest(path)
+    files = {str(f) for f in (m or {}).get("files", []) if isinstance(f, str)}
+    return files | ({MANIFEST} if m is not None else set())
+
+
+def put_in_place(tmp: Path, out: Path, force: bool, data: Path | None, before: set[str] | None) -> None:
+    """Re-check the rules at the moment of replacement, then put the built ``tmp`` at ``out``: fill an empty
+    folder, else swap; the previous report is removed only as far as its manifest (or, with ``force``, the
+    snapshot ``before``) covers it (see the module docstring)."""
+    check_target(out, force, data)
+    if force and out.is_dir():
+        new = sorted(_entries(out) - (before or set()) - _listed(out))
+        if new:
+            shown = ", ".join(new[:10]) + (f" and {len(new) - 10} more" if len(new) > 10 else "")
+            raise ReportError(
+                Problem(
+                    f"{shown} appeared in --out while the report was being built; it is not replaced, so "
+                    "nothing is lost: the new report was discarded, run again when --out is settled",
+                    file=str(out),
+                )
+            )
+    allowed = _listed(out) | ((before or set()) if force else set()) if out.is_dir() else set()
+    try:
+        if out.is_dir() and not any(out.iterdir()):
+            move_into(tmp, out)  # an existing empty folder (maybe the current directory) is filled
+            return
+        replace_dir(tmp, out, allowed)
+    except OSError as err:
+        if err.errno in (errno.EBUSY, errno.EXDEV):
+            raise _mount_error(out) from None
+        raise
+
+
+def _discard(old: Path, out: Path, allowed: set[str]) -> None:
+    """Remove the previous report ``old`` file by file, only the entries in ``allowed``, then its emptied
+    folders; whatever else is there (created during the replacement) is kept as ``NAME.kept-*``."""
+    for p in sorted(old.rglob("*"), key=lambda q: len(q.parts), reverse=True):
+        rel = str(p.relative_to(old))
+        if p.is_dir() and not p.is_symlink():
+            with _suppress_oserror():
+                p.rmdir()  # only when empty
+        elif rel in allowed:
+            p.unlink(missing_ok=True)
+    with _suppress_oserror():
+        old.rmdir()
+    if old.exists():
+        kept = Path(tempfile.mkdtemp(prefix=f"{out.name}.kept-", dir=out.parent))
+        kept.rmdir()
+        os.rename(old, kept)
+        warnings.warn(
+            f"{out}: files that are not part of the previous report appeared during the replacement; they were "
+            f"kept in {kept}",
+            stacklevel=3,
+        )
+
+
+@contextmanager
+def _suppress_oserror() -> Iterator[None]:
+    try:
+        yield
+    except OSError:
+        pass

@@ -160,6 +160,77 @@ def diagnostics_part(ea: Any) -> dict[str, Any] | None:
             }
             for _, r in d.influence.iterrows()
         ]
+    small = None
     if d.small_study is not None:
         raw["small_study"] = d.small_study.assign(endpoint=ea.endpoint)
-    return {"reasons": list(d.reasons.values()), "regression": regression, "influence": influence, "raw": raw}
+        small = small_study_rows(d.small_study, d.trim_and_fill, res)
+    reasons = [v for k, v in d.reasons.items() if k != "small_study"]
+    return {
+        "reasons": reasons,
+        "regression": regression,
+        "influence": influence,
+        "raw": raw,
+        "small_study": small,
+        "small_study_reason": d.reasons.get("small_study"),
+        "k": int(res.k),
+        "pooled": res,
+        "trim_and_fill": d.trim_and_fill,
+    }
+
+
+#: what each small-study test is, as the report names it: (test, variant with the metafor call)
+SMALL_STUDY_NAMES = {
+    "egger": (
+        "Egger's regression test (Egger et al. 1997)",
+        "classical variant: weighted least squares of each effect on its standard error (weights 1/vi), t test of "
+        'the slope on k − 2 df; metafor <code>regtest(fit, model="lm")</code>',
+    ),
+    "egger_rma": (
+        "Egger's test, metafor's default",
+        "meta-regression of each effect on its standard error with the main model's τ² estimator ({tau2}), z test "
+        'of the slope; metafor <code>regtest(fit)</code> on <code>rma(yi, vi, method="{tau2}")</code>',
+    ),
+    "begg": (
+        "Begg's rank correlation (Begg & Mazumdar 1994)",
+        "Kendall's τ between the standardised effects and their variances; metafor <code>ranktest(fit)</code>",
+    ),
+}
+
+
+def small_study_rows(tests: pd.DataFrame, tf: Any, res: Any) -> dict[str, Any]:
+    """Display rows of the "Small-study effects" section: one per test (name, variant, statistic, p) and the
+    trim-and-fill sentence (estimator, side, number filled, adjusted estimate beside the observed one)."""
+    from markupsafe import Markup
+
+    tau2 = "FE" if res.model == "common" else (res.tau2_method or "REML")
+    rows = []
+    for r in tests.to_dict(orient="records"):
+        name, variant = SMALL_STUDY_NAMES[r["method"]]
+        stat = {"t": "t", "z": "z", "tau": "τ"}[r["statistic_name"]]
+        digits = 3 if r["statistic_name"] == "tau" else 2
+        df = f" (df {int(r['df'])})" if r["df"] == r["df"] else ""
+        rows.append(
+            {
+                "test": name,
+                "variant": Markup(variant.replace("{tau2}", tau2)),
+                "k": int(r["k"]),
+                "statistic": f"{stat} = {_n(r['statistic'], digits)}{df}",
+                "p": format_p(r["p_value"], missing="–"),
+            }
+        )
+    out: dict[str, Any] = {"tests": rows, "trim_and_fill": None}
+    if tf is not None:
+        digits = 3 if tf.measure == "RD" else 2
+        model = "inverse-variance common effect" if tf.method == "IV" else f"{tf.method} random effects"
+        out["trim_and_fill"] = {
+            "estimator": tf.estimator,
+            "side": tf.side,
+            "k0": tf.k0,
+            "k": tf.k,
+            "model": model,
+            "adjusted": format_interval(tf.estimate, tf.ci_low, tf.ci_high, digits, missing="–"),
+            "p": format_p(tf.p_value, missing="–"),
+            "observed": format_interval(res.estimate, res.ci_low, res.ci_high, digits, missing="–"),
+            "notes": list(tf.notes),
+        }
+    return out

@@ -19,6 +19,7 @@ __all__ = [
     "PNG_DPI",
     "accessible_name",
     "figure_jobs",
+    "figure_caption",
     "draw_job",
     "render_all",
     "start_all",
@@ -44,8 +45,9 @@ FIGURE_CAPTIONS = {
     "responders": "event rate per arm with Wilson 95% CIs, placebo as the reference",
     "forest": "forest plot (the pooling model is named under its title; subgroups by dose and a prediction "
     "interval where there are enough trials)",
-    "labbe": "L'Abbé plot (point area by n; pooled Mantel–Haenszel line)",
-    "funnel": "funnel plot with pseudo 95% confidence limits (fewer than 10 studies: asymmetry cannot be judged)",
+    "forest_single": "forest plot of the one comparison: its own estimate and interval, nothing pooled",
+    "labbe": "L'Abbé plot (point area by n; pooled line: the main model, as in the forest plot)",
+    "funnel": "funnel plot with pseudo 95% confidence limits around the main model's pooled estimate",
 }
 #: what each kind of figure is, for its title and accessible name
 FIGURE_KINDS = {
@@ -98,21 +100,56 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
             f"No responder plot: {n_trials:,} trials are more than its {MAX_TRIALS} rows of "
             "trials can show; the L'Abbé plot shows every comparison."
         )
-    forest_title = f"{name}\n{measure_name(ea.main.measure)}, {pool_label(ea.main.method, ea.main.test)}"
-    jobs.append(
-        (ea.endpoint, "forest", {"result": ea.main, "event": ea.event, "title": forest_title, "treatment": treatment})
-    )
+    model = "one comparison, not pooled" if ea.main.k == 1 else pool_label(ea.main.method, ea.main.test)
+    forest_title = f"{name}\n{measure_name(ea.main.measure)}, {model}"
+    disagreement = getattr(ea, "disagreement", None)
+    forest = {"result": ea.main, "event": ea.event, "title": forest_title, "treatment": treatment}
+    jobs.append((ea.endpoint, "forest", {**forest, "notes": [disagreement] if disagreement else []}))
     if len(ea.primary) >= LABBE_FUNNEL_MIN_K:
         labbe = {
             "table": no_attrs(ea.primary),
-            "result": ea.common,
+            "result": ea.main,  # the forest's model: one pooled line per endpoint across the figures
             "outcome": f"with {name.lower()}" if harm else "responders",
             "title": f"{name}: L'Abbé plot",
             "treatment": treatment,
         }
         jobs.append((ea.endpoint, "labbe", labbe))
-        jobs.append((ea.endpoint, "funnel", {"result": ea.common, "title": f"{name}: funnel plot"}))
+        funnel: dict[str, Any] = {"result": ea.main, "title": f"{name}: funnel plot", "treatment": treatment}
+        diag = getattr(ea, "diagnostics", None) or {}
+        if diag.get("trim_and_fill") is not None:  # k >= 10: contour-enhanced, with the filled studies
+            funnel.update(result=diag["pooled"], filled=diag["trim_and_fill"], contours=True)
+        jobs.append((ea.endpoint, "funnel", funnel))
     return jobs
+
+
+def figure_caption(ea: Any, kind: str) -> str:
+    """The caption of one of the report's figures of an endpoint: what the figure shows, with the model of its
+    pooled line and, for the funnel plot, the number of comparisons and whether asymmetry can be judged."""
+    from .meta.smallstudy import MIN_STUDIES
+
+    main = ea.main
+    if kind == "forest" and main is not None and int(main.k) == 1:
+        return FIGURE_CAPTIONS["forest_single"]  # one comparison: no pooling model to name
+    if kind not in ("labbe", "funnel") or main is None:
+        return FIGURE_CAPTIONS[kind]
+    model = pool_label(main.method, "z", main.tau2_method)
+    if kind == "labbe":
+        return f"L'Abbé plot (point area by n; pooled line: the main model, {model}, as in the forest plot)"
+    diag = getattr(ea, "diagnostics", None) or {}
+    tf = diag.get("trim_and_fill")
+    if tf is not None:
+        return (
+            f"contour-enhanced funnel plot (shading: where a single comparison would be significant against no "
+            f"effect at p < 0.10, 0.05, 0.01); solid line: the main model's pooled estimate, {model}; open circles: "
+            f"the {tf.k0} comparison{'s' if tf.k0 != 1 else ''} trim-and-fill ({tf.estimator}) imputes, dash-dot "
+            "line: its adjusted estimate"
+        )
+    k = int(main.k)
+    return (
+        f"funnel plot with pseudo 95% confidence limits around the main model's pooled estimate, {model}; "
+        f"k = {k}: fewer than the {MIN_STUDIES} comparisons needed to judge asymmetry (Cochrane Handbook 5.1 "
+        "§10.4.3.1), so the plot is descriptive only"
+    )
 
 
 def draw_job(job: tuple) -> Any:
@@ -125,12 +162,24 @@ def draw_job(job: tuple) -> Any:
             p["outcomes"], endpoint=endpoint, events_label=p["events_label"], title=p["title"], treatment=p["treatment"]
         )
     if kind == "forest":
-        return plots.plot_forest(p["result"], event=p["event"], title=p["title"], favours=("placebo", p["treatment"]))
+        return plots.plot_forest(
+            p["result"],
+            event=p["event"],
+            title=p["title"],
+            treatment=p["treatment"],
+            notes=p.get("notes", ()),
+        )
     if kind == "labbe":
         return plots.plot_labbe(
-            p["table"], result=p["result"], outcome=p["outcome"], title=p["title"], arms=("placebo", p["treatment"])
+            p["table"], result=p["result"], outcome=p["outcome"], title=p["title"], treatment=p["treatment"]
         )
-    return plots.plot_funnel(p["result"], title=p["title"])
+    return plots.plot_funnel(
+        p["result"],
+        title=p["title"],
+        filled=p.get("filled"),
+        contours=bool(p.get("contours", False)),
+        treatment=p["treatment"],
+    )
 
 
 def save_both(fig: Any, figure_dir: Path, stem: str, title: str, png_dpi: int) -> str:

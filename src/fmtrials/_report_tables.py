@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import data as _data
 from ._format import format_interval, format_number, format_p, pool_label
+from .analysis._pooling import TEST_NAMES, single_p
 from .consistency.reanalysis_reported import NO_ARM
 
 __all__: list[str] = []  # private module
@@ -35,19 +36,29 @@ def _ci(est, lo, hi, digits=2) -> str:
     return format_interval(est, lo, hi, digits, missing="–")
 
 
+#: the model cell of a row with one comparison (k = 1): its own estimate, no pooling model
+SINGLE_LABEL = "one comparison, not pooled"
+
+
 def _pooled_rows(ea: Any) -> list[dict]:
+    """The pooled table's rows of one endpoint: the main model's, then the check's. A row of one comparison
+    (k = 1) names no model and prints one p-value, the per-comparison test's (named); the check repeats no
+    such row of the main model."""
     rows = []
     for role, res in (("main", ea.main), ("check", ea.common)):
         if res is None or (role == "check" and ea.main is not None and ea.main.method == res.method):
             continue  # small k: the main model is the common-effect one already
         label = f"{role}: {pool_label(res.method, res.test)}"
         groups = list(res.subgroups.items()) if res.subgroups else []
-        for g, sub in groups:
-            rows.append(_pooled_row(ea.endpoint, label, f"{g} mg/day", sub))
-        rows.append(_pooled_row(ea.endpoint, label, "all doses" if groups else "overall", res))
+        parts = [(f"{g} mg/day", sub) for g, sub in groups] + [("all doses" if groups else "overall", res)]
         st = res.subgroup_test
-        if groups and st is not None and math.isfinite(st.q):
-            rows[-1]["subgroup_test"] = f"Q = {_fmt(st.q)}, df = {st.df}, {_p_is(st.p)}"
+        for group, r in parts:
+            if r.k == 1 and role == "check" and ea.main is not None:
+                continue  # the main model's rows show this comparison already
+            row = _pooled_row(ea.endpoint, SINGLE_LABEL if r.k == 1 else label, group, r, ea.single_test)
+            if r is res and groups and st is not None and math.isfinite(st.q):
+                row["subgroup_test"] = f"Q = {_fmt(st.q)}, df = {st.df}, {_p_is(st.p)}"
+            rows.append(row)
     return rows
 
 
@@ -75,15 +86,19 @@ def _heterogeneity_text(r) -> str:
     )
 
 
-def _pooled_row(endpoint: str, model: str, group: str, r) -> dict:
+def _pooled_row(endpoint: str, model: str, group: str, r, single_test: str = "fisher") -> dict:
     digits = 3 if r.measure == "RD" else 2
+    if r.k == 1:  # one comparison: the per-comparison test's p-value, named (not the pooling model's Wald p)
+        p = f"{_fmt_p(single_p(r, single_test))} ({TEST_NAMES.get(single_test, single_test)})"
+    else:
+        p = _fmt_p(r.p_value)
     return {
         "endpoint": endpoint,
         "model": model,
         "dose": group,
         "k": r.k,
         "estimate": _ci(r.estimate, r.ci_low, r.ci_high, digits),
-        "p": _fmt_p(r.p_value),
+        "p": p,
         "heterogeneity": _heterogeneity_text(r),
         "pi": _pi_text(r, digits),
         "subgroup_test": "",
@@ -106,6 +121,21 @@ def _loo_rows(loo: pd.DataFrame, measure: str) -> list[dict]:
         }
         for r in loo.to_dict(orient="records")
     ]
+
+
+def _sensitivity_notes(sens: pd.DataFrame) -> tuple[list[dict], list[str]]:
+    """The sensitivity table's rows with each note replaced by its number (``note_ref``, "" without one), and the
+    distinct notes once each, in order of first use: a note shared by many rows (e.g. "no prediction interval"
+    on every random-effects row at k = 2) is printed once under the table, not on every row."""
+    notes: list[str] = []
+    rows = []
+    for r in sens.to_dict(orient="records"):
+        note = r.get("note")
+        text = "" if note is None or (isinstance(note, float) and math.isnan(note)) else str(note).strip()
+        if text and text not in notes:
+            notes.append(text)
+        rows.append({**r, "note_ref": str(notes.index(text) + 1) if text else ""})
+    return rows, notes
 
 
 def _records(df: pd.DataFrame) -> list[dict]:
@@ -167,19 +197,18 @@ def _display_audit(audit_table: pd.DataFrame | None) -> list[dict]:
 
 
 def _known_gaps() -> list[str]:
-    text = (_data.data_dir() / "README.md").read_text("utf-8")
-    part = text.split("## Known gaps", 1)[-1].splitlines()[1:]
-    gaps, cur = [], ""
-    for line in part:
-        if line[:3].strip().rstrip(".").isdigit() and ". " in line[:4]:
-            if cur:
-                gaps.append(cur.strip())
-            cur = line.split(". ", 1)[1]
-        elif line.strip():
-            cur += " " + line.strip()
-    if cur:
-        gaps.append(cur.strip())
-    return gaps
+    """One line per row of the bundled gaps table (``data/gaps.csv``): trial, what is missing, for which
+    endpoints and arms, its status and the sources searched."""
+    lines = []
+    for g in _data.load_gaps().itertuples(index=False):
+        endpoint, arm = str(g.endpoint), str(g.arm)  # "<NA>" when empty
+        where = [f"endpoint{'s' if ';' in endpoint else ''} {endpoint.replace(';', ', ')}"]
+        where = where if endpoint not in ("<NA>", "all") else []
+        where += [f"arm {arm}"] if arm not in ("<NA>", "all") else []
+        head = f"{'Seed table' if g.study is pd.NA else g.study}: {g.missing}"
+        tail = "; ".join([*where, str(g.status), "searched: " + str(g.sources_searched).replace(";", ", ")])
+        lines.append(f"{head} ({tail})" + ("" if g.note is pd.NA else f"; {g.note}"))
+    return lines
 
 
 def main_results_rows(seed: pd.DataFrame) -> list[dict[str, Any]]:

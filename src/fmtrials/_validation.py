@@ -2,9 +2,12 @@
 
 * :func:`as_count_arrays` turns the user's ``events_t, n_t, events_c, n_c`` (scalars, lists, arrays or pandas
   Series) into broadcast int64 arrays, naming argument and position of every problem;
-* :func:`frame_counts` does the same for the count columns of a DataFrame, naming 1-based rows;
+* :func:`frame_counts` does the same for the count columns of a DataFrame, naming 1-based rows (or a file's
+  lines);
+* :func:`count_from_text` reads a count written in a file as exact decimal digits (the RevMan readers);
 * :func:`check_alpha`, :func:`check_int`, :func:`check_number` and :func:`fmtrials._vocab.choice` check
-  options.
+  options; :func:`check_text` checks a free-text option (a title, a label) and :func:`isolate` / :func:`safe_text`
+  make text safe to print in SVG, HTML and plain text.
 
 Counts are checked on their exact value before any cast: whole numbers from 0 to
 :data:`~fmtrials._vocab.MAX_COUNT`; a huge float or Python integer is refused, never wrapped or rounded.
@@ -13,6 +16,8 @@ Counts are checked on their exact value before any cast: whole numbers from 0 to
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -27,9 +32,15 @@ __all__ = [
     "as_counts",
     "as_count_arrays",
     "frame_counts",
+    "count_from_text",
+    "count_problem",
+    "shown",
     "check_alpha",
     "check_int",
     "check_number",
+    "check_text",
+    "isolate",
+    "safe_text",
     "choice",
     "ARGUMENTS",
     "DATAFRAME",
@@ -98,7 +109,7 @@ def as_counts(value: Any, name: str) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def _with_positions(a: np.ndarray, name: str):
+def _with_positions(a: np.ndarray, name: str, show_value: bool = True):
     fin = np.isfinite(a)
     checks = (
         (np.isnan(a), "missing count"),
@@ -112,7 +123,75 @@ def _with_positions(a: np.ndarray, name: str):
     for mask, what in checks:
         for idx in zip(*np.nonzero(mask)):
             v = a[idx]
-            yield (what + ("" if np.isnan(v) else f" ({v:g})")), idx
+            yield (what + ("" if np.isnan(v) or not show_value else f" ({v:g})")), idx
+
+
+#: a count as a file writes it: optional sign and ASCII decimal digits, nothing else
+_COUNT_TEXT = re.compile(r"[+-]?[0-9]+")
+#: text a float parser would take for a number: a count written this way is refused, not rounded or wrapped
+_NUMBER_LIKE = re.compile(r"[+-]?([0-9]*[.,]?[0-9]+([.,][0-9]+)*([eE][+-]?[0-9]+)?|inf(inity)?|nan)", re.IGNORECASE)
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """``repr(text)``, cut to ``limit`` characters (with the full length) so a huge cell never floods a message.
+
+    Examples
+    --------
+    >>> shown("12"), shown("9" * 100, limit=5)
+    ("'12'", "'99999'... (100 characters)")
+    """
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
+def count_from_text(text: str | None) -> float:
+    """A count written in a file as decimal digits, as a float for :func:`count_problem` / :func:`frame_counts`.
+
+    Empty or missing text is NaN. A value with more digits than :data:`~fmtrials._vocab.MAX_COUNT` becomes
+    ``±inf`` (refused by the range check, never wrapped); within the range the float is exact. Anything else
+    (an exponent, a decimal point or comma, a thousands separator, ``inf``, ``nan``, letters) raises
+    :class:`ValueError` whose message says why, so a reader can name the file, line and field.
+
+    Examples
+    --------
+    >>> count_from_text("12"), count_from_text(" "), count_from_text("3000000000"), count_from_text("9" * 40)
+    (12.0, nan, 3000000000.0, inf)
+    >>> count_from_text("1,000")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: '1,000' is not a count: counts are whole numbers written in decimal digits (no thousands separator...
+    """
+    if text is None or not text.strip():
+        return math.nan
+    s = text.strip()
+    if not _COUNT_TEXT.fullmatch(s):
+        if _NUMBER_LIKE.fullmatch(s):
+            raise ValueError(
+                f"{shown(s)} is not a count: counts are whole numbers written in decimal digits "
+                "(no thousands separator, decimal point, exponent, inf or nan)"
+            )
+        raise ValueError(f"{shown(s)} is not a number")
+    digits = s.lstrip("+-").lstrip("0")
+    value = math.inf if len(digits) > len(str(MAX_COUNT)) else float(int(digits or "0"))
+    return -value if s.startswith("-") else value
+
+
+def count_problem(value: float, *, missing: bool = False) -> str | None:
+    """What is wrong with one count (missing, out of range, non-integer, negative), or None if it is valid.
+
+    ``missing=True`` accepts NaN (a count a file may leave empty).
+
+    Examples
+    --------
+    >>> count_problem(3.0), count_problem(-2.0), count_problem(math.nan, missing=True)
+    (None, 'negative count', None)
+    >>> count_problem(3e9)
+    'count out of range (counts are whole numbers from 0 to 2,147,483,647)'
+    """
+    if missing and math.isnan(value):
+        return None
+    for what, _ in _with_positions(np.array([value], dtype=float), "", show_value=False):
+        return what
+    return None
 
 
 def _check_series_alignment(values: Sequence[Any], names: Sequence[str]) -> None:
@@ -189,12 +268,16 @@ def frame_counts(
     file: str = DATAFRAME,
     allow_zero_n: bool = False,
     rows: Sequence[int] | np.ndarray | None = None,
+    lines: Sequence[int | None] | None = None,
+    context: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Validate the count columns of ``df`` and return them as int64 arrays (one per column).
 
     ``columns`` is the four 2x2 counts (``events_t, n_t, events_c, n_c``, with the events <= n check per
     arm) or the two of one arm (``events, n``). Every problem names ``file``, the 1-based row (``rows[i]`` when
-    given, else ``i + 1``) and the column. Missing columns are reported first.
+    given, else ``i + 1``) and the column. Missing columns are reported first. A file reader passes ``lines``
+    (each row's line in the file: problems then name the line instead of a row) and ``context`` (a text
+    put before each row's messages, e.g. the study).
 
     Examples
     --------
@@ -215,6 +298,14 @@ def frame_counts(
         )
     row_of = (lambda i: int(rows[i])) if rows is not None else (lambda i: int(i) + 1)
     problems: list[Problem] = []
+
+    def problem(message: str, i: Any, column: str) -> Problem:
+        i = int(i)
+        text = (context[i] if context is not None else "") + message
+        if lines is not None:
+            return Problem(text, file=file, line=lines[i], column=column)
+        return Problem(text, file=file, row=row_of(i), column=column)
+
     values = {}
     for c in columns:
         s = df[c]
@@ -225,20 +316,19 @@ def frame_counts(
             raw = s.to_numpy(dtype=object)
             bad = np.isnan(arr) & pd.notna(s).to_numpy()
             for i in np.nonzero(bad)[0]:
-                problems.append(Problem(f"not a number: {raw[i]!r}", file=file, row=row_of(i), column=c))
+                problems.append(problem(f"not a number: {raw[i]!r}", i, c))
             arr = np.where(bad, 0.0, arr)
         for what, idx in _with_positions(np.asarray(arr, dtype=float), c):
-            problems.append(Problem(what, file=file, row=row_of(idx[0]), column=c))
+            problems.append(problem(what, idx[0], c))
         values[c] = np.asarray(arr, dtype=float)
     pairs = [(columns[0], columns[1])] if len(columns) == 2 else [(columns[0], columns[1]), (columns[2], columns[3])]
     for x, n in pairs:
-        for i in np.nonzero(values[x] > values[n])[0]:
-            problems.append(
-                Problem(f"events ({values[x][i]:g}) exceed {n} ({values[n][i]:g})", file=file, row=row_of(i), column=x)
-            )
+        both = (np.abs(values[x]) <= MAX_COUNT) & (np.abs(values[n]) <= MAX_COUNT)  # else refused above already
+        for i in np.nonzero(both & (values[x] > values[n]))[0]:
+            problems.append(problem(f"events ({values[x][i]:g}) exceed {n} ({values[n][i]:g})", i, x))
         if not allow_zero_n:
             for i in np.nonzero(values[n] == 0)[0]:
-                problems.append(Problem("arm size is 0", file=file, row=row_of(i), column=n))
+                problems.append(problem("arm size is 0", i, n))
     if problems:
         raise DataError(problems)
     return tuple(values[c].astype(np.int64) for c in columns)
@@ -280,3 +370,80 @@ def check_int(value: Any, name: str, *, low: int = 0, high: int = 2**31 - 1) -> 
             Problem(f"must be a whole number from {low} to {high}, got {value!r}", file=ARGUMENTS, column=name)
         )
     return v
+
+
+#: explicit bidi embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI): invisible
+#: controls that reorder the text *after* them (text spoofing) when left unterminated
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_FSI, _PDI = "\u2068", "\u2069"
+
+
+def _bad_char(ch: str) -> bool:
+    """A C0/C1 control (NUL included; tab, line feed and carriage return are whitespace), a lone surrogate, a
+    non-character, or an explicit bidi control: none may be printed into SVG (XML), HTML or text."""
+    cat = unicodedata.category(ch)
+    return (
+        (cat == "Cc" and ch not in "\t\n\r")
+        or cat == "Cs"
+        or ch in BIDI_CONTROLS
+        or (0xFDD0 <= ord(ch) <= 0xFDEF)
+        or (ord(ch) & 0xFFFE) == 0xFFFE
+    )
+
+
+def check_text(value: Any, name: str, *, max_len: int = 200) -> str:
+    r"""``value`` as one line of printable text: whitespace runs (tab and line breaks included) become one
+    space; a C0/C1 control character (NUL included), a lone surrogate, a Unicode non-character or an explicit
+    bidi embedding/override/isolate (U+202A-U+202E, U+2066-U+2069) is refused with a DataError naming the
+    option and the code point, as is empty text or text longer than ``max_len``.
+
+    Examples
+    --------
+    >>> check_text("  pain\tscore ", "--title")
+    'pain score'
+    >>> check_text("a\x00b", "--title")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fmtrials.errors.DataError: <arguments>, column '--title': must not contain control characters: U+0000 at ...
+    """
+    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
+        raise DataError(
+            Problem(f"must be a non-empty text of at most {max_len} characters", file=ARGUMENTS, column=name)
+        )
+    bad = [(i, ch) for i, ch in enumerate(value) if _bad_char(ch)]
+    if bad:
+        shown = ", ".join(f"U+{ord(ch):04X} at character {i + 1}" for i, ch in bad[:5])
+        raise DataError(
+            Problem(
+                f"must not contain control characters: {shown} (control, bidi override and isolate characters "
+                "would be written into the SVG, HTML and text files)",
+                file=ARGUMENTS,
+                column=name,
+            )
+        )
+    return " ".join(value.split())
+
+
+def safe_text(text: str) -> str:
+    """``text`` (e.g. a file name) with every character :func:`check_text` refuses replaced by U+FFFD and
+    whitespace runs collapsed to one space: for text the user did not type as an option.
+
+    >>> safe_text("in\x1b[31m.csv")
+    'in\ufffd[31m.csv'
+    """
+    return " ".join("".join("\ufffd" if _bad_char(ch) else ch for ch in text).split())
+
+
+def isolate(text: str) -> str:
+    """``text`` between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE when it holds right-to-left letters
+    (bidi classes R, AL, AN), so it cannot reorder the text around it in SVG, HTML or plain text; left-to-right
+    text is returned unchanged (the same bytes as before).
+
+    >>> isolate("milnacipran")
+    'milnacipran'
+    >>> isolate("\u05d0\u05d1") == "\u2068\u05d0\u05d1\u2069"
+    True
+    """
+    if any(unicodedata.bidirectional(ch) in ("R", "AL", "AN") for ch in text):
+        return _FSI + text + _PDI
+    return text

@@ -16,7 +16,11 @@ the argument.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import functools
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
 from .errors import DataError, Problem
 
@@ -29,9 +33,13 @@ __all__ = [
     "Measure",
     "MEASURES",
     "RATIO_MEASURES",
+    "EffectMeasure",
+    "Model",
+    "MODELS",
     "PoolMethod",
     "POOL_METHODS",
     "RANDOM_METHODS",
+    "RevManMethod",
     "PoolTest",
     "POOL_TESTS",
     "PiMethod",
@@ -61,6 +69,9 @@ __all__ = [
     "Rounding",
     "ROUNDING_RULES",
     "choice",
+    "ALIASES",
+    "renamed",
+    "renamed_args",
 ]
 
 #: the four counts of a 2x2 table, treatment first (inputs and outputs of every function)
@@ -77,12 +88,21 @@ EVENTS: tuple[str, ...] = ("beneficial", "harmful")
 Measure = Literal["RR", "OR", "RD"]
 MEASURES: tuple[str, ...] = ("RR", "OR", "RD")
 RATIO_MEASURES: tuple[str, ...] = ("RR", "OR")
+#: the per-study effect scales of :func:`fmtrials.effects.sizes.study_effects`: the measures and Peto's log OR
+EffectMeasure = Literal["RR", "OR", "RD", "PETO"]
 
 #: ``"MH-DL"`` is RevMan 5's "M-H, Random" model: DerSimonian-Laird tau² from the Q around the Mantel-Haenszel
 #: estimate (Cochrane's Q), then inverse-variance random-effects pooling (R meta ``Q.Cochrane = TRUE``)
+#: the model of a pooled estimate, as :class:`~fmtrials.PoolResult` says it (RevMan's "fixed" is an alias of
+#: ``"common"``)
+Model = Literal["common", "random"]
+MODELS: tuple[str, ...] = ("common", "random")
+
 PoolMethod = Literal["MH", "IV", "Peto", "DL", "REML", "PM", "MH-DL"]
 POOL_METHODS: tuple[str, ...] = ("MH", "IV", "Peto", "DL", "REML", "PM", "MH-DL")
 RANDOM_METHODS: tuple[str, ...] = ("DL", "REML", "PM", "MH-DL")
+#: the statistical methods a RevMan 5 dichotomous outcome can name
+RevManMethod = Literal["MH", "IV", "Peto"]
 
 #: the test (and interval) of a pooled estimate, in metafor's words: ``"z"`` (normal), ``"hksj"``
 #: (Hartung-Knapp-Sidik-Jonkman, metafor ``test="knha"``), ``"hksj-adhoc"`` (never narrower than z,
@@ -93,8 +113,9 @@ POOL_TESTS: tuple[str, ...] = ("z", "hksj", "hksj-adhoc")
 #: meta-regression (and the small-study/trim-and-fill fits): tau² estimator (``"IV"`` = common effect) and test
 MRegMethod = Literal["IV", "DL", "REML", "PM"]
 MREG_METHODS: tuple[str, ...] = ("IV", "DL", "REML", "PM")
-MRegTest = Literal["z", "knha"]
-MREG_TESTS: tuple[str, ...] = ("z", "knha")
+#: ``"hksj"`` is the Knapp-Hartung t test (metafor ``test="knha"``, accepted as an alias)
+MRegTest = Literal["z", "hksj"]
+MREG_TESTS: tuple[str, ...] = ("z", "hksj")
 SmallStudyTest = Literal["egger", "egger_rma", "peters", "harbord", "begg"]
 SMALL_STUDY_TESTS: tuple[str, ...] = ("egger", "egger_rma", "peters", "harbord", "begg")
 TrimFillEstimator = Literal["L0", "R0"]
@@ -123,8 +144,16 @@ Rounding = Literal["either", "half_up", "half_even", "half_down"]
 ROUNDING_RULES: tuple[str, ...] = ("either", "half_up", "half_even", "half_down")
 
 
+#: other packages' spellings accepted for a canonical choice (metafor's ``test=`` values); applied only where the
+#: canonical value is allowed
+ALIASES: dict[str, str] = {"knha": "hksj", "adhoc": "hksj-adhoc", "fixed": "common"}
+
+
 def choice(value: Any, allowed: tuple[str, ...], name: str) -> Any:
     """Return the canonical spelling of ``value`` among ``allowed`` (letter case ignored).
+
+    metafor's and RevMan's spellings in :data:`ALIASES` are accepted where their canonical value is allowed
+    (``"knha"`` is ``"hksj"``, ``"adhoc"`` is ``"hksj-adhoc"``, ``"fixed"`` is ``"common"``).
 
     Typed ``Any``: the result is one of ``allowed``, i.e. a value of the Literal type the caller declares.
 
@@ -137,9 +166,12 @@ def choice(value: Any, allowed: tuple[str, ...], name: str) -> Any:
     'REML'
     >>> choice("Newcombe", RD_INTERVALS, "ci")
     'newcombe'
+    >>> choice("KNHA", POOL_TESTS, "test")
+    'hksj'
     """
     if isinstance(value, str):
         folded = value.strip().casefold()
+        folded = ALIASES.get(folded, folded)
         for a in allowed:
             if folded == a.casefold():
                 return a
@@ -161,3 +193,288 @@ __all__ += ["EventSource", "EVENT_SOURCES"]
 ModelRule = Literal["main", "small-k", "single"]
 MODEL_RULES: tuple[str, ...] = ("main", "small-k", "single")
 __all__ += ["ModelRule", "MODEL_RULES"]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def renamed(old: str, new: str, where: str, *, stacklevel: int = 3) -> None:
+    """Warn (:class:`DeprecationWarning`) that ``where``'s argument ``old=`` is now ``new=``.
+
+    The one place a deprecated spelling is announced: old names keep working for one release.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     renamed("cc", "add", "risk_ratio")
+    >>> print(w[0].message)
+    risk_ratio(cc=...) is deprecated: use add=...; cc= will be removed in the next release
+    """
+    warnings.warn(
+        f"{where}({old}=...) is deprecated: use {new}=...; {old}= will be removed in the next release",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def renamed_args(**old_to_new: str | tuple[str, ...]) -> Callable[[F], F]:
+    """Decorate a function so that its deprecated keyword names still work, with a warning (:func:`renamed`).
+
+    ``old="new"`` passes ``old=value`` on as ``new=value``; ``old=("a", "b")`` unpacks a pair ``old=(x, y)`` into
+    ``a=x, b=y``. Passing both an old name and its new one is an error. The signature shown is the new one.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @renamed_args(a="events_t")
+    ... def f(events_t):
+    ...     return events_t
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     f(a=3)
+    3
+    """
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for old, new in old_to_new.items():
+                if old not in kwargs:
+                    continue
+                names = (new,) if isinstance(new, str) else new
+                clash = [n for n in names if n in kwargs]
+                if clash:
+                    raise TypeError(f"{func.__name__}() got both {old}= (deprecated) and {clash[0]}=")
+                renamed(old, " and ".join(f"{n}" for n in names), func.__name__)
+                value = kwargs.pop(old)
+                if isinstance(new, str):
+                    kwargs[new] = value
+                else:
+                    values = tuple(value)
+                    if isinstance(value, str) or len(values) != len(names):
+                        raise DataError(
+                            Problem(f"must be {len(names)} names: {', '.join(names)}", file="<arguments>", column=old)
+                        )
+                    kwargs.update(zip(names, values))
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# ------------------------------------------------------------------------------------------------------ glossary
+
+#: how :func:`fmtrials.pool` reacts when REML does not converge
+OnNonconvergence = Literal["raise", "DL"]
+ON_NONCONVERGENCE: tuple[str, ...] = ("raise", "DL")
+#: the side of the funnel plot on which trim-and-fill imputes studies
+TrimFillSide = Literal["left", "right"]
+TRIMFILL_SIDES: tuple[str, ...] = ("left", "right")
+#: the file formats a figure is written in
+FigureFormat = Literal["png", "svg", "pdf"]
+FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+#: the example review files shipped with :mod:`fmtrials.revman`
+ExampleKind = Literal["rm5", "csv"]
+EXAMPLE_KINDS: tuple[str, ...] = ("rm5", "csv")
+__all__ += [
+    "OnNonconvergence",
+    "ON_NONCONVERGENCE",
+    "TrimFillSide",
+    "TRIMFILL_SIDES",
+    "FigureFormat",
+    "FIGURE_FORMATS",
+    "ExampleKind",
+    "EXAMPLE_KINDS",
+    "Term",
+    "GLOSSARY",
+]
+
+
+@dataclass(frozen=True)
+class Term:
+    """One public parameter name: what it means, whether it is data (may be positional) or an option (keyword
+    only), and for a choice the ``_vocab`` Literal types its annotation may name."""
+
+    meaning: str
+    data: bool = False
+    choices: tuple[Any, ...] = ()
+
+
+def _data(meaning: str) -> Term:
+    return Term(meaning, data=True)
+
+
+def _opt(meaning: str, *choices: Any) -> Term:
+    return Term(meaning, data=False, choices=choices)
+
+
+#: every parameter name of the public API (the callables in ``fmtrials.__all__`` and in the ``__all__`` of every
+#: public module), held to this list by ``tests/test_vocabulary.py``: a new name is declared here, once, with its
+#: meaning, or the callable uses one already here
+GLOSSARY: dict[str, Term] = {
+    # counts and percentages of a 2x2 table (treatment first) and of one arm
+    "events_t": _data("events in the treatment arm"),
+    "n_t": _data("patients in the treatment arm"),
+    "events_c": _data("events in the control arm"),
+    "n_c": _data("patients in the control arm"),
+    "events": _data("events in one arm"),
+    "n": _data("patients in one arm"),
+    "p_t": _data("true event probability of the treatment arm"),
+    "p_c": _data("true event probability of the control arm"),
+    "percent": _data("a printed percentage"),
+    "percent_t": _data("the printed percentage of the treatment arm"),
+    "percent_c": _data("the printed percentage of the control arm"),
+    "p_reported": _data("the printed p-value"),
+    "p": _data("a p-value"),
+    "text": _data("printed text to parse"),
+    "value": _data("one value to format"),
+    # tables, results and files
+    "table": _data("a DataFrame of 2x2 counts, one row per comparison"),
+    "contrasts": _data("a table of treatment-vs-control contrasts (fmtrials.contrasts)"),
+    "contrasts_or_outcomes": _data("contrasts, or arm-level outcomes to derive them from"),
+    "outcomes": _data("arm-level outcomes (load_outcomes / read_outcomes)"),
+    "reported": _data("the printed figures table (load_reported)"),
+    "arms": _data("the arms table (load_arms)"),
+    "trials": _data("the trials table (load_trials)"),
+    "sources": _data("the sources table (load_sources)"),
+    "source": _data("a bundled table's name, file or DataFrame"),
+    "path_or_frame": _data("a user outcomes CSV, or a DataFrame of its rows"),
+    "path": _data("a file path"),
+    "stem": _data("a file path without its suffix"),
+    "out": _data("the output directory"),
+    "data": _data("a user outcomes CSV or DataFrame (default the bundled data)"),
+    "result": _data("a result object (PoolResult unless said)"),
+    "analysis": _data(
+        "an Analysis (fmtrials.analyse), the analysis kind of an outcome row, or (pool_many) the column naming "
+        "the analysis of each row"
+    ),
+    "reg": _data("a MetaRegression"),
+    "fig": _data("a matplotlib Figure"),
+    "ax": _data("matplotlib Axes to draw into"),
+    "argv": _data("command-line arguments"),
+    "compared": _data("per-comparison statistics (fmtrials.compare)"),
+    "comps": _data("comparisons to audit"),
+    "member": _data("one member of a joint scenario"),
+    "rec": _data("one printed-figure record"),
+    "recs": _data("printed-figure records"),
+    "pooled_ids": _data("source ids of pooled publications"),
+    "interval": _data("the interval a printed p-value stands for"),
+    "main": _data("the main model's result"),
+    "common": _data("the common-effect model's result"),
+    "k": _data("number of studies (comparisons)"),
+    "code": _data("an endpoint code"),
+    "endpoint": _data("an endpoint code"),
+    "endpoints": _data("endpoint codes"),
+    "x": _data("moderator values to predict at"),
+    "moderators": _data("moderator columns of a meta-regression"),
+    "options": _data("the options of a re-analysis"),
+    "control_risk": _data("the assumed control-group risk"),
+    "effect": _data("a relative effect"),
+    "rd": _data("risk difference"),
+    "rd_low": _data("lower limit of the risk difference"),
+    "rd_high": _data("upper limit of the risk difference"),
+    "rd_b": _data("risk difference of the benefit"),
+    "se_b": _data("its standard error"),
+    "rd_h": _data("risk difference of the harm"),
+    "se_h": _data("its standard error"),
+    "crit": _data("critical value of the interval"),
+    "y": _data("per-study effects (analysis scale)"),
+    "v": _data("per-study sampling variances"),
+    "d": _data("risk differences at which to evaluate"),
+    "post_t": _data("Beta posterior (a, b) of the treatment arm"),
+    "post_c": _data("Beta posterior (a, b) of the control arm"),
+    "benefit": _data("the benefit endpoint"),
+    "harms": _data("the harm endpoints"),
+    "judgements": _data("GRADE judgements (table or CSV)"),
+    "thresholds": _data("decision thresholds per endpoint"),
+    "requested": _data("the model asked for"),
+    "name": _data("a column or argument name, for messages"),
+    "where": _data("file/row of each audited comparison, for messages"),
+    # options (keyword-only) and choices (a _vocab Literal)
+    "measure": _opt("effect measure", Measure, EffectMeasure),
+    "method": _opt("pooling method or tau² estimator", PoolMethod, MRegMethod, RevManMethod),
+    "test": _opt(
+        "hypothesis test (of a 2x2 table, a pooled estimate or a small-study effect)",
+        PoolTest,
+        ProportionsTest,
+        AuditTest,
+        MRegTest,
+        SmallStudyTest,
+    ),
+    "tests": _opt("2x2 tests to recompute", AuditTest),
+    "fit_test": _opt("test of the egger_rma meta-regression coefficient", MRegTest),
+    "ci": _opt("interval method", RDInterval, RRInterval, ORInterval, ProportionInterval),
+    "rd_ci": _opt("risk-difference interval method", RDInterval),
+    "rr_ci": _opt("risk-ratio interval method", RRInterval),
+    "or_ci": _opt("odds-ratio interval method", ORInterval),
+    "rate_ci": _opt("interval method of one arm's rate", ProportionInterval),
+    "event": _opt("direction of the event: beneficial (responders) or harmful (adverse events)", Event),
+    "alternative": _opt("alternative hypothesis", Alternative),
+    "pi_method": _opt("prediction-interval method", PiMethod),
+    "estimator": _opt("trim-and-fill estimator", TrimFillEstimator),
+    "side": _opt("funnel side of the missing studies", TrimFillSide),
+    "rounding": _opt("rounding rule of printed percentages", Rounding),
+    "on_nonconvergence": _opt("what to do when REML does not converge", OnNonconvergence),
+    "model": _opt("common-effect or random-effects model", Model),
+    "fmt": _opt("figure file format", FigureFormat),
+    "formats": _opt("figure file formats", FigureFormat),
+    "kind": _opt("which example file", ExampleKind),
+    "alpha": _opt("two-sided level: intervals at 1 - alpha"),
+    "add": _opt("zero-cell correction added to all four cells (metafor add=, to='only0')"),
+    "drop00": _opt("drop double-zero tables (metafor drop00=)"),
+    "delta0": _opt("difference under the null hypothesis"),
+    "sobol_n": _opt("quasi-Monte Carlo points of the exact unconditional tests"),
+    "digits": _opt("decimals printed"),
+    "decimals": _opt("decimals of the printed percentage"),
+    "expand": _opt("return every candidate count"),
+    "by": _opt("column to pool subgroups by"),
+    "order_by": _opt("column to order a cumulative meta-analysis by"),
+    "tol": _opt("convergence tolerance"),
+    "maxiter": _opt("maximum iterations"),
+    "warn_shared": _opt("warn about a placebo arm shared by several comparisons"),
+    "poolable_only": _opt("only contrasts that may be pooled"),
+    "include_pooled": _opt("also audit pooled publications"),
+    "model_based": _opt("the printed figure is model-based (no 2x2 recomputation)"),
+    "p_other_test": _opt("the printed p-value is from a test fmtrials does not recompute"),
+    "prior": _opt("Beta prior (a, b) of each arm"),
+    "tau_prior": _opt("scale of the half-normal prior on tau"),
+    "threshold": _opt("decision threshold"),
+    "mcid": _opt("minimal clinically important difference"),
+    "rrr": _opt("relative risk reduction to detect"),
+    "power": _opt("power"),
+    "scale": _opt("prior scale"),
+    "u_max": _opt("upper end of the integration grid"),
+    "ll_ref": _opt("reference log-likelihood"),
+    "n_grid": _opt("points on a curve"),
+    "points": _opt("grid points per arm"),
+    "progress": _opt("callback for progress lines"),
+    # presentation
+    "treatment": _opt("name of the treatment arm in labels and text"),
+    "control": _opt("name of the control arm in labels and text"),
+    "events_label": _opt("what the events are, in axis labels"),
+    "group_labels": _opt("labels of group 1 (treatment) and group 2 (control)"),
+    "comparison": _opt("name of a RevMan comparison"),
+    "outcome": _opt("name of the outcome, in labels"),
+    "label": _opt("name of a table, in messages"),
+    "title": _opt("title"),
+    "xlim": _opt("effect-axis limits"),
+    "lim": _opt("upper axis limit"),
+    "labels": _opt("write study names"),
+    "moderator": _opt("the moderator to draw"),
+    "contours": _opt("draw significance contours"),
+    "filled": _opt("draw trim-and-fill's imputed studies"),
+    "show_prediction": _opt("draw the prediction interval"),
+    "max_studies": _opt("above this many studies draw a summary"),
+    "max_trials": _opt("at most this many trials"),
+    "notes": _opt("footnotes"),
+    "dpi": _opt("resolution of raster output"),
+    "editable_text": _opt("keep text as text in vector output"),
+    "png_compress": _opt("zlib level of PNG output"),
+    "id_prefix": _opt("prefix of SVG element ids"),
+    "figures": _opt("draw the figures"),
+    "force": _opt("replace a non-empty directory"),
+    "quiet": _opt("no progress lines"),
+}

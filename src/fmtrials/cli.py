@@ -1,7 +1,10 @@
 """Command-line interface: ``fmtrials`` (also ``python -m fmtrials``).
 
 Exit status: 0 when fine; 2 for invalid input, usage or an unsafe output folder (a readable message naming
-file, row and column on stderr, never a traceback); 1 when output cannot be written or for an unexpected
+file, row and column on stderr, never a traceback) -- among them a ``--title`` or ``--treatment-label`` holding
+control characters or bidi overrides, another ``report`` run writing to the same ``--out`` (refused at once,
+not queued), a file or folder that appeared at ``--out`` while the report was built (kept; the new report is
+discarded), and ``--out`` on a mount point; 1 when output cannot be written or for an unexpected
 internal error (one line ``internal error: ...`` asking for a report; the traceback only with
 ``FMTRIALS_DEBUG=1``); 130 on Ctrl-C and 143 on SIGTERM during ``report`` (the build folder is removed).
 """
@@ -18,7 +21,7 @@ from .errors import DataError, ReportError
 
 __all__ = ["main", "build_parser"]
 
-TABLES = ("trials", "arms", "outcomes", "reported", "sources")
+TABLES = ("trials", "arms", "outcomes", "reported", "sources", "gaps")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,7 +94,9 @@ def _cmd_data(args: argparse.Namespace) -> int:
     if args.table:
         df = getattr(data, f"load_{args.table}")()
         if args.csv:
-            df.to_csv(sys.stdout, index=False, lineterminator="\n")
+            from ._csv import write_csv
+
+            write_csv(df, sys.stdout)
         else:
             with _wide_pandas():
                 print(df.to_string(index=False))
@@ -160,7 +165,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         force=args.force,
         quiet=args.quiet,
         figures=args.figures,
-        treatment_label=args.treatment_label,
+        treatment=args.treatment_label,
         title=args.title,
         method=args.method,
         test=args.test,

@@ -32,6 +32,7 @@ from ._vocab import (
     RDInterval,
     RRInterval,
     choice,
+    renamed_args,
 )
 from .errors import DataError, Problem
 
@@ -75,6 +76,7 @@ _METHOD_COLUMNS = ("rate_method", "rd_method", "rr_method", "or_method", "test_m
 _POSITION = re.compile(r"\s*at position (\d+)")
 
 
+@renamed_args(cc="add")
 def compare(
     contrasts: pd.DataFrame,
     *,
@@ -85,7 +87,7 @@ def compare(
     rate_ci: ProportionInterval = "wilson",
     event: Event | None = None,
     alpha: float = 0.05,
-    cc: float = 0.5,
+    add: float = 0.5,
 ) -> pd.DataFrame:
     """Per-comparison statistics for a table of contrasts (treatment vs control), one row each.
 
@@ -112,9 +114,10 @@ def compare(
         else ``"beneficial"``. An explicit ``event`` wins over the column.
     alpha : float
         Two-sided level for all intervals.
-    cc : float
+    add : float
         Zero-cell correction for the Wald-type RR/OR intervals (``katz``, ``woolf``), see ``rr_correction``
-        and ``or_correction``. Choices ignore letter case.
+        and ``or_correction`` (``cc=`` in the previous release, still accepted with a DeprecationWarning).
+        Choices ignore letter case.
 
     Returns
     -------
@@ -153,7 +156,7 @@ def compare(
         rate_ci=rate_ci,
         event=_table_event(df) if event is None else event,
         alpha=alpha,
-        cc=cc,
+        add=add,
     )
     kept, excluded, rows = _drop_missing(df)
     x1, n1, x2, n2 = frame_counts(kept, COUNT_COLUMNS, file=DATAFRAME, rows=rows)
@@ -176,7 +179,7 @@ def compare(
 
 
 def _options(**given: Any) -> dict[str, Any]:
-    """The canonical method choices, alpha and cc (validated before any work), keyed as ``attrs["methods"]``."""
+    """The canonical method choices, alpha and add (validated before any work), keyed as ``attrs["methods"]``."""
     return {
         "rate_method": choice(given["rate_ci"], PROPORTION_INTERVALS, "rate_ci"),
         "rd_method": choice(given["rd_ci"], RD_INTERVALS, "rd_ci"),
@@ -185,7 +188,7 @@ def _options(**given: Any) -> dict[str, Any]:
         "test_method": choice(given["test"], PROPORTIONS_TESTS, "test"),
         "event": choice(given["event"], EVENTS, "event"),
         "alpha": check_alpha(given["alpha"]),
-        "cc": check_number(given["cc"], "cc", low=0.0, inclusive=False),
+        "add": check_number(given["add"], "add", low=0.0, inclusive=False),
     }
 
 
@@ -244,8 +247,8 @@ def _statistics(x1, n1, x2, n2, m: dict[str, Any], rows: np.ndarray, studies: li
     rate_t = run("rate_ci", effects.proportion_ci, x1, n1, ci=m["rate_method"], alpha=alpha)
     rate_c = run("rate_ci", effects.proportion_ci, x2, n2, ci=m["rate_method"], alpha=alpha)
     nn = run("rd_ci", effects.nnt, x1, n1, x2, n2, ci=m["rd_method"], alpha=alpha, event=m["event"])
-    rr = run("rr_ci", effects.risk_ratio, x1, n1, x2, n2, ci=m["rr_method"], alpha=alpha, cc=m["cc"])
-    odds = run("or_ci", effects.odds_ratio, x1, n1, x2, n2, ci=m["or_method"], alpha=alpha, cc=m["cc"])
+    rr = run("rr_ci", effects.risk_ratio, x1, n1, x2, n2, ci=m["rr_method"], alpha=alpha, add=m["add"])
+    odds = run("or_ci", effects.odds_ratio, x1, n1, x2, n2, ci=m["or_method"], alpha=alpha, add=m["add"])
     p = run("test", effects.proportions_test, x1, n1, x2, n2, test=m["test_method"])["p_value"].to_numpy()
     cols: dict[str, Any] = {}
     for prefix, res in (("rate_t", rate_t), ("rate_c", rate_c), ("rr", rr), ("or", odds)):

@@ -23,7 +23,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import sys
 import warnings
@@ -38,10 +37,12 @@ import pandas as pd
 from . import __version__, _outdir, _proc
 from . import _report_figures as _figures
 from . import data as _data
+from ._csv import write_csv
 from ._format import measure_name, pool_label
 from ._report_extras import diagnostics_part, what_it_means_part
 from ._report_figures import no_attrs as _no_attrs
 from ._report_tables import (
+    SINGLE_LABEL,
     _display_audit,
     _display_compared,
     _fmt,
@@ -50,8 +51,9 @@ from ._report_tables import (
     _loo_rows,
     _pooled_rows,
     _records,
+    _sensitivity_notes,
 )
-from ._vocab import Measure, RDInterval
+from ._vocab import Measure, PoolMethod, PoolTest, RDInterval, renamed_args
 from .analysis import (
     ANALYSIS_PREFERENCE,
     EFFICACY_ENDPOINTS,
@@ -115,36 +117,8 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
-#: a text cell starting with one of these is run as a formula by spreadsheet programs (OWASP, CSV injection)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-def _defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with every text cell that starts like a formula prefixed by a single quote (OWASP's advice);
-    numeric columns, and text cells that read as a plain number such as ``-0.5``, are left unchanged.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"study": ["=1+1", "@SUM(A1)", "-0.5", "A"], "rd": [-0.5, 0.1, 0.2, 0.3]})
-    >>> _defuse_formulas(t).to_dict(orient="list")
-    {'study': ["'=1+1", "'@SUM(A1)", '-0.5', 'A'], 'rd': [-0.5, 0.1, 0.2, 0.3]}
-    """
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype.kind != "O" and str(out[col].dtype) != "string":
-            continue
-        values = out[col].tolist()
-        risky = [isinstance(v, str) and v.startswith(FORMULA_START) and not _NUMBER_TEXT.match(v) for v in values]
-        if any(risky):
-            out[col] = pd.Series(
-                ["'" + v if r else v for v, r in zip(values, risky)], index=out.index, dtype=out[col].dtype
-            )
-    return out
-
-
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
-    _defuse_formulas(df).to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+    write_csv(df, path, float_format="%.10g")
 
 
 class _Shown:
@@ -166,20 +140,21 @@ class _Shown:
 # ---------------------------------------------------------------------------------------------------- formatting
 
 
+@renamed_args(treatment_label="treatment")
 def write_report(
     out: str | os.PathLike = "report",
     *,
     data: str | os.PathLike | None = None,
     endpoints: Iterable[str] | None = None,
-    measure: str = "RR",
-    ci: str = "newcombe",
+    measure: Measure = "RR",
+    ci: RDInterval = "newcombe",
     force: bool = False,
     quiet: bool = False,
     figures: bool = True,
-    treatment_label: str | None = None,
+    treatment: str | None = None,
     title: str | None = None,
-    method: str | None = None,
-    test: str | None = None,
+    method: PoolMethod | None = None,
+    test: PoolTest | None = None,
     dpi: int = 300,
 ) -> Path:
     """Analyse the bundled data (or a user outcomes CSV) and write the report into ``out``.
@@ -189,7 +164,10 @@ def write_report(
     out : path
         Output directory: created, or replaced atomically when it holds exactly an earlier fmtrials report
         (the files its ``manifest.json`` lists). An existing empty directory (also the current one,
-        ``--out .``) is filled. A symbolic link is refused (neither followed nor replaced).
+        ``--out .``) is filled. A symbolic link is refused (neither followed nor replaced). One run at a time
+        per ``out`` (a second is refused at once); the rules are checked again at the moment of replacement, so
+        a file created in ``out`` during the build is never deleted (the run is refused naming it and the new
+        report is discarded). A mount point is refused: pass a folder inside it.
     data : path, optional
         A user outcomes CSV (``study, dose_mg_day, endpoint, n, responders``); the bundled data by default.
         At most :data:`fmtrials.data.MAX_ROWS` rows and :data:`fmtrials.data.MAX_STUDIES` studies.
@@ -206,8 +184,11 @@ def write_report(
         No progress lines on stderr, and Python warnings silenced (otherwise they are progress lines).
     figures : bool
         Draw the figures (True for the real report).
-    treatment_label : str, optional
-        The name of the treatment in tables, figures and text. Default ``"milnacipran"`` for the bundled data
+    treatment : str, optional
+        The name of the treatment in tables, figures and text (``treatment_label=`` in the previous release;
+        ``title`` likewise: at most 200 characters, no control characters nor bidi embedding/override/isolate
+        characters; right-to-left text is isolated).
+        Default ``"milnacipran"`` for the bundled data
         and ``"treatment"`` for user data: a report on your data names no drug you did not name.
     title : str, optional
         The report's title (``<title>`` and heading). Default: the bundled question, or ``"fmtrials report:
@@ -231,32 +212,36 @@ def write_report(
         output directory. Nothing is written then.
     """
     progress = _Progress(quiet)
-    options = _options(data, treatment_label, title, method, test, dpi)
+    options = _options(data, treatment, title, method, test, dpi, ci)
     with _warnings_routed(progress), _proc.sigterm_cleans_up():
         return _write_report(
-            Path(os.path.abspath(out)), data, endpoints, measure, ci, force, progress, figures, options
+            Path(os.path.abspath(out)), data, endpoints, measure, options.pop("ci"), force, progress, figures, options
         )
 
 
-def _options(data, treatment_label, title, method, test, dpi) -> dict[str, Any]:
-    """The presentation and model options, checked before any work (a DataError names the bad one)."""
-    from ._validation import ARGUMENTS, check_int
-    from ._vocab import POOL_METHODS, POOL_TESTS, choice
+def _options(data, treatment_label, title, method, test, dpi, ci) -> dict[str, Any]:
+    """The presentation and model options, checked before any work (a DataError names the bad one) and
+    normalised before they are recorded (choices in their canonical spelling, text on one line), so options
+    that mean the same give the same bytes. Text is checked by :func:`fmtrials._validation.check_text`:
+    control characters (NUL included) and explicit bidi overrides are refused."""
+    from ._validation import check_int, check_text, safe_text
+    from ._vocab import POOL_METHODS, POOL_TESTS, RD_INTERVALS, choice
 
     bundled = data is None
     label = treatment_label if treatment_label is not None else ("milnacipran" if bundled else "treatment")
-    for name, text in (("--treatment-label", label), ("--title", title)):
-        if text is not None and (not isinstance(text, str) or not text.strip() or len(text) > 200):
-            raise DataError(Problem("must be a non-empty text of at most 200 characters", file=ARGUMENTS, column=name))
+    label = check_text(label, "--treatment-label")
     if title is None:
-        title = "milnacipran in fibromyalgia" if bundled else f"{Path(data).name}"
+        title = "milnacipran in fibromyalgia" if bundled else safe_text(Path(data).name)
         title = f"fmtrials report: {title}"
+    else:
+        title = check_text(title, "--title")
     return {
-        "treatment_label": " ".join(label.split()),
-        "title": " ".join(title.split()),
+        "treatment_label": label,
+        "title": title,
         "method": None if method is None else choice(method, POOL_METHODS, "--method"),
         "test": None if test is None else choice(test, POOL_TESTS, "--test"),
         "dpi": check_int(dpi, "--dpi", low=50, high=1200),
+        "ci": choice(ci, RD_INTERVALS, "--ci"),
     }
 
 
@@ -265,8 +250,10 @@ def _read_input(data: str | os.PathLike | None) -> tuple[pd.DataFrame, str, dict
     if data is None:
         inputs = {f"data/{t}.csv": _sha256(_data.data_dir() / f"{t}.csv") for t in _data.SPECS}
         return _data.load_outcomes(), "the bundled data", inputs
+    from ._validation import safe_text
+
     outcomes = _data.read_outcomes(data)
-    name = Path(data).name
+    name = safe_text(Path(data).name)
     if not (~_data.is_placebo(outcomes)).any():
         raise DataError(
             Problem(
@@ -276,15 +263,15 @@ def _read_input(data: str | os.PathLike | None) -> tuple[pd.DataFrame, str, dict
                 column="dose_mg_day",
             )
         )
-    return outcomes, name, {name: _sha256(Path(data))}
+    return outcomes, name, {Path(data).name: _sha256(Path(data))}
 
 
 def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figures, options) -> Path:
     from ._vocab import MEASURES, choice
 
     measure = choice(measure, MEASURES, "--measure")
-    _outdir.recover(out)
-    _outdir.check_target(out, force, None if data is None else Path(data))
+    data_path = None if data is None else Path(data)
+    _outdir.check_target(out, force, data_path)  # early, for a quick answer; again under the lock
     progress("reading data")
     outcomes, input_note, inputs = _read_input(data)
     known = set(outcomes["endpoint"].dropna())
@@ -304,40 +291,46 @@ def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figu
 
     risk_difference(1, 2, 1, 2, ci=ci)  # validate the interval method before any work
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _outdir.make_build_dir(out)
-    try:
-        endpoints = _build(tmp, outcomes, endpoints, measure, ci, data is None, input_note, progress, figures, options)
-        files = sorted(
-            str(_outdir.inside(tmp, p.relative_to(tmp)).relative_to(tmp))
-            for p in tmp.rglob("*")
-            if p.is_file() or p.is_symlink()
-        )
-        manifest = {
-            "generator": "fmtrials",
-            "version": __version__,
-            "inputs": inputs,
-            "python": sys.version.split()[0],
-            "dependencies": {d: _dist_version(d) for d in DEPENDENCIES},
-            "options": {
-                "data": None if data is None else input_note,
-                "endpoints": endpoints,
-                "measure": measure,
-                "ci": ci,
-                "figures": bool(figures),
-                **options,
-            },
-            "files": files,
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        if out.is_dir() and not any(out.iterdir()):
-            _outdir.move_into(tmp, out)  # an existing empty folder (maybe the current directory) is filled
-        else:
-            _outdir.replace_dir(tmp, out)
-    finally:
-        _figures.stop_all()  # figure workers still running when the build failed
-        shutil.rmtree(tmp, ignore_errors=True)
+    with _outdir.locked(out):  # one run at a time per --out, from the check to the replacement
+        _outdir.recover(out)
+        _outdir.check_target(out, force, data_path)
+        before = _outdir.snapshot(out)
+        tmp = _outdir.make_build_dir(out)
+        try:
+            built = _build(tmp, outcomes, endpoints, measure, ci, data is None, input_note, progress, figures, options)
+            _write_manifest(tmp, inputs, data, input_note, built, measure, ci, figures, options)
+            _outdir.put_in_place(tmp, out, force, data_path, before)
+        finally:
+            _figures.stop_all()  # figure workers still running when the build failed
+            shutil.rmtree(tmp, ignore_errors=True)
     progress(f"done: {out / 'report.html'}")
     return out
+
+
+def _write_manifest(tmp: Path, inputs, data, input_note, endpoints, measure, ci, figures, options) -> None:
+    """``manifest.json``: what was run (options already normalised) and every file written."""
+    files = sorted(
+        str(_outdir.inside(tmp, p.relative_to(tmp)).relative_to(tmp))
+        for p in tmp.rglob("*")
+        if p.is_file() or p.is_symlink()
+    )
+    manifest = {
+        "generator": "fmtrials",
+        "version": __version__,
+        "inputs": inputs,
+        "python": sys.version.split()[0],
+        "dependencies": {d: _dist_version(d) for d in DEPENDENCIES},
+        "options": {
+            "data": None if data is None else input_note,
+            "endpoints": endpoints,
+            "measure": measure,
+            "ci": ci,
+            "figures": bool(figures),
+            **options,
+        },
+        "files": files,
+    }
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _dist_version(name: str) -> str | None:
@@ -367,8 +360,13 @@ def _build(
     endpoints = result.endpoints
     analyses = [_Shown(a) for a in result]
     stems = _outdir.slugs(endpoints)
+    progress("diagnostics")
+    for a in analyses:  # before the figures: the funnel plot draws the trim-and-fill studies from k >= 10
+        a.diagnostics = diagnostics_part(a)
+    from ._validation import isolate
+
+    treatment = isolate(options["treatment_label"])  # right-to-left text cannot reorder what surrounds it
     if make_figures:
-        treatment = options["treatment_label"]
         jobs = [
             job
             for a in analyses
@@ -378,11 +376,9 @@ def _build(
         progress(f"drawing {len(jobs)} figures")  # in the background, while the rest is computed
         drawing = _figures.start_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems, png_dpi=options["dpi"])
     progress("re-analysing the published composite-responder table")
-    main = _main_results(bundled, tmp, make_figures, result, outcomes, options)
-    progress("decision metrics and diagnostics")
+    main = _main_results(bundled, tmp, make_figures, result, outcomes, {**options, "treatment_label": treatment})
+    progress("decision metrics")
     meaning = what_it_means_part(result, outcomes, bundled=bundled)
-    for a in analyses:
-        a.diagnostics = diagnostics_part(a)
     progress("auditing reported figures")
     audit_table = _audit_table(bundled)
     if make_figures:
@@ -392,7 +388,7 @@ def _build(
     progress("writing tables and results")
     compared = result.compared
     _write_csv(compared, tmp / "tables" / "comparisons.csv")
-    pooled = pd.DataFrame([row for a in analyses for row in _pooled_rows(a)])
+    pooled = pd.DataFrame([row for a in analyses for row in _pooled_rows_noted(a)])
     _write_csv(_pooled_frame(analyses, measure), tmp / "tables" / "pooled.csv")
     sens = (
         pd.concat(
@@ -413,7 +409,7 @@ def _build(
     _write_csv(loo, tmp / "tables" / "leave_one_out.csv")
     models = _no_attrs(result.models())
     _write_csv(models, tmp / "tables" / "models.csv")
-    methods = methods_paragraph(result, treatment=options["treatment_label"])
+    methods = methods_paragraph(result, treatment=treatment)
     (tmp / "methods.txt").write_text(str(methods) + "\n", encoding="utf-8")
     if audit_table is not None:
         _write_csv(audit_table, tmp / "tables" / "audit.csv")
@@ -461,6 +457,16 @@ def _build(
     return list(endpoints)
 
 
+def _pooled_rows_noted(a: Any) -> list[dict[str, Any]]:
+    """The HTML pooled rows of an endpoint; the last (the common-effect check's total) carries ``note``, the
+    sentence printed under it when the check and the main model disagree materially
+    (:func:`fmtrials.analysis.policy.models_disagree`)."""
+    rows = _pooled_rows(a)
+    if rows and a.disagreement:
+        rows[-1] = {**rows[-1], "note": a.disagreement}
+    return rows
+
+
 def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
     """``tables/pooled.csv``: the analysis layer's numbers (:meth:`EndpointAnalysis.to_frame`), numeric columns
     only (estimate, ci_low, ci_high, p_value, q, i2, tau2, pi_low, pi_high, subgroup test); text is for the
@@ -478,7 +484,7 @@ def _model_rows(models: pd.DataFrame) -> list[dict[str, Any]]:
         {
             "endpoint": r["endpoint"],
             "k": int(r["k"]),
-            "model": pool_label(r["method"], r["test"]) if r["method"] and r["rule"] != "single" else "not pooled",
+            "model": pool_label(r["method"], r["test"]) if r["method"] and r["rule"] != "single" else SINGLE_LABEL,
             "reason": r["reason"],
         }
         for r in models.to_dict(orient="records")
@@ -602,8 +608,10 @@ def _render_html(shown: dict[str, Any]) -> str:
         sources=_records(listed),
         cited=set(listed["source_id"]),
         gaps=_known_gaps() if bundled else [],
-        captions=_figures.FIGURE_CAPTIONS,
+        caption=_figures.figure_caption,
+        small_study_shown={a.endpoint for a in analyses if a.diagnostics and a.diagnostics.get("small_study")},
         loo_rows=lambda a: _loo_rows(a.loo, measure),
+        sensitivity_notes=_sensitivity_notes,
         stems=shown["stems"],
         meaning=shown["meaning"],
         formula_start="=, +, −, @, tab or carriage return",

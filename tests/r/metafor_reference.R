@@ -49,7 +49,7 @@ ds$yusuf1985_t6 <- data.frame(study = paste(yu$id, yu$trial), year = seq_len(nro
                               stringsAsFactors = FALSE)
 
 # Milnacipran adverse events (safety populations), counts typed in literally from
-# src/fmtrials/data/outcomes.csv (Mease 2009 Table 5; Arnold 2010 and Bateman 2013 via the Cochrane 2015 review
+# src/fmtrials/datasets/outcomes.csv (Mease 2009 Table 5; Arnold 2010 and Bateman 2013 via the Cochrane 2015 review
 # Table 4). One row per active arm vs its own trial's placebo; Mease 2009 shares its placebo arm (47/223 for
 # nausea) between the 100 mg and the 200 mg comparison.
 mil_ae <- list(

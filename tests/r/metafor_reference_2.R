@@ -35,7 +35,7 @@ ds$nielweise2007 <- data.frame(study = paste(nw$author, nw$year), year = nw$year
 hn <- dat.hine1989
 ds$hine1989_k3 <- data.frame(study = hn$source[1:3], year = hn$study[1:3], events_t = hn$ai[1:3],
                              n_t = hn$n1i[1:3], events_c = hn$ci[1:3], n_c = hn$n2i[1:3], stringsAsFactors = FALSE)
-# milnacipran nausea (safety populations; src/fmtrials/data/outcomes.csv), one row per active arm
+# milnacipran nausea (safety populations; src/fmtrials/datasets/outcomes.csv), one row per active arm
 ds$milnacipran_nausea <- data.frame(
   study = c("Mease2009", "Mease2009", "Arnold2010", "Bateman2013"), dose_mg_day = c(100, 200, 100, 100),
   year = c(2009, 2009, 2010, 2013), events_t = c(73, 177, 189, 18), n_t = c(224, 441, 516, 85),

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from .._vocab import Measure
+from .._vocab import PROPORTIONS_TESTS, Measure, choice
 from ..errors import DataError
 from .policy import Model, sensitivity_grid
 
@@ -57,6 +57,7 @@ def _numbers(r: Any) -> dict[str, Any]:
         "q_df": het.q_df,
         "q_p": het.q_p,
         "i2": het.i2,
+        "i2_tau2": het.i2_tau2,
         "tau2": het.tau2,
         "pi_low": pred.pi_low,
         "pi_high": pred.pi_high,
@@ -69,7 +70,8 @@ def _numbers(r: Any) -> dict[str, Any]:
 def sensitivity(table: pd.DataFrame, measure: Measure, alpha: float) -> pd.DataFrame:
     """Pool ``table`` with every model of :func:`~fmtrials.analysis.policy.sensitivity_grid`, one row each.
 
-    Columns ``method, test, k, estimate, ci_low, ci_high, p_value, tau2, i2, pi_low, pi_high, note``; a model
+    Columns ``method, test, k, estimate, ci_low, ci_high, p_value, tau2, i2, i2_tau2, pi_low, pi_high, note``
+    (``i2`` the Q-based I², ``i2_tau2`` metafor's τ²-based one, NaN for common-effect models); a model
     that cannot pool the table gets a row with its error in ``note`` (and ``k`` the number of rows given).
     """
     rows = []
@@ -86,7 +88,18 @@ def sensitivity(table: pd.DataFrame, measure: Measure, alpha: float) -> pd.DataF
                 **head,
                 **{
                     c: n[c]
-                    for c in ("k", "estimate", "ci_low", "ci_high", "p_value", "tau2", "i2", "pi_low", "pi_high")
+                    for c in (
+                        "k",
+                        "estimate",
+                        "ci_low",
+                        "ci_high",
+                        "p_value",
+                        "tau2",
+                        "i2",
+                        "i2_tau2",
+                        "pi_low",
+                        "pi_high",
+                    )
                 },
                 "note": "; ".join(r.notes),
             }
@@ -94,12 +107,44 @@ def sensitivity(table: pd.DataFrame, measure: Measure, alpha: float) -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def pooled_rows(endpoint: str, role: str, r: Any) -> list[dict[str, Any]]:
+#: the per-comparison tests (:func:`fmtrials.effects.proportions_test`) as a table cell names them
+TEST_NAMES = {
+    "fisher": "Fisher exact",
+    "chi2": "Pearson χ²",
+    "yates": "Yates χ²",
+    "barnard": "Barnard exact",
+    "boschloo": "Boschloo exact",
+    "score": "score test",
+}
+
+
+def single_p(r: Any, test: str) -> float:
+    """The p-value of the one comparison of a k = 1 result ``r``: ``test`` (a
+    :func:`fmtrials.effects.proportions_test` name, the per-comparison table's) on its counts as pooled."""
+    from ..effects import proportions_test
+
+    one = r.studies[r.studies["included"].astype(bool)]
+    a, n1, c, n2 = (int(one[col].iloc[0]) for col in ("events_t", "n_t", "events_c", "n_c"))
+    return float(proportions_test(a, n1, c, n2, test=choice(test, PROPORTIONS_TESTS, "test"))["p_value"].iloc[0])
+
+
+def _row_numbers(r: Any, single_test: str) -> dict[str, Any]:
+    """:func:`_numbers`, except for one comparison (k = 1): no model (``method`` empty) and one p-value, that of
+    the per-comparison test ``single_test`` (named in ``test``), not the pooling model's Wald p."""
+    n = _numbers(r)
+    if r.k == 1:
+        n.update(method="", test=single_test, p_value=single_p(r, single_test))
+    return n
+
+
+def pooled_rows(endpoint: str, role: str, r: Any, single_test: str = "fisher") -> list[dict[str, Any]]:
     """The rows of one pooled model: one per subgroup (``"<dose> mg/day"``), then the total (``"all doses"``
-    with subgroups, else ``"overall"``); the subgroup test on the total row."""
+    with subgroups, else ``"overall"``); the subgroup test on the total row. A row of one comparison
+    (k = 1) names no model and carries the p-value of ``single_test`` (:func:`_row_numbers`)."""
     groups = list(r.subgroups.items()) if r.subgroups else []
     rows = []
     for g, sub in groups:
-        rows.append({"endpoint": endpoint, "model": role, "group": f"{g} mg/day", **_numbers(sub)})
-    rows.append({"endpoint": endpoint, "model": role, "group": "all doses" if groups else "overall", **_numbers(r)})
+        rows.append({"endpoint": endpoint, "model": role, "group": f"{g} mg/day", **_row_numbers(sub, single_test)})
+    total = "all doses" if groups else "overall"
+    rows.append({"endpoint": endpoint, "model": role, "group": total, **_row_numbers(r, single_test)})
     return rows

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
 from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
+from .._result import Interval, ResultMixin, render_html
 from .._validation import check_alpha
 from .._vocab import MEASURES, RD_INTERVALS, Event, Measure, PoolMethod, PoolTest, RDInterval, choice
-from ._pooling import POOLING_ERRORS, _pooling, pooled_rows, sensitivity
+from ..errors import DataError, Problem
+from ._pooling import POOLING_ERRORS, TEST_NAMES, _pooling, pooled_rows, sensitivity
 from .policy import (
     COMMON_MODEL,
     LOO_MAX_K,
@@ -21,6 +22,7 @@ from .policy import (
     chosen_analysis,
     endpoint_contrasts,
     endpoint_event,
+    models_disagree,
     one_analysis_per_comparison,
     prepare_for_pooling,
     requested_model,
@@ -50,6 +52,7 @@ POOLED_COLUMNS = (
     "q_df",
     "q_p",
     "i2",
+    "i2_tau2",
     "tau2",
     "pi_low",
     "pi_high",
@@ -61,7 +64,7 @@ POOLED_COLUMNS = (
 
 
 @dataclass(frozen=True, eq=False)
-class EndpointAnalysis:
+class EndpointAnalysis(ResultMixin):
     """The analysis of one endpoint (:func:`analyse_endpoint`); every table the report shows for it.
 
     Attributes
@@ -154,6 +157,20 @@ class EndpointAnalysis:
         return "the policy's main model" if self.requested is None else "the model requested (method=, test=)"
 
     @property
+    def single_test(self) -> str:
+        """The test of the per-comparison p-values (``test_method`` of ``compared``, e.g. ``"fisher"``): also
+        the one p-value of a row with a single comparison (k = 1), which names no pooling model."""
+        tests = self.compared["test_method"].dropna().unique() if "test_method" in self.compared else []
+        return str(tests[0]) if len(tests) == 1 else "fisher"
+
+    @property
+    def disagreement(self) -> str | None:
+        """The sentence saying that the common-effect check and the main model disagree materially (rule:
+        :func:`~fmtrials.analysis.policy.models_disagree`), or None. The report prints it under the pooled
+        rows and under the forest plot."""
+        return models_disagree(self.main, self.common)
+
+    @property
     def estimable(self) -> bool:
         """True when the main model pooled the endpoint."""
         return self.main is not None
@@ -162,14 +179,17 @@ class EndpointAnalysis:
         """The pooled rows: per model (``main``, then ``common``) one row per dose subgroup, then the total.
 
         Columns :data:`POOLED_COLUMNS`; ratios on the ratio scale; ``rule`` is ``model_rule`` on the main
-        model's rows and ``"check"`` on the common-effect check's. These are the numbers of the report's
+        model's rows and ``"check"`` on the common-effect check's. A row of one comparison (k = 1, an endpoint
+        or a dose) is that comparison's own estimate: ``method`` empty (nothing pooled) and ``p_value`` the
+        per-comparison test's (:attr:`single_test`, named in ``test``). ``i2`` is the Q-based I², ``i2_tau2``
+        metafor's τ²-based one (random-effects models only). These are the numbers of the report's
         ``tables/pooled.csv``.
         """
         rows = [
             {**row, "rule": self.model_rule if role == "main" else "check"}
             for role, r in (("main", self.main), ("common", self.common))
             if r is not None
-            for row in pooled_rows(self.endpoint, role, r)
+            for row in pooled_rows(self.endpoint, role, r, self.single_test)
         ]
         return pd.DataFrame(rows, columns=list(POOLED_COLUMNS))
 
@@ -189,9 +209,15 @@ class EndpointAnalysis:
             lines.append(f"Requested: {pool_label(req.method, req.test)} (method={req.method!r}, test={req.test!r})")
         frame = self.to_frame()
         roles = [("Main and check", "main")] if self._main_is_check() else [("Main", "main"), ("Check", "common")]
+        if self.model_rule == "single":
+            roles = [("One comparison", "main")]
         for title, role in roles:
             r = self.main if role == "main" else self.common
             if r is None:
+                continue
+            if self.model_rule == "single":
+                lines.append(f"{title} — {self.model_reason}")
+                lines += self._row_lines(frame[frame["model"] == role])
                 continue
             why = f" — {self.model_reason}" if role == "main" and self.model_reason else ""
             lines.append(
@@ -204,7 +230,7 @@ class EndpointAnalysis:
             lines.append(f"Sensitivity: {len(self.sensitivity)} rows")
         if self.leave_one_out is not None:
             lines.append(f"Leave-one-out: {len(self.leave_one_out)} rows")
-        lines += [f"Note: {n}" for n in self.notes]
+        lines += [f"Note: {n}" for n in (*self.notes, *filter(None, [self.disagreement]))]
         return "\n".join(lines)
 
     def _row_lines(self, rows: pd.DataFrame) -> list[str]:
@@ -212,36 +238,51 @@ class EndpointAnalysis:
         out = []
         for row in rows.itertuples():
             p = format_p(row.p_value)
+            p = p if p.startswith("<") else "= " + p
+            if row.k == 1:
+                p += f" ({TEST_NAMES.get(row.test, row.test)})"
             i2 = f"I² = {format_number(row.i2, 1)}%" if row.k >= 2 else "I² not estimable (k = 1)"
             out.append(
                 f"  {row.group}: k = {row.k}, {self.measure} "
-                f"{format_interval(row.estimate, row.ci_low, row.ci_high, digits)}, "
-                f"p {p if p.startswith('<') else '= ' + p}, {i2}"
+                f"{format_interval(row.estimate, row.ci_low, row.ci_high, digits)}, p {p}, {i2}"
             )
         return out
 
-    def __str__(self) -> str:
-        return self.summary()
+    def conf_int(self, alpha: float | None = None) -> Interval:
+        """The main model's pooled interval (:meth:`fmtrials.PoolResult.conf_int`), named; a DataError when the
+        endpoint has no main model (nothing pooled)."""
+        if self.main is None:
+            raise DataError(
+                Problem(f"{self.endpoint}: no pooled estimate, so no interval", file="<arguments>", column="alpha")
+            )
+        return self.main.conf_int(alpha)
 
     def _repr_html_(self) -> str:
         digits = 3 if self.measure == "RD" else 2
         frame = self.to_frame()
         if self._main_is_check():  # one model: its rows once
-            frame = frame[frame["model"] == "main"].assign(model="main and check")
-        rows = "".join(
-            f"<tr><td>{html.escape(str(r.model))}</td><td>{html.escape(str(r.group))}</td><td>{r.k}</td>"
-            f"<td>{format_interval(r.estimate, r.ci_low, r.ci_high, digits)}</td><td>{format_p(r.p_value)}</td>"
-            f"<td>{format_number(r.i2, 1)}</td></tr>"
+            one = "one comparison, not pooled" if self.model_rule == "single" else "main and check"
+            frame = frame[frame["model"] == "main"].assign(model=one)
+        rows = [
+            [
+                r.model,
+                r.group,
+                r.k,
+                format_interval(r.estimate, r.ci_low, r.ci_high, digits),
+                format_p(r.p_value) + (f" ({TEST_NAMES.get(r.test, r.test)})" if r.k == 1 else ""),
+                format_number(r.i2, 1),
+            ]
             for r in frame.itertuples()
+        ]
+        header = ["Model", "Group", "k", f"{self.measure} [{format_level(self.alpha)} CI]", "p", "I² (%)"]
+        return render_html(
+            "analysis",
+            title=f"{self.endpoint}: event {self.event} ({self.event_source})",
+            paragraphs=[f"Main model: {self.model_reason}"] if self.model_reason else [],
+            header=header,
+            rows=rows,
+            footer=list(self.notes),
         )
-        head = (
-            f"<tr><th>Model</th><th>Group</th><th>k</th><th>{html.escape(self.measure)} "
-            f"[{format_level(self.alpha)} CI]</th><th>p</th><th>I² (%)</th></tr>"
-        )
-        notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
-        title = html.escape(f"{self.endpoint}: event {self.event} ({self.event_source})")
-        why = f"<p>Main model: {html.escape(self.model_reason)}</p>" if self.model_reason else ""
-        return f"<div class='fmtrials-analysis'><p><b>{title}</b></p>{why}<table>{head}{rows}</table>{notes}</div>"
 
     def _main_is_check(self) -> bool:
         """True when the main model is the common-effect check itself (k ≤ 2, or Mantel–Haenszel named)."""
@@ -364,7 +405,7 @@ def _analyse(
 ) -> EndpointAnalysis:
     from ..comparisons import compare
 
-    ev, source = endpoint_event(endpoint, event, c if data is None else data)
+    ev, source = endpoint_event(endpoint, c if data is None else data, event=cast(Any, event))
     notes: list[str] = []
     compared = compare(c, rd_ci=ci, event=ev, alpha=alpha)
     base = dict(

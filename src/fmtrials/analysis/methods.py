@@ -8,13 +8,15 @@ cite (checked against the metafor 3.8 manual pages, PubMed and package documenta
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from .._format import format_level, measure_name
+from .._result import ResultMixin, render_html
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
 from .policy import ANALYSIS_PREFERENCE, COMMON_MODEL, Model
@@ -63,6 +65,14 @@ REFERENCES: dict[str, str] = {
     "cochrane": "Higgins JPT, Eldridge S, Li T (editors). Chapter 23: Including variants on randomized trials. In: "
     "Higgins JPT, Thomas J, Chandler J, Cumpston M, Li T, Page MJ, Welch VA (editors). Cochrane Handbook for "
     "Systematic Reviews of Interventions version 6.4 (updated August 2023). Cochrane; 2023. Section 23.3.4.",
+    "egger1997": "Egger M, Davey Smith G, Schneider M, Minder C. Bias in meta-analysis detected by a simple, "
+    "graphical test. BMJ. 1997;315:629–634.",
+    "begg1994": "Begg CB, Mazumdar M. Operating characteristics of a rank correlation test for publication bias. "
+    "Biometrics. 1994;50:1088–1101.",
+    "duval2000": "Duval S, Tweedie R. Trim and fill: a simple funnel-plot-based method of testing and adjusting for "
+    "publication bias in meta-analysis. Biometrics. 2000;56:455–463.",
+    "peters2008": "Peters JL, Sutton AJ, Jones DR, Abrams KR, Rushton L. Contour-enhanced meta-analysis funnel plots "
+    "help distinguish publication bias from other causes of asymmetry. J Clin Epidemiol. 2008;61:991–996.",
     "metafor": "Viechtbauer W. Conducting meta-analyses in R with the metafor package. J Stat Softw. 2010;36(3):1–48.",
 }
 #: the risk-difference interval of each ``ci`` (name in the text, references)
@@ -101,19 +111,29 @@ def _cite(*keys: str) -> str:
 
 
 @dataclass(frozen=True)
-class MethodsText:
+class MethodsText(ResultMixin):
     """A methods paragraph (:func:`methods_paragraph`): ``text`` (one plain-text paragraph citing ``[n]``) and
     ``references`` (``"1. Newcombe RG. ..."``, numbered in order of first use)."""
 
     text: str
     references: tuple[str, ...]
 
-    def __str__(self) -> str:
+    def summary(self) -> str:
+        """The paragraph, then the numbered references."""
         return self.text + "\n\nReferences\n" + "\n".join(self.references)
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per reference: ``number`` and ``reference``."""
+
+        return pd.DataFrame(
+            {
+                "number": list(range(1, len(self.references) + 1)),
+                "reference": [r.split(". ", 1)[1] for r in self.references],
+            }
+        )
+
     def _repr_html_(self) -> str:
-        refs = "".join(f"<li>{html.escape(r.split('. ', 1)[1])}</li>" for r in self.references)
-        return f"<div class='fmtrials-methods'><p>{html.escape(self.text)}</p><ol>{refs}</ol></div>"
+        return render_html("methods", paragraphs=[self.text], items=[r.split(". ", 1)[1] for r in self.references])
 
 
 def methods_paragraph(result: Analysis, *, treatment: str | None = None) -> MethodsText:
@@ -179,6 +199,7 @@ def methods_paragraph(result: Analysis, *, treatment: str | None = None) -> Meth
         _subgroups(result),
         _prediction(result),
         _sensitivity(result),
+        _small_study(result),
         _holm(result),
         _software(),
     ]
@@ -274,7 +295,9 @@ def _pooling(result: Analysis) -> list[str]:
     single = [a for (_, rule), eps in groups.items() if rule == "single" for a in eps]
     if single:
         out.append(
-            f"Endpoints with a single comparison ({_names(single, result)}) are reported as that trial's own estimate."
+            f"Endpoints with a single comparison ({_names(single, result)}) are reported as that trial's own "
+            f"estimate with the p-value of its {_TESTS.get(_one(result.compared, 'test_method', 'fisher'), 'test')}"
+            "; no pooling model applies to them, nor to a dose with a single comparison."
         )
     if any(a.main_model != COMMON_MODEL and a.common is not None for a in pooled):
         out.append(f"{_upper(_model(COMMON_MODEL, result.measure))} was fitted as a check.")
@@ -320,6 +343,29 @@ def _sensitivity(result: Analysis) -> str:
             f"leave-one-out analyses ({_names(loo, result)}) refitted the main model without each comparison in turn"
         )
     return ("; ".join(parts) + ".") if parts else ""
+
+
+def _small_study(result: Analysis) -> str:
+    """The small-study sentence, only where an endpoint pooled at least 10 comparisons (the report's rule,
+    :data:`fmtrials.meta.smallstudy.MIN_STUDIES`); the endpoints with fewer are named with their k."""
+    from ..meta.smallstudy import MIN_STUDIES
+
+    ks = {a.endpoint: int(a.main.k) for a in result if a.main is not None and int(a.main.k) >= 2}
+    tested = [a for a in result if ks.get(a.endpoint, 0) >= MIN_STUDIES]
+    if not tested:
+        return ""
+    few = [a for a in result if 2 <= ks.get(a.endpoint, 0) < MIN_STUDIES]
+    text = (
+        f"Small-study effects were assessed for {_names(tested, result)} (at least {MIN_STUDIES} comparisons) with "
+        f"Egger's regression test {_cite('egger1997')} (the classical weighted regression of each effect on its "
+        "standard error, and metafor's default meta-regression variant), Begg's rank correlation "
+        f"{_cite('begg1994')}, trim-and-fill with the L0 estimator {_cite('duval2000')} and a contour-enhanced "
+        f"funnel plot {_cite('peters2008')}"
+    )
+    if few:
+        listed = ", ".join(f"{_label(a.endpoint, result)} k = {ks[a.endpoint]}" for a in few)
+        text += f"; not for endpoints with fewer comparisons ({listed})"
+    return text + "."
 
 
 def _holm(result: Analysis) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data as _data
+from .._result import ResultMixin
 from .._validation import ARGUMENTS, check_alpha
 from .._vocab import MEASURES, RD_INTERVALS, Measure, PoolMethod, PoolTest, RDInterval, choice
 from ..errors import DataError, Problem
@@ -25,7 +26,7 @@ _MODEL_COLUMNS = ("endpoint", "k", "requested_method", "requested_test", "method
 
 
 @dataclass(frozen=True, eq=False)
-class Analysis:
+class Analysis(ResultMixin):
     """Every endpoint analysed (:func:`analyse`), with the report-wide Holm adjustment.
 
     Attributes
@@ -74,7 +75,8 @@ class Analysis:
         """One row per endpoint: the model requested and the main model used, and why.
 
         Columns ``endpoint, k, requested_method, requested_test, method, test, rule, reason`` (``requested_*``
-        empty when the policy applied; ``method``/``test`` empty when nothing was pooled).
+        empty when the policy applied; ``method``/``test`` empty when nothing was pooled, also for one comparison,
+        ``rule`` "single").
 
         Examples
         --------
@@ -93,8 +95,8 @@ class Analysis:
                     "k": len(a.pooled_table),
                     "requested_method": "" if req is None else req.method,
                     "requested_test": "" if req is None else req.test,
-                    "method": "" if used is None else used.method,
-                    "test": "" if used is None else used.test,
+                    "method": "" if used is None or a.model_rule == "single" else used.method,
+                    "test": "" if used is None or a.model_rule == "single" else used.test,
                     "rule": a.model_rule or "",
                     "reason": a.model_reason or (a.not_estimable or ""),
                 }
@@ -110,9 +112,6 @@ class Analysis:
                 "(k = 2: the small-k rule still applies to random-effects models)"
             )
         return "\n\n".join([*head, *(a.summary() for a in self)])
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         return "".join(a._repr_html_() for a in self)
@@ -331,7 +330,7 @@ def _events(endpoints: list[str], outcomes: pd.DataFrame) -> dict[str, str]:
     problems: list[Problem] = []
     for ep in endpoints:
         try:
-            out[ep] = endpoint_event(ep, None, outcomes)[0]
+            out[ep] = endpoint_event(ep, outcomes)[0]
         except DataError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -6,7 +6,9 @@ Everything the report decides about *what* to analyse lives here, so a notebook 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -21,6 +23,7 @@ from .._vocab import (
     RANDOM_METHODS,
     Event,
     EventSource,
+    Measure,
     ModelRule,
     PoolMethod,
     PoolTest,
@@ -49,6 +52,8 @@ __all__ = [
     "resolve_main_model",
     "COMMON_MAIN_MAX_K",
     "sensitivity_grid",
+    "DISAGREEMENT_RATIO",
+    "models_disagree",
 ]
 
 #: responder endpoints (higher is better: ``event="beneficial"``), analysed by default when the data hold a
@@ -102,7 +107,76 @@ LOO_MIN_K = 3
 LOO_MAX_K = 200
 
 
-def sensitivity_grid(measure: str) -> tuple[Model, ...]:
+#: the common-effect check and the main model "disagree materially" when their pooled ratios differ by more than
+#: this factor (ratio of the two estimates outside [1/1.25, 1.25]): the GRADE default for an appreciable effect
+#: (relative change of 25%, Guyatt et al. 2011, GRADE guidelines 6, J Clin Epidemiol 64:1283-93), here applied to
+#: the gap between two analyses of the same trials. Intervals that do not overlap also count, for every measure.
+DISAGREEMENT_RATIO = 1.25
+
+
+def models_disagree(main: Any, common: Any) -> str | None:
+    """A sentence when the common-effect check and the main model disagree materially, else None.
+
+    The rule (:data:`DISAGREEMENT_RATIO`): for a ratio measure the two pooled estimates differ by more than a
+    factor of 1.25 (either way); for every measure, their confidence intervals do not overlap. When the
+    random-effects estimate lies further from no effect than the common-effect one, the smaller trials carry
+    the difference (they weigh more under random effects): Cochrane Handbook 5.1 §10.4.4.1 ("Comparing fixed and
+    random-effects estimates", with the intravenous magnesium trials, metadat ``dat.li2007``, as its example)
+    reads such a gap as a possible small-study effect. Nothing is said when either model is missing,
+    when they are the same model, or for one comparison.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> main = R(method="REML", test="hksj-adhoc", tau2_method="REML", measure="OR", k=22, estimate=0.579,
+    ...          ci_low=0.424, ci_high=0.792, alpha=0.05)
+    >>> check = R(method="MH", test="z", tau2_method=None, measure="OR", k=22, estimate=0.987, ci_low=0.936,
+    ...           ci_high=1.041, alpha=0.05)
+    >>> print(models_disagree(main, check))  # doctest: +NORMALIZE_WHITESPACE
+    The main model (OR 0.58 [0.42, 0.79]) and the common-effect check (Mantel–Haenszel, OR 0.99 [0.94, 1.04])
+    disagree: the estimates differ by a factor of 1.70 (more than 1.25) and the intervals do not overlap. Under
+    random effects the smaller trials weigh more, so a gap like this can be a small-study effect (Cochrane
+    Handbook 5.1 §10.4.4.1); read the two together.
+    >>> models_disagree(main, R(**{**vars(check), "estimate": 0.66, "ci_low": 0.5, "ci_high": 0.8})) is None
+    True
+    """
+    from .._format import format_interval, format_number
+
+    if main is None or common is None or int(main.k) < 2 or main.method == common.method:
+        return None
+    values = [main.estimate, main.ci_low, main.ci_high, common.estimate, common.ci_low, common.ci_high]
+    if not all(math.isfinite(float(v)) for v in values):
+        return None
+    ratio = main.measure != "RD"
+    reasons = []
+    if ratio and main.estimate > 0 and common.estimate > 0:
+        factor = max(main.estimate / common.estimate, common.estimate / main.estimate)
+        if factor > DISAGREEMENT_RATIO:
+            reasons.append(
+                f"the estimates differ by a factor of {format_number(factor, 2)} "
+                f"(more than {format_number(DISAGREEMENT_RATIO, 2)})"
+            )
+    if main.ci_high < common.ci_low or common.ci_high < main.ci_low:
+        reasons.append("the intervals do not overlap")
+    if not reasons:
+        return None
+    digits = 2 if ratio else 3
+    m = main.measure
+    name = {"MH": "Mantel–Haenszel", "IV": "inverse variance", "Peto": "Peto"}.get(common.method, common.method)
+    text = (
+        f"The main model ({m} {format_interval(main.estimate, main.ci_low, main.ci_high, digits)}) and the "
+        f"common-effect check ({name}, {m} {format_interval(common.estimate, common.ci_low, common.ci_high, digits)}) "
+        f"disagree: {' and '.join(reasons)}."
+    )
+    if main.method in RANDOM_METHODS:
+        text += (
+            " Under random effects the smaller trials weigh more, so a gap like this can be a small-study effect "
+            "(Cochrane Handbook 5.1 §10.4.4.1); read the two together."
+        )
+    return text
+
+
+def sensitivity_grid(measure: Measure) -> tuple[Model, ...]:
     """The rows of :data:`SENSITIVITY_GRID` that apply to ``measure`` (Peto: odds ratio only).
 
     Examples
@@ -127,7 +201,7 @@ def main_model_for(k: int) -> Model:
     return COMMON_MODEL if k <= COMMON_MAIN_MAX_K else MAIN_MODEL
 
 
-def requested_model(method: str | None, test: str | None, measure: str) -> Model | None:
+def requested_model(method: PoolMethod | None, test: PoolTest | None, measure: Measure) -> Model | None:
     """The main model a user names with ``method=`` and ``test=`` (None when neither is given: the policy).
 
     Letter case is ignored. A method named without a test gets the policy's test for its kind: the HKSJ ad hoc
@@ -204,7 +278,7 @@ def resolve_main_model(k: int, requested: Model | None = None) -> tuple[Model, M
 
 
 def endpoint_event(
-    endpoint: str, event: str | None = None, data: pd.DataFrame | None = None
+    endpoint: str, data: pd.DataFrame | None = None, *, event: Event | None = None
 ) -> tuple[Event, EventSource]:
     """The direction of ``endpoint`` and where it came from.
 

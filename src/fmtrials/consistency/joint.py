@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._format import format_number
+from .._vocab import Rounding
 from ._common import is_missing
 from .grim import _admissible_counts
 from .percent import text_or_none
@@ -198,7 +199,7 @@ def _pooled(
 
 
 def contradictions(
-    member: JointMember, rec: pd.Series, outcomes: pd.DataFrame | None, rounding: str
+    member: JointMember, rec: pd.Series, outcomes: pd.DataFrame | None, rounding: Rounding
 ) -> tuple[str | None, str | None]:
     """``(source ids, words)`` when the trial's own count for the row's endpoint, in ``outcomes.csv``, at the
     scenario's arm size, does not give the printed percentage of that arm; ``(None, None)`` otherwise.
@@ -223,7 +224,7 @@ def contradictions(
             continue
         h = hit.iloc[0]
         e = int(h["responders"])
-        lo, hi = _admissible_counts([text_or_none(pct)], [n], rounding=rounding)  # type: ignore[arg-type]
+        lo, hi = _admissible_counts([text_or_none(pct)], [n], rounding=rounding)
         found[which] = (e, n, str(h["source"]), not (int(lo[0]) <= e <= int(hi[0])))
     if not any(v[3] for v in found.values()):
         return None, None

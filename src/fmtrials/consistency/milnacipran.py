@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import pandas as pd
 
@@ -387,7 +387,7 @@ def audit(
                 )
             )
             meta.append((pos, rec, attr))
-    results = audit_many(comps, tests, rounding, [("<reported>", pos) for pos, _, _ in meta])
+    results = audit_many(comps, cast(Any, tests), rounding, [("<reported>", pos) for pos, _, _ in meta])
     return _frame([_row(pos, rec, attr, r) for (pos, rec, attr), r in zip(meta, results)])
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._format import format_number, format_p
+from .._result import ResultMixin
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
 from ._common import UNICODE, is_missing
@@ -35,7 +36,7 @@ _P_RE = re.compile(
 
 
 @dataclass(frozen=True)
-class PInterval:
+class PInterval(ResultMixin):
     """The p-values a printed p allows.
 
     Attributes
@@ -68,7 +69,8 @@ class PInterval:
         out = lo & hi & np.isfinite(p)
         return bool(out) if out.ndim == 0 else out
 
-    def __str__(self) -> str:
+    def summary(self) -> str:
+        """The interval in mathematical notation, e.g. ``[0.0445, 0.0455)``."""
         # The bounds are exact decimals derived from the printed p (half a unit in its last place, e.g.
         # 0.00025), so they print in full (shortest form): format_p's 3-4 decimals would round them away.
         return (

@@ -31,8 +31,11 @@ from .._vocab import (
     ROUNDING_RULES,
     RR_INTERVALS,
     Measure,
+    ORInterval,
     ProportionsTest,
+    RDInterval,
     Rounding,
+    RRInterval,
 )
 from ..errors import DataError, Problem
 from .grim import _admissible_counts
@@ -42,6 +45,8 @@ __all__ = ["reanalyse_percentages", "REANALYSIS_COLUMNS"]
 
 #: the most admissible count pairs one call analyses (beyond, the call is refused with a DataError)
 MAX_PAIRS = 5_000_000
+#: fewer pairs for the tests and intervals computed one table at a time (an exact test or interval per pair)
+MAX_PAIRS_EXACT = {"fisher": 10_000, "barnard": 20, "boschloo": 20, "exact": 200}
 
 #: the interval methods each measure offers (the first is the default when ``ci`` is not given)
 _INTERVALS = {"RD": RD_INTERVALS, "RR": RR_INTERVALS, "OR": OR_INTERVALS}
@@ -131,19 +136,33 @@ def _options(measure: Any, ci: Any, test: Any, alpha: Any, rounding: Any) -> tup
 # --------------------------------------------------------------------------------------------------------
 
 
-def _pairs(lo_t: np.ndarray, hi_t: np.ndarray, lo_c: np.ndarray, hi_c: np.ndarray) -> _Pairs:
-    """Every (events_t, events_c) with ``lo_t <= events_t <= hi_t`` and ``lo_c <= events_c <= hi_c``."""
+def _pair_limit(ci: str, test: str) -> tuple[int, str]:
+    """The most pairs one call analyses with this interval and test, and why (the slowest of the two)."""
+    limit, why = MAX_PAIRS, ""
+    for option, name in ((test, "test"), (ci, "ci")):
+        if MAX_PAIRS_EXACT.get(option, MAX_PAIRS) < limit:
+            limit, why = MAX_PAIRS_EXACT[option], f" with {name}={option!r} (computed one table at a time)"
+    return limit, why
+
+
+def _pairs(
+    lo_t: np.ndarray, hi_t: np.ndarray, lo_c: np.ndarray, hi_c: np.ndarray, limit: tuple[int, str] = (MAX_PAIRS, "")
+) -> _Pairs:
+    """Every (events_t, events_c) with ``lo_t <= events_t <= hi_t`` and ``lo_c <= events_c <= hi_c``; the
+    number is counted arithmetically first and refused beyond ``limit`` (before any array is made)."""
     k_t = np.maximum(hi_t - lo_t + 1, 0)
     k_c = np.maximum(hi_c - lo_c + 1, 0)
     count = k_t * k_c
-    total = int(count.sum())
-    if total > MAX_PAIRS:
+    total = int(sum(int(c) for c in count))  # exact: a product of two counts up to 2**31 overflows no int
+    if total > limit[0]:
+        worst = int(np.argmax(count))
         raise DataError(
             Problem(
-                f"{total:,} admissible count pairs: more than {MAX_PAIRS:,} to analyse "
-                "(give more decimals or fewer rows)",
+                f"{total:,} admissible count pairs (row {worst}: {int(k_t[worst]):,} x {int(k_c[worst]):,}): more "
+                f"than the {limit[0]:,} one call analyses{limit[1]}; give more decimals, fewer rows or a faster "
+                "test (chi2, score)",
                 file=ARGUMENTS,
-                column="percent_t",
+                column="percent_t" if k_t[worst] >= k_c[worst] else "percent_c",
             )
         )
     row = np.repeat(np.arange(count.size), count)
@@ -183,7 +202,7 @@ def _engine(
     lo_t, hi_t = _admissible_counts(pt, nt, rounding=cast(Any, rounding), percent_name="percent_t", n_name="n_t")
     lo_c, hi_c = _admissible_counts(pc, nc, rounding=cast(Any, rounding), percent_name="percent_c", n_name="n_c")
     nt, nc = nt.astype(np.int64), nc.astype(np.int64)
-    pairs = _pairs(lo_t, hi_t, lo_c, hi_c)
+    pairs = _pairs(lo_t, hi_t, lo_c, hi_c, _pair_limit(ci, test))
     if pairs.row.size:
         eff = _effect(measure, pairs, nt, nc, ci, alpha)
         from ..effects import proportions_test
@@ -233,7 +252,7 @@ def reanalyse_percentages(
     percent_c: Any,
     n_c: Any,
     *,
-    ci: str | None = "newcombe",
+    ci: RDInterval | RRInterval | ORInterval | None = "newcombe",
     test: ProportionsTest = "fisher",
     alpha: float = 0.05,
     rounding: Rounding = "either",
@@ -282,7 +301,15 @@ def reanalyse_percentages(
     ------
     DataError
         Unreadable or out-of-range percentages, arm sizes that are not whole numbers >= 1, mismatched
-        lengths or an unknown option -- naming the argument and the (0-based) position.
+        lengths or an unknown option -- naming the argument and the (0-based) position; more admissible
+        pairs than supported (below).
+
+    Notes
+    -----
+    Supported size: arms up to 2**31 - 1 (the admissible counts are found arithmetically, never by scanning
+    the arm); at most :data:`MAX_PAIRS` (5,000,000) admissible pairs per call, and fewer when a pair is
+    analysed one table at a time (:data:`MAX_PAIRS_EXACT`: 10,000 for ``test="fisher"``, 20 for barnard and
+    boschloo, 200 for ``ci="exact"``). Beyond, the call is refused before any analysis, naming the argument.
 
     Examples
     --------

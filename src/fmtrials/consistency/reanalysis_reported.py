@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -324,7 +324,9 @@ def reanalyse_reported(reported: pd.DataFrame | None = None, **options: Any) -> 
         else (None, np.zeros(0, bool), np.zeros(len(todo), bool))
     )
     contra = [
-        contradictions(r["member"], r["rec"], outcomes, rounding) if r["member"] is not None else (None, None)
+        contradictions(r["member"], r["rec"], outcomes, cast(Any, rounding))
+        if r["member"] is not None
+        else (None, None)
         for r, *_ in meta
     ]
     consistent = np.zeros(len(meta), bool)

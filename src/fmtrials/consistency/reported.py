@@ -167,7 +167,7 @@ def _recompute(cand: dict[int, np.ndarray], tests: tuple[str, ...]) -> dict[int,
 
 
 def audit_many(
-    comps: Sequence[Comparison], tests: tuple[str, ...], rounding: str, where: Where | None = None
+    comps: Sequence[Comparison], tests: tuple[AuditTest, ...], rounding: Rounding, where: Where | None = None
 ) -> list[AuditResult]:
     """Audit many comparisons (``tests`` and ``rounding`` canonical); ``where`` names each one's file/row."""
     where = where or [(ARGUMENTS, None)] * len(comps)
@@ -446,4 +446,4 @@ def audit_reported(
         bool(model_based),
         bool(p_other_test),
     )
-    return audit_many([comp], tests, rounding)[0]
+    return audit_many([comp], cast(Any, tests), rounding)[0]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html import escape
 
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin, render_html
 from .pvalues import PInterval, explain_p
 
 __all__ = ["AuditResult", "PAIR_COLUMNS", "empty_pairs"]
@@ -33,7 +33,7 @@ def empty_pairs() -> pd.DataFrame:
 
 
 @dataclass(frozen=True, eq=False)
-class AuditResult:
+class AuditResult(ResultMixin):
     """Audit of one printed comparison: are the percentages and the p-value arithmetically possible?
 
     Attributes
@@ -117,8 +117,7 @@ class AuditResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<div>{escape(line)}</div>" for line in self.summary().splitlines())
-        return f"<div class='fmtrials-audit'>{head}{self.pairs.to_html(index=False, max_rows=40)}</div>"
+        return render_html("audit", paragraphs=self.summary().splitlines(), frame=self.pairs)
 
 
 def _or_q(n: int | None) -> str:

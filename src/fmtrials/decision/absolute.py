@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import ARGUMENTS
+from .._vocab import Measure
 from ..errors import DataError, Problem
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ ABSOLUTE_COLUMNS = (
 )
 
 
-def corresponding_risk(control_risk: Any, effect: Any, measure: str) -> np.ndarray:
+def corresponding_risk(control_risk: Any, effect: Any, measure: Measure) -> np.ndarray:
     """Risk on treatment for an assumed control risk: CR x RR; OR x CR / (1 - CR + OR x CR); CR + RD (RR and
     RD results clipped to [0, 1]: a risk cannot leave that range).
 
@@ -118,7 +119,7 @@ def absolute_effects(result: PoolResult, control_risk: Any = None) -> pd.DataFra
             )
         )
     cr, source = _control_risks(result, control_risk)
-    m = result.measure
+    m: Any = result.measure
     risk = corresponding_risk(cr, result.estimate, m)
     lo = corresponding_risk(cr, result.ci_low, m)
     hi = corresponding_risk(cr, result.ci_high, m)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .._result import IntervalMixin, ResultMixin
 from .._validation import ARGUMENTS, DATAFRAME, check_alpha, check_number
 from .._vocab import MEASURES, RATIO_MEASURES, Measure, choice
 from ..effects import effect_sizes
@@ -39,7 +40,7 @@ _W = _WEIGHTS / 2
 
 
 @dataclass(frozen=True)
-class BayesPool:
+class BayesPool(IntervalMixin, ResultMixin):
     """Result of :func:`bayes_pool` (reporting scale: ratio for RR/OR).
 
     Attributes

@@ -20,7 +20,7 @@ from scipy import special
 
 from .._validation import as_count_arrays, check_alpha
 
-__all__ = ["FRAGILITY_COLUMNS", "fisher_p", "fragility_index"]
+__all__ = ["FRAGILITY_COLUMNS", "MAX_ARM", "fisher_p", "fragility_index"]
 
 #: the columns :func:`fragility_index` adds to the four counts
 FRAGILITY_COLUMNS = (
@@ -47,7 +47,36 @@ def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
     return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
-def fisher_p(x1: Any, n1: Any, x2: Any, n2: Any) -> np.ndarray:
+#: a support wider than this is cut to where the probabilities are not negligible (see :func:`_window`)
+_WIDE = 10_000
+#: a term whose log-probability is this far below the largest one underflows to 0 in the sum anyway
+_NEGLIGIBLE = 760.0
+
+
+def _window(n1, n2, m, lo, hi):
+    """The part of each table's support where a term can count: the hypergeometric mode +- 40 standard
+    deviations (+ 50), checked at both ends to lie more than :data:`_NEGLIGIBLE` below the mode's
+    log-probability (else the whole support is kept), so the sum is the same while a table of a million
+    patients costs a few thousand terms instead of a million. Supports up to :data:`_WIDE` are kept whole."""
+    wide = (hi - lo) > _WIDE
+    if not wide.any():
+        return lo, hi
+    n = (n1 + n2).astype(float)
+    mode = np.clip(np.floor((m + 1.0) * (n1 + 1.0) / (n + 2.0)).astype(np.int64), lo, hi)
+    sd = np.sqrt(m * (n1 / n) * (n2 / n) * (n - m) / np.maximum(n - 1.0, 1.0))
+    h = np.ceil(40.0 * sd).astype(np.int64) + 50
+    wlo, whi = np.maximum(lo, mode - h), np.minimum(hi, mode + h)
+
+    def logp(k):
+        return _log_choose(n1, k) + _log_choose(n2, m - k)
+
+    top = logp(mode)
+    ok = ((wlo == lo) | (logp(wlo) < top - _NEGLIGIBLE)) & ((whi == hi) | (logp(whi) < top - _NEGLIGIBLE))
+    use = wide & ok
+    return np.where(use, wlo, lo), np.where(use, whi, hi)
+
+
+def fisher_p(events_t: Any, n_t: Any, events_c: Any, n_c: Any) -> np.ndarray:
     """Two-sided Fisher exact p-values of many 2x2 tables at once (as R ``fisher.test`` and scipy).
 
     The p-value sums the hypergeometric probabilities of the tables with the observed margins that are no
@@ -59,10 +88,9 @@ def fisher_p(x1: Any, n1: Any, x2: Any, n2: Any) -> np.ndarray:
     >>> fisher_p([15, 8], [40, 10], [6, 1], [40, 6]).round(8).tolist()
     [0.04060921, 0.03496503]
     """
-    x1, n1, x2, n2 = (np.atleast_1d(np.asarray(v, dtype=np.int64)) for v in (x1, n1, x2, n2))
+    x1, n1, x2, n2 = (np.atleast_1d(np.asarray(v, dtype=np.int64)) for v in (events_t, n_t, events_c, n_c))
     m = x1 + x2
-    lo = np.maximum(0, m - n2)
-    hi = np.minimum(n1, m)
+    lo, hi = _window(n1, n2, m, np.maximum(0, m - n2), np.minimum(n1, m))
     width = int((hi - lo).max(initial=0)) + 1
     out = np.empty(x1.shape, dtype=float)
     # chunks keep the tables x support array near 4 million cells
@@ -92,29 +120,92 @@ def _below(p: np.ndarray, alpha: float) -> np.ndarray:
     return p < alpha * (1 - _TIE)
 
 
-def _walk(x1, n1, x2, n2, alpha, to_treatment, significant) -> tuple[np.ndarray, np.ndarray]:
-    """Move events one patient at a time in the chosen arm until significance flips (all tables at once).
+#: the largest arm :func:`fragility_index` accepts: each Fisher p-value costs one pass over the table's support
+#: (at most ``n + 1`` terms) and the search evaluates about ``2 log2(n)`` of them per table
+MAX_ARM = 1_000_000
+#: the most support terms (tables x arm size) one call may evaluate per search step
+MAX_CELLS = 50_000_000
 
-    A significant table gains events in the chosen arm until p >= alpha; a non-significant one until
-    p < alpha. Returns (steps, p after), NaN where the arm fills up (or empties) first.
+
+def _flips(x1, n1, x2, n2, k, alpha, to_treatment, significant) -> np.ndarray:
+    """Whether moving ``k`` patients (per table) into events in the chosen arm flips significance."""
+    a1 = x1 + np.where(to_treatment, k, 0)
+    a2 = x2 + np.where(to_treatment, 0, k)
+    p = fisher_p(a1, n1, a2, n2)
+    return np.where(significant, ~_below(p, alpha), _below(p, alpha))
+
+
+def _check_size(n1: np.ndarray, n2: np.ndarray) -> None:
+    """DataError naming the argument when a table is beyond the supported size (see :func:`fragility_index`)."""
+    from .._validation import ARGUMENTS
+    from ..errors import DataError, Problem
+
+    for name, n in (("n_t", n1), ("n_c", n2)):
+        if n.size and int(n.max()) > MAX_ARM:
+            raise DataError(
+                Problem(
+                    f"an arm of {int(n.max()):,} patients: the fragility index is computed for arms of at most "
+                    f"{MAX_ARM:,} (each Fisher p-value sums over the whole arm)",
+                    file=ARGUMENTS,
+                    column=name,
+                )
+            )
+    cells = int(n1.size) * int(max(int(n1.max(initial=0)), int(n2.max(initial=0))) + 1)
+    if cells > MAX_CELLS:
+        raise DataError(
+            Problem(
+                f"{n1.size:,} tables with arms up to {int(max(n1.max(), n2.max())):,}: more than {MAX_CELLS:,} Fisher "
+                "terms per step; pass fewer tables at once",
+                file=ARGUMENTS,
+                column="n_t",
+            )
+        )
+
+
+def _search(x1, n1, x2, n2, alpha, to_treatment, significant) -> tuple[np.ndarray, np.ndarray]:
+    """The fewest patients whose change flips significance (all tables at once), by bisection.
+
+    Along the walked direction the two-sided Fisher p-value is monotone: a significant table moves towards
+    equal proportions (p rises, up to the point where the proportions cross), a non-significant one away from
+    it (p falls). So the first flip is found by bisection on the number of patients moved, in ``[1, top]``:
+    ``top`` is the arm's room (the whole arm fills), and for a significant table at most the first count at
+    which the proportions have crossed (one further step allowed for the discreteness). Returns (steps,
+    p after), NaN where no flip happens before ``top``.
     """
+    room = np.where(to_treatment, n1 - x1, n2 - x2)
+    top = room.copy()
+    # a significant table: the first k at which the moved arm's proportion reaches the other's, plus one
+    moved_x, moved_n = np.where(to_treatment, x1, x2), np.where(to_treatment, n1, n2)
+    other_x, other_n = np.where(to_treatment, x2, x1), np.where(to_treatment, n2, n1)
+    cross = -((-(other_x * moved_n - moved_x * other_n)) // np.maximum(other_n, 1))  # ceil, exact in integers
+    top = np.where(significant, np.minimum(room, np.maximum(cross, 1) + 1), room)
     steps = np.full(x1.shape, np.nan)
     p_after = np.full(x1.shape, np.nan)
-    a1, a2 = x1.copy(), x2.copy()
-    active = np.ones(x1.shape, dtype=bool)
-    k = 0
-    while active.any():
-        k += 1
-        i = np.nonzero(active)[0]
-        a1[i] += to_treatment[i]
-        a2[i] += ~to_treatment[i]
-        room = np.where(to_treatment[i], a1[i] <= n1[i], a2[i] <= n2[i])
-        p = np.full(i.shape, np.nan)
-        p[room] = fisher_p(a1[i][room], n1[i][room], a2[i][room], n2[i][room])
-        flipped = room & np.where(significant[i], ~_below(p, alpha), _below(p, alpha))
-        steps[i[flipped]] = k
-        p_after[i[flipped]] = p[flipped]
-        active[i[flipped | ~room]] = False
+    has = (top >= 1) & _flips(x1, n1, x2, n2, np.maximum(top, 0), alpha, to_treatment, significant)
+    if significant.any():  # the p-value peaks around the crossing: take the earliest of the last two steps
+        alt = (
+            significant & (top >= 2) & _flips(x1, n1, x2, n2, np.maximum(top - 1, 0), alpha, to_treatment, significant)
+        )
+        top = np.where(alt, top - 1, top)
+        has = has | alt
+    lo = np.zeros(x1.shape, dtype=np.int64)  # invariant: no flip at lo (0: the observed table), a flip at hi
+    hi = np.where(has, top, 0).astype(np.int64)
+    while True:
+        open_ = has & (hi - lo > 1)
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        f = _flips(
+            x1[open_], n1[open_], x2[open_], n2[open_], mid[open_], alpha, to_treatment[open_], significant[open_]
+        )
+        idx = np.nonzero(open_)[0]
+        hi[idx[f]] = mid[idx[f]]
+        lo[idx[~f]] = mid[idx[~f]]
+    steps[has] = hi[has]
+    if has.any():
+        a1 = x1[has] + np.where(to_treatment[has], hi[has], 0)
+        a2 = x2[has] + np.where(to_treatment[has], 0, hi[has])
+        p_after[has] = fisher_p(a1, n1[has], a2, n2[has])
     return steps, p_after
 
 
@@ -137,7 +228,12 @@ def fragility_index(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, alpha: 
     * a p-value within a relative 1e-9 of ``alpha`` counts as equal to it (not significant): a sum of
       floating-point probabilities cannot decide a tie such as 1/20 = 0.05;
     * NaN when the arm fills up before a non-significant table turns significant; a table in which nobody or
-      everybody had the event has p = 1 and is walked like any other.
+      everybody had the event has p = 1 and is walked like any other;
+    * the fewest patients is found by bisection on the number moved (the Fisher p-value is monotone along the
+      walk), about ``2 log2(n)`` Fisher p-values per table instead of one per patient.
+
+    Supported size: arms of at most :data:`MAX_ARM` (1,000,000) patients, and at most :data:`MAX_CELLS`
+    (5e7) support terms in all (tables x largest arm); beyond, a DataError is raised before any work.
 
     Parameters
     ----------
@@ -166,13 +262,14 @@ def fragility_index(events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, alpha: 
     x1, n1, x2, n2 = as_count_arrays(events_t, n_t, events_c, n_c)
     x1, n1, x2, n2 = (v.ravel() for v in (x1, n1, x2, n2))
     alpha = check_alpha(alpha)
+    _check_size(n1, n2)
     p = fisher_p(x1, n1, x2, n2)
     significant = _below(p, alpha)
     prop1, prop2 = x1 / n1, x2 / n2
     lower_t = (prop1 < prop2) | ((prop1 == prop2) & (x1 < x2))
     higher_t = prop1 >= prop2
     to_treatment = np.where(significant, lower_t, higher_t)
-    steps, p_after = _walk(x1, n1, x2, n2, alpha, to_treatment, significant)
+    steps, p_after = _search(x1, n1, x2, n2, alpha, to_treatment, significant)
     return pd.DataFrame(
         {
             "events_t": x1,

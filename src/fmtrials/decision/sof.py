@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from .._csv import read_csv_strict
 from .._format import format_interval, format_number, format_p, pool_label
@@ -119,7 +119,9 @@ def load_judgements(path: str | os.PathLike | None = None) -> pd.DataFrame:
     return df
 
 
-def optimal_information_size(control_risk: float, rrr: float = 0.25, alpha: float = 0.05, power: float = 0.80) -> float:
+def optimal_information_size(
+    control_risk: float, *, rrr: float = 0.25, alpha: float = 0.05, power: float = 0.80
+) -> float:
     """Total sample size (both arms) of a trial detecting a relative risk reduction ``rrr`` from ``control_risk``.
 
     The two-proportion normal approximation: n per arm = (z_(1-alpha/2) + z_power)² (p1 q1 + p2 q2) / (p1 - p2)².
@@ -218,15 +220,18 @@ def _inconsistency(r) -> tuple[int, str]:
 
 
 def _small_study(r) -> tuple[int, str]:
+    """Egger's classical test (:func:`fmtrials.small_study_test`, ``test="egger"``) from k >= 10; p through
+    :func:`~fmtrials._format.format_p` (never ``0.000``)."""
+    from ..meta.smallstudy import MIN_STUDIES, small_study_test
+
     s = r.studies[r.studies["included"]]
-    if len(s) < 10:
-        return 0, f"publication bias: small-study effects not assessed (k = {len(s)} < 10)"
-    se = np.sqrt(s["vi"].to_numpy(float))
-    y = s["yi"].to_numpy(float)
-    fit = stats.linregress(1 / se, y / se)  # Egger: intercept of the standardised effect on precision
-    t = fit.intercept / fit.intercept_stderr
-    p = 2 * stats.t.sf(abs(t), len(s) - 2)
-    return int(p < 0.10), f"publication bias: Egger test p = {format_number(p, 3)} (downgraded below 0.10)"
+    if len(s) < MIN_STUDIES:
+        return 0, f"publication bias: small-study effects not assessed (k = {len(s)} < {MIN_STUDIES})"
+    t = small_study_test(s.assign(study=s["label"]), measure=r.measure, test="egger")
+    p = float(t.at[0, "p_value"])
+    text = format_p(p)
+    shown = f"< {text[1:]}" if text.startswith("<") else f"= {text}"
+    return int(p < 0.10), f"publication bias: Egger's regression test (classical) p {shown} (downgraded below 0.10)"
 
 
 def _participants(e: EndpointAnalysis) -> tuple[int, int]:

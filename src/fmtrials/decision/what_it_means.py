@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .._format import format_number
+from .._result import ResultMixin
 from .._validation import ARGUMENTS, check_number
 from ..errors import DataError, Problem
 from ._priors import check_beta_prior, check_positive
@@ -17,7 +18,7 @@ from .absolute import ABSOLUTE_COLUMNS, absolute_effects
 from .bayes_pool import bayes_pool
 from .bayes_rd import bayes_risk_difference
 from .benefit_risk import BENEFIT_RISK_COLUMNS, benefit_risk
-from .fragility import fragility_index
+from .fragility import MAX_ARM, fragility_index
 from .sof import summary_of_findings
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ DEFAULT_HARMS = ("ae_withdrawal", "nausea")
 
 
 @dataclass(frozen=True, eq=False)
-class WhatItMeans:
+class WhatItMeans(ResultMixin):
     """The tables of the "What it means" part (:func:`what_it_means`).
 
     Attributes
@@ -97,8 +98,9 @@ class WhatItMeans:
         lines += [f"  Note: {c}" for c in self.choices]
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.summary()
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the summary-of-findings table (the part's headline table)."""
+        return self.summary_of_findings.copy()
 
 
 def _absolute(analysis) -> pd.DataFrame:
@@ -118,8 +120,18 @@ def _stacked_primary(analysis, only: Iterable[str] | None = None) -> pd.DataFram
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _all_within(analysis) -> bool:
+    """Every primary comparison within the fragility index's supported size."""
+    t = _stacked_primary(analysis)
+    return t.empty or bool(((t["n_t"] <= MAX_ARM) & (t["n_c"] <= MAX_ARM)).all())
+
+
 def _fragility(analysis, alpha: float) -> pd.DataFrame:
     t = _stacked_primary(analysis)
+    if t.empty:
+        return pd.DataFrame()
+    # a table with an arm beyond the supported size (fragility.MAX_ARM) has no fragility index: left out
+    t = t[(t["n_t"] <= MAX_ARM) & (t["n_c"] <= MAX_ARM)].reset_index(drop=True)
     if t.empty:
         return pd.DataFrame()
     fi = fragility_index(t["events_t"], t["n_t"], t["events_c"], t["n_c"], alpha=alpha)
@@ -287,6 +299,7 @@ def what_it_means(
         (
             "fragility: Fisher's exact test, events added one patient at a time to the arm with the lower event "
             "proportion; shown for the significant primary comparisons"
+            + ("" if _all_within(analysis) else f" with arms of at most {MAX_ARM:,} patients")
         ),
         "benefit-risk: LHH = NNH / NNT; its interval assumes the benefit and harm endpoints independent",
     )

@@ -31,6 +31,39 @@ __all__ = ["coverage", "coverage_summary"]
 _BLOCK_FLOATS = 4_000_000
 
 
+#: supported size: the most outcome tables (n_t + 1)(n_c + 1) one call enumerates (1000 patients per arm), and
+#: for the ``exact`` interval, which enumerates again per table, (20 + 1)**2
+MAX_TABLES = 1_002_001
+MAX_TABLES_EXACT = 441
+#: the most grid points x (n_t + n_c + 2) one call sums over
+MAX_GRID_WORK = 500_000_000
+
+
+def _check_size(ci: str, n1: int, n2: int, points: int) -> None:
+    """DataError naming the argument when a call is beyond the supported size, before any work."""
+    limit = MAX_TABLES_EXACT if ci == "exact" else MAX_TABLES
+    tables = (n1 + 1) * (n2 + 1)
+    if tables > limit:
+        raise DataError(
+            Problem(
+                f"{n1:,} x {n2:,} patients give {tables:,} outcome tables to enumerate; coverage() supports at most "
+                f"{limit:,} for ci={ci!r} ((n_t + 1)(n_c + 1)): exact enumeration of larger arms takes more "
+                "time and memory than a call should",
+                file="<arguments>",
+                column="n_t" if n1 >= n2 else "n_c",
+            )
+        )
+    if points * (n1 + n2 + 2) > MAX_GRID_WORK:
+        raise DataError(
+            Problem(
+                f"{points:,} (p_t, p_c) points with {n1 + n2:,} patients: more than {MAX_GRID_WORK:,} terms; pass "
+                "fewer points per call",
+                file="<arguments>",
+                column="p_t",
+            )
+        )
+
+
 def _all_intervals(ci: str, n1: int, n2: int, alpha: float) -> tuple[np.ndarray, np.ndarray]:
     """(ci_low, ci_high) of every table, shape (n1 + 1, n2 + 1) each (x_t rows, x_c columns)."""
     x1 = np.repeat(np.arange(n1 + 1), n2 + 1)
@@ -88,6 +121,10 @@ def coverage(ci: RDInterval, n_t: int, n_c: int, p_t: Any, p_c: Any, *, alpha: f
     (no simulation). The cost is the intervals of all outcomes (the ``exact`` interval enumerates again per
     outcome and is only practical for small arms) plus a binary search per row and grid point.
 
+    Supported size, refused with a DataError before any work: (n_t + 1)(n_c + 1) at most
+    :data:`MAX_TABLES` (1000 patients per arm; 20 for ``ci="exact"``, :data:`MAX_TABLES_EXACT`), and grid
+    points x (n_t + n_c + 2) at most :data:`MAX_GRID_WORK`.
+
     Examples
     --------
     >>> from fmtrials import coverage
@@ -111,6 +148,7 @@ def coverage(ci: RDInterval, n_t: int, n_c: int, p_t: Any, p_c: Any, *, alpha: f
                 )
             )
     p1, p2 = p1.ravel(), p2.ravel()
+    _check_size(ci, n1, n2, p1.size)
     lo, hi = _all_intervals(ci, n1, n2, alpha)
     runs = bool((np.diff(lo, axis=1) <= 0).all() and (np.diff(hi, axis=1) <= 0).all())
     delta = p1 - p2
@@ -154,7 +192,7 @@ def coverage_summary(ci: RDInterval, n_t: int, n_c: int, *, points: int = 50, al
     >>> round(s["mean"], 4), round(s["minimum"], 4)
     (0.9505, 0.9334)
     """
-    points = check_int(points, "points", low=1)
+    points = check_int(points, "points", low=1, high=1000)
     mid = (np.arange(points) + 0.5) / points
     pt, pc = np.meshgrid(mid, mid, indexing="ij")
     res = coverage(ci, n_t, n_c, pt.ravel(), pc.ravel(), alpha=alpha)

@@ -36,7 +36,8 @@ _EXACT_DELTA_TOL = 1e-8
 _EXACT_TIE_RTOL = 1e-9
 
 
-def check_exact_size(n1: np.ndarray, n2: np.ndarray) -> None:
+def check_exact_size(n_t: np.ndarray, n_c: np.ndarray) -> None:
+    n1, n2 = n_t, n_c
     big = np.nonzero(n1.astype(np.int64) * n2.astype(np.int64) > EXACT_MAX_TABLES)[0]
     if big.size:
         raise DataError(
@@ -197,11 +198,12 @@ def _score_start(x1: int, n1: int, x2: int, n2: int, alpha: float) -> float:
     return float(risk_difference(x1, n1, x2, n2, ci="mn", alpha=alpha)["ci_low"].iloc[0])
 
 
-def rd_exact_one(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[float, float]:
+def rd_exact_one(events_t: int, n_t: int, events_c: int, n_c: int, alpha: float) -> tuple[float, float]:
     """(lower, upper) Chan-Zhang limits; the upper one is minus the lower one of the arm-swapped table.
 
     The one-sided limits are cached, so the arm-swapped table costs nothing once the table is known.
     """
+    x1, n1, x2, n2 = events_t, n_t, events_c, n_c
     return _exact_lower(x1, n1, x2, n2, alpha), -_exact_lower(x2, n2, x1, n1, alpha)
 
 
@@ -247,8 +249,9 @@ def _rr_lower(x1: int, n1: int, x2: int, n2: int, alpha: float) -> float:
     return t / (1.0 - t)
 
 
-def rr_exact_one(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[float, float]:
+def rr_exact_one(events_t: int, n_t: int, events_c: int, n_c: int, alpha: float) -> tuple[float, float]:
     """(lower, upper) exact unconditional limits of the risk ratio; upper = 1 / lower of the swapped table."""
+    x1, n1, x2, n2 = events_t, n_t, events_c, n_c
     lo_swapped = _rr_lower(x2, n2, x1, n1, alpha)
     return _rr_lower(x1, n1, x2, n2, alpha), (math.inf if lo_swapped == 0.0 else 1.0 / lo_swapped)
 
@@ -286,8 +289,9 @@ def _solve_log_psi(fn: Callable[[float], float], start: float) -> float:
 
 
 @lru_cache(maxsize=4096)
-def or_exact_one(x1: int, n1: int, x2: int, n2: int, alpha: float) -> tuple[float, float, float]:
+def or_exact_one(events_t: int, n_t: int, events_c: int, n_c: int, alpha: float) -> tuple[float, float, float]:
     """Conditional MLE and exact conditional interval (as R fisher.test), to full precision."""
+    x1, n1, x2, n2 = events_t, n_t, events_c, n_c
     ks, logw = _fnch_support(x1, n1, x2, n2)
     kmin, kmax = ks[0], ks[-1]
     if kmin == kmax:  # a zero margin: the table carries no information about the odds ratio

@@ -41,7 +41,7 @@ def _label(
     return f"{head} ({format_number(near, digits)} to {format_number(far, digits)})"
 
 
-def altman_columns(rd: Any, rd_low: Any, rd_high: Any, event: str, digits: int = 1) -> dict[str, np.ndarray]:
+def altman_columns(rd: Any, rd_low: Any, rd_high: Any, event: Event, digits: int = 1) -> dict[str, np.ndarray]:
     """The :data:`NNT_COLUMNS` from risk differences and their limits (arrays; ``event`` already checked).
 
     ``event="beneficial"``: a positive RD is benefit (NNTB); ``"harmful"``: a positive RD is harm (NNTH).

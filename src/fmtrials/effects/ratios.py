@@ -17,13 +17,13 @@ References
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from .._validation import check_alpha, check_number
-from .._vocab import OR_INTERVALS, RR_INTERVALS, ORInterval, RRInterval, choice
+from .._vocab import OR_INTERVALS, RR_INTERVALS, ORInterval, RRInterval, choice, renamed_args
 from ._common import counts, frame, per_distinct_table, z_value
 from ._rmle import rmle_or, rmle_ratio
 from ._solvers import bisect_bool, by_chunks
@@ -105,28 +105,29 @@ def _score_interval(lower_fn: Callable[..., np.ndarray], x1, n1, x2, n2, z, fact
     return lo, hi
 
 
-def _wald(measure: str, x1, n1, x2, n2, z, cc):
+def _wald(measure: str, x1, n1, x2, n2, z, add):
     """Katz (RR) or Woolf (OR): exp(yi -/+ z sqrt(vi)) of the per-study rule; correction amounts; notes."""
-    eff = study_effects(x1, n1, x2, n2, measure, add=cc)
+    eff = study_effects(x1, n1, x2, n2, measure=cast(Any, measure), add=add)
     se = np.sqrt(eff.vi)
     est, lo, hi = np.exp(eff.yi), np.exp(eff.yi - z * se), np.exp(eff.yi + z * se)
-    corr = np.where(eff.corrected, cc, 0.0)
-    note = np.where(eff.excluded, DOUBLE_ZERO_NOTE, np.where(eff.corrected, ZERO_CELL_NOTE.format(cc=cc), ""))
+    corr = np.where(eff.corrected, add, 0.0)
+    note = np.where(eff.excluded, DOUBLE_ZERO_NOTE, np.where(eff.corrected, ZERO_CELL_NOTE.format(cc=add), ""))
     return est, lo, hi, corr, note
 
 
 def _ratio_inputs(
-    events_t: Any, n_t: Any, events_c: Any, n_c: Any, ci: Any, methods: tuple[str, ...], alpha: Any, cc: Any
+    events_t: Any, n_t: Any, events_c: Any, n_c: Any, ci: Any, methods: tuple[str, ...], alpha: Any, add: Any
 ):
-    """Validated inputs shared by the ratio measures: method, alpha, cc, counts and z."""
+    """Validated inputs shared by the ratio measures: method, alpha, add, counts and z."""
     ci = choice(ci, methods, "ci")
     alpha = check_alpha(alpha)
-    cc = check_number(cc, "cc", low=0.0, inclusive=False)
-    return ci, alpha, cc, counts(events_t, n_t, events_c, n_c), z_value(alpha)
+    add = check_number(add, "add", low=0.0, inclusive=False)
+    return ci, alpha, add, counts(events_t, n_t, events_c, n_c), z_value(alpha)
 
 
+@renamed_args(cc="add")
 def risk_ratio(
-    events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RRInterval = "katz", alpha: float = 0.05, cc: float = 0.5
+    events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: RRInterval = "katz", alpha: float = 0.05, add: float = 0.5
 ) -> pd.DataFrame:
     """Risk ratio p_t / p_c with a confidence interval, one row per table.
 
@@ -144,9 +145,10 @@ def risk_ratio(
         5 s at 400 per arm; n_t * n_c <= 1,000,000).
     alpha : float
         Two-sided level.
-    cc : float
-        Zero-cell correction for ``katz`` only: a table with a zero cell (no events or all events in an
-        arm) gets ``cc`` added to all four cells, as metafor ``escalc(add=1/2, to="only0")`` and RevMan
+    add : float
+        Zero-cell correction for ``katz`` only (``cc=`` in the previous release, still accepted with a
+        DeprecationWarning): a table with a zero cell (no events or all events in an arm) gets ``add`` added
+        to all four cells, as metafor ``escalc(add=1/2, to="only0")`` and RevMan
         (the per-study rule of :func:`fmtrials.effects.effect_sizes`, shared with pooling). A double-zero
         table (no events in both arms, or all events in both) is not estimable by ``katz``: NaN estimate and
         limits, as pooling drops it (``drop00=TRUE``). The score methods need no correction.
@@ -172,10 +174,10 @@ def risk_ratio(
     0       NaN     NaN         0.0         double zero: not estimable
     1    0.0365   0.002         0.5  zero cell: 0.5 added to each cell
     """
-    ci, alpha, cc, (x1, n1, x2, n2), z = _ratio_inputs(events_t, n_t, events_c, n_c, ci, RR_INTERVALS, alpha, cc)
+    ci, alpha, add, (x1, n1, x2, n2), z = _ratio_inputs(events_t, n_t, events_c, n_c, ci, RR_INTERVALS, alpha, add)
     p1, p2 = x1 / n1, x2 / n2
     if ci == "katz":
-        est, lo, hi, corr, note = _wald("RR", x1, n1, x2, n2, z, cc)
+        est, lo, hi, corr, note = _wald("RR", x1, n1, x2, n2, z, add)
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             est = p1 / p2
@@ -203,8 +205,9 @@ def risk_ratio(
     )
 
 
+@renamed_args(cc="add")
 def odds_ratio(
-    events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: ORInterval = "woolf", alpha: float = 0.05, cc: float = 0.5
+    events_t: Any, n_t: Any, events_c: Any, n_c: Any, *, ci: ORInterval = "woolf", alpha: float = 0.05, add: float = 0.5
 ) -> pd.DataFrame:
     """Odds ratio of treatment vs control with a confidence interval, one row per table.
 
@@ -218,8 +221,9 @@ def odds_ratio(
         MLE as estimate, as R ``fisher.test`` (computed per distinct table, to about 1e-12).
     alpha : float
         Two-sided level.
-    cc : float
-        Zero-cell correction for ``woolf`` only: added to all four cells of a table with a zero cell
+    add : float
+        Zero-cell correction for ``woolf`` only (``cc=`` in the previous release): added to all four cells
+        of a table with a zero cell
         (metafor ``add=1/2, to="only0"``, the rule of :func:`fmtrials.effects.effect_sizes`). A double-zero
         table is not estimable by ``woolf``: NaN estimate and limits (``drop00=TRUE``, as pooling). The
         ``mn`` and ``exact`` methods use the raw counts.
@@ -240,10 +244,10 @@ def odds_ratio(
        estimate  ci_low  ci_high
     0      8.33    0.97   396.99
     """
-    ci, alpha, cc, (x1, n1, x2, n2), z = _ratio_inputs(events_t, n_t, events_c, n_c, ci, OR_INTERVALS, alpha, cc)
+    ci, alpha, add, (x1, n1, x2, n2), z = _ratio_inputs(events_t, n_t, events_c, n_c, ci, OR_INTERVALS, alpha, add)
     corr, note = np.zeros(x1.shape), ""
     if ci == "woolf":
-        est, lo, hi, corr, note = _wald("OR", x1, n1, x2, n2, z, cc)
+        est, lo, hi, corr, note = _wald("OR", x1, n1, x2, n2, z, add)
     elif ci == "mn":
         with np.errstate(divide="ignore", invalid="ignore"):
             est = (x1 * (n2 - x2)) / ((n1 - x1) * x2.astype(float))

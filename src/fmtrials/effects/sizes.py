@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin
 from .._validation import check_number, frame_counts
-from .._vocab import COUNT_COLUMNS, MEASURES, Measure, choice
+from .._vocab import COUNT_COLUMNS, MEASURES, EffectMeasure, Measure, choice, renamed_args
 
 __all__ = ["ADD", "StudyEffects", "double_zero", "effect_sizes", "study_effects"]
 
@@ -32,11 +33,22 @@ ADD = 0.5
 
 
 @dataclass
-class StudyEffects:
+class StudyEffects(ResultMixin):
     yi: np.ndarray  # analysis-scale effect per study (NaN where excluded)
     vi: np.ndarray  # its sampling variance (NaN where excluded)
     corrected: np.ndarray  # bool: ``add`` added to all four cells
     excluded: np.ndarray  # bool: double-zero study dropped (RR/OR/Peto)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per study: ``yi, vi, corrected, excluded``."""
+        return pd.DataFrame({"yi": self.yi, "vi": self.vi, "corrected": self.corrected, "excluded": self.excluded})
+
+    def summary(self) -> str:
+        """How many studies, how many corrected and how many excluded."""
+        return (
+            f"StudyEffects: {len(self.yi)} studies, {int(np.sum(self.corrected))} zero-cell corrected, "
+            f"{int(np.sum(self.excluded))} excluded (double zero)"
+        )
 
 
 def zero_cell(a, n1, c, n2) -> np.ndarray:
@@ -45,9 +57,9 @@ def zero_cell(a, n1, c, n2) -> np.ndarray:
     return (a == 0) | (a == n1) | (c == 0) | (c == n2)
 
 
-def double_zero(a, n1, c, n2) -> np.ndarray:
+def double_zero(events_t, n_t, events_c, n_c) -> np.ndarray:
     """No events in both arms, or only events in both arms (metafor's ``drop00`` definition)."""
-    return ((a == 0) & (c == 0)) | ((a == n1) & (c == n2))
+    return ((events_t == 0) & (events_c == 0)) | ((events_t == n_t) & (events_c == n_c))
 
 
 def _yi_vi(measure: str, a, b, c, d) -> tuple[np.ndarray, np.ndarray]:
@@ -70,13 +82,25 @@ def _yi_vi(measure: str, a, b, c, d) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(measure)  # pragma: no cover - validated by the caller
 
 
-def study_effects(a, n1, c, n2, measure: str, *, add: float = ADD, drop00: bool | None = None) -> StudyEffects:
+@renamed_args(a="events_t", n1="n_t", c="events_c", n2="n_c")
+def study_effects(
+    events_t, n_t, events_c, n_c, *, measure: EffectMeasure, add: float = ADD, drop00: bool | None = None
+) -> StudyEffects:
     """Per-study yi, vi as ``escalc(measure, add=add, to="only0", drop00=drop00)``.
 
     ``measure`` is "RR", "OR", "RD" or "PETO" (Peto's one-step log odds ratio); the counts are validated
     arrays (the caller's job). ``drop00`` defaults to ``measure != "RD"``; the Mantel-Haenszel model passes
     ``True`` for every measure, as ``rma.mh`` (whose per-study effects leave double-zero tables out).
+    The previous release's names ``a, n1, c, n2`` are accepted with a DeprecationWarning.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> e = study_effects(np.array([0, 4]), np.array([10, 10]), np.array([2, 2]), np.array([10, 10]), measure="RR")
+    >>> e.corrected.tolist(), np.round(np.exp(e.yi), 4).tolist()
+    ([True, False], [0.2, 2.0])
     """
+    a, n1, c, n2 = events_t, n_t, events_c, n_c
     a = a.astype(float)
     c = c.astype(float)
     b = n1 - a
@@ -131,7 +155,7 @@ def effect_sizes(table: pd.DataFrame, *, measure: Measure = "RR", add: float = A
     measure = choice(measure, MEASURES, "measure")
     add = check_number(add, "add", low=0.0, inclusive=False)
     a, n1, c, n2 = frame_counts(table, COUNT_COLUMNS)
-    eff = study_effects(a, n1, c, n2, measure, add=add)
+    eff = study_effects(a, n1, c, n2, measure=measure, add=add)
     out = table.copy()
     out["yi"] = eff.yi
     out["vi"] = eff.vi

@@ -3,7 +3,7 @@
 :func:`pool` pools risk ratios (RR), odds ratios (OR) or risk differences (RD) over studies with a
 common-effect model (Mantel-Haenszel ``"MH"``, inverse variance ``"IV"``, Peto ``"Peto"``) or a random-effects
 model (tau² estimators ``"DL"``, ``"REML"``, ``"PM"``, optionally with the Hartung-Knapp-Sidik-Jonkman
-(HKSJ) interval), with heterogeneity statistics, a Q-profile CI for tau² and I², a prediction interval,
+(HKSJ) interval), with heterogeneity statistics, a Q-profile CI for tau², a prediction interval,
 subgroups with the test for subgroup differences, and :func:`leave_one_out` / :func:`cumulative` analyses.
 
 Conventions (each one is recorded in the result)
@@ -27,9 +27,13 @@ Conventions (each one is recorded in the result)
 * **Random effects**: DL, REML (Fisher scoring, as metafor; when it has not converged after ``maxiter``
   iterations, a safeguarded search of the restricted likelihood on [0, U]) and PM (Q_gen = k - 1, bracketed in
   [0, U]); tau² truncated at 0.
-  I² and H² follow metafor: I² = 100 tau²/(tau² + s²), H² = tau²/s² + 1 with the "typical" within-study
-  variance s² = (k-1)/(sum w - sum w²/sum w) (for DL this equals the Q-based I²). The CI for tau² is the
-  Q-profile interval (Viechtbauer 2007) and the I² CI transforms its bounds (``confint.rma.uni``).
+* **I²**: one rule for every model, the Q-based I² = 100 max(0, (Q - df)/Q) of Higgins & Thompson (2002)
+  (``heterogeneity.i2``; RevMan's). metafor's τ²-based I² of a random-effects model, 100 tau²/(tau² + s²) with
+  the "typical" within-study variance s² = (k-1)/(sum w - sum w²/sum w), is the separately named
+  ``heterogeneity.i2_tau2`` (for DL with tau² > 0 the two are equal; they differ when tau² is truncated at 0
+  while Q > df, and for REML/PM); H² follows metafor (tau²/s² + 1 for random effects, Q/df otherwise). The CI
+  for tau² is the Q-profile interval (Viechtbauer 2007); ``i2_tau2_ci_low``/``i2_tau2_ci_high`` transform its
+  bounds (``confint.rma.uni``).
 * **HKSJ** (``test="hksj"``): metafor ``test="knha"``: SE scaled by sqrt(sum w (y - mu)²/(k - 1)), t with
   k - 1 df, *no* truncation; ``test="hksj-adhoc"`` gives the ad hoc variant (scale factor at least 1, metafor
   ``test="adhoc"``).

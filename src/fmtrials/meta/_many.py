@@ -317,9 +317,10 @@ def _fit(
         cr = np.where(hk, sp.stdtrit(df, 1 - o.alpha / 2), crit(o.alpha, "z", None))
         q_df = np.maximum(k - 1, 0)
         q_p = sp.chdtrc(q_df, q)
+        i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - q_df) / q), 0.0)  # Q-based, every model
         if o.model == "random":
             vt = (k - 1) / (sw - _sum(seg, n, wi**2) / sw)
-            i2, h2 = 100 * tau2 / (vt + tau2), tau2 / vt + 1
+            i2_tau2, h2 = 100 * tau2 / (vt + tau2), tau2 / vt + 1
             if o.pi_method == "hts":
                 half = np.where(k >= 3, sp.stdtrit(k - 2, 1 - o.alpha / 2), np.nan) * np.sqrt(se_classic**2 + tau2)
             else:
@@ -328,8 +329,7 @@ def _fit(
                 )
             pi = (beta - half, beta + half)
         else:
-            i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - q_df) / q), 0.0)
-            h2 = q / q_df
+            i2_tau2, h2 = np.full(n, np.nan), q / q_df
             pi = (np.full(n, np.nan), np.full(n, np.nan))
     est = k >= 2
     special = ~np.isfinite(beta) | ~np.isfinite(se) | (k == 0) | (est & ~np.isfinite(q))
@@ -347,6 +347,7 @@ def _fit(
         "q_df": q_df,
         "q_p": np.where(est, q_p, np.nan),
         "i2": np.where(est, i2, np.nan),
+        "i2_tau2": np.where(est, i2_tau2, np.nan),
         "h2": np.where(est, h2, np.nan),
         "pi_low": pi[0],
         "pi_high": pi[1],

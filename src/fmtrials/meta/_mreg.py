@@ -13,6 +13,13 @@ Formulas (Viechtbauer 2005, J Educ Behav Stat 30:261-293; metafor ``rma.uni`` so
   REML: tau² += (y'PPy - tr P) / tr PP, halved while it would go below 0;
 * Knapp-Hartung (``test="knha"``): vb multiplied by s² = y'Py / (k - p) (0 when y'Py is ~0), t(k - p) tests
   and the omnibus test QM / m against F(m, k - p).
+
+The fit is computed on centred and scaled moderators (:func:`_standardise`: ``Z = X S``, each non-constant
+column minus its mean over its standard deviation when the design has an intercept column, else divided by
+its root mean square) and transformed back (``beta = S gamma``, ``vb = S Vg S'``): a moderator such as a
+year offset by 2e7 would otherwise make ``X'WX`` too ill-conditioned for double precision (wrong slopes
+without a warning). tau², the residual Q, the weights and s² depend only on the column space and are
+unchanged.
 """
 
 from __future__ import annotations
@@ -111,14 +118,39 @@ def tau2_of(y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, tol: float
     return _reml(y, v, X, tol, maxiter)
 
 
+def _standardise(X: np.ndarray) -> np.ndarray:
+    """The p x p matrix ``S`` with ``X S`` centred and scaled (see the module docstring)."""
+    k, p = X.shape
+    S = np.eye(p)
+    ones = [j for j in range(p) if np.all(X[:, j] == 1.0)]
+    for j in range(p):
+        if j in ones:
+            continue
+        col = X[:, j]
+        if ones:
+            c = float(col.mean())
+            scale = float(np.sqrt(((col - c) ** 2).mean()))
+            if scale > 0 and np.isfinite(scale):
+                S[j, j] = 1.0 / scale
+                S[ones[0], j] = -c / scale
+        else:
+            scale = float(np.sqrt((col**2).mean()))
+            if scale > 0 and np.isfinite(scale):
+                S[j, j] = 1.0 / scale
+    return S
+
+
 def mfit(
     y: np.ndarray, v: np.ndarray, X: np.ndarray, method: str, test: str = "z", tol: float = 1e-12, maxiter: int = 1000
 ) -> MFit:
     """Fit ``y ~ X`` (no intercept added) with ``method`` and ``test`` (``"z"``, ``"knha"``, ``"adhoc"``)."""
     k, p = X.shape
-    tau2 = tau2_of(y, v, X, method, tol, maxiter)
-    qe = _parts(y, v, X, 0.0)[3]
-    w, A_inv, beta, ypy, _, _, _ = _parts(y, v, X, tau2)
+    S = _standardise(X)
+    Z = X @ S
+    tau2 = tau2_of(y, v, Z, method, tol, maxiter)
+    qe = _parts(y, v, Z, 0.0)[3]
+    w, A_inv, gamma, ypy, _, _, _ = _parts(y, v, Z, tau2)
+    beta, A_inv = S @ gamma, S @ A_inv @ S.T
     s2w = 1.0
     if test != "z":
         s2w = 0.0 if ypy <= np.finfo(float).eps else ypy / (k - p)

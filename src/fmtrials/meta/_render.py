@@ -5,7 +5,6 @@ Every number, p-value, interval and method label goes through :mod:`fmtrials._fo
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -144,7 +143,7 @@ def summary_text(r: PoolResult) -> str:
     if h.estimable:
         lines.append(
             f"Heterogeneity: Q({h.q_df}) = {f(h.q, 2)}, {format_p(h.q_p, prefix=True)}; "
-            f"I² = {f(h.i2, 1)}%, H² = {f(h.h2, 2)}"
+            f"I² = {f(h.i2, 1)}% (Q-based)" + ("" if r.model == "random" else f", H² = {f(h.h2, 2)}")
         )
     elif r.k < 2:
         lines.append("Heterogeneity: not estimable with one study.")
@@ -153,7 +152,8 @@ def summary_text(r: PoolResult) -> str:
     if r.model == "random" and r.k >= 2:
         lines.append(
             f"τ² = {format_interval(h.tau2, h.tau2_ci_low, h.tau2_ci_high, 4)} ({lvl} CI); "
-            f"I² {lvl} CI {f(h.i2_ci_low, 1)}% to {f(h.i2_ci_high, 1)}%"
+            f"τ²-based I² = {f(h.i2_tau2, 1)}% ({lvl} CI {f(h.i2_tau2_ci_low, 1)}% to {f(h.i2_tau2_ci_high, 1)}%), "
+            f"H² = {f(h.h2, 2)}"
         )
         if np.isfinite(pr.pi_low):
             lines.append(f"Prediction interval ({pr.dist}): {f(pr.pi_low, 4)} to {f(pr.pi_high, 4)}")
@@ -182,22 +182,25 @@ def summary_text(r: PoolResult) -> str:
 
 def summary_html(r: PoolResult) -> str:
     """An HTML table rendered from :func:`summary_frame`, then the text summary."""
-    lvl = format_level(r.alpha)
-    body = []
-    for row in summary_frame(r).to_dict(orient="records"):
-        bold = " style='font-weight:bold'" if row["row_type"] != "study" else ""
-        body.append(
-            f"<tr{bold}><td>{html.escape(str(row['label']))}</td>"
-            f"<td>{row['events_t']}/{row['n_t']}</td><td>{row['events_c']}/{row['n_c']}</td>"
-            f"<td>{format_interval(row['estimate'], row['ci_low'], row['ci_high'], 2)}</td>"
-            f"<td>{format_number(row['weight'], 1)}</td></tr>"
-        )
-    head = (
-        f"<tr><th>Study</th><th>Events/N (treatment)</th><th>Events/N (control)</th>"
-        f"<th>{html.escape(r.measure)} [{lvl} CI]</th><th>Weight %</th></tr>"
-    )
-    text = html.escape(summary_text(r)).replace("\n", "<br>")
-    return (
-        f"<div class='fmtrials-pool'><table>{head}{''.join(body)}</table>"
-        f"<p style='font-family:monospace'>{text}</p></div>"
-    )
+    from .._result import render_html
+
+    records = summary_frame(r).to_dict(orient="records")
+    rows = [
+        [
+            row["label"],
+            f"{row['events_t']}/{row['n_t']}",
+            f"{row['events_c']}/{row['n_c']}",
+            format_interval(row["estimate"], row["ci_low"], row["ci_high"], 2),
+            format_number(row["weight"], 1),
+        ]
+        for row in records
+    ]
+    header = [
+        "Study",
+        "Events/N (treatment)",
+        "Events/N (control)",
+        f"{r.measure} [{format_level(r.alpha)} CI]",
+        "Weight %",
+    ]
+    strong = [i for i, row in enumerate(records) if row["row_type"] != "study"]
+    return render_html("pool", header=header, rows=rows, strong=strong, text=summary_text(r))

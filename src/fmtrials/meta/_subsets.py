@@ -11,6 +11,7 @@ standard error) are marked so the caller refits them one by one with the ordinar
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy import special
@@ -116,7 +117,7 @@ def _block(
             cr = crit(o.alpha, "z", None)
         if o.model == "random":
             vt = (k - 1) / tr
-            i2 = 100 * tau2 / (vt + tau2)
+            i2_tau2 = 100 * tau2 / (vt + tau2)
             if o.pi_method == "hts":
                 half = special.stdtrit(k - 2, 1 - o.alpha / 2) * np.sqrt(se_classic**2 + tau2)
             elif o.test != "z":
@@ -125,8 +126,10 @@ def _block(
                 half = crit(o.alpha, "z", None) * np.sqrt(se_classic**2 + tau2)
             pi = (beta - half, beta + half)
         else:
-            i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - (k - 1)) / q), 0.0)
+            i2_tau2 = np.full(len(M), np.nan)
             pi = (np.full(len(M), np.nan), np.full(len(M), np.nan))
+    with np.errstate(divide="ignore", invalid="ignore"):  # Q-based I², every model
+        i2 = np.where(q > 0, np.maximum(0.0, 100 * (q - (k - 1)) / q), 0.0)
     refit = (k < 3) | ~np.isfinite(beta) | ~np.isfinite(se) | ~(se > 0) | ~np.isfinite(q)
     m = o.measure
     cols = {
@@ -141,6 +144,7 @@ def _block(
         "q": q,
         "q_p": special.chdtrc(k - 1, q),
         "i2": i2,
+        "i2_tau2": i2_tau2,
         "tau2": tau2,
         "pi_low": back(pi[0], m),
         "pi_high": back(pi[1], m),
@@ -157,7 +161,8 @@ def subset_rows(
     one by one (their values here are not to be used).
     """
     mh = o.method == "MH"
-    eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure, drop00=True if mh else None)
+    measure: Any = "PETO" if o.method == "Peto" else o.measure
+    eff = study_effects(d.a, d.n1, d.c, d.n2, measure=measure, drop00=True if mh else None)
     inc = ~eff.excluded
     y = np.where(inc, eff.yi, 0.0)
     v = np.where(inc, eff.vi, 1.0)

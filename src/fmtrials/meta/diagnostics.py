@@ -2,7 +2,8 @@
 
 * a dose meta-regression (``meta_regression(table, "dose_mg_day")``) only where the trials differ in dose;
 * influence diagnostics only with k >= 3;
-* small-study tests (Egger, Begg) and trim-and-fill only with k >= 10 (Cochrane Handbook §10.4.3.1);
+* small-study tests (:data:`SMALL_STUDY_METHODS`: Egger's classical regression, metafor's default
+  ``regtest``, Begg) and trim-and-fill only with k >= 10 (Cochrane Handbook §10.4.3.1);
   otherwise a sentence saying why not.
 
 Nothing here renders: the report (or a notebook) formats the parts it is given.
@@ -16,20 +17,26 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin
 from .._validation import ARGUMENTS
+from .._vocab import SmallStudyTest
 from ..errors import DataError, Problem
 from .influence import influence
 from .regression import MetaRegression, meta_regression
 from .smallstudy import MIN_STUDIES, small_study_test
 from .trimfill import TrimFillResult, trim_and_fill
 
-__all__ = ["diagnostics", "Diagnostics", "DOSE_COLUMN"]
+__all__ = ["diagnostics", "Diagnostics", "DOSE_COLUMN", "SMALL_STUDY_METHODS"]
 
 DOSE_COLUMN = "dose_mg_day"
+#: the small-study tests run from k >= 10: Egger's classical regression (metafor ``regtest(fit, model="lm")``),
+#: metafor's default ``regtest(fit)`` (meta-regression on sei with the result's tau² estimator, z test) and Begg's
+#: rank correlation (``ranktest``)
+SMALL_STUDY_METHODS: tuple[SmallStudyTest, ...] = ("egger", "egger_rma", "begg")
 
 
 @dataclass(frozen=True, eq=False)
-class Diagnostics:
+class Diagnostics(ResultMixin):
     """The diagnostics of one pooled analysis; a part that is not meaningful is None and ``reasons`` says why.
 
     Attributes
@@ -37,7 +44,7 @@ class Diagnostics:
     dose_regression : MetaRegression or None
     influence : DataFrame or None
     small_study : DataFrame or None
-        One row per test (Egger, Begg).
+        One row per test of :data:`SMALL_STUDY_METHODS` (k >= 10).
     trim_and_fill : TrimFillResult or None
     reasons : dict
         Part name -> the sentence the report prints instead of a missing part.
@@ -48,6 +55,23 @@ class Diagnostics:
     small_study: pd.DataFrame | None = field(repr=False)
     trim_and_fill: TrimFillResult | None
     reasons: dict[str, str]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per part: ``part``, ``run`` (whether it was run) and ``reason`` (why not, else empty)."""
+        parts = ("dose_regression", "influence", "small_study", "trim_and_fill")
+        return pd.DataFrame(
+            {
+                "part": list(parts),
+                "run": [getattr(self, p) is not None for p in parts],
+                "reason": [self.reasons.get(p, "") for p in parts],
+            }
+        )
+
+    def summary(self) -> str:
+        """One line per part: run, or the reason it was not."""
+        return "\n".join(
+            ["Diagnostics"] + [f"  {r.part}: {'run' if r.run else r.reason}" for r in self.to_frame().itertuples()]
+        )
 
 
 def _dose(table: pd.DataFrame, rows: np.ndarray, result: Any) -> tuple[MetaRegression | None, str | None]:
@@ -66,7 +90,7 @@ def _dose(table: pd.DataFrame, rows: np.ndarray, result: Any) -> tuple[MetaRegre
         DOSE_COLUMN,
         measure=result.measure,
         method=cast(Any, method),
-        test="knha" if result.test != "z" else "z",
+        test="hksj" if result.test != "z" else "z",
         alpha=result.alpha,
     ), None
 
@@ -120,8 +144,13 @@ def diagnostics(result: Any, table: pd.DataFrame | None = None) -> Diagnostics:
     sst = tf = None
     if k >= MIN_STUDIES:
         counts = result.studies.assign(study=result.studies["label"])
+        tau2 = "IV" if result.model == "common" else (result.tau2_method or "REML")
         sst = pd.concat(
-            [small_study_test(counts, measure=result.measure, method=m) for m in ("egger", "begg")], ignore_index=True
+            [
+                small_study_test(counts, measure=result.measure, test=m, method=cast(Any, tau2))
+                for m in SMALL_STUDY_METHODS
+            ],
+            ignore_index=True,
         )
         tf = trim_and_fill(result)
     else:

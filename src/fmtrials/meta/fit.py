@@ -40,6 +40,7 @@ ROW_COLUMNS = (
     "q",
     "q_p",
     "i2",
+    "i2_tau2",
     "tau2",
     "pi_low",
     "pi_high",
@@ -85,7 +86,8 @@ def effects_step(d: Data, o: Options) -> tuple[StudyEffects, np.ndarray, list[st
     a set of such tables is not an error here (:func:`common_step` decides).
     """
     mh = o.method == "MH"
-    eff = study_effects(d.a, d.n1, d.c, d.n2, "PETO" if o.method == "Peto" else o.measure, drop00=True if mh else None)
+    measure: Any = "PETO" if o.method == "Peto" else o.measure
+    eff = study_effects(d.a, d.n1, d.c, d.n2, measure=measure, drop00=True if mh else None)
     inc = ~eff.excluded
     if not inc.any() and not mh:
         raise _nothing_to_pool(d, o)
@@ -198,13 +200,13 @@ def test_step(
 def heterogeneity_step(
     y: np.ndarray, v: np.ndarray, q: float, tau2: float, o: Options, with_ci: bool = True, k_pooled: int = 0
 ) -> tuple[Heterogeneity, list[str]]:
-    """Q, its p-value, I², H² and (random effects, ``with_ci``) the Q-profile CI of tau² and I².
+    """Q, its p-value, the Q-based I², metafor's τ²-based I² and H², and (random effects, ``with_ci``) the
+    Q-profile CI of tau² and of the τ²-based I².
 
     ``k_pooled`` is the number of tables in the pooled estimate when it exceeds the number of per-study
     effects (Mantel-Haenszel sums keep double-zero tables).
     """
     k = len(y)
-    basis = "tau2" if o.model == "random" else "Q"
     if k < 2 or not np.isfinite(q):
         why = (
             f"{k} of the {k_pooled} studies pooled ha{'s' if k == 1 else 've'} a per-study estimate (the others "
@@ -215,35 +217,35 @@ def heterogeneity_step(
             if k < 2
             else "heterogeneity not estimable: Q is undefined because the pooled estimate is undefined"
         )
-        return Heterogeneity(
-            _NAN, max(k - 1, 0), _NAN, _NAN, _NAN, float(tau2), _NAN, _NAN, _NAN, _NAN, basis, False
-        ), [why]
+        return Heterogeneity(_NAN, max(k - 1, 0), _NAN, _NAN, _NAN, _NAN, float(tau2), _NAN, _NAN, _NAN, _NAN, False), [
+            why
+        ]
     q_df = k - 1
     q_p = float(special.chdtrc(q_df, q))
+    i2 = max(0.0, 100 * (q - q_df) / q) if q > 0 else 0.0  # Higgins & Thompson (2002), every model
     notes: list[str] = []
     tci = ici = (_NAN, _NAN)
     if o.model == "random":
         vt = core.typical_v(v)
-        i2, h2 = 100 * tau2 / (vt + tau2), tau2 / vt + 1
+        i2_tau2, h2 = 100 * tau2 / (vt + tau2), tau2 / vt + 1
         if with_ci:
             tlo, thi, qn = core.qprofile_ci(y, v, o.alpha, tau2, tol=min(o.tol, 1e-12))
             notes.extend(qn)
             tci, ici = (tlo, thi), (100 * tlo / (vt + tlo), 100 * thi / (vt + thi))
     else:
-        i2 = max(0.0, 100 * (q - q_df) / q) if q > 0 else 0.0
-        h2 = q / q_df
+        i2_tau2, h2 = _NAN, q / q_df
     return Heterogeneity(
         float(q),
         q_df,
         q_p,
         float(i2),
+        float(i2_tau2),
         float(h2),
         float(tau2),
         float(tci[0]),
         float(tci[1]),
         float(ici[0]),
         float(ici[1]),
-        basis,
         True,
     ), notes
 
@@ -426,6 +428,7 @@ def fit_row(d: Data, o: Options) -> dict[str, float]:
         "q": h.q,
         "q_p": h.q_p,
         "i2": h.i2,
+        "i2_tau2": h.i2_tau2,
         "tau2": h.tau2,
         "pi_low": float(back(e["pi"][0], m)),
         "pi_high": float(back(e["pi"][1], m)),

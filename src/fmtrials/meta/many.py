@@ -43,6 +43,7 @@ MANY_COLUMNS = (
     "q_df",
     "q_p",
     "i2",
+    "i2_tau2",
     "h2",
     "pi_low",
     "pi_high",
@@ -106,7 +107,7 @@ def _measures(df: pd.DataFrame, measure: Any, codes: np.ndarray, n: int, problem
 
 
 def pool_many(
-    frame: pd.DataFrame,
+    table: pd.DataFrame,
     *,
     analysis: str = "analysis",
     measure: Measure | None = None,
@@ -126,7 +127,7 @@ def pool_many(
 
     Parameters
     ----------
-    frame : DataFrame
+    table : DataFrame
         One row per study: the ``analysis`` column, and either the counts ``events_t, n_t, events_c, n_c`` or a
         precomputed effect ``yi`` (analysis scale: log RR, log OR, RD, or a mean difference) with its sampling
         variance ``vi``. A row with all four counts uses them; otherwise ``yi`` and ``vi``. Optional ``study``
@@ -146,7 +147,8 @@ def pool_many(
     DataFrame
         One row per analysis: the ``analysis`` column, then ``measure, k, estimate, ci_low, ci_high`` (reporting
         scale), ``p_value, beta, se, statistic`` (analysis scale), ``df`` (HKSJ's t df, NaN for z), ``tau2, q,
-        q_df, q_p, i2, h2, pi_low, pi_high`` as in :class:`~fmtrials.PoolResult`, ``converged`` (False when the
+        q_df, q_p, i2`` (Q-based), ``i2_tau2`` (metafor's, random effects), ``h2, pi_low, pi_high`` as in
+        :class:`~fmtrials.PoolResult`, ``converged`` (False when the
         analysis gave no estimate) and ``problem`` (why, or a caveat such as a single study; "" when none).
 
     Raises
@@ -170,11 +172,11 @@ def pool_many(
     >>> bool(abs(one.ci_high - r.loc[0, "ci_high"]) < 1e-12)
     True
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(Problem(f"must be a DataFrame, got {type(frame).__name__}", file=ARGUMENTS, column="frame"))
-    if analysis not in frame.columns:
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(Problem(f"must be a DataFrame, got {type(table).__name__}", file=ARGUMENTS, column="table"))
+    if analysis not in table.columns:
         raise DataError(Problem(f"analysis column {analysis!r} not in the table", file=ARGUMENTS, column="analysis"))
-    df = frame.reset_index(drop=True)
+    df = table.reset_index(drop=True)
     missing = np.nonzero(df[analysis].isna().to_numpy())[0]
     if len(missing):
         raise DataError(
@@ -274,9 +276,8 @@ def _effects(
     if counted.any():
         cr = rows[counted]
         a, n1, c, n2 = (df[col].to_numpy()[cr].astype(np.int64) for col in COUNT_COLUMNS)
-        eff = study_effects(
-            a, n1, c, n2, "PETO" if o.method == "Peto" else o.measure, drop00=True if o.method == "MH" else None
-        )
+        measure: Any = "PETO" if o.method == "Peto" else o.measure
+        eff = study_effects(a, n1, c, n2, measure=measure, drop00=True if o.method == "MH" else None)
         y[counted], v[counted], inc[counted] = eff.yi, eff.vi, ~eff.excluded
         if counted.all():
             counts = (a, n1, c, n2)
@@ -307,7 +308,7 @@ def _refit(
     vals = dict(
         k=e["k"], estimate=tr(e["beta"]), ci_low=tr(e["lo"]), ci_high=tr(e["hi"]), p_value=e["p"], beta=e["beta"],
         se=e["se"], statistic=e["statistic"], df=np.nan if e["df"] is None else e["df"], tau2=h.tau2, q=h.q,
-        q_df=h.q_df, q_p=h.q_p, i2=h.i2, h2=h.h2, pi_low=tr(e["pi"][0]), pi_high=tr(e["pi"][1]),
+        q_df=h.q_df, q_p=h.q_p, i2=h.i2, i2_tau2=h.i2_tau2, h2=h.h2, pi_low=tr(e["pi"][0]), pi_high=tr(e["pi"][1]),
     )  # fmt: skip
     for c, x in vals.items():
         out[c][a] = x

@@ -18,6 +18,7 @@ from .._vocab import (
     POOL_METHODS,
     POOL_TESTS,
     Measure,
+    OnNonconvergence,
     PiMethod,
     PoolMethod,
     PoolTest,
@@ -141,7 +142,7 @@ def pool(
     pi_method: PiMethod = "hts",
     tol: float = 1e-12,
     maxiter: int = 100,
-    on_nonconvergence: str = "raise",
+    on_nonconvergence: OnNonconvergence = "raise",
     warn_shared: bool = True,
 ) -> PoolResult:
     """Pool 2x2 tables (treatment vs control) into one effect, with heterogeneity and per-study weights.

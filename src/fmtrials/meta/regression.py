@@ -18,13 +18,13 @@ import pandas as pd
 from scipy import special
 
 from .._format import format_number, format_p
+from .._result import ResultMixin
 from .._validation import ARGUMENTS, DATAFRAME, check_alpha, check_int, check_number
 from .._vocab import MEASURES, MREG_TESTS, Measure, MRegMethod, MRegTest, choice
 from ..effects.sizes import study_effects
 from ..errors import DataError, Problem
 from ._mreg import MREG_METHODS, mfit, tau2_of
 from ._table import as_frame, prepare
-from .result import _json
 
 __all__ = ["meta_regression", "MetaRegression", "MREG_TESTS"]
 
@@ -33,20 +33,20 @@ _NAN = float("nan")
 
 
 @dataclass(frozen=True, eq=False)
-class MetaRegression:
+class MetaRegression(ResultMixin):
     """Result of :func:`meta_regression` (every choice recorded).
 
     Attributes
     ----------
     measure, method, test : str
-        Effect measure, tau² estimator (``"IV"`` = common effect) and test (``"z"`` or ``"knha"``).
+        Effect measure, tau² estimator (``"IV"`` = common effect) and test (``"z"`` or ``"hksj"``, metafor ``"knha"``).
     moderators : tuple of str
     k, p : int
         Studies fitted (double-zero studies excluded for RR/OR) and model coefficients (with the intercept).
     coefficients : DataFrame
         ``term, estimate, se, statistic, p_value, ci_low, ci_high`` on the model (log for RR/OR) scale.
     qm, qm_df, qm_p : float, tuple, float
-        Omnibus test of the moderators: chi² on m df (z) or F on (m, k - p) df (knha, ``qm`` is the F value).
+        Omnibus test of the moderators: chi² on m df (z) or F on (m, k - p) df (hksj, ``qm`` is the F value).
     qe, qe_df, qe_p : float, int, float
         Test for residual heterogeneity (weights 1/vi).
     tau2, i2, r2 : float
@@ -90,38 +90,11 @@ class MetaRegression:
         b = self.coefficients["estimate"].to_numpy()
         pred = x @ b
         se = np.sqrt(np.einsum("ij,jk,ik->i", x, self.vb, x))
-        df = float(self.k - self.p) if self.test == "knha" else None
+        df = float(self.k - self.p) if self.test == "hksj" else None
         cr = float(special.stdtrit(df, 1 - self.alpha / 2)) if df else float(-special.ndtri(self.alpha / 2))
         return pd.DataFrame({"pred": pred, "se": se, "ci_low": pred - cr * se, "ci_high": pred + cr * se})
 
-    def to_dict(self) -> dict[str, Any]:
-        """Every field as JSON-safe values (NaN -> None)."""
-        out = {
-            f: getattr(self, f)
-            for f in (
-                "measure",
-                "method",
-                "test",
-                "moderators",
-                "k",
-                "p",
-                "alpha",
-                "qm",
-                "qm_df",
-                "qm_p",
-                "qe",
-                "qe_df",
-                "qe_p",
-                "tau2",
-                "i2",
-                "r2",
-                "excluded",
-                "notes",
-            )
-        }
-        out = _json(out)
-        out["coefficients"] = [_json(r) for r in self.coefficients.to_dict(orient="records")]
-        return out
+    # to_dict, __str__, _repr_html_: fmtrials._result.ResultMixin (to_dict from every dataclass field)
 
     def summary(self) -> str:
         """Plain-text summary in the spirit of metafor's ``print.rma``."""
@@ -252,8 +225,9 @@ def meta_regression(
     measure : {"RR", "OR", "RD"}
     method : {"REML", "DL", "PM", "IV"}
         tau² estimator; ``"IV"`` fits the common-effect (fixed-effects) meta-regression (metafor ``"FE"``).
-    test : {"z", "knha"}
-        Wald z and chi² omnibus test, or Knapp-Hartung t(k - p) and F(m, k - p).
+    test : {"z", "hksj"}
+        Wald z and chi² omnibus test, or Knapp-Hartung t(k - p) and F(m, k - p) (metafor ``"knha"``,
+        accepted as an alias).
     alpha : float
         1 - confidence level of the coefficient intervals.
     tol, maxiter : float, int
@@ -288,7 +262,7 @@ def meta_regression(
     mods = _moderators(moderators)
     df = as_frame(table).reset_index(drop=True)
     d = prepare(df)
-    eff = study_effects(d.a, d.n1, d.c, d.n2, measure)
+    eff = study_effects(d.a, d.n1, d.c, d.n2, measure=measure)
     rows = np.nonzero(~eff.excluded)[0]
     X, terms = design(df, mods, rows)
     k, p = X.shape
@@ -302,7 +276,7 @@ def meta_regression(
             )
         )
     y, v = eff.yi[rows], eff.vi[rows]
-    f = mfit(y, v, X, method, test, tol, maxiter)
+    f = mfit(y, v, X, method, "knha" if test == "hksj" else test, tol, maxiter)
     return _result(
         f,
         X,
@@ -341,7 +315,7 @@ def _result(
     se = np.sqrt(np.diag(f.vb))
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = f.beta / se
-    if test == "knha":
+    if test == "hksj":
         dfree = k - p
         pv = 2 * special.stdtr(dfree, -np.abs(stat))
         cr = float(special.stdtrit(dfree, 1 - alpha / 2))
@@ -362,7 +336,7 @@ def _result(
     b, vb = f.beta[1:], f.vb[1:, 1:]
     m = p - 1
     qm = float(b @ np.linalg.solve(vb, b)) if f.s2w > 0 else _NAN
-    if test == "knha":
+    if test == "hksj":
         qm /= m
         qm_df: tuple[int, ...] = (m, k - p)
         qm_p = float(special.fdtrc(m, k - p, qm))
@@ -381,7 +355,7 @@ def _result(
         notes.append(
             f"{len(excluded)} double-zero stud{'y' if len(excluded) == 1 else 'ies'} excluded: " + ", ".join(excluded)
         )
-    if test == "knha" and f.s2w == 0:
+    if test == "hksj" and f.s2w == 0:
         notes.append("the Knapp-Hartung scale factor is 0 (the model fits exactly): no tests")
     data = pd.DataFrame({"label": labels, "yi": y, "vi": v, "weight": 100 * f.w / f.w.sum()})
     for mname in mods:

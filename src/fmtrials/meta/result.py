@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .._result import Interval, ResultMixin
 from .._validation import check_alpha
 from .._vocab import RATIO_MEASURES
 
@@ -50,61 +51,65 @@ class Subgroups(Mapping):
 
 
 @dataclass(frozen=True)
-class Heterogeneity:
+class Heterogeneity(ResultMixin):
     """Heterogeneity of one analysis.
+
+    One I² for every model: ``i2`` is the Q-based I² of Higgins & Thompson (2002), ``100 max(0, (Q - df) / Q)``
+    (RevMan's, and metafor's for common-effect models). metafor's τ²-based I² of a random-effects model
+    (``100 τ² / (τ² + s²)``, s² the typical within-study variance) is the separately named ``i2_tau2``; the two
+    differ when τ̂² is truncated at 0 while Q exceeds its df, or with any estimator other than DL.
 
     Attributes
     ----------
     q, q_df, q_p : float, int, float
         Cochran's Q (MH: inverse-variance Q around the MH estimate; Peto: Peto's Q), its df (k - 1) and p-value.
-    i2, h2 : float
-        I² (percent) and H²: from tau² for random-effects models (metafor), from Q otherwise (``i2_basis``).
+    i2 : float
+        The Q-based I² in percent (0 when Q = 0), whatever the model.
+    i2_tau2 : float
+        metafor's τ²-based I² in percent for random-effects models (``rma.uni``'s ``I2``); NaN for common-effect
+        models, which estimate no τ².
+    h2 : float
+        H² as metafor reports it: ``τ²/s² + 1`` for random-effects models, ``Q / df`` otherwise.
     tau2, tau2_ci_low, tau2_ci_high : float
         tau² (0 for common-effect models) and its Q-profile CI (NaN for common-effect models and k < 2).
-    i2_ci_low, i2_ci_high : float
-        The I² CI from the tau² CI bounds (``confint.rma.uni``).
-    i2_basis : {"tau2", "Q"}
+    i2_tau2_ci_low, i2_tau2_ci_high : float
+        The CI of ``i2_tau2`` from the tau² CI bounds (``confint.rma.uni``); NaN for common-effect models.
     estimable : bool
         False when k < 2 or Q is undefined (e.g. MH with no events in any control arm); then ``q``, ``q_p``,
-        ``i2`` and ``h2`` are NaN, never 0.
+        ``i2``, ``i2_tau2`` and ``h2`` are NaN, never 0.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from fmtrials import pool
+    >>> t = pd.DataFrame({"study": ["A", "B", "C"], "events_t": [73, 189, 18], "n_t": [224, 516, 85],
+    ...                   "events_c": [24, 106, 6], "n_c": [112, 509, 21]})
+    >>> h = pool(t, method="REML").heterogeneity
+    >>> round(h.q, 2), round(h.i2, 1), round(h.i2_tau2, 1)
+    (4.46, 55.2, 53.0)
     """
 
     q: float
     q_df: int
     q_p: float
     i2: float
+    i2_tau2: float
     h2: float
     tau2: float
     tau2_ci_low: float
     tau2_ci_high: float
-    i2_ci_low: float
-    i2_ci_high: float
-    i2_basis: str
+    i2_tau2_ci_low: float
+    i2_tau2_ci_high: float
     estimable: bool
 
     @property
     def i2_q(self) -> float:
-        """The Q-based I² of Higgins & Thompson (2002), ``100 max(0, (Q - df) / Q)`` in percent, whatever the
-        model (RevMan's I²; for a random-effects model ``i2`` is metafor's τ²-based one). NaN when Q is not
-        estimable; 0 when Q = 0.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from fmtrials import pool
-        >>> t = pd.DataFrame({"study": ["A", "B", "C"], "events_t": [73, 189, 18], "n_t": [224, 516, 85],
-        ...                   "events_c": [24, 106, 6], "n_c": [112, 509, 21]})
-        >>> h = pool(t, method="REML").heterogeneity
-        >>> round(h.q, 2), round(h.i2_q, 1), round(h.i2, 1), h.i2_basis
-        (4.46, 55.2, 53.0, 'tau2')
-        """
-        if not self.estimable or not math.isfinite(self.q):
-            return math.nan
-        return 100.0 * max(0.0, (self.q - self.q_df) / self.q) if self.q > 0 else 0.0
+        """The Q-based I², the same as :attr:`i2` (the name of earlier versions, kept as an alias)."""
+        return self.i2
 
 
 @dataclass(frozen=True)
-class Prediction:
+class Prediction(ResultMixin):
     """Prediction interval (reporting scale): ``dist`` "t(k-2)", "z", "t(k-1)" or "none"; ``method`` "hts" or
     "metafor". NaN bounds when undefined (common-effect models; k < 3 for "hts")."""
 
@@ -115,7 +120,7 @@ class Prediction:
 
 
 @dataclass(frozen=True)
-class SubgroupTest:
+class SubgroupTest(ResultMixin):
     """Test for subgroup differences: Q_between on ``df`` = J - 1 degrees of freedom and its p-value."""
 
     q: float
@@ -155,7 +160,7 @@ def _json(x: Any) -> Any:
 
 
 @dataclass(frozen=True, eq=False)
-class PoolResult:
+class PoolResult(ResultMixin):
     """Result of :func:`~fmtrials.pool`: the pooled effect, heterogeneity, per-study table and every choice.
 
     Attributes
@@ -244,16 +249,20 @@ class PoolResult:
         """A copy of :attr:`studies`."""
         return self._studies.copy()
 
-    def conf_int(self, alpha: float | None = None) -> tuple[float, float]:
+    def conf_int(self, alpha: float | None = None) -> Interval:
         """CI of the pooled effect on the reporting scale at level 1 - ``alpha`` (default: the result's).
 
-        Uses the result's own test: z, or t(k - 1) with the HKSJ standard error.
+        Uses the result's own test: z, or t(k - 1) with the HKSJ standard error. An
+        :class:`~fmtrials._result.Interval`: the tuple ``(ci_low, ci_high)`` with ``estimate``, ``ci_low``,
+        ``ci_high`` and ``level`` named.
         """
         a = self.alpha if alpha is None else check_alpha(alpha)
         cr = crit(a, self.stat_dist, self.df)
-        return (
+        return Interval(
+            self.estimate,
             float(back(self.beta - cr * self.se, self.measure)),
             float(back(self.beta + cr * self.se, self.measure)),
+            1 - a,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -292,9 +301,6 @@ class PoolResult:
         from ._render import summary_text
 
         return summary_text(self)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def _repr_html_(self) -> str:
         from ._render import summary_html

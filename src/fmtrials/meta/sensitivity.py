@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import ARGUMENTS
-from .._vocab import Measure, PiMethod, PoolMethod, PoolTest
+from .._vocab import Measure, OnNonconvergence, PiMethod, PoolMethod, PoolTest
 from ..errors import DataError, Problem
 from ._subsets import FAST_METHODS, subset_rows
 from ._table import Data, as_frame, prepare
@@ -60,7 +60,7 @@ def leave_one_out(
     pi_method: PiMethod = "hts",
     tol: float = 1e-12,
     maxiter: int = 100,
-    on_nonconvergence: str = "raise",
+    on_nonconvergence: OnNonconvergence = "raise",
     warn_shared: bool = True,
 ) -> pd.DataFrame:
     """Pool again with each study left out in turn (metafor ``leave1out``).
@@ -73,8 +73,8 @@ def leave_one_out(
     DataFrame
         One row per study of ``table`` in input order: ``omitted`` (the study's label), ``k``, ``estimate``,
         ``ci_low``, ``ci_high`` (reporting scale), ``beta``, ``se``, ``statistic``, ``p_value``, ``q``, ``q_p``,
-        ``i2``, ``tau2``, ``pi_low``, ``pi_high``. A row whose remaining studies cannot be pooled has k = 0
-        and NaN.
+        ``i2`` (Q-based), ``i2_tau2`` (metafor's τ²-based I²; NaN for common-effect models), ``tau2``,
+        ``pi_low``, ``pi_high``. A row whose remaining studies cannot be pooled has k = 0 and NaN.
 
     Examples
     --------
@@ -106,7 +106,7 @@ def cumulative(
     pi_method: PiMethod = "hts",
     tol: float = 1e-12,
     maxiter: int = 100,
-    on_nonconvergence: str = "raise",
+    on_nonconvergence: OnNonconvergence = "raise",
     warn_shared: bool = True,
 ) -> pd.DataFrame:
     """Cumulative meta-analysis: add studies one at a time in ``order_by`` order (metafor ``cumul``).

@@ -19,7 +19,10 @@ RR/OR). The Cochrane Handbook (§10.4.3.1) advises against these tests with fewe
 
 from __future__ import annotations
 
+import functools
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -36,6 +39,7 @@ from .._vocab import (
     MRegTest,
     SmallStudyTest,
     choice,
+    renamed,
 )
 from ..effects.sizes import study_effects
 from ..errors import DataError, FewStudiesWarning, Problem
@@ -48,6 +52,7 @@ __all__ = ["small_study_test", "SMALL_STUDY_TESTS", "MIN_STUDIES"]
 MIN_STUDIES = 10
 
 _NAN = float("nan")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def wls(y: np.ndarray, X: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -73,9 +78,9 @@ def _egger(y, v) -> tuple[float, float, float]:
 
 def _egger_rma(y, v, tau2_method: str, test: str) -> tuple[float, float, float]:
     X = np.column_stack([np.ones_like(y), np.sqrt(v)])
-    f = mfit(y, v, X, tau2_method, "knha" if test == "knha" else "z")
+    f = mfit(y, v, X, tau2_method, "knha" if test == "hksj" else "z")
     stat = float(f.beta[1] / np.sqrt(f.vb[1, 1]))
-    if test == "knha":
+    if test == "hksj":
         dfree = len(y) - 2
         return stat, float(2 * special.stdtr(dfree, -abs(stat))), float(dfree)
     return stat, float(2 * special.ndtr(-abs(stat))), _NAN
@@ -116,13 +121,43 @@ def _begg(y, v) -> tuple[float, float, float]:
     return float(res.statistic), float(res.pvalue), _NAN
 
 
+def _old_names(func: F) -> F:
+    """Accept the previous release's spellings (with a DeprecationWarning): ``method=`` naming the test (now
+    ``test=``), ``tau2_method=`` (now ``method=``) and ``test="z"/"knha"`` for egger_rma (now ``fit_test=``)."""
+
+    def folded(value: Any) -> str | None:
+        return value.strip().casefold() if isinstance(value, str) else None
+
+    tests = {t.casefold() for t in SMALL_STUDY_TESTS}
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        new: dict[str, Any] = {}
+        if folded(kwargs.get("test")) in {"z", "knha", "hksj"}:
+            renamed("test", "fit_test", "small_study_test")
+            new["fit_test"] = kwargs.pop("test")
+        if folded(kwargs.get("method")) in tests:
+            renamed("method", "test", "small_study_test")
+            new["test"] = kwargs.pop("method")
+        if "tau2_method" in kwargs:
+            renamed("tau2_method", "method", "small_study_test")
+            new["method"] = kwargs.pop("tau2_method")
+        clash = sorted(set(new) & set(kwargs))
+        if clash:
+            raise TypeError(f"small_study_test() got {clash[0]}= twice (old and new spelling)")
+        return func(*args, **kwargs, **new)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@_old_names
 def small_study_test(
     table: pd.DataFrame,
     *,
     measure: Measure = "RR",
-    method: SmallStudyTest = "egger",
-    tau2_method: MRegMethod = "REML",
-    test: MRegTest = "z",
+    test: SmallStudyTest = "egger",
+    method: MRegMethod = "REML",
+    fit_test: MRegTest = "z",
 ) -> pd.DataFrame:
     """Test for funnel-plot asymmetry (small-study effects) of 2x2 tables.
 
@@ -132,17 +167,19 @@ def small_study_test(
         Columns ``events_t, n_t, events_c, n_c`` (optional ``study``).
     measure : {"RR", "OR", "RD"}
         Effect measure (``"peters"`` and ``"harbord"`` are defined for the odds ratio: use ``"OR"``).
-    method : {"egger", "egger_rma", "peters", "harbord", "begg"}
-        See the module docstring.
-    tau2_method : {"REML", "DL", "PM", "IV"}
-        ``egger_rma`` only: the tau² estimator of the meta-regression (metafor's default is REML).
-    test : {"z", "knha"}
-        ``egger_rma`` only: z test or Knapp-Hartung t(k - 2).
+    test : {"egger", "egger_rma", "peters", "harbord", "begg"}
+        The test, see the module docstring (``method=`` in the previous release, still accepted with a
+        DeprecationWarning).
+    method : {"REML", "DL", "PM", "IV"}
+        ``egger_rma`` only: the tau² estimator of the meta-regression (metafor's default is REML; ``tau2_method=``
+        in the previous release).
+    fit_test : {"z", "hksj"}
+        ``egger_rma`` only: z test or Knapp-Hartung t(k - 2) (metafor ``test="knha"``, accepted as an alias).
 
     Returns
     -------
     DataFrame
-        One row: ``method, measure, k, statistic, statistic_name`` (``"t"``, ``"z"`` or ``"tau"``),
+        One row: ``method`` (the test), ``measure, k, statistic, statistic_name`` (``"t"``, ``"z"`` or ``"tau"``),
         ``df`` (NaN for z and tau), ``p_value``, ``model`` (the regression or correlation in words).
 
     Warns
@@ -162,26 +199,26 @@ def small_study_test(
     ...                   "n_t": [123, 306, 231, 13598, 5069, 1541, 2545, 88391, 7499, 1716],
     ...                   "events_c": [11, 29, 11, 248, 47, 372, 10, 499, 45, 65],
     ...                   "n_c": [139, 303, 220, 12867, 5808, 1451, 629, 88391, 7277, 1665]})
-    >>> r = fmtrials.small_study_test(t, measure="RR", method="egger")
+    >>> r = fmtrials.small_study_test(t, measure="RR", test="egger")
     >>> int(r.at[0, "k"]), r.at[0, "statistic_name"], float(r.at[0, "df"])
     (10, 't', 8.0)
     """
     measure = choice(measure, MEASURES, "measure")
-    method = choice(method, SMALL_STUDY_TESTS, "method")
-    tau2_method = choice(tau2_method, MREG_METHODS, "tau2_method")
-    test = choice(test, MREG_TESTS, "test")
-    if method in ("peters", "harbord") and measure != "OR":
+    tau2_method: str = choice(method, MREG_METHODS, "method")
+    kind: str = choice(test, SMALL_STUDY_TESTS, "test")
+    fit: str = choice(fit_test, MREG_TESTS, "fit_test")
+    if kind in ("peters", "harbord") and measure != "OR":
         raise DataError(
             Problem(
-                f"the {method.capitalize()} test is defined for the odds ratio; use measure='OR' (got {measure!r})",
+                f"the {kind.capitalize()} test is defined for the odds ratio; use measure='OR' (got {measure!r})",
                 file=ARGUMENTS,
                 column="measure",
             )
         )
     d = prepare(table)
-    eff = study_effects(d.a, d.n1, d.c, d.n2, measure)
+    eff = study_effects(d.a, d.n1, d.c, d.n2, measure=measure)
     inc = ~eff.excluded
-    if method == "harbord":
+    if kind == "harbord":
         z, v = harbord_parts(d.a, d.n1, d.c, d.n2)
         inc = v > 0
     k = int(inc.sum())
@@ -195,30 +232,30 @@ def small_study_test(
         )
     if k < MIN_STUDIES:
         warnings.warn(
-            f"{method}: k = {k} < {MIN_STUDIES} studies: too few for a test of funnel-plot asymmetry "
+            f"{kind}: k = {k} < {MIN_STUDIES} studies: too few for a test of funnel-plot asymmetry "
             "to be informative (Cochrane Handbook §10.4.3.1)",
             FewStudiesWarning,
             stacklevel=2,
         )
     y, v_i = eff.yi[inc], eff.vi[inc]
-    if method in ("egger", "egger_rma", "begg") and np.ptp(v_i) == 0:
+    if kind in ("egger", "egger_rma", "begg") and np.ptp(v_i) == 0:
         raise DataError(
             Problem(
-                f"every study has the same standard error: the {method} test has no spread of study precision to test",
+                f"every study has the same standard error: the {kind} test has no spread of study precision to test",
                 file=DATAFRAME,
                 column="n_t",
             )
         )
-    if method == "egger":
+    if kind == "egger":
         out, name, model = _egger(y, v_i), "t", "weighted regression of yi on sei (weights 1/vi), t test of the slope"
-    elif method == "egger_rma":
-        out = _egger_rma(y, v_i, tau2_method, test)
-        name = "t" if test == "knha" else "z"
-        model = f"meta-regression of yi on sei ({tau2_method}, test {test}), test of the sei coefficient"
-    elif method == "peters":
+    elif kind == "egger_rma":
+        out = _egger_rma(y, v_i, tau2_method, fit)
+        name = "t" if fit == "hksj" else "z"
+        model = f"meta-regression of yi on sei ({tau2_method}, test {fit}), test of the sei coefficient"
+    elif kind == "peters":
         out, name = _peters(y, d.a[inc], d.n1[inc], d.c[inc], d.n2[inc]), "t"
         model = "weighted regression of ln OR on 1/N (weights S*F/N), t test of the slope"
-    elif method == "harbord":
+    elif kind == "harbord":
         out, name = _harbord(z[inc], v[inc]), "t"
         model = "regression of Z/sqrt(V) on sqrt(V) (efficient score), t test of the intercept"
     else:
@@ -226,7 +263,7 @@ def small_study_test(
         model = "Kendall's tau of standardised deviates and vi (metafor ranktest)"
     return pd.DataFrame(
         {
-            "method": [method],
+            "method": [kind],
             "measure": [measure],
             "k": [k],
             "statistic": [out[0]],

@@ -23,8 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .._result import IntervalMixin, ResultMixin
 from .._validation import ARGUMENTS
-from .._vocab import TRIMFILL_ESTIMATORS, TrimFillEstimator, choice
+from .._vocab import TRIMFILL_ESTIMATORS, TrimFillEstimator, TrimFillSide, choice
 from ..errors import ConvergenceError, DataError, Problem
 from ._mreg import mfit
 from .result import back, crit
@@ -35,7 +36,7 @@ _NAN = float("nan")
 
 
 @dataclass(frozen=True, eq=False)
-class TrimFillResult:
+class TrimFillResult(IntervalMixin, ResultMixin):
     """Result of :func:`trim_and_fill`.
 
     Attributes
@@ -141,7 +142,7 @@ def _p(b: float, se: float, result: Any, original: bool) -> float:
 
 
 def trim_and_fill(
-    result: Any, *, estimator: TrimFillEstimator = "L0", side: str | None = None, maxiter: int = 100
+    result: Any, *, estimator: TrimFillEstimator = "L0", side: TrimFillSide | None = None, maxiter: int = 100
 ) -> TrimFillResult:
     """Trim-and-fill (Duval & Tweedie) on a pooled result, as metafor ``trimfill``.
 

@@ -28,6 +28,7 @@ __all__ = [
     "subgroup_test",
     "pool_test",
     "effect_test",
+    "model_name",
     "subgroups",
     "Heterogeneity",
     "EffectTest",
@@ -123,6 +124,21 @@ def effect_test(result: Any) -> EffectTest:
     t = str(result.stat_dist).lower().startswith("t")
     df = _f(result.df) if t and result.df is not None else None
     return EffectTest("t" if t else "Z", _f(result.statistic), df, _f(result.p_value))
+
+
+def model_name(result: Any) -> str:
+    r"""The pooling model of ``result`` for a legend, on two lines: ``"Random-effects model\n(REML τ²)"``,
+    ``"Common-effect model\n(Mantel–Haenszel)"`` (the test is left out: it does not move the estimate).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> model_name(R(method="REML", tau2_method="REML"))
+    'Random-effects model\n(REML τ²)'
+    """
+    from .._format import pool_label
+
+    return pool_label(result.method, "z", getattr(result, "tau2_method", None)).replace(" (", "\n(", 1)
 
 
 def _with_dose(rows: pd.DataFrame, by: str | None) -> pd.DataFrame:

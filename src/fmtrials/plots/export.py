@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .._validation import ARGUMENTS, check_int
-from .._vocab import choice
+from .._vocab import FigureFormat, choice
 from ..errors import DataError, Problem
 from . import _svg
 from ._style import RC
@@ -37,7 +37,7 @@ def _save_rc(editable_text: bool) -> dict[str, Any]:
 
 
 def figure_bytes(
-    fig: Any, fmt: str = "png", *, dpi: float = 300, editable_text: bool = False, png_compress: int = 6
+    fig: Any, fmt: FigureFormat = "png", *, dpi: float = 300, editable_text: bool = False, png_compress: int = 6
 ) -> bytes:
     """Render ``fig`` to ``fmt`` ("png", "svg" or "pdf") and return the bytes (deterministic).
 
@@ -129,14 +129,14 @@ def save_figure(
     if fmt == "svg" and title is not None:
         path.write_text(svg_text(fig, title=title, id_prefix=path.stem, editable_text=editable_text), "utf-8")
     else:
-        path.write_bytes(figure_bytes(fig, fmt, dpi=dpi, editable_text=editable_text))
+        path.write_bytes(figure_bytes(fig, cast(Any, fmt), dpi=dpi, editable_text=editable_text))
     return path
 
 
 def export_figure(
     fig: Any,
     stem: str | Path,
-    formats: tuple[str, ...] = ("svg", "png"),
+    formats: tuple[FigureFormat, ...] = ("svg", "png"),
     *,
     dpi: float = 300,
     editable_text: bool = False,

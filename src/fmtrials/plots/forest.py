@@ -15,6 +15,7 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,14 +23,14 @@ import numpy as np
 
 from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
 from .._validation import ARGUMENTS, check_int
-from .._vocab import EVENTS, RATIO_MEASURES, Event, choice
+from .._vocab import EVENTS, RATIO_MEASURES, Event, choice, renamed_args
 from ..errors import DataError, Problem
 from . import _layout as L
 from . import _result as R
 from . import _style as S
 from ._axis import auto_xlim, null_value, set_effect_axis
 
-__all__ = ["plot_forest", "forest_lines", "MAX_STUDIES"]
+__all__ = ["plot_forest", "forest_lines", "mh_zero_weight_note", "MAX_STUDIES"]
 
 #: above this many study rows the forest plot is drawn as a summary (subtotals and total only)
 MAX_STUDIES = 60
@@ -178,7 +179,8 @@ def forest_lines(
         lines.append(_summary_line(st, label, "subgroup", digits))
         if R.heterogeneity(sub).estimable:
             lines.append(Line("note", span=het_text(sub, tau=False)))
-        lines += [Line("note", span=overall_test_text(sub)), Line()]
+        one = int(sub.k) == 1  # one comparison: no test of a pooled effect (nor a second p-value for it)
+        lines += [Line("note", span=SINGLE_NOTE if one else overall_test_text(sub)), Line()]
     if not (by and R.subgroups(result)):
         if not summary_only:
             lines += [_study_line(r, digits) for r in rows[rows["row_type"] == "study"].itertuples()]
@@ -203,16 +205,68 @@ def forest_lines(
     return lines
 
 
+#: what a forest plot says of one comparison (the whole plot, or a subgroup), instead of a test of a pooled effect
+SINGLE_NOTE = "One comparison: its own estimate and interval; nothing is pooled."
+
+
 def _single(result: Any) -> bool:
     """True for one comparison without subgroups: drawn as the trial's own estimate, nothing pooled."""
     return int(result.k) == 1 and not (getattr(result, "by", None) and R.subgroups(result))
 
 
-def forest_footer(result: Any) -> list[str]:
-    """Heterogeneity, overall test, subgroup test, left-out studies, zero cells, notes and the method (for one
-    comparison: that nothing is pooled, instead of heterogeneity and the overall test)."""
+#: the Mantel-Haenszel terms by measure: (weight = denominator term, numerator term), as printed in a footnote
+_MH_TERMS = {"OR": ("b·c/N", "a·d/N"), "RR": ("c·n_t/N", "a·n_c/N")}
+
+
+def mh_zero_weight_note(result: Any, digits: int = 2) -> str | None:
+    """The footnote for a Mantel–Haenszel forest in which an included study has weight 0 but still moves the
+    estimate, else None.
+
+    The weight column of a Mantel–Haenszel analysis is the study's share of the estimate's denominator
+    (metafor ``weights.rma.mh``, RevMan): ``b·c/N`` for the odds ratio, ``c·n_t/N`` for the risk ratio. A study
+    without events in the control arm (or, for the odds ratio, without non-events in the treatment arm) has
+    weight 0, yet its numerator term (``a·d/N``, ``a·n_c/N``) still enters the pooled ratio. The note names those
+    studies and gives the pooled estimate without them (``digits + 2`` decimals, so the change shows).
+    """
+    from ..meta import _core
+
+    measure = str(result.measure).upper()
+    if getattr(result, "method", None) != "MH" or measure not in _MH_TERMS:
+        return None
+    s = R.study_table(result)
+    s = s[s["included"].to_numpy(dtype=bool)]
+    a, n1, c, n2 = (s[col].to_numpy(dtype=float) for col in ("events_t", "n_t", "events_c", "n_c"))
+    numerator = a * (n2 - c) / (n1 + n2) if measure == "OR" else a * n2 / (n1 + n2)
+    zero = (s["weight"].to_numpy(dtype=float) == 0) & (numerator > 0)
+    if not zero.any() or zero.all():
+        return None
+    keep = ~zero
+    beta, _ = _core.mh(a[keep], n1[keep], c[keep], n2[keep], measure)
+    if not math.isfinite(beta):
+        return None
+    labels = s["label"].to_numpy()
+    names = ", ".join(L.truncate(str(v)) for v in labels[zero])
+    den, num = _MH_TERMS[measure]
+    one = zero.sum() == 1
+    text = (
+        f"Weight: the Mantel–Haenszel weight ({den}, the study's part of the estimate's denominator). {names} "
+        f"{'has' if one else 'have'} weight 0% but {'its' if one else 'their'} {num} still enters the numerator: "
+        f"without {'it' if one else 'them'} the pooled {measure} would be "
+        f"{format_number(math.exp(beta), digits + 2)} instead of {format_number(result.estimate, digits + 2)}."
+    )
+    w = s["weight"].to_numpy(dtype=float)
+    rounded = (w > 0) & (w < 0.05)  # printed as 0.0% (one decimal) although not 0
+    if rounded.any():
+        text += " " + ", ".join(L.truncate(str(v)) for v in labels[rounded]) + " show 0.0% for weights below 0.05%."
+    return text
+
+
+def forest_footer(result: Any, notes: Sequence[str] = ()) -> list[str]:
+    """Heterogeneity, overall test, subgroup test, left-out studies, zero cells, a study with Mantel–Haenszel
+    weight 0 that still counts (:func:`mh_zero_weight_note`), notes (the result's, then ``notes``) and the method
+    (for one comparison: that nothing is pooled, instead of heterogeneity and the overall test)."""
     if _single(result):
-        return ["One comparison: its own estimate and interval; nothing is pooled."]
+        return [SINGLE_NOTE]
     out = [het_text(result), overall_test_text(result)]
     st = R.subgroup_test(result)
     if st is not None:
@@ -231,7 +285,10 @@ def forest_footer(result: Any) -> list[str]:
     corrected = tuple(getattr(result, "corrected", ()) or ())
     if corrected:
         out.append("Zero cells in " + ", ".join(map(str, corrected)) + f": {result.zero_cell}")
-    out.extend(f"Note: {n}" for n in (getattr(result, "notes", ()) or ()))
+    zero_weight = mh_zero_weight_note(result)
+    if zero_weight:
+        out.append(zero_weight)
+    out.extend(f"Note: {n}" for n in (*(getattr(result, "notes", ()) or ()), *notes))
     out.append(method_text(result))
     return out
 
@@ -391,17 +448,20 @@ def _draw_effect_header(ax, measure: str, alpha: float) -> None:
     )
 
 
+@renamed_args(favours=("control", "treatment"))
 def plot_forest(
     result: Any,
     *,
     ax: Any = None,
     event: Event | None = None,
-    favours: tuple[str, str] = ("placebo", "milnacipran"),
+    treatment: str = "milnacipran",
+    control: str = "placebo",
     xlim: tuple[float, float] | None = None,
     digits: int = 2,
     title: str | None = None,
     show_prediction: bool = True,
     max_studies: int = MAX_STUDIES,
+    notes: Sequence[str] = (),
 ) -> Any:
     """Forest plot of a pooled result, RevMan/metafor style.
 
@@ -424,8 +484,9 @@ def plot_forest(
         the null line. ``"harmful"`` (adverse events) swaps the labels. Letter case is ignored. By default
         the direction the pooled table stated (``result.event``, from its ``direction`` column), else
         ``"beneficial"``; an explicit ``event`` wins.
-    favours : (str, str), default ("placebo", "milnacipran")
-        Names of the control and treatment arms: column headers and the "Favours ..." labels.
+    treatment, control : str, default "milnacipran", "placebo"
+        Names of the treatment and control arms: column headers and the "Favours ..." labels (the previous
+        release's ``favours=(control, treatment)`` is accepted with a DeprecationWarning).
     xlim : (float, float), optional
         Effect-axis limits (reporting scale); symmetric around the null and wide enough for every interval
         (ratios up to 1/100-100) by default.
@@ -437,6 +498,10 @@ def plot_forest(
         Draw the prediction interval row when the result defines one.
     max_studies : int, default 60
         Above this many studies draw a summary forest (subtotals and total) with a note.
+    notes : sequence of str, optional
+        Footnotes printed after the result's own notes (``Note: ...``), e.g. the report's sentence when the
+        common-effect check disagrees with this model. A Mantel–Haenszel forest in which a study shows weight
+        0% but still enters the estimate always says so (:func:`mh_zero_weight_note`).
 
     Returns
     -------
@@ -455,9 +520,7 @@ def plot_forest(
     event = choice(event if event is not None else (getattr(result, "event", None) or "beneficial"), EVENTS, "event")
     digits = check_int(digits, "digits", low=0, high=10)
     max_studies = check_int(max_studies, "max_studies", low=0)
-    if isinstance(favours, str) or len(favours) != 2:
-        raise DataError(Problem("favours must be two names: (control, treatment)", file=ARGUMENTS, column="favours"))
-    control, treatment = (L.truncate(f) for f in favours)
+    control, treatment = (L.truncate(str(f)) for f in (control, treatment))
     measure = str(result.measure).upper()
     lines = forest_lines(
         result, digits=digits, treatment=treatment, show_prediction=show_prediction, max_studies=max_studies
@@ -465,7 +528,9 @@ def plot_forest(
     table = _table(lines, measure, result.alpha, control, treatment)
     xlim = _xlim(lines, measure, xlim)
     left_in, right_in = table.left_width(), table.right_width()
-    foot = L.wrap(forest_footer(result), 0.95 * (left_in + L.PLOT_W + right_in))
+    if isinstance(notes, str):
+        notes = (notes,)
+    foot = L.wrap(forest_footer(result, [str(n) for n in notes]), 0.95 * (left_in + L.PLOT_W + right_in))
     with S.house_style():
         fig, ax = L.make_figure(
             ax, left_in, L.PLOT_W, right_in, table.nrows, 0.5 + L.title_height(title), 0.52 + 0.15 * len(foot) + 0.1

@@ -45,7 +45,7 @@ def funnel_points(result: Any) -> pd.DataFrame:
     )
 
 
-def _set_axes(ax, measure: str, xs: np.ndarray) -> None:
+def _set_axes(ax, measure: str, xs: np.ndarray, treatment: str | None = None) -> None:
     """x limits with 5% padding (log scale with ratio ticks for RR/OR) and axis labels."""
     pad = 0.05 * (xs.max() - xs.min() or 1.0)
     ratio = measure in RATIO_MEASURES
@@ -63,8 +63,12 @@ def _set_axes(ax, measure: str, xs: np.ndarray) -> None:
     else:
         ax.set_xlim(xs.min() - pad, xs.max() + pad)
         ax.set_ylabel("Standard error", fontsize=S.FONT_SIZE, fontfamily=S.FONT)
+    versus = f", {L.truncate(treatment)} vs placebo" if treatment else ""
     ax.set_xlabel(
-        L.arm_label(measure_name(measure)) + (" (log scale)" if ratio else ""), fontsize=S.FONT_SIZE, fontfamily=S.FONT
+        L.arm_label(measure_name(measure)) + versus + (" (log scale)" if ratio else ""),
+        fontsize=S.FONT_SIZE,
+        fontfamily=S.FONT,
+        parse_math=False,
     )
 
 
@@ -175,10 +179,12 @@ def plot_funnel(
     title: str | None = None,
     contours: bool = False,
     filled: Any = None,
+    treatment: str | None = None,
 ) -> Any:
     """Funnel plot: each comparison's effect against its standard error, with pseudo-confidence limits.
 
-    The standard-error axis runs downward from 0; the vertical line is the pooled estimate and the dashed
+    The standard-error axis runs downward from 0; the vertical line is the pooled estimate (its model named in
+    the legend: give the result of the model the forest plot beside it shows) and the dashed
     funnel is ``estimate ± z·SE`` with ``z`` the ``1 - alpha/2`` normal quantile (metafor ``funnel``), drawn
     on the log scale for ratios (with ratio tick labels). The dotted line is no effect. With fewer than 10
     comparisons the figure says that asymmetry cannot be judged (Cochrane Handbook 5.1 §10.4.3.1).
@@ -199,6 +205,8 @@ def plot_funnel(
     filled : TrimFillResult, optional
         From :func:`fmtrials.trim_and_fill` on ``result``: draw the filled studies (open markers) and the
         adjusted estimate (dash-dot line).
+    treatment : str, optional
+        The name of the treatment, shown on the effect axis (``"Risk ratio, milnacipran vs placebo"``).
 
     Returns
     -------
@@ -259,7 +267,13 @@ def plot_funnel(
         ax.axvline(tr(beta), color="black", lw=0.8, zorder=1, gid="pooled-line")
         ax.axvline(null_value(measure), color="black", lw=0.7, ls=(0, (1, 1.5)), zorder=1, gid="null-line")
         handles = [
-            Line2D([], [], color="black", lw=0.8, label=f"Pooled {measure} {format_number(result.estimate, 2)}"),
+            Line2D(
+                [],
+                [],
+                color="black",
+                lw=0.8,
+                label=f"Pooled {measure} {format_number(result.estimate, 2)}\n{R.model_name(result)}",
+            ),
             Line2D([], [], color=S.GREY, lw=0.8, ls=(0, (4, 2)), label=f"Pseudo {format_level(alpha)} limits"),
             Line2D([], [], color="black", lw=0.7, ls=(0, (1, 1.5)), label="No effect"),
         ]
@@ -267,7 +281,7 @@ def plot_funnel(
         if filled is not None:
             handles += _draw_filled(ax, filled, tr)
         handles += extra
-        _set_axes(ax, measure, xs_all)
+        _set_axes(ax, measure, xs_all, treatment)
         if labels and len(pts):
             xy = list(zip(tr(pts["yi"].to_numpy()), pts["se"].to_numpy()))
             L.scatter_labels(ax, xy, list(pts["label"]), [3.0] * len(pts), size=S.SMALL_SIZE - 0.5)

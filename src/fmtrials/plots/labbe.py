@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._format import format_number
 from .._validation import ARGUMENTS, frame_counts
-from .._vocab import COUNT_COLUMNS
+from .._vocab import COUNT_COLUMNS, renamed_args
 from ..errors import DataError, Problem
 from . import _layout as L
 from . import _result as R
@@ -132,13 +132,15 @@ def _draw_points(ax, t: pd.DataFrame, p_c: np.ndarray, p_t: np.ndarray, treatmen
     return handles
 
 
+@renamed_args(arms=("control", "treatment"))
 def plot_labbe(
     table: Any,
     *,
     result: Any = None,
     ax: Any = None,
     outcome: str = "responders",
-    arms: tuple[str, str] = ("placebo", "milnacipran"),
+    treatment: str = "milnacipran",
+    control: str = "placebo",
     labels: bool | None = None,
     lim: float | None = None,
     title: str | None = None,
@@ -156,12 +158,13 @@ def plot_labbe(
         ``study`` and ``dose_mg_day``; a PoolResult's own studies (and unique labels) are used when one is
         given.
     result : PoolResult, optional
-        Draw its pooled effect.
+        Draw its pooled effect (the legend names its model; give the model of the forest plot beside it).
     ax : matplotlib Axes, optional
     outcome : str, default "responders"
         What the rates count, for the axis labels (e.g. ``"with nausea"``).
-    arms : (str, str)
-        Names of the control and treatment arms for the axis labels.
+    treatment, control : str, default "milnacipran", "placebo"
+        Names of the treatment and control arms for the axis labels (the previous release's
+        ``arms=(control, treatment)`` is accepted with a DeprecationWarning).
     labels : bool, optional
         Write study names next to the points (default: when there are at most 12 points).
     lim : float, optional
@@ -187,7 +190,6 @@ def plot_labbe(
         top = float(max(p_t.max(), p_c.max())) if len(t) else 0.5
         lim = min(1.0, math.ceil((top + 0.04) * 10) / 10)
     labels = len(t) <= 12 if labels is None else labels
-    control, treatment = arms
     from matplotlib.lines import Line2D
 
     with S.house_style():
@@ -216,7 +218,7 @@ def plot_labbe(
                     color=S.GREY,
                     lw=1.0,
                     ls=(0, (4, 2)),
-                    label=f"Pooled {measure} = {format_number(result.estimate, 2)}",
+                    label=f"Pooled {measure} = {format_number(result.estimate, 2)}\n{R.model_name(result)}",
                 )
             )
         handles += _draw_points(ax, t, p_c, p_t, treatment, labels)

@@ -272,8 +272,9 @@ def _draw_arms(ax, d: pd.DataFrame, styles_map: dict, xlim: tuple[float, float])
             )
 
 
-def _legend_handles(d: pd.DataFrame, styles_map: dict, treatment: str) -> list:
-    """Placebo, each dose, an unknown dose, then the glyph for printed-only arms."""
+def _legend_handles(d: pd.DataFrame, styles_map: dict, treatment: str, named: bool = False) -> list:
+    """Placebo, each dose (``"Milnacipran 100 mg/day"`` when the treatment was ``named``), an unknown dose, then
+    the glyph for printed-only arms."""
     from matplotlib.lines import Line2D
 
     active = d.loc[~d["placebo"], "dose"]
@@ -292,7 +293,8 @@ def _legend_handles(d: pd.DataFrame, styles_map: dict, treatment: str) -> list:
     ]
     for dose in sorted({float(v) for v in active if np.isfinite(v)}):
         c, m = styles_map[dose]
-        handles.append(Line2D([], [], color=c, marker=m, mfc=c, mec=c, ms=6, lw=1.3, label=L.dose_text(dose)))
+        label = f"{L.arm_label(L.truncate(treatment))} {L.dose_text(dose)}" if named else L.dose_text(dose)
+        handles.append(Line2D([], [], color=c, marker=m, mfc=c, mec=c, ms=6, lw=1.3, label=label))
     if active.isna().any():
         c, m = S.lookup_dose(styles_map, np.nan)
         handles.append(
@@ -338,7 +340,7 @@ def plot_responders(
     ax: Any = None,
     title: str | None = None,
     xlim: tuple[float, float] | None = None,
-    treatment: str = "milnacipran",
+    treatment: str | None = None,
     events_label: str = "Responders",
     max_trials: int = MAX_TRIALS,
 ) -> Any:
@@ -369,8 +371,10 @@ def plot_responders(
         Figure title; ``"<events_label>: <endpoint>"`` by default, none with ``""``.
     xlim : (float, float), optional
         Percentage axis limits; from 0 to just above the highest upper limit by default.
-    treatment : str, default "milnacipran"
-        Word used for active arms whose dose is not known.
+    treatment : str, optional
+        The name of the treatment: the legend names each dose with it (``"Milnacipran 100 mg/day"``) and active
+        arms whose dose is not known are labelled with it. Not given: the legend shows the doses alone and an
+        arm of unknown dose is called "milnacipran".
     events_label : str, default "Responders"
         What the counts are, for the column header and the axis label (e.g. ``"Nausea"`` for an adverse
         event).
@@ -392,6 +396,7 @@ def plot_responders(
     """
     alpha = check_alpha(alpha)
     max_trials = check_int(max_trials, "max_trials", low=1)
+    named, treatment = treatment is not None, "milnacipran" if treatment is None else str(treatment)
     d = responder_frame(outcomes, endpoint, analysis, alpha)
     n_trials = d["study"].nunique()
     if n_trials > max_trials:
@@ -430,7 +435,7 @@ def plot_responders(
         L.draw_table(ax, table)
         ax.set_xlabel(f"{events_label} (%)", fontsize=S.FONT_SIZE, fontfamily=S.FONT, parse_math=False)
         ax.xaxis.set_major_locator(_percent_locator(xlim))
-        handles = _legend_handles(d, styles_map, treatment)
+        handles = _legend_handles(d, styles_map, treatment, named)
         L.bottom_legend(ax, handles, 0.45, x_in=-left_in, ncol=math.ceil(len(handles) / legend_rows))
         L.footer(
             ax,

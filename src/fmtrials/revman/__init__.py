@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._vocab import ExampleKind
 from .compare import QUANTITIES, compare_revman
 from .export import write_effects_csv, write_revman_csv, zero_cell_rule
 from .reading import read_revman, revman_results
@@ -30,7 +31,7 @@ __all__ = [
 ]
 
 
-def example_path(kind: str = "rm5") -> Path:
+def example_path(kind: ExampleKind = "rm5") -> Path:
     """Path of the small example review shipped with fmtrials: ``"rm5"`` (XML) or ``"csv"`` (analysis export).
 
     Examples

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validation import shown
+
 __all__ = [
     "STUDY_COLUMNS",
     "RESULT_COLUMNS",
@@ -22,6 +24,7 @@ __all__ = [
     "study_frame",
     "result_frame",
     "number",
+    "year",
     "OUTCOME_KEYS",
 ]
 
@@ -138,15 +141,56 @@ def revman_measure(measure: str, method: str) -> tuple[str | None, str | None]:
 
 
 def revman_model(random: str) -> str:
-    """RevMan's ``RANDOM="YES"/"NO"`` or ``Analysis Model`` (``Fixed``/``Random``) -> ``"fixed"``/``"random"``."""
-    return "random" if random.strip().upper() in ("YES", "RANDOM") else "fixed"
+    """RevMan's ``RANDOM="YES"/"NO"`` or ``Analysis Model`` (``Fixed``/``Random``) -> ``"common"``/``"random"``,
+    the words of :class:`~fmtrials.PoolResult` (RevMan's "fixed effect" is the common-effect model)."""
+    return "random" if random.strip().upper() in ("YES", "RANDOM") else "common"
+
+
+_NUMBER = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][+-]?[0-9]+)?")
+_THOUSANDS = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+")
 
 
 def number(text: str | None) -> float:
-    """A RevMan number attribute or cell as a float; empty or missing is NaN; raises ValueError otherwise."""
+    """A RevMan number attribute or cell (not a count) as a float; empty or missing is NaN.
+
+    A decimal comma (``0,55``, some locales' exports) is read as a decimal point. Raises ValueError, saying
+    why, for text that is not a plain decimal number (``inf``, ``nan``, ``1_0``), for a value beyond the
+    range of a double, and for ``1,000`` (a thousands separator or a decimal comma: never guessed).
+
+    Examples
+    --------
+    >>> number("0.5513"), number("0,25"), number("-1.5e-3"), number("")
+    (0.5513, 0.25, -0.0015, nan)
+    >>> number("1,000")
+    Traceback (most recent call last):
+    ...
+    ValueError: '1,000' is ambiguous (a thousands separator or a decimal comma?): write the number without it
+    """
     if text is None or not text.strip():
         return math.nan
-    return float(text.replace(",", "."))
+    s = text.strip()
+    if not _NUMBER.fullmatch(s):
+        raise ValueError(f"{shown(s)} is not a number")
+    if _THOUSANDS.fullmatch(s):
+        raise ValueError(
+            f"{shown(s)} is ambiguous (a thousands separator or a decimal comma?): write the number without it"
+        )
+    x = float(s.replace(",", "."))
+    if not math.isfinite(x):
+        raise ValueError(f"{shown(s)} is out of range")
+    return x
+
+
+def year(text: str | None) -> float | None:
+    """A study's year as a number when it is one to four ASCII digits (``2001``), else None (``2001a``, empty).
+
+    Examples
+    --------
+    >>> year("2001"), year("2001a"), year("²"), year(None)
+    (2001.0, None, None, None)
+    """
+    t = (text or "").strip()
+    return float(t) if re.fullmatch(r"[0-9]{1,4}", t) else None
 
 
 def _none_for_missing(df: pd.DataFrame, columns: tuple[str, ...]) -> None:
@@ -155,8 +199,8 @@ def _none_for_missing(df: pd.DataFrame, columns: tuple[str, ...]) -> None:
         df[c] = df[c].astype(object).where(df[c].notna(), None)
 
 
-def study_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The study table from parsed rows, with its column order and dtypes."""
+def study_frame(rows: list[dict[str, Any]] | dict[str, Any]) -> pd.DataFrame:
+    """The study table from parsed rows (or columns), with its column order and dtypes."""
     df = pd.DataFrame(rows, columns=list(STUDY_COLUMNS))
     _none_for_missing(df, ("subgroup", "measure", "method"))
     for c in ("events_t", "n_t", "events_c", "n_c", "comparison_no", "outcome_no", "subgroup_no", "year"):

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from .._vocab import Measure, PoolMethod
+from .._vocab import Measure, Model, PoolMethod, RevManMethod
 from ..errors import SharedPlaceboWarning
 from ..meta import pool
 from .reading import _read
@@ -21,12 +21,12 @@ __all__ = ["compare_revman", "QUANTITIES", "revman_pool_method"]
 QUANTITIES = ("estimate", "ci_low", "ci_high", "chi2", "df", "p_chi2", "i2", "tau2", "z", "p_z")
 
 
-def revman_pool_method(method: str, model: str) -> str:
+def revman_pool_method(method: RevManMethod, model: Model) -> str:
     """RevMan's statistical method and analysis model -> :func:`fmtrials.pool`'s ``method=``.
 
     Examples
     --------
-    >>> revman_pool_method("MH", "random"), revman_pool_method("IV", "random"), revman_pool_method("MH", "fixed")
+    >>> revman_pool_method("MH", "random"), revman_pool_method("IV", "random"), revman_pool_method("MH", "common")
     ('MH-DL', 'DL', 'MH')
     """
     if model == "random":

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from .._validation import ARGUMENTS, frame_counts
-from .._vocab import MEASURES, Measure, choice
+from .._csv import write_csv
+from .._validation import ARGUMENTS, DATAFRAME, frame_counts, shown
+from .._vocab import MEASURES, MODELS, Measure, Model, RevManMethod, choice
 from ..errors import DataError, Problem
 from ._csvexport import HEADER
 
 __all__ = ["write_effects_csv", "write_revman_csv"]
 
 _REVMAN_METHODS = {"MH": "MH", "IV": "IV", "PETO": "Peto"}
+#: a line break or another control character (a tab is text): not in a RevMan name
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_BROKEN = "holds a line break or a control character: RevMan's names are one line of text"
 
 
 def _target(path: str | os.PathLike[str]) -> Path:
@@ -27,12 +31,12 @@ def _target(path: str | os.PathLike[str]) -> Path:
     return p
 
 
-def zero_cell_rule(measure: str, add: float) -> str:
+def zero_cell_rule(*, measure: Measure, add: float) -> str:
     """The zero-cell rule of :func:`fmtrials.effect_sizes`, in words (recorded in every exported row).
 
     Examples
     --------
-    >>> zero_cell_rule("OR", 0.5)
+    >>> zero_cell_rule(measure="OR", add=0.5)
     'add 0.5 to all four cells of a table with a zero cell (escalc to="only0"); double-zero tables excluded (drop00=TRUE)'
     """
     drop = "double-zero tables excluded (drop00=TRUE)" if measure in ("RR", "OR") else "double-zero tables kept"
@@ -46,7 +50,9 @@ def write_effects_csv(
 
     The values are those of :func:`fmtrials.effect_sizes` (metafor ``escalc`` with ``to="only0"``), written at
     full double precision; every row records the measure and the zero-cell rule applied, so a reader of the
-    file alone can redo ``rma(yi, vi)``.
+    file alone can redo ``rma(yi, vi)``. Text cells that a spreadsheet would run as a formula (starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are written with a leading ``'``, and a cell with a
+    line break is quoted (the package's one CSV writer, as for the report's tables).
 
     Parameters
     ----------
@@ -86,8 +92,8 @@ def write_effects_csv(
     p = _target(path)
     eff = effect_sizes(table, measure=measure, add=add)
     eff.insert(len(table.columns), "measure", measure)
-    eff["zero_cell_rule"] = zero_cell_rule(measure, float(add))
-    eff.to_csv(p, index=False, lineterminator="\n", encoding="utf-8")
+    eff["zero_cell_rule"] = zero_cell_rule(measure=measure, add=float(add))
+    write_csv(eff, p)
     return eff
 
 
@@ -98,8 +104,8 @@ def write_revman_csv(
     comparison: str = "Comparison 1",
     outcome: str = "Outcome 1",
     measure: Measure = "RR",
-    method: str = "MH",
-    model: str = "fixed",
+    method: RevManMethod = "MH",
+    model: Model = "common",
     group_labels: tuple[str, str] = ("Experimental", "Control"),
 ) -> None:
     """Write 2x2 counts as a RevMan 5 dichotomous-data CSV (the layout of RevMan's analysis export).
@@ -107,12 +113,15 @@ def write_revman_csv(
     One comparison with one dichotomous outcome: a comparison row, the outcome row (data type ``DIC``, the
     method, measure and model RevMan is to use, summed counts) and one row per study (name, ``Events 1``,
     ``Total 1`` for the treatment, ``Events 2``, ``Total 2`` for the control). No computed values are written:
-    RevMan computes its own. :func:`~fmtrials.revman.read_revman` reads the file back.
+    RevMan computes its own. :func:`~fmtrials.revman.read_revman` reads the file back, names exactly as
+    written (spaces included); a name a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return) is written with a leading ``'`` (OWASP), so it reads back with it.
 
     Parameters
     ----------
     table : pandas.DataFrame
-        Columns ``study`` (names) and ``events_t, n_t, events_c, n_c``.
+        Columns ``study`` (names, each once: a study twice would be pooled twice; no line breaks or control characters) and
+        ``events_t, n_t, events_c, n_c``.
     path : str or os.PathLike
         The CSV file to write (UTF-8); its folder must exist.
     comparison, outcome : str
@@ -121,8 +130,8 @@ def write_revman_csv(
         RevMan's effect measure (``method="Peto"`` writes ``Peto OR``).
     method : {"MH", "IV", "Peto"}
         RevMan's statistical method.
-    model : {"fixed", "random"}
-        RevMan's analysis model.
+    model : {"common", "random"}
+        RevMan's analysis model (written as RevMan's ``Fixed``/``Random``; ``"fixed"`` is accepted as an alias).
     group_labels : tuple of str
         Labels of group 1 (treatment) and group 2 (control).
 
@@ -141,10 +150,10 @@ def write_revman_csv(
     1     B  Dropouts         9  100        12   98      OR     MH
     """
     measure = choice(measure, MEASURES, "measure")
-    method = _REVMAN_METHODS[
+    method = _REVMAN_METHODS[  # type: ignore[assignment]
         choice(method.upper() if isinstance(method, str) else method, tuple(_REVMAN_METHODS), "method")
     ]
-    model = choice(model, ("fixed", "random"), "model")
+    model = choice(model, MODELS, "model")
     if method == "Peto" and measure != "OR":
         raise DataError(
             Problem(
@@ -156,6 +165,30 @@ def write_revman_csv(
             Problem("missing column study (the study names RevMan shows)", file="<DataFrame>", column="study")
         )
     a, n1, c, n2 = frame_counts(table)
+    names = table["study"].astype(str).tolist()
+    first: dict[str, int] = {}
+    twice = [
+        Problem(
+            f"study {shown(nm)} is also in row {first[nm]}: it would be pooled twice",
+            file=DATAFRAME,
+            row=i,
+            column="study",
+        )
+        for i, nm in enumerate(names, start=1)
+        if first.setdefault(nm, i) != i
+    ]
+    broken = [
+        Problem(_BROKEN, file=DATAFRAME, row=i, column="study")
+        for i, nm in enumerate(names, start=1)
+        if _CONTROL.search(nm)
+    ]
+    broken += [
+        Problem(_BROKEN, file=ARGUMENTS, column=arg)
+        for arg, text in (("comparison", comparison), ("outcome", outcome), *zip(("group_labels",) * 2, group_labels))
+        if _CONTROL.search(str(text))
+    ]
+    if twice or broken:
+        raise DataError([*twice, *broken])
     p = _target(path)
     blank: dict[str, object] = dict.fromkeys(HEADER, "")
     rows: list[dict[str, object]] = [
@@ -169,7 +202,7 @@ def write_revman_csv(
             "Data Type": "DIC",
             "Statistical Method": method,
             "Effect Measure": "Peto OR" if method == "Peto" else measure,
-            "Analysis Model": model.capitalize(),
+            "Analysis Model": "Fixed" if model == "common" else "Random",
             "Events 1": int(a.sum()),
             "Total 1": int(n1.sum()),
             "Events 2": int(c.sum()),
@@ -178,7 +211,7 @@ def write_revman_csv(
             "Group Label 2": group_labels[1],
         },
     ]
-    for i, name in enumerate(table["study"].astype(str)):
+    for i, name in enumerate(names):
         rows.append(
             {
                 **blank,
@@ -193,7 +226,4 @@ def write_revman_csv(
                 "User defined order": i + 1,
             }
         )
-    with open(p, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(HEADER), lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    write_csv(pd.DataFrame(rows, columns=list(HEADER), dtype=object), p)

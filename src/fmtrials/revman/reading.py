@@ -44,8 +44,10 @@ def read_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
     Parameters
     ----------
     path : str or os.PathLike
-        A ``.rm5`` file (XML; the encoding its prolog declares, usually ISO-8859-1) or a ``.csv`` analysis
-        export. Another extension is read as XML if the file starts with ``<``, else as the CSV export.
+        A ``.rm5`` file (XML; the encoding its prolog declares, usually ISO-8859-1; read as a stream, so
+        memory grows with the number of studies, not the file's text) or a ``.csv`` analysis export (UTF-8 with
+        or without BOM, else read as ISO-8859-1). Another extension is read as XML if the file starts with
+        ``<``, else as the CSV export. Names are kept exactly as written, spaces included.
 
     Returns
     -------
@@ -57,15 +59,22 @@ def read_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
         the experimental arm, is the treatment ``_t``), ``mean_t, sd_t, mean_c, sd_c`` (continuous outcomes),
         ``revman_measure`` (RevMan's word: ``OR``, ``RR``, ``RD``, ``PETO_OR``, ``MD``, ``SMD``...),
         ``measure`` and ``method`` (the same in :func:`fmtrials.pool`'s words; ``measure`` is ``None`` for
-        outcomes fmtrials does not analyse), ``model`` (``"fixed"``/``"random"``), and RevMan's per-study
+        outcomes fmtrials does not analyse), ``model``
+        (``"common"``/``"random"``: RevMan's ``Fixed`` is the common-effect model), and RevMan's per-study
         ``revman_estimate, revman_ci_low, revman_ci_high, revman_weight``. Continuous outcomes are read and
         kept but not analysed by fmtrials yet.
 
     Raises
     ------
     DataError
-        Missing or malformed file: not well-formed XML (naming the line), a non-numeric or non-count value
-        (naming the element, attribute and line, or the CSV column and line), a CSV without RevMan's columns.
+        Missing or malformed file, each problem naming the file and the line (and the element and attribute,
+        or the CSV column): not well-formed XML; a count that is not whole decimal digits from 0 to
+        2,147,483,647 (``1e30``, ``inf``, ``nan``, ``1,000``, ``12.0`` are refused, never wrapped or rounded), a
+        number that is not a plain decimal; events above the arm size or an arm size of 0 (the checks of
+        every other input); a study twice in one outcome or subgroup (naming both lines: it would be pooled
+        twice); a stray quote, a wrong number of fields or a field over 131,072 characters in the CSV; an
+        encoding that cannot be read (UTF-16 CSV, an XML prolog naming an unknown or multi-byte encoding);
+        a CSV without RevMan's columns.
 
     Examples
     --------
