@@ -73,7 +73,7 @@ def test_diagnostics_follow_the_reporting_rules():
     assert dg.dose_regression is None and "same dose (100 mg/day)" in dg.reasons["dose_regression"]
     big = table("bcg")
     dg = diagnostics(fmtrials.pool(big, method="REML"))
-    assert dg.small_study["method"].tolist() == ["egger", "begg"] and dg.trim_and_fill is not None
+    assert dg.small_study["method"].tolist() == ["egger", "egger_rma", "begg"] and dg.trim_and_fill is not None
     assert "not given" in dg.reasons["dose_regression"]
     two = table("hine1989_k3").iloc[:2]
     dg = diagnostics(fmtrials.pool(two, method="IV"))

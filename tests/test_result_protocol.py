@@ -152,7 +152,7 @@ def test_each_method_works_on_a_real_instance(instances, renders, name):
 def test_to_dict_reads_the_fields_not_a_copy_of_them(instances):
     h = instances["PoolResult"].heterogeneity
     d = h.to_dict()
-    assert d["q"] == h.q and d["tau2"] == h.tau2 and d["i2_basis"] == h.i2_basis
+    assert d["q"] == h.q and d["tau2"] == h.tau2 and d["i2_tau2"] == h.i2_tau2
     p = instances["PInterval"]
     assert p.to_dict() == {
         "text": "p < 0.05",

@@ -53,8 +53,10 @@ def _callables(module_names) -> dict[str, object]:
                     if inspect.isfunction(value):
                         funcs.append(value)
             for f in funcs:
+                # a function exported by a public module counts wherever it is defined (fmtrials.data's
+                # functions live in private modules of that package and are public through its __all__)
                 module = getattr(f, "__module__", "") or ""
-                if module.startswith("fmtrials") and not any(p.startswith("_") for p in module.split(".")):
+                if module.startswith("fmtrials") and not name.startswith("_"):
                     found[f"{module}.{f.__qualname__}"] = f
     return found
 

@@ -346,6 +346,7 @@ GLOSSARY: dict[str, Term] = {
     "stem": _data("a file path without its suffix"),
     "out": _data("the output directory"),
     "data": _data("a user outcomes CSV or DataFrame (default the bundled data)"),
+    "df": _data("an arm-level DataFrame (outcomes or arms: study, dose_mg_day, treatment, ...)"),
     "result": _data("a result object (PoolResult unless said)"),
     "analysis": _data(
         "an Analysis (fmtrials.analyse), the analysis kind of an outcome row, or (pool_many) the column naming "
@@ -454,6 +455,8 @@ GLOSSARY: dict[str, Term] = {
     # presentation
     "treatment": _opt("name of the treatment arm in labels and text"),
     "control": _opt("name of the control arm in labels and text"),
+    "comparator": _opt("the treatment every other arm of a trial is compared with (default placebo)"),
+    "default": _opt("the treatment name given to a non-placebo arm that names none"),
     "events_label": _opt("what the events are, in axis labels"),
     "group_labels": _opt("labels of group 1 (treatment) and group 2 (control)"),
     "comparison": _opt("name of a RevMan comparison"),
