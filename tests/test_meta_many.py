@@ -357,3 +357,18 @@ def test_readme_example_runs_and_equals_pool():
     )
     nausea = res.set_index("endpoint").loc["nausea"]
     assert (round(nausea["estimate"], 2), round(nausea["ci_low"], 2), round(nausea["ci_high"], 2)) == (1.69, 1.2, 2.37)
+
+
+@pytest.mark.slow
+def test_ten_thousand_analyses_of_ten_equal_pool_on_each():
+    # issue 27's "done when": 10,000 synthetic analyses of k = 10 with REML (seed 1 holds two on which Fisher
+    # scoring cycles), every number of pool_many equal to pool on the analysis alone
+    a, n1, c, n2 = synthetic_counts(1)
+    n, k = a.shape
+    frame = pd.DataFrame(
+        {"analysis": np.repeat(np.arange(n), k), "events_t": a.ravel(), "n_t": n1.ravel(),
+         "events_c": c.ravel(), "n_c": n2.ravel()}
+    )  # fmt: skip
+    res = fmtrials.pool_many(frame, measure="RR", method="REML")
+    assert res["converged"].all()
+    assert assert_rows_equal_pool(frame, res, measure="RR", method="REML") == n
