@@ -153,9 +153,24 @@ def test_double_zero_excluded_and_zero_cell_corrected():
     assert "excluded" in r.zero_cell and "kept" in rd.zero_cell
 
 
-def test_reml_nonconvergence_raises_or_falls_back_flagged():
+def test_reml_fisher_scoring_cut_short_still_finds_the_maximum():
+    # two Fisher scoring iterations are not enough for the BCG data: the safeguarded search on [0, U] takes over
+    # and gives metafor's REML tau² (not DL's, no error)
     t = pd.DataFrame(REF["datasets"]["bcg"])
-    with pytest.raises(meta.ConvergenceError, match="did not converge"):
+    r = fmtrials.pool(t, measure="RR", method="REML", maxiter=2)
+    full = fmtrials.pool(t, measure="RR", method="REML")
+    assert r.tau2_method == "REML" and not any("did not converge" in n for n in r.notes)
+    assert r.heterogeneity.tau2 == pytest.approx(full.heterogeneity.tau2, rel=1e-9)
+    assert r.heterogeneity.tau2 != pytest.approx(fmtrials.pool(t, measure="RR", method="DL").heterogeneity.tau2)
+
+
+def test_reml_search_failure_is_an_error_or_an_announced_fallback(monkeypatch):
+    def boom(*args, **kwargs):
+        raise meta.ConvergenceError("REML: no maximum")
+
+    monkeypatch.setattr(meta._core, "reml_search", boom)
+    t = pd.DataFrame(REF["datasets"]["bcg"])
+    with pytest.raises(meta.ConvergenceError, match="no maximum"):
         fmtrials.pool(t, measure="RR", method="REML", maxiter=2)
     r = fmtrials.pool(t, measure="RR", method="REML", maxiter=2, on_nonconvergence="DL")
     dl = fmtrials.pool(t, measure="RR", method="DL")

@@ -1063,6 +1063,52 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_report_signals.py",),
         "the report is built in the main thread, where a signal waits for the end of a long call",
     ),
+    # --- many ---
+    M(
+        "reml-cycling-raises",
+        "meta",
+        "meta/_core.py",
+        "return reml_search(yi, vi, tol=tol), it",
+        'raise ConvergenceError("REML Fisher scoring did not converge")',
+        ("tests/test_meta_many.py",),
+        "REML gives up when Fisher scoring cycles (fmtrials 0.1.0, metafor's default control)",
+    ),
+    M(
+        "reml-search-no-boundary",
+        "meta",
+        "meta/_core.py",
+        "cands = [0.0] if s[0] <= 0 else []",
+        "cands = []",
+        ("tests/test_meta_many.py",),
+        "the REML search never considers the boundary tau2 = 0",
+    ),
+    M(
+        "many-hksj-df",
+        "meta",
+        "meta/_many.py",
+        "df = np.where(hk, k - 1, np.nan)",
+        "df = np.where(hk, k, np.nan)",
+        ("tests/test_meta_many.py",),
+        "pool_many's HKSJ t test on k degrees of freedom instead of k - 1",
+    ),
+    M(
+        "many-mh-k-with-effect",
+        "meta",
+        "meta/_many.py",
+        '"k": k_all if o.method == "MH" else k,',
+        '"k": k,',
+        ("tests/test_meta_many.py",),
+        "pool_many's MH k counts only tables with a per-study effect (rma.mh counts every table)",
+    ),
+    M(
+        "many-duplicate-ids-pass",
+        "meta",
+        "meta/many.py",
+        'if "study" in df.columns:',
+        "if False:",
+        ("tests/test_meta_many.py",),
+        "pool_many pools an analysis that gives one study id twice",
+    ),
 )
 
 
