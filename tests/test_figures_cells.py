@@ -32,7 +32,7 @@ def png_chunks(data: bytes) -> dict[bytes, bytes]:
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("fig") / "r"
-    write_report(out, data=DATA / "lee2004_outcomes.csv", quiet=True, dpi=150, treatment_label="Drug Q")
+    write_report(out, data=DATA / "lee2004_outcomes.csv", quiet=True, dpi=150, treatment="Drug Q")
     return out / "figures"
 
 

@@ -267,10 +267,14 @@ def test_exact_ci_on_bundled_data_runs(tmp_path, capsys):
 
 
 def _children(pid: int) -> list[int]:
-    try:
-        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
+    """Child processes of ``pid``, whichever of its threads started them (the report builds in a thread)."""
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return kids
 
 
 def _alive(pid: int) -> bool:

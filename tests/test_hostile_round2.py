@@ -81,7 +81,7 @@ def test_control_and_bidi_override_characters_are_refused_naming_the_option(
 
 def test_right_to_left_text_is_isolated_and_every_svg_is_well_formed(tmp_path, user_csv):
     out = tmp_path / "rep"
-    write_report(out, data=user_csv, quiet=True, treatment_label=HEBREW, title=f"{HEBREW} trial 2")
+    write_report(out, data=user_csv, quiet=True, treatment=HEBREW, title=f"{HEBREW} trial 2")
     svgs = sorted((out / "figures").glob("*.svg"))
     kinds = {p.stem.rsplit("_", 1)[-1] for p in svgs}
     assert {"forest", "responders", "labbe", "funnel"} <= kinds
@@ -101,7 +101,7 @@ def test_right_to_left_text_is_isolated_and_every_svg_is_well_formed(tmp_path, u
 
 def test_left_to_right_label_is_unchanged_and_named_in_funnel_and_responders(tmp_path, user_csv):
     out = tmp_path / "rep"
-    write_report(out, data=user_csv, quiet=True, treatment_label="drug X")
+    write_report(out, data=user_csv, quiet=True, treatment="drug X")
     funnel = (out / "figures" / "fiq_responder_funnel.svg").read_text("utf-8")
     responders = (out / "figures" / "fiq_responder_responders.svg").read_text("utf-8")
     assert "drug X vs placebo" in funnel and FSI not in funnel

@@ -28,7 +28,7 @@ from _report_cells import EVENTS_VS, FRACTION, NNT, Table, endpoint_of, html_tab
 from scipy import integrate, stats
 
 ROOT = Path(__file__).resolve().parents[1]
-BUNDLED = ROOT / "src" / "fmtrials" / "data"
+BUNDLED = ROOT / "src" / "fmtrials" / "datasets"
 DATA = Path(__file__).parent / "data"
 
 CASES = {
@@ -422,7 +422,14 @@ class Checker:
             if len(rows) == 1:
                 method, test = "IV", "z"  # a single trial: its own log-Wald estimate
             r = self.pooled_check(where, row, est_col, measure, rows, method, test)
-            self.expect(o.check_p(row["p"], r["p"]), where + " p", row["p"], r["p"])
+            if len(rows) == 1:  # one comparison: one p-value with its test named (two-sided Fisher exact)
+                x1, n1, x2, n2 = rows[0]["table"]
+                fisher = float(stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]])[1])
+                m = re.match(r"^(.*?) \((.+)\)$", row["p"])
+                ok = bool(m) and m.group(2) == "Fisher exact" and o.check_p(m.group(1), fisher)
+                self.expect(ok, where + " p", row["p"], f"{fisher} (Fisher exact)")
+            else:
+                self.expect(o.check_p(row["p"], r["p"]), where + " p", row["p"], r["p"])
             self.heterogeneity(
                 where + " heterogeneity", row["Heterogeneity"], r, len(rows), tau=method not in ("MH", "IV")
             )
@@ -465,7 +472,7 @@ class Checker:
             r = self.pooled_check(where, row, est_col, measure, rows, row["Method"], row["Test"])
             self.expect(o.check_p(row["p"], r["p"]), where + " p", row["p"], r["p"])
             self.expect(o.close_printed(row["τ²"], r["tau2"]), where + " τ²", row["τ²"], r["tau2"])
-            i2 = r["i2"] if row["Method"] in ("MH", "IV", "Peto") else tau_i2(rows, measure, r["tau2"])
+            i2 = r["i2"]  # one rule: Q-based (Higgins & Thompson) for every model
             self.expect(o.close_printed(row["I² (%)"], i2), where + " I²", row["I² (%)"], i2)
             self.pi(where + " PI", row["Prediction interval"], r, measure)
         self.checked["sensitivity"].update({"k", est_col, "p", "τ²", "I² (%)", "Prediction interval"})
@@ -486,7 +493,7 @@ class Checker:
             r = self.pooled_check(where, row, est_col, measure, rows, method, test)
             self.expect(o.check_p(row["p"], r["p"]), where + " p", row["p"], r["p"])
             self.expect(o.close_printed(row["τ²"], r["tau2"]), where + " τ²", row["τ²"], r["tau2"])
-            i2 = r["i2"] if method in ("MH", "IV") else tau_i2(rows, measure, r["tau2"])
+            i2 = r["i2"]  # one rule: Q-based (Higgins & Thompson) for every model
             self.expect(o.close_printed(row["I² (%)"], i2), where + " I²", row["I² (%)"], i2)
             self.pi(where + " PI", row["Prediction interval"], r, measure)
         self.checked["loo"].update({"k", est_col, "p", "τ²", "I² (%)", "Prediction interval"})
@@ -673,15 +680,6 @@ def split_shared(rows: list[dict]) -> list[dict]:
             out[i]["table"] = (*rows[i]["table"][:2], xs, ns)
             out[i]["placebo_n"] = n
     return out
-
-
-def tau_i2(rows, measure, t2):
-    """metafor's I² = 100 tau² / (tau² + s²), s² the 'typical' within-study variance (Higgins & Thompson 2002)."""
-    v = [o.log_effect(*c["table"], measure)[1] for c in rows]
-    w = [1 / x for x in v]
-    k = len(v)
-    s2 = (k - 1) * sum(w) / (sum(w) ** 2 - sum(x * x for x in w))
-    return 100 * t2 / (t2 + s2)
 
 
 def fragility_index(x1, n1, x2, n2, alpha=0.05) -> int:

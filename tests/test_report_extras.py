@@ -163,6 +163,11 @@ def test_no_broad_except_hides_a_failure():
             if not names & {"Exception", "BaseException", "bare"}:
                 continue
             reraises = any(isinstance(n, ast.Raise) for n in ast.walk(node))
-            if not reraises and path.relative_to(root).as_posix() != "cli.py":
+            # the report's build thread hands its exception to the main thread, which raises it (_proc.py)
+            hands_over = any(
+                isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Constant) and n.slice.value == "error"
+                for n in ast.walk(node)
+            ) and 'raise outcome["error"]' in path.read_text("utf-8")
+            if not (reraises or hands_over) and path.relative_to(root).as_posix() != "cli.py":
                 offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []

@@ -77,20 +77,21 @@ def test_rm5_outcome_attributes_and_the_dtd_defaults_when_missing(tmp_path):
     res = revman_results(example_path("rm5"))
     r = res[res.data_type == "dichotomous"].iloc[0]
     assert r.revman_measure == out.get("EFFECT_MEASURE") and r.method == out.get("METHOD")
-    assert r.model == {"NO": "fixed", "YES": "random"}[out.get("RANDOM")]
+    assert r.model == {"NO": "common", "YES": "random"}[out.get("RANDOM")]
     assert (r.events_t, r.n_t, r.events_c, r.n_c) == tuple(
         int(out.get(a)) for a in ("EVENTS_1", "TOTAL_1", "EVENTS_2", "TOTAL_2")
     )
     assert r.estimate == pytest.approx(float(out.get("EFFECT_SIZE")))
     assert (r.ci_low, r.ci_high) == pytest.approx((float(out.get("CI_START")), float(out.get("CI_END"))))
-    # a missing RANDOM attribute is RevMan's default, NO (fixed effect); drop it from the first outcome
+    # a missing RANDOM attribute is RevMan's default, NO (fixed effect: "common" in fmtrials' vocabulary);
+    # drop it from the first outcome
     m = re.search(r"<DICH_OUTCOME [^>]*>", text)
     head = re.sub(r' RANDOM="[^"]*"', "", m.group(0))
     path = tmp_path / "defaults.rm5"
     path.write_bytes((text[: m.start()] + head + text[m.end() :]).encode(enc))
     r2 = revman_results(path)
     r2 = r2[r2.data_type == "dichotomous"].iloc[0]
-    assert (r2.model, r2.method, r2.revman_measure) == ("fixed", r.method, r.revman_measure)
+    assert (r2.model, r2.method, r2.revman_measure) == ("common", r.method, r.revman_measure)
     # and RANDOM="YES" is read as random effects (the flag is not ignored)
     yes = m.group(0).replace('RANDOM="NO"', 'RANDOM="YES"')
     path.write_bytes((text[: m.start()] + yes + text[m.end() :]).encode(enc))

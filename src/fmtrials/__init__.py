@@ -41,6 +41,7 @@ _LAZY = {
     "coverage": "effects.interval_coverage",
     # meta-analysis
     "pool": "meta",
+    "pool_many": "meta",
     "PoolResult": "meta",
     "leave_one_out": "meta",
     "cumulative": "meta",

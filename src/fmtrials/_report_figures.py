@@ -273,16 +273,18 @@ def start_all(
     _warm_up_matplotlib()  # load fonts and backends once, before the workers fork
 
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    ex = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_proc.die_with_parent, initargs=(os.getpid(),)
-    )
-    try:
-        futures = [ex.submit(_render_job, j, str(figure_dir), n, png_dpi) for j, n in zip(jobs, names)]
-    except BaseException:
-        _proc.stop_pool(ex)
-        raise
-    rendering = Rendering(ex, futures)
-    _ACTIVE.append(rendering)
+    with _proc.critical():  # a stop (SIGTERM / SIGINT) kills these workers, or none are started
+        ex = ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_proc.die_with_parent, initargs=(os.getpid(),)
+        )
+        try:
+            futures = [ex.submit(_render_job, j, str(figure_dir), n, png_dpi) for j, n in zip(jobs, names)]
+        except BaseException:
+            _proc.stop_pool(ex)
+            raise
+        rendering = Rendering(ex, futures)
+        _ACTIVE.append(rendering)
+        _proc.on_stop(rendering.close)
     return rendering
 
 

@@ -191,16 +191,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. `fmtrials data --table outcomes | head`
         return 0
+    except (_proc.Terminated, _proc.Interrupted) as stop:
+        # SIGTERM / SIGINT during the report: the build folder and the figure workers were cleaned up on the way
+        # here; leave at once, so neither the abandoned build thread nor the interpreter's exit hooks (which join
+        # the process pool's threads) can keep a stopped run alive
+        what = "interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated"
+        done = "the report had already been written" if stop.written else "nothing was changed"
+        print(f"fmtrials: {what} ({done})", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(130 if isinstance(stop, KeyboardInterrupt) else int(stop.code or 143))
     except KeyboardInterrupt:
         print("fmtrials: interrupted", file=sys.stderr)
         return 130
-    except _proc.Terminated as stop:
-        # SIGTERM: the build folder and the figure workers were cleaned up on the way here; leave at once, so the
-        # interpreter's exit hooks (which join the process pool's threads) cannot keep a terminated run alive
-        print("fmtrials: terminated (nothing was changed)", file=sys.stderr)
-        sys.stderr.flush()
-        sys.stdout.flush()
-        os._exit(int(stop.code or 143))
     except OSError as err:
         if os.environ.get("FMTRIALS_DEBUG") == "1":
             raise

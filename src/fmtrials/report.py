@@ -82,6 +82,7 @@ class _Progress:
         self.quiet = quiet
 
     def __call__(self, msg: str) -> None:
+        _proc.checkpoint()  # a stopped run ends here (SIGTERM / SIGINT: see fmtrials._proc)
         if not self.quiet:
             print(f"fmtrials report: {msg}", file=sys.stderr, flush=True)
 
@@ -213,9 +214,15 @@ def write_report(
     """
     progress = _Progress(quiet)
     options = _options(data, treatment, title, method, test, dpi, ci)
-    with _warnings_routed(progress), _proc.sigterm_cleans_up():
-        return _write_report(
-            Path(os.path.abspath(out)), data, endpoints, measure, options.pop("ci"), force, progress, figures, options
+    target, ci = Path(os.path.abspath(out)), options.pop("ci")
+    # imported here, before the stoppable run: importing fmtrials.decision computes Gauss-Legendre nodes in a
+    # LAPACK call that holds the GIL (seconds on a loaded machine), during which the waiting main thread could
+    # not act on a signal; here a signal has its usual effect, with nothing to clean up yet
+    from . import decision  # noqa: F401
+
+    with _warnings_routed(progress):
+        return _proc.run_stoppable(
+            lambda: _write_report(target, data, endpoints, measure, ci, force, progress, figures, options)
         )
 
 
@@ -291,15 +298,22 @@ def _write_report(out: Path, data, endpoints, measure, ci, force, progress, figu
 
     risk_difference(1, 2, 1, 2, ci=ci)  # validate the interval method before any work
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _outdir.locked(out):  # one run at a time per --out, from the check to the replacement
+    with contextlib.ExitStack() as held:
+        with _proc.critical():  # a stop (SIGTERM / SIGINT) removes the lock file, as its holder
+            held.enter_context(_outdir.locked(out))  # one run at a time per --out, from the check to the replacement
+            _proc.on_stop(lambda: _outdir.lock_path(out).unlink(missing_ok=True))
         _outdir.recover(out)
         _outdir.check_target(out, force, data_path)
         before = _outdir.snapshot(out)
-        tmp = _outdir.make_build_dir(out)
+        with _proc.critical():  # a stop removes the build folder at once, whatever the build is doing
+            tmp = _outdir.make_build_dir(out)
+            _proc.on_stop(lambda: shutil.rmtree(tmp, ignore_errors=True))
         try:
             built = _build(tmp, outcomes, endpoints, measure, ci, data is None, input_note, progress, figures, options)
             _write_manifest(tmp, inputs, data, input_note, built, measure, ci, figures, options)
-            _outdir.put_in_place(tmp, out, force, data_path, before)
+            with _proc.critical():  # a signal now waits for the report to be in place, or it is never touched
+                _outdir.put_in_place(tmp, out, force, data_path, before)
+                _proc.committed()
         finally:
             _figures.stop_all()  # figure workers still running when the build failed
             shutil.rmtree(tmp, ignore_errors=True)

@@ -118,15 +118,15 @@ class Analysis(ResultMixin):
 
 
 def holm_across(compared: pd.DataFrame) -> pd.DataFrame:
-    """``compared`` with ``p_holm_report``: ``p_value`` Holm-adjusted across all its rows (statsmodels
-    ``multipletests``); missing p-values stay missing and are not counted in the family."""
-    from statsmodels.stats.multitest import multipletests
+    """``compared`` with ``p_holm_report``: ``p_value`` Holm-adjusted across all its rows (as statsmodels
+    ``multipletests`` and R ``p.adjust``); missing p-values stay missing and are not counted in the family."""
+    from .._multiplicity import holm
 
     p = compared["p_value"].to_numpy(dtype=float)
     ok = np.isfinite(p)
     adj = np.full_like(p, np.nan)
     if ok.any():
-        adj[ok] = multipletests(p[ok], method="holm")[1]
+        adj[ok] = holm(p[ok])
     return compared.assign(p_holm_report=adj)
 
 
@@ -152,8 +152,7 @@ def holm_families(compared: pd.DataFrame) -> pd.DataFrame:
     >>> print(c.holm_family[1])
     not counted: alternative analysis of Arnold2010 milnacipran_100 (counted as 'not applicable')
     """
-    from statsmodels.stats.multitest import multipletests
-
+    from .._multiplicity import holm
     from .policy import ANALYSIS_PREFERENCE
 
     if compared.empty:
@@ -191,7 +190,7 @@ def holm_families(compared: pd.DataFrame) -> pd.DataFrame:
     counted &= np.isfinite(p)
     for fam in dict.fromkeys(family[counted]):
         idx = np.flatnonzero(counted & (family == fam))
-        adj[idx] = multipletests(p[idx], method="holm")[1]
+        adj[idx] = holm(p[idx])
     return compared.assign(holm_family=family, holm_counted=counted, p_holm_report=adj)
 
 

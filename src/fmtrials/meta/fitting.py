@@ -156,7 +156,7 @@ def random_step(y: np.ndarray, v: np.ndarray, o: Options, q: float = _NAN) -> tu
             return core.tau2_dl(y, v), "DL", ["the Mantel-Haenszel estimate is undefined: tau² from the ordinary DL Q"]
         return core.tau2_dl_from_q(q, v), "DL", []
     if o.method == "PM":
-        return core.tau2_pm(y, v, tol=min(o.tol, 1e-12)), "PM", []
+        return core.tau2_pm(y, v), "PM", []
     try:
         return core.tau2_reml(y, v, tol=o.tol, maxiter=o.maxiter)[0], "REML", []
     except ConvergenceError as err:

@@ -59,7 +59,7 @@ def leave_one_out(
     by: None = None,
     pi_method: PiMethod = "hts",
     tol: float = 1e-12,
-    maxiter: int = 1000,
+    maxiter: int = 100,
     on_nonconvergence: OnNonconvergence = "raise",
     warn_shared: bool = True,
 ) -> pd.DataFrame:
@@ -105,7 +105,7 @@ def cumulative(
     by: None = None,
     pi_method: PiMethod = "hts",
     tol: float = 1e-12,
-    maxiter: int = 1000,
+    maxiter: int = 100,
     on_nonconvergence: OnNonconvergence = "raise",
     warn_shared: bool = True,
 ) -> pd.DataFrame:
