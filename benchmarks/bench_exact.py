@@ -29,7 +29,7 @@ import numpy as np
 from scipy import stats
 
 import fmtrials
-from fmtrials.effects import coverage as cov_mod
+from fmtrials.effects import interval_coverage as cov_mod
 from fmtrials.effects import exact, tests
 
 

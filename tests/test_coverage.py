@@ -14,7 +14,7 @@ from scipy import stats
 
 import fmtrials
 from fmtrials import DataError, risk_difference
-from fmtrials.effects import coverage as cov_mod
+from fmtrials.effects import interval_coverage as cov_mod
 
 CIS = ["wald", "wald_cc", "agresti_caffo", "newcombe", "mn", "mee"]
 
