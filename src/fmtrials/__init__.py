@@ -39,6 +39,8 @@ _LAZY = {
     "compare": "comparisons",
     "effect_sizes": "effects",
     "coverage": "effects.coverage",
+    "exact_power": "effects",
+    "sample_size": "effects",
     # meta-analysis
     "pool": "meta",
     "pool_many": "meta",

@@ -446,6 +446,7 @@ GLOSSARY: dict[str, Term] = {
     "mcid": _opt("minimal clinically important difference"),
     "rrr": _opt("relative risk reduction to detect"),
     "power": _opt("power"),
+    "ratio": _opt("allocation ratio n_t / n_c"),
     "scale": _opt("prior scale"),
     "u_max": _opt("upper end of the integration grid"),
     "ll_ref": _opt("reference log-likelihood"),

@@ -11,12 +11,14 @@ conditional exact odds-ratio and Chan-Zhang intervals) loop, once per *distinct*
 Modules: :mod:`~fmtrials.effects.proportion` (one arm), :mod:`~fmtrials.effects.difference` (risk
 difference), :mod:`~fmtrials.effects.ratios` (risk and odds ratio), :mod:`~fmtrials.effects.exact` (exact
 intervals), :mod:`~fmtrials.effects.number_needed` (NNT), :mod:`~fmtrials.effects.tests` (2x2 tests),
-:mod:`~fmtrials.effects.sizes` (per-study effect sizes, metafor ``escalc``, shared with pooling); the
+:mod:`~fmtrials.effects.sizes` (per-study effect sizes, metafor ``escalc``, shared with pooling),
+:mod:`~fmtrials.effects.power` (exact power and sample size of the 2x2 tests); the
 private ``_solvers`` (vectorised root finding) and ``_rmle`` (restricted MLEs).
 """
 
 from .difference import risk_difference
 from .number_needed import nnt
+from .power import exact_power, normal_sample_size, sample_size
 from .proportion import proportion_ci
 from .ratios import odds_ratio, risk_ratio
 from .sizes import effect_sizes, study_effects
@@ -31,4 +33,7 @@ __all__ = [
     "proportions_test",
     "effect_sizes",
     "study_effects",
+    "exact_power",
+    "sample_size",
+    "normal_sample_size",
 ]
