@@ -75,6 +75,7 @@ _LAZY = {
     "plot_reported": "plots",
     "plot_bubble": "plots",
     "plot_baujat": "plots",
+    "plot_power": "plots",
     # analysis policy (what the report analyses)
     "analyse": "analysis",
     "analyse_endpoint": "analysis",

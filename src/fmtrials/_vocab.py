@@ -405,7 +405,7 @@ GLOSSARY: dict[str, Term] = {
         MRegTest,
         SmallStudyTest,
     ),
-    "tests": _opt("2x2 tests to recompute", AuditTest),
+    "tests": _opt("2x2 tests to recompute or compare", AuditTest, ProportionsTest),
     "fit_test": _opt("test of the egger_rma meta-regression coefficient", MRegTest),
     "ci": _opt("interval method", RDInterval, RRInterval, ORInterval, ProportionInterval),
     "rd_ci": _opt("risk-difference interval method", RDInterval),
