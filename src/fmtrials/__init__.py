@@ -84,6 +84,7 @@ _LAZY = {
     "methods_paragraph": "analysis",
     "MethodsText": "analysis",
     "default_endpoints": "analysis",
+    "trial_plan": "analysis",
     # decision metrics
     "fragility_index": "decision",
     "bayes_risk_difference": "decision",
