@@ -9,19 +9,21 @@ with the region found once per design by the all-tables engine (:mod:`fmtrials.e
 size is the same sum maximised over the common rate p_t = p_c (the supremum of :mod:`fmtrials.effects.
 _unconditional`: a grid in the variance-stabilising angle, then local zooms). Nothing is simulated.
 
-Exact power is not monotone in n: it saw-tooths, because the attainable p-values are discrete (Chernick & Liu
-2002 describe the pattern for binomial tests). :func:`sample_size` therefore reports the smallest n reaching the
-target *and* the smallest n from which every larger n up to +10% keeps it, beside the normal approximation.
+Exact power is not monotone in n: it saw-tooths, because the attainable p-values are discrete.
+:func:`sample_size` therefore reports the smallest n reaching the target *and* the smallest n from which every
+larger n up to +10% keeps it, beside the normal approximation.
 
 References
 ----------
-.. [1] Suissa S, Shuster JJ. Exact unconditional sample sizes for the 2x2 binomial trial. J R Stat Soc A
-   1985;148:317-327.
+.. [1] Suissa S, Shuster JJ (1985): the exact unconditional test on the pooled z (Barnard's ordering here), the
+   "Suissa-Shuster test" of Fagerland et al. [4] and R ``contingencytables``.
 .. [2] Berger RL, Boos DD. P values maximized over a confidence set for the nuisance parameter. J Am Stat Assoc
-   1994;89:1012-1016.
+   1994;89:1012-1016 (here the supremum is over the whole range of the common rate, their gamma = 0).
 .. [3] Mehrotra DV, Chan ISF, Berger RL. A cautionary note on exact unconditional inference for a difference
-   between two independent binomial proportions. Biometrics 2003;59:441-450.
-.. [4] Fagerland MW, Lydersen S, Laake P. Statistical Analysis of Contingency Tables. CRC 2017, chapter 4.
+   between two independent binomial proportions. Biometrics 2003, doi:10.1111/1541-0420.00051 (exact size and
+   power of Fisher's, Boschloo's and score-ordered unconditional tests).
+.. [4] Fagerland MW, Lydersen S, Laake P. Statistical Analysis of Contingency Tables. CRC 2017, chapter 4
+   (The 2x2 table).
 """
 
 from __future__ import annotations
@@ -174,7 +176,7 @@ def normal_sample_size(
 
     n_c = (z_a sqrt(pbar qbar (1 + 1/ratio)) + z_b sqrt(p_t q_t / ratio + p_c q_c))² / (p_t - p_c)², with
     pbar = (ratio p_t + p_c) / (1 + ratio), z_a the upper alpha/2 (two-sided) or alpha point and z_b the upper
-    1 - power point: R ``power.prop.test`` (``strict = FALSE``) when ratio = 1 (Fleiss, Levin & Paik 2003, 4.2).
+    1 - power point: R ``power.prop.test`` (``strict = FALSE``) when ratio = 1 (tests/r/power_reference.R).
 
     Examples
     --------

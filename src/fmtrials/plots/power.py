@@ -6,8 +6,9 @@ Each test has its own Okabe-Ito colour *and* line style, so the figure survives 
 
 References
 ----------
-* Suissa S, Shuster JJ. Exact unconditional sample sizes for the 2x2 binomial trial. J R Stat Soc A
-  1985;148:317-327 (power curves of exact tests).
+* Mehrotra DV, Chan ISF, Berger RL. A cautionary note on exact unconditional inference for a difference between
+  two independent binomial proportions. Biometrics 2003, doi:10.1111/1541-0420.00051 (exact size and power of
+  Fisher's and the unconditional tests).
 """
 
 from __future__ import annotations
