@@ -165,6 +165,8 @@ def test_unequal_allocation():
         (lambda: exact_power(1.2, 0.2, 10, 10), "p_t"),
         (lambda: exact_power(0.2, [0.1, -0.1], 10, 10), "p_c"),
         (lambda: exact_power(0.2, float("nan"), 10, 10), "p_c"),
+        (lambda: exact_power(0.2, "high", 10, 10), "p_c"),
+        (lambda: exact_power([0.2, 0.3], [0.1, 0.2, 0.3], 10, 10), "p_c"),
         (lambda: exact_power(0.3, 0.2, 0, 10), "n_t"),
         (lambda: exact_power(0.3, 0.2, 10, 0), "n_c"),
         (lambda: exact_power(0.3, 0.2, 5000, 5000), "n_t"),

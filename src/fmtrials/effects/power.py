@@ -48,11 +48,12 @@ STABLE_WINDOW = 0.10
 
 
 def _rates(p_t: Any, p_c: Any) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        p1, p2 = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(p_t, p_c))
-    except (TypeError, ValueError) as exc:
-        raise DataError(Problem(f"rates must be numbers that broadcast: {exc}", file=ARGUMENTS, column="p_t")) from None
-    for name, v in (("p_t", p1), ("p_c", p2)):
+    arrays = []
+    for name, value in (("p_t", p_t), ("p_c", p_c)):
+        try:
+            v = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise DataError(Problem(f"must be rates in [0, 1], got {value!r}", file=ARGUMENTS, column=name)) from None
         bad = np.nonzero(~((v >= 0) & (v <= 1)).ravel())[0]
         if bad.size:
             raise DataError(
@@ -62,6 +63,12 @@ def _rates(p_t: Any, p_c: Any) -> tuple[np.ndarray, np.ndarray]:
                     column=name,
                 )
             )
+        arrays.append(v)
+    try:
+        p1, p2 = np.broadcast_arrays(*arrays)
+    except ValueError:
+        shapes = f"{arrays[0].shape} and {arrays[1].shape}"
+        raise DataError(Problem(f"p_t and p_c do not broadcast: {shapes}", file=ARGUMENTS, column="p_c")) from None
     return p1.ravel(), p2.ravel()
 
 
