@@ -92,6 +92,22 @@ def test_power_and_size_equal_brute_force_30_per_arm_slow(test, alt):
     _check(30, 23, test, "greater", alpha=0.025)
 
 
+@pytest.mark.parametrize("test", ("barnard", "boschloo"))
+def test_region_search_without_useful_bounds(monkeypatch, test):
+    # with a single probe rate of 0.999 the lower bounds of the p-values are useless, so the search starts far
+    # beyond the boundary and must gallop down and bisect: the region is still the brute-force one
+    from fmtrials.effects import _alltables
+
+    monkeypatch.setattr(_alltables, "_PROBE_RATES", np.array([0.999]))
+    _alltables.rejection_region.cache_clear()
+    try:
+        for alt in ALTS:
+            region = _alltables.rejection_region(14, 11, test, alt, 0.05)
+            assert np.array_equal(region, _brute_region(14, 11, test, alt, 0.05))
+    finally:
+        _alltables.rejection_region.cache_clear()
+
+
 def test_power_curve_is_vectorised_over_rates():
     p_c = np.linspace(0.05, 0.5, 7)
     curve = exact_power(0.5, p_c, 20, 20, test="boschloo")

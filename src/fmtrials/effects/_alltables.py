@@ -112,8 +112,6 @@ def _prefix_region(key: np.ndarray, tol: np.ndarray, n1: int, n2: int, alpha: fl
     hi = int(candidates[-1])  # no later table can be rejected (its lower bound exceeds alpha)
     if p_at(hi) <= alpha:
         best = hi
-        while best + 1 < flat.size and valid[best + 1] and p_at(best + 1) <= alpha:
-            best += 1
     else:
         # gallop down from hi, then bisect between the last failure and the first success
         step, fail, ok = 1, hi, -1
