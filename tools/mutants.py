@@ -1109,6 +1109,43 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_meta_many.py",),
         "pool_many pools an analysis that gives one study id twice",
     ),
+    # --- power --- (issue 26: exact power and sample size, each caught by the brute force of tests/test_power.py)
+    M(
+        "power-boschloo-two-sided-level",
+        "effects",
+        "effects/_alltables.py",
+        'level = alpha / 2.0 if alternative == "two-sided" else alpha',
+        "level = alpha",
+        ("tests/test_power.py",),
+        "two-sided Boschloo rejects where a one-sided p is at most alpha (its p is twice the smaller one)",
+    ),
+    M(
+        "power-fisher-ties-dropped",
+        "effects",
+        "effects/_alltables.py",
+        "_FISHER_RTOL = 1e-14",
+        "_FISHER_RTOL = -1e-14",
+        ("tests/test_power.py",),
+        "Fisher's two-sided p leaves out the tables exactly as probable as the observed one",
+    ),
+    M(
+        "power-size-at-half",
+        "effects",
+        "effects/power.py",
+        "return float(sup_tail(*row_runs(region), n1, n2))",
+        "return float(tail_prob(*row_runs(region), n1, n2, np.array([0.5]), np.array([0.5]))[0])",
+        ("tests/test_power.py",),
+        "the size is the rejection rate at a common rate of 1/2, not its maximum over the common rate",
+    ),
+    M(
+        "power-region-not-prefix-gallop",
+        "effects",
+        "effects/_alltables.py",
+        "    if p_at(hi) <= alpha:\n        best = hi",
+        "    if True:\n        best = hi",
+        ("tests/test_power.py",),
+        "the unconditional rejection region is read from the lower bounds at the probe rates, not refined",
+    ),
 )
 
 

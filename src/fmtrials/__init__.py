@@ -39,6 +39,8 @@ _LAZY = {
     "compare": "comparisons",
     "effect_sizes": "effects",
     "coverage": "effects.interval_coverage",
+    "exact_power": "effects",
+    "sample_size": "effects",
     # meta-analysis
     "pool": "meta",
     "pool_many": "meta",
@@ -75,6 +77,7 @@ _LAZY = {
     "plot_reported": "plots",
     "plot_bubble": "plots",
     "plot_baujat": "plots",
+    "plot_power": "plots",
     # analysis policy (what the report analyses)
     "analyse": "analysis",
     "analyse_endpoint": "analysis",
@@ -83,6 +86,7 @@ _LAZY = {
     "methods_paragraph": "analysis",
     "MethodsText": "analysis",
     "default_endpoints": "analysis",
+    "trial_plan": "analysis",
     # decision metrics
     "fragility_index": "decision",
     "bayes_risk_difference": "decision",

@@ -10,6 +10,7 @@ report's numbers with one call:
   endpoints, and their direction, :func:`endpoint_event`), :data:`ANALYSIS_PREFERENCE` (one analysis per
   comparison), :data:`MAIN_MODEL` and :data:`COMMON_MODEL`, :data:`SENSITIVITY_GRID`, and the limits
   :data:`SENSITIVITY_MIN_K`, :data:`LOO_MIN_K`, :data:`LOO_MAX_K`;
+* :func:`trial_plan` gives the sample size per test a confirmatory trial needs for the printed rates;
 * :func:`methods_paragraph` writes the methods paragraph of an :class:`Analysis` (with numbered references);
 * the main model can be named (``analyse(..., method=, test=)``, :func:`requested_model`); the rule that
   picks the model used at each k is :func:`resolve_main_model`.
@@ -27,6 +28,7 @@ True
 from .endpoint import POOLED_COLUMNS, EndpointAnalysis, analyse_endpoint
 from .methods import REFERENCES, MethodsText, methods_paragraph
 from .overall import EFFICACY_FAMILY, Analysis, analyse, holm_across, holm_families
+from .planning import PLAN_COLUMNS, trial_plan
 from .policy import (
     ANALYSIS_PREFERENCE,
     COMMON_MODEL,
@@ -49,6 +51,8 @@ from .policy import (
 
 __all__ = [
     "analyse",
+    "trial_plan",
+    "PLAN_COLUMNS",
     "methods_paragraph",
     "MethodsText",
     "REFERENCES",

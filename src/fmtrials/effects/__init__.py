@@ -13,12 +13,14 @@ difference), :mod:`~fmtrials.effects.ratios` (risk and odds ratio), :mod:`~fmtri
 intervals), :mod:`~fmtrials.effects.number_needed` (NNT), :mod:`~fmtrials.effects.tests` (2x2 tests),
 :mod:`~fmtrials.effects.sizes` (per-study effect sizes, metafor ``escalc``, shared with pooling),
 :mod:`~fmtrials.effects.interval_coverage` (exact coverage of the risk-difference intervals,
-:func:`fmtrials.coverage`); the private ``_score`` (the score limits, shared by the public intervals and the
-exact searches that start from them), ``_solvers`` (vectorised root finding) and ``_rmle`` (restricted MLEs).
+:func:`fmtrials.coverage`), :mod:`~fmtrials.effects.power` (exact power and sample size of the 2x2 tests); the
+private ``_score`` (the score limits, shared by the public intervals and the exact searches that start from
+them), ``_solvers`` (vectorised root finding) and ``_rmle`` (restricted MLEs).
 """
 
 from .difference import risk_difference
 from .number_needed import nnt
+from .power import exact_power, normal_sample_size, sample_size
 from .proportion import proportion_ci
 from .ratios import odds_ratio, risk_ratio
 from .sizes import effect_sizes, study_effects
@@ -33,4 +35,7 @@ __all__ = [
     "proportions_test",
     "effect_sizes",
     "study_effects",
+    "exact_power",
+    "sample_size",
+    "normal_sample_size",
 ]

@@ -15,7 +15,7 @@ Export with :func:`save_figure` (PNG, SVG or PDF with deterministic bytes; see :
 
 Layout of the package: ``_style`` (house style, Okabe–Ito), ``_layout`` (text-table layout, measuring and
 truncating text), ``_axis`` (effect axes), ``_result`` (the one reader of PoolResult, with
-:func:`forest_rows`), ``responders``, ``forest``, ``labbe``, ``funnel``, ``export``.
+:func:`forest_rows`), ``responders``, ``forest``, ``labbe``, ``funnel``, ``power`` (power curves), ``export``.
 
 References
 ----------
@@ -32,6 +32,7 @@ from .export import export_figure, figure_bytes, save_figure
 from .forest import forest_lines, plot_forest
 from .funnel import plot_funnel
 from .labbe import plot_labbe
+from .power import plot_power
 from .reported import plot_reported
 from .responders import plot_responders
 
@@ -48,4 +49,5 @@ __all__ = [
     "forest_lines",
     "plot_bubble",
     "plot_baujat",
+    "plot_power",
 ]
