@@ -29,8 +29,8 @@ import numpy as np
 from scipy import stats
 
 import fmtrials
-from fmtrials.effects import interval_coverage as cov_mod
 from fmtrials.effects import exact, tests
+from fmtrials.effects import interval_coverage as cov_mod
 
 
 def _best(fn, repeat: int, before=None) -> tuple[float, object]:

@@ -102,7 +102,9 @@ def plot_power(
 
     with S.house_style():
         if ax is None:
-            fig = S.new_figure(5.4, 3.3 + (0.25 if title else 0.0))
+            from ._figure import new_figure
+
+            fig = new_figure(5.4, 3.3 + (0.25 if title else 0.0))
             h = fig.get_figheight()
             ax = fig.add_axes((0.6 / 5.4, 0.5 / h, 3.2 / 5.4, 2.6 / h))
         else:
