@@ -38,6 +38,12 @@ _LAZY = {
     "proportions_test": "effects",
     "compare": "comparisons",
     "effect_sizes": "effects",
+    "sd_from_se": "effects",
+    "sd_from_ci": "effects",
+    "sd_from_diff_ci": "effects",
+    "sd_from_t": "effects",
+    "sd_from_p": "effects",
+    "sd_change": "effects",
     "coverage": "effects.coverage",
     # meta-analysis
     "pool": "meta",

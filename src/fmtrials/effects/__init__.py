@@ -11,10 +11,13 @@ conditional exact odds-ratio and Chan-Zhang intervals) loop, once per *distinct*
 Modules: :mod:`~fmtrials.effects.proportion` (one arm), :mod:`~fmtrials.effects.difference` (risk
 difference), :mod:`~fmtrials.effects.ratios` (risk and odds ratio), :mod:`~fmtrials.effects.exact` (exact
 intervals), :mod:`~fmtrials.effects.number_needed` (NNT), :mod:`~fmtrials.effects.tests` (2x2 tests),
-:mod:`~fmtrials.effects.sizes` (per-study effect sizes, metafor ``escalc``, shared with pooling); the
+:mod:`~fmtrials.effects.sizes` (per-study effect sizes, metafor ``escalc``, shared with pooling),
+:mod:`~fmtrials.effects.continuous` (MD, SMD, ROM of a continuous outcome), :mod:`~fmtrials.effects.conversions`
+(standard deviations from SEs, CIs, t and p values, change scores: Cochrane Handbook §6.5.2); the
 private ``_solvers`` (vectorised root finding) and ``_rmle`` (restricted MLEs).
 """
 
+from .conversions import sd_change, sd_from_ci, sd_from_diff_ci, sd_from_p, sd_from_se, sd_from_t
 from .difference import risk_difference
 from .number_needed import nnt
 from .proportion import proportion_ci
@@ -31,4 +34,10 @@ __all__ = [
     "proportions_test",
     "effect_sizes",
     "study_effects",
+    "sd_from_se",
+    "sd_from_ci",
+    "sd_from_diff_ci",
+    "sd_from_t",
+    "sd_from_p",
+    "sd_change",
 ]
