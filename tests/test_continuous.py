@@ -235,3 +235,78 @@ def test_conversions_refuse_bad_input(call, column):
     with pytest.raises(DataError) as err:
         call()
     assert err.value.problems[0].column == column
+
+
+# ------------------------------------------------------------------------------------- RevMan
+REVMAN = Path(__file__).parent / "data" / "revman"
+
+
+@pytest.mark.parametrize("name", ["continuous.rm5", "continuous.csv"])
+def test_compare_revman_reproduces_revman_continuous_results(name):
+    # RevMan's values in the files are computed by tests/r/revman_continuous.R from Deeks & Higgins' formulas
+    c = fmtrials.compare_revman(REVMAN / name)
+    assert set(c.outcome) == {
+        "Length of stay (MD, fixed)",
+        "Length of stay (MD, random, by centre)",
+        "Length of stay (SMD, fixed)",
+        "Length of stay (SMD, random)",
+    }
+    assert len(c) == 62 and c.revman.notna().all()
+    assert_allclose(c.fmtrials, c.revman, rtol=1e-10, atol=1e-12)
+    sub = c[c.quantity == "chi2_subgroups"]
+    assert len(sub) == 1 and sub.revman.iloc[0] > 0
+
+
+def test_revman_smd_uses_the_approximate_correction():
+    # RevMan's g: (1 - 3/(4N - 9)) d, variance N/(n1 n2) + g²/(2(N - 3.94)); metafor's exact J differs slightly
+    t = _table("normand1999")
+    n = t.n_t + t.n_c
+    sp = np.sqrt(((t.n_t - 1) * t.sd_t**2 + (t.n_c - 1) * t.sd_c**2) / (n - 2))
+    d = (t.mean_t - t.mean_c) / sp
+    g, v = fmtrials.effects.continuous.revman_smd(t.mean_t, t.sd_t, t.n_t, t.mean_c, t.sd_c, t.n_c)
+    assert_allclose(g, d * (1 - 3 / (4 * n - 9)), rtol=1e-14)
+    assert_allclose(v, n / (t.n_t * t.n_c) + g**2 / (2 * (n - 3.94)), rtol=1e-14)
+    exact = fmtrials.effect_sizes(t, measure="SMD")
+    assert np.abs(exact.yi - g).max() > 1e-5  # the two conventions are not the same numbers
+    c = fmtrials.compare_revman(REVMAN / "continuous.rm5")
+    smd = c[(c.outcome == "Length of stay (SMD, fixed)") & (c.quantity == "estimate")]
+    metafor_way = fmtrials.pool(t, measure="SMD", method="IV").estimate
+    assert abs(smd.revman.iloc[0] - metafor_way) > 1e-6
+    assert_allclose(smd.fmtrials.iloc[0], smd.revman.iloc[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "attr, value, message",
+    [
+        ("SD_1", "0", "standard deviation must be > 0"),
+        ("MEAN_2", "inf", "not a number"),
+        ("TOTAL_1", "1", "at least 2"),
+    ],
+)
+def test_revman_continuous_values_are_validated_naming_line_and_attribute(tmp_path, attr, value, message):
+    text = (REVMAN / "continuous.rm5").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    i = next(j for j, s in enumerate(lines) if s.startswith("<CONT_DATA"))
+    import re
+
+    lines[i] = re.sub(rf'{attr}="[^"]*"', f'{attr}="{value}"', lines[i])
+    p = tmp_path / "bad.rm5"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        fmtrials.read_revman(p)
+    (prob,) = err.value.problems
+    assert prob.line == i + 1 and prob.column == attr and message in prob.message
+
+
+def test_revman_csv_continuous_values_are_validated_naming_line_and_field(tmp_path):
+    lines = (REVMAN / "continuous.csv").read_text(encoding="utf-8").splitlines()
+    i = next(j for j, s in enumerate(lines) if s.startswith("1,1,0,Edinburgh,"))
+    cells = lines[i].split(",")
+    cells[10] = "-2"  # SD 1
+    lines[i] = ",".join(cells)
+    p = tmp_path / "bad.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        fmtrials.read_revman(p)
+    (prob,) = err.value.problems
+    assert (prob.line, prob.column) == (i + 1, "SD 1") and "must be > 0" in prob.message

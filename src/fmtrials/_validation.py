@@ -381,12 +381,12 @@ def frame_means(
         return Problem(text, file=file, row=i + 1, column=column)
 
     out = []
-    for c in columns:
+    for j, c in enumerate(columns):  # mean, sd, n of each arm, in that order
         s = df[c]
         raw = s.to_numpy(dtype=object)
         arr = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         given = pd.notna(s).to_numpy()
-        kind = "sd" if c.startswith("sd") else "n" if c.startswith("n") else "mean"
+        kind = ("mean", "sd", "n")[j % 3]
         for i in range(len(arr)):
             v = arr[i]
             if isinstance(raw[i], (bool, np.bool_)) or (np.isnan(v) and given[i]):
