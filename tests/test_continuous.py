@@ -310,3 +310,38 @@ def test_revman_csv_continuous_values_are_validated_naming_line_and_field(tmp_pa
         fmtrials.read_revman(p)
     (prob,) = err.value.problems
     assert (prob.line, prob.column) == (i + 1, "SD 1") and "must be > 0" in prob.message
+
+
+# ------------------------------------------------------------------------------------- forest plot
+def _texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+@pytest.mark.parametrize("measure, scale", [("MD", "linear"), ("SMD", "linear"), ("ROM", "log")])
+def test_forest_of_a_continuous_outcome_has_its_scale_and_unit(measure, scale):
+    import matplotlib.pyplot as plt
+
+    r = fmtrials.pool(_table("normand1999"), measure=measure, method="DL")
+    fig = fmtrials.plot_forest(r, unit="days", event="harmful")
+    try:
+        ax = fig.axes[0]
+        assert ax.get_xscale() == scale
+        lo, hi = ax.get_xlim()
+        ci = r.studies[["ci_low", "ci_high"]].to_numpy()
+        assert lo <= ci.min() and ci.max() <= hi  # no study interval cut by the automatic limits
+        text = "\n".join(_texts(fig))
+        want = {"MD": "Mean difference\n(days) [95% CI]", "SMD": "(SD units) [95% CI]", "ROM": "Ratio of means"}
+        assert want[measure] in text
+        assert "events/total" not in text
+        assert "155" in text  # the arm sizes are shown
+    finally:
+        plt.close(fig)
+
+
+def test_summary_frame_of_a_continuous_outcome_sums_arm_sizes_and_has_no_events():
+    r = fmtrials.pool(_table("normand1999"), measure="MD", method="IV")
+    f = r.summary_frame()
+    total = f.iloc[-1]
+    assert int(total.n_t) == 548 and int(total.n_c) == 610
+    assert f.events_t.isna().all()
+    assert "N (treatment)" in r._repr_html_()

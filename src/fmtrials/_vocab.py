@@ -491,6 +491,7 @@ GLOSSARY: dict[str, Term] = {
     "label": _opt("name of a table, in messages"),
     "title": _opt("title"),
     "xlim": _opt("effect-axis limits"),
+    "unit": _opt("unit of a continuous outcome's mean difference, in labels"),
     "lim": _opt("upper axis limit"),
     "labels": _opt("write study names"),
     "moderator": _opt("the moderator to draw"),
