@@ -345,3 +345,16 @@ def test_summary_frame_of_a_continuous_outcome_sums_arm_sizes_and_has_no_events(
     assert int(total.n_t) == 548 and int(total.n_c) == 610
     assert f.events_t.isna().all()
     assert "N (treatment)" in r._repr_html_()
+
+
+# ------------------------------------------------------------------------------------- bundled data
+def test_missing_continuous_data_of_the_milnacipran_trials_is_explicit():
+    # no public page read prints a mean change with its SD/SE/CI and n for any pooled trial (evidence.md): each
+    # trial has a gap row, with the source and locator of what was seen instead
+    g = fmtrials.load_gaps()
+    cont = g[g["missing"].str.startswith("continuous outcomes")]
+    assert set(cont["study"]) == {"Vitton2004", "Clauw2008", "Mease2009", "Arnold2010", "Branco2010", "Bateman2013"}
+    assert (cont["status"] == "not reported").all()
+    assert cont["source"].notna().all() and cont["locator"].notna().all()
+    bat = cont[cont["study"] == "Bateman2013"].iloc[0]
+    assert "12.3 mm" in bat["locator"] and "no SD" in bat["locator"]
