@@ -516,7 +516,9 @@ def plot_forest(
         ``"beneficial"`` (responders): more events on treatment is good, so "Favours <treatment>" is right of
         the null line. ``"harmful"`` (adverse events) swaps the labels. Letter case is ignored. By default
         the direction the pooled table stated (``result.event``, from its ``direction`` column), else
-        ``"beneficial"``; an explicit ``event`` wins.
+        ``"beneficial"``; an explicit ``event`` wins. For a continuous outcome ``"beneficial"`` means higher
+        values are better; pass ``"harmful"`` when lower is better (pain, FIQ), so "Favours <treatment>" is
+        left of zero.
     treatment, control : str, default "milnacipran", "placebo"
         Names of the treatment and control arms: column headers and the "Favours ..." labels (the previous
         release's ``favours=(control, treatment)`` is accepted with a DeprecationWarning).
