@@ -1146,6 +1146,52 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_power.py",),
         "the unconditional rejection region is read from the lower bounds at the probe rates, not refined",
     ),
+    # --- continuous ---
+    M(
+        "smd-approximate-j",
+        "effects",
+        "effects/continuous.py",
+        "yi = hedges_j(n_t, n_c) * (mean_t - mean_c) / sp",
+        "yi = (1 - 3 / (4 * (n_t + n_c) - 9)) * (mean_t - mean_c) / sp",
+        ("tests/test_continuous.py",),
+        "the SMD with RevMan's approximate correction instead of escalc's exact J",
+    ),
+    M(
+        "smd-variance-without-g2",
+        "effects",
+        "effects/continuous.py",
+        "vi = 1 / n_t + 1 / n_c + yi**2 / (2 * (n_t + n_c))",
+        "vi = 1 / n_t + 1 / n_c",
+        ("tests/test_continuous.py",),
+        "the SMD variance without its g²/(2N) term",
+    ),
+    M(
+        "sd-from-ci-always-normal",
+        "effects",
+        "effects/conversions.py",
+        "q = np.where(n < SMALL_ARM, special.stdtrit(n - 1, 1 - a / 2), -special.ndtri(a / 2))",
+        "q = -special.ndtri(a / 2)",
+        ("tests/test_continuous.py",),
+        "an SD from a small arm's CI with the normal quantile (Handbook: t on n - 1 df)",
+    ),
+    M(
+        "revman-smd-metafor-convention",
+        "revman",
+        "revman/compare.py",
+        'if tot.measure == "SMD":',
+        "if False:",
+        ("tests/test_continuous.py",),
+        "compare_revman pools an SMD outcome with escalc's g instead of RevMan's",
+    ),
+    M(
+        "sd-zero-accepted",
+        "validation",
+        "_validation.py",
+        'elif kind == "sd" and not v > 0:',
+        'elif kind == "sd" and v < 0:',
+        ("tests/test_continuous.py",),
+        "a standard deviation of 0 passes validation",
+    ),
 )
 
 

@@ -41,6 +41,12 @@ _LAZY = {
     "coverage": "effects.interval_coverage",
     "exact_power": "effects",
     "sample_size": "effects",
+    "sd_from_se": "effects",
+    "sd_from_ci": "effects",
+    "sd_from_diff_ci": "effects",
+    "sd_from_t": "effects",
+    "sd_from_p": "effects",
+    "sd_change": "effects",
     # meta-analysis
     "pool": "meta",
     "pool_many": "meta",

@@ -27,7 +27,14 @@ __all__ = [
     "MEASURE_NAMES",
 ]
 
-MEASURE_NAMES = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}
+MEASURE_NAMES = {
+    "RR": "risk ratio",
+    "OR": "odds ratio",
+    "RD": "risk difference",
+    "MD": "mean difference",
+    "SMD": "standardised mean difference",
+    "ROM": "ratio of means",
+}
 _METHOD_NAMES = {"MH": "Mantel–Haenszel", "IV": "inverse variance", "Peto": "Peto"}
 _TEST_NAMES = {"z": "", "hksj": "HKSJ", "hksj-adhoc": "HKSJ ad hoc"}
 

@@ -25,13 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._vocab import COUNT_COLUMNS, MAX_COUNT, choice
+from ._vocab import COUNT_COLUMNS, MAX_COUNT, MEAN_COLUMNS, choice
 from .errors import DataError, Problem
 
 __all__ = [
     "as_counts",
     "as_count_arrays",
     "frame_counts",
+    "frame_means",
     "count_from_text",
     "count_problem",
     "shown",
@@ -332,6 +333,78 @@ def frame_counts(
     if problems:
         raise DataError(problems)
     return tuple(values[c].astype(np.int64) for c in columns)
+
+
+def frame_means(
+    df: pd.DataFrame,
+    columns: Sequence[str] = MEAN_COLUMNS,
+    *,
+    file: str = DATAFRAME,
+    lines: Sequence[int | None] | None = None,
+    context: Sequence[str] | None = None,
+) -> tuple[np.ndarray, ...]:
+    """Validate the summary statistics of a continuous outcome (``mean_t, sd_t, n_t, mean_c, sd_c, n_c``) and
+    return them as float arrays (the sizes whole numbers).
+
+    A mean must be a finite number, a standard deviation a finite number > 0, an arm size a whole number >= 2
+    (an SD needs two patients). Every problem names ``file``, the 1-based row (or the file's ``lines``) and
+    the column, as :func:`frame_counts`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"mean_t": [None], "sd_t": [0.0], "n_t": [1], "mean_c": [2.0], "sd_c": [1.0],
+    ...                   "n_c": [10]})
+    >>> try:
+    ...     frame_means(t)
+    ... except DataError as err:
+    ...     print(err)
+    3 problems found:
+      - <DataFrame>, row 1, column 'mean_t': missing mean
+      - <DataFrame>, row 1, column 'sd_t': standard deviation must be > 0 (0)
+      - <DataFrame>, row 1, column 'n_t': arm size must be at least 2 (1)
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(Problem(f"must be a pandas DataFrame, got {type(df).__name__}", file=ARGUMENTS, column="table"))
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(
+            Problem(f"missing column(s) {', '.join(missing)}; need {', '.join(columns)}", file=file, column=missing[0])
+        )
+    problems: list[Problem] = []
+
+    def problem(message: str, i: Any, column: str) -> Problem:
+        i = int(i)
+        text = (context[i] if context is not None else "") + message
+        if lines is not None:
+            return Problem(text, file=file, line=lines[i], column=column)
+        return Problem(text, file=file, row=i + 1, column=column)
+
+    out = []
+    for j, c in enumerate(columns):  # mean, sd, n of each arm, in that order
+        s = df[c]
+        raw = s.to_numpy(dtype=object)
+        arr = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        given = pd.notna(s).to_numpy()
+        kind = ("mean", "sd", "n")[j % 3]
+        for i in range(len(arr)):
+            v = arr[i]
+            if isinstance(raw[i], (bool, np.bool_)) or (np.isnan(v) and given[i]):
+                problems.append(problem(f"not a number: {raw[i]!r}", i, c))
+            elif np.isnan(v):
+                problems.append(problem(f"missing {'standard deviation' if kind == 'sd' else kind}", i, c))
+            elif not np.isfinite(v):
+                problems.append(problem(f"not a finite number ({v:g})", i, c))
+            elif kind == "sd" and not v > 0:
+                problems.append(problem(f"standard deviation must be > 0 ({v:g})", i, c))
+            elif kind == "n" and (v != np.round(v) or v > MAX_COUNT):
+                problems.append(problem(f"arm size must be a whole number ({v:g})", i, c))
+            elif kind == "n" and v < 2:
+                problems.append(problem(f"arm size must be at least 2 ({v:g})", i, c))
+        out.append(arr)
+    if problems:
+        raise DataError(problems)
+    return tuple(out)
 
 
 def check_alpha(alpha: Any) -> float:

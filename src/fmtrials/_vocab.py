@@ -33,6 +33,11 @@ __all__ = [
     "Measure",
     "MEASURES",
     "RATIO_MEASURES",
+    "ContinuousMeasure",
+    "CONTINUOUS_MEASURES",
+    "PoolMeasure",
+    "POOL_MEASURES",
+    "MEAN_COLUMNS",
     "EffectMeasure",
     "Model",
     "MODELS",
@@ -87,7 +92,17 @@ EVENTS: tuple[str, ...] = ("beneficial", "harmful")
 
 Measure = Literal["RR", "OR", "RD"]
 MEASURES: tuple[str, ...] = ("RR", "OR", "RD")
-RATIO_MEASURES: tuple[str, ...] = ("RR", "OR")
+#: measures whose analysis scale is the log (ROM: the log ratio of means)
+RATIO_MEASURES: tuple[str, ...] = ("RR", "OR", "ROM")
+#: the measures of a continuous outcome (metafor ``escalc``): mean difference, standardised mean difference
+#: (Hedges' g) and the ratio of means (analysed as its log)
+ContinuousMeasure = Literal["MD", "SMD", "ROM"]
+CONTINUOUS_MEASURES: tuple[str, ...] = ("MD", "SMD", "ROM")
+#: every measure :func:`fmtrials.pool` accepts: the 2x2 measures and the continuous ones
+PoolMeasure = Literal["RR", "OR", "RD", "MD", "SMD", "ROM"]
+POOL_MEASURES: tuple[str, ...] = MEASURES + CONTINUOUS_MEASURES
+#: the six summary statistics of a continuous outcome, treatment first (inputs of the continuous measures)
+MEAN_COLUMNS = ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c")
 #: the per-study effect scales of :func:`fmtrials.effects.sizes.study_effects`: the measures and Peto's log OR
 EffectMeasure = Literal["RR", "OR", "RD", "PETO"]
 
@@ -322,6 +337,18 @@ GLOSSARY: dict[str, Term] = {
     "n_c": _data("patients in the control arm"),
     "events": _data("events in one arm"),
     "n": _data("patients in one arm"),
+    "mean_t": _data("mean of the treatment arm (continuous outcome)"),
+    "sd_t": _data("standard deviation of the treatment arm"),
+    "mean_c": _data("mean of the control arm"),
+    "sd_c": _data("standard deviation of the control arm"),
+    "se": _data("a standard error"),
+    "ci_low": _data("lower limit of a confidence interval"),
+    "ci_high": _data("upper limit of a confidence interval"),
+    "md": _data("a mean difference (treatment minus control)"),
+    "t_value": _data("a t statistic"),
+    "sd_baseline": _data("standard deviation at baseline"),
+    "sd_final": _data("standard deviation at the end of follow-up"),
+    "r": _data("correlation between baseline and final values"),
     "p_t": _data("true event probability of the treatment arm"),
     "p_c": _data("true event probability of the control arm"),
     "percent": _data("a printed percentage"),
@@ -395,7 +422,7 @@ GLOSSARY: dict[str, Term] = {
     "name": _data("a column or argument name, for messages"),
     "where": _data("file/row of each audited comparison, for messages"),
     # options (keyword-only) and choices (a _vocab Literal)
-    "measure": _opt("effect measure", Measure, EffectMeasure),
+    "measure": _opt("effect measure", Measure, EffectMeasure, PoolMeasure, ContinuousMeasure),
     "method": _opt("pooling method or tau² estimator", PoolMethod, MRegMethod, RevManMethod),
     "test": _opt(
         "hypothesis test (of a 2x2 table, a pooled estimate or a small-study effect)",
@@ -465,6 +492,7 @@ GLOSSARY: dict[str, Term] = {
     "label": _opt("name of a table, in messages"),
     "title": _opt("title"),
     "xlim": _opt("effect-axis limits"),
+    "unit": _opt("unit of a continuous outcome's mean difference, in labels"),
     "lim": _opt("upper axis limit"),
     "labels": _opt("write study names"),
     "moderator": _opt("the moderator to draw"),

@@ -13,11 +13,14 @@ difference), :mod:`~fmtrials.effects.ratios` (risk and odds ratio), :mod:`~fmtri
 intervals), :mod:`~fmtrials.effects.number_needed` (NNT), :mod:`~fmtrials.effects.tests` (2x2 tests),
 :mod:`~fmtrials.effects.sizes` (per-study effect sizes, metafor ``escalc``, shared with pooling),
 :mod:`~fmtrials.effects.interval_coverage` (exact coverage of the risk-difference intervals,
-:func:`fmtrials.coverage`), :mod:`~fmtrials.effects.power` (exact power and sample size of the 2x2 tests); the
-private ``_score`` (the score limits, shared by the public intervals and the exact searches that start from
-them), ``_solvers`` (vectorised root finding) and ``_rmle`` (restricted MLEs).
+:func:`fmtrials.coverage`), :mod:`~fmtrials.effects.power` (exact power and sample size of the 2x2 tests),
+:mod:`~fmtrials.effects.continuous` (MD, SMD, ROM of a continuous outcome), :mod:`~fmtrials.effects.conversions`
+(standard deviations from SEs, CIs, t and p values, change scores: Cochrane Handbook §6.5.2); the private
+``_score`` (the score limits, shared by the public intervals and the exact searches that start from them),
+``_solvers`` (vectorised root finding) and ``_rmle`` (restricted MLEs).
 """
 
+from .conversions import sd_change, sd_from_ci, sd_from_diff_ci, sd_from_p, sd_from_se, sd_from_t
 from .difference import risk_difference
 from .number_needed import nnt
 from .power import exact_power, normal_sample_size, sample_size
@@ -38,4 +41,10 @@ __all__ = [
     "exact_power",
     "sample_size",
     "normal_sample_size",
+    "sd_from_se",
+    "sd_from_ci",
+    "sd_from_diff_ci",
+    "sd_from_t",
+    "sd_from_p",
+    "sd_change",
 ]

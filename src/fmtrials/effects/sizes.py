@@ -18,13 +18,14 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._result import ResultMixin
 from .._validation import check_number, frame_counts
-from .._vocab import COUNT_COLUMNS, MEASURES, EffectMeasure, Measure, choice, renamed_args
+from .._vocab import CONTINUOUS_MEASURES, COUNT_COLUMNS, POOL_MEASURES, EffectMeasure, PoolMeasure, choice, renamed_args
 
 __all__ = ["ADD", "StudyEffects", "double_zero", "effect_sizes", "study_effects"]
 
@@ -116,8 +117,9 @@ def study_effects(
     return StudyEffects(yi, vi, corrected, excluded)
 
 
-def effect_sizes(table: pd.DataFrame, *, measure: Measure = "RR", add: float = ADD) -> pd.DataFrame:
-    """Per-study effect sizes and sampling variances of a table of 2x2 counts, as metafor ``escalc``.
+def effect_sizes(table: pd.DataFrame, *, measure: PoolMeasure = "RR", add: float = ADD) -> pd.DataFrame:
+    """Per-study effect sizes and sampling variances of a table of 2x2 counts or of a continuous outcome's
+    summary statistics, as metafor ``escalc``.
 
     The same rule as :func:`fmtrials.pool` and the Katz/Woolf intervals of :func:`fmtrials.risk_ratio` /
     :func:`fmtrials.odds_ratio`: ``escalc(measure, ai=events_t, n1i=n_t, ci=events_c, n2i=n_c, add=add,
@@ -126,12 +128,15 @@ def effect_sizes(table: pd.DataFrame, *, measure: Measure = "RR", add: float = A
     Parameters
     ----------
     table : pandas.DataFrame
-        Columns ``events_t, n_t, events_c, n_c``; other columns are carried through. Bad counts raise
+        Columns ``events_t, n_t, events_c, n_c`` (RR, OR, RD) or ``mean_t, sd_t, n_t, mean_c, sd_c, n_c``
+        (MD, SMD, ROM); other columns are carried through. Bad counts or summary statistics raise
         :class:`~fmtrials.DataError` naming the 1-based row and the column.
-    measure : {"RR", "OR", "RD"}
-        Log risk ratio, log odds ratio or risk difference (treatment vs control); letter case is ignored.
+    measure : {"RR", "OR", "RD", "MD", "SMD", "ROM"}
+        Log risk ratio, log odds ratio or risk difference (treatment vs control); or, for a continuous
+        outcome, mean difference, standardised mean difference (Hedges' g, exact correction, escalc's default
+        variance) or log ratio of means (:mod:`fmtrials.effects.continuous`); letter case is ignored.
     add : float
-        Added to all four cells of a table with a zero cell (> 0; metafor's default 1/2).
+        Added to all four cells of a table with a zero cell (> 0; metafor's default 1/2; 2x2 tables only).
 
     Returns
     -------
@@ -151,11 +156,19 @@ def effect_sizes(table: pd.DataFrame, *, measure: Measure = "RR", add: float = A
     0         4  123        11  139 -0.8893  0.3256      False     False
     1         0   10         2   12 -1.4424  2.2322       True     False
     2         0   10         0   12     NaN     NaN      False      True
+    >>> m = pd.DataFrame({"mean_t": [5.0], "sd_t": [2.0], "n_t": [20], "mean_c": [4.0], "sd_c": [2.0], "n_c": [20]})
+    >>> effect_sizes(m, measure="SMD")[["yi", "vi"]].round(4)
+           yi     vi
+    0  0.4901  0.103
     """
-    measure = choice(measure, MEASURES, "measure")
+    m: Any = choice(measure, POOL_MEASURES, "measure")
     add = check_number(add, "add", low=0.0, inclusive=False)
+    if m in CONTINUOUS_MEASURES:
+        from .continuous import mean_effect_sizes
+
+        return mean_effect_sizes(table, measure=m)
     a, n1, c, n2 = frame_counts(table, COUNT_COLUMNS)
-    eff = study_effects(a, n1, c, n2, measure=measure, add=add)
+    eff = study_effects(a, n1, c, n2, measure=m, add=add)
     out = table.copy()
     out["yi"] = eff.yi
     out["vi"] = eff.vi

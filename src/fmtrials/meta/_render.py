@@ -52,7 +52,8 @@ def _pooled_row(
     inc = studies["included"].to_numpy(dtype=bool)
     h, p = r.heterogeneity, r.prediction
     row = {"row_type": row_type, "group": group, "label": label}
-    row.update({c: int(studies[c].to_numpy()[inc].sum()) for c in _COUNTS})
+    # a continuous outcome has no events: NaN (its arm sizes are summed as counts are)
+    row.update({c: int(studies[c].to_numpy()[inc].sum()) if c in studies.columns else _NAN for c in _COUNTS})
     row.update(
         estimate=r.estimate,
         ci_low=r.ci_low,
@@ -76,7 +77,7 @@ def _study_rows(studies: pd.DataFrame, group: Any) -> list[dict[str, Any]]:
     rows = []
     for s in studies.to_dict(orient="records"):
         row = {"row_type": "study", "group": group, "label": s["label"]}
-        row.update({c: s[c] for c in _COUNTS})
+        row.update({c: s.get(c, _NAN) for c in _COUNTS})
         row.update(
             estimate=s["estimate"],
             ci_low=s["ci_low"],
@@ -185,11 +186,12 @@ def summary_html(r: PoolResult) -> str:
     from .._result import render_html
 
     records = summary_frame(r).to_dict(orient="records")
+    continuous = "mean_t" in r.studies.columns
     rows = [
         [
             row["label"],
-            f"{row['events_t']}/{row['n_t']}",
-            f"{row['events_c']}/{row['n_c']}",
+            f"{row['events_t']}/{row['n_t']}" if not continuous else f"{row['n_t']}",
+            f"{row['events_c']}/{row['n_c']}" if not continuous else f"{row['n_c']}",
             format_interval(row["estimate"], row["ci_low"], row["ci_high"], 2),
             format_number(row["weight"], 1),
         ]
@@ -197,8 +199,8 @@ def summary_html(r: PoolResult) -> str:
     ]
     header = [
         "Study",
-        "Events/N (treatment)",
-        "Events/N (control)",
+        "N (treatment)" if continuous else "Events/N (treatment)",
+        "N (control)" if continuous else "Events/N (control)",
         f"{r.measure} [{format_level(r.alpha)} CI]",
         "Weight %",
     ]

@@ -162,7 +162,11 @@ def subset_rows(
     """
     mh = o.method == "MH"
     measure: Any = "PETO" if o.method == "Peto" else o.measure
-    eff = study_effects(d.a, d.n1, d.c, d.n2, measure=measure, drop00=True if mh else None)
+    eff = (
+        d.means.effects
+        if d.means is not None
+        else study_effects(d.a, d.n1, d.c, d.n2, measure=measure, drop00=True if mh else None)
+    )
     inc = ~eff.excluded
     y = np.where(inc, eff.yi, 0.0)
     v = np.where(inc, eff.vi, 1.0)

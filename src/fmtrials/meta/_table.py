@@ -13,15 +13,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validation import ARGUMENTS, DATAFRAME, frame_counts
-from .._vocab import COUNT_COLUMNS
+from .._validation import ARGUMENTS, DATAFRAME, frame_counts, frame_means
+from .._vocab import CONTINUOUS_MEASURES, COUNT_COLUMNS, MEAN_COLUMNS
+from ..effects.sizes import StudyEffects, study_effects
 from ..errors import DataError, Problem
 
 __all__: list[str] = []  # private module
 
 
-def as_frame(table: Any) -> pd.DataFrame:
-    """``table`` as a DataFrame with the four count columns and at least one row, or DataError."""
+def as_frame(table: Any, columns: tuple[str, ...] = COUNT_COLUMNS) -> pd.DataFrame:
+    """``table`` as a DataFrame with the four count columns (or the given ``columns``) and at least one row, or
+    DataError."""
     if isinstance(table, pd.DataFrame):
         df = table
     elif isinstance(table, Mapping):
@@ -37,11 +39,11 @@ def as_frame(table: Any) -> pd.DataFrame:
                 column="table",
             )
         )
-    missing = [c for c in COUNT_COLUMNS if c not in df.columns]
+    missing = [c for c in columns if c not in df.columns]
     if missing:
         raise DataError(
             Problem(
-                f"missing column(s) {', '.join(missing)}; need {', '.join(COUNT_COLUMNS)}",
+                f"missing column(s) {', '.join(missing)}; need {', '.join(columns)}",
                 file=DATAFRAME,
                 column=missing[0],
             )
@@ -94,8 +96,27 @@ def study_labels(df: pd.DataFrame, by: str | None = None) -> tuple[np.ndarray, n
 
 
 @dataclass(frozen=True)
+class Means:
+    """The validated summary statistics of a continuous outcome and their per-study effects (escalc)."""
+
+    mean_t: np.ndarray
+    sd_t: np.ndarray
+    mean_c: np.ndarray
+    sd_c: np.ndarray
+    effects: StudyEffects
+
+    def take(self, idx: np.ndarray) -> Means:
+        e = self.effects
+        sub = StudyEffects(e.yi[idx], e.vi[idx], e.corrected[idx], e.excluded[idx])
+        return Means(self.mean_t[idx], self.sd_t[idx], self.mean_c[idx], self.sd_c[idx], sub)
+
+
+@dataclass(frozen=True)
 class Data:
-    """The validated counts of one analysis (int64 arrays) with labels, subgroup values and placebo ids."""
+    """The validated counts of one analysis (int64 arrays) with labels, subgroup values and placebo ids.
+
+    A continuous outcome carries its :class:`Means` (``means``); its ``n1, n2`` are the arm sizes and ``a, c``
+    zeros (no events)."""
 
     a: np.ndarray
     n1: np.ndarray
@@ -105,6 +126,7 @@ class Data:
     label: np.ndarray
     group: np.ndarray | None
     placebo: np.ndarray | None
+    means: Means | None = None
 
     def take(self, idx: np.ndarray) -> Data:
         """The studies at positions ``idx``."""
@@ -117,13 +139,32 @@ class Data:
             self.label[idx],
             None if self.group is None else self.group[idx],
             None if self.placebo is None else self.placebo[idx],
+            None if self.means is None else self.means.take(idx),
         )
 
+    def effects(self, measure: Any) -> StudyEffects:
+        """Per-study effects (escalc rule): the continuous ones of ``means``, else those of the 2x2 counts."""
+        if self.means is not None:
+            return self.means.effects
+        return study_effects(self.a, self.n1, self.c, self.n2, measure=measure)
 
-def prepare(table: Any, by: str | None = None) -> Data:
-    """Validate ``table`` (counts, ``by`` column) and return its :class:`Data`."""
-    df = as_frame(table)
-    a, n1, c, n2 = frame_counts(df, COUNT_COLUMNS)
+
+def prepare(table: Any, by: str | None = None, measure: str | None = None) -> Data:
+    """Validate ``table`` (counts, or the summary statistics of a continuous ``measure``; ``by`` column) and
+    return its :class:`Data`."""
+    means = None
+    if measure in CONTINUOUS_MEASURES:
+        from ..effects.continuous import mean_effects
+
+        df = as_frame(table, MEAN_COLUMNS)
+        mt, st, nt, mc, sc, nc = frame_means(df, MEAN_COLUMNS)
+        cm: Any = measure
+        means = Means(mt, st, mc, sc, mean_effects(mt, st, nt, mc, sc, nc, measure=cm))
+        n1, n2 = nt.astype(np.int64), nc.astype(np.int64)
+        a, c = np.zeros_like(n1), np.zeros_like(n2)
+    else:
+        df = as_frame(table)
+        a, n1, c, n2 = frame_counts(df, COUNT_COLUMNS)
     group = None
     if by is not None:
         if by not in df.columns:
@@ -137,7 +178,7 @@ def prepare(table: Any, by: str | None = None) -> Data:
     if "placebo_id" in df.columns:
         placebo = df["placebo_id"].to_numpy(dtype=object, na_value=None)
     study, label = study_labels(df, by)
-    return Data(a, n1, c, n2, study, label, group, placebo)
+    return Data(a, n1, c, n2, study, label, group, placebo, means)
 
 
 def group_order(group: np.ndarray) -> list[Any]:

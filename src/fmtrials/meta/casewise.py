@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import special
 
 from .._validation import ARGUMENTS
+from .._vocab import COUNT_COLUMNS, MEAN_COLUMNS
 from ..errors import DataError, Problem
 from .sensitivity import leave_one_out
 from .trimfill import model_inputs
@@ -55,7 +56,7 @@ def _deleted(result: Any, method: Any) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "study": s["label"].to_numpy(dtype=object),
-            **{c: s[c].to_numpy() for c in ("events_t", "n_t", "events_c", "n_c")},
+            **{c: s[c].to_numpy() for c in (MEAN_COLUMNS if "mean_t" in s.columns else COUNT_COLUMNS)},
         }
     )
     return leave_one_out(

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import special
 
 from .._validation import DATAFRAME
-from .._vocab import RANDOM_METHODS
+from .._vocab import CONTINUOUS_MEASURES, RANDOM_METHODS
 from ..effects.sizes import StudyEffects, study_effects
 from ..errors import ConvergenceError, DataError, Problem
 from . import _core as core
@@ -85,6 +85,9 @@ def effects_step(d: Data, o: Options) -> tuple[StudyEffects, np.ndarray, list[st
     per-study effect (left out of Q and its df, for RD too) but stays in the MH sums with its raw counts, so
     a set of such tables is not an error here (:func:`common_step` decides).
     """
+    if d.means is not None:  # a continuous outcome: every study has an effect (validated in prepare)
+        eff = d.means.effects
+        return eff, ~eff.excluded, []
     mh = o.method == "MH"
     measure: Any = "PETO" if o.method == "Peto" else o.measure
     eff = study_effects(d.a, d.n1, d.c, d.n2, measure=measure, drop00=True if mh else None)
@@ -286,12 +289,15 @@ def study_table(
     cols: dict[str, Any] = {"study": d.study, "label": d.label}
     if by is not None and d.group is not None:
         cols[by] = d.group
+    if d.means is not None:
+        mm = d.means
+        cols.update(
+            {"mean_t": mm.mean_t, "sd_t": mm.sd_t, "n_t": d.n1, "mean_c": mm.mean_c, "sd_c": mm.sd_c, "n_c": d.n2}
+        )
+    else:
+        cols.update({"events_t": d.a, "n_t": d.n1, "events_c": d.c, "n_c": d.n2})
     cols.update(
         {
-            "events_t": d.a,
-            "n_t": d.n1,
-            "events_c": d.c,
-            "n_c": d.n2,
             "yi": eff.yi,
             "vi": eff.vi,
             "estimate": back(eff.yi, o.measure),
@@ -307,6 +313,8 @@ def study_table(
 
 def zero_cell_text(measure: str, method: str) -> str:
     """The zero-cell rule applied, in words."""
+    if measure in CONTINUOUS_MEASURES:
+        return "none (continuous outcome: no zero-cell correction)"
     base = "0.5 added to all four cells of studies with a zero cell"
     where = (
         "for the per-study effects and Q only; the pooled estimate uses the raw counts"

@@ -12,14 +12,15 @@ from scipy import special
 
 from .._validation import ARGUMENTS, check_alpha, check_int, check_number
 from .._vocab import (
+    CONTINUOUS_MEASURES,
     EVENTS,
-    MEASURES,
     PI_METHODS,
+    POOL_MEASURES,
     POOL_METHODS,
     POOL_TESTS,
-    Measure,
     OnNonconvergence,
     PiMethod,
+    PoolMeasure,
     PoolMethod,
     PoolTest,
     choice,
@@ -39,7 +40,7 @@ def options(
     measure: Any, method: Any, test: Any, alpha: Any, pi_method: Any, tol: Any, maxiter: Any, on_nonconvergence: Any
 ) -> Options:
     """Validate the options of :func:`pool` (choices in any letter case) into :class:`Options`."""
-    measure = choice(measure, MEASURES, "measure")
+    measure = choice(measure, POOL_MEASURES, "measure")
     method = choice(method, POOL_METHODS, "method")
     test = choice(test, POOL_TESTS, "test")
     o = Options(
@@ -52,6 +53,15 @@ def options(
         maxiter=check_int(maxiter, "maxiter", low=1, high=10**6),
         on_nonconvergence=choice(on_nonconvergence, ("raise", "DL"), "on_nonconvergence"),
     )
+    if measure in CONTINUOUS_MEASURES and method in ("MH", "Peto", "MH-DL"):
+        raise DataError(
+            Problem(
+                f"the {method} method pools 2x2 tables; a continuous measure ({measure}) is pooled by inverse "
+                "variance: use method='IV' (common effect) or 'DL', 'REML', 'PM' (random effects)",
+                file=ARGUMENTS,
+                column="method",
+            )
+        )
     if method == "Peto" and measure != "OR":
         raise DataError(
             Problem(
@@ -134,7 +144,7 @@ def _pool_by(d: Data, o: Options, by: str, warn_shared: bool) -> PoolResult:
 def pool(
     table: pd.DataFrame,
     *,
-    measure: Measure = "RR",
+    measure: PoolMeasure = "RR",
     method: PoolMethod = "MH",
     test: PoolTest = "z",
     alpha: float = 0.05,
@@ -145,15 +155,19 @@ def pool(
     on_nonconvergence: OnNonconvergence = "raise",
     warn_shared: bool = True,
 ) -> PoolResult:
-    """Pool 2x2 tables (treatment vs control) into one effect, with heterogeneity and per-study weights.
+    """Pool 2x2 tables (treatment vs control), or the summary statistics of a continuous outcome, into one
+    effect, with heterogeneity and per-study weights.
 
     Parameters
     ----------
     table : DataFrame
-        Columns ``events_t, n_t, events_c, n_c``; optional ``study`` (labels), ``placebo_id`` (to detect a
-        shared placebo arm) and grouping columns. The output of :func:`fmtrials.contrasts` fits.
-    measure : {"RR", "OR", "RD"}
-        Risk ratio, odds ratio or risk difference (treatment vs control).
+        Columns ``events_t, n_t, events_c, n_c`` (a continuous measure: ``mean_t, sd_t, n_t, mean_c, sd_c,
+        n_c``); optional ``study`` (labels), ``placebo_id`` (to detect a shared placebo arm) and grouping
+        columns. The output of :func:`fmtrials.contrasts` fits.
+    measure : {"RR", "OR", "RD", "MD", "SMD", "ROM"}
+        Risk ratio, odds ratio or risk difference (treatment vs control); mean difference, standardised mean
+        difference (Hedges' g) or ratio of means (per-study effects as :func:`fmtrials.effect_sizes`; pooled by
+        inverse variance: ``method`` "IV", "DL", "REML" or "PM", every test, ``by`` and prediction interval).
     method : {"MH", "IV", "Peto", "DL", "REML", "PM", "MH-DL"}
         Common-effect Mantel-Haenszel, inverse-variance or Peto (OR only); or a random-effects model with the
         DerSimonian-Laird, REML or Paule-Mandel estimator of tau²; or ``"MH-DL"``, RevMan 5's "M-H, Random"
@@ -208,7 +222,7 @@ def pool(
     ('hksj', 't', 2.0, 't(k-2)')
     """
     o = options(measure, method, test, alpha, pi_method, tol, maxiter, on_nonconvergence)
-    d = prepare(table, by)
+    d = prepare(table, by, o.measure)
     if by is not None:
         res = _pool_by(d, o, by, bool(warn_shared))
     else:

@@ -20,8 +20,17 @@ from scipy import special
 from .._format import format_number, format_p
 from .._result import ResultMixin
 from .._validation import ARGUMENTS, DATAFRAME, check_alpha, check_int, check_number
-from .._vocab import MEASURES, MREG_TESTS, Measure, MRegMethod, MRegTest, choice
-from ..effects.sizes import study_effects
+from .._vocab import (
+    CONTINUOUS_MEASURES,
+    COUNT_COLUMNS,
+    MEAN_COLUMNS,
+    MREG_TESTS,
+    POOL_MEASURES,
+    MRegMethod,
+    MRegTest,
+    PoolMeasure,
+    choice,
+)
 from ..errors import DataError, Problem
 from ._mreg import MREG_METHODS, mfit, tau2_of
 from ._table import as_frame, prepare
@@ -206,7 +215,7 @@ def meta_regression(
     table: pd.DataFrame,
     moderators: str | Sequence[str],
     *,
-    measure: Measure = "RR",
+    measure: PoolMeasure = "RR",
     method: MRegMethod = "REML",
     test: MRegTest = "z",
     alpha: float = 0.05,
@@ -218,11 +227,12 @@ def meta_regression(
     Parameters
     ----------
     table : DataFrame
-        Columns ``events_t, n_t, events_c, n_c``, the moderator columns, optional ``study``.
+        Columns ``events_t, n_t, events_c, n_c`` (continuous measures: ``mean_t, sd_t, n_t, mean_c, sd_c,
+        n_c``), the moderator columns, optional ``study``.
     moderators : str or sequence of str
         Column names: numeric columns as they are, others as factors (treatment coding, first sorted level
         as the reference).
-    measure : {"RR", "OR", "RD"}
+    measure : {"RR", "OR", "RD", "MD", "SMD", "ROM"}
     method : {"REML", "DL", "PM", "IV"}
         tau² estimator; ``"IV"`` fits the common-effect (fixed-effects) meta-regression (metafor ``"FE"``).
     test : {"z", "hksj"}
@@ -253,16 +263,16 @@ def meta_regression(
     >>> reg.k, reg.qm_df
     (4, (1,))
     """
-    measure = choice(measure, MEASURES, "measure")
+    measure = choice(measure, POOL_MEASURES, "measure")
     method = choice(method, MREG_METHODS, "method")
     test = choice(test, MREG_TESTS, "test")
     alpha = check_alpha(alpha)
     tol = check_number(tol, "tol", low=0.0, high=1.0, inclusive=False)
     maxiter = check_int(maxiter, "maxiter", low=1, high=10**6)
     mods = _moderators(moderators)
-    df = as_frame(table).reset_index(drop=True)
-    d = prepare(df)
-    eff = study_effects(d.a, d.n1, d.c, d.n2, measure=measure)
+    df = as_frame(table, MEAN_COLUMNS if measure in CONTINUOUS_MEASURES else COUNT_COLUMNS).reset_index(drop=True)
+    d = prepare(df, measure=measure)
+    eff = d.effects(measure)
     rows = np.nonzero(~eff.excluded)[0]
     X, terms = design(df, mods, rows)
     k, p = X.shape

@@ -17,7 +17,16 @@ import numpy as np
 import pandas as pd
 
 from .._validation import ARGUMENTS
-from .._vocab import Measure, OnNonconvergence, PiMethod, PoolMethod, PoolTest
+from .._vocab import (
+    CONTINUOUS_MEASURES,
+    COUNT_COLUMNS,
+    MEAN_COLUMNS,
+    OnNonconvergence,
+    PiMethod,
+    PoolMeasure,
+    PoolMethod,
+    PoolTest,
+)
 from ..errors import DataError, Problem
 from ._subsets import FAST_METHODS, subset_rows
 from ._table import Data, as_frame, prepare
@@ -52,7 +61,7 @@ def _check_by(by: Any, name: str) -> None:
 def leave_one_out(
     table: pd.DataFrame,
     *,
-    measure: Measure = "RR",
+    measure: PoolMeasure = "RR",
     method: PoolMethod = "MH",
     test: PoolTest = "z",
     alpha: float = 0.05,
@@ -86,7 +95,7 @@ def leave_one_out(
     """
     _check_by(by, "leave_one_out")
     o = options(measure, method, test, alpha, pi_method, tol, maxiter, on_nonconvergence)
-    d = prepare(table)
+    d = prepare(table, measure=o.measure)
     n = len(d.a)
     idx = np.arange(n)
     rows = _rows(d, o, n, lambda s, e: idx[None, :] != idx[s:e, None], lambda i: idx[idx != i])
@@ -98,7 +107,7 @@ def cumulative(
     table: pd.DataFrame,
     *,
     order_by: str | None = "year",
-    measure: Measure = "RR",
+    measure: PoolMeasure = "RR",
     method: PoolMethod = "MH",
     test: PoolTest = "z",
     alpha: float = 0.05,
@@ -135,8 +144,8 @@ def cumulative(
     """
     _check_by(by, "cumulative")
     o = options(measure, method, test, alpha, pi_method, tol, maxiter, on_nonconvergence)
-    df = as_frame(table)
-    d = prepare(df)  # labels from the table order, so they match pool()'s
+    df = as_frame(table, MEAN_COLUMNS if o.measure in CONTINUOUS_MEASURES else COUNT_COLUMNS)
+    d = prepare(df, measure=o.measure)  # labels from the table order, so they match pool()'s
     if order_by is not None:
         if order_by not in df.columns:
             raise DataError(

@@ -30,18 +30,17 @@ from scipy import special, stats
 
 from .._validation import ARGUMENTS, DATAFRAME
 from .._vocab import (
-    MEASURES,
     MREG_METHODS,
     MREG_TESTS,
+    POOL_MEASURES,
     SMALL_STUDY_TESTS,
-    Measure,
     MRegMethod,
     MRegTest,
+    PoolMeasure,
     SmallStudyTest,
     choice,
     renamed,
 )
-from ..effects.sizes import study_effects
 from ..errors import DataError, FewStudiesWarning, Problem
 from ._mreg import mfit
 from ._table import prepare
@@ -154,7 +153,7 @@ def _old_names(func: F) -> F:
 def small_study_test(
     table: pd.DataFrame,
     *,
-    measure: Measure = "RR",
+    measure: PoolMeasure = "RR",
     test: SmallStudyTest = "egger",
     method: MRegMethod = "REML",
     fit_test: MRegTest = "z",
@@ -165,8 +164,10 @@ def small_study_test(
     ----------
     table : DataFrame
         Columns ``events_t, n_t, events_c, n_c`` (optional ``study``).
-    measure : {"RR", "OR", "RD"}
-        Effect measure (``"peters"`` and ``"harbord"`` are defined for the odds ratio: use ``"OR"``).
+    measure : {"RR", "OR", "RD", "MD", "SMD", "ROM"}
+        Effect measure (``"peters"`` and ``"harbord"`` are defined for the odds ratio: use ``"OR"``). For a
+        continuous measure ``table`` has ``mean_t, sd_t, n_t, mean_c, sd_c, n_c``; Egger's test of the SMD is
+        biased towards asymmetry (the SMD's variance depends on the SMD itself).
     test : {"egger", "egger_rma", "peters", "harbord", "begg"}
         The test, see the module docstring (``method=`` in the previous release, still accepted with a
         DeprecationWarning).
@@ -203,7 +204,7 @@ def small_study_test(
     >>> int(r.at[0, "k"]), r.at[0, "statistic_name"], float(r.at[0, "df"])
     (10, 't', 8.0)
     """
-    measure = choice(measure, MEASURES, "measure")
+    measure = choice(measure, POOL_MEASURES, "measure")
     tau2_method: str = choice(method, MREG_METHODS, "method")
     kind: str = choice(test, SMALL_STUDY_TESTS, "test")
     fit: str = choice(fit_test, MREG_TESTS, "fit_test")
@@ -215,8 +216,8 @@ def small_study_test(
                 column="measure",
             )
         )
-    d = prepare(table)
-    eff = study_effects(d.a, d.n1, d.c, d.n2, measure=measure)
+    d = prepare(table, measure=measure)
+    eff = d.effects(measure)
     inc = ~eff.excluded
     if kind == "harbord":
         z, v = harbord_parts(d.a, d.n1, d.c, d.n2)

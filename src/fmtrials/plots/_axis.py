@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .._vocab import RATIO_MEASURES
+from .._vocab import CONTINUOUS_MEASURES, RATIO_MEASURES
 
 __all__ = ["RATIO_TICKS", "RATIO_TICKS_DENSE", "null_value", "auto_xlim", "set_effect_axis", "set_ratio_ticks"]
 
@@ -41,8 +41,26 @@ def auto_xlim(measure: str, values: np.ndarray) -> tuple[float, float]:
         m = next((L for L in RATIO_LADDER if math.log(L) >= need - 1e-12), RATIO_LADDER[-1])
         return 1.0 / m, m
     need = float(np.max(np.abs(v))) if v.size else 0.1
+    if measure in CONTINUOUS_MEASURES:  # a mean difference in the outcome's units: 1, 2, 2.5, 5 x 10^j
+        return (-_nice(need), _nice(need)) if need > 0 else (-1.0, 1.0)
     m = next((L for L in DIFFERENCE_LADDER if L >= need - 1e-12), 1.0)
     return -m, m
+
+
+def _nice(x: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is >= ``x`` (> 0).
+
+    Examples
+    --------
+    >>> _nice(0.7), _nice(3.2), _nice(55.0)
+    (1.0, 5.0, 100.0)
+    """
+    e = math.floor(math.log10(x))
+    for j in (e, e + 1):
+        for m in (1.0, 2.0, 2.5, 5.0):
+            if m * 10.0**j >= x - 1e-12 * x:
+                return float(m * 10.0**j)
+    return float(10.0 ** (e + 2))  # pragma: no cover
 
 
 def set_ratio_ticks(ax, xlim: tuple[float, float], ladders: tuple[tuple[float, ...], ...]) -> None:

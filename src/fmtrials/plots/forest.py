@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from .._format import format_interval, format_level, format_number, format_p, measure_name, pool_label
-from .._validation import ARGUMENTS, check_int
-from .._vocab import EVENTS, RATIO_MEASURES, Event, choice, renamed_args
+from .._validation import ARGUMENTS, check_int, check_text
+from .._vocab import CONTINUOUS_MEASURES, EVENTS, RATIO_MEASURES, Event, choice, renamed_args
 from ..errors import DataError, Problem
 from . import _layout as L
 from . import _result as R
@@ -96,12 +96,18 @@ def method_text(res: Any) -> str:
     )
 
 
+def _arm_cells(r: Any) -> tuple[str, str]:
+    """``events/total`` of each arm; a continuous outcome (no events) shows the arm sizes."""
+    if isinstance(r.events_t, float) and math.isnan(r.events_t):
+        return f"{int(r.n_t)}", f"{int(r.n_c)}"
+    return f"{int(r.events_t)}/{int(r.n_t)}", f"{int(r.events_c)}/{int(r.n_c)}"
+
+
 def _study_line(r: Any, digits: int) -> Line:
     w = float(r.weight)
     cells = (
         L.truncate(r.label),
-        f"{int(r.events_t)}/{int(r.n_t)}",
-        f"{int(r.events_c)}/{int(r.n_c)}",
+        *_arm_cells(r),
         f"{format_number(w, 1)}%" if math.isfinite(w) else "",
         _effect_text(r.estimate, r.ci_low, r.ci_high, digits),
     )
@@ -121,8 +127,7 @@ def _summary_line(r: Any, label: str, kind: str, digits: int) -> Line:
     w = float(r.weight)
     cells = (
         label,
-        f"{int(r.events_t)}/{int(r.n_t)}",
-        f"{int(r.events_c)}/{int(r.n_c)}",
+        *_arm_cells(r),
         f"{format_number(w, 1)}%" if math.isfinite(w) else "",
         _effect_text(r.estimate, r.ci_low, r.ci_high, digits),
     )
@@ -293,18 +298,39 @@ def forest_footer(result: Any, notes: Sequence[str] = ()) -> list[str]:
     return out
 
 
-def _table(lines: list[Line], measure: str, alpha: float, control: str, treatment: str) -> L.Table:
+def effect_label(measure: str, unit: str | None = None) -> str:
+    """The name of the effect with its unit: a mean difference in the outcome's ``unit``, an SMD in standard
+    deviations; a 2x2 measure is its name alone.
+
+    Examples
+    --------
+    >>> effect_label("MD", "points, 0-10 NRS"), effect_label("SMD"), effect_label("RR")
+    ('Mean difference (points, 0-10 NRS)', 'Standardised mean difference (SD units)', 'Risk ratio')
+    """
+    name = L.arm_label(measure_name(measure))
+    if measure == "SMD":
+        return f"{name} (SD units)"
+    if measure == "MD":
+        return f"{name} ({unit})" if unit else f"{name} (units of the outcome)"
+    return f"{name} ({unit})" if unit else name
+
+
+def _table(
+    lines: list[Line], measure: str, alpha: float, control: str, treatment: str, unit: str | None = None
+) -> L.Table:
     col = list(zip(*[ln.cells for ln in lines]))
     ci = f"{format_level(alpha)} CI"
+    arm = "N" if measure in CONTINUOUS_MEASURES else "events/total"
+    name = effect_label(measure, unit) if measure in CONTINUOUS_MEASURES else L.arm_label(measure_name(measure))
     return L.Table(
         left=[
             L.Column("Study", list(col[0])),
-            L.Column(f"{L.arm_label(treatment)}\nevents/total", list(col[1]), "right"),
-            L.Column(f"{L.arm_label(control)}\nevents/total", list(col[2]), "right"),
+            L.Column(f"{L.arm_label(treatment)}\n{arm}", list(col[1]), "right"),
+            L.Column(f"{L.arm_label(control)}\n{arm}", list(col[2]), "right"),
         ],
         right=[
             L.Column("Weight", list(col[3]), "right"),
-            L.Column(f"{L.arm_label(measure_name(measure))}\n[{ci}]", list(col[4]), "right"),
+            L.Column(f"{name}\n[{ci}]", list(col[4]), "right"),
         ],
         styles=[ln.style for ln in lines],
         spans={i: ln.span for i, ln in enumerate(lines) if ln.span},
@@ -431,14 +457,18 @@ def _draw_favours(ax, null: float, left: str, right: str) -> None:
         )
 
 
-def _draw_effect_header(ax, measure: str, alpha: float) -> None:
+def _draw_effect_header(ax, measure: str, alpha: float, unit: str | None = None) -> None:
     from matplotlib.transforms import ScaledTranslation
 
+    text = f"{L.arm_label(measure_name(measure))}\n[{format_level(alpha)} CI]"
+    if measure in CONTINUOUS_MEASURES:  # the name, then its unit with the level (a narrower header)
+        name, _, rest = effect_label(measure, unit).partition(" (")
+        text = f"{name}\n({rest} [{format_level(alpha)} CI]"
     L.put_text(
         ax,
         0.5,
         1.0,
-        f"{L.arm_label(measure_name(measure))}\n[{format_level(alpha)} CI]",
+        text,
         transform=ax.transAxes + ScaledTranslation(0, 0.06, ax.figure.dpi_scale_trans),
         ha="center",
         va="bottom",
@@ -462,6 +492,7 @@ def plot_forest(
     show_prediction: bool = True,
     max_studies: int = MAX_STUDIES,
     notes: Sequence[str] = (),
+    unit: str | None = None,
 ) -> Any:
     """Forest plot of a pooled result, RevMan/metafor style.
 
@@ -469,8 +500,10 @@ def plot_forest(
     square whose *area* is proportional to the weight), then a diamond per subgroup (e.g. per dose, when
     the result was pooled with ``by=``) and an overall diamond, the prediction interval as a bar under it
     (when defined), heterogeneity and overall-effect text, the test for subgroup differences and the method.
-    Ratios are drawn on a log axis with plain tick labels; the line of no effect is at 1 (ratios) or 0 (risk
-    difference); an interval reaching beyond the axis ends in an arrow head. Each line takes
+    Ratios (RR, OR, ratio of means) are drawn on a log axis with plain tick labels; differences (RD, MD, SMD)
+    on a linear axis; the line of no effect is at 1 (ratios) or 0 (differences); a continuous outcome shows the
+    arm sizes (N) instead of events/total and names the effect with its unit; an interval reaching beyond the
+    axis ends in an arrow head. Each line takes
     0.19 in (19 px at 100 dpi); with more than ``max_studies`` studies only subtotals and the total are drawn.
 
     Parameters
@@ -483,7 +516,9 @@ def plot_forest(
         ``"beneficial"`` (responders): more events on treatment is good, so "Favours <treatment>" is right of
         the null line. ``"harmful"`` (adverse events) swaps the labels. Letter case is ignored. By default
         the direction the pooled table stated (``result.event``, from its ``direction`` column), else
-        ``"beneficial"``; an explicit ``event`` wins.
+        ``"beneficial"``; an explicit ``event`` wins. For a continuous outcome ``"beneficial"`` means higher
+        values are better; pass ``"harmful"`` when lower is better (pain, FIQ), so "Favours <treatment>" is
+        left of zero.
     treatment, control : str, default "milnacipran", "placebo"
         Names of the treatment and control arms: column headers and the "Favours ..." labels (the previous
         release's ``favours=(control, treatment)`` is accepted with a DeprecationWarning).
@@ -502,6 +537,9 @@ def plot_forest(
         Footnotes printed after the result's own notes (``Note: ...``), e.g. the report's sentence when the
         common-effect check disagrees with this model. A Mantel–Haenszel forest in which a study shows weight
         0% but still enters the estimate always says so (:func:`mh_zero_weight_note`).
+    unit : str, optional
+        The unit of a mean difference, printed with the effect's name above the axis (e.g. ``"points, 0-10
+        NRS"``); an SMD is in standard deviations ("SD units"). Ignored for 2x2 measures.
 
     Returns
     -------
@@ -525,7 +563,13 @@ def plot_forest(
     lines = forest_lines(
         result, digits=digits, treatment=treatment, show_prediction=show_prediction, max_studies=max_studies
     )
-    table = _table(lines, measure, result.alpha, control, treatment)
+    cont = measure in CONTINUOUS_MEASURES
+    unit = check_text(unit, "unit") if (unit is not None and cont) else None
+    table = (
+        _table(lines, measure, result.alpha, control, treatment, unit)
+        if cont
+        else _table(lines, measure, result.alpha, control, treatment)
+    )
     xlim = _xlim(lines, measure, xlim)
     left_in, right_in = table.left_width(), table.right_width()
     if isinstance(notes, str):
@@ -543,7 +587,7 @@ def plot_forest(
         _draw_marks(ax, lines, xlim)
         L.draw_table(ax, table)
         _draw_favours(ax, null, *((control, treatment) if event == "beneficial" else (treatment, control)))
-        _draw_effect_header(ax, measure, result.alpha)
+        _draw_effect_header(ax, measure, result.alpha, unit)
         L.footer(ax, foot, 0.52, x_in=-left_in)
         if title:
             L.title(ax, title, left_in)

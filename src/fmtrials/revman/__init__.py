@@ -3,11 +3,13 @@
 * :func:`read_revman` reads a RevMan 5 review (``.rm5``) or RevMan 5's analysis CSV export into the package's
   tidy table (one row per study in an outcome, ``events_t, n_t, events_c, n_c`` plus RevMan's measure, method,
   model and per-study results); :func:`revman_results` gives RevMan's own totals; :func:`compare_revman`
-  re-runs each dichotomous outcome with :func:`fmtrials.pool` and lines the results up with RevMan's.
+  re-runs each dichotomous and continuous (MD, SMD) outcome with :func:`fmtrials.pool` and lines the results
+  up with RevMan's.
 * :func:`write_effects_csv` writes per-study ``yi, vi`` (metafor ``escalc`` style, with the zero-cell rule);
   :func:`write_revman_csv` writes 2x2 counts in RevMan's CSV layout.
 
-Continuous outcomes are read and kept (means, SDs, totals) but not analysed by fmtrials yet.
+Continuous outcomes (means, SDs, totals) are read, validated and analysed as mean differences or standardised
+mean differences (RevMan's SMD convention: :mod:`fmtrials.revman.compare`).
 """
 
 from __future__ import annotations

@@ -22,9 +22,18 @@ from typing import Any
 import pandas as pd
 
 from .._csv import csv_error
-from .._validation import count_from_text, count_problem, frame_counts, shown
+from .._validation import count_from_text, count_problem, frame_counts, frame_means, shown
 from ..errors import DataError, Problem
-from ._table import OUTCOME_KEYS, number, result_frame, revman_measure, revman_model, study_frame, year
+from ._table import (
+    OUTCOME_KEYS,
+    analysed_measure,
+    number,
+    result_frame,
+    revman_measure,
+    revman_model,
+    study_frame,
+    year,
+)
 
 __all__ = ["read_revman_csv", "HEADER"]
 
@@ -157,6 +166,7 @@ class _Rows:
             return number(self.text(name))
         except ValueError as err:
             self.problems.append(Problem(str(err), file=self.label, column=name, line=self.line))
+            self.unreadable.add((self.line, name))
             return math.nan
 
     def count(self, name: str) -> float:
@@ -239,7 +249,7 @@ def _outcome_context(r: _Rows, comparison: str, cno: float, ono: float) -> dict[
         "outcome_no": ono,
         "data_type": data_type,
         "revman_measure": rm_measure,
-        "measure": measure if data_type == "dichotomous" else None,
+        "measure": analysed_measure(measure, data_type),
         "method": method,
         "model": revman_model(r.text("Analysis Model")),
         "subgroup": None,
@@ -266,6 +276,22 @@ def _check_studies(r: _Rows, studies: list[dict[str, Any]], lines: list[int]) ->
     except DataError as err:  # a count already reported as unreadable is not reported again as missing
         r.problems.extend(
             q for q in err.problems if not ((q.line, q.column) in r.unreadable and "missing count" in q.message)
+        )
+    keep = [i for i, s in enumerate(studies) if s["data_type"] == "continuous"]
+    cfields = ("Mean 1", "SD 1", "Total 1", "Mean 2", "SD 2", "Total 2")
+    keys = ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c")
+    means = pd.DataFrame({f: [studies[i][k] for i in keep] for f, k in zip(cfields, keys)})
+    try:
+        frame_means(
+            means,
+            cfields,
+            file=r.label,
+            lines=[lines[i] for i in keep],
+            context=[f"study {shown(studies[i]['study'])}: " for i in keep],
+        )
+    except DataError as err:  # a value already reported as unreadable is not reported again as missing
+        r.problems.extend(
+            q for q in err.problems if not ((q.line, q.column) in r.unreadable and "missing" in q.message)
         )
 
 

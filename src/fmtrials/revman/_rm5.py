@@ -23,9 +23,19 @@ from xml.parsers import expat
 import numpy as np
 import pandas as pd
 
-from .._validation import count_from_text, count_problem, frame_counts, shown
+from .._validation import count_from_text, count_problem, frame_counts, frame_means, shown
 from ..errors import DataError, Problem
-from ._table import OUTCOME_KEYS, decode_name, number, result_frame, revman_measure, revman_model, study_frame, year
+from ._table import (
+    OUTCOME_KEYS,
+    analysed_measure,
+    decode_name,
+    number,
+    result_frame,
+    revman_measure,
+    revman_model,
+    study_frame,
+    year,
+)
 
 __all__ = ["read_rm5"]
 
@@ -39,6 +49,15 @@ _VALUES = (
     ("revman_weight", "WEIGHT"),
 )
 _MEANS = (("mean_t", "MEAN_1"), ("sd_t", "SD_1"), ("mean_c", "MEAN_2"), ("sd_c", "SD_2"))
+#: the summary statistics of a continuous study, in :func:`~fmtrials._validation.frame_means` order
+_CONT = (
+    ("mean_t", "MEAN_1"),
+    ("sd_t", "SD_1"),
+    ("n_t", "TOTAL_1"),
+    ("mean_c", "MEAN_2"),
+    ("sd_c", "SD_2"),
+    ("n_c", "TOTAL_2"),
+)
 _STUDY_NUMBERS = ("events_t", "n_t", "events_c", "n_c", *(k for k, _ in _VALUES + _MEANS))
 
 
@@ -151,6 +170,7 @@ class _Reader:
             return number(el.attrs.get(attr))
         except ValueError as err:
             self.problem(el, f"attribute {attr}: {err}", attr)
+            self.unreadable.add((el.line, attr))
             return math.nan
 
     def count(self, el: _Element, attr: str) -> float:
@@ -180,7 +200,7 @@ class _Reader:
             "outcome_no": self.value(el, "NO"),
             "data_type": _KINDS[kind],
             "revman_measure": rm_measure,
-            "measure": measure if kind == "DICH" else None,
+            "measure": analysed_measure(measure, _KINDS[kind]),
             "method": method,
             "model": revman_model(el.attrs.get("RANDOM", "NO")),
         }
@@ -287,6 +307,20 @@ class _Reader:
         except DataError as err:
             self.problems.extend(
                 q for q in err.problems if not ((q.line, q.column) in self.unreadable and "missing count" in q.message)
+            )
+        keep = np.flatnonzero(np.array(table["data_type"], dtype=object) == "continuous")
+        means = pd.DataFrame({attr: table[key][keep] for key, attr in _CONT})
+        try:
+            frame_means(
+                means,
+                [a for _, a in _CONT],
+                file=self.label,
+                lines=[self.lines[i] for i in keep],
+                context=_Where(self, keep),
+            )
+        except DataError as err:  # an unreadable value is reported once, not again as missing
+            self.problems.extend(
+                q for q in err.problems if not ((q.line, q.column) in self.unreadable and "missing" in q.message)
             )
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "decode_name",
     "revman_measure",
     "revman_model",
+    "analysed_measure",
     "study_frame",
     "result_frame",
     "number",
@@ -112,7 +113,11 @@ _MEASURES = {
     "RD": ("RD", None),
     "PETO_OR": ("OR", "Peto"),
     "PETO OR": ("OR", "Peto"),
+    "MD": ("MD", None),
+    "SMD": ("SMD", None),
 }
+#: the measures fmtrials analyses for each RevMan data type
+_ANALYSED = {"dichotomous": ("OR", "RR", "RD"), "continuous": ("MD", "SMD")}
 _METHODS = {"MH": "MH", "IV": "IV", "PETO": "Peto"}
 
 
@@ -134,10 +139,22 @@ def revman_measure(measure: str, method: str) -> tuple[str | None, str | None]:
     Examples
     --------
     >>> revman_measure("PETO_OR", "PETO"), revman_measure("OR", "MH"), revman_measure("SMD", "IV")
-    (('OR', 'Peto'), ('OR', 'MH'), (None, 'IV'))
+    (('OR', 'Peto'), ('OR', 'MH'), ('SMD', 'IV'))
     """
     m, forced = _MEASURES.get(measure.strip().upper(), (None, None))
     return m, forced or _METHODS.get(method.strip().upper())
+
+
+def analysed_measure(measure: str | None, data_type: str) -> str | None:
+    """``measure`` when fmtrials analyses it for this data type (OR, RR, RD dichotomous; MD, SMD continuous),
+    else None (a measure of another data type, or an outcome type fmtrials does not analyse).
+
+    Examples
+    --------
+    >>> analysed_measure("SMD", "continuous"), analysed_measure("SMD", "dichotomous"), analysed_measure("OR", "o-e")
+    ('SMD', None, None)
+    """
+    return measure if measure in _ANALYSED.get(data_type, ()) else None
 
 
 def revman_model(random: str) -> str:

@@ -61,8 +61,8 @@ def read_revman(path: str | os.PathLike[str]) -> pd.DataFrame:
         ``measure`` and ``method`` (the same in :func:`fmtrials.pool`'s words; ``measure`` is ``None`` for
         outcomes fmtrials does not analyse), ``model``
         (``"common"``/``"random"``: RevMan's ``Fixed`` is the common-effect model), and RevMan's per-study
-        ``revman_estimate, revman_ci_low, revman_ci_high, revman_weight``. Continuous outcomes are read and
-        kept but not analysed by fmtrials yet.
+        ``revman_estimate, revman_ci_low, revman_ci_high, revman_weight``. A continuous study's means and SDs
+        are validated as its counts are (finite decimals, SD > 0, arm size >= 2), naming line and field.
 
     Raises
     ------
