@@ -33,7 +33,7 @@ from scipy import special
 from .._validation import DATAFRAME, frame_means
 from .._vocab import CONTINUOUS_MEASURES, MEAN_COLUMNS, ContinuousMeasure, choice
 from ..errors import DataError, Problem
-from .sizes import StudyEffects
+from ._study import StudyEffects
 
 __all__ = ["hedges_j", "mean_effects", "mean_effect_sizes", "revman_smd"]
 

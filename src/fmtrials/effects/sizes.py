@@ -17,39 +17,19 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin
 from .._validation import check_number, frame_counts
 from .._vocab import CONTINUOUS_MEASURES, COUNT_COLUMNS, POOL_MEASURES, EffectMeasure, PoolMeasure, choice, renamed_args
+from ._study import StudyEffects
 
 __all__ = ["ADD", "StudyEffects", "double_zero", "effect_sizes", "study_effects"]
 
 #: metafor's default zero-cell correction (``add=1/2``)
 ADD = 0.5
-
-
-@dataclass
-class StudyEffects(ResultMixin):
-    yi: np.ndarray  # analysis-scale effect per study (NaN where excluded)
-    vi: np.ndarray  # its sampling variance (NaN where excluded)
-    corrected: np.ndarray  # bool: ``add`` added to all four cells
-    excluded: np.ndarray  # bool: double-zero study dropped (RR/OR/Peto)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per study: ``yi, vi, corrected, excluded``."""
-        return pd.DataFrame({"yi": self.yi, "vi": self.vi, "corrected": self.corrected, "excluded": self.excluded})
-
-    def summary(self) -> str:
-        """How many studies, how many corrected and how many excluded."""
-        return (
-            f"StudyEffects: {len(self.yi)} studies, {int(np.sum(self.corrected))} zero-cell corrected, "
-            f"{int(np.sum(self.excluded))} excluded (double zero)"
-        )
 
 
 def zero_cell(a, n1, c, n2) -> np.ndarray:
