@@ -55,6 +55,9 @@ _LAZY = {
     "trim_and_fill": "meta",
     "TrimFillResult": "meta",
     "influence": "meta",
+    # network meta-analysis
+    "network_meta": "network",
+    "NetworkResult": "network",
     # audit
     "grim": "consistency",
     "parse_p": "consistency",
