@@ -64,12 +64,15 @@ def _labels(frame: pd.DataFrame, cols: tuple[str, ...]) -> list[Problem]:
 
 def _numbers(frame: pd.DataFrame, col: str, probs: list[Problem], *, integer: bool) -> np.ndarray:
     vals = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
-    for i, (raw, v) in enumerate(zip(frame[col].tolist(), vals), start=1):
-        where = f"study '{frame['study'].iloc[i - 1]}', treatment '{frame['treatment'].iloc[i - 1]}'"
-        if not np.isfinite(v):
-            probs.append(_problem(f"{col} {raw!r} is not a number ({where})", row=i, column=col))
-        elif integer and (v < 0 or v != np.floor(v)):
-            probs.append(_problem(f"{col} {raw!r} is not a whole count >= 0 ({where})", row=i, column=col))
+    finite = np.isfinite(vals)
+    bad = ~finite
+    if integer:
+        bad |= finite & ((vals < 0) | (vals != np.floor(np.where(finite, vals, 0))))
+    for i in np.flatnonzero(bad):
+        raw = frame[col].iloc[i]
+        where = f"study '{frame['study'].iloc[i]}', treatment '{frame['treatment'].iloc[i]}'"
+        what = "is not a number" if not finite[i] else "is not a whole count >= 0"
+        probs.append(_problem(f"{col} {raw!r} {what} ({where})", row=int(i) + 1, column=col))
     return vals
 
 
@@ -95,36 +98,45 @@ def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
     )
     events = _numbers(frame, "events", probs, integer=True)
     n = _numbers(frame, "n", probs, integer=True)
-    for i, (e, m) in enumerate(zip(events, n), start=1):
-        where = f"study '{frame['study'].iloc[i - 1]}', treatment '{frame['treatment'].iloc[i - 1]}'"
-        if np.isfinite(e) and np.isfinite(m) and (m < 1 or e > m):
-            probs.append(_problem(f"events {e:g} of n {m:g} is impossible ({where})", row=i, column="events"))
+    with np.errstate(invalid="ignore"):
+        impossible = np.isfinite(events) & np.isfinite(n) & ((n < 1) | (events > n))
+    for i in np.flatnonzero(impossible):
+        where = f"study '{frame['study'].iloc[i]}', treatment '{frame['treatment'].iloc[i]}'"
+        probs.append(
+            _problem(f"events {events[i]:g} of n {n[i]:g} is impossible ({where})", row=int(i) + 1, column="events")
+        )
     _duplicates(frame, probs, ("study", "treatment"))
-    for s, rows in frame.groupby("study", sort=False).groups.items():
+    codes, names = pd.factorize(frame["study"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    treatment = frame["treatment"].to_numpy()
+    for s in range(len(names)):
+        rows = order[starts[s] : starts[s + 1]]
         if len(rows) < 2:
-            t = frame["treatment"].iloc[rows[0]]
-            probs.append(_problem(f"study '{s}' has one arm (treatment '{t}'): nothing to compare", row=rows[0] + 1))
+            t = treatment[rows[0]]
+            probs.append(
+                _problem(f"study '{names[s]}' has one arm (treatment '{t}'): nothing to compare", row=rows[0] + 1)
+            )
     if probs:
         raise DataError(*probs)
-    treatments = sorted(frame["treatment"].unique())
+    treatments = sorted(set(treatment.tolist()))
     index = {t: i for i, t in enumerate(treatments)}
+    tcode = np.array([index[t] for t in treatment.tolist()])
     out = Blocks(treatments=treatments, studies=[], arms=[], y=[], V=[])
-    for t in treatments:
-        out.n_patients[t] = 0.0
-    for s, rows in frame.groupby("study", sort=False).groups.items():
+    totals = np.bincount(tcode, weights=n, minlength=len(treatments))
+    out.n_patients = {t: float(totals[i]) for i, t in enumerate(treatments)}
+    for s in range(len(names)):
+        rows = order[starts[s] : starts[s + 1]]
         x, m = events[rows], n[rows]
-        tr = frame["treatment"].iloc[rows].tolist()
-        for t, k in zip(tr, m):
-            out.n_patients[t] += float(k)
         if measure != "RD" and (np.all(x == 0) or np.all(x == m)):
-            out.dropped.append(str(s))
+            out.dropped.append(str(names[s]))
             continue
         if np.any((x == 0) | (x == m)):
             x, m = x + 0.5, m + 1.0
-            out.corrected.append(str(s))
+            out.corrected.append(str(names[s]))
         th, va = _arm_theta(x, m, measure)
-        out.studies.append(str(s))
-        out.arms.append(np.array([index[t] for t in tr]))
+        out.studies.append(str(names[s]))
+        out.arms.append(tcode[rows])
         out.y.append(th[1:] - th[0])
         out.V.append(np.diag(va[1:]) + va[0])
     return out
