@@ -25,6 +25,7 @@ _LAZY = {
     "load_sources": "data",
     "load_endpoints": "data",
     "load_gaps": "data",
+    "load_comparator_arms": "data",
     "read_outcomes": "data",
     "contrasts": "data",
     "validate_bundled": "data",
