@@ -92,3 +92,62 @@ def test_a_bad_comparator_row_is_refused_naming_row_and_column(row, message):
     with pytest.raises(DataError) as e:
         read_table(pd.DataFrame([row]), "comparator_arms", sources=fmtrials.load_sources())
     assert message in str(e.value) and "row 1" in str(e.value)
+
+
+# ------------------------------------------------------------------ the comparator network (analysis layer)
+
+
+def test_comparator_network_per_drug_equals_pairwise_pooling_and_the_reference_note():
+    import math
+
+    import numpy as np
+
+    res = fmtrials.comparator_network(method="common")
+    rel = res.by_drug.relative_effects().set_index("treatment")
+    # star network after combining dose arms: each drug vs placebo is the inverse-variance pooled log RR of its trials
+    for drug in ("duloxetine", "milnacipran", "pregabalin"):
+        ys, ws = [], []
+        for study in {s for (s, t, _d) in NMADB if t == drug}:
+            e = sum(v[0] for k, v in NMADB.items() if k[0] == study and k[1] == drug)
+            n = sum(v[1] for k, v in NMADB.items() if k[0] == study and k[1] == drug)
+            ep, np_ = NMADB[(study, "placebo", 0)]
+            ys.append(math.log((e / n) / (ep / np_)))
+            ws.append(1 / (1 / e - 1 / n + 1 / ep - 1 / np_))
+        est = float(np.dot(ws, ys) / np.sum(ws))
+        assert math.log(rel.loc[drug, "estimate"]) == pytest.approx(est, abs=1e-12)
+        assert rel.loc[drug, "se"] == pytest.approx(1 / math.sqrt(sum(ws)), abs=1e-12)
+    # comparators.md §2.3 (R metafor, I² = 0 so DL = common): duloxetine 1.52 (1.24-1.86), milnacipran 1.37 (1.20-1.56)
+    shown = rel[["estimate", "ci_low", "ci_high"]].round(2)
+    assert tuple(shown.loc["duloxetine"]) == (1.52, 1.24, 1.86)
+    assert tuple(shown.loc["milnacipran"]) == (1.37, 1.20, 1.56)
+
+
+def test_comparator_network_section_contents():
+    res = fmtrials.comparator_network()
+    assert set(res.by_dose.treatments) == {
+        "placebo",
+        "duloxetine 60",
+        "milnacipran 100",
+        "milnacipran 200",
+        "pregabalin 300",
+        "pregabalin 450",
+    }
+    assert len(res.unverified) == len(NMADB) and set(res.unverified.source) == {"NMADB"}
+    pub = res.published.set_index(["source", "treatment"])
+    assert pub.loc[("LS16", "duloxetine 60"), "published"] == 2.33
+    assert pub.loc[("H14", "milnacipran"), "published"] == 1.38
+    # fmtrials' side is the network estimate on the published measure (OR per dose, RR per drug)
+    or_fit = fmtrials.network_meta(_dose_arms(), measure="OR", method="REML")
+    or_rel = or_fit.relative_effects().set_index("treatment")
+    assert pub.loc[("LS16", "milnacipran 100"), "fmtrials"] == pytest.approx(or_rel.loc["milnacipran 100", "estimate"])
+    assert "P-scores" in res.p_score_caveat
+    assert res.p_scores.set_index("treatment").loc["placebo", "p_score"] < 0.05
+    assert "Roskell 2011" in res.differences and "Q =" in res.summary()
+
+
+def _dose_arms() -> pd.DataFrame:
+    rows = [
+        {"study": s, "treatment": t if t == "placebo" else f"{t} {d}", "events": e, "n": n}
+        for (s, t, d), (e, n) in NMADB.items()
+    ]
+    return pd.DataFrame(rows)

@@ -94,6 +94,7 @@ def instances():
                 ),
                 event="beneficial",
             ),
+            "ComparatorNetwork": fmtrials.comparator_network(),
             "StudyEffects": study_effects(
                 BCG.events_t.to_numpy(), BCG.n_t.to_numpy(), BCG.events_c.to_numpy(), BCG.n_c.to_numpy(), measure="RR"
             ),

@@ -85,6 +85,8 @@ _LAZY = {
     "methods_paragraph": "analysis",
     "MethodsText": "analysis",
     "default_endpoints": "analysis",
+    "comparator_network": "analysis",
+    "ComparatorNetwork": "analysis",
     # decision metrics
     "fragility_index": "decision",
     "bayes_risk_difference": "decision",

@@ -26,6 +26,7 @@ True
 
 from .endpoint import POOLED_COLUMNS, EndpointAnalysis, analyse_endpoint
 from .methods import REFERENCES, MethodsText, methods_paragraph
+from .network import PUBLISHED, ComparatorNetwork, comparator_network
 from .overall import EFFICACY_FAMILY, Analysis, analyse, holm_across, holm_families
 from .policy import (
     ANALYSIS_PREFERENCE,
@@ -49,6 +50,9 @@ from .policy import (
 
 __all__ = [
     "analyse",
+    "comparator_network",
+    "ComparatorNetwork",
+    "PUBLISHED",
     "methods_paragraph",
     "MethodsText",
     "REFERENCES",
