@@ -77,6 +77,9 @@ _LAZY = {
     "plot_reported": "plots",
     "plot_bubble": "plots",
     "plot_baujat": "plots",
+    "plot_network": "plots",
+    "plot_network_forest": "plots",
+    "plot_league": "plots",
     # analysis policy (what the report analyses)
     "analyse": "analysis",
     "analyse_endpoint": "analysis",
