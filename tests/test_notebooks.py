@@ -21,6 +21,7 @@ def test_expected_notebooks_exist():
         "04-composite-responders.ipynb",
         "05-what-it-means.ipynb",
         "06-interval-coverage.ipynb",
+        "08-network.ipynb",
     ]
 
 
