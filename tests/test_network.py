@@ -223,3 +223,55 @@ def test_result_protocol():
     assert set(ci) == set(r.treatments) - {"Placebo"} and all(i.ci_low <= i.ci_high for i in ci.values())
     with pytest.raises(DataError, match="event"):
         r.p_scores()
+
+
+def test_contrast_input_refuses_a_second_contrast_of_a_study_and_bad_se():
+    rows = pd.DataFrame(
+        {
+            "study": ["s", "s", "t"],
+            "treatment": ["A", "B", "A"],
+            "versus": ["P", "P", "P"],
+            "yi": [0.1, 0.2, 0.3],
+            "se": [0.1, 0.2, 0.0],
+        }
+    )
+    with pytest.raises(DataError) as e:
+        fmtrials.network_meta(rows, reference="P")
+    msg = str(e.value)
+    assert "study 's', treatment 'B': a second contrast of the study" in msg and "row 2" in msg
+    assert "se 0 is not positive (study 't', treatment 'A')" in msg
+
+
+@pytest.mark.parametrize(
+    ("kw", "column"),
+    [
+        ({"alpha": 1.5}, "alpha"),
+        ({"method": "ML"}, "method"),
+        ({"disconnected": "merge"}, "disconnected"),
+        ({"event": "good"}, "event"),
+    ],
+)
+def test_bad_options_are_refused_naming_the_argument(kw, column):
+    arms = pd.DataFrame({"study": ["s", "s"], "treatment": ["placebo", "A"], "events": [1, 2], "n": [9, 9]})
+    with pytest.raises(DataError) as e:
+        fmtrials.network_meta(arms, **kw)
+    assert column in str(e.value)
+
+
+def test_every_problem_of_a_bad_frame_is_listed_at_once():
+    rows = pd.DataFrame(
+        {"study": ["s", "s", "t", "t"], "treatment": ["P", "A", "P", "A"], "events": [1, 12, -1, 2], "n": [9, 9, 9, 9]}
+    )
+    with pytest.raises(DataError) as e:
+        fmtrials.network_meta(rows, reference="P")
+    assert len(e.value.problems) == 2
+    with pytest.raises(DataError) as e:
+        fmtrials.network_meta(pd.DataFrame({"study": ["s"]}))
+    assert [p.column for p in e.value.problems] == ["treatment", "events", "n"]
+
+
+def test_an_all_event_arm_alone_triggers_the_correction_of_the_whole_study():
+    arms = pd.DataFrame({"study": ["s", "s"], "treatment": ["P", "A"], "events": [5, 20], "n": [20, 20]})
+    r = fmtrials.network_meta(arms, measure="OR", reference="P", method="common")
+    assert r.corrected == ["s"]
+    assert r.beta[r.treatments.index("A")] == pytest.approx(math.log((20.5 / 0.5) / (5.5 / 15.5)), abs=1e-12)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._validation import check_alpha
 from .._vocab import EVENTS, MEASURES, NETWORK_METHODS, Disconnected, Event, Measure, NetworkMethod, choice
 from ..errors import DataError, Problem
 from . import _build, _fit
@@ -130,6 +131,7 @@ def network_meta(
     disconnected = choice(disconnected, ("raise", "each"), "disconnected")
     if event is not None:
         event = choice(event, EVENTS, "event")
+    alpha = check_alpha(alpha)
     if not isinstance(arms, pd.DataFrame):
         raise DataError(Problem("arms must be a DataFrame", file="<arguments>", column="arms"))
     contrast = "versus" in arms.columns and "events" not in arms.columns

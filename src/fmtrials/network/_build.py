@@ -50,7 +50,7 @@ def _arm_theta(x: np.ndarray, n: np.ndarray, measure: str) -> tuple[np.ndarray, 
 def _check_columns(frame: pd.DataFrame, cols: tuple[str, ...]) -> None:
     missing = [c for c in cols if c not in frame.columns]
     if missing:
-        raise DataError(*(_problem(f"missing column '{c}'", column=c) for c in missing))
+        raise DataError([_problem(f"missing column '{c}'", column=c) for c in missing])
 
 
 def _labels(frame: pd.DataFrame, cols: tuple[str, ...]) -> list[Problem]:
@@ -79,11 +79,21 @@ def _numbers(frame: pd.DataFrame, col: str, probs: list[Problem], *, integer: bo
 def _duplicates(frame: pd.DataFrame, probs: list[Problem], key: tuple[str, ...]) -> None:
     seen: dict[tuple[str, ...], int] = {}
     for i, k in enumerate(zip(*(frame[c].astype(str) for c in key)), start=1):
-        if k in seen:
+        if k not in seen:
+            seen[k] = i
+        elif len(key) > 1:
             what = ", ".join(f"{c} '{v}'" for c, v in zip(key, k))
             probs.append(_problem(f"duplicated arm: {what} also in row {seen[k]}", row=i, column=key[1]))
         else:
-            seen[k] = i
+            where = f"study '{k[0]}', treatment '{frame['treatment'].iloc[i - 1]}'"
+            probs.append(
+                _problem(
+                    f"{where}: a second contrast of the study (also in row {seen[k]}); contrast input takes one "
+                    "two-arm contrast per study (give a multi-arm study as arm-level counts)",
+                    row=i,
+                    column="study",
+                )
+            )
 
 
 def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
@@ -92,7 +102,7 @@ def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
     frame = frame.reset_index(drop=True)
     probs = _labels(frame, ("study", "treatment"))
     if probs:
-        raise DataError(*probs)
+        raise DataError(probs)
     frame = frame.assign(
         study=frame["study"].astype(str).str.strip(), treatment=frame["treatment"].astype(str).str.strip()
     )
@@ -118,7 +128,7 @@ def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
                 _problem(f"study '{names[s]}' has one arm (treatment '{t}'): nothing to compare", row=rows[0] + 1)
             )
     if probs:
-        raise DataError(*probs)
+        raise DataError(probs)
     treatments = sorted(set(treatment.tolist()))
     index = {t: i for i, t in enumerate(treatments)}
     tcode = np.array([index[t] for t in treatment.tolist()])
@@ -148,7 +158,7 @@ def from_contrasts(frame: pd.DataFrame) -> Blocks:
     frame = frame.reset_index(drop=True)
     probs = _labels(frame, ("study", "treatment", "versus"))
     if probs:
-        raise DataError(*probs)
+        raise DataError(probs)
     frame = frame.assign(**{c: frame[c].astype(str).str.strip() for c in ("study", "treatment", "versus")})
     yi = _numbers(frame, "yi", probs, integer=False)
     se = _numbers(frame, "se", probs, integer=False)
@@ -160,7 +170,7 @@ def from_contrasts(frame: pd.DataFrame) -> Blocks:
             probs.append(_problem(f"treatment compared with itself ({where})", row=i + 1, column="versus"))
     _duplicates(frame, probs, ("study",))
     if probs:
-        raise DataError(*probs)
+        raise DataError(probs)
     treatments = sorted(set(frame["treatment"]) | set(frame["versus"]))
     index = {t: i for i, t in enumerate(treatments)}
     out = Blocks(treatments=treatments, studies=[], arms=[], y=[], V=[])
