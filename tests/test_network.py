@@ -275,3 +275,11 @@ def test_an_all_event_arm_alone_triggers_the_correction_of_the_whole_study():
     r = fmtrials.network_meta(arms, measure="OR", reference="P", method="common")
     assert r.corrected == ["s"]
     assert r.beta[r.treatments.index("A")] == pytest.approx(math.log((20.5 / 0.5) / (5.5 / 15.5)), abs=1e-12)
+
+
+def test_a_treatment_only_in_dropped_studies_is_named():
+    arms = pd.DataFrame(
+        {"study": ["s", "s", "x", "x"], "treatment": ["P", "A", "P", "B"], "events": [3, 6, 0, 0], "n": [20] * 4}
+    )
+    with pytest.raises(DataError, match=r"treatment 'B' is only in studies dropped .* \(x\)"):
+        fmtrials.network_meta(arms, reference="P", measure="OR")

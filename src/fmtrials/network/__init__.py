@@ -136,6 +136,17 @@ def network_meta(
         raise DataError(Problem("arms must be a DataFrame", file="<arguments>", column="arms"))
     contrast = "versus" in arms.columns and "events" not in arms.columns
     blocks = _build.from_contrasts(arms) if contrast else _build.from_arms(arms, measure)
+    used = {blocks.treatments[int(j)] for a in blocks.arms for j in a}
+    unused = [t for t in blocks.treatments if t not in used]
+    if unused:
+        raise DataError(
+            Problem(
+                f"treatment {', '.join(repr(t) for t in unused)} is only in studies dropped for having no events "
+                f"(or only events) in every arm ({', '.join(blocks.dropped)}): nothing to estimate",
+                file="<DataFrame>",
+                column="treatment",
+            )
+        )
     if reference not in blocks.treatments:
         raise DataError(
             Problem(

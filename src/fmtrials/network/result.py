@@ -153,7 +153,9 @@ class NetworkResult(ResultMixin):
         that include both, each with variance ``v_treatment + v_versus + tau²`` (the network's tau²);
         ``indirect``: back-calculated, ``(θ_nma/V_nma - θ_dir/V_dir) / (1/V_nma - 1/V_dir)``; ``diff`` = direct -
         indirect with its z test. Comparisons whose evidence is all direct (no indirect path) are left out.
-        Effects on the analysis scale (log ratio for RR/OR).
+        Effects on the analysis scale (log ratio for RR/OR). In a network of two-arm trials this is netsplit's
+        split; with multi-arm trials netsplit weights a multi-arm trial's direct contrast by its share of the
+        network model, so the two can differ there (not checked against netmeta, which Debian does not package).
         """
         crit = stats.norm.isf(self.alpha / 2)
         rows = []
