@@ -39,7 +39,7 @@ _LAZY = {
     "proportions_test": "effects",
     "compare": "comparisons",
     "effect_sizes": "effects",
-    "coverage": "effects.coverage",
+    "coverage": "effects.interval_coverage",
     # meta-analysis
     "pool": "meta",
     "pool_many": "meta",
@@ -61,7 +61,9 @@ _LAZY = {
     "NetworkResult": "network",
     # audit
     "grim": "consistency",
+    "grim_summary": "consistency",
     "parse_p": "consistency",
+    "parse_p_many": "consistency",
     "audit_reported": "consistency",
     "audit": "consistency",
     "AuditResult": "consistency",

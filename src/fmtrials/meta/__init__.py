@@ -66,26 +66,27 @@ Higgins JPT et al. (eds). Cochrane Handbook v6, chapter 23 (multi-arm studies); 
 
 Layout
 ------
-``pool`` (options, subgroups), ``fit`` (one analysis in named steps), ``result`` (:class:`PoolResult` and its
-parts), ``_render`` (summary frame, text, HTML), ``sensitivity`` and ``_subsets`` (leave-one-out and
-cumulative analyses, vectorised over subsets), ``placebo`` (shared placebo arms), ``_table`` (input
-validation and study labels), ``_core`` (numerical core at metafor parity). Beyond pooling (metafor parity part
-2): ``regression`` (:func:`meta_regression`, ``rma(mods=)``) on the engine ``_mreg``, ``smallstudy``
+``pooling`` (:func:`pool`: options, subgroups), ``fitting`` (one analysis in named steps), ``result``
+(:class:`PoolResult` and its parts), ``_render`` (summary frame, text, HTML), ``sensitivity`` and ``_subsets``
+(leave-one-out and cumulative analyses, vectorised over subsets), ``placebo`` (shared placebo arms), ``_table``
+(input validation and study labels), ``_core`` (numerical core at metafor parity). Beyond pooling (metafor parity
+part 2): ``regression`` (:func:`meta_regression`, ``rma(mods=)``) on the engine ``_mreg``, ``smallstudy``
 (:func:`small_study_test`: ``regtest``, ``ranktest``, Peters, Harbord), ``trimfill`` (:func:`trim_and_fill`),
-``influence`` (:func:`influence`, :func:`baujat_points`), ``many`` (:func:`pool_many`: thousands of analyses
-in one call, on the segmented-array engine ``_many``) and ``diagnostics`` (:func:`diagnostics`: what a report
-shows, by the rules of the analysis plan).
+``casewise`` (:func:`influence`, :func:`baujat_points`), ``many`` (:func:`pool_many`: thousands of analyses
+in one call, on the segmented-array engine ``_many``) and ``diagnostic_plan`` (:func:`diagnostics`: what a report
+shows, by the rules of the analysis plan). No module is named like a function it defines, so
+``fmtrials.meta.pool`` is always the function.
 """
 
 from __future__ import annotations
 
 from .._vocab import MEASURES, POOL_METHODS, POOL_TESTS
 from ..errors import ConvergenceError, SharedPlaceboWarning
-from .diagnostics import Diagnostics, diagnostics
-from .influence import baujat_points, influence
+from .casewise import baujat_points, influence
+from .diagnostic_plan import Diagnostics, diagnostics
 from .many import pool_many
 from .placebo import split_shared_placebo
-from .pool import pool
+from .pooling import pool
 from .regression import MetaRegression, meta_regression
 from .result import Heterogeneity, PoolResult, Prediction, SubgroupTest
 from .sensitivity import cumulative, leave_one_out

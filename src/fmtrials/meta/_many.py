@@ -1,8 +1,8 @@
-"""Numerical core of :func:`fmtrials.pool_many`: every step of :mod:`fmtrials.meta.fit` on segmented arrays.
+"""Numerical core of :func:`fmtrials.pool_many`: every step of :mod:`fmtrials.meta.fitting` on segmented arrays.
 
 The studies of all analyses sit in one set of 1-d arrays, sorted by analysis (``seg`` holds the 0-based analysis
 of each row); a sum over the studies of each analysis is one ``np.bincount``. Every formula is the one of
-:mod:`fmtrials.meta._core` / :mod:`fmtrials.meta.fit`, applied to all analyses at once: Mantel-Haenszel, Peto and
+:mod:`fmtrials.meta._core` / :mod:`fmtrials.meta.fitting`, applied to all analyses at once: Mantel-Haenszel, Peto and
 inverse-variance common effects, DerSimonian-Laird (also from the Q around the MH estimate, ``"MH-DL"``),
 Paule-Mandel (a bracketed Newton iteration on Q_gen = k - 1, per analysis in parallel), REML (metafor's Fisher
 scoring in parallel, each analysis stopping at its own convergence), the z / HKSJ tests and the prediction
@@ -10,7 +10,7 @@ interval. There is no Python loop per analysis: the loops are over iterations, o
 
 Two kinds of analyses leave the vectorised path, so that every number stays that of :func:`fmtrials.pool`:
 those where Fisher scoring has not converged after ``maxiter`` iterations get :func:`_core.reml_search` (the
-same search :func:`_core.tau2_reml` uses), and those where a special rule of :mod:`~fmtrials.meta.fit` applies
+same search :func:`_core.tau2_reml` uses), and those where a special rule of :mod:`~fmtrials.meta.fitting` applies
 (an undefined or zero-SE estimate, no study with an effect, Q undefined) are marked ``special`` for the caller
 to refit with the ordinary steps.
 """
@@ -24,7 +24,7 @@ from scipy import special as sp
 
 from ..errors import ConvergenceError
 from . import _core as core
-from .fit import Options
+from .fitting import Options
 from .result import crit
 
 __all__: list[str] = []  # private module
@@ -311,7 +311,7 @@ def _fit(
             if o.test == "hksj-adhoc":
                 s2 = np.where(s2 < 1, 1.0, s2)
             se = np.where(hk, np.sqrt(s2) * se, se)
-        # a zero SE (e.g. HKSJ on identical effects): no finite statistic, as fit.test_step
+        # a zero SE (e.g. HKSJ on identical effects): no finite statistic, as fitting.inference_step
         stat = np.where(se > 0, beta / se, np.where(beta != 0, np.sign(beta) * np.inf, np.nan))
         p = np.where(hk, 2 * sp.stdtr(df, -np.abs(stat)), 2 * sp.ndtr(-np.abs(stat)))
         cr = np.where(hk, sp.stdtrit(df, 1 - o.alpha / 2), crit(o.alpha, "z", None))

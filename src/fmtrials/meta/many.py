@@ -21,8 +21,8 @@ from ..effects.sizes import study_effects
 from ..errors import ConvergenceError, DataError, Problem
 from ._many import fit_segments
 from ._table import Data
-from .fit import _estimate
-from .pool import options
+from .fitting import _estimate
+from .pooling import options
 
 __all__ = ["pool_many", "MANY_COLUMNS"]
 
@@ -270,7 +270,7 @@ def pool_many(
 def _effects(
     df: pd.DataFrame, rows: np.ndarray, counted: np.ndarray, yi: np.ndarray, vi: np.ndarray, o: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...] | None]:
-    """Per-study effects of ``rows`` (escalc rule of :func:`fmtrials.meta.fit.effects_step` for count rows)."""
+    """Per-study effects of ``rows`` (escalc rule of :func:`fmtrials.meta.fitting.effects_step` for count rows)."""
     y, v, inc = yi.copy(), vi.copy(), np.ones(len(rows), dtype=bool)
     counts = None
     if counted.any():
@@ -287,7 +287,7 @@ def _effects(
 def _refit(
     df: pd.DataFrame, rows: np.ndarray, counted: np.ndarray, o: Any, out: dict, a: int, problem: np.ndarray, key: Any
 ) -> tuple[bool, bool]:
-    """One analysis through :func:`fmtrials.meta.fit._estimate` (a special rule applies): (numbers set, estimate
+    """One analysis through :func:`fmtrials.meta.fitting._estimate` (a special rule applies): (numbers set, estimate
     defined); the reason in ``problem`` when not."""
     if not counted.all():  # pragma: no cover - effects given as yi, vi never reach a special rule
         problem[a] = "no estimate from these effects"

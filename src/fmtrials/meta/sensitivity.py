@@ -21,8 +21,8 @@ from .._vocab import Measure, OnNonconvergence, PiMethod, PoolMethod, PoolTest
 from ..errors import DataError, Problem
 from ._subsets import FAST_METHODS, subset_rows
 from ._table import Data, as_frame, prepare
-from .fit import ROW_COLUMNS, Options, fit_row
-from .pool import options
+from .fitting import ROW_COLUMNS, Options, fit_row
+from .pooling import options
 
 __all__ = ["leave_one_out", "cumulative"]
 

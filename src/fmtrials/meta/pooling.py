@@ -26,7 +26,7 @@ from .._vocab import (
 )
 from ..errors import DataError, Problem, SharedPlaceboWarning
 from ._table import Data, group_order, prepare
-from .fit import Options, fit
+from .fitting import Options, fit
 from .placebo import shared_ids
 from .result import PoolResult, SubgroupTest
 
