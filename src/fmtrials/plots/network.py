@@ -58,7 +58,9 @@ def plot_network(result: Any, *, ax: Any = None, title: str | None = None) -> An
     colour = _colours(ts)
     with S.house_style():
         if ax is None:
-            fig = S.new_figure(4.6, 4.2 + (0.25 if title else 0.0))
+            from ._figure import new_figure
+
+            fig = new_figure(4.6, 4.2 + (0.25 if title else 0.0))
             ax = fig.add_axes((0.02, 0.02, 0.96, 0.9 if title else 0.96))
         else:
             fig = ax.figure
@@ -122,7 +124,9 @@ def plot_network_forest(result: Any, *, reference: str | None = None, ax: Any = 
     with S.house_style():
         h = 0.9 + 0.32 * len(rel) + (0.25 if title else 0.0)
         if ax is None:
-            fig = S.new_figure(5.2, h)
+            from ._figure import new_figure
+
+            fig = new_figure(5.2, h)
             ax = fig.add_axes((1.45 / 5.2, 0.65 / h, 3.5 / 5.2, (h - 0.8 - (0.25 if title else 0)) / h))
         else:
             fig = ax.figure
@@ -173,7 +177,9 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any
     with S.house_style():
         size = 1.4 + 0.95 * len(ts)
         if ax is None:
-            fig = S.new_figure(size + 0.6, size + (0.25 if title else 0.0))
+            from ._figure import new_figure
+
+            fig = new_figure(size + 0.6, size + (0.25 if title else 0.0))
             ax = fig.add_axes((1.3 / (size + 0.6), 0.2 / size, (size - 1.3) / (size + 0.6), (size - 1.5) / size))
         else:
             fig = ax.figure
