@@ -17,7 +17,7 @@ from fmtrials import DataError, data
 
 def test_bundled_tables_validate_and_cross_reference():
     counts = fmtrials.validate_bundled()
-    assert set(counts) == {"trials", "arms", "outcomes", "reported", "sources", "endpoints", "gaps"}
+    assert set(counts) == {"trials", "arms", "outcomes", "reported", "sources", "endpoints", "gaps", "comparator_arms"}
     assert all(n > 0 for n in counts.values())
 
 

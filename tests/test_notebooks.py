@@ -22,6 +22,7 @@ def test_expected_notebooks_exist():
         "05-what-it-means.ipynb",
         "06-interval-coverage.ipynb",
         "07-trial-planning.ipynb",
+        "08-network.ipynb",
     ]
 
 

@@ -83,6 +83,18 @@ def instances():
             "PInterval": fmtrials.parse_p("p < 0.05"),
             "BayesPool": fmtrials.bayes_pool(BCG.iloc[:6]),
             "WhatItMeans": fmtrials.what_it_means(analysis),
+            "NetworkResult": fmtrials.network_meta(
+                pd.DataFrame(
+                    {
+                        "study": ["a", "a", "b", "b", "c", "c", "c"],
+                        "treatment": ["placebo", "A", "placebo", "B", "placebo", "A", "B"],
+                        "events": [10, 20, 12, 18, 9, 15, 14],
+                        "n": [50, 50, 60, 60, 40, 40, 40],
+                    }
+                ),
+                event="beneficial",
+            ),
+            "ComparatorNetwork": fmtrials.comparator_network(),
             "StudyEffects": study_effects(
                 BCG.events_t.to_numpy(), BCG.n_t.to_numpy(), BCG.events_c.to_numpy(), BCG.n_c.to_numpy(), measure="RR"
             ),
@@ -168,8 +180,14 @@ def test_to_dict_reads_the_fields_not_a_copy_of_them(instances):
 
 def test_conf_int_is_a_named_interval_where_there_is_an_interval(instances):
     with_interval = [n for n, x in instances.items() if hasattr(x, "conf_int")]
-    assert set(with_interval) == {"PoolResult", "TrimFillResult", "BayesPool", "EndpointAnalysis"}
-    for n in with_interval:
+    assert set(with_interval) == {"PoolResult", "TrimFillResult", "BayesPool", "EndpointAnalysis", "NetworkResult"}
+    # a network has one interval per treatment against its reference: a mapping of named Intervals
+    net = instances["NetworkResult"]
+    rel = net.relative_effects().set_index("treatment")
+    for t, i in net.conf_int().items():
+        assert isinstance(i, Interval) and i.level == pytest.approx(1 - net.alpha)
+        assert (i.estimate, i.ci_low, i.ci_high) == pytest.approx(tuple(rel.loc[t, ["estimate", "ci_low", "ci_high"]]))
+    for n in set(with_interval) - {"NetworkResult"}:
         x = instances[n]
         i = x.conf_int()
         own = x.main if n == "EndpointAnalysis" else x

@@ -23,7 +23,7 @@ import pytest
 import fmtrials
 from fmtrials import _vocab
 
-SUBPACKAGES = ("effects", "meta", "consistency", "decision", "plots", "analysis", "revman")
+SUBPACKAGES = ("effects", "meta", "consistency", "decision", "plots", "analysis", "revman", "network")
 
 
 def _public_modules() -> list[str]:

@@ -25,6 +25,7 @@ _LAZY = {
     "load_sources": "data",
     "load_endpoints": "data",
     "load_gaps": "data",
+    "load_comparator_arms": "data",
     "read_outcomes": "data",
     "contrasts": "data",
     "validate_bundled": "data",
@@ -63,6 +64,9 @@ _LAZY = {
     "trim_and_fill": "meta",
     "TrimFillResult": "meta",
     "influence": "meta",
+    # network meta-analysis
+    "network_meta": "network",
+    "NetworkResult": "network",
     # audit
     "grim": "consistency",
     "grim_summary": "consistency",
@@ -84,6 +88,9 @@ _LAZY = {
     "plot_bubble": "plots",
     "plot_baujat": "plots",
     "plot_power": "plots",
+    "plot_network": "plots",
+    "plot_network_forest": "plots",
+    "plot_league": "plots",
     # analysis policy (what the report analyses)
     "analyse": "analysis",
     "analyse_endpoint": "analysis",
@@ -93,6 +100,8 @@ _LAZY = {
     "MethodsText": "analysis",
     "default_endpoints": "analysis",
     "trial_plan": "analysis",
+    "comparator_network": "analysis",
+    "ComparatorNetwork": "analysis",
     # decision metrics
     "fragility_index": "decision",
     "bayes_risk_difference": "decision",

@@ -293,6 +293,12 @@ FigureFormat = Literal["png", "svg", "pdf"]
 FIGURE_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 #: the example review files shipped with :mod:`fmtrials.revman`
 ExampleKind = Literal["rm5", "csv"]
+#: the between-study variance of a network meta-analysis (fmtrials.network_meta)
+NetworkMethod = Literal["REML", "DL", "common"]
+NETWORK_METHODS: tuple[str, ...] = ("REML", "DL", "common")
+#: a disconnected network: refuse naming its components, or analyse each component
+Disconnected = Literal["raise", "each"]
+DISCONNECTED: tuple[str, ...] = ("raise", "each")
 EXAMPLE_KINDS: tuple[str, ...] = ("rm5", "csv")
 __all__ += [
     "OnNonconvergence",
@@ -303,6 +309,10 @@ __all__ += [
     "FIGURE_FORMATS",
     "ExampleKind",
     "EXAMPLE_KINDS",
+    "NetworkMethod",
+    "NETWORK_METHODS",
+    "Disconnected",
+    "DISCONNECTED",
     "Term",
     "GLOSSARY",
 ]
@@ -423,7 +433,7 @@ GLOSSARY: dict[str, Term] = {
     "where": _data("file/row of each audited comparison, for messages"),
     # options (keyword-only) and choices (a _vocab Literal)
     "measure": _opt("effect measure", Measure, EffectMeasure, PoolMeasure, ContinuousMeasure),
-    "method": _opt("pooling method or tau² estimator", PoolMethod, MRegMethod, RevManMethod),
+    "method": _opt("pooling method or tau² estimator", PoolMethod, MRegMethod, RevManMethod, NetworkMethod),
     "test": _opt(
         "hypothesis test (of a 2x2 table, a pooled estimate or a small-study effect)",
         PoolTest,
@@ -450,6 +460,8 @@ GLOSSARY: dict[str, Term] = {
     "fmt": _opt("figure file format", FigureFormat),
     "formats": _opt("figure file formats", FigureFormat),
     "kind": _opt("which example file", ExampleKind),
+    "reference": _opt("the treatment every network effect is reported against"),
+    "disconnected": _opt("a disconnected network: refuse naming its components, or analyse each", Disconnected),
     "alpha": _opt("two-sided level: intervals at 1 - alpha"),
     "add": _opt("zero-cell correction added to all four cells (metafor add=, to='only0')"),
     "drop00": _opt("drop double-zero tables (metafor drop00=)"),

@@ -27,6 +27,7 @@ True
 
 from .endpoint import POOLED_COLUMNS, EndpointAnalysis, analyse_endpoint
 from .methods import REFERENCES, MethodsText, methods_paragraph
+from .network import PUBLISHED, ComparatorNetwork, comparator_network
 from .overall import EFFICACY_FAMILY, Analysis, analyse, holm_across, holm_families
 from .planning import PLAN_COLUMNS, trial_plan
 from .policy import (
@@ -53,6 +54,9 @@ __all__ = [
     "analyse",
     "trial_plan",
     "PLAN_COLUMNS",
+    "comparator_network",
+    "ComparatorNetwork",
+    "PUBLISHED",
     "methods_paragraph",
     "MethodsText",
     "REFERENCES",

@@ -11,6 +11,7 @@ reported   comparisons exactly as published (percentages and p-values as printed
 sources    source id -> citation, URL and what it contains
 endpoints  the endpoint glossary: label, definition, direction
 gaps       what the sources searched could not give (known gaps)
+comparator_arms arms of the pregabalin, duloxetine and milnacipran trials (the comparator network)
 ========== =================================================================================
 
 Every figure carries a ``source`` (an id of ``sources``) and a ``locator``; a derived figure says how it was
@@ -41,6 +42,7 @@ from .bundled import (
     endpoint_label,
     endpoint_title,
     load_arms,
+    load_comparator_arms,
     load_endpoints,
     load_gaps,
     load_outcomes,
@@ -62,6 +64,7 @@ __all__ = [
     "load_sources",
     "load_endpoints",
     "load_gaps",
+    "load_comparator_arms",
     "endpoint_title",
     "endpoint_label",
     "read_outcomes",

@@ -32,6 +32,9 @@ STATUS_MEANINGS = {
     "not reported": "the source gives no figure for this arm: the row exists so the gap is explicit; no counts",
 }
 
+#: the treatments of comparator_arms.csv (the network of fibromyalgia drugs)
+COMPARATOR_TREATMENTS = ("placebo", "duloxetine", "milnacipran", "pregabalin")
+
 _PROVENANCE = (
     Column("source", "str", required=True, nullable=False, description="source id (see sources.csv)"),
     Column("locator", "str", required=True, nullable=False, description="table, row, paragraph in the source"),
@@ -164,6 +167,26 @@ SPECS: dict[str, TableSpec] = {
         key=("study", "missing"),
         description="what the sources could not give (known gaps)",
     ),
+    "comparator_arms": TableSpec(
+        "comparator_arms",
+        (
+            Column("study", nullable=False, description="trial id (e.g. Crofford2005)"),
+            Column("treatment", choices=COMPARATOR_TREATMENTS, nullable=False),
+            Column("dose_mg_day", "count"),
+            Column("dose_note"),
+            Column("arm", nullable=False, description="the arm as the source names it"),
+            Column("endpoint", nullable=False),
+            Column("population", nullable=False),
+            Column("events", "count"),
+            Column("n", "count"),
+            Column("percent", "percent"),
+            Column("status", choices=STATUSES, nullable=False),
+            *_PROVENANCE,
+            Column("note"),
+        ),
+        key=("study", "arm", "endpoint", "population", "source"),
+        description="arms of the pregabalin, duloxetine and milnacipran trials for the comparator network",
+    ),
 }
 
 
@@ -262,6 +285,9 @@ def _check_table(
         _check_outcome_counts(df, file, lines, problems)
         _check_placebo_present(df, file, problems)
         _check_one_placebo(df, file, lines, problems)
+    if spec.name == "comparator_arms":
+        _check_outcome_counts(df, file, lines, problems, events="events")
+        _check_comparator_doses(df, file, lines, problems)
     if spec.name == "reported":
         for side in ("t", "c"):
             _check_arm_size(df[f"n_{side}"], f"n_{side}", file, lines, problems)
@@ -299,18 +325,37 @@ def _decimals(text: str) -> int:
     return len(text.split(".", 1)[1]) if "." in text else 0
 
 
-def _check_outcome_counts(df: pd.DataFrame, file: str, lines, problems: list[Problem]) -> None:
+def _check_comparator_doses(df: pd.DataFrame, file: str, lines, problems: list[Problem]) -> None:
+    """placebo exactly when the dose is 0; a count without its n (or n without a count) is refused."""
+    for i, (t, dose, e, n) in enumerate(zip(df["treatment"], df["dose_mg_day"], df["events"], df["n"])):
+        if (t == "placebo") != (dose is not pd.NA and dose == 0):
+            problems.append(
+                Problem(f"treatment {t!r} with dose_mg_day {dose}", column="dose_mg_day", **where(file, i, lines))
+            )
+        if (e is pd.NA) != (n is pd.NA):
+            problems.append(
+                Problem(
+                    "events and n go together (a percentage without n stays a percentage)",
+                    column="events",
+                    **where(file, i, lines),
+                )
+            )
+
+
+def _check_outcome_counts(
+    df: pd.DataFrame, file: str, lines, problems: list[Problem], events: str = "responders"
+) -> None:
     _check_arm_size(df["n"], "n", file, lines, problems)
-    over = (df["responders"] > df["n"]).fillna(False).to_numpy()
+    over = (df[events] > df["n"]).fillna(False).to_numpy()
     for i in np.flatnonzero(over).tolist():
         problems.append(
             Problem(
-                f"responders ({df['responders'].iloc[i]}) exceed n ({df['n'].iloc[i]})",
-                column="responders",
+                f"{events} ({df[events].iloc[i]}) exceed n ({df['n'].iloc[i]})",
+                column=events,
                 **where(file, i, lines),
             )
         )
-    for i, (r, n, pct) in enumerate(zip(df["responders"], df["n"], df["percent"])):
+    for i, (r, n, pct) in enumerate(zip(df[events], df["n"], df["percent"])):
         if r is pd.NA or n is pd.NA or pct is pd.NA or n == 0 or r > n or not 0 <= float(pct) <= 100:
             continue
         d = _decimals(pct)
@@ -319,7 +364,7 @@ def _check_outcome_counts(df: pd.DataFrame, file: str, lines, problems: list[Pro
         if abs(exact - float(pct)) > tol:
             problems.append(
                 Problem(
-                    f"percent {pct!r} is inconsistent with responders/n = {r}/{n} = {exact:.{d + 2}f}% "
+                    f"percent {pct!r} is inconsistent with {events}/n = {r}/{n} = {exact:.{d + 2}f}% "
                     f"(beyond rounding to {d} decimal{'s' if d != 1 else ''})",
                     column="percent",
                     **where(file, i, lines),

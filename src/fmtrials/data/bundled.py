@@ -160,6 +160,29 @@ def load_gaps() -> pd.DataFrame:
     return _copy("gaps")
 
 
+def load_comparator_arms() -> pd.DataFrame:
+    """The comparator trials: arms of placebo-controlled pregabalin, duloxetine and milnacipran trials, one row per
+    arm x endpoint x population x source (the network of :func:`fmtrials.network_meta`).
+
+    Columns: ``study`` (``Crofford2005``, ...), ``treatment`` (placebo/duloxetine/milnacipran/pregabalin),
+    ``dose_mg_day`` (Int64; 0 for placebo; ``<NA>`` for flexible doses, see ``dose_note``), ``dose_note``, ``arm``
+    (as the source names it), ``endpoint`` (glossary codes), ``population`` (``not stated`` where the source does
+    not say), ``events`` and ``n`` (Int64; both or neither), ``percent`` (as printed), ``status``, ``source``,
+    ``locator``, ``note``. The >=30% pain counts are the nmadb transcription of Roskell 2011 (source ``NMADB``):
+    ``unverified``, population not stated.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> c = fmtrials.load_comparator_arms()
+    >>> p30 = c[(c.endpoint == "pain_30") & c.events.notna()]
+    >>> sorted(set(p30.study)), sorted(set(p30.status))  # doctest: +NORMALIZE_WHITESPACE
+    (['Arnold2005', 'Arnold2008', 'Clauw2008', 'Crofford2005', 'Mease2008', 'Mease2009', 'Russell2008',
+      'Vitton2004'], ['unverified'])
+    """
+    return _copy("comparator_arms")
+
+
 def endpoint_label(code: str) -> str:
     """The glossary's label of an endpoint, first letter upper case (``"sae"`` -> ``"Serious adverse event"``);
     an endpoint the glossary does not know keeps the user's own name. Figure titles use it.
@@ -263,6 +286,16 @@ def validate_bundled() -> dict[str, int]:
                     file="data/outcomes.csv",
                     row=i + 1,
                     column="n",
+                )
+            )
+    for i, e in enumerate(tables["comparator_arms"]["endpoint"]):
+        if e not in glossary:
+            problems.append(
+                Problem(
+                    f"endpoint {e!r} is not in the glossary (endpoints.csv)",
+                    file="data/comparator_arms.csv",
+                    row=i + 1,
+                    column="endpoint",
                 )
             )
     problems += _gap_problems(tables)

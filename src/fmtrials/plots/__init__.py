@@ -32,6 +32,7 @@ from .export import export_figure, figure_bytes, save_figure
 from .forest import forest_lines, plot_forest
 from .funnel import plot_funnel
 from .labbe import plot_labbe
+from .network import plot_league, plot_network, plot_network_forest
 from .power import plot_power
 from .reported import plot_reported
 from .responders import plot_responders
@@ -50,4 +51,7 @@ __all__ = [
     "plot_bubble",
     "plot_baujat",
     "plot_power",
+    "plot_network",
+    "plot_network_forest",
+    "plot_league",
 ]

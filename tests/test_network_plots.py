@@ -1,0 +1,68 @@
+"""Network figures: graph (nodes by patients, edges by trials), forest against any reference, league heat map."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fmtrials
+from fmtrials.plots import _style as S
+
+ARMS = pd.DataFrame(
+    {
+        "study": ["a", "a", "a", "b", "b", "c", "c", "d", "d"],
+        "treatment": ["placebo", "X", "Y", "placebo", "X", "placebo", "Y", "X", "Y"],
+        "events": [10, 20, 18, 12, 25, 9, 15, 14, 16],
+        "n": [50, 50, 50, 60, 60, 40, 40, 45, 45],
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def res():
+    return fmtrials.network_meta(ARMS, method="common")
+
+
+def test_graph_edges_count_trials_and_nodes_grow_with_patients(res):
+    fig = fmtrials.plot_network(res)
+    ax = fig.axes[0]
+    labels = sorted(t.get_text() for t in ax.texts if t.get_text().isdigit())
+    # placebo-X: a, b; placebo-Y: a, c; X-Y: a, d (the three-arm trial counts for every pair)
+    assert labels == ["2", "2", "2"]
+    names = [t.get_text().split("\n")[0] for t in ax.texts if "\n" in t.get_text()]
+    sizes = dict(zip(names, [c.get_sizes()[0] for c in ax.collections]))
+    patients = {"placebo": 150, "X": 155, "Y": 135}
+    assert sorted(sizes, key=sizes.get) == sorted(patients, key=patients.get)
+    colours = {matplotlib.colors.to_hex(c.get_facecolor()[0]).upper() for c in ax.collections}
+    assert colours <= {v.upper() for v in S.OKABE_ITO.values()}
+
+
+def test_forest_against_another_reference_and_into_given_axes(res):
+    import matplotlib.pyplot as plt
+
+    fig0, ax = plt.subplots()
+    fig = fmtrials.plot_network_forest(res, reference="X", ax=ax)
+    assert fig is fig0 and ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Y", "placebo"]
+    rel = res.relative_effects(reference="X")
+    squares = [ln for ln in ax.lines if ln.get_marker() == "s"]
+    assert sorted(float(s.get_xdata()[0]) for s in squares) == pytest.approx(sorted(rel.estimate))
+    plt.close(fig0)
+
+
+def test_league_heat_map_cells_are_the_league(res):
+    fig = fmtrials.plot_league(res)
+    ax = fig.axes[0]
+    lg = res.league()
+    texts = sorted(t.get_text().split("\n")[0] for t in ax.texts)
+    assert texts == sorted(f"{e:.2f}" for e in lg.estimate)
+    img = np.ma.filled(ax.images[0].get_array(), np.nan)
+    assert np.isnan(np.diag(img)).all()
+    # the colour is the log ratio of the row treatment against the column treatment
+    i, j = res.treatments.index("X"), res.treatments.index("placebo")
+    assert img[i, j] == pytest.approx(np.log(lg.set_index(["treatment", "versus"]).loc[("X", "placebo"), "estimate"]))
