@@ -480,7 +480,7 @@ def test_two_comparisons_use_the_common_effect_model_with_random_effects_in_sens
 def test_absurd_prediction_bounds_are_not_printed_as_numbers():
     from types import SimpleNamespace
 
-    from fmtrials._report_tables import _pi_text
+    from fmtrials.report.tables import _pi_text
 
     def res(lo, hi, measure="RR"):
         return SimpleNamespace(measure=measure, prediction=SimpleNamespace(pi_low=lo, pi_high=hi))

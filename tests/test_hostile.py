@@ -21,7 +21,8 @@ import pandas as pd
 import pytest
 
 import fmtrials
-from fmtrials import DataError, _outdir
+from fmtrials import DataError
+from fmtrials.report import outdir as _outdir
 from fmtrials.cli import main
 from fmtrials.errors import ReportError
 from fmtrials.report import write_report
@@ -454,7 +455,7 @@ def test_fallback_two_renames_undo_and_recovery(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("fmtrials.report._render_html", boom)
+    monkeypatch.setattr("fmtrials.report.page.render_html", boom)
     with pytest.raises(RuntimeError):
         write_report(out, data=data, quiet=True, figures=False)
     assert _digest(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "rep"]
@@ -493,7 +494,7 @@ def test_quiet_silences_warnings_and_otherwise_they_are_progress_lines(tmp_path,
     def noisy(bundled):
         warnings.warn("something odd", stacklevel=1)
 
-    monkeypatch.setattr("fmtrials.report._audit_table", noisy)
+    monkeypatch.setattr("fmtrials.report.build.audit_table_of", noisy)
     data = _csv(tmp_path / "in.csv", _pair("A", "e"))
     write_report(tmp_path / "q", data=data, quiet=True, figures=False)
     assert capsys.readouterr().err == ""

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import fmtrials
-from fmtrials import _report_figures as F
+from fmtrials.report import figures as F
 from fmtrials.analysis import analyse
 from fmtrials.report import write_report
 

@@ -211,7 +211,7 @@ def test_methods_and_captions_of_single_comparisons(page):
 
 
 def test_forest_of_one_comparison_names_no_model_and_tests_no_pooled_effect():
-    from fmtrials import _report_figures as F
+    from fmtrials.report import figures as F
     from fmtrials.plots.forest import forest_lines
 
     outcomes = fmtrials.load_outcomes()

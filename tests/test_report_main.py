@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import fmtrials
-from fmtrials import _report_main as M
+from fmtrials.report import main_results as M
 
 REF = json.loads((Path(__file__).parent / "data" / "main_results_reference.json").read_text("utf-8"))
 

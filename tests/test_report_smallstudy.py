@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import fmtrials
-from fmtrials import _report_figures as F
+from fmtrials.report import figures as F
 from fmtrials.analysis import policy as P
 from fmtrials.meta import diagnostics, pool
 from fmtrials.plots import forest as FO
@@ -126,7 +126,7 @@ def test_small_study_section_is_visible_from_k10_with_named_tests_trimfill_and_f
 
 def test_funnel_job_draws_filled_studies_and_the_main_model_line():
     a, case = _analysis("li2007", "OR")
-    from fmtrials._report_extras import diagnostics_part
+    from fmtrials.report.extras import diagnostics_part
 
     shown = _Shown(a)
     shown.diagnostics = diagnostics_part(shown)
@@ -149,7 +149,7 @@ def test_below_k10_the_caption_gives_the_actual_k():
     assert "k = 4: fewer than the 10 comparisons needed to judge asymmetry" in text
     assert "Random-effects model (REML τ²)" in text  # the forest's model, named
     a, _ = _analysis("lee2004", "RR")
-    from fmtrials._report_extras import diagnostics_part
+    from fmtrials.report.extras import diagnostics_part
 
     shown = _Shown(a)
     shown.diagnostics = diagnostics_part(shown)

@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from ._format import format_interval, format_number, format_p
-from .errors import DataError
+from .._format import format_interval, format_number, format_p
+from ..errors import DataError
 
 __all__: list[str] = []  # private module
 
@@ -30,8 +30,8 @@ def what_it_means_part(analysis: Any, outcomes: pd.DataFrame, *, bundled: bool =
     be computed is replaced by the reason (``reasons``; the whole part by ``error`` when the data cannot give it).
     The bundled certainty judgements (risk of bias, indirectness of the milnacipran trials) apply to the bundled
     data only: for user data no judgement is assumed and each certainty is an upper bound that says so."""
-    from .decision import what_it_means
-    from .decision.sof import JUDGEMENT_COLUMNS
+    from ..decision import what_it_means
+    from ..decision.sof import JUDGEMENT_COLUMNS
 
     judgements = None if bundled else pd.DataFrame(columns=list(JUDGEMENT_COLUMNS))
     try:
@@ -121,7 +121,7 @@ def _sof_note(analysis: Any) -> str:
 def diagnostics_part(ea: Any) -> dict[str, Any] | None:
     """Dose meta-regression, influence and small-study rows of one endpoint (all doses pooled with the main
     model, placebo arms split as for pooling), and the sentences for the parts that are not meaningful."""
-    from .meta import diagnostics, pool
+    from ..meta import diagnostics, pool
 
     table = getattr(ea, "pooled_table", None)
     if ea.main is None or table is None or len(table) < 2:

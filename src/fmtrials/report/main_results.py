@@ -19,9 +19,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import data as _data
-from ._format import format_interval, format_number, format_p, pool_label
-from .consistency.reanalysis_reported import CONTRADICTED, NO_ARM
+from .. import data as _data
+from .._format import format_interval, format_number, format_p, pool_label
+from ..consistency.reanalysis_reported import CONTRADICTED, NO_ARM
 
 __all__: list[str] = []  # private module
 
@@ -266,8 +266,8 @@ def pooled_numbers(analyses: Sequence[Any], alpha: float) -> list[dict[str, Any]
     """Pooled RD (points), its NNT and the pooled RR for every endpoint with more than one trial: the main
     model each endpoint actually used (``main_model``: the requested or policy model, small-k rule) over all doses,
     shared placebo arms split."""
-    from .effects.number_needed import altman_columns
-    from .meta import pool
+    from ..effects.number_needed import altman_columns
+    from ..meta import pool
 
     rows: list[dict[str, Any]] = []
     for ea in analyses:
@@ -330,7 +330,7 @@ def pooled_rows(numbers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
 def main_tables(result: Any, outcomes: pd.DataFrame) -> dict[str, Any]:
     """Efficacy and key-safety rows of the first section (and the frame written to
     ``tables/main_trials.csv``)."""
-    from .analysis import analyse_endpoint, holm_families
+    from ..analysis import analyse_endpoint, holm_families
 
     shown = [a for a in result if a.event == "beneficial"]
     extra = [e for e in MAIN_SAFETY if e not in result.results and e in set(outcomes["endpoint"].dropna())]

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import Problem, ReportError
+from ..errors import Problem, ReportError
 
 __all__ = [
     "MANIFEST",

@@ -9,9 +9,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import _outdir, _proc
-from . import data as _data
-from ._format import measure_name, pool_label
+from .. import _proc
+from .. import data as _data
+from .._format import measure_name, pool_label
+from . import outdir as _outdir
 
 __all__ = [
     "FIGURE_CAPTIONS",
@@ -81,7 +82,7 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
     """Picklable descriptions of the figures of one endpoint: (endpoint, kind, payload); a figure that would be
     unreadable at this size is left out with a note in ``ea.figure_notes``. ``treatment`` names the active
     arms in every figure (column headers, "Favours ...", axis labels, legends)."""
-    from .plots.responders import MAX_TRIALS
+    from ..plots.responders import MAX_TRIALS
 
     harm = ea.event == "harmful"
     name = _data.endpoint_label(ea.endpoint)
@@ -125,7 +126,7 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
 def figure_caption(ea: Any, kind: str) -> str:
     """The caption of one of the report's figures of an endpoint: what the figure shows, with the model of its
     pooled line and, for the funnel plot, the number of comparisons and whether asymmetry can be judged."""
-    from .meta.smallstudy import MIN_STUDIES
+    from ..meta.smallstudy import MIN_STUDIES
 
     main = ea.main
     if kind == "forest" and main is not None and int(main.k) == 1:
@@ -154,7 +155,7 @@ def figure_caption(ea: Any, kind: str) -> str:
 
 def draw_job(job: tuple) -> Any:
     """The figure of one job of :func:`figure_jobs` (not saved)."""
-    from . import plots
+    from .. import plots
 
     endpoint, kind, p = job
     if kind == "responders":
@@ -185,7 +186,7 @@ def draw_job(job: tuple) -> Any:
 def save_both(fig: Any, figure_dir: Path, stem: str, title: str, png_dpi: int) -> str:
     """Write ``stem.png`` (``png_dpi``) and ``stem.svg`` (text kept as text, ids prefixed with the stem, an
     accessible name) into ``figure_dir``; return the SVG ready to sit inline in the HTML."""
-    from .plots.export import figure_bytes, svg_text
+    from ..plots.export import figure_bytes, svg_text
 
     png = figure_bytes(fig, "png", dpi=png_dpi, png_compress=PNG_COMPRESS)
     _outdir.inside(figure_dir, f"{stem}.png").write_bytes(png)
@@ -207,7 +208,7 @@ def _render_job(job: tuple, figure_dir: str, stem: str, png_dpi: int = PNG_DPI) 
 def render_composite(seed: pd.DataFrame, figure_dir: Path, *, png_dpi: int = PNG_DPI, treatment: str) -> str:
     """The first section's figure: the published composite table re-analysed under every assumed denominator
     (``composite_reanalysis.png`` and ``.svg``); returns the inline SVG."""
-    from . import plots
+    from .. import plots
 
     fig = plots.plot_reported(seed, treatment=treatment)
     codes = list(dict.fromkeys(seed["endpoint"].dropna().astype(str))) if "endpoint" in seed.columns else []
@@ -218,7 +219,7 @@ def render_composite(seed: pd.DataFrame, figure_dir: Path, *, png_dpi: int = PNG
 def _warm_up_matplotlib() -> None:
     from matplotlib.figure import Figure
 
-    from . import plots  # noqa: F401  (imports the house style)
+    from .. import plots  # noqa: F401  (imports the house style)
 
     fig = Figure(figsize=(1, 1))
     fig.text(0.5, 0.5, "fmtrials 0.1 [95% CI] –∞")
@@ -261,7 +262,7 @@ def start_all(
     """Start rendering every figure, in ``workers`` processes when more than one (each figure is independent,
     so the bytes are the same either way), and return at once; the caller collects with ``.result()``.
     ``stems`` maps an endpoint to its safe file-name stem; PNG files are written at ``png_dpi``."""
-    from ._validation import check_int
+    from .._validation import check_int
 
     png_dpi = check_int(png_dpi, "png_dpi", low=10)
     names = [f"{stems[j[0]]}_{j[1]}" for j in jobs]
@@ -319,7 +320,7 @@ def outcomes_like(outcomes: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
 def inline_svg(svg: str, *, prefix: str | None = None, title: str | None = None) -> str:
     """The SVG without its XML prolog and DOCTYPE, to sit inside HTML; with ``prefix`` every id is prefixed (unique
     across the page, references rewritten) and with ``title`` it gets its accessible name."""
-    from .plots import _svg
+    from ..plots import _svg
 
     if prefix is not None:
         prefix = _svg.safe_prefix(prefix)
