@@ -22,9 +22,9 @@ import pytest
 
 import fmtrials
 from fmtrials import DataError
-from fmtrials.report import outdir as _outdir
 from fmtrials.cli import main
 from fmtrials.errors import ReportError
+from fmtrials.report import outdir as _outdir
 from fmtrials.report import write_report
 
 HEADER = "study,dose_mg_day,endpoint,n,responders\n"

@@ -25,9 +25,9 @@ from scipy import stats
 
 import fmtrials
 from fmtrials import DataError
-from fmtrials.report import outdir as _outdir
 from fmtrials.cli import main
 from fmtrials.effects.coverage import coverage_summary
+from fmtrials.report import outdir as _outdir
 from fmtrials.report import write_report
 
 SRC = str(Path(fmtrials.__file__).resolve().parents[1])

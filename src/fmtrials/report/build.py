@@ -223,16 +223,16 @@ def _main_results(
     (``tables/main_trials.csv``) and pooled (``tables/main_pooled.csv``)."""
     if not options.bundled:
         return None
-    from ..consistency import reanalyse_reported
+    from ..analysis.headline import composite_table, headline
     from . import main_results as M
     from .tables import main_results_rows
 
-    r = reanalyse_reported()
-    seed = r[(r["source"] == "SEED003") & r["status"].notna()]
+    seed = composite_table()
     _write_csv(_no_attrs(seed), tmp / "tables" / "composite_reanalysis.csv")
-    tables = M.main_tables(result, outcomes)
-    _write_csv(tables.pop("frame"), tmp / "tables" / "main_trials.csv")
-    _write_csv(pd.DataFrame(tables.pop("pooled_numbers")), tmp / "tables" / "main_pooled.csv")
+    numbers = headline(result, outcomes)
+    _write_csv(numbers.frame, tmp / "tables" / "main_trials.csv")
+    _write_csv(pd.DataFrame(numbers.pooled), tmp / "tables" / "main_pooled.csv")
+    tables = M.main_tables(numbers)
     tables["summary"] = M.seed_summary(seed)
     tables["holm_note"] = M.holm_note(tables["families"])
     svg = None

@@ -11,10 +11,20 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .._validation import check_int, check_text, safe_text
-from .._vocab import MEASURES, POOL_METHODS, POOL_TESTS, RD_INTERVALS, choice
+from .._vocab import (
+    MEASURES,
+    POOL_METHODS,
+    POOL_TESTS,
+    RD_INTERVALS,
+    Measure,
+    PoolMethod,
+    PoolTest,
+    RDInterval,
+    choice,
+)
 
 __all__ = ["ReportOptions"]
 
@@ -34,15 +44,15 @@ class ReportOptions:
 
     data: Path | None = None
     endpoints: tuple[str, ...] | None = None
-    measure: str = "RR"
-    ci: str = "newcombe"
+    measure: Measure = "RR"
+    ci: RDInterval = "newcombe"
     force: bool = False
     quiet: bool = False
     figures: bool = True
     treatment: str = "milnacipran"
     title: str = "fmtrials report: milnacipran in fibromyalgia"
-    method: str | None = None
-    test: str | None = None
+    method: PoolMethod | None = None
+    test: PoolTest | None = None
     dpi: int = 300
 
     @classmethod
@@ -72,15 +82,15 @@ class ReportOptions:
             title = f"fmtrials report: {title}"
         else:
             title = check_text(title, "--title")
-        method = None if method is None else choice(method, POOL_METHODS, "--method")
-        test = None if test is None else choice(test, POOL_TESTS, "--test")
+        method = None if method is None else cast(PoolMethod, choice(method, POOL_METHODS, "--method"))
+        test = None if test is None else cast(PoolTest, choice(test, POOL_TESTS, "--test"))
         dpi = check_int(dpi, "--dpi", low=50, high=1200)
-        ci = choice(ci, RD_INTERVALS, "--ci")
+        ci = cast(RDInterval, choice(ci, RD_INTERVALS, "--ci"))
         wanted = tuple(dict.fromkeys(endpoints)) if endpoints else None
         return cls(
             data=None if data is None else Path(data),
             endpoints=wanted or None,
-            measure=choice(measure, MEASURES, "--measure"),
+            measure=cast(Measure, choice(measure, MEASURES, "--measure")),
             ci=ci,
             force=bool(force),
             quiet=bool(quiet),

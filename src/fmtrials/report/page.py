@@ -13,6 +13,7 @@ from .. import __version__
 from .. import data as _data
 from .._format import measure_name, pool_label
 from ..analysis import ANALYSIS_PREFERENCE
+from ..analysis.extras import zero_cells
 from . import figures as _figures
 from .tables import (
     SINGLE_LABEL,
@@ -40,16 +41,6 @@ def _model_rows(models: pd.DataFrame) -> list[dict[str, Any]]:
         }
         for r in models.to_dict(orient="records")
     ]
-
-
-def _zero_cells(compared: pd.DataFrame) -> list[str]:
-    """``"study endpoint"`` of every compared table with a zero (or full) cell: where the 0.5 correction acts."""
-    if compared is None or compared.empty:
-        return []
-    from ..effects.sizes import zero_cell
-
-    rows = compared[zero_cell(*(compared[c].to_numpy(float) for c in ("events_t", "n_t", "events_c", "n_c")))]
-    return list(dict.fromkeys(f"{r.study} {r.endpoint}" for r in rows.itertuples()))
 
 
 def _contributions(analyses: Sequence[Any]) -> dict[str, list[str]]:
@@ -125,7 +116,7 @@ def render_html(shown: dict[str, Any]) -> str:
         main=shown["main"],
         glossary=dict(zip(*_data.load_endpoints()[["code", "definition"]].to_numpy().T)),
         contributes=_contributions(analyses),
-        zero_cells=_zero_cells(compared),
+        zero_cells=zero_cells(compared),
         status_meanings=_data.STATUS_MEANINGS,
         analysis_preference=ANALYSIS_PREFERENCE,
     )
