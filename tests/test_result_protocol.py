@@ -20,6 +20,8 @@ import pytest
 import fmtrials
 from fmtrials import _result
 from fmtrials._result import Interval, IntervalMixin, ResultMixin
+from fmtrials.analysis.extras import endpoint_diagnostics
+from fmtrials.analysis.headline import headline
 
 #: public dataclasses that are not results: inputs, records and policy keys
 NOT_RESULTS = {
@@ -27,6 +29,8 @@ NOT_RESULTS = {
     "fmtrials.analysis.policy.Model",  # a (method, test) key of the analysis policy
     "fmtrials.consistency.reported.Comparison",  # an input row of the audit
     "fmtrials._vocab.Term",
+    "fmtrials.report.options.ReportOptions",  # the options of one report
+    "fmtrials.report.figures.FigureJob",  # one figure to draw
 }
 
 BCG = pd.DataFrame(
@@ -83,6 +87,8 @@ def instances():
             "PInterval": fmtrials.parse_p("p < 0.05"),
             "BayesPool": fmtrials.bayes_pool(BCG.iloc[:6]),
             "WhatItMeans": fmtrials.what_it_means(analysis),
+            "Headline": headline(analysis),
+            "EndpointDiagnostics": endpoint_diagnostics(analysis["nausea"]),
             "StudyEffects": study_effects(
                 BCG.events_t.to_numpy(), BCG.n_t.to_numpy(), BCG.events_c.to_numpy(), BCG.n_c.to_numpy(), measure="RR"
             ),
@@ -134,6 +140,8 @@ def renders(monkeypatch):
         "BayesPool",
         "WhatItMeans",
         "StudyEffects",
+        "Headline",
+        "EndpointDiagnostics",
     ],
 )
 def test_each_method_works_on_a_real_instance(instances, renders, name):

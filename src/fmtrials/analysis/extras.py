@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .._result import ResultMixin
 from ..errors import DataError
 from .policy import MCID
 
@@ -27,13 +28,21 @@ __all__ = ["EndpointDiagnostics", "endpoint_diagnostics", "decision_metrics", "z
 
 
 @dataclass(frozen=True, eq=False)
-class EndpointDiagnostics:
+class EndpointDiagnostics(ResultMixin):
     """The diagnostics of one endpoint: the main model refitted over all doses (``pooled``) and
     :func:`fmtrials.meta.diagnostics` of it, or the reason they could not be computed (``error``)."""
 
     pooled: PoolResult | None = None
     diagnostics: Diagnostics | None = None
     error: str | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """The diagnostics' frame (:meth:`fmtrials.meta.Diagnostics.to_frame`), or one row with the error."""
+        return self.diagnostics.to_frame() if self.diagnostics is not None else pd.DataFrame([{"error": self.error}])
+
+    def summary(self) -> str:
+        """The diagnostics' summary, or the error."""
+        return self.diagnostics.summary() if self.diagnostics is not None else f"EndpointDiagnostics: {self.error}"
 
 
 def endpoint_diagnostics(ea: Any) -> EndpointDiagnostics | None:

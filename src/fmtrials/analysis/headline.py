@@ -29,6 +29,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from .._result import ResultMixin
 from .._vocab import Event
 from .endpoint import EndpointAnalysis, analyse_endpoint
 from .overall import Analysis, holm_families
@@ -38,7 +39,7 @@ __all__ = ["Headline", "headline", "pooled_numbers", "composite_table"]
 
 
 @dataclass(frozen=True, eq=False)
-class Headline:
+class Headline(ResultMixin):
     """The first section's numbers.
 
     Attributes
@@ -61,6 +62,23 @@ class Headline:
     compared: pd.DataFrame = field(repr=False)
     pooled: list[dict[str, Any]] = field(repr=False)
     efficacy_endpoints: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-trial rows shown (:attr:`frame`)."""
+        return self.frame
+
+    def summary(self) -> str:
+        """One line per pooled endpoint: pooled RD (points) with its NNT, pooled RR, the model."""
+        from .._format import format_interval, pool_label
+
+        lines = [f"Headline: {len(self.frame)} per-trial comparisons, {len(self.pooled)} pooled endpoints"]
+        for r in self.pooled:
+            rd = format_interval(100 * r["rd"], 100 * r["rd_low"], 100 * r["rd_high"], 1)
+            rr = format_interval(r["rr"], r["rr_low"], r["rr_high"], 2)
+            lines.append(
+                f"  {r['endpoint']}: RD {rd} points, {r['nnt_label']}; RR {rr} ({pool_label(r['method'], r['test'])})"
+            )
+        return "\n".join(lines)
 
     @property
     def frame(self) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from ..analysis import ANALYSIS_PREFERENCE
 from ..analysis.extras import zero_cells
 from . import figures as _figures
 from .tables import (
+    PI_RATIO_LIMIT,
     SINGLE_LABEL,
     _display_audit,
     _display_compared,
@@ -119,4 +120,5 @@ def render_html(shown: dict[str, Any]) -> str:
         zero_cells=zero_cells(compared),
         status_meanings=_data.STATUS_MEANINGS,
         analysis_preference=ANALYSIS_PREFERENCE,
+        pi_limit_text=f"1/{PI_RATIO_LIMIT:g} or {PI_RATIO_LIMIT:g}",
     )
