@@ -201,12 +201,13 @@ def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).assign(measure=measure)
 
 
-def _result_dict(r) -> dict:
+def _result_dict(r: Any) -> dict[str, Any]:
     """A pooled result as written to ``results.json``: its one serialiser, ``PoolResult.to_dict()``."""
     return {} if r is None else r.to_dict()
 
 
 def audit_table_of(bundled: bool) -> pd.DataFrame | None:
+    """The audit of the bundled reported figures (:func:`fmtrials.audit`); None for user data."""
     if not bundled:
         return None
     from ..consistency import audit
