@@ -45,7 +45,7 @@ class EndpointDiagnostics(ResultMixin):
         return self.diagnostics.summary() if self.diagnostics is not None else f"EndpointDiagnostics: {self.error}"
 
 
-def endpoint_diagnostics(ea: Any) -> EndpointDiagnostics | None:
+def endpoint_diagnostics(analysis: Any) -> EndpointDiagnostics | None:
     """Dose meta-regression, influence and small-study diagnostics of one endpoint analysis: all doses pooled
     with the main model, placebo arms split as for pooling. None with no main model or fewer than two
     comparisons; an :class:`EndpointDiagnostics` with ``error`` when the fit or a diagnostic fails (warnings
@@ -63,6 +63,7 @@ def endpoint_diagnostics(ea: Any) -> EndpointDiagnostics | None:
     """
     from ..meta import diagnostics, pool
 
+    ea = analysis
     table = getattr(ea, "pooled_table", None)
     if ea.main is None or table is None or len(table) < 2:
         return None
@@ -75,16 +76,16 @@ def endpoint_diagnostics(ea: Any) -> EndpointDiagnostics | None:
         return EndpointDiagnostics(error=f"diagnostics not computed: {err}")
 
 
-def decision_metrics(result: Analysis, outcomes: pd.DataFrame, *, bundled: bool = True) -> WhatItMeans:
+def decision_metrics(result: Analysis, outcomes: pd.DataFrame) -> WhatItMeans:
     """:func:`fmtrials.what_it_means` of ``result`` at the policy's :data:`~fmtrials.analysis.policy.MCID`,
     warnings silenced. The bundled certainty judgements (risk of bias, indirectness of the milnacipran trials)
-    apply to the bundled data only: for user data (``bundled=False``) no judgement is assumed and each
+    apply to the bundled data only: for user data (``result.origin == "user"``) no judgement is assumed and each
     certainty is an upper bound that says so. Raises :class:`~fmtrials.errors.DataError` when the data cannot
     give the metrics."""
     from ..decision import what_it_means
     from ..decision.sof import JUDGEMENT_COLUMNS
 
-    judgements = None if bundled else pd.DataFrame(columns=list(JUDGEMENT_COLUMNS))
+    judgements = None if result.origin == "bundled" else pd.DataFrame(columns=list(JUDGEMENT_COLUMNS))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return what_it_means(result, outcomes, mcid=MCID, judgements=judgements)

@@ -146,15 +146,15 @@ def composite_table() -> pd.DataFrame:
     return r[(r["source"] == COMPOSITE_TABLE_SOURCE) & r["status"].notna()]
 
 
-def pooled_numbers(analyses: Sequence[EndpointAnalysis], alpha: float) -> list[dict[str, Any]]:
+def pooled_numbers(analysis: Sequence[EndpointAnalysis], alpha: float) -> list[dict[str, Any]]:
     """Pooled RD (points), its NNT and the pooled RR for every endpoint with more than one trial: the main
     model each endpoint actually used (``main_model``: the requested or policy model, small-k rule) over all doses,
-    shared placebo arms split."""
+    shared placebo arms split; ``analysis``: the endpoint analyses (or an :class:`~fmtrials.analysis.Analysis`)."""
     from ..effects.number_needed import altman_columns
     from ..meta import pool
 
     rows: list[dict[str, Any]] = []
-    for ea in analyses:
+    for ea in analysis:
         table, model = ea.pooled_table, ea.main_model
         if table is None or table.empty or table["study"].nunique() < 2 or model is None:
             continue

@@ -19,14 +19,13 @@ from .._csv import write_csv
 from .._format import pool_label
 from ..analysis import EndpointAnalysis, analyse, methods_paragraph
 from . import figures as _figures
-from . import outdir as _outdir
-from . import page
+from . import names, page
 from .extras import diagnostics_part, what_it_means_part
 from .figures import no_attrs as _no_attrs
 from .options import ReportOptions
 from .tables import _pooled_rows
 
-__all__ = ["assemble"]
+__all__: list[str] = []  # private module: the public name is fmtrials.report.write_report
 
 
 def _json_safe(value: Any) -> Any:
@@ -82,7 +81,7 @@ def assemble(tmp: Path, outcomes: pd.DataFrame, input_note: str, options: Report
     )
     endpoints = result.endpoints
     analyses = [_Shown(a) for a in result]
-    stems = _outdir.slugs(endpoints)
+    stems = names.slugs(endpoints)
     progress("diagnostics")
     for a in analyses:  # before the figures: the funnel plot draws the trim-and-fill studies from k >= 10
         a.diagnostics = diagnostics_part(a)
@@ -101,7 +100,7 @@ def assemble(tmp: Path, outcomes: pd.DataFrame, input_note: str, options: Report
     progress("re-analysing the published composite-responder table")
     main = _main_results(tmp, result, outcomes, options, treatment)
     progress("decision metrics")
-    meaning = what_it_means_part(result, outcomes, bundled=bundled)
+    meaning = what_it_means_part(result, outcomes)
     progress("auditing reported figures")
     audit_table = audit_table_of(bundled)
     if make_figures:

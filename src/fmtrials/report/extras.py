@@ -24,13 +24,12 @@ def _n(x: Any, digits: int = 0) -> str:
     return format_number(x, digits, missing="–")
 
 
-def what_it_means_part(analysis: Any, outcomes: pd.DataFrame, *, bundled: bool = True) -> dict[str, Any]:
-    """Tables and display rows of the "What it means" section. The section is always shown: a table that cannot
-    be computed is replaced by the reason (``reasons``; the whole part by ``error`` when the data cannot give it).
-    The bundled certainty judgements (risk of bias, indirectness of the milnacipran trials) apply to the bundled
-    data only: for user data no judgement is assumed and each certainty is an upper bound that says so."""
+def what_it_means_part(analysis: Any, outcomes: pd.DataFrame) -> dict[str, Any]:
+    """Tables and display rows of the "What it means" section (numbers:
+    :func:`fmtrials.analysis.extras.decision_metrics`). The section is always shown: a table that cannot be
+    computed is replaced by the reason (``reasons``; the whole part by ``error`` when the data cannot give it)."""
     try:
-        w = decision_metrics(analysis, outcomes, bundled=bundled)
+        w = decision_metrics(analysis, outcomes)
     except DataError as err:
         return {"error": f"not computed: {err}", "tables": {}, "mcid_points": format_number(100 * MCID, 0)}
     tables = w.tables()

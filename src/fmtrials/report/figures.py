@@ -14,26 +14,9 @@ from .. import _proc
 from .. import data as _data
 from .._format import measure_name, pool_label
 from ..analysis.policy import LABBE_FUNNEL_MIN_K
-from . import outdir as _outdir
+from . import names
 
-__all__ = [
-    "FIGURE_CAPTIONS",
-    "FIGURE_KINDS",
-    "PNG_DPI",
-    "accessible_name",
-    "FigureJob",
-    "figure_jobs",
-    "figure_caption",
-    "draw_job",
-    "render_all",
-    "start_all",
-    "stop_all",
-    "Rendering",
-    "render_composite",
-    "inline_svg",
-    "outcomes_like",
-    "no_attrs",
-]
+__all__: list[str] = []  # private module: the public name is fmtrials.report.write_report
 
 
 def no_attrs(df: pd.DataFrame) -> pd.DataFrame:
@@ -207,9 +190,9 @@ def save_both(fig: Any, figure_dir: Path, stem: str, title: str, png_dpi: int) -
     from ..plots.export import figure_bytes, svg_text
 
     png = figure_bytes(fig, "png", dpi=png_dpi, png_compress=PNG_COMPRESS)
-    _outdir.inside(figure_dir, f"{stem}.png").write_bytes(png)
+    names.inside(figure_dir, f"{stem}.png").write_bytes(png)
     svg = svg_text(fig, title=title, id_prefix=stem)
-    _outdir.inside(figure_dir, f"{stem}.svg").write_text(svg, "utf-8")
+    names.inside(figure_dir, f"{stem}.svg").write_text(svg, "utf-8")
     return inline_svg(svg)
 
 

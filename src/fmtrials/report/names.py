@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..errors import Problem, ReportError
 
-__all__ = ["slugs", "inside", "SLUG_MAX"]
+__all__: list[str] = []  # private module: the public name is fmtrials.report.write_report
 
 SLUG_MAX = 60
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")

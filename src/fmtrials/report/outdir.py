@@ -35,22 +35,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import Problem, ReportError
-from .names import inside, slugs
 
-__all__ = [
-    "MANIFEST",
-    "slugs",
-    "inside",
-    "check_target",
-    "recover",
-    "make_build_dir",
-    "replace_dir",
-    "move_into",
-    "report_listing",
-    "locked",
-    "snapshot",
-    "put_in_place",
-]
+__all__: list[str] = []  # private module: the public name is fmtrials.report.write_report
 
 MANIFEST = "manifest.json"
 #: folders fmtrials creates in a report even when they stay empty

@@ -28,7 +28,7 @@ from .tables import (
     _sensitivity_notes,
 )
 
-__all__ = ["render_html"]
+__all__: list[str] = []  # private module: the public name is fmtrials.report.write_report
 
 
 def _model_rows(models: pd.DataFrame) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ from .. import __version__, _proc
 from .. import data as _data
 from .._vocab import Measure, PoolMethod, PoolTest, RDInterval, renamed_args
 from ..errors import DataError, Problem
-from . import build
+from . import build, names
 from . import figures as _figures
 from . import outdir as _outdir
 from .options import ReportOptions
@@ -237,7 +237,7 @@ def _write_manifest(
 ) -> None:
     """``manifest.json``: what was run (options already normalised) and every file written."""
     files = sorted(
-        str(_outdir.inside(tmp, p.relative_to(tmp)).relative_to(tmp))
+        str(names.inside(tmp, p.relative_to(tmp)).relative_to(tmp))
         for p in tmp.rglob("*")
         if p.is_file() or p.is_symlink()
     )
