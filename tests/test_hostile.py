@@ -24,6 +24,7 @@ import fmtrials
 from fmtrials import DataError
 from fmtrials.cli import main
 from fmtrials.errors import ReportError
+from fmtrials.report import names as _names
 from fmtrials.report import outdir as _outdir
 from fmtrials.report import write_report
 
@@ -95,18 +96,18 @@ def test_endpoint_names_never_write_outside_out(tmp_path):
 
 def test_inside_refuses_paths_that_escape(tmp_path):
     with pytest.raises(ReportError, match="outside the report folder"):
-        _outdir.inside(tmp_path, "../x.png")
+        _names.inside(tmp_path, "../x.png")
     with pytest.raises(ReportError):
-        _outdir.inside(tmp_path, "/etc/x.png")
-    assert _outdir.inside(tmp_path, "figures/a.png") == tmp_path / "figures" / "a.png"
+        _names.inside(tmp_path, "/etc/x.png")
+    assert _names.inside(tmp_path, "figures/a.png") == tmp_path / "figures" / "a.png"
 
 
 def test_slugs_stable_unique_and_keep_safe_names():
     names = ["pain_30", "pain.30", "pain.50", "pain 30", "Nausea", "nausea"]
-    s = _outdir.slugs(names)
+    s = _names.slugs(names)
     assert s["pain_30"] == "pain_30"
     assert len({v.lower() for v in s.values()}) == len(names)
-    assert s == _outdir.slugs(list(reversed(names)))  # depends on the names, not their order
+    assert s == _names.slugs(list(reversed(names)))  # depends on the names, not their order
 
 
 # ---------------------------------------------------------------------------------------- 2. user files

@@ -1,9 +1,8 @@
-"""Where the report goes: safe file names, the output-directory rules and atomic replacement.
+"""Where the report goes: the output-directory rules and atomic replacement (safe file names:
+:mod:`fmtrials.report.names`).
 
 Private helpers behind :mod:`fmtrials.report`:
 
-* :func:`slugs`, :func:`inside` (from :mod:`fmtrials.report.names`): safe, unique file-name stems from endpoint
-  names, and the one check that a path about to be written lies inside the build directory;
 * :func:`check_target`: may ``out`` be (re)placed? Never a symbolic link, never a folder holding the input
   file, never a folder holding files fmtrials did not write (unless ``force``), never the current directory
   unless it is empty;
