@@ -128,13 +128,13 @@ def test_single_study_endpoint_is_that_trials_risk_ratio():
 
 
 def test_leave_one_out_refits_the_main_model(nausea):
-    from fmtrials.analysis._pooling import _pooling
+    from fmtrials.analysis._pooling import pooled_fit
 
     loo = nausea.leave_one_out
     assert len(loo) == 4 and loo["k"].tolist() == [3, 3, 3, 3]
     # dropping Arnold 2010 leaves the split Mease rows and Bateman: the main model (no subgroups) on those
     rest = nausea.pooled_table[nausea.pooled_table["study"] != "Arnold2010"]
-    ref = _pooling("pool", rest, measure="RR", model=MAIN_MODEL, alpha=0.05)
+    ref = pooled_fit("pool", rest, measure="RR", model=MAIN_MODEL, alpha=0.05)
     row = loo[loo["omitted"] == "Arnold2010"].iloc[0]
     assert row["estimate"] == pytest.approx(ref.estimate, rel=1e-12)
     assert row["ci_high"] == pytest.approx(ref.ci_high, rel=1e-12)

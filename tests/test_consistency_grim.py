@@ -1,4 +1,4 @@
-"""Tests for fmtrials.consistency.grim (and .percent): GRIM for printed percentages.
+"""Tests for fmtrials.consistency.granularity (and .percent): GRIM for printed percentages.
 
 Oracles (outside this package):
 * evidence.md §4 (hand arithmetic on the seed table) and §2;
@@ -12,11 +12,13 @@ Oracles (outside this package):
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,7 +26,7 @@ from hypothesis import strategies as st
 from fmtrials import DataError
 
 A = importlib.import_module("fmtrials.consistency")
-G = importlib.import_module("fmtrials.consistency.grim")
+G = importlib.import_module("fmtrials.consistency.granularity")
 
 
 def ks(percent, n, **kw):
@@ -68,7 +70,7 @@ EVIDENCE_TABLE = {
 def test_evidence_section4_table(rounding):
     ns = list(EVIDENCE_TABLE)
     for j, pct in enumerate(("15.5", "25.4", "26.9")):
-        g = A.grim(pct, ns, rounding=rounding, expand=False)
+        g = A.grim_summary(pct, ns, rounding=rounding)
         for n, lo, hi, ok in zip(g["n"], g["events_min"], g["events_max"], g["consistent"]):
             want = EVIDENCE_TABLE[n][j]
             if want is None:
@@ -80,16 +82,16 @@ def test_evidence_section4_table(rounding):
 def test_evidence_phase2_arithmetic():
     """evidence.md §4, phase II: n from 35 to 50, whole percentages, half-up rounding."""
     rng = list(range(35, 51))
-    g37 = A.grim("37", rng, rounding="half_up", expand=False)
+    g37 = A.grim_summary("37", rng, rounding="half_up")
     assert list(g37.loc[g37.consistent, "n"]) == [35, 38, 41, 43, 46, 49]
     assert ks("37", 41) == [15] and ks("37", 43) == [16]
     assert ks("37", 40, rounding="half_up") == []  # "15/40 gives 38%"
     assert ks("37", 40, rounding="half_down") == [15]  # 37.5 exactly: a tie
     assert ks("37", 40) == [15]  # accepted by the charitable default
-    g5 = A.grim("5", rng, rounding="half_up", expand=False)
+    g5 = A.grim_summary("5", rng, rounding="half_up")
     assert list(g5.loc[g5.consistent, "n"]) == list(range(37, 45))
     assert set(g5.loc[g5.consistent, "events_min"]) == {2}
-    g14 = A.grim("14", rng, rounding="half_up", expand=False)
+    g14 = A.grim_summary("14", rng, rounding="half_up")
     ok = g14[g14.consistent]
     # evidence.md lists n = 35-37 (5) and 42-44 (6); 7/49 = 14.29% and 7/50 = 14.00% also give 14%
     # (checked here with decimal as an independent oracle): evidence.md's list is incomplete.
@@ -104,7 +106,7 @@ def test_bateman_denominator():
     ns = np.arange(60, 90)
     ok = np.ones(ns.size, bool)
     for pct in ("32.9", "34.2", "29.1", "25.3"):
-        ok &= A.grim(pct, ns, expand=False)["consistent"].to_numpy()
+        ok &= A.grim_summary(pct, ns)["consistent"].to_numpy()
     assert list(ns[ok]) == [79]
     assert [ks(p, 79)[0] for p in ("32.9", "34.2", "29.1", "25.3")] == [26, 27, 23, 20]
     assert ks("23.8", 21) == [5]
@@ -121,14 +123,14 @@ def test_bateman_denominator():
 
 def test_scrutiny_test_suite_percent_vector():
     # scrutiny tests/testthat/test-grim.R: grim(6:16, 50, percent = TRUE) -> T F T F T F T F T F T
-    g = A.grim([str(v) for v in range(6, 17)], 50, expand=False)
+    g = A.grim_summary([str(v) for v in range(6, 17)], 50)
     assert list(g["consistent"]) == [True, False] * 5 + [True]
 
 
 def test_scrutiny_test_suite_means_5_19_to_5_30():
     # scrutiny tests/testthat/test-grim.R: grim(seq(5.19, 5.30), 28) -> F F T F F F T F F F T F
     fractional = [str(v) for v in range(19, 31)]
-    g = A.grim(fractional, 28, expand=False)
+    g = A.grim_summary(fractional, 28)
     assert list(g["consistent"]) == [False, False, True, False, False, False, True, False, False, False, True, False]
 
 
@@ -145,14 +147,14 @@ def test_scrutiny_test_suite_means_5_19_to_5_30():
 )
 def test_published_grim_examples(mean, n, possible, source):
     frac = mean.split(".")[1]
-    assert bool(A.grim(frac, n, expand=False)["consistent"].iloc[0]) is possible, source
+    assert bool(A.grim_summary(frac, n)["consistent"].iloc[0]) is possible, source
 
 
 def test_scrutiny_vignette_percentages():
     # scrutiny vignette "Percentage conversion" inputs (32.5% of 438, 35.6% of 455, 21.7% of 501,
     # 39.3% of 516); the expected verdicts are hand-checked here with decimal as the oracle.
     pct, n = ["32.5", "35.6", "21.7", "39.3"], [438, 455, 501, 516]
-    g = A.grim(pct, n, expand=False)
+    g = A.grim_summary(pct, n)
     for p, nn, ok in zip(pct, n, g["consistent"]):
         want = any(
             (Decimal(100 * k) / Decimal(nn)).quantize(Decimal("0.1"), ROUND_HALF_UP) == Decimal(p)
@@ -214,13 +216,13 @@ def test_edges_zero_and_hundred():
 
 
 def test_decimals_from_text_and_trailing_zeros():
-    g = A.grim(["25.4", "25.40", "37", "37%", ".5"], 224, expand=False)
+    g = A.grim_summary(["25.4", "25.40", "37", "37%", ".5"], 224)
     assert list(g["decimals"]) == [1, 2, 0, 0, 1]
     assert list(g["consistent"][:2]) == [True, False]  # 57/224 = 25.446% prints 25.45, not 25.40
     # a number loses its trailing zero; decimals= restores it
-    assert bool(A.grim(25.40, 224, expand=False)["consistent"][0])
-    assert not bool(A.grim(25.40, 224, decimals=2, expand=False)["consistent"][0])
-    assert bool(A.grim(37.0, 41, expand=False)["consistent"][0])  # read as "37"
+    assert bool(A.grim_summary(25.40, 224)["consistent"][0])
+    assert not bool(A.grim_summary(25.40, 224, decimals=2)["consistent"][0])
+    assert bool(A.grim_summary(37.0, 41)["consistent"][0])  # read as "37"
 
 
 def test_tidy_output_and_broadcasting():
@@ -232,10 +234,10 @@ def test_tidy_output_and_broadcasting():
     assert list(A.grim("37", 1000, rounding="half_up")["events"]) == list(range(365, 375))
     assert list(A.grim("37", 1000)["events"]) == list(range(365, 376))
     assert list(A.grim("37", 1000, rounding="half_down")["events"]) == list(range(366, 376))
-    g2 = A.grim([["15.5", "25.4"], ["26.9", "15.5"]], 401, expand=False)
+    g2 = A.grim_summary([["15.5", "25.4"], ["26.9", "15.5"]], 401)
     assert list(g2["events_min"]) == [62, 102, 108, 62]
     assert g2["nearest"].iloc[0] is None
-    g3 = A.grim("15.5", 223, expand=False)
+    g3 = A.grim_summary("15.5", 223)
     assert g3["nearest"].iloc[0] == "34/223 = 15.25%, 35/223 = 15.70%"
 
 
@@ -271,13 +273,13 @@ def test_grim_on_many_inputs_finds_the_generating_count():
     n = rng.integers(1, 2000, 100_000)
     k = (rng.random(n.size) * n).astype(int)
     pct = np.char.mod("%.1f", 100 * k / n)
-    g = A.grim(pct, n, expand=False)
+    g = A.grim_summary(pct, n)
     # every printed value was produced from a real count, so every one is possible (a tie printed by float
     # formatting either way is accepted by rounding="either"): the truth is exactly 100%
     assert bool(g["consistent"].all()), pct[~g["consistent"].to_numpy()][:5]
 
 
-def test_rounding_and_expand_arguments():
+def test_rounding_and_size_arguments():
     assert ks("13", 8, rounding="HALF_UP") == [1]  # letter case ignored
     assert set(A.grim("37", 40, rounding="Half_Even")["rounding"]) == {"half_even"}
     with pytest.raises(DataError) as err:
@@ -285,9 +287,9 @@ def test_rounding_and_expand_arguments():
     assert err.value.problems[0].column == "rounding"
     with pytest.raises(TypeError):
         A.grim("37", 40, 1)  # decimals is keyword-only
-    with pytest.raises(DataError, match="expand=False"):
+    with pytest.raises(DataError, match="grim_summary"):
         A.grim("50", 2**31 - 1)  # 21 million rows: refused, not built
-    g = A.grim("50", 2**31 - 1, expand=False)
+    g = A.grim_summary("50", 2**31 - 1)
     assert int(g["n_candidates"][0]) == 1084479241 - 1063004406 + 1  # ceil(.495 n) .. floor(.505 n)
     assert bool(g["consistent"][0])
 
@@ -347,7 +349,7 @@ def _check_against_oracle(n, num, d, rule):
     text = str(Decimal(num).scaleb(-d))
     if "E" in text:  # Decimal writes 0 at d decimals as 0E-9
         text = f"{Decimal(num).scaleb(-d):.{d}f}"
-    g = A.grim(text, n, decimals=d, rounding=rule, expand=False)
+    g = A.grim_summary(text, n, decimals=d, rounding=rule)
     lo, hi = int(g["events_min"][0]), int(g["events_max"][0])
     want = _oracle_run(n, num, d, rule)
     assert bool(g["consistent"][0]) is (want is not None), (n, text, rule)
@@ -396,7 +398,7 @@ def test_grim_exact_ties_for_big_n(rule):
 def test_grim_big_n_regression():
     # n (2 P + 1) = 2147483647 * 99999999955 overflows int64: the old code gave events_max = -33062821 for
     # "49.999999977" and called it impossible, though 1073741823 / 2147483647 = 49.9999999767...%
-    g = A.grim(["49.999999977", "50.000000000"], 2**31 - 1, expand=False)
+    g = A.grim_summary(["49.999999977", "50.000000000"], 2**31 - 1)
     assert (int(g["events_min"][0]), int(g["events_max"][0])) == (1073741823, 1073741823)
     assert list(g["consistent"]) == [True, False]  # 50% exactly: n is odd
     assert f"{Decimal(100 * 1073741823) / Decimal(2**31 - 1):.9f}" == "49.999999977"
@@ -432,3 +434,31 @@ def test_grim_big_n_property(n, frac, d, shift, rule):
     k = math.floor(frac * n)
     num = min(max(math.floor(Fraction(100 * k * 10**d, n) + Fraction(1, 2)) + shift, 0), 100 * 10**d)
     _check_against_oracle(n, num, d, rule)
+
+
+def test_grim_returns_one_frame_shape_and_expand_is_deprecated():
+    """grim() is one row per admissible count, grim_summary() one row per input, whatever the options;
+    expand= still works for one release, with a DeprecationWarning."""
+    tidy_cols = ["input", "percent", "n", "decimals", "rounding", "events", "percent_exact", "consistent"]
+    summary_cols = [
+        "input", "percent", "n", "decimals", "rounding", "events_min", "events_max", "n_candidates", "consistent",
+        "nearest",
+    ]  # fmt: skip
+    assert list(A.grim("37", [40, 41]).columns) == tidy_cols
+    assert list(A.grim_summary("37", [40, 41]).columns) == summary_cols
+    assert "expand" not in inspect.signature(A.grim_summary).parameters
+    # 37% of 40..43 (half up): counts by brute force over k in [0, n], Decimal rounding half up
+    for n in range(40, 44):
+        brute = [k for k in range(n + 1) if (Decimal(100 * k) / n).quantize(Decimal(1), ROUND_HALF_UP) == 37]
+        g = A.grim("37", n, rounding="half_up")
+        assert [int(k) for k in g["events"].dropna()] == brute
+        row = A.grim_summary("37", n, rounding="half_up").iloc[0]
+        assert (bool(row["consistent"]), int(row["n_candidates"])) == (bool(brute), len(brute))
+        if brute:
+            assert (int(row["events_min"]), int(row["events_max"])) == (brute[0], brute[-1])
+    with pytest.warns(DeprecationWarning, match="grim_summary"):
+        old = A.grim("15.5", [223, 401], expand=False)
+    pd.testing.assert_frame_equal(old, A.grim_summary("15.5", [223, 401]))
+    with pytest.warns(DeprecationWarning):
+        old = A.grim("15.5", [223, 401], expand=True)
+    pd.testing.assert_frame_equal(old, A.grim("15.5", [223, 401]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -70,14 +71,14 @@ def test_p_rounding_edges_005():
 
 
 def test_parse_p_vector_and_errors():
-    df = A.parse_p(["0.01", "<.001", "NS"])
+    df = A.parse_p_many(["0.01", "<.001", "NS"])
     assert list(df["interval"]) == ["[0.005, 0.015)", "[0, 0.001)", "[0.05, 1]"]
     assert list(df["relation"]) == ["=", "<", "ns"]
     for bad in ["abc", "1.5", "<0", ">1", "p", "", "0,05", None, float("nan"), "p < 0.001 (BOCF)"]:
         with pytest.raises(DataError):
             A.parse_p(bad)
     with pytest.raises(DataError) as err:
-        A.parse_p(["0.01", "x", None])
+        A.parse_p_many(["0.01", "x", None])
     assert [("position 1" in p.message, "position 2" in p.message) for p in err.value.problems] == [
         (True, False),
         (False, True),
@@ -134,3 +135,22 @@ def test_explain_p_goes_through_format_p_unless_ambiguous(p, printed, want):
     assert got == want
     if not got.startswith("<"):
         assert pint.contains(float(got)) == pint.contains(p)
+
+
+def test_parse_p_returns_one_type_and_a_sequence_is_deprecated():
+    """parse_p is a PInterval for every input it reads; several printed p go to parse_p_many (a DataFrame, also
+    for one string); a sequence given to parse_p still works for one release, with a DeprecationWarning."""
+    for one in ("0.01", 0.01, np.float64(0.01), "NS", "<.001"):
+        assert isinstance(A.parse_p(one), A.PInterval)
+    one = A.parse_p_many("0.01")
+    assert isinstance(one, pd.DataFrame) and len(one) == 1
+    # the printed 0.01 allows [0.005, 0.015): half a unit of the last printed place either side, by hand
+    assert (one["lower"][0], one["upper"][0], one["lower_closed"][0], one["upper_closed"][0]) == (
+        0.005,
+        0.015,
+        True,
+        False,
+    )
+    with pytest.warns(DeprecationWarning, match="parse_p_many"):
+        old = A.parse_p(["0.01", "NS"])
+    pd.testing.assert_frame_equal(old, A.parse_p_many(["0.01", "NS"]))

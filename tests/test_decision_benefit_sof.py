@@ -7,7 +7,7 @@ from scipy import special
 
 import fmtrials
 from fmtrials import DataError, benefit_risk, summary_of_findings
-from fmtrials.decision.benefit_risk import lhh_fieller
+from fmtrials.decision.balance import lhh_fieller
 from fmtrials.decision.sof import load_judgements, optimal_information_size
 
 

@@ -26,7 +26,7 @@ from scipy import stats
 import fmtrials
 from fmtrials import DataError
 from fmtrials.cli import main
-from fmtrials.effects.coverage import coverage_summary
+from fmtrials.effects.interval_coverage import coverage_summary
 from fmtrials.report import outdir as _outdir
 from fmtrials.report import write_report
 

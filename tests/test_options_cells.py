@@ -40,9 +40,9 @@ def test_reanalyse_percentages_measure_rr_is_a_ratio():
 @pytest.mark.parametrize("alpha", [0.10, 0.20])
 def test_two_by_two_functions_at_a_non_default_level_and_correction(alpha):
     x = (7, 40, 0, 38)
-    got = risk_ratio(*x, alpha=alpha, cc=0.25).iloc[0]
+    got = risk_ratio(*x, alpha=alpha, add=0.25).iloc[0]
     assert (got["estimate"], got["ci_low"], got["ci_high"]) == pytest.approx(o.ratio_ci(*x, "RR", alpha, 0.25))
-    got = odds_ratio(*x, alpha=alpha, cc=0.1).iloc[0]
+    got = odds_ratio(*x, alpha=alpha, add=0.1).iloc[0]
     assert (got["estimate"], got["ci_low"], got["ci_high"]) == pytest.approx(o.ratio_ci(*x, "OR", alpha, 0.1))
     y = (30, 100, 18, 100)
     got = risk_difference(*y, ci="wald", alpha=alpha).iloc[0]
@@ -71,7 +71,7 @@ def test_proportions_test_names_its_test(test):
 
 def test_compare_options_reach_every_column():
     t = pd.DataFrame({"events_t": [30, 5], "n_t": [100, 40], "events_c": [18, 0], "n_c": [100, 41]})
-    c = compare(t, rd_ci="wald", alpha=0.10, test="chi2", cc=0.25, event="harmful")
+    c = compare(t, rd_ci="wald", alpha=0.10, test="chi2", add=0.25, event="harmful")
     for i, x in enumerate(t.itertuples(index=False, name=None)):
         r = c.iloc[i]
         assert (r["rd"], r["rd_low"], r["rd_high"]) == pytest.approx(o.wald_rd(*x, 0.10), abs=1e-12)

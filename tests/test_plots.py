@@ -261,7 +261,7 @@ def test_forest_zero_cell_and_weights(nausea):
 
 
 def test_forest_into_given_axes_and_bad_input(res_mh):
-    from fmtrials.plots._style import new_figure
+    from fmtrials.plots._figure import new_figure
 
     fig = new_figure(8, 4)
     ax = fig.add_axes((0.4, 0.3, 0.3, 0.6))

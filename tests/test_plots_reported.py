@@ -54,7 +54,7 @@ def test_deterministic_and_ax_convention():
     a = figure_bytes(fmtrials.plot_reported(), "png")
     b = figure_bytes(fmtrials.plot_reported(), "png")
     assert a == b
-    from fmtrials.plots._style import new_figure
+    from fmtrials.plots._figure import new_figure
 
     fig = new_figure(5, 4)
     ax = fig.add_subplot()

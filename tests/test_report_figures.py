@@ -251,9 +251,9 @@ def test_no_text_overlaps_or_is_clipped_in_any_report_figure(report_jobs):
 
 def test_label_repel_separates_coincident_points():
     from fmtrials.plots import _layout as L
-    from fmtrials.plots import _style as S
+    from fmtrials.plots._figure import new_figure
 
-    fig = S.new_figure(4, 3)
+    fig = new_figure(4, 3)
     ax = fig.add_axes((0.1, 0.1, 0.6, 0.8))
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 10)

@@ -107,7 +107,7 @@ def test_benefit_risk_none_without_the_composite(everything):
     assert M.benefit_risk_sentence(c[c.endpoint != "composite_3"]) is None
     line = M.benefit_risk_sentence(c)
     assert line.startswith("Benefit against risk in Arnold2010") and "for nausea (189/516 vs 106/509" in line
-    h = H.headline(everything, fmtrials.load_outcomes())
+    h = H.headline_numbers(everything, fmtrials.load_outcomes())
     assert list(h.frame["endpoint"].drop_duplicates())[-2:] == ["nausea", "ae_withdrawal"]
     # the section's line adds ae_withdrawal, which the default analysis leaves out and the headline analyses
     with_withdrawal = M.main_tables(h)["benefit_risk"]

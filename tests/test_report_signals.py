@@ -327,9 +327,9 @@ def test_the_import_that_holds_the_gil_comes_before_the_stoppable_run(tmp_path):
         "import sys\n"
         "from fmtrials import _proc, report\n"
         "_proc.run_stoppable = lambda work: print(sorted(m for m in sys.modules if m.startswith('fmtrials.decision.')"
-        " and m.rsplit('.', 1)[1] in ('bayes_pool', 'bayes_rd')))\n"
+        " and m.rsplit('.', 1)[1] in ('bayes_meta', 'bayes_rd')))\n"
         f"report.write_report({str(tmp_path / 'rep')!r}, quiet=True)\n"
     )
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=GIVE_UP)
-    assert r.stdout.strip() == "['fmtrials.decision.bayes_pool', 'fmtrials.decision.bayes_rd']", r.stderr
+    assert r.stdout.strip() == "['fmtrials.decision.bayes_meta', 'fmtrials.decision.bayes_rd']", r.stderr

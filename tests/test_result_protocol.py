@@ -21,7 +21,7 @@ import fmtrials
 from fmtrials import _result
 from fmtrials._result import Interval, IntervalMixin, ResultMixin
 from fmtrials.analysis.extras import endpoint_diagnostics
-from fmtrials.analysis.headline import headline
+from fmtrials.analysis.headline import headline_numbers
 
 #: public dataclasses that are not results: inputs, records and policy keys
 NOT_RESULTS = {
@@ -87,7 +87,7 @@ def instances():
             "PInterval": fmtrials.parse_p("p < 0.05"),
             "BayesPool": fmtrials.bayes_pool(BCG.iloc[:6]),
             "WhatItMeans": fmtrials.what_it_means(analysis),
-            "Headline": headline(analysis),
+            "Headline": headline_numbers(analysis),
             "EndpointDiagnostics": endpoint_diagnostics(analysis["nausea"]),
             "StudyEffects": study_effects(
                 BCG.events_t.to_numpy(), BCG.n_t.to_numpy(), BCG.events_c.to_numpy(), BCG.n_c.to_numpy(), measure="RR"

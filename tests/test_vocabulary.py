@@ -73,7 +73,7 @@ def _params(f):
 
 def test_the_walk_finds_the_public_api():
     assert len(ALL) > 100 and len(API) > 60
-    assert "fmtrials.meta.pool.pool" in ALL or any(k.endswith(".pool") for k in ALL)
+    assert "fmtrials.meta.pooling.pool" in ALL or any(k.endswith(".pool") for k in ALL)
     assert any(k.endswith("small_study_test") for k in API)
 
 

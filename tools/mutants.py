@@ -126,8 +126,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "koopman-gets-mn-factor",
         "effects",
         "effects/ratios.py",
-        'lo, hi = _score_interval(_rr_score_lower, x1, n1, x2, n2, z, ci == "mn")',
-        "lo, hi = _score_interval(_rr_score_lower, x1, n1, x2, n2, z, True)",
+        'lo, hi = _score_interval(rr_score_lower, x1, n1, x2, n2, z, ci == "mn")',
+        "lo, hi = _score_interval(rr_score_lower, x1, n1, x2, n2, z, True)",
         EFF,
         "Koopman with the N/(N-1) factor",
     ),
@@ -135,8 +135,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "or-mn-drops-factor",
         "effects",
         "effects/ratios.py",
-        "lo, hi = _score_interval(_or_score_lower, x1, n1, x2, n2, z, True)",
-        "lo, hi = _score_interval(_or_score_lower, x1, n1, x2, n2, z, False)",
+        "lo, hi = _score_interval(or_score_lower, x1, n1, x2, n2, z, True)",
+        "lo, hi = _score_interval(or_score_lower, x1, n1, x2, n2, z, False)",
         EFF,
         "OR MN without its factor",
     ),
@@ -152,7 +152,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "newcombe-swapped-wilson",
         "effects",
-        "effects/difference.py",
+        "effects/_score.py",
         "u2 = wilson(x2, n2, z)[1]",
         "u2 = wilson(x2, n2, z)[0]",
         EFF,
@@ -180,8 +180,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "mn-factor-dropped",
         "effects",
         "effects/difference.py",
-        'lo, hi = _score(x1, n1, x2, n2, z, factor=method == "mn")',
-        "lo, hi = _score(x1, n1, x2, n2, z, factor=False)",
+        'lo, hi = rd_score_limits(x1, n1, x2, n2, z, factor=method == "mn")',
+        "lo, hi = rd_score_limits(x1, n1, x2, n2, z, factor=False)",
         EFF,
         "MN interval without the N/(N-1) factor",
     ),
@@ -225,7 +225,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "pool-ignores-alpha",
         "meta",
-        "meta/pool.py",
+        "meta/pooling.py",
         "alpha=check_alpha(alpha)",
         "alpha=check_alpha(0.05) if check_alpha(alpha) else 0.05",
         META,
@@ -252,7 +252,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "hksj-df-k",
         "meta",
-        "meta/fit.py",
+        "meta/fitting.py",
         'dist, dfree = "t", float(k - 1)',
         'dist, dfree = "t", float(k)',
         META,
@@ -261,7 +261,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "hksj-adhoc-ignored",
         "meta",
-        "meta/fit.py",
+        "meta/fitting.py",
         'if test == "hksj-adhoc" and s2 < 1:',
         'if test == "hksj-adhoc" and s2 < 0:',
         META,
@@ -270,7 +270,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "hts-df-k-1",
         "meta",
-        "meta/fit.py",
+        "meta/fitting.py",
         "half = float(special.stdtrit(k - 2, 1 - o.alpha / 2)) * np.sqrt(se_classic**2 + tau2)",
         "half = float(special.stdtrit(k - 1, 1 - o.alpha / 2)) * np.sqrt(se_classic**2 + tau2)",
         META,
@@ -279,7 +279,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "hts-ignores-alpha",
         "meta",
-        "meta/fit.py",
+        "meta/fitting.py",
         "half = float(special.stdtrit(k - 2, 1 - o.alpha / 2)) * np.sqrt(se_classic**2 + tau2)",
         "half = float(special.stdtrit(k - 2, 0.975)) * np.sqrt(se_classic**2 + tau2)",
         META,
@@ -288,7 +288,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "i2-df",
         "meta",
-        "meta/fit.py",
+        "meta/fitting.py",
         "i2 = max(0.0, 100 * (q - q_df) / q) if q > 0 else 0.0",
         "i2 = max(0.0, 100 * (q - q_df - 1) / q) if q > 0 else 0.0",
         META,
@@ -361,7 +361,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "grim-half-up-open",
         "consistency",
-        "consistency/grim.py",
+        "consistency/granularity.py",
         "lo, hi = lo_closed, hi_open\n    elif",
         "lo, hi = lo_open, hi_open\n    elif",
         CONS,
@@ -370,7 +370,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "grim-either-open",
         "consistency",
-        "consistency/grim.py",
+        "consistency/granularity.py",
         'if rounding == "either":\n        lo, hi = lo_closed, hi_closed',
         'if rounding == "either":\n        lo, hi = lo_closed, hi_open',
         CONS,
@@ -379,7 +379,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "grim-half-even-parity",
         "consistency",
-        "consistency/grim.py",
+        "consistency/granularity.py",
         "even = num % 2 == 0",
         "even = num % 2 == 1",
         CONS,
@@ -481,8 +481,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "loo-common-model",
         "analysis",
         "analysis/endpoint.py",
-        'loo = _pooling("leave_one_out", table, measure=measure, model=main_model, alpha=alpha)',
-        'loo = _pooling("leave_one_out", table, measure=measure, model=COMMON_MODEL, alpha=alpha)',
+        'loo = pooled_fit("leave_one_out", table, measure=measure, model=main_model, alpha=alpha)',
+        'loo = pooled_fit("leave_one_out", table, measure=measure, model=COMMON_MODEL, alpha=alpha)',
         ANA,
         "leave-one-out of the common model",
     ),
@@ -636,7 +636,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "what-it-means-default-benefit",
         "decision",
-        "decision/what_it_means.py",
+        "decision/overview.py",
         "if (benefit is None and b not in known) or (harms is None and not hs):",
         "if harms is None and not hs:",
         ("tests/test_report_extras.py",),
@@ -646,7 +646,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "mh-double-zero-out-of-sums",
         "meta",
-        "meta/fit.py",
+        "meta/fitting.py",
         "beta, se = core.mh(d.a, d.n1, d.c, d.n2, o.measure)",
         "beta, se = core.mh(a, n1, c, n2, o.measure)",
         ("tests/test_meta_mh_edge.py",),
@@ -655,7 +655,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "mh-rd-double-zero-in-q",
         "meta",
-        "meta/fit.py",
+        "meta/fitting.py",
         "drop00=True if mh else None)",
         "drop00=None)",
         ("tests/test_meta_mh_edge.py",),
@@ -664,7 +664,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "mhdl-q-around-iv",
         "meta",
-        "meta/fit.py",
+        "meta/fitting.py",
         'return core.tau2_dl_from_q(q, v), "DL", []',
         'return core.tau2_dl(y, v), "DL", []',
         ("tests/test_meta_mhdl.py",),
@@ -766,7 +766,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "i2-is-tau2-based-again",
         "meta",
-        "meta/fit.py",
+        "meta/fitting.py",
         "i2_tau2, h2 = 100 * tau2 / (vt + tau2), tau2 / vt + 1",
         "i2 = i2_tau2 = 100 * tau2 / (vt + tau2); h2 = tau2 / vt + 1",
         ("tests/test_report_labels.py",),
@@ -939,7 +939,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "cells-benefit-risk-z-95",
         "decision",
-        "decision/benefit_risk.py",
+        "decision/balance.py",
         "z = -special.ndtri(alpha / 2)",
         "z = -special.ndtri(0.05 / 2)",
         ("tests/test_decision_cells.py",),
@@ -1063,6 +1063,52 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_report_signals.py",),
         "the report is built in the main thread, where a signal waits for the end of a long call",
     ),
+    # --- many ---
+    M(
+        "reml-cycling-raises",
+        "meta",
+        "meta/_core.py",
+        "return reml_search(yi, vi, tol=tol), it",
+        'raise ConvergenceError("REML Fisher scoring did not converge")',
+        ("tests/test_meta_many.py",),
+        "REML gives up when Fisher scoring cycles (fmtrials 0.1.0, metafor's default control)",
+    ),
+    M(
+        "reml-search-no-boundary",
+        "meta",
+        "meta/_core.py",
+        "cands = [0.0] if s[0] <= 0 else []",
+        "cands = []",
+        ("tests/test_meta_many.py",),
+        "the REML search never considers the boundary tau2 = 0",
+    ),
+    M(
+        "many-hksj-df",
+        "meta",
+        "meta/_many.py",
+        "df = np.where(hk, k - 1, np.nan)",
+        "df = np.where(hk, k, np.nan)",
+        ("tests/test_meta_many.py",),
+        "pool_many's HKSJ t test on k degrees of freedom instead of k - 1",
+    ),
+    M(
+        "many-mh-k-with-effect",
+        "meta",
+        "meta/_many.py",
+        '"k": k_all if o.method == "MH" else k,',
+        '"k": k,',
+        ("tests/test_meta_many.py",),
+        "pool_many's MH k counts only tables with a per-study effect (rma.mh counts every table)",
+    ),
+    M(
+        "many-duplicate-ids-pass",
+        "meta",
+        "meta/many.py",
+        'if "study" in df.columns:',
+        "if False:",
+        ("tests/test_meta_many.py",),
+        "pool_many pools an analysis that gives one study id twice",
+    ),
 )
 
 
@@ -1104,7 +1150,7 @@ def _apply(copy: Path, m: Mutant) -> str:
 def package_summary(rows: list[tuple[Mutant, str, float]]) -> str:
     """Caught share per package: the sub-package under src/fmtrials (``fmtrials`` for top-level modules).
 
-    >>> m = Mutant("x", "a", "meta/fit.py", "o", "n", (), "w")
+    >>> m = Mutant("x", "a", "meta/fitting.py", "o", "n", (), "w")
     >>> print(package_summary([(m, "caught", 1.0), (m, "survived", 1.0)]))
     | package      | caught | share |
     |--------------|--------|-------|

@@ -38,9 +38,10 @@ _LAZY = {
     "proportions_test": "effects",
     "compare": "comparisons",
     "effect_sizes": "effects",
-    "coverage": "effects.coverage",
+    "coverage": "effects.interval_coverage",
     # meta-analysis
     "pool": "meta",
+    "pool_many": "meta",
     "PoolResult": "meta",
     "leave_one_out": "meta",
     "cumulative": "meta",
@@ -56,7 +57,9 @@ _LAZY = {
     "influence": "meta",
     # audit
     "grim": "consistency",
+    "grim_summary": "consistency",
     "parse_p": "consistency",
+    "parse_p_many": "consistency",
     "audit_reported": "consistency",
     "audit": "consistency",
     "AuditResult": "consistency",

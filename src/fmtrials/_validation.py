@@ -58,7 +58,9 @@ def _position(idx: tuple[int, ...]) -> str:
 def _exact_floats(value: Any, name: str) -> np.ndarray:
     """``value`` as a float array, refusing non-numbers and integers too large to be represented exactly."""
     if isinstance(value, (pd.Series, pd.Index)):
-        value = value.to_numpy(dtype=object, na_value=np.nan)
+        # plain numpy int/float columns keep their dtype (the checks below are the same, without a loop per value)
+        numeric = isinstance(value.dtype, np.dtype) and value.dtype.kind in "iuf"
+        value = value.to_numpy() if numeric else value.to_numpy(dtype=object, na_value=np.nan)
     arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
     if arr.dtype == object:
         flat = arr.ravel()

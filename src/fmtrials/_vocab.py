@@ -348,7 +348,10 @@ GLOSSARY: dict[str, Term] = {
     "data": _data("a user outcomes CSV or DataFrame (default the bundled data)"),
     "df": _data("an arm-level DataFrame (outcomes or arms: study, dose_mg_day, treatment, ...)"),
     "result": _data("a result object (PoolResult unless said)"),
-    "analysis": _data("an Analysis (fmtrials.analyse), or the analysis kind of an outcome row"),
+    "analysis": _data(
+        "an Analysis (fmtrials.analyse), the analysis kind of an outcome row, or (pool_many) the column naming "
+        "the analysis of each row"
+    ),
     "reg": _data("a MetaRegression"),
     "fig": _data("a matplotlib Figure"),
     "ax": _data("matplotlib Axes to draw into"),

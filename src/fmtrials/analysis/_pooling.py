@@ -1,6 +1,6 @@
 """Pooling for the analysis layer: the one call into :mod:`fmtrials.meta`, the sensitivity grid, the pooled rows.
 
-Every pooled fit of the analysis layer goes through :func:`_pooling`, so the mapping of the ``test=`` names
+Every pooled fit of the analysis layer goes through :func:`pooled_fit`, so the mapping of the ``test=`` names
 to the pooling API lives in one place.
 """
 
@@ -20,7 +20,7 @@ from .policy import Model, sensitivity_grid
 POOLING_ERRORS = (DataError, ValueError, RuntimeError)
 
 
-def _pooling(
+def pooled_fit(
     kind: Literal["pool", "leave_one_out"],
     table: pd.DataFrame,
     *,
@@ -78,7 +78,7 @@ def sensitivity(table: pd.DataFrame, measure: Measure, alpha: float) -> pd.DataF
     for model in sensitivity_grid(measure):
         head = {"method": model.method, "test": model.test}
         try:
-            r = _pooling("pool", table, measure=measure, model=model, alpha=alpha)
+            r = pooled_fit("pool", table, measure=measure, model=model, alpha=alpha)
         except POOLING_ERRORS as err:
             rows.append({**head, "k": len(table), "note": str(err)})
             continue

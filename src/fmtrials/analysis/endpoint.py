@@ -12,7 +12,7 @@ from .._result import Interval, ResultMixin, render_html
 from .._validation import check_alpha
 from .._vocab import MEASURES, RD_INTERVALS, Event, Measure, PoolMethod, PoolTest, RDInterval, choice
 from ..errors import DataError, Problem
-from ._pooling import POOLING_ERRORS, TEST_NAMES, _pooling, pooled_rows, sensitivity
+from ._pooling import POOLING_ERRORS, TEST_NAMES, pooled_fit, pooled_rows, sensitivity
 from .policy import (
     COMMON_MODEL,
     LOO_MAX_K,
@@ -463,7 +463,7 @@ def _analyse(
         )
     elif len(table) >= LOO_MIN_K and main is not None:
         try:
-            loo = _pooling("leave_one_out", table, measure=measure, model=main_model, alpha=alpha)
+            loo = pooled_fit("leave_one_out", table, measure=measure, model=main_model, alpha=alpha)
         except POOLING_ERRORS as err:
             notes.append(f"Leave-one-out not estimable: {err}")
     return EndpointAnalysis(
@@ -486,7 +486,7 @@ def _analyse(
 def _fit(table: pd.DataFrame, measure: Measure, model: Model, alpha: float, by: str | None) -> tuple[Any, str | None]:
     """(PoolResult, None), or (None, reason) when the model cannot pool the table."""
     try:
-        return _pooling("pool", table, measure=measure, model=model, alpha=alpha, by=by), None
+        return pooled_fit("pool", table, measure=measure, model=model, alpha=alpha, by=by), None
     except POOLING_ERRORS as err:
         return None, str(err)
 

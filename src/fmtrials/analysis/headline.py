@@ -1,4 +1,4 @@
-"""The numbers of the report's first section (``id="main-results"``): :func:`headline`.
+"""The numbers of the report's first section (``id="main-results"``): :func:`headline_numbers`.
 
 What the composite-responder data show against placebo, computed here so the report only prints them:
 
@@ -13,8 +13,8 @@ What the composite-responder data show against placebo, computed here so the rep
 Examples
 --------
 >>> import fmtrials
->>> from fmtrials.analysis.headline import headline
->>> h = headline(fmtrials.analyse())
+>>> from fmtrials.analysis.headline import headline_numbers
+>>> h = headline_numbers(fmtrials.analyse())
 >>> [r["endpoint"] for r in h.pooled]  # the endpoints more than one trial reports
 ['pgic', 'nausea']
 >>> sorted(set(h.safety["endpoint"]))
@@ -35,7 +35,7 @@ from .endpoint import EndpointAnalysis, analyse_endpoint
 from .overall import Analysis, holm_families
 from .policy import BENEFIT_ENDPOINT, COMPOSITE_TABLE_SOURCE, MAIN_SAFETY
 
-__all__ = ["Headline", "headline", "pooled_numbers", "composite_table"]
+__all__ = ["Headline", "headline_numbers", "pooled_numbers", "composite_table"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,7 +94,7 @@ class Headline(ResultMixin):
         return list(dict.fromkeys(f for f in col if not str(f).startswith("not counted")))
 
 
-def headline(result: Analysis, outcomes: pd.DataFrame | None = None) -> Headline:
+def headline_numbers(result: Analysis, outcomes: pd.DataFrame | None = None) -> Headline:
     """The first section's numbers of ``result``; the key safety endpoints it did not analyse are analysed here
     from ``outcomes`` (default the bundled outcomes) with the same options and requested model."""
     if outcomes is None:

@@ -4,11 +4,13 @@ Most of the milnacipran evidence is printed as rounded percentages and rounded p
 sizes. This package answers, for every printed statement, *from which counts* it could have come and *which
 test* on those counts reproduces the printed p:
 
-* :func:`grim` (:mod:`.grim`) -- every whole count in ``[0, n]`` whose percentage ``100 k / n`` rounds to
-  the printed value (the GRIM test of Brown & Heathers applied to proportions); exact integer arithmetic
+* :func:`grim` (:mod:`.granularity`) -- every whole count in ``[0, n]`` whose percentage ``100 k / n`` rounds to
+  the printed value (the GRIM test of Brown & Heathers applied to proportions), one row per count;
+  :func:`grim_summary` gives one row per input (the run of counts and a verdict); exact integer arithmetic
   for every ``n`` up to ``2**31 - 1``, vectorised. Printed percentages are read exactly by :mod:`.percent`.
 * :func:`parse_p` (:mod:`.pvalues`) -- the interval of p-values a printed p allows (``"0.01"`` ->
-  ``[0.005, 0.015)``, ``"P < .001"`` -> ``[0, 0.001)``, ``"NS"`` -> ``[0.05, 1]``).
+  ``[0.005, 0.015)``, ``"P < .001"`` -> ``[0, 0.001)``, ``"NS"`` -> ``[0.05, 1]``), a :class:`PInterval`;
+  :func:`parse_p_many` reads several into a DataFrame.
 * :func:`audit_reported` (:mod:`.reported`) -- one comparison (percent and n per arm, printed p):
   admissible counts per arm, the range of recomputed p for each test, which test and counts reproduce the
   printed p, and a verdict (an :class:`AuditResult`, :mod:`.result`).
@@ -38,10 +40,10 @@ References
 from __future__ import annotations
 
 from .._vocab import AUDIT_TESTS, ROUNDING_RULES
-from .grim import grim
+from .granularity import grim, grim_summary
 from .joint import SCENARIO_KINDS
 from .milnacipran import AUDIT_COLUMNS, audit
-from .pvalues import PInterval, parse_p
+from .pvalues import PInterval, parse_p, parse_p_many
 from .reanalysis import REANALYSIS_COLUMNS, reanalyse_percentages
 from .reanalysis_reported import REPORTED_COLUMNS, reanalyse_reported
 from .reported import audit_reported
@@ -49,7 +51,9 @@ from .result import AuditResult
 
 __all__ = [
     "grim",
+    "grim_summary",
     "parse_p",
+    "parse_p_many",
     "PInterval",
     "audit_reported",
     "AuditResult",

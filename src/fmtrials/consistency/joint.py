@@ -24,7 +24,7 @@ import pandas as pd
 from .._format import format_number
 from .._vocab import Rounding
 from ._common import is_missing
-from .grim import _admissible_counts
+from .granularity import _admissible_counts
 from .percent import text_or_none
 
 __all__ = ["SCENARIO_KINDS", "JointMember", "joint_groups", "joint_scenarios", "contradictions"]

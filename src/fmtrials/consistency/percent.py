@@ -22,7 +22,7 @@ from ._common import UNICODE, is_missing
 __all__ = ["MAX_DECIMALS", "parse_percent_text", "percent_to_text", "parse_percents", "text_or_none"]
 
 #: The most decimals a printed percentage may carry (GRIM's bounds stay exact for every n up to
-#: ``_vocab.MAX_COUNT`` at any of them, see :mod:`fmtrials.consistency.grim`).
+#: ``_vocab.MAX_COUNT`` at any of them, see :mod:`fmtrials.consistency.granularity`).
 MAX_DECIMALS = 9
 
 _PERCENT_RE = re.compile(r"^(\d+)(?:\.(\d*))?$|^\.(\d+)$")

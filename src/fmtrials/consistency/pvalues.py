@@ -10,6 +10,7 @@ inconsistent (as statcheck does: Nuijten et al. 2016).
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -24,7 +25,7 @@ from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
 from ._common import UNICODE, is_missing
 
-__all__ = ["PInterval", "parse_p", "p_text_or_none", "parse_p_text", "explain_p"]
+__all__ = ["PInterval", "parse_p", "parse_p_many", "p_text_or_none", "parse_p_text", "explain_p"]
 
 _NS_RE = re.compile(r"^(?:p)?(?:=)?(?:n\.?s\.?|notsignificant|nonsignificant|non-significant)$")
 _P_RE = re.compile(
@@ -112,7 +113,7 @@ def parse_p_text(text: str) -> PInterval:
     return PInterval(text, rel, value, lower, upper, rel != ">", rel != "<")
 
 
-def parse_p(text: Any) -> PInterval | pd.DataFrame:
+def parse_p(text: Any) -> PInterval:
     """The interval of p-values that a printed p allows.
 
     Reads what papers print: ``"0.01"``, ``"p=0.02"``, ``"P < .001"``, ``"<.001"``, ``"≤0.05"``,
@@ -121,14 +122,14 @@ def parse_p(text: Any) -> PInterval | pd.DataFrame:
 
     Parameters
     ----------
-    text : str or sequence of str
-        One printed p-value, or several.
+    text : str or float
+        One printed p-value (a number is read by its shortest representation). For several, use
+        :func:`parse_p_many`; a sequence here is deprecated (a DeprecationWarning; it still returns
+        :func:`parse_p_many`'s DataFrame until the next release).
 
     Returns
     -------
-    PInterval or pandas.DataFrame
-        For one string, a :class:`PInterval`. For a sequence, a DataFrame with columns ``text``,
-        ``relation``, ``value``, ``lower``, ``upper``, ``lower_closed``, ``upper_closed``, ``interval``.
+    PInterval
         ``"= v"`` printed with ``d`` decimals gives ``[v - 0.5e-d, v + 0.5e-d)`` (rounding half up);
         ``"< v"`` gives ``[0, v)``; ``"<= v"`` ``[0, v]``; ``"> v"`` ``(v, 1]``; ``">= v"`` ``[v, 1]``;
         ``"NS"`` ``[0.05, 1]``.
@@ -136,8 +137,7 @@ def parse_p(text: Any) -> PInterval | pd.DataFrame:
     Raises
     ------
     DataError
-        Text that is not a p-value (naming the position), a value outside ``[0, 1]``, ``"< 0"``, ``"> 1"``
-        or a missing value.
+        Text that is not a p-value, a value outside ``[0, 1]``, ``"< 0"``, ``"> 1"`` or a missing value.
 
     Examples
     --------
@@ -149,6 +149,45 @@ def parse_p(text: Any) -> PInterval | pd.DataFrame:
     """
     if isinstance(text, str) or is_missing(text) or np.ndim(text) == 0:
         return _parse_p_one(text, None)
+    warnings.warn(
+        "parse_p() of a sequence is deprecated: use parse_p_many() (a DataFrame, one row per printed p); "
+        "parse_p() will read one printed p only from the next release",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return parse_p_many(text)  # the deprecated path (a DataFrame), for one release
+
+
+def parse_p_many(text: Any) -> pd.DataFrame:
+    """The intervals of p-values that several printed p-values allow: one row per printed p.
+
+    Parameters
+    ----------
+    text : str, float or sequence of them
+        Printed p-values, each read as :func:`parse_p` reads one (a single string is one row).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``text``, ``relation``, ``value``, ``lower``, ``upper``, ``lower_closed``, ``upper_closed``
+        (the fields of :class:`PInterval`) and ``interval`` (its text, e.g. ``[0.005, 0.015)``).
+
+    Raises
+    ------
+    DataError
+        One problem per unreadable entry, naming its 0-based position.
+
+    Examples
+    --------
+    >>> import fmtrials
+    >>> fmtrials.parse_p_many(["0.01", "<.001", "NS"])[["relation", "interval"]]
+      relation        interval
+    0        =  [0.005, 0.015)
+    1        <      [0, 0.001)
+    2       ns       [0.05, 1]
+    """
+    if isinstance(text, str) or is_missing(text) or np.ndim(text) == 0:
+        text = [text]
     items = list(text.tolist() if isinstance(text, (pd.Series, np.ndarray, pd.Index)) else text)
     out: list[PInterval] = []
     problems: list[Problem] = []

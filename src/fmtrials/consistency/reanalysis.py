@@ -2,7 +2,7 @@
 
 The public record prints percentages far more often than counts. :func:`reanalyse_percentages` takes a
 printed percentage and a candidate denominator per arm, finds every whole count that reproduces each
-percentage (GRIM, :func:`fmtrials.consistency.grim._admissible_counts`), forms **every** admissible pair of
+percentage (GRIM, :func:`fmtrials.consistency.granularity._admissible_counts`), forms **every** admissible pair of
 counts, and runs the package's public effect and test functions over all pairs of all rows at once. The
 result is a range per row: the smallest and largest estimate, the lowest lower and highest upper confidence
 limit, the smallest and largest p. A percentage no count reproduces gives ``consistent = False`` and missing
@@ -38,7 +38,7 @@ from .._vocab import (
     RRInterval,
 )
 from ..errors import DataError, Problem
-from .grim import _admissible_counts
+from .granularity import _admissible_counts
 from .percent import parse_percent_text, text_or_none
 
 __all__ = ["reanalyse_percentages", "REANALYSIS_COLUMNS"]

@@ -30,7 +30,7 @@ from .._validation import ARGUMENTS, check_int, choice
 from .._vocab import AUDIT_TESTS, MAX_COUNT, ROUNDING_RULES, AuditTest, Rounding
 from ..errors import DataError, Problem
 from ._common import is_missing
-from .grim import grim_bounds, nearest_text
+from .granularity import grim_bounds, nearest_text
 from .percent import parse_percent_text, text_or_none
 from .pvalues import PInterval, explain_p, p_text_or_none, parse_p_text
 from .result import PAIR_COLUMNS, AuditResult, empty_pairs

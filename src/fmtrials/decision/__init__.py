@@ -7,15 +7,18 @@
 * :func:`bayes_risk_difference`: posterior of a risk difference under Beta priors (quadrature, vectorised);
 * :func:`bayes_pool`: normal-normal random-effects model, half-normal prior on tau, integrated as R bayesmeta;
 * :func:`what_it_means`: every table above for the report's "What it means" part.
+
+Modules, in the order above: ``absolute``, ``sof``, ``balance``, ``fragility``, ``bayes_rd``, ``bayes_meta``,
+``overview`` (``_priors`` checks the priors).
 """
 
 from .absolute import absolute_effects
-from .bayes_pool import BayesPool, bayes_pool
+from .balance import benefit_risk
+from .bayes_meta import BayesPool, bayes_pool
 from .bayes_rd import bayes_risk_difference
-from .benefit_risk import benefit_risk
 from .fragility import fragility_index
+from .overview import WhatItMeans, what_it_means
 from .sof import load_judgements, optimal_information_size, summary_of_findings
-from .what_it_means import WhatItMeans, what_it_means
 
 __all__ = [
     "BayesPool",

@@ -249,7 +249,7 @@ def _relative(e: EndpointAnalysis) -> tuple[PoolResult, str, str]:
     cannot be pooled, the row keeps the risk difference for the absolute effects and says why the relative
     column is empty.
     """
-    from ..analysis._pooling import POOLING_ERRORS, _pooling
+    from ..analysis._pooling import POOLING_ERRORS, pooled_fit
 
     r = e.main
     assert r is not None and e.main_model is not None  # only estimable endpoints reach here
@@ -258,7 +258,7 @@ def _relative(e: EndpointAnalysis) -> tuple[PoolResult, str, str]:
     main = f"main analysis on the risk-difference scale: RD {format_interval(r.estimate, r.ci_low, r.ci_high, 3)}"
     model = pool_label(e.main_model.method, e.main_model.test)
     try:
-        ratio = _pooling("pool", e.pooled_table, measure=RELATIVE_MEASURE, model=e.main_model, alpha=r.alpha, by=e.by)
+        ratio = pooled_fit("pool", e.pooled_table, measure=RELATIVE_MEASURE, model=e.main_model, alpha=r.alpha, by=e.by)
     except POOLING_ERRORS as err:
         return (
             r,

@@ -11,8 +11,10 @@ conditional exact odds-ratio and Chan-Zhang intervals) loop, once per *distinct*
 Modules: :mod:`~fmtrials.effects.proportion` (one arm), :mod:`~fmtrials.effects.difference` (risk
 difference), :mod:`~fmtrials.effects.ratios` (risk and odds ratio), :mod:`~fmtrials.effects.exact` (exact
 intervals), :mod:`~fmtrials.effects.number_needed` (NNT), :mod:`~fmtrials.effects.tests` (2x2 tests),
-:mod:`~fmtrials.effects.sizes` (per-study effect sizes, metafor ``escalc``, shared with pooling); the
-private ``_solvers`` (vectorised root finding) and ``_rmle`` (restricted MLEs).
+:mod:`~fmtrials.effects.sizes` (per-study effect sizes, metafor ``escalc``, shared with pooling),
+:mod:`~fmtrials.effects.interval_coverage` (exact coverage of the risk-difference intervals,
+:func:`fmtrials.coverage`); the private ``_score`` (the score limits, shared by the public intervals and the
+exact searches that start from them), ``_solvers`` (vectorised root finding) and ``_rmle`` (restricted MLEs).
 """
 
 from .difference import risk_difference

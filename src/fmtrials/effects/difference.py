@@ -27,97 +27,10 @@ import pandas as pd
 from .._validation import check_alpha
 from .._vocab import RD_INTERVALS, RDInterval, choice
 from ._common import counts, frame, per_distinct_table, z_value
-from ._rmle import DiffCubic
-from ._solvers import CHUNK, illinois
+from ._score import newcombe_lower, rd_score_limits
 from .exact import check_exact_size, rd_exact_one
-from .proportion import wilson
 
 __all__ = ["risk_difference"]
-
-
-def _phi_lower(delta, dhat, zk, *cubic):
-    """(d - delta) - z sqrt(k V(delta)): positive below the lower score limit, negative above it."""
-    return (dhat - delta) - zk * np.sqrt(np.maximum(DiffCubic.variance(delta, *cubic), 0.0))
-
-
-def _mn_lower(
-    x1: np.ndarray,
-    n1: np.ndarray,
-    x2: np.ndarray,
-    n2: np.ndarray,
-    z: float,
-    factor: bool,
-    start: np.ndarray | None = None,
-) -> np.ndarray:
-    """Lower Miettinen-Nurminen (factor=True) or Mee (factor=False) limit for p1 - p2, vectorised.
-
-    The limit is the delta in [-1, d] where the score statistic (d - delta)/sqrt(k V(delta)) equals z.
-    Degenerate tables (both proportions 0 or 1) have closed forms; the rest are solved by Illinois
-    iteration on phi(delta) = (d - delta) - z sqrt(k V(delta)), positive at -1 and negative at d,
-    starting from ``start`` (e.g. the Newcombe limit) when given.
-    """
-    x1 = x1.astype(float)
-    n1 = n1.astype(float)
-    x2 = x2.astype(float)
-    n2 = n2.astype(float)
-    big_n = n1 + n2
-    k = big_n / (big_n - 1.0) if factor else np.ones_like(big_n)
-    zk = z * z * k
-    p1 = x1 / n1
-    p2 = x2 / n2
-    d = p1 - p2
-    out = np.empty_like(d)
-
-    all0 = (x1 == 0) & (x2 == 0)
-    all1 = (x1 == n1) & (x2 == n2)
-    minus1 = (x1 == 0) & (x2 == n2)
-    plus1 = (x1 == n1) & (x2 == 0)
-    # both arms 0%: for delta < 0 the restricted MLE is p1 = 0, p2 = -delta, so V = |delta|(1 - |delta|)/n2 and
-    # T^2 = z^2 solves to |delta| = c/(1 + c), c = z^2 k/n2 (MN 1985 example 4); 100% vs 100% mirrors it
-    c2 = zk / n2
-    c1 = zk / n1
-    out[all0] = -(c2 / (1.0 + c2))[all0]
-    out[all1] = -(c1 / (1.0 + c1))[all1]
-    out[minus1] = -1.0
-    if plus1.any():
-        # d = 1: interior restricted MLE gives V = (1 - delta^2)/N while delta <= min(n1/n2, n2/n1),
-        # otherwise the MLE sits on the boundary of the smaller arm, V = delta(1 - delta)/min(n1, n2)
-        cn = (zk / big_n)[plus1]
-        interior = (1.0 - cn) / (1.0 + cn)
-        m = np.minimum(n1 / n2, n2 / n1)[plus1]
-        boundary = 1.0 / (1.0 + (zk / np.minimum(n1, n2))[plus1])
-        out[plus1] = np.where(interior <= m, interior, boundary)
-
-    gen = ~(all0 | all1 | minus1 | plus1)
-    if gen.any():
-        gp1, gp2, gn1, gn2, gd, gk = p1[gen], p2[gen], n1[gen], n2[gen], d[gen], k[gen]
-        zk = z * np.sqrt(gk)
-        wald_sd = np.sqrt(gp1 * (1 - gp1) / gn1 + gp2 * (1 - gp2) / gn2)
-        # start at the Newcombe limit, which is close to the score limit and strictly inside (-1, d)
-        x0 = None
-        if start is not None:
-            x0 = start[gen]
-        out[gen] = illinois(
-            _phi_lower,
-            np.full(gd.shape, -1.0),
-            gd + 1.0,
-            gd.copy(),
-            -zk * wald_sd,
-            params=(gd, zk, *DiffCubic.params(gp1, gp2, gn1, gn2)),
-            x0=x0,
-        )
-    return out
-
-
-def _newcombe_lower(x1, n1, x2, n2, z):
-    """Lower limit of Newcombe's hybrid score interval: d - sqrt((p1 - l1)^2 + (u2 - p2)^2)."""
-    f1 = x1 / n1
-    f2 = x2 / n2
-    l1 = wilson(x1, n1, z)[0]
-    u2 = wilson(x2, n2, z)[1]
-    e1 = f1 - l1
-    e2 = u2 - f2
-    return (f1 - f2) - np.sqrt(e1 * e1 + e2 * e2)
 
 
 def _wald(x1, n1, x2, n2, z, cc: bool):
@@ -145,33 +58,6 @@ def _exact(x1, n1, x2, n2, alpha):
     return res[:, 0], res[:, 1]
 
 
-def _score(x1, n1, x2, n2, z, factor: bool):
-    """MN (``factor``) or Mee limits: lower limits directly, upper ones as minus the lower limits of the
-    arm-swapped tables (exact mirror symmetry); both solved together, in chunks."""
-
-    def both(a1, b1, a2, b2):
-        xa, na, xb, nb = (
-            np.concatenate([a1, a2]),
-            np.concatenate([b1, b2]),
-            np.concatenate([a2, a1]),
-            np.concatenate([b2, b1]),
-        )
-        start = _newcombe_lower(xa, na, xb, nb, z)
-        return _mn_lower(xa, na, xb, nb, z, factor, start=start)
-
-    n = x1.shape[0]
-    step = max(CHUNK // 2, 1)
-    lo = np.empty(n)
-    hi = np.empty(n)
-    for start in range(0, n, step):
-        sl = slice(start, start + step)
-        r = both(x1[sl], n1[sl], x2[sl], n2[sl])
-        m = r.shape[0] // 2
-        lo[sl] = r[:m]
-        hi[sl] = -r[m:]
-    return lo, hi
-
-
 def _rd_interval(
     x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, method: str, alpha: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -182,11 +68,11 @@ def _rd_interval(
     elif method == "agresti_caffo":
         lo, hi = _agresti_caffo(x1, n1, x2, n2, z)
     elif method == "newcombe":
-        lo, hi = _newcombe_lower(x1, n1, x2, n2, z), -_newcombe_lower(x2, n2, x1, n1, z)
+        lo, hi = newcombe_lower(x1, n1, x2, n2, z), -newcombe_lower(x2, n2, x1, n1, z)
     elif method == "exact":
         lo, hi = _exact(x1, n1, x2, n2, alpha)
     else:
-        lo, hi = _score(x1, n1, x2, n2, z, factor=method == "mn")
+        lo, hi = rd_score_limits(x1, n1, x2, n2, z, factor=method == "mn")
     return np.clip(lo, -1.0, 1.0), np.clip(hi, -1.0, 1.0)
 
 

@@ -22,7 +22,9 @@ from scipy import optimize, special
 
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
+from ._common import z_value
 from ._rmle import rmle_ratio, score_var_diff
+from ._score import rd_score_limits, rr_score_lower
 from ._unconditional import row_runs, sup_tail
 
 __all__ = ["EXACT_MAX_TABLES", "check_exact_size", "rd_exact_one", "rr_exact_one", "or_exact_one"]
@@ -192,10 +194,15 @@ def _exact_lower(x1: int, n1: int, x2: int, n2: int, alpha: float) -> float:
 
 
 def _score_start(x1: int, n1: int, x2: int, n2: int, alpha: float) -> float:
-    """The Miettinen-Nurminen lower limit, where the search for the exact limit starts."""
-    from .difference import risk_difference  # the score interval lives there; imported late (no cycle)
+    """The Miettinen-Nurminen lower limit (``risk_difference(ci="mn")``), where the exact search starts."""
+    lo, _ = rd_score_limits(*_table(x1, n1, x2, n2), z_value(alpha), factor=True)
+    return float(np.clip(lo[0], -1.0, 1.0))
 
-    return float(risk_difference(x1, n1, x2, n2, ci="mn", alpha=alpha)["ci_low"].iloc[0])
+
+def _table(x1: int, n1: int, x2: int, n2: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One table as the int64 arrays the vectorised score limits take."""
+    a, b, c, d = (np.array([v], dtype=np.int64) for v in (x1, n1, x2, n2))
+    return a, b, c, d
 
 
 def rd_exact_one(events_t: int, n_t: int, events_c: int, n_c: int, alpha: float) -> tuple[float, float]:
@@ -239,9 +246,7 @@ def _rr_lower(x1: int, n1: int, x2: int, n2: int, alpha: float) -> float:
         return 0.0
     p1, p2 = x1 / n1, x2 / n2
     t_hat = min(p1 / (p1 + p2), 1.0 - 1e-12)
-    from .ratios import risk_ratio  # the score interval lives there; imported late (no cycle)
-
-    koopman = float(risk_ratio(x1, n1, x2, n2, ci="koopman", alpha=alpha)["ci_low"].iloc[0])
+    koopman = float(rr_score_lower(*_table(x1, n1, x2, n2), z_value(alpha), False)[0])  # risk_ratio(ci="koopman")
     lo, hi = _crossing(
         lambda t: _rr_upper_p(x1, n1, x2, n2, t), t_hat, koopman / (1.0 + koopman), alpha / 2.0, floor=0.0
     )

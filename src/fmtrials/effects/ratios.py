@@ -25,8 +25,8 @@ import pandas as pd
 from .._validation import check_alpha, check_number
 from .._vocab import OR_INTERVALS, RR_INTERVALS, ORInterval, RRInterval, choice, renamed_args
 from ._common import counts, frame, per_distinct_table, z_value
-from ._rmle import rmle_or, rmle_ratio
-from ._solvers import bisect_bool, by_chunks
+from ._score import or_score_lower, rr_score_lower
+from ._solvers import by_chunks
 from .exact import check_exact_size, or_exact_one, rr_exact_one
 from .sizes import study_effects
 
@@ -35,61 +35,6 @@ __all__ = ["risk_ratio", "odds_ratio"]
 #: ``note`` of a Wald row whose table had a zero cell / was a double-zero table
 ZERO_CELL_NOTE = "zero cell: {cc:g} added to each cell"
 DOUBLE_ZERO_NOTE = "double zero: not estimable"
-
-
-def _rr_score_lower(x1, n1, x2, n2, z, factor):
-    """Lower score limit for p1/p2 (Koopman without, MN with the N/(N-1) factor); bisection in s = phi/(1+phi)."""
-    x1, n1, x2, n2 = (np.asarray(v, dtype=float) for v in (x1, n1, x2, n2))
-    big_n = n1 + n2
-    k = big_n / (big_n - 1.0) if factor else np.ones_like(big_n)
-    p1 = x1 / n1
-    p2 = x2 / n2
-    out = np.zeros_like(p1)
-    all1 = (x1 == n1) & (x2 == n2)
-    out[all1] = (1.0 / (1.0 + z * z * k / n1))[all1]
-    gen = (x1 > 0) & ~all1
-    if gen.any():
-        gx1, gn1, gx2, gn2, gp1, gp2, gk = (v[gen] for v in (x1, n1, x2, n2, p1, p2, k))
-        s_hat = np.where(gx2 > 0, gp1 / (gp1 + gp2), 1.0)  # phi_hat / (1 + phi_hat)
-
-        def outside(s):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                phi = s / (1.0 - s)
-                pt1, pt2 = rmle_ratio(gx1, gn1, gx2, gn2, phi)
-                var = pt1 * (1 - pt1) / gn1 + phi * phi * pt2 * (1 - pt2) / gn2
-                num = gp1 - phi * gp2
-            return (num > 0) & (num * num > z * z * gk * var)
-
-        s = bisect_bool(outside, np.zeros_like(s_hat), s_hat, iters=60)
-        out[gen] = s / (1.0 - s)
-    return out
-
-
-def _or_score_lower(x1, n1, x2, n2, z, factor):
-    """Lower MN score limit for the odds ratio; bisection in s = psi/(1+psi)."""
-    x1, n1, x2, n2 = (np.asarray(v, dtype=float) for v in (x1, n1, x2, n2))
-    big_n = n1 + n2
-    k = big_n / (big_n - 1.0) if factor else np.ones_like(big_n)
-    out = np.zeros_like(x1)
-    gen = (x1 > 0) & (x2 < n2) & ~((x1 == n1) & (x2 == n2)) & ~((x1 == 0) & (x2 == 0))
-    if gen.any():
-        gx1, gn1, gx2, gn2, gk = (v[gen] for v in (x1, n1, x2, n2, k))
-        with np.errstate(divide="ignore"):
-            s_hat = np.where((gx1 < gn1) & (gx2 > 0), 1.0 / (1.0 + ((gn1 - gx1) * gx2) / (gx1 * (gn2 - gx2))), 1.0)
-
-        def outside(s):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                psi = s / (1.0 - s)
-                pt1, pt2 = rmle_or(gx1, gn1, gx2, gn2, psi)
-                v1 = gn1 * pt1 * (1 - pt1)
-                v2 = gn2 * pt2 * (1 - pt2)
-                info = v1 * v2 / (v1 + v2)  # variance of x1 - n1 pt1 under the null
-                u = gx1 - gn1 * pt1
-            return (u > 0) & (u * u > z * z * gk * info)
-
-        s = bisect_bool(outside, np.zeros_like(s_hat), s_hat, iters=60)
-        out[gen] = s / (1.0 - s)
-    return out
 
 
 def _swap_upper(lower_fn: Callable[..., np.ndarray], x1, n1, x2, n2, *args) -> np.ndarray:
@@ -186,7 +131,7 @@ def risk_ratio(
             res = per_distinct_table(x1, n1, x2, n2, lambda a, b, c, d: rr_exact_one(a, b, c, d, alpha))
             lo, hi = res[:, 0], res[:, 1]
         else:
-            lo, hi = _score_interval(_rr_score_lower, x1, n1, x2, n2, z, ci == "mn")
+            lo, hi = _score_interval(rr_score_lower, x1, n1, x2, n2, z, ci == "mn")
         corr, note = np.zeros(x1.shape), ""
     return frame(
         x1,
@@ -251,7 +196,7 @@ def odds_ratio(
     elif ci == "mn":
         with np.errstate(divide="ignore", invalid="ignore"):
             est = (x1 * (n2 - x2)) / ((n1 - x1) * x2.astype(float))
-        lo, hi = _score_interval(_or_score_lower, x1, n1, x2, n2, z, True)
+        lo, hi = _score_interval(or_score_lower, x1, n1, x2, n2, z, True)
     else:
         res = per_distinct_table(x1, n1, x2, n2, lambda *t: or_exact_one(*t, alpha))
         est, lo, hi = res[:, 0], res[:, 1], res[:, 2]

@@ -24,7 +24,9 @@ Conventions (each one is recorded in the result)
   Greenland-Robins for RR, Sato-Greenland-Robins for RD); Q is the inverse-variance Q of the per-study effects
   around the MH estimate and I² = (Q - df)/Q, as ``rma.mh`` reports them; when the MH (or Peto) estimate is
   undefined, Q is too: ``heterogeneity.estimable`` is False and Q, its p-value and I² are NaN. **Peto** as ``rma.peto``.
-* **Random effects**: DL, REML (Fisher scoring, as metafor) and PM (Q_gen = k - 1); tau² truncated at 0.
+* **Random effects**: DL, REML (Fisher scoring, as metafor; when it has not converged after ``maxiter``
+  iterations, a safeguarded search of the restricted likelihood on [0, U]) and PM (Q_gen = k - 1, bracketed in
+  [0, U]); tau² truncated at 0.
 * **I²**: one rule for every model, the Q-based I² = 100 max(0, (Q - df)/Q) of Higgins & Thompson (2002)
   (``heterogeneity.i2``; RevMan's). metafor's τ²-based I² of a random-effects model, 100 tau²/(tau² + s²) with
   the "typical" within-study variance s² = (k-1)/(sum w - sum w²/sum w), is the separately named
@@ -64,24 +66,27 @@ Higgins JPT et al. (eds). Cochrane Handbook v6, chapter 23 (multi-arm studies); 
 
 Layout
 ------
-``pool`` (options, subgroups), ``fit`` (one analysis in named steps), ``result`` (:class:`PoolResult` and its
-parts), ``_render`` (summary frame, text, HTML), ``sensitivity`` and ``_subsets`` (leave-one-out and
-cumulative analyses, vectorised over subsets), ``placebo`` (shared placebo arms), ``_table`` (input
-validation and study labels), ``_core`` (numerical core at metafor parity). Beyond pooling (metafor parity part
-2): ``regression`` (:func:`meta_regression`, ``rma(mods=)``) on the engine ``_mreg``, ``smallstudy``
+``pooling`` (:func:`pool`: options, subgroups), ``fitting`` (one analysis in named steps), ``result``
+(:class:`PoolResult` and its parts), ``_render`` (summary frame, text, HTML), ``sensitivity`` and ``_subsets``
+(leave-one-out and cumulative analyses, vectorised over subsets), ``placebo`` (shared placebo arms), ``_table``
+(input validation and study labels), ``_core`` (numerical core at metafor parity). Beyond pooling (metafor parity
+part 2): ``regression`` (:func:`meta_regression`, ``rma(mods=)``) on the engine ``_mreg``, ``smallstudy``
 (:func:`small_study_test`: ``regtest``, ``ranktest``, Peters, Harbord), ``trimfill`` (:func:`trim_and_fill`),
-``influence`` (:func:`influence`, :func:`baujat_points`) and ``diagnostics`` (:func:`diagnostics`: what a report
-shows, by the rules of the analysis plan).
+``casewise`` (:func:`influence`, :func:`baujat_points`), ``many`` (:func:`pool_many`: thousands of analyses
+in one call, on the segmented-array engine ``_many``) and ``diagnostic_plan`` (:func:`diagnostics`: what a report
+shows, by the rules of the analysis plan). No module is named like a function it defines, so
+``fmtrials.meta.pool`` is always the function.
 """
 
 from __future__ import annotations
 
 from .._vocab import MEASURES, POOL_METHODS, POOL_TESTS
 from ..errors import ConvergenceError, SharedPlaceboWarning
-from .diagnostics import Diagnostics, diagnostics
-from .influence import baujat_points, influence
+from .casewise import baujat_points, influence
+from .diagnostic_plan import Diagnostics, diagnostics
+from .many import pool_many
 from .placebo import split_shared_placebo
-from .pool import pool
+from .pooling import pool
 from .regression import MetaRegression, meta_regression
 from .result import Heterogeneity, PoolResult, Prediction, SubgroupTest
 from .sensitivity import cumulative, leave_one_out
@@ -94,6 +99,7 @@ __all__ = [
     "Prediction",
     "SubgroupTest",
     "pool",
+    "pool_many",
     "leave_one_out",
     "cumulative",
     "split_shared_placebo",

@@ -116,24 +116,34 @@ def tau2_dl_from_q(q: float, vi) -> float:
     return max(0.0, float((q - (len(vi) - 1)) / (sw - (w**2).sum() / sw)))
 
 
-def _root_decreasing(f, target: float, lo: float, hi: float, tol: float) -> float:
-    """Root of the decreasing f(x) = target in [lo, hi] (hi is extended by doubling if needed)."""
-    g = lambda x: f(x) - target  # noqa: E731
-    n = 0
-    while g(hi) > 0:
-        hi *= 10
-        n += 1
-        if n > 30:
-            raise ConvergenceError("could not bracket the root for tau²")
-    return float(optimize.brentq(g, lo, hi, xtol=tol, rtol=4 * np.finfo(float).eps, maxiter=1000))
+def tau2_upper(yi, vi) -> float:
+    """An upper bound U for the REML and Paule-Mandel estimates of tau²: ``sum (y - ȳ)² / (k - 1) + max v``.
 
-
-def tau2_pm(yi, vi, tol: float = 1e-12) -> float:
-    """Paule-Mandel (1982) estimator: Q_gen(tau2) = k - 1, 0 when Q_gen(0) < k - 1."""
+    With w = 1/(v + tau²) and the weighted mean mu, ``Q_gen(tau²) <= sum w (y - ȳ)² <= S / (tau² + min v)``
+    (S = sum (y - ȳ)²), so Q_gen(U) < k - 1 (the Paule-Mandel root is below U); and
+    ``y'PPy = sum w² (y - mu)² <= max(w) Q_gen <= max(w)² S`` while ``tr P >= (k - 1) min(w)``, so the REML
+    score y'PPy - tr P is negative for every tau² >= U (no stationary point of the restricted likelihood above U).
+    """
     k = len(yi)
-    if q_gen(0.0, yi, vi) < k - 1:
+    return float(((yi - yi.mean()) ** 2).sum() / (k - 1) + vi.max())
+
+
+def tau2_pm(yi, vi) -> float:
+    """Paule-Mandel (1982) estimator: Q_gen(tau2) = k - 1 (Q_gen decreases), 0 when Q_gen(0) <= k - 1.
+
+    The root is bracketed in [0, :func:`tau2_upper`] (no search for a bracket that could fail) and found by
+    Brent's method to machine precision (relative 4 eps), so that every quantity computed from it (I², H², the
+    pooled estimate) is exact to rounding, whatever the scale of tau².
+    """
+    k = len(yi)
+    if not q_gen(0.0, yi, vi) > k - 1:
         return 0.0
-    return _root_decreasing(lambda t: q_gen(t, yi, vi), k - 1, 0.0, 100.0, tol)
+    g = lambda t: q_gen(t, yi, vi) - (k - 1)  # noqa: E731
+    hi = tau2_upper(yi, vi)
+    if not (np.isfinite(hi) and g(hi) <= 0):
+        raise ConvergenceError(f"could not bracket the Paule-Mandel root for tau² in [0, {hi:g}]")
+    eps = np.finfo(float).eps
+    return float(optimize.brentq(g, 0.0, hi, xtol=np.finfo(float).tiny, rtol=4 * eps, maxiter=1000))
 
 
 def _reml_ll(tau2: float, yi, vi) -> float:
@@ -148,37 +158,87 @@ def _reml_ll(tau2: float, yi, vi) -> float:
     )
 
 
-def tau2_reml(yi, vi, tol: float = 1e-10, maxiter: int = 100) -> tuple[float, int]:
-    """REML by Fisher scoring with step halving at the 0 boundary, as ``rma.uni(method="REML")``.
+def reml_score(tau2, yi, vi):
+    """Twice the REML score ``y'PPy - tr P`` at each of ``tau2`` (an array: one column of weights per value)."""
+    t = np.atleast_1d(np.asarray(tau2, dtype=float))
+    w = 1 / (vi[:, None] + t[None, :])
+    sw = w.sum(axis=0)
+    mu = (w * yi[:, None]).sum(axis=0) / sw
+    return ((w * (yi[:, None] - mu)) ** 2).sum(axis=0) - (sw - (w**2).sum(axis=0) / sw)
 
-    Starts from the Hedges (HE) estimator, stops when the change in tau² is below ``tol``; then checks that the
-    restricted log-likelihood at tau² = 0 is not higher (metafor's ``ll0check``). Returns (tau2, iterations);
-    raises :class:`ConvergenceError` after ``maxiter`` iterations.
+
+#: points of the grid on which :func:`reml_search` looks for sign changes of the score (0 and a geometric grid)
+SEARCH_POINTS = 200
+
+
+def reml_search(yi, vi, tol: float = 1e-12) -> float:
+    """The maximum of the restricted likelihood on [0, U] (U = :func:`tau2_upper`), by a safeguarded search.
+
+    The REML score (``y'PPy - tr P``) is evaluated on 0 and a geometric grid of :data:`SEARCH_POINTS` points up
+    to U; every change of sign from + to - brackets a local maximum, found by Brent's method on the score
+    (``xtol=tol``); the boundary tau² = 0 is a candidate when the score there is <= 0, and is then returned as
+    exactly 0. The candidate with the highest restricted log-likelihood wins. The score is negative above U,
+    so a maximum always lies in the searched range; raises :class:`ConvergenceError` only when the data give
+    no finite likelihood.
     """
+    hi = tau2_upper(yi, vi)
+    if not (np.isfinite(hi) and np.isfinite(yi).all() and np.isfinite(vi).all() and (vi > 0).all()):
+        raise ConvergenceError("REML: the restricted likelihood is not finite for these effects and variances")
+    grid = np.concatenate(([0.0], np.geomspace(hi * 1e-12, hi, SEARCH_POINTS)))
+    s = reml_score(grid, yi, vi)
+    cands = [0.0] if s[0] <= 0 else []
+    f = lambda t: float(reml_score(t, yi, vi)[0])  # noqa: E731
+    for i in np.nonzero((s[:-1] > 0) & (s[1:] <= 0))[0].tolist():
+        if s[i + 1] == 0:
+            cands.append(float(grid[i + 1]))
+        else:
+            cands.append(float(optimize.brentq(f, grid[i], grid[i + 1], xtol=tol, rtol=4 * np.finfo(float).eps)))
+    if not cands:  # pragma: no cover - the score is negative at U, so a sign change exists when s[0] > 0
+        raise ConvergenceError("REML: no maximum of the restricted likelihood found in [0, U]")
+    ll = [_reml_ll(t, yi, vi) for t in cands]
+    return cands[int(np.argmax(ll))]
+
+
+def reml_fisher_step(tau2: float, yi, vi) -> float:
+    """One Fisher scoring step of ``rma.uni``: the change in tau² (halved while tau² would go below 0)."""
+    w = 1 / (vi + tau2)
+    sw, sw2, sw3 = w.sum(), (w**2).sum(), (w**3).sum()
+    mu = (w * yi).sum() / sw
+    py = w * (yi - mu)
+    tr_p = sw - sw2 / sw
+    tr_pp = sw2 - 2 * sw3 / sw + sw2**2 / sw**2
+    adj = ((py**2).sum() - tr_p) / tr_pp
+    if not np.isfinite(adj):
+        adj = 0.0
+    while tau2 + adj < 0:
+        adj /= 2
+    return adj
+
+
+def tau2_he(yi, vi) -> float:
+    """The Hedges (HE) estimator, metafor's start for Fisher scoring."""
     k = len(yi)
-    # Hedges (1983) / HE start, as metafor
-    ybar = yi.mean()
-    rss = ((yi - ybar) ** 2).sum()
-    tau2 = max(0.0, float((rss - (vi.sum() - vi.sum() / k)) / (k - 1)))
+    rss = ((yi - yi.mean()) ** 2).sum()
+    return max(0.0, float((rss - (vi.sum() - vi.sum() / k)) / (k - 1)))
+
+
+def tau2_reml(yi, vi, tol: float = 1e-10, maxiter: int = 100) -> tuple[float, int]:
+    """REML: Fisher scoring as ``rma.uni(method="REML")``, then a safeguarded search when it does not converge.
+
+    Fisher scoring starts from the Hedges (HE) estimator, halves a step that would go below 0 and stops when
+    the change in tau² is at most ``tol``; then metafor's ``ll0check``: tau² = 0 when the restricted
+    log-likelihood there is higher. Fisher scoring can cycle without converging (a step that overshoots the
+    maximum by more than it gained); after ``maxiter`` iterations :func:`reml_search` finds the maximum of the
+    restricted likelihood on [0, U] instead (the estimator is the same; only the algorithm changes). Returns
+    (tau2, iterations); ``iterations > maxiter`` means the search gave the value.
+    """
+    tau2 = tau2_he(yi, vi)
     change, it = np.inf, 0
     while change > tol:
         it += 1
         if it > maxiter:
-            raise ConvergenceError(
-                f"REML Fisher scoring did not converge in {maxiter} iterations (last change in tau² "
-                f"{change:.3g}); increase maxiter or use method='DL'/'PM'"
-            )
-        w = 1 / (vi + tau2)
-        sw, sw2, sw3 = w.sum(), (w**2).sum(), (w**3).sum()
-        mu = (w * yi).sum() / sw
-        py = w * (yi - mu)
-        tr_p = sw - sw2 / sw
-        tr_pp = sw2 - 2 * sw3 / sw + sw2**2 / sw**2
-        adj = ((py**2).sum() - tr_p) / tr_pp
-        if not np.isfinite(adj):
-            adj = 0.0
-        while tau2 + adj < 0:
-            adj /= 2
+            return reml_search(yi, vi, tol=tol), it
+        adj = reml_fisher_step(tau2, yi, vi)
         new = tau2 + adj
         change = abs(new - tau2)
         tau2 = new

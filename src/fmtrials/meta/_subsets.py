@@ -1,7 +1,7 @@
 """Many analyses at once: the common-effect and DerSimonian-Laird fits of every subset of one table.
 
 A subset is a row of a boolean matrix over the studies (leave-one-out: all but one; cumulative: the first
-i). For MH, Peto, IV and DL each quantity of :mod:`fmtrials.meta.fit` is a sum over the studies of a
+i). For MH, Peto, IV and DL each quantity of :mod:`fmtrials.meta.fitting` is a sum over the studies of a
 subset, so all subsets are computed with array operations on blocks of the subset matrix (at most
 :data:`BLOCK` cells at a time, O(k²) work in total, no Python loop per subset). The iterative estimators
 (REML, PM) are not handled here. Subsets on which a special rule applies (k < 3, an undefined estimate, a zero
@@ -18,7 +18,7 @@ from scipy import special
 
 from ..effects.sizes import study_effects
 from ._table import Data
-from .fit import ROW_COLUMNS, Options
+from .fitting import ROW_COLUMNS, Options
 from .result import back, crit
 
 __all__: list[str] = []  # private module
@@ -74,7 +74,7 @@ def _block(
     """The sensitivity columns of the subsets in ``M`` and a mask of the subsets to refit one by one.
 
     ``M`` holds the studies with a per-study effect, ``M_all`` every study of the subset: the Mantel-Haenszel
-    sums (and its k) take every table, double-zero ones included, as :func:`fmtrials.meta.fit.common_step`.
+    sums (and its k) take every table, double-zero ones included, as :func:`fmtrials.meta.fitting.common_step`.
     """
     k = M.sum(axis=1)
     Mf = (M_all if o.method == "MH" else M).astype(float)

@@ -21,8 +21,8 @@ from .._vocab import Measure, OnNonconvergence, PiMethod, PoolMethod, PoolTest
 from ..errors import DataError, Problem
 from ._subsets import FAST_METHODS, subset_rows
 from ._table import Data, as_frame, prepare
-from .fit import ROW_COLUMNS, Options, fit_row
-from .pool import options
+from .fitting import ROW_COLUMNS, Options, fit_row
+from .pooling import options
 
 __all__ = ["leave_one_out", "cumulative"]
 
@@ -59,7 +59,7 @@ def leave_one_out(
     by: None = None,
     pi_method: PiMethod = "hts",
     tol: float = 1e-12,
-    maxiter: int = 1000,
+    maxiter: int = 100,
     on_nonconvergence: OnNonconvergence = "raise",
     warn_shared: bool = True,
 ) -> pd.DataFrame:
@@ -105,7 +105,7 @@ def cumulative(
     by: None = None,
     pi_method: PiMethod = "hts",
     tol: float = 1e-12,
-    maxiter: int = 1000,
+    maxiter: int = 100,
     on_nonconvergence: OnNonconvergence = "raise",
     warn_shared: bool = True,
 ) -> pd.DataFrame:

@@ -191,7 +191,9 @@ def make_figure(ax, left_in: float, plot_in: float, right_in: float, nrows: int,
         return ax.figure, ax
     width = PAD + left_in + plot_in + right_in + PAD
     height = top_in + nrows * ROW_H + bottom_in
-    fig = S.new_figure(width, height)
+    from ._figure import new_figure
+
+    fig = new_figure(width, height)
     ax = fig.add_axes(((PAD + left_in) / width, bottom_in / height, plot_in / width, nrows * ROW_H / height))
     return fig, ax
 

@@ -31,7 +31,6 @@ __all__ = [
     "TITLE_SIZE",
     "RC",
     "house_style",
-    "new_figure",
     "dose_style",
     "lookup_dose",
     "style_axes",
@@ -111,22 +110,6 @@ def house_style() -> Iterator[None]:
 
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]
         yield
-
-
-def new_figure(width: float, height: float):
-    """A new :class:`~fmtrials.plots._figure.PlotFigure` (a matplotlib Figure that displays itself in Jupyter)
-    with an Agg canvas, outside pyplot's figure manager.
-
-    Nothing global changes: no backend switch, no pyplot state; the figure is garbage-collected like any
-    object.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    from ._figure import PlotFigure
-
-    fig = PlotFigure(figsize=(width, height), dpi=100, facecolor="white")
-    FigureCanvasAgg(fig)
-    return fig
 
 
 def dose_style(doses: Any) -> dict[float, tuple[str, str]]:

@@ -34,13 +34,15 @@ def plot_baujat(result: Any, *, ax: Any = None, title: str | None = None) -> Any
     >>> fig.axes[0].get_ylabel()
     'Influence on overall result'
     """
-    from ..meta.influence import baujat_points
+    from ..meta.casewise import baujat_points
 
     pts = baujat_points(result)
     common = str(result.model) != "random"
     with S.house_style():
         if ax is None:
-            fig = S.new_figure(5.6, 3.4 + (0.25 if title else 0.0))
+            from ._figure import new_figure
+
+            fig = new_figure(5.6, 3.4 + (0.25 if title else 0.0))
             h = fig.get_figheight()
             ax = fig.add_axes((0.7 / 5.6, 0.55 / h, 3.0 / 5.6, 2.7 / h))
         else:

@@ -117,7 +117,9 @@ def plot_bubble(
     labels = len(pts) <= 12 if labels is None else labels
     with S.house_style():
         if ax is None:
-            fig = S.new_figure(5.4, 3.5 + (0.25 if title else 0.0))
+            from ._figure import new_figure
+
+            fig = new_figure(5.4, 3.5 + (0.25 if title else 0.0))
             h = fig.get_figheight()
             ax = fig.add_axes((0.75 / 5.4, 0.55 / h, 2.85 / 5.4, 2.8 / h))
         else:

@@ -194,7 +194,9 @@ def plot_labbe(
 
     with S.house_style():
         if ax is None:
-            fig = S.new_figure(5.4, 3.7 + (0.25 if title else 0.0))
+            from ._figure import new_figure
+
+            fig = new_figure(5.4, 3.7 + (0.25 if title else 0.0))
             h = fig.get_figheight()
             ax = fig.add_axes((0.6 / 5.4, 0.5 / h, 2.9 / 5.4, 2.9 / h))
         else:

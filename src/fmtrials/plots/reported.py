@@ -236,7 +236,9 @@ def plot_reported(
     with S.house_style():
         if ax is None:
             height = top + _BOTTOM + _ROW_IN * max(n, 1)
-            fig = S.new_figure(width, height)
+            from ._figure import new_figure
+
+            fig = new_figure(width, height)
             box = (_BOTTOM / height, (height - top - _BOTTOM) / height)
             rates = fig.add_axes((left / width, box[0], 1.3 / width, box[1]))
             ax = fig.add_axes(((left + 1.6) / width, box[0], 3.5 / width, box[1]))

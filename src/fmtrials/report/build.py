@@ -223,13 +223,13 @@ def _main_results(
     (``tables/main_trials.csv``) and pooled (``tables/main_pooled.csv``)."""
     if not options.bundled:
         return None
-    from ..analysis.headline import composite_table, headline
+    from ..analysis.headline import composite_table, headline_numbers
     from . import main_results as M
     from .tables import main_results_rows
 
     seed = composite_table()
     _write_csv(_no_attrs(seed), tmp / "tables" / "composite_reanalysis.csv")
-    numbers = headline(result, outcomes)
+    numbers = headline_numbers(result, outcomes)
     _write_csv(numbers.frame, tmp / "tables" / "main_trials.csv")
     _write_csv(pd.DataFrame(numbers.pooled), tmp / "tables" / "main_pooled.csv")
     tables = M.main_tables(numbers)

@@ -1,6 +1,6 @@
 """The report's first section, ``id="main-results"``: what the composite-responder data show against placebo.
 
-Every number in it comes from :func:`fmtrials.analysis.headline.headline` (nothing is typed into the template)
+Every number in it comes from :func:`fmtrials.analysis.headline.headline_numbers` (nothing typed into the template)
 and is printed through :mod:`fmtrials._format`:
 
 * the plain-language summary (:func:`summary_paragraphs`): the published composite table re-analysed under
@@ -278,7 +278,8 @@ def pooled_rows(numbers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def main_tables(h: Headline) -> dict[str, Any]:
-    """Display rows and sentences of the first section from its numbers (:func:`fmtrials.analysis.headline`)."""
+    """Display rows and sentences of the first section from its numbers
+    (:func:`fmtrials.analysis.headline.headline_numbers`)."""
     eff = set(h.efficacy_endpoints)
     return {
         "composite": trial_rows(h.composite),

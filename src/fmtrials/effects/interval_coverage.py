@@ -187,7 +187,7 @@ def coverage_summary(ci: RDInterval, n_t: int, n_c: int, *, points: int = 50, al
 
     Examples
     --------
-    >>> from fmtrials.effects.coverage import coverage_summary
+    >>> from fmtrials.effects.interval_coverage import coverage_summary
     >>> s = coverage_summary("mn", 20, 20, points=10)
     >>> round(s["mean"], 4), round(s["minimum"], 4)
     (0.9505, 0.9334)

@@ -104,7 +104,7 @@ def influence(result: Any) -> pd.DataFrame:
     _check(result)
     y, v, labels, method, notes = model_inputs(result)
     if method != result.method:
-        from .pool import pool
+        from .pooling import pool
 
         s = result.studies[result.studies["included"].to_numpy(dtype=bool)]
         result = pool(

@@ -15,9 +15,9 @@ from .._validation import ARGUMENTS, check_number
 from ..errors import DataError, Problem
 from ._priors import check_beta_prior, check_positive
 from .absolute import ABSOLUTE_COLUMNS, absolute_effects
-from .bayes_pool import bayes_pool
+from .balance import BENEFIT_RISK_COLUMNS, benefit_risk
+from .bayes_meta import bayes_pool
 from .bayes_rd import bayes_risk_difference
-from .benefit_risk import BENEFIT_RISK_COLUMNS, benefit_risk
 from .fragility import MAX_ARM, fragility_index
 from .sof import summary_of_findings
 

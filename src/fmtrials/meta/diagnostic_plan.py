@@ -21,7 +21,7 @@ from .._result import ResultMixin
 from .._validation import ARGUMENTS
 from .._vocab import SmallStudyTest
 from ..errors import DataError, Problem
-from .influence import influence
+from .casewise import influence
 from .regression import MetaRegression, meta_regression
 from .smallstudy import MIN_STUDIES, small_study_test
 from .trimfill import TrimFillResult, trim_and_fill

@@ -156,7 +156,7 @@ def random_step(y: np.ndarray, v: np.ndarray, o: Options, q: float = _NAN) -> tu
             return core.tau2_dl(y, v), "DL", ["the Mantel-Haenszel estimate is undefined: tau² from the ordinary DL Q"]
         return core.tau2_dl_from_q(q, v), "DL", []
     if o.method == "PM":
-        return core.tau2_pm(y, v, tol=min(o.tol, 1e-12)), "PM", []
+        return core.tau2_pm(y, v), "PM", []
     try:
         return core.tau2_reml(y, v, tol=o.tol, maxiter=o.maxiter)[0], "REML", []
     except ConvergenceError as err:
@@ -165,7 +165,7 @@ def random_step(y: np.ndarray, v: np.ndarray, o: Options, q: float = _NAN) -> tu
         return core.tau2_dl(y, v), "DL", [f"REML did not converge ({err}); fell back to the DL estimator of tau²"]
 
 
-def test_step(
+def inference_step(
     y: np.ndarray, v: np.ndarray, tau2: float, beta: float, se: float, o: Options
 ) -> tuple[str, float, str, float | None, float, float, float, float, list[str]]:
     """The test actually applied, its SE, distribution, df, statistic, p-value and CI (analysis scale)."""
@@ -339,7 +339,7 @@ def _estimate(d: Data, o: Options, with_ci: bool) -> dict[str, Any]:
         beta, se, _ = core.re_fit(y, v, tau2)
         w_raw[inc] = 1 / (v + tau2)
     se_classic = se
-    test, se, dist, dfree, statistic, p, lo, hi, n = test_step(y, v, tau2, beta, se, o)
+    test, se, dist, dfree, statistic, p, lo, hi, n = inference_step(y, v, tau2, beta, se, o)
     notes += n
     het, n = heterogeneity_step(y, v, q, tau2, o, with_ci, k_pooled=len(d.a) if o.method == "MH" else k)
     notes += n

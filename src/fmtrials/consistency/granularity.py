@@ -14,6 +14,7 @@ up to :data:`fmtrials._vocab.MAX_COUNT` and every accepted number of decimals.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -25,10 +26,10 @@ from .._vocab import ROUNDING_RULES, Rounding
 from ..errors import DataError, Problem
 from .percent import parse_percents
 
-__all__ = ["grim"]
+__all__ = ["grim", "grim_summary"]
 
 _INT64_MAX = np.iinfo(np.int64).max
-#: the most rows ``grim(..., expand=True)`` builds (one per admissible count); use ``expand=False`` beyond
+#: the most rows ``grim()`` builds (one per admissible count); use ``grim_summary()`` beyond
 _MAX_EXPANDED = 10_000_000
 
 
@@ -143,14 +144,15 @@ def _admissible_counts(
 
 
 def grim(
-    percent: Any, n: Any, *, decimals: Any = None, rounding: Rounding = "either", expand: bool = True
+    percent: Any, n: Any, *, decimals: Any = None, rounding: Rounding = "either", expand: bool | None = None
 ) -> pd.DataFrame:
-    """Counts that reproduce a printed percentage (the GRIM test for proportions).
+    """Counts that reproduce a printed percentage (the GRIM test for proportions): one row per admissible count.
 
     For each printed percentage and arm size ``n``, find every whole count ``k`` in ``[0, n]`` for which
     ``100 k / n`` rounds to the printed value. The admissible counts always form one run of consecutive
     integers, found in exact integer arithmetic (no floating-point ties, exact for every ``n`` up to
-    ``2**31 - 1``), vectorised over the inputs.
+    ``2**31 - 1``), vectorised over the inputs. :func:`grim_summary` gives the same answer as one row per
+    input (the run ``events_min..events_max`` and a verdict).
 
     Parameters
     ----------
@@ -177,14 +179,14 @@ def grim(
             Ties to the even last digit (numpy, R ``round``, Python ``round``).
         ``"half_down"``
             Ties toward zero (``P - h < x <= P + h``).
-    expand : bool
-        ``True``: one row per admissible count (tidy). ``False``: one row per input with ``events_min`` /
-        ``events_max``.
+    expand : bool, optional
+        Deprecated, removed in the next release (a DeprecationWarning): ``grim`` always returns one row per
+        admissible count; ``expand=False`` still returns :func:`grim_summary`'s frame until then.
 
     Returns
     -------
     pandas.DataFrame
-        With ``expand=True``, one row per admissible count:
+        One row per admissible count:
 
         * ``input``: 0-based position in the flattened broadcast inputs;
         * ``percent``: the printed percentage as text; ``n``: the arm size; ``decimals``; ``rounding``;
@@ -192,17 +194,11 @@ def grim(
         * ``percent_exact``: ``100 events / n`` (NaN when no count fits);
         * ``consistent``: whether any count fits (per input).
 
-        With ``expand=False``, one row per input: ``input``, ``percent``, ``n``, ``decimals``,
-        ``rounding``, ``events_min`` and ``events_max`` (Int64: smallest and largest admissible count,
-        ``events_min > events_max`` when none fits), ``n_candidates`` (``events_max - events_min + 1``, at
-        least 0), ``consistent`` and ``nearest`` (text: the closest achievable percentages below/above
-        when inconsistent, else ``None``).
-
     Raises
     ------
     DataError
         Unreadable or out-of-range percentages, non-integer or zero ``n``, unknown ``rounding``, or more
-        than 10 million admissible counts with ``expand=True``.
+        than 10 million admissible counts (use :func:`grim_summary`).
 
     Examples
     --------
@@ -213,10 +209,56 @@ def grim(
          n  events  consistent
     0  223    <NA>       False
     1  401      62        True
+    """
+    if expand is not None:
+        warnings.warn(
+            "grim(expand=...) is deprecated: grim() returns one row per admissible count, grim_summary() one "
+            "row per input; expand= will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if not expand:
+            return grim_summary(percent, n, decimals=decimals, rounding=rounding)
+    rounding = choice(rounding, ROUNDING_RULES, "rounding")
+    return _tidy_frame(_grim_rows(percent, n, decimals, rounding), rounding)
 
+
+def grim_summary(percent: Any, n: Any, *, decimals: Any = None, rounding: Rounding = "either") -> pd.DataFrame:
+    """The GRIM test for proportions, one row per input: the run of admissible counts and a verdict.
+
+    The same counts as :func:`grim` (see it for the reading of ``percent`` and the rounding rules), summarised
+    per printed percentage and arm size, with no limit on their number.
+
+    Parameters
+    ----------
+    percent : str, float or array-like
+        Printed percentages, preferably as text exactly as printed (as :func:`grim`).
+    n : int or array-like
+        Arm sizes (denominators), broadcast against ``percent``.
+    decimals : int, array-like or None
+        Decimal places the percentage was rounded to; ``None`` infers them from the printed text.
+    rounding : {"either", "half_up", "half_even", "half_down"}
+        How ties were broken (letter case ignored; as :func:`grim`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input: ``input``, ``percent``, ``n``, ``decimals``, ``rounding``, ``events_min`` and
+        ``events_max`` (Int64: smallest and largest admissible count, ``events_min > events_max`` when none
+        fits), ``n_candidates`` (``events_max - events_min + 1``, at least 0), ``consistent`` and ``nearest``
+        (text: the closest achievable percentages below/above when inconsistent, else ``None``).
+
+    Raises
+    ------
+    DataError
+        Unreadable or out-of-range percentages, non-integer or zero ``n``, unknown ``rounding``.
+
+    Examples
+    --------
     Which phase II arm sizes near 41 allow 37%? (15/40 = 37.5% is a tie: only rounding half up excludes it.)
 
-    >>> g = fmtrials.grim("37", range(40, 44), rounding="half_up", expand=False)
+    >>> import fmtrials
+    >>> g = fmtrials.grim_summary("37", range(40, 44), rounding="half_up")
     >>> g[["n", "events_min", "consistent"]]
         n  events_min  consistent
     0  40          15       False
@@ -225,8 +267,7 @@ def grim(
     3  43          16        True
     """
     rounding = choice(rounding, ROUNDING_RULES, "rounding")
-    rows = _grim_rows(percent, n, decimals, rounding)
-    return _summary_frame(rows, rounding) if not expand else _tidy_frame(rows, rounding)
+    return _summary_frame(_grim_rows(percent, n, decimals, rounding), rounding)
 
 
 def _summary_frame(rows: _GrimRows, rounding: str) -> pd.DataFrame:
@@ -257,10 +298,10 @@ def _tidy_frame(rows: _GrimRows, rounding: str) -> pd.DataFrame:
     if total > _MAX_EXPANDED:
         raise DataError(
             Problem(
-                f"{total:,} admissible counts: too many rows for expand=True (use "
-                "expand=False for events_min / events_max)",
+                f"{total:,} admissible counts: too many rows for grim() (use grim_summary() for "
+                "events_min / events_max)",
                 file=ARGUMENTS,
-                column="expand",
+                column="n",
             )
         )
     idx = np.repeat(np.arange(lo.size), counts)

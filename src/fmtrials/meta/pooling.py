@@ -26,7 +26,7 @@ from .._vocab import (
 )
 from ..errors import DataError, Problem, SharedPlaceboWarning
 from ._table import Data, group_order, prepare
-from .fit import Options, fit
+from .fitting import Options, fit
 from .placebo import shared_ids
 from .result import PoolResult, SubgroupTest
 
@@ -141,7 +141,7 @@ def pool(
     by: str | None = None,
     pi_method: PiMethod = "hts",
     tol: float = 1e-12,
-    maxiter: int = 1000,
+    maxiter: int = 100,
     on_nonconvergence: OnNonconvergence = "raise",
     warn_shared: bool = True,
 ) -> PoolResult:
@@ -172,10 +172,13 @@ def pool(
         Prediction interval: Higgins-Thompson-Spiegelhalter t(k-2) (default) or metafor ``predict`` (z, or
         t(k-1) with the HKSJ SE).
     tol, maxiter : float, int
-        Convergence of the REML Fisher scoring (change in tau²) and of root searches.
+        Convergence of the REML Fisher scoring (change in tau²) and of root searches. Fisher scoring that has
+        not converged after ``maxiter`` iterations (metafor's default 100) is cycling or crawling: the maximum
+        of the restricted likelihood is then found by a safeguarded one-dimensional search on [0, U] (U an
+        upper bound no maximum exceeds), the boundary tau² = 0 exactly; the estimator stays REML.
     on_nonconvergence : {"raise", "DL"}
-        What to do if REML does not converge: raise :class:`~fmtrials.errors.ConvergenceError`, or fall back
-        to DL (``tau2_method="DL"`` and a note).
+        What to do if REML finds no maximum (only possible when the restricted likelihood is not finite): raise
+        :class:`~fmtrials.errors.ConvergenceError`, or fall back to DL (``tau2_method="DL"`` and a note).
     warn_shared : bool
         Warn (:class:`~fmtrials.errors.SharedPlaceboWarning`) when one placebo arm is counted twice in one
         analysis (always recorded in ``notes``).
