@@ -13,9 +13,9 @@ import argparse
 import time
 
 import fmtrials
-from fmtrials import _report_figures as F
 from fmtrials.analysis import analyse
 from fmtrials.plots.export import figure_bytes, svg_text
+from fmtrials.report import figures as F
 
 
 class _Shown:

@@ -25,6 +25,7 @@ from fmtrials.analysis import (
     analyse_endpoint,
     default_endpoints,
     endpoint_event,
+    methods_paragraph,
     sensitivity_grid,
 )
 from fmtrials.report import write_report
@@ -480,7 +481,7 @@ def test_two_comparisons_use_the_common_effect_model_with_random_effects_in_sens
 def test_absurd_prediction_bounds_are_not_printed_as_numbers():
     from types import SimpleNamespace
 
-    from fmtrials._report_tables import _pi_text
+    from fmtrials.report.tables import _pi_text
 
     def res(lo, hi, measure="RR"):
         return SimpleNamespace(measure=measure, prediction=SimpleNamespace(pi_low=lo, pi_high=hi))
@@ -496,6 +497,22 @@ def test_report_states_the_small_k_rules_and_prints_no_na_footnotes(report_dir):
     html = (report_dir / "report.html").read_text("utf-8")
     assert "Small-k rules" in html and "k = 2" in html and "k = 1" in html
     assert "P = NA" not in html and "I² = NA" not in html and "815.22" not in html.split('id="sensitivity"')[0]
+
+
+def test_the_report_states_the_models_in_the_methods_paragraphs_words(report_dir, everything):
+    # issue 23: the pooled section's model and small-k sentences are the methods paragraph's (what applied),
+    # not fixed template text; the template names no model itself
+    import html as H
+    from importlib import resources
+
+    page = (report_dir / "report.html").read_text("utf-8")
+    pooled = page.split('id="pooled"')[1].split("<table")[0]
+    models = methods_paragraph(everything, treatment="milnacipran").models
+    assert models and models in H.unescape(pooled)
+    assert "With two comparisons (PGIC responder, any adverse event, serious adverse event and withdrawal" in models
+    assert models in (report_dir / "methods.txt").read_text("utf-8")
+    template = (resources.files("fmtrials") / "templates" / "report.html.j2").read_text("utf-8")
+    assert "REML random effects" not in template and "k ≥ 3" not in template and "common-effect one" not in template
 
 
 def test_pooled_table_prints_one_i2_convention_with_its_explanation(report_dir, everything):

@@ -260,7 +260,7 @@ def test_gaps_table_rows_are_checked_against_the_other_tables():
 
 
 def test_report_lists_one_known_gap_per_row():
-    from fmtrials._report_tables import _known_gaps
+    from fmtrials.report.tables import _known_gaps
 
     g = fmtrials.load_gaps()
     lines = _known_gaps()

@@ -21,9 +21,11 @@ import pandas as pd
 import pytest
 
 import fmtrials
-from fmtrials import DataError, _outdir
+from fmtrials import DataError
 from fmtrials.cli import main
 from fmtrials.errors import ReportError
+from fmtrials.report import names as _names
+from fmtrials.report import outdir as _outdir
 from fmtrials.report import write_report
 
 HEADER = "study,dose_mg_day,endpoint,n,responders\n"
@@ -94,18 +96,18 @@ def test_endpoint_names_never_write_outside_out(tmp_path):
 
 def test_inside_refuses_paths_that_escape(tmp_path):
     with pytest.raises(ReportError, match="outside the report folder"):
-        _outdir.inside(tmp_path, "../x.png")
+        _names.inside(tmp_path, "../x.png")
     with pytest.raises(ReportError):
-        _outdir.inside(tmp_path, "/etc/x.png")
-    assert _outdir.inside(tmp_path, "figures/a.png") == tmp_path / "figures" / "a.png"
+        _names.inside(tmp_path, "/etc/x.png")
+    assert _names.inside(tmp_path, "figures/a.png") == tmp_path / "figures" / "a.png"
 
 
 def test_slugs_stable_unique_and_keep_safe_names():
     names = ["pain_30", "pain.30", "pain.50", "pain 30", "Nausea", "nausea"]
-    s = _outdir.slugs(names)
+    s = _names.slugs(names)
     assert s["pain_30"] == "pain_30"
     assert len({v.lower() for v in s.values()}) == len(names)
-    assert s == _outdir.slugs(list(reversed(names)))  # depends on the names, not their order
+    assert s == _names.slugs(list(reversed(names)))  # depends on the names, not their order
 
 
 # ---------------------------------------------------------------------------------------- 2. user files
@@ -454,7 +456,7 @@ def test_fallback_two_renames_undo_and_recovery(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("fmtrials.report._render_html", boom)
+    monkeypatch.setattr("fmtrials.report.page.render_html", boom)
     with pytest.raises(RuntimeError):
         write_report(out, data=data, quiet=True, figures=False)
     assert _digest(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "rep"]
@@ -493,7 +495,7 @@ def test_quiet_silences_warnings_and_otherwise_they_are_progress_lines(tmp_path,
     def noisy(bundled):
         warnings.warn("something odd", stacklevel=1)
 
-    monkeypatch.setattr("fmtrials.report._audit_table", noisy)
+    monkeypatch.setattr("fmtrials.report.build.audit_table_of", noisy)
     data = _csv(tmp_path / "in.csv", _pair("A", "e"))
     write_report(tmp_path / "q", data=data, quiet=True, figures=False)
     assert capsys.readouterr().err == ""

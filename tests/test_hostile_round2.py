@@ -24,9 +24,10 @@ import pytest
 from scipy import stats
 
 import fmtrials
-from fmtrials import DataError, _outdir
+from fmtrials import DataError
 from fmtrials.cli import main
 from fmtrials.effects.interval_coverage import coverage_summary
+from fmtrials.report import outdir as _outdir
 from fmtrials.report import write_report
 
 SRC = str(Path(fmtrials.__file__).resolve().parents[1])
@@ -169,16 +170,16 @@ def test_concurrent_runs_never_mix_two_reports(tmp_path, user_csv):
 
 def _build_then(monkeypatch, action):
     """Make the report's build step run ``action`` just after it finishes (a user acting during the build)."""
-    from fmtrials import report
+    from fmtrials.report import build
 
-    original = report._build
+    original = build.assemble
 
-    def build(*args, **kwargs):
+    def assemble(*args, **kwargs):
         result = original(*args, **kwargs)
         action()
         return result
 
-    monkeypatch.setattr(report, "_build", build)
+    monkeypatch.setattr(build, "assemble", assemble)
 
 
 def test_a_user_file_created_in_out_during_the_build_survives(tmp_path, user_csv, monkeypatch, capsys):

@@ -20,7 +20,7 @@ import pytest
 from scipy import stats
 
 import fmtrials
-from fmtrials import _report_main as M
+from fmtrials.report import main_results as M
 
 PLACEBO = "15.5"
 ROWS = (("25.4", Fraction(5, 1000), Fraction(15, 1000)), ("26.9", Fraction(15, 1000), Fraction(25, 1000)))

@@ -143,7 +143,7 @@ def test_earlier_report_is_replaced_atomically(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("fmtrials.report._render_html", boom)
+    monkeypatch.setattr("fmtrials.report.page.render_html", boom)
     with pytest.raises(RuntimeError):
         write_report(out, quiet=True, figures=False)
     assert _digest(out) == before

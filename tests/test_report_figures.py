@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 import fmtrials
-from fmtrials import _report_figures as F
 from fmtrials.analysis import analyse
+from fmtrials.report import figures as F
 from fmtrials.report import write_report
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -239,7 +239,7 @@ def test_no_text_overlaps_or_is_clipped_in_any_report_figure(report_jobs):
             fig = F.draw_job(job)
             n_figures += 1
             n_labels += sum(1 for t in fig.findobj() if getattr(t, "get_gid", lambda: None)() == "label")
-            problems += [(job[0], job[1], *p) for p in _layout_problems(fig)]
+            problems += [(job.endpoint, job.kind, *p) for p in _layout_problems(fig)]
     from fmtrials.consistency import reanalyse_reported
 
     r = reanalyse_reported()

@@ -211,12 +211,12 @@ def test_methods_and_captions_of_single_comparisons(page):
 
 
 def test_forest_of_one_comparison_names_no_model_and_tests_no_pooled_effect():
-    from fmtrials import _report_figures as F
     from fmtrials.plots.forest import forest_lines
+    from fmtrials.report import figures as F
 
     outcomes = fmtrials.load_outcomes()
     ea = fmtrials.analyse_endpoint(outcomes, "composite_3")
-    title = next(job[2]["title"] for job in F.figure_jobs(outcomes, ea, treatment="Milnacipran") if job[1] == "forest")
+    title = next(j.payload["title"] for j in F.figure_jobs(outcomes, ea, treatment="Milnacipran") if j.kind == "forest")
     assert "model" not in title.lower() and "not pooled" in title
     assert "forest_single" in F.FIGURE_CAPTIONS and "model" not in F.FIGURE_CAPTIONS["forest_single"]
     # the 200 mg/day dose of nausea is one comparison: no "Test for overall effect" (a Wald p) under it

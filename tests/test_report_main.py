@@ -1,5 +1,6 @@
-"""The report's first section (fmtrials._report_main): pooled rows against R metafor (tests/r/
-main_results_reference.R), NNT labels and summary numbers written out by hand."""
+"""The report's first section (numbers: fmtrials.analysis.headline; display: fmtrials.report.main_results):
+pooled rows against R metafor (tests/r/main_results_reference.R), NNT labels and summary numbers written out by
+hand."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import json
 import math
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import fmtrials
-from fmtrials import _report_main as M
+from fmtrials.analysis import headline as H
+from fmtrials.report import main_results as M
 
 REF = json.loads((Path(__file__).parent / "data" / "main_results_reference.json").read_text("utf-8"))
 
@@ -65,7 +66,7 @@ def test_pooled_rows_match_metafor(everything, endpoint):
             assert got.p_value == pytest.approx(ref["p_value"], rel=1e-6)
             expected[measure] = tuple(back(ref[k]) for k in ("estimate", "ci_low", "ci_high"))
         assert (got.estimate, got.ci_low, got.ci_high) == pytest.approx(expected[measure], rel=1e-7, abs=1e-9)
-    row = next(r for r in M.pooled_rows(M.pooled_numbers([ea], 0.05)) if r["Endpoint"].startswith(endpoint + " — "))
+    row = next(r for r in M.pooled_rows(H.pooled_numbers([ea], 0.05)) if r["Endpoint"].startswith(endpoint + " — "))
     rd, rr = expected["RD"], expected["RR"]
     assert row["Pooled RD, points (95% CI)"] == f"{100 * rd[0]:.1f} [{100 * rd[1]:.1f}, {100 * rd[2]:.1f}]"
     assert row["Pooled RR (95% CI)"] == f"{rr[0]:.2f} [{rr[1]:.2f}, {rr[2]:.2f}]"
@@ -74,7 +75,7 @@ def test_pooled_rows_match_metafor(everything, endpoint):
 def test_pooled_nnt_labels_by_hand(everything):
     rows = {
         r["Endpoint"].split(" — ")[0]: r
-        for r in M.pooled_rows(M.pooled_numbers([everything["nausea"], everything["pgic"]], 0.05))
+        for r in M.pooled_rows(H.pooled_numbers([everything["nausea"], everything["pgic"]], 0.05))
     }
     rd = _case("nausea", "RD")
     # harmful, interval above zero: NNTH 1/RD with 1/upper to 1/lower
@@ -85,7 +86,7 @@ def test_pooled_nnt_labels_by_hand(everything):
     # beneficial, interval above zero under MH: NNTB 1/RD with 1/upper to 1/lower
     assert lo > 0 and rows["pgic"]["NNT (95% CI)"] == f"NNTB {1 / est:.1f} ({1 / hi:.1f} to {1 / lo:.1f})"
     # one trial only: no pooled row
-    assert "composite_3" not in rows and not M.pooled_numbers([everything["composite_3"]], 0.05)
+    assert "composite_3" not in rows and not H.pooled_numbers([everything["composite_3"]], 0.05)
 
 
 def test_seed_summary_counts_and_ranges_by_hand():
@@ -106,4 +107,9 @@ def test_benefit_risk_none_without_the_composite(everything):
     assert M.benefit_risk_sentence(c[c.endpoint != "composite_3"]) is None
     line = M.benefit_risk_sentence(c)
     assert line.startswith("Benefit against risk in Arnold2010") and "for nausea (189/516 vs 106/509" in line
-    assert isinstance(pd.DataFrame(M.main_tables(everything, fmtrials.load_outcomes())["frame"]), pd.DataFrame)
+    h = H.headline_numbers(everything, fmtrials.load_outcomes())
+    assert list(h.frame["endpoint"].drop_duplicates())[-2:] == ["nausea", "ae_withdrawal"]
+    # the section's line adds ae_withdrawal, which the default analysis leaves out and the headline analyses
+    with_withdrawal = M.main_tables(h)["benefit_risk"]
+    assert with_withdrawal.startswith(line.split(". NNT from")[0] + "; ")
+    assert "withdrawal for adverse" in with_withdrawal

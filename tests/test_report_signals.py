@@ -27,7 +27,7 @@ import pytest
 
 import fmtrials
 from fmtrials import _proc
-from fmtrials import report as R
+from fmtrials.report import build as R
 from fmtrials.report import write_report
 
 SRC = str(Path(fmtrials.__file__).resolve().parents[1])
@@ -45,8 +45,8 @@ pytestmark = pytest.mark.skipif(
 WRAPPER = r"""
 import ctypes, os, signal, sys, threading
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal, even when pytest runs in the background
-import fmtrials.report as R
-from fmtrials import _report_figures as F
+import fmtrials.report.build as R
+from fmtrials.report import figures as F
 from fmtrials.cli import main
 
 RELEASE = int(os.environ["FMTRIALS_TEST_RELEASE_FD"])

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 
 import fmtrials
-from fmtrials import _report_figures as F
 from fmtrials.analysis import policy as P
 from fmtrials.meta import diagnostics, pool
 from fmtrials.plots import forest as FO
+from fmtrials.report import figures as F
 
 DATA = Path(__file__).parent / "data"
 REF = json.loads((DATA / "smallstudy_reference.json").read_text("utf-8"))
@@ -126,12 +126,12 @@ def test_small_study_section_is_visible_from_k10_with_named_tests_trimfill_and_f
 
 def test_funnel_job_draws_filled_studies_and_the_main_model_line():
     a, case = _analysis("li2007", "OR")
-    from fmtrials._report_extras import diagnostics_part
+    from fmtrials.report.extras import diagnostics_part
 
     shown = _Shown(a)
     shown.diagnostics = diagnostics_part(shown)
-    jobs = {kind: p for _, kind, p in F.figure_jobs(a.contrasts, shown, treatment="magnesium")}
-    fig = F.draw_job(("death", "funnel", jobs["funnel"]))
+    jobs = {j.kind: j.payload for j in F.figure_jobs(a.contrasts, shown, treatment="magnesium")}
+    fig = F.draw_job(F.FigureJob("death", "funnel", jobs["funnel"]))
     ax = fig.axes[0]
     gids = [c.get_gid() for c in ax.get_children()]
     filled = [c for c in ax.get_children() if c.get_gid() == "filled-point"][0]
@@ -149,7 +149,7 @@ def test_below_k10_the_caption_gives_the_actual_k():
     assert "k = 4: fewer than the 10 comparisons needed to judge asymmetry" in text
     assert "Random-effects model (REML τ²)" in text  # the forest's model, named
     a, _ = _analysis("lee2004", "RR")
-    from fmtrials._report_extras import diagnostics_part
+    from fmtrials.report.extras import diagnostics_part
 
     shown = _Shown(a)
     shown.diagnostics = diagnostics_part(shown)
@@ -188,7 +188,7 @@ def test_check_and_main_model_disagreement_is_said_beside_the_table_and_under_th
     check = next(i for i, r in enumerate(rows) if "check: Common-effect model" in r)
     assert 'class="disagree"' in rows[check + 1] and "a factor of 1.70" in rows[check + 1]
     # under the forest plot
-    jobs = {kind: p for _, kind, p in F.figure_jobs(a.contrasts, _Shown(a), treatment="magnesium")}
+    jobs = {j.kind: j.payload for j in F.figure_jobs(a.contrasts, _Shown(a), treatment="magnesium")}
     assert jobs["forest"]["notes"] == [note]
     footer = "\n".join(FO.forest_footer(a.main, jobs["forest"]["notes"]))
     assert f"Note: {note}" in footer
@@ -231,10 +231,10 @@ def test_no_zero_weight_footnote_outside_mh_or_without_such_a_study():
 
 def test_labbe_and_funnel_draw_the_forest_model():
     a = fmtrials.analyse_endpoint(None, "nausea")
-    jobs = {kind: p for _, kind, p in F.figure_jobs(fmtrials.load_outcomes(), _Shown(a), treatment="milnacipran")}
+    jobs = {j.kind: j.payload for j in F.figure_jobs(fmtrials.load_outcomes(), _Shown(a), treatment="milnacipran")}
     assert jobs["labbe"]["result"] is a.main and jobs["funnel"]["result"] is a.main
     assert jobs["forest"]["result"] is a.main
-    fig = F.draw_job(("nausea", "labbe", jobs["labbe"]))
+    fig = F.draw_job(F.FigureJob("nausea", "labbe", jobs["labbe"]))
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert f"Pooled RR = {a.main.estimate:.2f}\nRandom-effects model\n(REML τ²)" in legend
     assert "pooled line: the main model, Random-effects model (REML τ²)" in F.figure_caption(_Shown(a), "labbe")

@@ -20,6 +20,8 @@ import pytest
 import fmtrials
 from fmtrials import _result
 from fmtrials._result import Interval, IntervalMixin, ResultMixin
+from fmtrials.analysis.extras import endpoint_diagnostics
+from fmtrials.analysis.headline import headline_numbers
 
 #: public dataclasses that are not results: inputs, records and policy keys
 NOT_RESULTS = {
@@ -27,6 +29,8 @@ NOT_RESULTS = {
     "fmtrials.analysis.policy.Model",  # a (method, test) key of the analysis policy
     "fmtrials.consistency.reported.Comparison",  # an input row of the audit
     "fmtrials._vocab.Term",
+    "fmtrials.report.options.ReportOptions",  # the options of one report
+    "fmtrials.report.figures.FigureJob",  # one figure to draw
 }
 
 BCG = pd.DataFrame(
@@ -95,6 +99,8 @@ def instances():
                 event="beneficial",
             ),
             "ComparatorNetwork": fmtrials.comparator_network(),
+            "Headline": headline_numbers(analysis),
+            "EndpointDiagnostics": endpoint_diagnostics(analysis["nausea"]),
             "StudyEffects": study_effects(
                 BCG.events_t.to_numpy(), BCG.n_t.to_numpy(), BCG.events_c.to_numpy(), BCG.n_c.to_numpy(), measure="RR"
             ),
@@ -146,6 +152,8 @@ def renders(monkeypatch):
         "BayesPool",
         "WhatItMeans",
         "StudyEffects",
+        "Headline",
+        "EndpointDiagnostics",
     ],
 )
 def test_each_method_works_on_a_real_instance(instances, renders, name):

@@ -526,7 +526,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "report-pi-swapped",
         "report",
-        "_report_tables.py",
+        "report/tables.py",
         "lo, hi = r.prediction.pi_low, r.prediction.pi_high",
         "hi, lo = r.prediction.pi_low, r.prediction.pi_high",
         REP,
@@ -535,7 +535,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "report-i2-digits",
         "report",
-        "_report_tables.py",
+        "report/tables.py",
         "I² (Q-based) = {_fmt(h.i2_q, 1)}%",
         "I² (Q-based) = {_fmt(h.i2_q, 0)}%",
         REP,
@@ -544,7 +544,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "report-loo-ci-swapped",
         "report",
-        "_report_tables.py",
+        "report/tables.py",
         '"estimate": _ci(r["estimate"], r["ci_low"], r["ci_high"], digits),\n            "p": _fmt_p(r["p_value"]),',
         '"estimate": _ci(r["estimate"], r["ci_high"], r["ci_low"], digits),\n            "p": _fmt_p(r["p_value"]),',
         REP,
@@ -553,7 +553,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "report-loo-tau2-digits",
         "report",
-        "_report_tables.py",
+        "report/tables.py",
         '"tau2": _fmt(r["tau2"], 4)',
         '"tau2": _fmt(r["tau2"], 3)',
         REP,
@@ -729,7 +729,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "smallstudy-labbe-check-line",
         "report",
-        "_report_figures.py",
+        "report/figures.py",
         '"result": ea.main,  # the forest\'s model',
         '"result": ea.common,  # the forest\'s model',
         ("tests/test_report_smallstudy.py",),
@@ -793,7 +793,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "single-comparison-twice",
         "report",
-        "_report_tables.py",
+        "report/tables.py",
         'if r.k == 1 and role == "check" and ea.main is not None:',
         "if False:",
         ("tests/test_report_labels.py",),
@@ -802,7 +802,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "sensitivity-notes-repeated",
         "report",
-        "_report_tables.py",
+        "report/tables.py",
         "if text and text not in notes:",
         "if text:",
         ("tests/test_report_labels.py",),
@@ -849,7 +849,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "cells-placebo-pct-by-n-t",
         "report",
-        "_report_tables.py",
+        "report/tables.py",
         "\"control\": f\"{r['events_c']}/{r['n_c']} ({_fmt(100 * r['events_c'] / r['n_c'], 1)}%)\",",
         "\"control\": f\"{r['events_c']}/{r['n_c']} ({_fmt(100 * r['events_c'] / r['n_t'], 1)}%)\",",
         CELLS,
@@ -858,7 +858,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "cells-main-placebo-pct-by-n-t",
         "report",
-        "_report_main.py",
+        "report/main_results.py",
         "\"Placebo\": f\"{r['events_c']}/{r['n_c']} ({format_number(100 * r['events_c'] / r['n_c'], 1)}%)\",",
         "\"Placebo\": f\"{r['events_c']}/{r['n_c']} ({format_number(100 * r['events_c'] / r['n_t'], 1)}%)\",",
         CELLS,
@@ -903,7 +903,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "cells-heterogeneity-tau2-digits",
         "report",
-        "_report_tables.py",
+        "report/tables.py",
         'f"; τ² = {_fmt(h.tau2, 4)}" if r.model == "random" else ""',
         'f"; τ² = {_fmt(h.tau2 * 10, 4)}" if r.model == "random" else ""',
         CELLS,
@@ -1020,7 +1020,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "cells-labbe-treatment-label-ignored",
         "report",
-        "_report_figures.py",
+        "report/figures.py",
         'title=p["title"], treatment=p["treatment"]\n        )\n    return plots.plot_funnel(',
         'title=p["title"], treatment="treatment"\n        )\n    return plots.plot_funnel(',
         ("tests/test_figures_cells.py",),
@@ -1029,7 +1029,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "cells-prose-p-is-holm",
         "report",
-        "_report_main.py",
+        "report/main_results.py",
         "f\"{r['nnt_label']}, p {format_p(r['p_value'])} (Holm, {r['holm_family']} family: \"",
         "f\"{r['nnt_label']}, p {format_p(r['p_holm_report'])} (Holm, {r['holm_family']} family: \"",
         CELLS,
@@ -1038,7 +1038,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "cells-report-png-dpi-ignored",
         "report",
-        "_report_figures.py",
+        "report/figures.py",
         'png = figure_bytes(fig, "png", dpi=png_dpi, png_compress=PNG_COMPRESS)',
         'png = figure_bytes(fig, "png", dpi=300, png_compress=PNG_COMPRESS)',
         ("tests/test_figures_cells.py",),

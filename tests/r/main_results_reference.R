@@ -1,5 +1,5 @@
 # Generates tests/data/main_results_reference.json: R metafor reference values for the pooled rows of the
-# report's first section (fmtrials._report_main.pooled_rows): the pooled risk difference and risk ratio of
+# report's first section (fmtrials.analysis.headline.pooled_numbers): the pooled risk difference and risk ratio of
 # nausea and of PGIC responders, REML random effects with the Hartung-Knapp-Sidik-Jonkman interval and its
 # ad hoc truncation (metafor test = "adhoc"), all doses together.
 #

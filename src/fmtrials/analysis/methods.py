@@ -102,6 +102,8 @@ _TAU2 = {
 }
 _MH_VARIANCE = {"RR": ("Greenland–Robins", "greenland"), "OR": ("Robins–Breslow–Greenland", "robins"),
                 "RD": ("Sato–Greenland–Robins", "sato")}  # fmt: skip
+#: marks where the sentences on the pooling models begin and end (removed from the text)
+_MODELS = "\ue002"
 _MARK = re.compile(r"(?:\ue000(\w+)\ue001)+")
 
 
@@ -112,11 +114,14 @@ def _cite(*keys: str) -> str:
 
 @dataclass(frozen=True)
 class MethodsText(ResultMixin):
-    """A methods paragraph (:func:`methods_paragraph`): ``text`` (one plain-text paragraph citing ``[n]``) and
-    ``references`` (``"1. Newcombe RG. ..."``, numbered in order of first use)."""
+    """A methods paragraph (:func:`methods_paragraph`): ``text`` (one plain-text paragraph citing ``[n]``),
+    ``references`` (``"1. Newcombe RG. ..."``, numbered in order of first use) and ``models``, the sentences of
+    ``text`` on the pooling models (the main model, the small-k rules that applied, the check), numbered alike
+    (the report prints them above its pooled results)."""
 
     text: str
     references: tuple[str, ...]
+    models: str = ""
 
     def summary(self) -> str:
         """The paragraph, then the numbered references."""
@@ -195,7 +200,7 @@ def methods_paragraph(result: Analysis, *, treatment: str | None = None) -> Meth
         _alternatives(result),
         _shared_placebo(result),
         _zero_cells(result),
-        *_pooling(result),
+        _MODELS.join(("", " ".join(_pooling(result)), "")),
         _subgroups(result),
         _prediction(result),
         _sensitivity(result),
@@ -203,7 +208,7 @@ def methods_paragraph(result: Analysis, *, treatment: str | None = None) -> Meth
         _holm(result),
         _software(),
     ]
-    return _numbered(" ".join(s for s in sentences if s))
+    return _numbered(" ".join(s for s in sentences if s.strip(_MODELS)))
 
 
 # ------------------------------------------------------------------------------------------------ sentences
@@ -440,7 +445,9 @@ def _numbered(text: str) -> MethodsText:
     out = _MARK.sub(number, text)
     out = re.sub(r" +", " ", out).replace(" ,", ",").replace(" .", ".").replace(" ;", ";")
     refs = tuple(f"{n}. {REFERENCES[k]}" for k, n in order.items())
-    return MethodsText(text=out, references=refs)
+    parts = out.split(_MODELS)
+    models = parts[1].strip() if len(parts) == 3 else ""
+    return MethodsText(text="".join(parts), references=refs, models=models)
 
 
 def _pooled(result: Analysis) -> list[EndpointAnalysis]:

@@ -35,6 +35,11 @@ __all__ = [
     "EFFICACY_ENDPOINTS",
     "KEY_SAFETY_ENDPOINTS",
     "ANALYSIS_PREFERENCE",
+    "MAIN_SAFETY",
+    "BENEFIT_ENDPOINT",
+    "COMPOSITE_TABLE_SOURCE",
+    "MCID",
+    "LABBE_FUNNEL_MIN_K",
     "Model",
     "MAIN_MODEL",
     "COMMON_MODEL",
@@ -69,6 +74,15 @@ KEY_SAFETY_ENDPOINTS: tuple[str, ...] = (
     "headache",
     "dizziness",
 )
+#: the report's first section: the safety endpoints shown beside efficacy (a Holm family each), the composite
+#: with per-arm counts in a named trial (benefit against risk), and the published composite table re-analysed
+MAIN_SAFETY: tuple[str, ...] = ("nausea", "ae_withdrawal")
+BENEFIT_ENDPOINT = "composite_3"
+COMPOSITE_TABLE_SOURCE = "SEED003"
+#: the clinically important risk difference of the posterior probabilities ("What it means")
+MCID = 0.10
+#: L'Abbé and funnel plots are drawn from this many comparisons (fewer are unreadable)
+LABBE_FUNNEL_MIN_K = 4
 #: preferred analysis when one comparison is reported under several (most conservative imputation first);
 #: analyses not listed rank after all of these
 ANALYSIS_PREFERENCE: tuple[str, ...] = ("BOCF", "LOCF", "OC", "mixed model", "not applicable", "registry", "not stated")

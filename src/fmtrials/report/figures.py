@@ -4,32 +4,19 @@ writing the PNG and SVG files, and preparing each SVG to sit inline in the HTML.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import _outdir, _proc
-from . import data as _data
-from ._format import measure_name, pool_label
+from .. import _proc
+from .. import data as _data
+from .._format import measure_name, pool_label
+from ..analysis.policy import LABBE_FUNNEL_MIN_K
+from . import names
 
-__all__ = [
-    "FIGURE_CAPTIONS",
-    "FIGURE_KINDS",
-    "PNG_DPI",
-    "accessible_name",
-    "figure_jobs",
-    "figure_caption",
-    "draw_job",
-    "render_all",
-    "start_all",
-    "stop_all",
-    "Rendering",
-    "render_composite",
-    "inline_svg",
-    "outcomes_like",
-    "no_attrs",
-]
+__all__: list[str] = []  # private module: the public name is fmtrials.report.write_report
 
 
 def no_attrs(df: pd.DataFrame) -> pd.DataFrame:
@@ -39,8 +26,7 @@ def no_attrs(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-#: figure kinds drawn per endpoint; L'Abbé and funnel plots only where enough comparisons make them readable
-LABBE_FUNNEL_MIN_K = 4
+#: figure kinds drawn per endpoint; L'Abbé and funnel plots only from LABBE_FUNNEL_MIN_K comparisons (policy)
 FIGURE_CAPTIONS = {
     "responders": "event rate per arm with Wilson 95% CIs, placebo as the reference",
     "forest": "forest plot (the pooling model is named under its title; subgroups by dose and a prediction "
@@ -77,15 +63,31 @@ def accessible_name(endpoint: str, kind: str) -> str:
     return f"{FIGURE_KINDS[kind]}: {_data.endpoint_label(endpoint)}{definition}"
 
 
-def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tuple]:
-    """Picklable descriptions of the figures of one endpoint: (endpoint, kind, payload); a figure that would be
-    unreadable at this size is left out with a note in ``ea.figure_notes``. ``treatment`` names the active
-    arms in every figure (column headers, "Favours ...", axis labels, legends)."""
-    from .plots.responders import MAX_TRIALS
+@dataclass(frozen=True)
+class FigureJob:
+    """One figure to draw, picklable (sent to a worker process): the ``endpoint``, the ``kind`` of figure (a key
+    of :data:`FIGURE_KINDS`) and the ``payload`` the plotting function takes (tables, results, title, treatment
+    name)."""
+
+    endpoint: str
+    kind: str
+    payload: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        """The figure's accessible name (its SVG ``<title>``)."""
+        return accessible_name(self.endpoint, self.kind)
+
+
+def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[FigureJob]:
+    """The figures of one endpoint, as :class:`FigureJob`; a figure that would be unreadable at this size is left
+    out with a note in ``ea.figure_notes``. ``treatment`` names the active arms in every figure (column headers,
+    "Favours ...", axis labels, legends)."""
+    from ..plots.responders import MAX_TRIALS
 
     harm = ea.event == "harmful"
     name = _data.endpoint_label(ea.endpoint)
-    jobs: list[tuple[Any, str, dict[str, Any]]] = []
+    jobs: list[FigureJob] = []
     n_trials = ea.primary["study"].nunique()
     if n_trials <= MAX_TRIALS:
         responders = {
@@ -94,7 +96,7 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
             "title": f"{name}: event rate per arm",
             "treatment": treatment,
         }
-        jobs.append((ea.endpoint, "responders", responders))
+        jobs.append(FigureJob(ea.endpoint, "responders", responders))
     else:
         ea.figure_notes.append(
             f"No responder plot: {n_trials:,} trials are more than its {MAX_TRIALS} rows of "
@@ -104,7 +106,7 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
     forest_title = f"{name}\n{measure_name(ea.main.measure)}, {model}"
     disagreement = getattr(ea, "disagreement", None)
     forest = {"result": ea.main, "event": ea.event, "title": forest_title, "treatment": treatment}
-    jobs.append((ea.endpoint, "forest", {**forest, "notes": [disagreement] if disagreement else []}))
+    jobs.append(FigureJob(ea.endpoint, "forest", {**forest, "notes": [disagreement] if disagreement else []}))
     if len(ea.primary) >= LABBE_FUNNEL_MIN_K:
         labbe = {
             "table": no_attrs(ea.primary),
@@ -113,19 +115,19 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[tupl
             "title": f"{name}: L'Abbé plot",
             "treatment": treatment,
         }
-        jobs.append((ea.endpoint, "labbe", labbe))
+        jobs.append(FigureJob(ea.endpoint, "labbe", labbe))
         funnel: dict[str, Any] = {"result": ea.main, "title": f"{name}: funnel plot", "treatment": treatment}
         diag = getattr(ea, "diagnostics", None) or {}
         if diag.get("trim_and_fill") is not None:  # k >= 10: contour-enhanced, with the filled studies
             funnel.update(result=diag["pooled"], filled=diag["trim_and_fill"], contours=True)
-        jobs.append((ea.endpoint, "funnel", funnel))
+        jobs.append(FigureJob(ea.endpoint, "funnel", funnel))
     return jobs
 
 
 def figure_caption(ea: Any, kind: str) -> str:
     """The caption of one of the report's figures of an endpoint: what the figure shows, with the model of its
     pooled line and, for the funnel plot, the number of comparisons and whether asymmetry can be judged."""
-    from .meta.smallstudy import MIN_STUDIES
+    from ..analysis.extras import small_study_min_k
 
     main = ea.main
     if kind == "forest" and main is not None and int(main.k) == 1:
@@ -147,16 +149,16 @@ def figure_caption(ea: Any, kind: str) -> str:
     k = int(main.k)
     return (
         f"funnel plot with pseudo 95% confidence limits around the main model's pooled estimate, {model}; "
-        f"k = {k}: fewer than the {MIN_STUDIES} comparisons needed to judge asymmetry (Cochrane Handbook 5.1 "
+        f"k = {k}: fewer than the {small_study_min_k()} comparisons needed to judge asymmetry (Cochrane Handbook 5.1 "
         "§10.4.3.1), so the plot is descriptive only"
     )
 
 
-def draw_job(job: tuple) -> Any:
+def draw_job(job: FigureJob) -> Any:
     """The figure of one job of :func:`figure_jobs` (not saved)."""
-    from . import plots
+    from .. import plots
 
-    endpoint, kind, p = job
+    endpoint, kind, p = job.endpoint, job.kind, job.payload
     if kind == "responders":
         return plots.plot_responders(
             p["outcomes"], endpoint=endpoint, events_label=p["events_label"], title=p["title"], treatment=p["treatment"]
@@ -185,29 +187,28 @@ def draw_job(job: tuple) -> Any:
 def save_both(fig: Any, figure_dir: Path, stem: str, title: str, png_dpi: int) -> str:
     """Write ``stem.png`` (``png_dpi``) and ``stem.svg`` (text kept as text, ids prefixed with the stem, an
     accessible name) into ``figure_dir``; return the SVG ready to sit inline in the HTML."""
-    from .plots.export import figure_bytes, svg_text
+    from ..plots.export import figure_bytes, svg_text
 
     png = figure_bytes(fig, "png", dpi=png_dpi, png_compress=PNG_COMPRESS)
-    _outdir.inside(figure_dir, f"{stem}.png").write_bytes(png)
+    names.inside(figure_dir, f"{stem}.png").write_bytes(png)
     svg = svg_text(fig, title=title, id_prefix=stem)
-    _outdir.inside(figure_dir, f"{stem}.svg").write_text(svg, "utf-8")
+    names.inside(figure_dir, f"{stem}.svg").write_text(svg, "utf-8")
     return inline_svg(svg)
 
 
-def _render_job(job: tuple, figure_dir: str, stem: str, png_dpi: int = PNG_DPI) -> tuple[str, str, str]:
+def _render_job(job: FigureJob, figure_dir: str, stem: str, png_dpi: int = PNG_DPI) -> tuple[str, str, str]:
     """Draw one figure, write ``stem.png`` and ``stem.svg`` into ``figure_dir``, return (endpoint, kind,
     inline SVG)."""
-    endpoint, kind, _ = job
     fig = draw_job(job)
-    svg = save_both(fig, Path(figure_dir), stem, accessible_name(endpoint, kind), png_dpi)
+    svg = save_both(fig, Path(figure_dir), stem, job.name, png_dpi)
     del fig  # plain Figure objects (no pyplot state): nothing to close
-    return endpoint, kind, svg
+    return job.endpoint, job.kind, svg
 
 
 def render_composite(seed: pd.DataFrame, figure_dir: Path, *, png_dpi: int = PNG_DPI, treatment: str) -> str:
     """The first section's figure: the published composite table re-analysed under every assumed denominator
     (``composite_reanalysis.png`` and ``.svg``); returns the inline SVG."""
-    from . import plots
+    from .. import plots
 
     fig = plots.plot_reported(seed, treatment=treatment)
     codes = list(dict.fromkeys(seed["endpoint"].dropna().astype(str))) if "endpoint" in seed.columns else []
@@ -218,7 +219,7 @@ def render_composite(seed: pd.DataFrame, figure_dir: Path, *, png_dpi: int = PNG
 def _warm_up_matplotlib() -> None:
     from matplotlib.figure import Figure
 
-    from . import plots  # noqa: F401  (imports the house style)
+    from .. import plots  # noqa: F401  (imports the house style)
 
     fig = Figure(figsize=(1, 1))
     fig.text(0.5, 0.5, "fmtrials 0.1 [95% CI] –∞")
@@ -256,15 +257,15 @@ _ACTIVE: list[Rendering] = []
 
 
 def start_all(
-    jobs: list[tuple], figure_dir: Path, workers: int, stems: dict[str, str], *, png_dpi: int = PNG_DPI
+    jobs: list[FigureJob], figure_dir: Path, workers: int, stems: dict[str, str], *, png_dpi: int = PNG_DPI
 ) -> Rendering:
     """Start rendering every figure, in ``workers`` processes when more than one (each figure is independent,
     so the bytes are the same either way), and return at once; the caller collects with ``.result()``.
     ``stems`` maps an endpoint to its safe file-name stem; PNG files are written at ``png_dpi``."""
-    from ._validation import check_int
+    from .._validation import check_int
 
     png_dpi = check_int(png_dpi, "png_dpi", low=10)
-    names = [f"{stems[j[0]]}_{j[1]}" for j in jobs]
+    names = [f"{stems[j.endpoint]}_{j.kind}" for j in jobs]
     if workers <= 1 or len(jobs) < 4:
         return Rendering(None, [], [_render_job(j, str(figure_dir), n, png_dpi) for j, n in zip(jobs, names)])
     import multiprocessing
@@ -295,7 +296,7 @@ def stop_all() -> None:
 
 
 def render_all(
-    jobs: list[tuple], figure_dir: Path, workers: int, stems: dict[str, str], *, png_dpi: int = PNG_DPI
+    jobs: list[FigureJob], figure_dir: Path, workers: int, stems: dict[str, str], *, png_dpi: int = PNG_DPI
 ) -> list[tuple[str, str, str]]:
     """Render every figure and wait for them: :func:`start_all` then ``.result()``; (endpoint, kind, inline
     SVG) per job, in job order."""
@@ -319,7 +320,7 @@ def outcomes_like(outcomes: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
 def inline_svg(svg: str, *, prefix: str | None = None, title: str | None = None) -> str:
     """The SVG without its XML prolog and DOCTYPE, to sit inside HTML; with ``prefix`` every id is prefixed (unique
     across the page, references rewritten) and with ``title`` it gets its accessible name."""
-    from .plots import _svg
+    from ..plots import _svg
 
     if prefix is not None:
         prefix = _svg.safe_prefix(prefix)

@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import data as _data
-from ._format import format_interval, format_number, format_p, pool_label
-from .analysis._pooling import TEST_NAMES, single_p
-from .consistency.reanalysis_reported import NO_ARM
+from .. import data as _data
+from .._format import format_interval, format_number, format_p, pool_label
+from ..analysis._pooling import TEST_NAMES, single_p
+from ..consistency.reanalysis_reported import NO_ARM
 
 __all__: list[str] = []  # private module
 

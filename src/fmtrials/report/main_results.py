@@ -1,14 +1,14 @@
 """The report's first section, ``id="main-results"``: what the composite-responder data show against placebo.
 
-Every number in it is computed here from the data and the analysis (nothing is typed into the template) and
-printed through :mod:`fmtrials._format`:
+Every number in it comes from :func:`fmtrials.analysis.headline.headline_numbers` (nothing typed into the template)
+and is printed through :mod:`fmtrials._format`:
 
 * the plain-language summary (:func:`summary_paragraphs`): the published composite table re-analysed under
   every assumed denominator, the Arnold 2010 registry composite, and one benefit-risk line (NNT vs NNH);
 * the other efficacy endpoints and the key safety endpoints per trial (:func:`trial_rows`), with the Holm
   family of each adjusted p;
 * a pooled risk difference and NNT next to the pooled risk ratio wherever more than one trial reports the
-  endpoint (:func:`pooled_rows`).
+  endpoint (:func:`pooled_rows` of :func:`fmtrials.analysis.headline.pooled_numbers`).
 """
 
 from __future__ import annotations
@@ -19,16 +19,13 @@ from typing import Any
 
 import pandas as pd
 
-from . import data as _data
-from ._format import format_interval, format_number, format_p, pool_label
-from .consistency.reanalysis_reported import CONTRADICTED, NO_ARM
+from .. import data as _data
+from .._format import format_interval, format_number, format_p, pool_label
+from ..analysis.headline import Headline
+from ..analysis.policy import BENEFIT_ENDPOINT, MAIN_SAFETY
+from ..consistency.reanalysis_reported import CONTRADICTED, NO_ARM
 
 __all__: list[str] = []  # private module
-
-#: the safety endpoints the first section shows beside efficacy (their own Holm family each)
-MAIN_SAFETY: tuple[str, ...] = ("nausea", "ae_withdrawal")
-#: the composite with per-arm counts in a named trial, used for the benefit-risk line
-BENEFIT_ENDPOINT = "composite_3"
 
 
 def _pts(x: float, digits: int = 1) -> str:
@@ -262,56 +259,9 @@ def trial_rows(compared: pd.DataFrame) -> list[dict[str, str]]:
     return rows
 
 
-def pooled_numbers(analyses: Sequence[Any], alpha: float) -> list[dict[str, Any]]:
-    """Pooled RD (points), its NNT and the pooled RR for every endpoint with more than one trial: the main
-    model each endpoint actually used (``main_model``: the requested or policy model, small-k rule) over all doses,
-    shared placebo arms split."""
-    from .effects.number_needed import altman_columns
-    from .meta import pool
-
-    rows: list[dict[str, Any]] = []
-    for ea in analyses:
-        table = ea.pooled_table
-        if table is None or table.empty or table["study"].nunique() < 2:
-            continue
-        model = ea.main_model
-        fits = {
-            m: pool(table, measure=m, method=model.method, test=model.test, alpha=alpha, warn_shared=False)
-            for m in ("RD", "RR")
-        }
-        rd, rr = fits["RD"], fits["RR"]
-        nnt = altman_columns([rd.estimate], [rd.ci_low], [rd.ci_high], ea.event)
-        rows.append(
-            {
-                "endpoint": ea.endpoint,
-                "event": ea.event,
-                "trials": int(table["study"].nunique()),
-                "comparisons": len(table),
-                "doses_mg_day": ", ".join(map(str, sorted({int(d) for d in table["dose_mg_day"].dropna()}))),
-                "rd": rd.estimate,
-                "rd_low": rd.ci_low,
-                "rd_high": rd.ci_high,
-                "nnt": float(nnt["nnt"][0]),
-                "nnt_type": str(nnt["nnt_type"][0]),
-                "nnt_near": float(nnt["nnt_near"][0]),
-                "nnt_near_type": str(nnt["nnt_near_type"][0]),
-                "nnt_far": float(nnt["nnt_far"][0]),
-                "nnt_far_type": str(nnt["nnt_far_type"][0]),
-                "nnt_label": str(nnt["label"][0]),
-                "rr": rr.estimate,
-                "rr_low": rr.ci_low,
-                "rr_high": rr.ci_high,
-                "p_value_rr": rr.p_value,
-                "method": model.method,
-                "test": model.test,
-                "alpha": alpha,
-            }
-        )
-    return rows
-
-
 def pooled_rows(numbers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
-    """The rows of :func:`pooled_numbers` as printed in the report (formatted text, HTML only)."""
+    """The rows of :func:`fmtrials.analysis.headline.pooled_numbers` as printed in the report (formatted text,
+    HTML only)."""
     return [
         {
             "Endpoint": _data.endpoint_title(r["endpoint"]),
@@ -327,58 +277,20 @@ def pooled_rows(numbers: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
-def main_tables(result: Any, outcomes: pd.DataFrame) -> dict[str, Any]:
-    """Efficacy and key-safety rows of the first section (and the frame written to
-    ``tables/main_trials.csv``)."""
-    from .analysis import analyse_endpoint, holm_families
-
-    shown = [a for a in result if a.event == "beneficial"]
-    extra = [e for e in MAIN_SAFETY if e not in result.results and e in set(outcomes["endpoint"].dropna())]
-    safety = [result[e] for e in MAIN_SAFETY if e in result.results]
-    req = result.requested
-    safety += [
-        analyse_endpoint(
-            outcomes,
-            e,
-            measure=result.measure,
-            ci=result.ci,
-            alpha=result.alpha,
-            method=None if req is None else req.method,
-            test=None if req is None else req.test,
-        )
-        for e in extra
-    ]
-    compared = result.compared
-    if extra:
-        more = [a.compared.assign() for a in safety if a.endpoint in extra and len(a.compared)]
-        for f in more:
-            f.attrs = {}
-        if more:
-            compared = pd.concat([compared, holm_families(pd.concat(more, ignore_index=True))], ignore_index=True)
-    keep_eff = compared["endpoint"].isin([a.endpoint for a in shown]).to_numpy()
-    keep_saf = compared["endpoint"].isin(MAIN_SAFETY).to_numpy()
-    eff = compared[keep_eff & (compared["endpoint"] != BENEFIT_ENDPOINT).to_numpy()]
-    composite = compared[(compared["endpoint"] == BENEFIT_ENDPOINT).to_numpy()]
-    order = {e: i for i, e in enumerate(MAIN_SAFETY)}
-    saf = compared[keep_saf].sort_values("endpoint", key=lambda s: s.map(order), kind="mergesort")
-    frame = pd.concat([composite, eff, saf], ignore_index=True)
-    frame.attrs = {}
+def main_tables(h: Headline) -> dict[str, Any]:
+    """Display rows and sentences of the first section from its numbers
+    (:func:`fmtrials.analysis.headline.headline_numbers`)."""
+    eff = set(h.efficacy_endpoints)
     return {
-        "composite": trial_rows(composite),
-        "efficacy": trial_rows(eff),
-        "safety": trial_rows(saf),
-        "pooled_numbers": (numbers := pooled_numbers(shown, result.alpha) + pooled_numbers(safety, result.alpha)),
-        "pooled_efficacy": pooled_rows([r for r in numbers if r["endpoint"] in {a.endpoint for a in shown}]),
-        "pooled_safety": pooled_rows([r for r in numbers if r["endpoint"] not in {a.endpoint for a in shown}]),
-        "composite_sentence": composite_sentence(compared),
-        "benefit_risk": benefit_risk_sentence(compared),
-        "frame": frame,
+        "composite": trial_rows(h.composite),
+        "efficacy": trial_rows(h.efficacy),
+        "safety": trial_rows(h.safety),
+        "pooled_efficacy": pooled_rows([r for r in h.pooled if r["endpoint"] in eff]),
+        "pooled_safety": pooled_rows([r for r in h.pooled if r["endpoint"] not in eff]),
+        "composite_sentence": composite_sentence(h.compared),
+        "benefit_risk": benefit_risk_sentence(h.compared),
         "definition": _data.endpoint_title(BENEFIT_ENDPOINT).split(" — ", 1)[-1],
-        "families": list(
-            dict.fromkeys(
-                f for f in frame.get("holm_family", pd.Series(dtype=object)) if not str(f).startswith("not counted")
-            )
-        ),
+        "families": h.families,
     }
 
 

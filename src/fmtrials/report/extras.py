@@ -1,43 +1,35 @@
 """The report's "What it means" part (issue 15: decision metrics) and per-endpoint diagnostics (issue 14: dose
 meta-regression, influence, small-study tests), each as the raw tables written under ``tables/`` and the display
-rows the template prints. Every number goes through :mod:`fmtrials._format`; nothing is computed twice: the
-decision room and the meta room do the statistics.
+rows the template prints. The numbers come from :mod:`fmtrials.analysis.extras`
+(:func:`~fmtrials.analysis.extras.decision_metrics`, :func:`~fmtrials.analysis.extras.endpoint_diagnostics`);
+every one is printed through :mod:`fmtrials._format`.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from typing import Any
 
 import pandas as pd
 
-from ._format import format_interval, format_number, format_p
-from .errors import DataError
+from .._format import format_interval, format_number, format_p
+from ..analysis.extras import decision_metrics, endpoint_diagnostics
+from ..analysis.policy import MCID
+from ..errors import DataError
 
 __all__: list[str] = []  # private module
-
-#: the clinically important difference the posterior probabilities use (stated in the report)
-MCID = 0.10
 
 
 def _n(x: Any, digits: int = 0) -> str:
     return format_number(x, digits, missing="–")
 
 
-def what_it_means_part(analysis: Any, outcomes: pd.DataFrame, *, bundled: bool = True) -> dict[str, Any]:
-    """Tables and display rows of the "What it means" section. The section is always shown: a table that cannot
-    be computed is replaced by the reason (``reasons``; the whole part by ``error`` when the data cannot give it).
-    The bundled certainty judgements (risk of bias, indirectness of the milnacipran trials) apply to the bundled
-    data only: for user data no judgement is assumed and each certainty is an upper bound that says so."""
-    from .decision import what_it_means
-    from .decision.sof import JUDGEMENT_COLUMNS
-
-    judgements = None if bundled else pd.DataFrame(columns=list(JUDGEMENT_COLUMNS))
+def what_it_means_part(analysis: Any, outcomes: pd.DataFrame) -> dict[str, Any]:
+    """Tables and display rows of the "What it means" section (numbers:
+    :func:`fmtrials.analysis.extras.decision_metrics`). The section is always shown: a table that cannot be
+    computed is replaced by the reason (``reasons``; the whole part by ``error`` when the data cannot give it)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            w = what_it_means(analysis, outcomes, mcid=MCID, judgements=judgements)
+        w = decision_metrics(analysis, outcomes)
     except DataError as err:
         return {"error": f"not computed: {err}", "tables": {}, "mcid_points": format_number(100 * MCID, 0)}
     tables = w.tables()
@@ -121,18 +113,12 @@ def _sof_note(analysis: Any) -> str:
 def diagnostics_part(ea: Any) -> dict[str, Any] | None:
     """Dose meta-regression, influence and small-study rows of one endpoint (all doses pooled with the main
     model, placebo arms split as for pooling), and the sentences for the parts that are not meaningful."""
-    from .meta import diagnostics, pool
-
-    table = getattr(ea, "pooled_table", None)
-    if ea.main is None or table is None or len(table) < 2:
+    computed = endpoint_diagnostics(ea)
+    if computed is None:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = pool(table, measure=ea.main.measure, method=ea.main.method, test=ea.main.test)
-            d = diagnostics(res, table)
-    except (DataError, ValueError, RuntimeError) as err:
-        return {"reasons": [f"diagnostics not computed: {err}"], "regression": [], "influence": [], "raw": {}}
+    res, d = computed.pooled, computed.diagnostics
+    if res is None or d is None:
+        return {"reasons": [computed.error], "regression": [], "influence": [], "raw": {}}
     raw: dict[str, pd.DataFrame] = {}
     regression = []
     if d.dose_regression is not None:
