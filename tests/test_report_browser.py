@@ -169,10 +169,10 @@ class _Tables(HTMLParser):
 
 
 def _pieces(text: str) -> Counter:
-    """Words cut after the characters a browser may break a line at (``-``, ``/``, ``_``), so that a word wrapped
-    onto two lines of the PDF counts the same as the unwrapped word of the HTML; an en dash is a piece of its own
-    (``pdftotext`` may join it to the word before it, as in ``p –``)."""
-    return Counter(p for word in text.replace("–", " – ").split() for p in re.split(r"(?<=[-/_])", word) if p)
+    """Words cut after the characters a browser may break a line at (``-``, ``/``, ``_``, and in a URL's query
+    ``?``, ``&``, ``=``), so that a word wrapped onto two lines of the PDF counts the same as the unwrapped word of
+    the HTML; an en dash is a piece of its own (``pdftotext`` may join it to the word before it, as in ``p –``)."""
+    return Counter(p for word in text.replace("–", " – ").split() for p in re.split(r"(?<=[-/_?&=])", word) if p)
 
 
 def _poppler(tool: str, *args: str) -> str:
