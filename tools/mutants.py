@@ -747,7 +747,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "smallstudy-mh-zero-weight",
         "plots",
-        "plots/forest.py",
+        "plots/_forest_text.py",
         'zero = (s["weight"].to_numpy(dtype=float) == 0) & (numerator > 0)',
         'zero = (s["weight"].to_numpy(dtype=float) < 0) & (numerator > 0)',
         ("tests/test_report_smallstudy.py",),
