@@ -264,3 +264,28 @@ def test_heterogeneity_i2_is_q_based_for_every_model():
             assert h.i2_tau2 == pytest.approx(_i2_tau2(NAUSEA, h.tau2), rel=1e-9), method
     mh = fmtrials.pool(NAUSEA, measure="RR", method="MH", warn_shared=False).heterogeneity
     assert mh.i2 == pytest.approx(_i2(_q_mh(NAUSEA), k), rel=1e-9)
+
+
+def test_results_json_gives_a_single_comparison_no_model_and_its_fisher_p(report_dir):
+    """Item 3 in the machine-readable output too: a k = 1 endpoint is written as its one comparison (own
+    estimate and log-Wald interval, the two-sided Fisher p named), with no pooling model attached."""
+    res = json.loads((report_dir / "results.json").read_text("utf-8"))["endpoints"]
+    outcomes = pd.read_csv(fmtrials.data.data_dir() / "outcomes.csv")  # the bundled table as shipped
+    singles = sorted(k for k, v in res.items() if "single" in v)
+    assert singles == ["composite_3", "pain_30", "pain_50"]
+    for endpoint in singles:
+        entry = res[endpoint]
+        assert set(entry) == {"single", "notes"}, endpoint  # no "main"/"common" model dicts
+        s = entry["single"]
+        rows = outcomes[(outcomes["endpoint"] == endpoint) & (outcomes["study"] == s["study"])]
+        active = rows[rows["dose_mg_day"] > 0].iloc[0]
+        placebo = rows[rows["dose_mg_day"] == 0].iloc[0]
+        a, n1, c, n2 = int(active.responders), int(active.n), int(placebo.responders), int(placebo.n)
+        assert (s["events_t"], s["n_t"], s["events_c"], s["n_c"]) == (a, n1, c, n2)
+        rr = (a / n1) / (c / n2)
+        se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2)
+        z = stats.norm.ppf(0.975)
+        assert s["estimate"] == pytest.approx(rr, rel=1e-10)
+        assert (s["ci_low"], s["ci_high"]) == pytest.approx((rr * math.exp(-z * se), rr * math.exp(z * se)), rel=1e-9)
+        assert s["test"] == "fisher" and s["p_value"] == pytest.approx(_fisher(a, n1, c, n2), rel=1e-9)
+        assert "method" not in s and "model" not in s

@@ -128,6 +128,30 @@ def single_p(r: Any, test: str) -> float:
     return float(proportions_test(a, n1, c, n2, test=choice(test, PROPORTIONS_TESTS, "test"))["p_value"].iloc[0])
 
 
+def single_comparison(r: Any, test: str = "fisher") -> dict[str, Any]:
+    """A k = 1 result ``r`` as what it is: one comparison, its own estimate and interval, one p-value with its
+    test named (``test``, the per-comparison table's), and no pooling model (``results.json``).
+
+    The estimate and interval are the study's own (the per-study effect on the analysis scale, back-transformed
+    for ratios), so no model name is attached to them."""
+    one = r.studies[r.studies["included"].astype(bool)].iloc[0]
+    return {
+        "what": "one comparison: its own estimate and interval; nothing is pooled",
+        "study": str(one["label"]),
+        "events_t": int(one["events_t"]),
+        "n_t": int(one["n_t"]),
+        "events_c": int(one["events_c"]),
+        "n_c": int(one["n_c"]),
+        "measure": r.measure,
+        "alpha": r.alpha,
+        "estimate": float(one["estimate"]),
+        "ci_low": float(one["ci_low"]),
+        "ci_high": float(one["ci_high"]),
+        "p_value": single_p(r, test),
+        "test": test,
+    }
+
+
 def _row_numbers(r: Any, single_test: str) -> dict[str, Any]:
     """:func:`_numbers`, except for one comparison (k = 1): no model (``method`` empty) and one p-value, that of
     the per-comparison test ``single_test`` (named in ``test``), not the pooling model's Wald p."""

@@ -18,6 +18,7 @@ from .. import data as _data
 from .._csv import write_csv
 from .._format import pool_label
 from ..analysis import EndpointAnalysis, analyse, methods_paragraph
+from ..analysis._pooling import single_comparison
 from . import figures as _figures
 from . import names, page
 from .extras import diagnostics_part, what_it_means_part
@@ -144,10 +145,7 @@ def assemble(tmp: Path, outcomes: pd.DataFrame, input_note: str, options: Report
         if parts:
             _write_csv(pd.concat(parts, ignore_index=True), tmp / "tables" / f"{name}.csv")
     results = {
-        "endpoints": {
-            a.endpoint: {"main": _result_dict(a.main), "common": _result_dict(a.common), "notes": a.notes}
-            for a in analyses
-        },
+        "endpoints": {a.endpoint: _endpoint_dict(a) for a in analyses},
         "audit": None if audit_table is None else audit_table.to_dict(orient="records"),
     }
     (tmp / "results.json").write_text(
@@ -198,6 +196,14 @@ def _pooled_frame(analyses: Sequence[Any], measure: str) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True).assign(measure=measure)
+
+
+def _endpoint_dict(a: Any) -> dict[str, Any]:
+    """One endpoint in ``results.json``: its main model and common-effect check, or, for a single comparison
+    (k = 1), that comparison with its one named p-value and no model (:func:`single_comparison`)."""
+    if getattr(a, "model_rule", None) == "single" and a.main is not None:
+        return {"single": single_comparison(a.main), "notes": a.notes}
+    return {"main": _result_dict(a.main), "common": _result_dict(a.common), "notes": a.notes}
 
 
 def _result_dict(r: Any) -> dict[str, Any]:
