@@ -372,3 +372,20 @@ def test_ten_thousand_analyses_of_ten_equal_pool_on_each():
     res = fmtrials.pool_many(frame, measure="RR", method="REML")
     assert res["converged"].all()
     assert assert_rows_equal_pool(frame, res, measure="RR", method="REML") == n
+
+
+@pytest.mark.parametrize("name", ["bcg_no_events", "bcg_all_events", "bcg_both"])
+def test_pool_many_mh_counts_every_table_as_rma_mh(name):
+    """rma.mh's k counts every table, double-zero and all-event ones included, while Q's df counts only the
+    tables with a per-study effect (tests/data/mh_edge_reference.json, R metafor 3.8-1)."""
+    import json
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parent / "data" / "mh_edge_reference.json").read_text())
+    table = pd.DataFrame(ref["data"][name]).assign(analysis=name)
+    for case in (c for c in ref["cases"] if c["data"] == name):
+        row = fmtrials.pool_many(table, measure=case["measure"], method="MH").iloc[0]
+        assert row["k"] == case["k"], (name, case["measure"])
+        assert row["q_df"] == case["k_yi"] - 1, (name, case["measure"])
+        if case["QE"] is not None and case["k_yi"] > 1:
+            assert row["q"] == pytest.approx(case["QE"], rel=1e-6)

@@ -611,7 +611,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "decision",
         "decision/sof.py",
         "i2, q_small = h.i2_q, h.q_p < Q_ALPHA",
-        "i2, q_small = h.i2, h.q_p < Q_ALPHA",
+        "i2, q_small = h.i2_tau2, h.q_p < Q_ALPHA",
         ("tests/test_decision_grade.py",),
         "GRADE inconsistency judged on the tau²-based I² of a random-effects model",
     ),
