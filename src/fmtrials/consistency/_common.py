@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["is_missing", "UNICODE"]
+__all__ = ["is_missing", "number_or_none", "int_or_none", "UNICODE"]
 
 #: Typographic spellings papers print, mapped to ASCII (middle dots, minus signs, relations, superscripts).
 UNICODE = str.maketrans(
@@ -59,3 +59,19 @@ def is_missing(value: Any) -> bool:
         return bool(np.isnan(value))
     except (TypeError, ValueError):
         return False
+
+
+def number_or_none(value: Any) -> float | None:
+    """``value`` as a float; None when it is missing or not a number."""
+    if is_missing(value):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def int_or_none(value: Any) -> int | None:
+    """``value`` as an int (truncated, as ``int(float)``); None when it is missing or not a number."""
+    v = number_or_none(value)
+    return None if v is None else int(v)

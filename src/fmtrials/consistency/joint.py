@@ -23,7 +23,7 @@ import pandas as pd
 
 from .._format import format_number
 from .._vocab import Rounding
-from ._common import is_missing
+from ._common import int_or_none, is_missing, number_or_none
 from .granularity import _admissible_counts
 from .percent import text_or_none
 
@@ -62,20 +62,6 @@ class JointMember(NamedTuple):
     no_arm: bool = False
 
 
-def _num(value: Any) -> float | None:
-    if is_missing(value):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _int(value: Any) -> int | None:
-    v = _num(value)
-    return None if v is None else int(v)
-
-
 def joint_groups(reported: pd.DataFrame, model_based: list[bool]) -> list[list[int]]:
     """Positions (0-based) of the rows to attribute jointly: rows that name no trial and print no arm sizes,
     with one label, one source and one printed placebo rate, at two or more distinct doses."""
@@ -86,13 +72,13 @@ def joint_groups(reported: pd.DataFrame, model_based: list[bool]) -> list[list[i
         if not (is_missing(rec.get("n_t")) and is_missing(rec.get("n_c"))):
             continue
         pc = text_or_none(rec.get("percent_c"))
-        if pc is None or text_or_none(rec.get("percent_t")) is None or _num(rec.get("dose_mg_day")) is None:
+        if pc is None or text_or_none(rec.get("percent_t")) is None or number_or_none(rec.get("dose_mg_day")) is None:
             continue
         key = (str(rec.get("label")), str(rec.get("source")), pc)
         groups.setdefault(key, []).append(pos)
     out = []
     for rows in groups.values():
-        doses = [_num(reported.iloc[i].get("dose_mg_day")) for i in rows]
+        doses = [number_or_none(reported.iloc[i].get("dose_mg_day")) for i in rows]
         if len(rows) > 1 and len(set(doses)) == len(doses):
             out.append(rows)
     return out
@@ -111,7 +97,7 @@ def joint_scenarios(
     scenario is a list of :class:`JointMember`, one per row of ``recs``."""
     from .milnacipran import _candidate_trials
 
-    doses = [float(_num(r.get("dose_mg_day")) or 0.0) for r in recs]
+    doses = [float(number_or_none(r.get("dose_mg_day")) or 0.0) for r in recs]
     candidates = _candidate_trials(recs[0], arms, trials)
     out: list[list[JointMember]] = []
     for study in candidates:
@@ -120,13 +106,16 @@ def joint_scenarios(
         if plc.empty:
             continue
         p = plc.iloc[0]
-        act = [a[(a["treatment"].astype(str) != "placebo") & (a["dose_mg_day"].map(_num) == d)] for d in doses]
+        act = [
+            a[(a["treatment"].astype(str) != "placebo") & (a["dose_mg_day"].map(number_or_none) == d)] for d in doses
+        ]
         if all(x.empty for x in act):
             continue
         arm_rows = [None if x.empty else x.iloc[0] for x in act]
         sources = {"randomized": ("n_randomized", p.get("source"))}
         alt_src = next(
-            (r.get("alt_source") for r in [p, *arm_rows] if r is not None and _int(r.get("n_randomized_alt"))), None
+            (r.get("alt_source") for r in [p, *arm_rows] if r is not None and int_or_none(r.get("n_randomized_alt"))),
+            None,
         )
         if alt_src is not None:
             sources["alternative"] = ("n_randomized_alt", alt_src)
@@ -168,8 +157,8 @@ def joint_scenarios(
 
 def _size(rec: pd.Series, column: str) -> int | None:
     """The arm's size from ``column``; an arm without an alternative size keeps its randomized size."""
-    v = _int(rec.get(column))
-    return _int(rec.get("n_randomized")) if v is None else v
+    v = int_or_none(rec.get(column))
+    return int_or_none(rec.get("n_randomized")) if v is None else v
 
 
 def _pooled(
@@ -183,13 +172,16 @@ def _pooled(
         n_c, n_ts, ok = 0, [0] * len(doses), True
         for pt in parts:
             a = arms[arms["study"].astype(str) == pt]
-            plc = a[a["treatment"].astype(str) == "placebo"]["n_randomized"].map(_int).tolist()
-            per = [a[(a["treatment"].astype(str) != "placebo") & (a["dose_mg_day"].map(_num) == d)] for d in doses]
-            if not plc or plc[0] is None or any(x.empty or _int(x.iloc[0]["n_randomized"]) is None for x in per):
+            plc = a[a["treatment"].astype(str) == "placebo"]["n_randomized"].map(int_or_none).tolist()
+            per = [
+                a[(a["treatment"].astype(str) != "placebo") & (a["dose_mg_day"].map(number_or_none) == d)]
+                for d in doses
+            ]
+            if not plc or plc[0] is None or any(x.empty or int_or_none(x.iloc[0]["n_randomized"]) is None for x in per):
                 ok = False
                 break
             n_c += plc[0]
-            n_ts = [t + int(_int(x.iloc[0]["n_randomized"]) or 0) for t, x in zip(n_ts, per)]
+            n_ts = [t + int(int_or_none(x.iloc[0]["n_randomized"]) or 0) for t, x in zip(n_ts, per)]
         if not ok:
             continue
         sizes = ", ".join([f"placebo {n_c}"] + [f"{_dose(d)} {nt}" for d, nt in zip(doses, n_ts)])
@@ -219,7 +211,7 @@ def contradictions(
         ("t", member.arm, member.n_t, rec.get("percent_t")),
         ("c", member.placebo_arm, member.n_c, rec.get("percent_c")),
     ):
-        hit = o[(o["arm"].astype(str) == str(arm)) & (o["n"].map(_int) == n) & o["responders"].notna()]
+        hit = o[(o["arm"].astype(str) == str(arm)) & (o["n"].map(int_or_none) == n) & o["responders"].notna()]
         if n is None or hit.empty or text_or_none(pct) is None:
             continue
         h = hit.iloc[0]

@@ -17,7 +17,7 @@ import pandas as pd
 from .._validation import DATAFRAME, choice
 from .._vocab import AUDIT_TESTS, ROUNDING_RULES, AuditTest, Rounding
 from ..errors import DataError, Problem
-from ._common import is_missing
+from ._common import int_or_none, is_missing, number_or_none
 from .percent import text_or_none
 from .pvalues import explain_p
 from .reported import Comparison, audit_many, check_tests
@@ -77,20 +77,6 @@ class Attribution(NamedTuple):
 # --------------------------------------------------------------------------------------------------------
 
 
-def _num(value: Any) -> float | None:
-    if is_missing(value):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _int_or_none(value: Any) -> int | None:
-    v = _num(value)
-    return None if v is None else int(v)
-
-
 def _n_str(n: int | None) -> str:
     return "?" if n is None else str(n)
 
@@ -134,7 +120,7 @@ def _analysis_sizes(
     out = []
     for vt in ot:
         for vc in oc if len(oc) else [n_c]:
-            vt_i, vc_i = _int_or_none(vt), _int_or_none(vc)
+            vt_i, vc_i = int_or_none(vt), int_or_none(vc)
             if (vt_i, vc_i) != (n_t, n_c) and vt_i is not None:
                 derived = _derived_n(o, arm["arm"], vt_i)
                 out.append(
@@ -174,17 +160,17 @@ def _arm_sets(
     plc = a[a["treatment"].astype(str) == "placebo"]
     act = a[a["treatment"].astype(str) != "placebo"]
     if dose is not None and dose_strict:
-        act = act[[(_num(v) == dose) for v in act["dose_mg_day"]]]
+        act = act[[(number_or_none(v) == dose) for v in act["dose_mg_day"]]]
     if plc.empty or act.empty:
         return []
     p = plc.iloc[0]
     out: list[Attribution] = []
     for _, arm in act.iterrows():
         tag = "" if len(act) == 1 else f" {arm['arm']}"
-        n_t, n_c = _int_or_none(arm["n_randomized"]), _int_or_none(p["n_randomized"])
+        n_t, n_c = int_or_none(arm["n_randomized"]), int_or_none(p["n_randomized"])
         out.append(Attribution(f"{study}{tag} (randomized {_n_str(n_t)}/{_n_str(n_c)})", "study", n_t, n_c))
-        alt_t = _int_or_none(arm.get("n_randomized_alt"))
-        alt_c = _int_or_none(p.get("n_randomized_alt"))
+        alt_t = int_or_none(arm.get("n_randomized_alt"))
+        alt_c = int_or_none(p.get("n_randomized_alt"))
         if alt_t is not None or alt_c is not None:
             at, ac = alt_t if alt_t is not None else n_t, alt_c if alt_c is not None else n_c
             src = arm.get("alt_source") if alt_t is not None else p.get("alt_source")
@@ -235,7 +221,7 @@ def _unnamed_trial(
     include_pooled: bool,
 ) -> list[Attribution]:
     """Attributions of a row that names no trial (the seed document's rows)."""
-    dose, endpoint = _num(rec.get("dose_mg_day")), rec.get("endpoint")
+    dose, endpoint = number_or_none(rec.get("dose_mg_day")), rec.get("endpoint")
     candidates = _candidate_trials(rec, arms, trials)
     out = [
         Attribution(f"candidate {a.label}", "candidate", a.n_t, a.n_c)
@@ -263,7 +249,7 @@ def _attributions(
     include_pooled: bool,
 ) -> list[Attribution]:
     """Every attribution to try for one reported row (rules in :func:`audit`)."""
-    n_t, n_c = _int_or_none(rec.get("n_t")), _int_or_none(rec.get("n_c"))
+    n_t, n_c = int_or_none(rec.get("n_t")), int_or_none(rec.get("n_c"))
     study = None if is_missing(rec.get("study")) else str(rec["study"])
     if n_t is not None and n_c is not None:
         return [Attribution(f"{study or 'row'} (printed n {n_t}/{n_c})", "stated", n_t, n_c)]
@@ -271,7 +257,7 @@ def _attributions(
         return _unnamed_trial(rec, arms, trials, outcomes, pooled_ids, include_pooled)
     if _is_subgroup(rec):
         return [Attribution(f"{study} subgroup (subgroup sizes not printed)", "subgroup", None, None)]
-    dose, endpoint = _num(rec.get("dose_mg_day")), rec.get("endpoint")
+    dose, endpoint = number_or_none(rec.get("dose_mg_day")), rec.get("endpoint")
     sets = _arm_sets(study, dose, arms, outcomes, endpoint) or _arm_sets(
         study, dose, arms, outcomes, endpoint, dose_strict=False
     )
@@ -419,7 +405,7 @@ def _row(pos: int, rec: pd.Series, attr: Attribution, r: AuditResult) -> dict[st
         "study": None if is_missing(rec.get("study")) else rec.get("study"),
         "label": rec.get("label"),
         "endpoint": rec.get("endpoint"),
-        "dose_mg_day": _num(rec.get("dose_mg_day")),
+        "dose_mg_day": number_or_none(rec.get("dose_mg_day")),
         "attribution": attr.label,
         "attribution_kind": attr.kind,
         "n_t": r.n_t,
