@@ -95,6 +95,50 @@ class ComparatorNetwork(ResultMixin):
         return render_html("comparatornetwork", text=self.summary(), frame=self.published)
 
 
+#: which row of an arm the network uses when several sources give its count: a primary source first
+_STATUS_RANK = {"reported": 0, "derived": 1, "unverified": 2}
+
+
+def _network_arms(c: pd.DataFrame) -> pd.DataFrame:
+    """One count row per arm (study, treatment, dose) of the >=30% pain-response rows of ``c``.
+
+    ``comparator_arms.csv`` keeps every source's count (a conflicting count is a second row, never an
+    overwrite). The network takes, per arm, the rows of the best status (``reported`` before ``derived`` before
+    ``unverified``); rows of that status must agree on events and n, else the choice is the curator's and a
+    :class:`~fmtrials.DataError` names the study, the arm and the sources.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"study": ["S", "S", "S"], "treatment": ["placebo", "drug", "drug"],
+    ...     "dose_mg_day": [0, 60, 60], "endpoint": "pain_30", "events": [10, 20, 21], "n": [50, 50, 50],
+    ...     "status": ["unverified", "unverified", "reported"], "source": ["A", "A", "B"]})
+    >>> _network_arms(rows)[["treatment", "events", "source"]].values.tolist()
+    [['placebo', 10, 'A'], ['drug', 21, 'B']]
+    """
+    from ..errors import DataError, Problem
+
+    arms = c[(c.endpoint == "pain_30") & c.events.notna() & c.n.notna()].copy()
+    arms["_rank"] = [_STATUS_RANK.get(str(s), len(_STATUS_RANK)) for s in arms.status]
+    keep, problems = [], []
+    for (study, treatment, dose), g in arms.groupby(["study", "treatment", "dose_mg_day"], sort=False, dropna=False):
+        best = g[g._rank == g._rank.min()]
+        if len({(int(e), int(n)) for e, n in zip(best.events, best.n)}) > 1:
+            shown = "; ".join(f"{s}: {int(e)}/{int(n)}" for s, e, n in zip(best.source, best.events, best.n))
+            dose_txt = "" if pd.isna(dose) else f" {dose}"
+            problems.append(
+                Problem(
+                    f"study {study!r}, arm {treatment}{dose_txt}: {best.status.iloc[0]} sources disagree on the "
+                    f">=30% pain count ({shown}); the network needs one",
+                    file="comparator_arms.csv",
+                    column="events",
+                )
+            )
+        keep.append(best.index[0])
+    if problems:
+        raise DataError(problems)
+    return arms.loc[sorted(keep)].drop(columns="_rank")
+
+
 def _nodes(arms: pd.DataFrame, level: str) -> pd.DataFrame:
     if level == "dose":
         names = [t if t == "placebo" else f"{t} {d}" for t, d in zip(arms.treatment, arms.dose_mg_day)]
@@ -111,7 +155,9 @@ def comparator_network(
 
     Two networks: per dose (nodes such as ``"milnacipran 100"``) and per drug (each trial's dose arms combined).
     The published estimates (:data:`PUBLISHED`) are shown beside fmtrials' estimate from the per-dose network on
-    the published measure (Lee & Song: OR) or the per-drug network (Arthritis Res Ther review: RR).
+    the published measure (Lee & Song: OR) or the per-drug network (Arthritis Res Ther review: RR). Where several
+    sources give an arm's count, the network uses the best-status one (``reported`` before ``derived`` before
+    ``unverified``) and refuses conflicting counts of equal status.
 
     Examples
     --------
@@ -126,7 +172,7 @@ def comparator_network(
     measure = choice(measure, MEASURES, "measure")
     method = choice(method, NETWORK_METHODS, "method")
     c = load_comparator_arms()
-    arms = c[(c.endpoint == "pain_30") & c.events.notna() & c.n.notna()].copy()
+    arms = _network_arms(c)
     arms["events"] = arms["events"].astype(int)
     arms["n"] = arms["n"].astype(int)
     kw: dict[str, Any] = {"reference": "placebo", "method": method, "event": "beneficial", "alpha": alpha}
