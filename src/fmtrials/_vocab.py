@@ -296,6 +296,9 @@ ExampleKind = Literal["rm5", "csv"]
 #: the between-study variance of a network meta-analysis (fmtrials.network_meta)
 NetworkMethod = Literal["REML", "DL", "common"]
 NETWORK_METHODS: tuple[str, ...] = ("REML", "DL", "common")
+#: the effect measures of a network meta-analysis: counts (RR, OR, RD), means (MD, SMD), or any for contrasts
+NetworkMeasure = Literal["RR", "OR", "RD", "MD", "SMD"]
+NETWORK_MEASURES: tuple[str, ...] = ("RR", "OR", "RD", "MD", "SMD")
 #: a disconnected network: refuse naming its components, or analyse each component
 Disconnected = Literal["raise", "each"]
 DISCONNECTED: tuple[str, ...] = ("raise", "each")
@@ -311,6 +314,8 @@ __all__ += [
     "EXAMPLE_KINDS",
     "NetworkMethod",
     "NETWORK_METHODS",
+    "NetworkMeasure",
+    "NETWORK_MEASURES",
     "Disconnected",
     "DISCONNECTED",
     "Term",

@@ -96,6 +96,23 @@ def _duplicates(frame: pd.DataFrame, probs: list[Problem], key: tuple[str, ...])
             )
 
 
+def group_studies(frame: pd.DataFrame, probs: list[Problem]) -> tuple[list[str], list[np.ndarray]]:
+    """The studies in order of first appearance and each one's row indices (input order); a one-arm study is a
+    problem (appended to ``probs``)."""
+    codes, names = pd.factorize(frame["study"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    treatment = frame["treatment"].to_numpy()
+    out = [order[starts[s] : starts[s + 1]] for s in range(len(names))]
+    for s, rows in enumerate(out):
+        if len(rows) < 2:
+            t = treatment[rows[0]]
+            probs.append(
+                _problem(f"study '{names[s]}' has one arm (treatment '{t}'): nothing to compare", row=rows[0] + 1)
+            )
+    return [str(x) for x in names], out
+
+
 def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
     """Blocks from an arm-level frame ``study, treatment, events, n`` (every problem named, all at once)."""
     _check_columns(frame, ARM_INPUT)
@@ -116,27 +133,17 @@ def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
             _problem(f"events {events[i]:g} of n {n[i]:g} is impossible ({where})", row=int(i) + 1, column="events")
         )
     _duplicates(frame, probs, ("study", "treatment"))
-    codes, names = pd.factorize(frame["study"], sort=False)
-    order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], np.arange(len(names) + 1))
-    treatment = frame["treatment"].to_numpy()
-    for s in range(len(names)):
-        rows = order[starts[s] : starts[s + 1]]
-        if len(rows) < 2:
-            t = treatment[rows[0]]
-            probs.append(
-                _problem(f"study '{names[s]}' has one arm (treatment '{t}'): nothing to compare", row=rows[0] + 1)
-            )
+    names, study_rows = group_studies(frame, probs)
     if probs:
         raise DataError(probs)
+    treatment = frame["treatment"].to_numpy()
     treatments = sorted(set(treatment.tolist()))
     index = {t: i for i, t in enumerate(treatments)}
     tcode = np.array([index[t] for t in treatment.tolist()])
     out = Blocks(treatments=treatments, studies=[], arms=[], y=[], V=[])
     totals = np.bincount(tcode, weights=n, minlength=len(treatments))
     out.n_patients = {t: float(totals[i]) for i, t in enumerate(treatments)}
-    for s in range(len(names)):
-        rows = order[starts[s] : starts[s + 1]]
+    for s, rows in enumerate(study_rows):
         x, m = events[rows], n[rows]
         if measure != "RD" and (np.all(x == 0) or np.all(x == m)):
             out.dropped.append(str(names[s]))
