@@ -325,3 +325,75 @@ def test_smd_two_arm_network_is_hedges_g_of_each_study():
         math.sqrt(1 / n1 + 1 / n2 + est**2 / (2 * (n1 + n2))), abs=1e-12
     )
     assert r.q_df == c["fits"]["common"]["q_df"] and stats.chi2.sf(r.q, r.q_df) == pytest.approx(r.q_p)
+
+
+# ------------------------------------------------------------------------------- multi-arm contrast input
+def _all_pairs(arms: pd.DataFrame, measure: str, flip_every: int = 0) -> pd.DataFrame:
+    """netmeta's contrast format: every pair of arms of every study, effect and SE from the arm-level data (the
+    zero-cell rule of netmeta's pairwise() for OR); every ``flip_every``-th pair given the other way round."""
+    rows = []
+    for s, g in arms.groupby("study", sort=False):
+        t = g["treatment"].tolist()
+        if measure == "MD":
+            th, v = g["mean"].to_numpy(float), (g["sd"] ** 2 / g["n"]).to_numpy(float)
+        else:
+            x, n = g["events"].to_numpy(float), g["n"].to_numpy(float)
+            if ((x == 0) | (x == n)).any():
+                x, n = x + 0.5, n + 1
+            th, v = np.log(x / (n - x)), 1 / x + 1 / (n - x)
+        for i in range(len(t)):
+            for j in range(i + 1, len(t)):
+                a, b, y = t[j], t[i], th[j] - th[i]
+                if flip_every and len(rows) % flip_every == 0:
+                    a, b, y = b, a, -y
+                rows.append({"study": s, "treatment": a, "versus": b, "yi": y, "se": math.sqrt(v[i] + v[j])})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("name", ["senn2013_MD", "stowe2010_MD", "hasselblad1998_OR"])
+@pytest.mark.parametrize("method", ["common", "DL", "REML"])
+def test_multi_arm_contrast_input_equals_metafor_on_the_arm_level_data(name, method):
+    c = REF["cases"][name]
+    rows = _all_pairs(_data(c["data"]), c["measure"], flip_every=3)
+    assert rows.groupby("study").size().max() == 3  # a three-arm study as its three contrasts
+    r = fmtrials.network_meta(rows, measure=c["measure"], reference=c["reference"], method=method)
+    ref = c["fits"][method]
+    re_ = r.relative_effects().set_index("treatment").loc[ref["treatment"]]
+    assert_allclose(_scale(re_["estimate"], c["measure"]), ref["estimate"], atol=TOL)
+    assert_allclose(re_["se"], ref["se"], atol=TOL)
+    assert r.tau2 == pytest.approx(ref["tau2"], abs=TOL)
+    assert r.q == pytest.approx(ref["q"], abs=TOL) and r.q_df == ref["q_df"]
+    sp = r.split().set_index(["treatment", "versus"])
+    for row in (x for x in ref["split"] if "indirect" in x):
+        got = sp.loc[(row["treatment"], row["versus"])]
+        assert got["direct"] == pytest.approx(row["direct"], abs=TOL)
+        assert got["indirect"] == pytest.approx(row["indirect"], abs=TOL)
+
+
+@pytest.mark.parametrize(
+    ("rows", "words"),
+    [
+        (  # B vs A is 0.1 - 0.5 = -0.4 if consistent; given 0.65: the loop is 1.05 off, 0.35 on each contrast
+            [("s", "A", "P", 0.5, 0.2), ("s", "B", "P", 0.1, 0.2), ("s", "B", "A", 0.65, 0.25)],
+            ["multi-arm study 's' are not consistent", "0.35 from the study's least-squares"],
+        ),
+        (
+            [("s", "A", "P", 0.5, 0.2), ("s", "B", "P", 0.1, 0.2), ("t", "A", "P", 0.3, 0.2)],
+            ["study 's' gives 2 contrasts of 3 treatments (P, A, B)", "row 2"],
+        ),
+        (
+            [("s", "A", "P", 0.5, 0.2), ("s", "P", "A", -0.5, 0.2), ("s", "B", "P", 0.1, 0.2)],
+            ["study 's' gives 3 contrasts of 3 treatments", "every pair of its arms once"],
+        ),
+        (  # variances 0.01, 0.01, 1: no three independent arms give them
+            [("s", "A", "P", 0.5, 0.1), ("s", "B", "P", 0.1, 0.1), ("s", "B", "A", -0.4, 1.0)],
+            ["variances of multi-arm study 's' imply no valid covariance"],
+        ),
+    ],
+)
+def test_bad_multi_arm_contrasts_are_refused_naming_the_study(rows, words):
+    frame = pd.DataFrame(rows, columns=["study", "treatment", "versus", "yi", "se"])
+    with pytest.raises(DataError) as e:
+        fmtrials.network_meta(frame, measure="MD", reference="P")
+    for w in words:
+        assert w in str(e.value)

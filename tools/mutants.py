@@ -1302,6 +1302,24 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_network_continuous.py",),
         "direct-minus-indirect difference with the network variance in place of the indirect one",
     ),
+    M(
+        "network-contrast-multiarm-covariance",
+        "network",
+        "network/_contrasts.py",
+        "V = -0.5 * D @ R @ D.T  # = D Lt D' (D Π = D)",
+        "V = np.diag(np.diag(-0.5 * D @ R @ D.T))",
+        ("tests/test_network_continuous.py",),
+        "a multi-arm study given as contrasts: its contrasts' covariance (shared arm) dropped",
+    ),
+    M(
+        "network-contrast-multiarm-consistency",
+        "network",
+        "network/_contrasts.py",
+        "if gap > TOL_MULTIARM:",
+        "if gap > 1.0:",
+        ("tests/test_network_continuous.py",),
+        "inconsistent contrasts of a multi-arm study accepted (netmeta's tol.multiarm check lost)",
+    ),
 )
 
 

@@ -109,9 +109,10 @@ def network_meta(
     ----------
     arms : DataFrame
         One row per arm, ``study, treatment, events, n`` (a binary outcome) or ``study, treatment, mean, sd, n``
-        (a continuous outcome); or one row per two-arm study of published contrasts, ``study, treatment,
-        versus, yi, se`` (``yi`` the effect of ``treatment`` against ``versus`` on the analysis scale: a log
-        ratio for RR/OR, a difference for RD/MD/SMD).
+        (a continuous outcome); or published contrasts, ``study, treatment, versus, yi, se`` (``yi`` the effect
+        of ``treatment`` against ``versus`` on the analysis scale: a log ratio for RR/OR, a difference for
+        RD/MD/SMD), one row per two-arm study and every pair of arms of a multi-arm study (netmeta's input;
+        the covariance derived from the pairwise variances as netmeta's ``multiarm()``).
     measure : {"RR", "OR", "RD", "MD", "SMD"}, optional
         Effect measure: RR, OR or RD for counts (default RR), MD or SMD for means (default MD; SMD, Hedges'
         g as metafor ``escalc``, for two-arm studies only, see :mod:`fmtrials.network._means`), any for
