@@ -3,7 +3,10 @@
 :func:`network_meta` fits the model R netmeta fits and R metafor fits with
 ``rma.mv(yi, V, mods = X, random = ~ comp | study, struct = "CS", rho = 1/2)``: every study's contrasts against
 its first arm with their within-study covariance, one between-study variance for every comparison (correlation
-1/2 between contrasts sharing an arm), consistency. Results at metafor parity (tests/r/network_reference.R).
+1/2 between contrasts sharing an arm), consistency. Inputs: arm-level counts (RR, OR, RD), arm-level means (MD,
+SMD; :mod:`._means`) or contrasts (two-arm, or every pair of a multi-arm study's arms; :mod:`._contrasts`).
+Results at metafor parity (tests/r/network_reference.R, tests/r/network_split_reference.R) and, for DL and
+``split()``, equal to netmeta's published output (tests/test_network_continuous.py).
 """
 
 from __future__ import annotations
