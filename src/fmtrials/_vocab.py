@@ -437,7 +437,7 @@ GLOSSARY: dict[str, Term] = {
     "name": _data("a column or argument name, for messages"),
     "where": _data("file/row of each audited comparison, for messages"),
     # options (keyword-only) and choices (a _vocab Literal)
-    "measure": _opt("effect measure", Measure, EffectMeasure, PoolMeasure, ContinuousMeasure),
+    "measure": _opt("effect measure", Measure, EffectMeasure, PoolMeasure, ContinuousMeasure, NetworkMeasure),
     "method": _opt("pooling method or tau² estimator", PoolMethod, MRegMethod, RevManMethod, NetworkMethod),
     "test": _opt(
         "hypothesis test (of a 2x2 table, a pooled estimate or a small-study effect)",
