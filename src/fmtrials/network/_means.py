@@ -8,9 +8,10 @@
   against its first with escalc's variance (:func:`fmtrials.effects.continuous.mean_effects`). The pairwise
   definition does not carry over to a multi-arm study: each pair is standardised by its own pooled SD, so the
   study's pairwise g's are not differences of arm-level quantities (g_AB + g_BC != g_AC) and escalc defines no
-  covariance between them. netmeta standardises a multi-arm study by one SD over all its arms (Crippa & Orsini
-  2016), a different estimate from the pairwise g; rather than a third definition, a multi-arm study is refused
-  with measure="SMD" (naming it): use MD, or give published two-arm contrasts.
+  covariance between them. netmeta's ``pairwise()`` makes a multi-arm study's SMDs consistent by the method of
+  Crippa & Orsini 2016 (Balduzzi et al. 2023, J Stat Softw 106(2), section 5.1), a different estimate from the
+  pairwise g, which no reference here checks; so a multi-arm study is refused with measure="SMD" (naming it):
+  use MD, or give the study's contrasts.
 
 Bad values (a missing mean, SD <= 0, n < 2, not a number) are refused through :func:`fmtrials._validation.
 frame_means`, every problem naming the study, the treatment, the row and the column.
