@@ -11,7 +11,7 @@
   covariance between them. netmeta's ``pairwise()`` makes a multi-arm study's SMDs consistent by the method of
   Crippa & Orsini 2016 (Balduzzi et al. 2023, J Stat Softw 106(2), section 5.1), a different estimate from the
   pairwise g, which no reference here checks; so a multi-arm study is refused with measure="SMD" (naming it):
-  use MD, or give the study's contrasts.
+  use MD.
 
 Bad values (a missing mean, SD <= 0, n < 2, not a number) are refused through :func:`fmtrials._validation.
 frame_means`, every problem naming the study, the treatment, the row and the column.
