@@ -238,7 +238,7 @@ def test_contrast_input_refuses_a_second_contrast_of_a_study_and_bad_se():
     with pytest.raises(DataError) as e:
         fmtrials.network_meta(rows, reference="P")
     msg = str(e.value)
-    assert "study 's', treatment 'B': a second contrast of the study" in msg and "row 2" in msg
+    assert "study 's' gives 2 contrasts of 3 treatments (P, A, B)" in msg and "row 2" in msg
     assert "se 0 is not positive (study 't', treatment 'A')" in msg
 
 

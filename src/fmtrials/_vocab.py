@@ -296,6 +296,9 @@ ExampleKind = Literal["rm5", "csv"]
 #: the between-study variance of a network meta-analysis (fmtrials.network_meta)
 NetworkMethod = Literal["REML", "DL", "common"]
 NETWORK_METHODS: tuple[str, ...] = ("REML", "DL", "common")
+#: the effect measures of a network meta-analysis: counts (RR, OR, RD), means (MD, SMD), or any for contrasts
+NetworkMeasure = Literal["RR", "OR", "RD", "MD", "SMD"]
+NETWORK_MEASURES: tuple[str, ...] = ("RR", "OR", "RD", "MD", "SMD")
 #: a disconnected network: refuse naming its components, or analyse each component
 Disconnected = Literal["raise", "each"]
 DISCONNECTED: tuple[str, ...] = ("raise", "each")
@@ -311,6 +314,8 @@ __all__ += [
     "EXAMPLE_KINDS",
     "NetworkMethod",
     "NETWORK_METHODS",
+    "NetworkMeasure",
+    "NETWORK_MEASURES",
     "Disconnected",
     "DISCONNECTED",
     "Term",
@@ -432,7 +437,7 @@ GLOSSARY: dict[str, Term] = {
     "name": _data("a column or argument name, for messages"),
     "where": _data("file/row of each audited comparison, for messages"),
     # options (keyword-only) and choices (a _vocab Literal)
-    "measure": _opt("effect measure", Measure, EffectMeasure, PoolMeasure, ContinuousMeasure),
+    "measure": _opt("effect measure", Measure, EffectMeasure, PoolMeasure, ContinuousMeasure, NetworkMeasure),
     "method": _opt("pooling method or tau² estimator", PoolMethod, MRegMethod, RevManMethod, NetworkMethod),
     "test": _opt(
         "hypothesis test (of a 2x2 table, a pooled estimate or a small-study effect)",

@@ -3,7 +3,10 @@
 :func:`network_meta` fits the model R netmeta fits and R metafor fits with
 ``rma.mv(yi, V, mods = X, random = ~ comp | study, struct = "CS", rho = 1/2)``: every study's contrasts against
 its first arm with their within-study covariance, one between-study variance for every comparison (correlation
-1/2 between contrasts sharing an arm), consistency. Results at metafor parity (tests/r/network_reference.R).
+1/2 between contrasts sharing an arm), consistency. Inputs: arm-level counts (RR, OR, RD), arm-level means (MD,
+SMD; :mod:`._means`) or contrasts (two-arm, or every pair of a multi-arm study's arms; :mod:`._contrasts`).
+Results at metafor parity (tests/r/network_reference.R, tests/r/network_split_reference.R) and, for DL and
+``split()``, equal to netmeta's published output (tests/test_network_continuous.py).
 """
 
 from __future__ import annotations
@@ -16,9 +19,20 @@ import pandas as pd
 from scipy import stats
 
 from .._validation import check_alpha
-from .._vocab import EVENTS, MEASURES, NETWORK_METHODS, Disconnected, Event, Measure, NetworkMethod, choice
+from .._vocab import (
+    CONTINUOUS_MEASURES,
+    EVENTS,
+    MEASURES,
+    NETWORK_MEASURES,
+    NETWORK_METHODS,
+    Disconnected,
+    Event,
+    NetworkMeasure,
+    NetworkMethod,
+    choice,
+)
 from ..errors import DataError, Problem
-from . import _build, _fit
+from . import _build, _fit, _means
 from .result import NetworkResult
 
 __all__ = ["network_meta", "NetworkResult"]
@@ -85,29 +99,35 @@ def _direct(blocks: _build.Blocks, tau2: float) -> dict[tuple[str, str], tuple[f
 def network_meta(
     arms: pd.DataFrame,
     *,
-    measure: Measure = "RR",
+    measure: NetworkMeasure | None = None,
     reference: str = "placebo",
     method: NetworkMethod = "REML",
     event: Event | None = None,
     alpha: float = 0.05,
     disconnected: Disconnected = "raise",
 ) -> NetworkResult | dict[str, NetworkResult]:
-    """Network meta-analysis of arm-level counts (or two-arm contrasts) against ``reference``.
+    """Network meta-analysis of arm-level counts or means (or two-arm contrasts) against ``reference``.
 
     Parameters
     ----------
     arms : DataFrame
-        One row per arm, ``study, treatment, events, n``; or one row per two-arm study of published
-        contrasts, ``study, treatment, versus, yi, se`` (``yi`` on the analysis scale, e.g. a log ratio).
-    measure : {"RR", "OR", "RD"}
-        Effect measure (arm-level input).
+        One row per arm, ``study, treatment, events, n`` (a binary outcome) or ``study, treatment, mean, sd, n``
+        (a continuous outcome); or published contrasts, ``study, treatment, versus, yi, se`` (``yi`` the effect
+        of ``treatment`` against ``versus`` on the analysis scale: a log ratio for RR/OR, a difference for
+        RD/MD/SMD), one row per two-arm study and every pair of arms of a multi-arm study (netmeta's input;
+        the covariance derived from the pairwise variances as netmeta's ``multiarm()``).
+    measure : {"RR", "OR", "RD", "MD", "SMD"}, optional
+        Effect measure: RR, OR or RD for counts (default RR), MD or SMD for means (default MD; SMD, Hedges'
+        g as metafor ``escalc``, for two-arm studies only, see :mod:`fmtrials.network._means`), any for
+        contrasts (default RR; it says how ``yi`` is shown).
     reference : str
         The treatment every effect is reported against (letter case as in the data).
     method : {"REML", "DL", "common"}
         Between-study variance: REML (metafor ``rma.mv``), DerSimonian-Laird generalised (netmeta's default),
         or none (common effect, generalised least squares).
     event : {"beneficial", "harmful"}, optional
-        Direction of the event, for P-scores.
+        Direction of the event, for P-scores; for a continuous outcome, "beneficial" when larger values are
+        better, "harmful" when smaller values are (netmeta ``small.values = "undesirable"`` / ``"desirable"``).
     alpha : float
         Intervals at ``1 - alpha``.
     disconnected : {"raise", "each"}
@@ -126,7 +146,6 @@ def network_meta(
     >>> round(res.q_df), res.tau2
     (1, 0.0)
     """
-    measure = choice(measure, MEASURES, "measure")
     method = choice(method, NETWORK_METHODS, "method")
     disconnected = choice(disconnected, ("raise", "each"), "disconnected")
     if event is not None:
@@ -134,8 +153,14 @@ def network_meta(
     alpha = check_alpha(alpha)
     if not isinstance(arms, pd.DataFrame):
         raise DataError(Problem("arms must be a DataFrame", file="<arguments>", column="arms"))
-    contrast = "versus" in arms.columns and "events" not in arms.columns
-    blocks = _build.from_contrasts(arms) if contrast else _build.from_arms(arms, measure)
+    contrast = "versus" in arms.columns and "events" not in arms.columns and "mean" not in arms.columns
+    means = not contrast and "mean" in arms.columns and "events" not in arms.columns
+    allowed = NETWORK_MEASURES if contrast else CONTINUOUS_MEASURES[:2] if means else MEASURES
+    measure = choice("MD" if measure is None and means else "RR" if measure is None else measure, allowed, "measure")
+    if contrast:
+        blocks = _build.from_contrasts(arms)
+    else:
+        blocks = _means.from_means(arms, measure) if means else _build.from_arms(arms, measure)
     used = {blocks.treatments[int(j)] for a in blocks.arms for j in a}
     unused = [t for t in blocks.treatments if t not in used]
     if unused:

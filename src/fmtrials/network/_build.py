@@ -1,10 +1,11 @@
-"""Input of a network meta-analysis: validated arms (or two-arm contrasts) turned into per-study blocks.
+"""Input of a network meta-analysis: validated arms (or contrasts) turned into per-study blocks.
 
 Each study becomes one block: its arms' treatments (the first arm, in input order, is the study's baseline),
 the contrasts of every other arm against the baseline (``y``) and their within-study covariance ``V`` (the
 baseline arm's variance on the off-diagonal). Zero cells as R netmeta's ``pairwise()``: 0.5 is added to every
 cell of every arm of a study with a zero-event or an all-event arm; a study whose arms are all zero-event (or
-all all-event) carries no information on a ratio scale and is dropped (named in ``dropped``).
+all all-event) carries no information on a ratio scale and is dropped (named in ``dropped``). Arm-level means
+are read by :mod:`._means`, a multi-arm study's contrasts by :mod:`._contrasts`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, Problem
+from . import _contrasts
 
 ARM_INPUT = ("study", "treatment", "events", "n")
 CONTRAST_INPUT = ("study", "treatment", "versus", "yi", "se")
@@ -81,19 +83,26 @@ def _duplicates(frame: pd.DataFrame, probs: list[Problem], key: tuple[str, ...])
     for i, k in enumerate(zip(*(frame[c].astype(str) for c in key)), start=1):
         if k not in seen:
             seen[k] = i
-        elif len(key) > 1:
+        else:
             what = ", ".join(f"{c} '{v}'" for c, v in zip(key, k))
             probs.append(_problem(f"duplicated arm: {what} also in row {seen[k]}", row=i, column=key[1]))
-        else:
-            where = f"study '{k[0]}', treatment '{frame['treatment'].iloc[i - 1]}'"
+
+
+def group_studies(frame: pd.DataFrame, probs: list[Problem]) -> tuple[list[str], list[np.ndarray]]:
+    """The studies in order of first appearance and each one's row indices (input order); a one-arm study is a
+    problem (appended to ``probs``)."""
+    codes, names = pd.factorize(frame["study"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    treatment = frame["treatment"].to_numpy()
+    out = [order[starts[s] : starts[s + 1]] for s in range(len(names))]
+    for s, rows in enumerate(out):
+        if len(rows) < 2:
+            t = treatment[rows[0]]
             probs.append(
-                _problem(
-                    f"{where}: a second contrast of the study (also in row {seen[k]}); contrast input takes one "
-                    "two-arm contrast per study (give a multi-arm study as arm-level counts)",
-                    row=i,
-                    column="study",
-                )
+                _problem(f"study '{names[s]}' has one arm (treatment '{t}'): nothing to compare", row=rows[0] + 1)
             )
+    return [str(x) for x in names], out
 
 
 def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
@@ -116,27 +125,17 @@ def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
             _problem(f"events {events[i]:g} of n {n[i]:g} is impossible ({where})", row=int(i) + 1, column="events")
         )
     _duplicates(frame, probs, ("study", "treatment"))
-    codes, names = pd.factorize(frame["study"], sort=False)
-    order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], np.arange(len(names) + 1))
-    treatment = frame["treatment"].to_numpy()
-    for s in range(len(names)):
-        rows = order[starts[s] : starts[s + 1]]
-        if len(rows) < 2:
-            t = treatment[rows[0]]
-            probs.append(
-                _problem(f"study '{names[s]}' has one arm (treatment '{t}'): nothing to compare", row=rows[0] + 1)
-            )
+    names, study_rows = group_studies(frame, probs)
     if probs:
         raise DataError(probs)
+    treatment = frame["treatment"].to_numpy()
     treatments = sorted(set(treatment.tolist()))
     index = {t: i for i, t in enumerate(treatments)}
     tcode = np.array([index[t] for t in treatment.tolist()])
     out = Blocks(treatments=treatments, studies=[], arms=[], y=[], V=[])
     totals = np.bincount(tcode, weights=n, minlength=len(treatments))
     out.n_patients = {t: float(totals[i]) for i, t in enumerate(treatments)}
-    for s in range(len(names)):
-        rows = order[starts[s] : starts[s + 1]]
+    for s, rows in enumerate(study_rows):
         x, m = events[rows], n[rows]
         if measure != "RD" and (np.all(x == 0) or np.all(x == m)):
             out.dropped.append(str(names[s]))
@@ -153,7 +152,8 @@ def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
 
 
 def from_contrasts(frame: pd.DataFrame) -> Blocks:
-    """Blocks from two-arm contrasts ``study, treatment, versus, yi, se`` (one row per study)."""
+    """Blocks from contrasts ``study, treatment, versus, yi, se``: one row per two-arm study, every pair of arms
+    of a multi-arm study (its covariance derived as netmeta's ``multiarm()``, :mod:`._contrasts`)."""
     _check_columns(frame, CONTRAST_INPUT)
     frame = frame.reset_index(drop=True)
     probs = _labels(frame, ("study", "treatment", "versus"))
@@ -168,17 +168,44 @@ def from_contrasts(frame: pd.DataFrame) -> Blocks:
             probs.append(_problem(f"se {se[i]:g} is not positive ({where})", row=i + 1, column="se"))
         if row["treatment"] == row["versus"]:
             probs.append(_problem(f"treatment compared with itself ({where})", row=i + 1, column="versus"))
-    _duplicates(frame, probs, ("study",))
-    if probs:
-        raise DataError(probs)
     treatments = sorted(set(frame["treatment"]) | set(frame["versus"]))
     index = {t: i for i, t in enumerate(treatments)}
     out = Blocks(treatments=treatments, studies=[], arms=[], y=[], V=[])
-    for i, row in frame.iterrows():
-        out.studies.append(row["study"])
-        out.arms.append(np.array([index[row["versus"]], index[row["treatment"]]]))
-        out.y.append(np.array([yi[i]]))
-        out.V.append(np.array([[se[i] ** 2]]))
+    codes, names = pd.factorize(frame["study"], sort=False)
+    for s, name in enumerate(names):
+        rows = np.flatnonzero(codes == s)
+        arms: list[str] = []
+        for i in rows:
+            arms += [t for t in (frame["versus"].iloc[i], frame["treatment"].iloc[i]) if t not in arms]
+        pos = {t: k for k, t in enumerate(arms)}
+        pairs = [(pos[frame["treatment"].iloc[i]], pos[frame["versus"].iloc[i]]) for i in rows]
+        p = len(arms)
+        if len({frozenset(x) for x in pairs}) < len(pairs) or len(pairs) != p * (p - 1) // 2:
+            probs.append(
+                _problem(
+                    f"study '{name}' gives {len(pairs)} contrasts of {p} treatments ({', '.join(arms)}): a study is "
+                    f"one contrast (two arms) or every pair of its arms once ({p * (p - 1) // 2} contrasts)",
+                    row=int(rows[-1]) + 1,
+                    column="study",
+                )
+            )
+            continue
+        if probs:  # values may be missing: only the structure of the remaining studies is checked
+            continue
+        if p == 2:
+            y, V = np.array([yi[rows[0]]]), np.array([[se[rows[0]] ** 2]])
+        else:
+            got = _contrasts.multiarm(str(name), pairs, yi[rows], se[rows] ** 2, p)
+            if isinstance(got, str):
+                probs.append(_problem(got, row=int(rows[0]) + 1, column="yi"))
+                continue
+            y, V = got
+        out.studies.append(str(name))
+        out.arms.append(np.array([index[t] for t in arms]))
+        out.y.append(y)
+        out.V.append(V)
+    if probs:
+        raise DataError(probs)
     return out
 
 

@@ -8,8 +8,16 @@ arms to contrasts), so a fit costs O(studies · arms² + treatments³).
 
 * ``"common"``: generalised least squares, ``tau² = 0``;
 * ``"DL"``: the generalised method of moments of DerSimonian and Laird for one tau² (Jackson, White & Riley
-  2012, Stat Med 31:3805-3820; the estimator of netmeta, Rücker 2012, Res Synth Methods 3:312-324):
-  ``tau² = max(0, (Q - df) / tr(M P))`` with ``M = W - W X (X'WX)^-1 X'W`` and ``W = V^-1``;
+  2012, Stat Med 31:3805-3820): ``tau² = max(0, (Q - df) / tr(M P))`` with ``M = W - W X (X'WX)^-1 X'W``,
+  ``W = V^-1`` and ``P`` the block-diagonal 1 / (1/2) structure above. netmeta (Rücker 2012, Res Synth Methods
+  3:312-324; R/nma.ruecker.R) computes it in the graph-theoretical form, on all pairwise contrasts of every
+  study with the reduced (multi-arm adjusted, ``multiarm()``) weights ``W_r``: ``tau² = max(0, (Q - df) /
+  tr((I - H) (B B' ∘ E / 2) W_r))``, ``B`` the edge-treatment incidence matrix, ``H = B L⁺ B' W_r`` the hat
+  matrix, ``E`` the same-study indicator; ``B B' ∘ E / 2`` is ``P`` written on the pairwise contrasts and the
+  reduced weights give the same Laplacian ``B' W_r B = X' W X``, so the two are one estimator (checked in
+  tests/test_network_continuous.py against a direct implementation of netmeta's form and against netmeta's
+  printed output for the Parkinson network of Balduzzi et al. 2023, J Stat Softw 106(2), a three-arm trial:
+  tau² = 0.1518);
 * ``"REML"``: the root of the restricted-likelihood score in tau² (zero when the score is negative at zero),
   by Brent's method to machine precision.
 """

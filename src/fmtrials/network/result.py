@@ -146,16 +146,22 @@ class NetworkResult(ResultMixin):
         return pd.DataFrame(out).sort_values("p_score", ascending=False, kind="mergesort").reset_index(drop=True)
 
     def split(self) -> pd.DataFrame:
-        """Direct against indirect evidence for every comparison with both (netmeta ``netsplit``'s
-        back-calculation, Dias et al. 2010, Stat Med 29:932-944).
+        """Direct against indirect evidence for every comparison with both: netmeta ``netsplit(method =
+        "Back-calculation")`` (SIDE by back-calculation: Dias et al. 2010, Stat Med 29:932-944; König, Krahn &
+        Binder 2013, Stat Med 32:5414-5429), named in the ``method`` column (``"back-calculation"``).
 
-        ``direct``: inverse-variance pooling of the ``treatment``-versus-``versus`` contrasts of the studies
-        that include both, each with variance ``v_treatment + v_versus + tau²`` (the network's tau²);
-        ``indirect``: back-calculated, ``(θ_nma/V_nma - θ_dir/V_dir) / (1/V_nma - 1/V_dir)``; ``diff`` = direct -
-        indirect with its z test. Comparisons whose evidence is all direct (no indirect path) are left out.
-        Effects on the analysis scale (log ratio for RR/OR). In a network of two-arm trials this is netsplit's
-        split; with multi-arm trials netsplit weights a multi-arm trial's direct contrast by its share of the
-        network model, so the two can differ there (not checked against netmeta, which Debian does not package).
+        ``direct``: inverse-variance pooling of the ``treatment``-versus-``versus`` contrasts of every study
+        that holds both, a multi-arm study with its own contrast of the two arms, each with variance
+        ``v_treatment + v_versus + tau²`` (the network's tau²; netmeta's ``TE.direct``, R/nma.ruecker.R);
+        ``direct_share`` = ``V_nma / V_direct`` (netmeta's direct evidence proportion, ``netmeasures()``);
+        ``indirect`` = ``(nma - share · direct) / (1 - share)`` with variance ``V_nma / (1 - share)``;
+        ``diff`` = direct - indirect with variance ``V_direct + V_indirect``, its z and two-sided p. netmeta's
+        formulas (R/netmeta.R), multi-arm trials included: equal to netsplit's printed output for the
+        Parkinson network of Balduzzi et al. 2023 (J Stat Softw 106(2), section 5.1; a three-arm trial) and to
+        an R implementation on metafor's fits (tests/r/network_split_reference.R). A multi-arm trial holding
+        both treatments informs the direct estimate and, through its other arms, the network estimate, so its
+        direct and indirect estimates are not fully independent (as in netmeta). Comparisons whose evidence is
+        all direct (no indirect path) are left out. Effects on the analysis scale (log ratio for RR/OR).
         """
         crit = stats.norm.isf(self.alpha / 2)
         rows = []
@@ -172,8 +178,10 @@ class NetworkResult(ResultMixin):
                 {
                     "treatment": a,
                     "versus": b,
+                    "method": "back-calculation",
                     "k_direct": k,
                     "nma": nma,
+                    "nma_se": se,
                     "direct": d,
                     "direct_se": math.sqrt(vd),
                     "indirect": ind,
@@ -182,6 +190,8 @@ class NetworkResult(ResultMixin):
                     "diff": diff,
                     "diff_low": diff - crit * sdiff,
                     "diff_high": diff + crit * sdiff,
+                    "diff_se": sdiff,
+                    "z": z,
                     "p": float(2 * stats.norm.sf(abs(z))),
                 }
             )
@@ -200,7 +210,13 @@ class NetworkResult(ResultMixin):
     def summary(self) -> str:
         from .._format import format_number as f
 
-        scale = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}[self.measure]
+        scale = {
+            "RR": "risk ratio",
+            "OR": "odds ratio",
+            "RD": "risk difference",
+            "MD": "mean difference",
+            "SMD": "standardised mean difference",
+        }[self.measure]
         lines = [
             f"Network meta-analysis ({self.method}, {scale}): {len(self.treatments)} treatments, {self.k} studies, "
             f"{len(self.designs)} designs; reference {self.reference}",
