@@ -64,7 +64,7 @@ for (dn in names(measures)) for (ms in measures[[dn]]) for (method in c("DL", "R
   ad <- ev(rcall(method, "adhoc"), env)
   het[[length(het) + 1]] <- list(data = dn, measure = ms, method = method, call = call,
     confint_call = paste0("confint(", call, ", control=list(tol=1e-12, maxiter=10000))"),
-    tau2 = num(fit$tau2), tau2_ci_lb = num(ci["tau^2", "ci.lb"]), tau2_ci_ub = num(ci["tau^2", "ci.ub"]),
+    beta = num(fit$beta), QE = num(fit$QE), tau2 = num(fit$tau2), tau2_ci_lb = num(ci["tau^2", "ci.lb"]), tau2_ci_ub = num(ci["tau^2", "ci.ub"]),
     I2_ci_lb = num(ci["I^2(%)", "ci.lb"]), I2_ci_ub = num(ci["I^2(%)", "ci.ub"]),
     hts_pi_lb = num(fit$beta) - half, hts_pi_ub = num(fit$beta) + half,
     adhoc_call = rcall(method, "adhoc"), adhoc_se = num(ad$se), adhoc_ci_lb = num(ad$ci.lb),
