@@ -178,3 +178,34 @@ def test_trim_and_fill_matches_metafor(c):
     f = tf.filled
     assert_allclose(np.sort(f["yi"].to_numpy(dtype=float)), np.sort(np.atleast_1d(c["fill_yi"])), **TOL)
     assert_allclose(np.sort(f["vi"].to_numpy(dtype=float)), np.sort(np.atleast_1d(c["fill_vi"])), **TOL)
+
+
+# ------------------------------------------------------------------------------------- RevMan (item 4)
+REF1 = json.loads((Path(__file__).parent / "data" / "continuous_reference.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["continuous.rm5", "continuous.csv"])
+@pytest.mark.parametrize(
+    ("outcome", "method"), [("Length of stay (MD, fixed)", "IV"), ("Length of stay (MD, random, by centre)", "DL")]
+)
+def test_compare_revman_mean_differences_equal_metafor(name, outcome, method):
+    # the fixture's RevMan values (tests/r/revman_continuous.R, Deeks & Higgins' formulas) and fmtrials' re-run
+    # equal metafor's rma(method="FE" / "DL") of dat.normand1999: RevMan's IV fixed and random MD are metafor's
+    c = fmtrials.compare_revman(Path(__file__).parent / "data" / "revman" / name)
+    c = c[(c.outcome == outcome) & c.subgroup.isna()].set_index("quantity")
+    ref = next(
+        x
+        for x in REF1["pool"]
+        if (x["data"], x["measure"], x["method"], x["test"]) == ("normand1999", "MD", method, "z")
+    )
+    want = {
+        "estimate": ref["beta"],
+        "ci_low": ref["ci_lb"],
+        "ci_high": ref["ci_ub"],
+        "chi2": ref["QE"],
+        "tau2": ref["tau2"],
+    }
+    want["z"] = abs(ref["zval"])  # RevMan prints |Z|
+    want["p_z"] = ref["pval"]
+    for q, w in want.items():
+        assert_allclose([c.at[q, "revman"], c.at[q, "fmtrials"]], [w, w], rtol=1e-6, atol=1e-9, err_msg=q)
