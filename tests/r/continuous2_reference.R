@@ -5,6 +5,7 @@
 # influence (influence) and Baujat points (baujat), meta-regression (rma(mods=)), small-study tests (regtest,
 # ranktest) and trim-and-fill (trimfill), for MD, SMD and ROM on dat.normand1999, dat.curtis1998 and dat.gibson2002.
 #
+# Also writes tests/data/normand1999_continuous.csv (dat.normand1999 as a user continuous outcomes file).
 # Run from the repository root:   Rscript tests/r/continuous2_reference.R
 # Written with R 4.2.2 and metafor 3.8-1 (Debian packages r-base-core, r-cran-metafor; data sets from metadat).
 # CI does not run this script: the JSON it writes is committed and tests/test_continuous2.py compares against it.
@@ -219,5 +220,11 @@ out <- list(
   data = ds, heterogeneity = het, subgroups = sub_cases, leave1out = loo_cases, cumulative = cum_cases,
   influence = inf_cases, baujat = baujat_cases, meta_regression = mreg_cases, small_study = ss_cases,
   trimfill = tf_cases, trimfill_not_run = tf_skipped)
+# dat.normand1999 as a user continuous outcomes file (fmtrials.read_continuous), for the report tests:
+# length of hospital stay in days, lower is better (direction "harmful")
+user <- cbind(ds$normand1999[, c("study", "mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c")],
+              endpoint = "length_of_stay", direction = "harmful", unit = "days")
+write.csv(user[, c("study", "endpoint", "mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c", "direction", "unit")],
+          file.path("tests", "data", "normand1999_continuous.csv"), row.names = FALSE, quote = FALSE)
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, na = "null", pretty = TRUE), out_path)
 cat("wrote", out_path, "\n")
