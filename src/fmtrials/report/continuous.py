@@ -16,25 +16,15 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .. import data as _data
 from .._csv import write_csv
 from .._format import format_interval, format_number, format_p, pool_label
-from .._vocab import PoolMethod, PoolTest
-from ..analysis.policy import requested_model, resolve_main_model
-from ..meta import pool
+from ..analysis.continuous import BUNDLED_SCALES, MEASE_N, ContinuousEndpoint, analyse_continuous, pooled_sd
 
 __all__: list[str] = []  # private module
 
-#: a typical SD of each bundled scale (Mease 2009 Table 1 baselines, source M09-T1): the arm SDs pooled,
-#: sqrt(sum (n_j - 1) SD_j² / sum (n_j - 1)) with n = 223, 224, 441 (placebo, 100, 200 mg/day)
-BUNDLED_SCALES = (
-    ("Pain, paper VAS 24-h recall (0–100)", (15.1, 16.0, 16.3)),
-    ("FIQ total (0–100)", (13.4, 13.7, 14.4)),
-)
-_MEASE_N = (223, 224, 441)
 _PREFIX = "continuous outcomes: "
 
 
@@ -46,49 +36,14 @@ def _ci(est: Any, lo: Any, hi: Any, digits: int = 2) -> str:
     return format_interval(est, lo, hi, digits, missing="–")
 
 
-def pooled_sd(sds, ns) -> float:
-    """sqrt(sum (n - 1) SD² / sum (n - 1)): the arms' SDs pooled.
-
-    Examples
-    --------
-    >>> round(pooled_sd((15.1, 16.0, 16.3), (223, 224, 441)), 4)
-    15.9311
-    """
-    sds, ns = np.asarray(sds, dtype=float), np.asarray(ns, dtype=float)
-    return float(math.sqrt(((ns - 1) * sds**2).sum() / (ns - 1).sum()))
-
-
 def bundled_scales() -> list[dict[str, str]]:
     """The typical SDs of the bundled scales, with their arithmetic (source M09-T1)."""
     out = []
     for name, sds in BUNDLED_SCALES:
-        terms = " + ".join(f"{n - 1}×{s}²" for n, s in zip(_MEASE_N, sds))
-        sd = pooled_sd(sds, _MEASE_N)
-        out.append({"scale": name, "sd": _fmt(sd), "arithmetic": f"√(({terms}) / {sum(_MEASE_N) - 3}) = {_fmt(sd)}"})
+        terms = " + ".join(f"{n - 1}×{s}²" for n, s in zip(MEASE_N, sds))
+        sd = pooled_sd(sds, MEASE_N)
+        out.append({"scale": name, "sd": _fmt(sd), "arithmetic": f"√(({terms}) / {sum(MEASE_N) - 3}) = {_fmt(sd)}"})
     return out
-
-
-def _model(k: int, options: Any) -> tuple[PoolMethod, PoolTest]:
-    """The report's model policy for k comparisons (MH/Peto, which pool 2x2 tables, become inverse variance)."""
-    model, _ = resolve_main_model(k, requested_model(options.method, options.test, "OR"))
-    method, test = model.method, model.test
-    if method in ("MH", "Peto"):
-        return "IV", "z"
-    return ("DL", test) if method == "MH-DL" else (method, test)
-
-
-def _typical(table: pd.DataFrame) -> tuple[float, str]:
-    """The SD re-expressing the SMD: the endpoint's ``typical_sd`` (with its source), else the pooled SD of the
-    largest study (first of ties), as Cochrane Handbook §15.5.3.1 suggests (a representative study)."""
-    if "typical_sd" in table and table["typical_sd"].notna().any():
-        sd = float(table["typical_sd"].dropna().iloc[0])
-        src = table["typical_sd_source"].dropna() if "typical_sd_source" in table else pd.Series([], dtype=object)
-        return sd, f"typical SD {_fmt(sd)} ({src.iloc[0] if len(src) else 'source not given'})"
-    total = (table["n_t"] + table["n_c"]).to_numpy(dtype=float)
-    i = int(np.argmax(total))
-    r = table.iloc[i]
-    sd = pooled_sd((r.sd_t, r.sd_c), (r.n_t, r.n_c))
-    return sd, f"pooled SD {_fmt(sd)} of {r.study}, the largest study"
 
 
 def _direction(value: Any) -> str:
@@ -99,15 +54,25 @@ def _direction(value: Any) -> str:
     return "not stated (no direction column): a negative difference means lower values with the treatment"
 
 
-def _endpoint(endpoint: str, table: pd.DataFrame, options: Any) -> tuple[dict, pd.DataFrame, dict]:
+def _endpoint(e: ContinuousEndpoint) -> tuple[dict, pd.DataFrame, dict]:
     """The shown rows, the study CSV rows and the pooled CSV row of one endpoint."""
+    endpoint, table, method, test, md, smd, sd, unit = (
+        e.endpoint,
+        e.table,
+        e.method,
+        e.test,
+        e.md,
+        e.smd,
+        e.typical_sd,
+        e.unit,
+    )
     k = len(table)
-    method, test = _model(k, options)
-    md = pool(table, measure="MD", method=method, test=test, warn_shared=False)
-    smd = pool(table, measure="SMD", method=method, test=test, warn_shared=False)
-    sd, sd_text = _typical(table)
-    unit = table["unit"].dropna().iloc[0] if table["unit"].notna().any() else ""
-    direction = table["direction"].dropna().iloc[0] if table["direction"].notna().any() else None
+    sd_text = (
+        f"typical SD {_fmt(sd)} ({e.typical_source})"
+        if e.typical_from == "given"
+        else f"pooled SD {_fmt(sd)} of {e.typical_from}, the largest study"
+    )
+    direction = e.direction
     ms, ss = md.studies, smd.studies
     level = f"{100 * (1 - md.alpha):g}%"
     studies = []
@@ -207,9 +172,9 @@ def continuous_part(table: pd.DataFrame | None, options: Any, tables: Path) -> d
         write_csv(frame, tables / "continuous_missing.csv")
         return {"missing": rows, "scales": bundled_scales(), "endpoints": []}
     shown, studies, pooled = [], [], []
-    for endpoint in pd.unique(table["endpoint"]):
-        s, st, p = _endpoint(str(endpoint), table[table["endpoint"] == endpoint].reset_index(drop=True), options)
-        shown.append(s)
+    for e in analyse_continuous(table, method=options.method, test=options.test):
+        sh, st, p = _endpoint(e)
+        shown.append(sh)
         studies.append(st)
         pooled.append(p)
     write_csv(pd.concat(studies, ignore_index=True), tables / "continuous_studies.csv", float_format="%.10g")
