@@ -1,7 +1,8 @@
 """Every number the reader sees in the report, recomputed from the data tables with the test's own arithmetic.
 
 Issue 29, class 1. The report is built once per data set (module-scoped, no figures): the bundled data and two
-user CSVs (metadat ``dat.li2007`` with ``measure="OR"``, ``dat.lee2004`` with the default RR). Every table of
+user CSVs (metadat ``dat.li2007`` with ``measure="OR"``, ``dat.lee2004`` with the default RR, and ``dat.lee2004`` with
+``dat.normand1999`` as a user continuous outcomes file, issue 25). Every table of
 ``report.html`` is parsed with :mod:`html.parser` and read by its header text; every cell that shows a count
 ``events/n (p%)``, an estimate with interval, an NNT, a per-1000 figure, a p-value or a heterogeneity statistic is
 recomputed in :mod:`tests._oracle` (textbook formulas; scipy for distributions and Fisher's test) from the
