@@ -314,6 +314,18 @@ def back(x: float, measure: str) -> float:
 INTERVAL = re.compile(rf"^\s*({NUM})\s*(?:\[\s*({NUM})\s*,\s*({NUM})\s*\]|\(\s*({NUM})\s+to\s+({NUM})\s*\))\s*$")
 
 
+# ------------------------------------------------------------------------------------------------ continuous
+def mean_effect(m1, s1, n1, m2, s2, n2, measure: str) -> tuple[float, float]:
+    """MD (unequal variances) or Hedges' g with the exact correction Γ(m/2) / (√(m/2) Γ((m-1)/2)), m = n1 + n2 - 2,
+    and the large-sample variance 1/n1 + 1/n2 + g²/(2 (n1 + n2)) (Hedges 1981; metafor escalc's defaults)."""
+    if measure == "MD":
+        return m1 - m2, s1**2 / n1 + s2**2 / n2
+    m = n1 + n2 - 2
+    j = math.exp(math.lgamma(m / 2) - 0.5 * math.log(m / 2) - math.lgamma((m - 1) / 2))
+    g = j * (m1 - m2) / math.sqrt(((n1 - 1) * s1**2 + (n2 - 1) * s2**2) / m)
+    return g, 1 / n1 + 1 / n2 + g**2 / (2 * (n1 + n2))
+
+
 def parse_interval(text: str) -> tuple[str, str, str] | None:
     """``x [lo, hi]`` or ``x (lo to hi)`` -> the three printed numbers."""
     m = INTERVAL.match(text)

@@ -1,7 +1,8 @@
 """Every number the reader sees in the report, recomputed from the data tables with the test's own arithmetic.
 
 Issue 29, class 1. The report is built once per data set (module-scoped, no figures): the bundled data and two
-user CSVs (metadat ``dat.li2007`` with ``measure="OR"``, ``dat.lee2004`` with the default RR). Every table of
+user CSVs (metadat ``dat.li2007`` with ``measure="OR"``, ``dat.lee2004`` with the default RR, and ``dat.lee2004`` with
+``dat.normand1999`` as a user continuous outcomes file, issue 25). Every table of
 ``report.html`` is parsed with :mod:`html.parser` and read by its header text; every cell that shows a count
 ``events/n (p%)``, an estimate with interval, an NNT, a per-1000 figure, a p-value or a heterogeneity statistic is
 recomputed in :mod:`tests._oracle` (textbook formulas; scipy for distributions and Fisher's test) from the
@@ -41,6 +42,13 @@ CASES = {
     "li2007-OR": {"data": DATA / "li2007_outcomes.csv", "measure": "OR", "outcomes": DATA / "li2007_outcomes.csv"},
     "lee2004": {"data": DATA / "lee2004_outcomes.csv", "measure": "RR", "outcomes": DATA / "lee2004_outcomes.csv"},
     # class 2: non-default options of write_report reach every table (the RD interval, the main model, its test)
+    # issue 25: a user continuous outcomes file (dat.normand1999) beside the binary one
+    "lee2004-continuous": {
+        "data": DATA / "lee2004_outcomes.csv",
+        "measure": "RR",
+        "outcomes": DATA / "lee2004_outcomes.csv",
+        "continuous": DATA / "normand1999_continuous.csv",
+    },
     "lee2004-options": {
         "data": DATA / "lee2004_outcomes.csv",
         "measure": "OR",
@@ -118,6 +126,13 @@ ALLOW: dict[str, dict[str, str]] = {
     },
     "design": dict.fromkeys(("Study", "Design", "Phase", "Duration", "Imputation", "Source"), LABELS),
     "text": {},
+    "continuous_pooled": {
+        "Endpoint": LABELS,
+        "Unit": LABELS,
+        "Model": "parsed to choose the model the numbers are checked against",
+    },
+    "continuous_studies": {"Study": LABELS},
+    "continuous_missing": {},
 }
 
 
@@ -152,6 +167,12 @@ def kind(t: Table) -> str:
         return "influence"
     if "Variant" in h:
         return "smallstudy"
+    if "SMD × typical SD [CI]" in h:
+        return "continuous_pooled"
+    if "Treatment mean (SD), n" in h:
+        return "continuous_studies"
+    if "Missing numbers" in h:
+        return "continuous_missing"
     if "Counts" in h:
         return "composite"
     if {"Randomized", "Contributes to"} <= h:
@@ -720,13 +741,14 @@ def built(request, tmp_path_factory):
     case = CASES[request.param]
     out = tmp_path_factory.mktemp(request.param) / "report"
     kw = {"data": case["data"]} if case["data"] else {}
-    kw.update({k: case[k] for k in ("ci", "method", "test") if k in case})
+    kw.update({k: case[k] for k in ("ci", "method", "test", "continuous") if k in case})
     fmtrials.write_report(out, figures=False, quiet=True, measure=case["measure"], **kw)
     return request.param, case, out
 
 
 def audit(case, out) -> Checker:
     ch = Checker(reference_arms(case["outcomes"], case.get("endpoints")), case["measure"], case.get("ci", "newcombe"))
+    ch.continuous = _continuous_rows(case.get("continuous"))
     tables = [(t, i) for i, t in enumerate(html_tables(out / "report.html"))]
     kinds = {i: kind(t) for t, i in tables}
     unknown = [t.heading for t, i in tables if kinds[i] == "unknown"]
@@ -756,6 +778,99 @@ def audit(case, out) -> Checker:
             if col not in ch.checked[k] and col not in ALLOW[k]:
                 ch.errors.append(f"table {i} ({t.heading}, {k}): column {col!r} neither checked nor allowed")
     return ch
+
+
+def _continuous_rows(path) -> dict[str, list[dict]]:
+    """The user continuous outcomes file (or none), by endpoint, numbers as floats."""
+    out: dict[str, list[dict]] = defaultdict(list)
+    if path is None:
+        return out
+    with open(path, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            for c in ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c"):
+                r[c] = float(r[c])
+            out[r["endpoint"]].append(r)
+    return out
+
+
+def _cont_args(r: dict) -> tuple:
+    return tuple(r[c] for c in ("mean_t", "sd_t", "n_t", "mean_c", "sd_c", "n_c"))
+
+
+def continuous_pooled(ch: Checker, t: Table, k: int) -> None:
+    """Issue 25: pooled MD, SMD, the SMD in the scale's units, heterogeneity and PI of each continuous endpoint."""
+    for row in t.rows:
+        e = row["Endpoint"]
+        rows = ch.continuous[e]
+        where = f"table {k} continuous {e}"
+        n = int(sum(r["n_t"] + r["n_c"] for r in rows))
+        ch.expect(
+            row["k (participants)"] == f"{len(rows)} ({n})", where + " k", row["k (participants)"], (len(rows), n)
+        )
+        method, test = ch.model(row["Model"])
+        if len(rows) >= 3:  # the report's policy: the main model from k = 3 (unless --method/--test)
+            ch.expect((method, test) == ("REML", "hksj-adhoc"), where + " model", row["Model"], "REML, HKSJ ad hoc")
+        res = {}
+        for col, ms in (("MD [95% CI]", "MD"), ("SMD [95% CI]", "SMD")):
+            y, v = zip(*(o.mean_effect(*_cont_args(r), ms) for r in rows))
+            res[ms] = o.pool(y, v, method=method, test=test, alpha=level(col))
+            ch.interval(f"{where} {col}", row[col], res[ms]["est"], res[ms]["lo"], res[ms]["hi"])
+        md = res["MD"]
+        ch.expect(o.check_p(row["p (MD)"], md["p"]), where + " p", row["p (MD)"], md["p"])
+        big = max(rows, key=lambda r: r["n_t"] + r["n_c"])  # first of ties: max() keeps the first
+        sd = math.sqrt(
+            ((big["n_t"] - 1) * big["sd_t"] ** 2 + (big["n_c"] - 1) * big["sd_c"] ** 2) / (big["n_t"] + big["n_c"] - 2)
+        )
+        if rows[0].get("typical_sd"):
+            sd = float(rows[0]["typical_sd"])
+        s = res["SMD"]
+        ch.interval(where + " SMD x SD", row["SMD × typical SD [CI]"], s["est"] * sd, s["lo"] * sd, s["hi"] * sd)
+        m = re.fullmatch(r"I² \(Q-based\) = ([\d.]+)%; τ² = ([\d.]+)", row["Heterogeneity (MD)"])
+        ok = m is not None and o.close_printed(m.group(1), md["i2"]) and o.close_printed(m.group(2), md["tau2"])
+        ch.expect(ok, where + " heterogeneity", row["Heterogeneity (MD)"], (md["i2"], md["tau2"]))
+        lo, _, hi = row["Prediction interval (MD)"].partition(" to ")
+        ok = bool(hi) and o.close_printed(lo, md["pi"][0]) and o.close_printed(hi, md["pi"][1])
+        ch.expect(ok, where + " PI", row["Prediction interval (MD)"], md["pi"])
+    ch.checked["continuous_pooled"] |= set(t.header) - set(ALLOW["continuous_pooled"])
+
+
+def continuous_studies(ch: Checker, t: Table, k: int) -> None:
+    """Issue 25: each study's summary statistics and its MD and SMD with the z interval."""
+    e = t.heading.split(" ")[0]
+    rows = ch.continuous[e]
+    ch.expect([r["Study"] for r in t.rows] == [r["study"] for r in rows], f"table {k} studies", t.rows, rows)
+    zc = o.z()
+    for got, r in zip(t.rows, rows):
+        where = f"table {k} {e} {r['study']}"
+        for side in ("t", "c"):
+            col = "Treatment mean (SD), n" if side == "t" else "Control mean (SD), n"
+            want = f"{r['mean_' + side]:.2f} ({r['sd_' + side]:.2f}), {int(r['n_' + side])}"
+            ch.expect(got[col] == want, where + " " + col, got[col], want)
+        for col, ms in (("MD [95% CI]", "MD"), ("SMD [95% CI]", "SMD")):
+            y, v = o.mean_effect(*_cont_args(r), ms)
+            ch.interval(f"{where} {col}", got[col], y, y - zc * math.sqrt(v), y + zc * math.sqrt(v))
+    ch.checked["continuous_studies"] |= set(t.header) - {"Study"}
+
+
+def continuous_missing(ch: Checker, t: Table, k: int) -> None:
+    """Issue 25: the missing continuous numbers are the gap rows of gaps.csv, word for word."""
+    with open(BUNDLED / "gaps.csv", newline="", encoding="utf-8") as fh:
+        gaps = [g for g in csv.DictReader(fh) if g["missing"].startswith("continuous outcomes: ")]
+    want = [
+        {
+            "Trial": g["study"],
+            "Missing numbers": g["missing"].removeprefix("continuous outcomes: "),
+            "Sources searched": g["sources_searched"].replace(";", "; "),
+            "What the sources print instead": f"{g['source']}, {g['locator']}",
+        }
+        for g in gaps
+    ]
+    ch.expect(t.rows == want, f"table {k} continuous gaps", t.rows, want)
+    ch.checked["continuous_missing"] |= set(t.header)
+
+
+for _f in (continuous_pooled, continuous_studies, continuous_missing):
+    setattr(Checker, _f.__name__, _f)
 
 
 def test_every_number_in_the_report_tables_is_recomputed(built):

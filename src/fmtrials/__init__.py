@@ -27,6 +27,7 @@ _LAZY = {
     "load_gaps": "data",
     "load_comparator_arms": "data",
     "read_outcomes": "data",
+    "read_continuous": "data",
     "contrasts": "data",
     "validate_bundled": "data",
     "data_dir": "data",

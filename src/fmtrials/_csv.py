@@ -283,7 +283,17 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
             typed.append(pd.NA)
             continue
         if kind in ("count", "int"):
-            s = v.replace(",", "") if re.fullmatch(r"\d{1,3}(,\d{3})+", v) else v
+            s = v
+            if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", v):  # "1,000": a thousands separator or a decimal comma
+                problems.append(
+                    Problem(
+                        f"{v!r} is ambiguous (a thousands separator or a decimal comma?): write the number without it",
+                        column=col.name,
+                        **where(file, i, lines),
+                    )
+                )
+                typed.append(pd.NA)
+                continue
             if _INT_RE.match(s) or (kind == "int" and re.fullmatch(r"-\d+", s)):
                 digits = s.lstrip("+-").lstrip("0")
                 if len(digits) > _MAX_DIGITS or int(digits or "0") > MAX_COUNT:
@@ -309,6 +319,16 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
                 typed.append(pd.NA)
         elif kind in ("float", "percent"):
             s = v[:-1].strip() if (kind == "percent" and v.endswith("%")) else v
+            if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", s):
+                problems.append(
+                    Problem(
+                        f"{v!r} is ambiguous (a thousands separator or a decimal comma?): write the number without it",
+                        column=col.name,
+                        **where(file, i, lines),
+                    )
+                )
+                typed.append(pd.NA)
+                continue
             if not _NUM_RE.match(s):
                 problems.append(Problem(f"not a number: {v!r}", column=col.name, **where(file, i, lines)))
                 typed.append(pd.NA)

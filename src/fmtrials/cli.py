@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("report", help="write the HTML report")
     r.add_argument("--data", metavar="CSV", help="user outcomes CSV (study, dose_mg_day, endpoint, n, responders)")
+    r.add_argument(
+        "--continuous",
+        metavar="CSV",
+        help="user continuous outcomes CSV (study, endpoint, mean_t, sd_t, n_t, mean_c, sd_c, n_c)",
+    )
     r.add_argument("--endpoint", nargs="+", metavar="E", help="endpoint(s) to analyse")
     r.add_argument(
         "--measure",
@@ -170,6 +175,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         method=args.method,
         test=args.test,
         dpi=args.dpi,
+        continuous=args.continuous,
     )
     return 0
 

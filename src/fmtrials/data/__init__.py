@@ -51,6 +51,7 @@ from .bundled import (
     load_trials,
     validate_bundled,
 )
+from .continuous import read_continuous
 from .reader import read_outcomes
 
 #: used by other fmtrials modules (not public API)
@@ -68,6 +69,7 @@ __all__ = [
     "endpoint_title",
     "endpoint_label",
     "read_outcomes",
+    "read_continuous",
     "read_table",
     "contrasts",
     "mark_shared_placebo",

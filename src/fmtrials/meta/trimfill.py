@@ -132,7 +132,8 @@ def _k0(yc: np.ndarray, estimator: str) -> tuple[float, float]:
     var_sr = (
         k * (k + 1) * (2 * k + 1) + 10 * k0**3 + 27 * k0**2 + 17 * k0 - 18 * k * k0**2 - 18 * k * k0 + 6 * k**2 * k0
     ) / 24
-    return float(k0), float(4 * np.sqrt(var_sr) / (2 * k - 1))
+    with np.errstate(invalid="ignore"):  # var_sr < 0: metafor's se.k0 is NaN (sqrt of a negative number)
+        return float(k0), float(4 * np.sqrt(var_sr) / (2 * k - 1))
 
 
 def _p(b: float, se: float, result: Any, original: bool) -> float:
@@ -195,7 +196,7 @@ def trim_and_fill(
         yc = ys - beta
         k0_raw, se_k0 = _k0(yc, estimator)
         k0 = int(max(0.0, np.round(k0_raw)))  # R's round(): half to even, as numpy
-        se_k0 = max(0.0, se_k0)
+        se_k0 = float(np.maximum(0.0, se_k0))  # R's max(0, NaN) is NaN: an undefined SE stays undefined
     fill_y = sign * (2 * beta - ys[k - k0 :]) if k0 > 0 else np.empty(0)
     fill_v = vs[k - k0 :] if k0 > 0 else np.empty(0)
     y_all, v_all = np.r_[y, fill_y], np.r_[v, fill_v]

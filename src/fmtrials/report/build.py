@@ -21,6 +21,7 @@ from ..analysis import EndpointAnalysis, analyse, methods_paragraph
 from ..analysis._pooling import single_comparison
 from . import figures as _figures
 from . import names, page
+from .continuous import continuous_part
 from .extras import diagnostics_part, what_it_means_part
 from .figures import no_attrs as _no_attrs
 from .options import ReportOptions
@@ -70,7 +71,14 @@ class _Shown:
 # ---------------------------------------------------------------------------------------------------- formatting
 
 
-def assemble(tmp: Path, outcomes: pd.DataFrame, input_note: str, options: ReportOptions, progress: Any) -> list[str]:
+def assemble(
+    tmp: Path,
+    outcomes: pd.DataFrame,
+    input_note: str,
+    options: ReportOptions,
+    progress: Any,
+    continuous: pd.DataFrame | None = None,
+) -> list[str]:
     """Write every file of the report but ``manifest.json`` into ``tmp``; return the endpoints analysed.
     ``progress`` is called with a line per stage (and is where a stopped run ends)."""
     measure, ci, bundled, make_figures = options.measure, options.ci, options.bundled, options.figures
@@ -151,6 +159,7 @@ def assemble(tmp: Path, outcomes: pd.DataFrame, input_note: str, options: Report
     (tmp / "results.json").write_text(
         json.dumps(_json_safe(results), indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )
+    cont = continuous_part(continuous, options, tmp / "tables")
     progress("rendering report.html")
     req = result.requested
     html_text = page.render_html(
@@ -171,6 +180,7 @@ def assemble(tmp: Path, outcomes: pd.DataFrame, input_note: str, options: Report
             "models": models,
             "methods": methods,
             "requested": None if req is None else pool_label(req.method, req.test),
+            "continuous": cont,
         }
     )
     (tmp / "report.html").write_text(html_text, encoding="utf-8")

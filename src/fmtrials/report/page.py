@@ -107,6 +107,7 @@ def render_html(shown: dict[str, Any]) -> str:
         sources=_records(listed),
         cited=set(listed["source_id"]),
         gaps=_known_gaps() if bundled else [],
+        continuous=shown.get("continuous"),
         caption=_figures.figure_caption,
         small_study_shown={a.endpoint for a in analyses if a.diagnostics and a.diagnostics.get("small_study")},
         loo_rows=lambda a: _loo_rows(a.loo, measure),

@@ -92,6 +92,7 @@ def write_report(
     method: PoolMethod | None = None,
     test: PoolTest | None = None,
     dpi: int = 300,
+    continuous: str | os.PathLike | None = None,
 ) -> Path:
     """Analyse the bundled data (or a user outcomes CSV) and write the report into ``out``.
 
@@ -135,6 +136,10 @@ def write_report(
         k <= 2). Recorded in ``manifest.json``.
     dpi : int, default 300
         Resolution of the PNG files under ``figures/`` (the HTML holds SVG).
+    continuous : path, optional
+        A user continuous outcomes CSV (``study, endpoint, mean_t, sd_t, n_t, mean_c, sd_c, n_c``, see
+        :func:`fmtrials.read_continuous`): its endpoints are shown as mean and standardised mean differences in the
+        section "Continuous endpoints". Without it, on the bundled data, that section lists the missing numbers.
 
     Returns
     -------
@@ -160,6 +165,7 @@ def write_report(
         method=method,
         test=test,
         dpi=dpi,
+        continuous=continuous,
     )
     progress = Progress(options.quiet)
     target = Path(os.path.abspath(out))
@@ -198,6 +204,9 @@ def _write_report(out: Path, options: ReportOptions, progress: Progress) -> Path
     _outdir.check_target(out, force, data_path)  # early, for a quick answer; again under the lock
     progress("reading data")
     outcomes, input_note, inputs = _read_input(data_path)
+    cont = None if options.continuous is None else _data.read_continuous(options.continuous)
+    if options.continuous is not None:
+        inputs[options.continuous.name] = _sha256(options.continuous)
     if options.endpoints:
         known = set(outcomes["endpoint"].dropna())
         unknown = [e for e in options.endpoints if e not in known]
@@ -220,7 +229,7 @@ def _write_report(out: Path, options: ReportOptions, progress: Progress) -> Path
             tmp = _outdir.make_build_dir(out)
             _proc.on_stop(lambda: shutil.rmtree(tmp, ignore_errors=True))
         try:
-            built = build.assemble(tmp, outcomes, input_note, options, progress)
+            built = build.assemble(tmp, outcomes, input_note, options, progress, continuous=cont)
             _write_manifest(tmp, inputs, input_note, built, options)
             with _proc.critical():  # a signal now waits for the report to be in place, or it is never touched
                 _outdir.put_in_place(tmp, out, force, data_path, before)
