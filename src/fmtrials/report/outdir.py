@@ -29,7 +29,7 @@ import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,8 +76,18 @@ def _is_within(child: Path, parent: Path) -> bool:
         return False
 
 
-def check_target(out: Path, force: bool, data: Path | None) -> None:
-    """Raise :class:`ReportError` unless the report may be written at ``out`` (see the module docstring)."""
+def _inputs(data: Path | Sequence[Path | None] | None) -> list[Path]:
+    """The input files a run reads (the outcomes file, a continuous file, ...), ``None`` entries dropped."""
+    if data is None:
+        return []
+    if isinstance(data, Path):
+        return [data]
+    return [Path(p) for p in data if p is not None]
+
+
+def check_target(out: Path, force: bool, data: Path | Sequence[Path | None] | None) -> None:
+    """Raise :class:`ReportError` unless the report may be written at ``out`` (see the module docstring).
+    ``data``: every input file of the run (one path or several); none of them may lie inside ``out``."""
     if out.is_symlink():
         state = "dangling " if not out.exists() else ""
         raise ReportError(
@@ -93,14 +103,15 @@ def check_target(out: Path, force: bool, data: Path | None) -> None:
         return
     if os.path.ismount(out):
         raise _mount_error(out)
-    if data is not None and _is_within(data, out):
-        raise ReportError(
-            Problem(
-                f"the input file {data.name} lies inside --out, which the report replaces; move the input or "
-                "choose another --out (--force does not override this)",
-                file=str(out),
+    for path in _inputs(data):
+        if _is_within(path, out):
+            raise ReportError(
+                Problem(
+                    f"the input file {path.name} lies inside --out, which the report replaces; move the input or "
+                    "choose another --out (--force does not override this)",
+                    file=str(out),
+                )
             )
-        )
     entries = list(out.iterdir())
     if entries and _is_within(Path.cwd(), out):
         raise ReportError(
@@ -316,7 +327,9 @@ def _listed(path: Path) -> set[str]:
     return files | ({MANIFEST} if m is not None else set())
 
 
-def put_in_place(tmp: Path, out: Path, force: bool, data: Path | None, before: set[str] | None) -> None:
+def put_in_place(
+    tmp: Path, out: Path, force: bool, data: Path | Sequence[Path | None] | None, before: set[str] | None
+) -> None:
     """Re-check the rules at the moment of replacement, then put the built ``tmp`` at ``out``: fill an empty
     folder, else swap; the previous report is removed only as far as its manifest (or, with ``force``, the
     snapshot ``before``) covers it (see the module docstring)."""

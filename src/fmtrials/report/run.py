@@ -201,7 +201,8 @@ def _read_input(data: Path | None) -> tuple[pd.DataFrame, str, dict[str, str]]:
 
 def _write_report(out: Path, options: ReportOptions, progress: Progress) -> Path:
     data_path, force = options.data, options.force
-    _outdir.check_target(out, force, data_path)  # early, for a quick answer; again under the lock
+    inputs_read = (data_path, options.continuous)  # none of them may lie inside --out
+    _outdir.check_target(out, force, inputs_read)  # early, for a quick answer; again under the lock
     progress("reading data")
     outcomes, input_note, inputs = _read_input(data_path)
     cont = None if options.continuous is None else _data.read_continuous(options.continuous)
@@ -223,7 +224,7 @@ def _write_report(out: Path, options: ReportOptions, progress: Progress) -> Path
             held.enter_context(_outdir.locked(out))  # one run at a time per --out, from the check to the replacement
             _proc.on_stop(lambda: _outdir.lock_path(out).unlink(missing_ok=True))
         _outdir.recover(out)
-        _outdir.check_target(out, force, data_path)
+        _outdir.check_target(out, force, inputs_read)
         before = _outdir.snapshot(out)
         with _proc.critical():  # a stop removes the build folder at once, whatever the build is doing
             tmp = _outdir.make_build_dir(out)
@@ -232,7 +233,7 @@ def _write_report(out: Path, options: ReportOptions, progress: Progress) -> Path
             built = build.assemble(tmp, outcomes, input_note, options, progress, continuous=cont)
             _write_manifest(tmp, inputs, input_note, built, options)
             with _proc.critical():  # a signal now waits for the report to be in place, or it is never touched
-                _outdir.put_in_place(tmp, out, force, data_path, before)
+                _outdir.put_in_place(tmp, out, force, inputs_read, before)
                 _proc.committed()
         finally:
             _figures.stop_all()  # figure workers still running when the build failed
