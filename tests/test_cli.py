@@ -46,6 +46,19 @@ def test_validate_ok_and_bad(tmp_path, capsys):
     assert f"{bad}, row 1 (line 2), column 'responders': responders (12) exceed n (10)" in r.stderr
 
 
+def test_validate_a_continuous_file(tmp_path, capsys):
+    good = tmp_path / "means.csv"
+    good.write_text("study,endpoint,mean_t,sd_t,n_t,mean_c,sd_c,n_c\nS1,pain,-20,15,50,-12,16,48\n")
+    assert main(["validate", str(good), "--table", "Continuous"]) == 0
+    assert "OK (user continuous outcomes, 1 row)" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("study,endpoint,mean_t,sd_t,n_t,mean_c,sd_c,n_c\nS1,pain,-20,0,50,-12,16,48\n")
+    r = run("validate", str(bad), "--table", "continuous")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert f"{bad}, row 1" in r.stderr and "'sd_t'" in r.stderr
+
+
 def test_validate_bundled_layout(capsys):
     from fmtrials import data_dir
 

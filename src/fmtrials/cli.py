@@ -40,10 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("path", help="the CSV file to check")
     v.add_argument(
         "--table",
-        choices=TABLES,
+        choices=(*TABLES, "continuous"),
+        type=str.lower,
         default=None,
         help="which table layout to check against (default: outcomes for user data, or the bundled "
-        "table named like the file)",
+        "table named like the file; continuous: a user continuous outcomes file as read by report --continuous)",
     )
 
     r = sub.add_parser("report", help="write the HTML report")
@@ -150,11 +151,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if table == "outcomes_user":
         df = data.read_outcomes(args.path)
         what = "user outcomes"
+    elif table == "continuous":
+        df = data.read_continuous(args.path)
+        what = "user continuous outcomes"
     else:
         sources = None if table == "sources" else data.load_sources()
         df = data.read_table(args.path, table, sources=sources)
         what = f"{table} table"
-    print(f"{args.path}: OK ({what}, {len(df)} rows)")
+    print(f"{args.path}: OK ({what}, {len(df)} row{'' if len(df) == 1 else 's'})")
     return 0
 
 
