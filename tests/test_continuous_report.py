@@ -185,6 +185,24 @@ def test_the_continuous_csv_tables_equal_metafor(normand_report):
     assert studies["smd"].tolist() == pytest.approx(e["yi"], rel=1e-9)
 
 
+def test_results_json_holds_the_continuous_fits_as_metafor(normand_report):
+    res = json.loads((normand_report / "results.json").read_text(encoding="utf-8"))["continuous"]
+    assert res["missing"] == []
+    e = res["endpoints"]["length_of_stay"]
+    for key, measure in (("md", "MD"), ("smd", "SMD")):
+        ref = _ref(REF2["heterogeneity"], data="normand1999", measure=measure, method="REML")
+        got = e[key]
+        assert (got["method"], got["test"], got["measure"]) == ("REML", "hksj-adhoc", measure)
+        for name, want in (("estimate", "beta"), ("ci_low", "adhoc_ci_lb"), ("ci_high", "adhoc_ci_ub")):
+            assert math.isclose(got[name], ref[want], rel_tol=1e-6), (key, name)
+        assert math.isclose(got["heterogeneity"]["tau2"], ref["tau2"], rel_tol=1e-6)
+        assert math.isclose(got["heterogeneity"]["q"], ref["QE"], rel_tol=1e-9)
+    d = pd.DataFrame(REF1["data"]["normand1999"])
+    big = d.iloc[(d.n_t + d.n_c).idxmax()]
+    sd = math.sqrt(((big.n_t - 1) * big.sd_t**2 + (big.n_c - 1) * big.sd_c**2) / (big.n_t + big.n_c - 2))
+    assert math.isclose(e["typical_sd"], sd, rel_tol=1e-9) and e["unit"] == "days"
+
+
 def test_the_bundled_report_says_which_continuous_numbers_are_missing(tmp_path):
     out = tmp_path / "r"
     fmtrials.write_report(out, figures=False, quiet=True)
@@ -192,6 +210,8 @@ def test_the_bundled_report_says_which_continuous_numbers_are_missing(tmp_path):
     g = fmtrials.load_gaps()
     g = g[g["missing"].str.startswith("continuous outcomes: ")]
     assert [r["Trial"] for r in missing.rows] == list(g["study"])
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))["continuous"]
+    assert res["endpoints"] == {} and [m["study"] for m in res["missing"]] == list(g["study"])
     for r, (_, gap) in zip(missing.rows, g.iterrows()):
         assert r["Missing numbers"] == gap["missing"].removeprefix("continuous outcomes: ")
         assert r["What the sources print instead"] == f"{gap['source']}, {gap['locator']}"

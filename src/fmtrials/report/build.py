@@ -152,14 +152,15 @@ def assemble(
         ]
         if parts:
             _write_csv(pd.concat(parts, ignore_index=True), tmp / "tables" / f"{name}.csv")
+    cont = continuous_part(continuous, options, tmp / "tables")
     results = {
         "endpoints": {a.endpoint: _endpoint_dict(a) for a in analyses},
         "audit": None if audit_table is None else audit_table.to_dict(orient="records"),
+        "continuous": None if cont is None else cont["results"],
     }
     (tmp / "results.json").write_text(
         json.dumps(_json_safe(results), indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )
-    cont = continuous_part(continuous, options, tmp / "tables")
     progress("rendering report.html")
     req = result.requested
     html_text = page.render_html(

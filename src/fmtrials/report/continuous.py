@@ -170,13 +170,29 @@ def continuous_part(table: pd.DataFrame | None, options: Any, tables: Path) -> d
             return None
         rows, frame = _missing_rows()
         write_csv(frame, tables / "continuous_missing.csv")
-        return {"missing": rows, "scales": bundled_scales(), "endpoints": []}
-    shown, studies, pooled = [], [], []
+        results = {"endpoints": {}, "missing": frame.to_dict(orient="records")}
+        return {"missing": rows, "scales": bundled_scales(), "endpoints": [], "results": results}
+    shown, studies, pooled, fits = [], [], [], {}
     for e in analyse_continuous(table, method=options.method, test=options.test):
         sh, st, p = _endpoint(e)
         shown.append(sh)
         studies.append(st)
         pooled.append(p)
+        fits[e.endpoint] = _endpoint_results(e)
     write_csv(pd.concat(studies, ignore_index=True), tables / "continuous_studies.csv", float_format="%.10g")
     write_csv(pd.DataFrame(pooled), tables / "continuous_pooled.csv", float_format="%.10g")
-    return {"missing": [], "scales": [], "endpoints": shown}
+    return {"missing": [], "scales": [], "endpoints": shown, "results": {"endpoints": fits, "missing": []}}
+
+
+def _endpoint_results(e: ContinuousEndpoint) -> dict[str, Any]:
+    """One continuous endpoint in ``results.json``: the MD and SMD fits (``PoolResult.to_dict()``, the one
+    serialiser of pooled results) and the typical SD the SMD is re-expressed with."""
+    return {
+        "md": e.md.to_dict(),
+        "smd": e.smd.to_dict(),
+        "typical_sd": e.typical_sd,
+        "typical_from": e.typical_from,
+        "typical_source": e.typical_source,
+        "unit": e.unit,
+        "direction": e.direction,
+    }
