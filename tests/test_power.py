@@ -99,13 +99,14 @@ def test_region_search_without_useful_bounds(monkeypatch, test):
     from fmtrials.effects import _alltables
 
     monkeypatch.setattr(_alltables, "_PROBE_RATES", np.array([0.999]))
-    _alltables.rejection_region.cache_clear()
+    _alltables.clear_caches()
     try:
         for alt in ALTS:
             region = _alltables.rejection_region(14, 11, test, alt, 0.05)
             assert np.array_equal(region, _brute_region(14, 11, test, alt, 0.05))
+            _alltables.clear_caches()  # every alternative from a cold start (no warm start from the last)
     finally:
-        _alltables.rejection_region.cache_clear()
+        _alltables.clear_caches()
 
 
 def test_power_curve_is_vectorised_over_rates():

@@ -24,6 +24,7 @@ from . import names, page
 from .extras import diagnostics_part, what_it_means_part
 from .figures import no_attrs as _no_attrs
 from .options import ReportOptions
+from .planning import planning_section
 from .tables import _pooled_rows
 
 __all__: list[str] = []  # private module: the public name is fmtrials.report.write_report
@@ -102,6 +103,7 @@ def assemble(tmp: Path, outcomes: pd.DataFrame, input_note: str, options: Report
     main = _main_results(tmp, result, outcomes, options, treatment)
     progress("decision metrics")
     meaning = what_it_means_part(result, outcomes)
+    planning = planning_section(tmp, options, treatment, _write_csv)
     progress("auditing reported figures")
     audit_table = audit_table_of(bundled)
     if make_figures:
@@ -147,6 +149,7 @@ def assemble(tmp: Path, outcomes: pd.DataFrame, input_note: str, options: Report
     results = {
         "endpoints": {a.endpoint: _endpoint_dict(a) for a in analyses},
         "audit": None if audit_table is None else audit_table.to_dict(orient="records"),
+        **({"trial_plan": planning["records"]} if planning else {}),
     }
     (tmp / "results.json").write_text(
         json.dumps(_json_safe(results), indent=1, sort_keys=True) + "\n", encoding="utf-8"
@@ -167,6 +170,7 @@ def assemble(tmp: Path, outcomes: pd.DataFrame, input_note: str, options: Report
             "stems": stems,
             "main": main,
             "meaning": meaning,
+            "planning": planning,
             "options": options,
             "models": models,
             "methods": methods,
