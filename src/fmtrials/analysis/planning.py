@@ -96,8 +96,10 @@ def trial_plan(
 
     Notes
     -----
-    Each exact search takes seconds (Boschloo at about 260 per arm: about 10 s), so the default three tests over
-    the composite rows take about two minutes; pass fewer ``tests`` for a quick look.
+    The exact searches decide most n from cheap bounds of the rejection region and share the regions of one
+    process (:func:`fmtrials.sample_size`): Boschloo at about 260 per arm takes about a second, Fisher and
+    chi-square a fraction of it, so the default three tests over the composite rows take several seconds;
+    pass fewer ``tests``, a ``source`` or ``bases`` for a quick look.
 
     Examples
     --------

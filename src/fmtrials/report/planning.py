@@ -98,7 +98,8 @@ def planning_part() -> dict[str, Any]:
         if r["n_c_stable"] > r["n_c"]:
             sawtooth.append(
                 f"{_TEST_NAMES[r['test']]}, {r['label']} {int(r['dose_mg_day'])} mg/day ({r['basis']}, "
-                f"{_pct(r['p_t'])} vs {_pct(r['p_c'])}): {int(r['n_c'])} per arm reach {_pct(r['power'])} power, "
+                f"{_pct(r['p_t'])} vs {_pct(r['p_c'])}): {int(r['n_c'])} per arm reach "
+                f"{format_number(100 * r['power'], 2)}% power, "
                 f"but some n above fall below {TARGET_POWER:.0%} again; from {int(r['n_c_stable'])} per arm every n up "
                 f"to +10% keeps it (lowest {format_number(100 * r['power_stable'], 2)}%)"
             )
@@ -108,6 +109,7 @@ def planning_part() -> dict[str, Any]:
         "methods": methods_sentence(),
         "target": f"{TARGET_POWER:.0%}",
         "tests": [(t, _TEST_NAMES[t]) for t in TESTS_EVERY_ROW + TESTS_PRINTED_ROWS],
+        "printed_only": ", ".join(_TEST_NAMES[t] for t in TESTS_PRINTED_ROWS),
         "figure": None,
     }
 
