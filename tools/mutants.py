@@ -1276,13 +1276,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "the search takes a design as reaching the target when only its lower power bound is near it",
     ),
     M(
-        "power2-fisher-region-tie",
+        "power2-fisher-region-one-more",
         "effects",
         "effects/_alltables.py",
-        "(srt[m, np.minimum(k[m], width - 1)] > query)",
-        "(srt[m, np.minimum(k[m], width - 1)] >= query)",
+        "k = (cum <= alpha).sum(axis=1)",
+        "k = (cum <= alpha).sum(axis=1) + 1",
         ("tests/test_power.py",),
-        "Fisher's two-sided region also rejects the first table of a margin whose p-value exceeds alpha",
+        "Fisher's two-sided region also rejects the first table of each margin whose p-value exceeds alpha",
     ),
     M(
         "power2-allp-ones-early",

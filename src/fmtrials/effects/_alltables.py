@@ -1,9 +1,12 @@
 """The all-tables engine of exact power: which of the (n_t + 1)(n_c + 1) tables of a design a test rejects.
 
-A design is a pair of arm sizes (n1, n2). For the vectorised tests (``chi2``, ``yates``, ``score``) the p-value
-of every table comes from :func:`fmtrials.effects.proportions_test` in one call; Fisher's two-sided p-value of
-every table is summed margin by margin (the tables of one margin ``m = x1 + x2`` no more probable than the
-observed one, relative tolerance 1e-14, as scipy ``fisher_exact``).
+A design is a pair of arm sizes (n1, n2). For the vectorised tests (``chi2``, ``yates``, ``score``) the
+statistic of every table is computed at once and the p-value (by the functions :func:`proportions_test` uses)
+only for the tables near the critical value; the others are decided by the statistic. Fisher's two-sided
+region: the tables of each margin ``m = x1 + x2`` laid out in a row, sorted by probability and cumulated, a
+table rejected when the tables no more probable than it (relative tolerance 1e-14, as scipy ``fisher_exact``)
+sum to at most alpha; every table's p-value is :func:`_fisher_two_sided` (bit-identical to summing margin by
+margin).
 
 For Barnard and Boschloo each table's p-value is the supremum over the common rate of the probability of its
 tail, the tables at least as extreme under the test's ordering (the pooled z for Barnard, the one-sided Fisher
@@ -11,15 +14,27 @@ p-value for Boschloo, with the tie tolerance of :func:`proportions_test`). The t
 ordering, so the p-value is non-decreasing along it and the rejection region ``p <= alpha`` is a prefix of the
 ordered tables: it is found by a search along the ordering in which every step computes one supremum with the
 engine of :mod:`fmtrials.effects._unconditional` (grid in the variance-stabilising angle, then local zooms),
-the same computation ``proportions_test`` makes for that table. The search starts from an upper bound of the
-prefix read from the cumulated probabilities of all tables at a few common rates (a lower bound of every
-p-value at once), then gallops down and bisects. A two-sided Boschloo test rejects where either one-sided
-p-value is at most alpha / 2 (its p-value is twice the smaller one).
+the same computation ``proportions_test`` makes for that table. A two-sided Boschloo test rejects where either
+one-sided p-value is at most alpha / 2 (its p-value is twice the smaller one).
+
+* Cold start (the first design of a test, side and level in the process): the search starts from an upper bound
+  of the prefix read from the cumulated probabilities of all tables at a few common rates (a lower bound of
+  every p-value at once), then gallops down and bisects.
+* Warm start (a later design, e.g. the next n of a sample-size search): the critical statistic of the last
+  design searched is the start; only the few thousand tables whose statistic is nearest it are ordered (all of
+  them if the boundary lies outside), and the search gallops out from there and bisects. A table whose tail
+  probability at 63 common rates already exceeds alpha (1 + 1e-6) is not rejected without computing its
+  supremum (that value is a lower bound of the supremum; the engine's supremum is far more accurate than 1e-6).
+  The region is the same as from a cold start (tests/test_power_fast.py).
+* :func:`region_bounds`: an inner and an outer bound of the region, at two efforts (no supremum at all; one on
+  each side of the warm start), from which :func:`fmtrials.sample_size` decides most n without the region.
 
 Tables in which nobody or everybody had the event are never rejected (p = 1 for every test).
 
-Memory: about 100 bytes per table, 100 (n_t + 1)(n_c + 1) bytes (100 MB at 1000 per arm); designs above
-:data:`MAX_TABLES` tables are refused before any work.
+Memory: about 100 bytes per table while a region is searched, 100 (n_t + 1)(n_c + 1) bytes (100 MB at 1000 per
+arm); designs above :data:`MAX_TABLES` tables are refused before any work. Cached per process: up to 256
+regions and 128 pairs of bounds (one byte per table each: 17 MB and 17 MB at 260 per arm, 1 MB per region at
+1000 per arm) and the row runs of 256 regions (a few kB each); :func:`clear_caches` frees them.
 """
 
 from __future__ import annotations
