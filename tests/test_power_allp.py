@@ -73,3 +73,4 @@ def test_proportions_test_vectorised_equals_one_table_at_a_time(test):
             one = proportions_test(x1[i], n1[i], x2[i], n2[i], test=test, alternative=alt).iloc[0]
             assert got["p_value"].iloc[i] == one["p_value"] and got["statistic"].iloc[i] == one["statistic"], i
     assert _allp.use_all_tables(test, 30, 20, 18) and not _allp.use_all_tables(test, 1, 20, 18)
+    assert not _allp.use_all_tables("barnard", 20, 200, 200) and _allp.use_all_tables("boschloo", 20, 200, 200)

@@ -119,16 +119,15 @@ def table_p_values(
     return np.asarray(stat, dtype=float), p
 
 
-#: a Barnard design goes through the all-tables pass when a call holds at least this fraction of its tables
-#: (benchmarks/bench_allp.py: below it one supremum per table is as fast); Boschloo always from two tables on
-BARNARD_FRACTION = 1 / 500
+#: a design goes through the all-tables pass when a call holds at least this fraction of its tables (and two);
+#: below it one supremum per table is as fast (benchmarks/bench_allp.py). Boschloo's per-table path recomputes
+#: the one-sided Fisher p-values of the whole design for every table, so it gains from far fewer tables.
+FRACTION = {"barnard": 1 / 500, "boschloo": 1 / 40_000}
 
 
 def use_all_tables(method: str, distinct: int, n1: int, n2: int) -> bool:
     """Whether ``distinct`` tables of design (n1, n2) in one ``proportions_test`` call are faster in one pass."""
-    if distinct < 2:
-        return False
-    return method == "boschloo" or distinct >= BARNARD_FRACTION * (n1 + 1) * (n2 + 1)
+    return distinct >= max(2.0, FRACTION[method] * (n1 + 1) * (n2 + 1))
 
 
 def unconditional_tests(x1, n1, x2, n2, method: str, alternative: str, one) -> np.ndarray:
