@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
 import fmtrials
 from fmtrials.effects import _alltables, normal_sample_size, tests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the slow search of the tests
 
 P_T, P_C = 0.254, 0.155
 
@@ -43,7 +47,7 @@ def _best(fn, repeat: int, before=None):
 
 
 def _clear():
-    _alltables.rejection_region.cache_clear()
+    _alltables.clear_caches()
     tests._exact_test_one.cache_clear()
 
 
@@ -52,9 +56,11 @@ def engine_power(n: int) -> float:
 
 
 def brute_power(n: int) -> float:
-    x1 = np.repeat(np.arange(n + 1), n + 1)
-    x2 = np.tile(np.arange(n + 1), n + 1)
-    p = fmtrials.proportions_test(x1, n, x2, n, test="boschloo")["p_value"].to_numpy()
+    # one supremum per table, as proportions_test computes a single table (a vectorised call of one design
+    # would take the all-tables pass)
+    p = np.array(
+        [tests._exact_test_one(a, n, b, n, "boschloo", "two-sided")[1] for a in range(n + 1) for b in range(n + 1)]
+    )
     prob = np.outer(stats.binom.pmf(np.arange(n + 1), n, P_T), stats.binom.pmf(np.arange(n + 1), n, P_C)).ravel()
     return float(prob[p <= 0.05].sum())
 
@@ -91,6 +97,34 @@ def main() -> None:
     print(
         f"  Boschloo exact search: {ts:8.3f} s  smallest n {r.n_c} (power {r.power:.4f}), stable n {r.n_c_stable} "
         f"(lowest power to +10%: {r.power_stable:.4f}); goal <= 30 s"
+    )
+    # the slow path: the same search with the exact power (every region searched in full) at every n visited
+    visited: list[int] = []
+
+    def slow_search() -> int:
+        import test_power_fast as slow
+
+        orig = slow.exact_power
+
+        def counting(*args, **kw):
+            visited.append(int(args[3]))
+            return orig(*args, **kw)
+
+        slow.exact_power = counting  # the slow search of the tests calls it once per n visited
+        try:
+            return slow._slow_sample_size(P_T, P_C, "boschloo")["n_c_stable"]
+        finally:
+            slow.exact_power = orig
+
+    tslow, nslow = _best(slow_search, 1, before=_clear)
+    print(
+        f"  slow path (exact power at each of the {len(set(visited))} n visited): {tslow:8.3f} s, stable n {nslow}; "
+        f"fast / slow: {tslow / ts:.1f}x"
+    )
+    t_brute_search = sum(t1 * (n / n1) ** k for n in set(visited))
+    print(
+        f"  brute force of the same search, EXTRAPOLATED (one supremum per table at each n visited, time ~ n^{k:.2f}): "
+        f"{t_brute_search:,.0f} s, {t_brute_search / ts:,.0f}x the search"
     )
     tn, nn = _best(lambda: normal_sample_size(P_T, P_C), max(a.repeat, 100))
     from statsmodels.stats.power import NormalIndPower

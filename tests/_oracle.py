@@ -333,3 +333,45 @@ def parse_interval(text: str) -> tuple[str, str, str] | None:
         return None
     g = m.groups()
     return (g[0], g[1], g[2]) if g[1] is not None else (g[0], g[3], g[4])
+
+
+# ------------------------------------------------------------------------------------------ power, sample size
+def normal_n(p1: float, p2: float, power: float = 0.8, alpha: float = 0.05) -> float:
+    """Per-arm n of the normal approximation for two proportions, 1:1, two-sided (Fleiss, Levin & Paik 2003,
+    eq. 4.14 without the continuity correction; R ``power.prop.test``):
+    (z_{a/2} sqrt(2 pbar qbar) + z_b sqrt(p1 q1 + p2 q2))^2 / (p1 - p2)^2."""
+    za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    pbar = (p1 + p2) / 2
+    num_ = za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+    return num_**2 / (p1 - p2) ** 2
+
+
+def _binom_outer(n: int, p1: float, p2: float) -> np.ndarray:
+    k = np.arange(n + 1)
+    return np.outer(stats.binom.pmf(k, n, p1), stats.binom.pmf(k, n, p2))
+
+
+def chi2_power(n: int, p1: float, p2: float, alpha: float = 0.05) -> float:
+    """Exact power of Pearson's chi-square test (no correction) with n per arm: every table's statistic
+    N (ad - bc)^2 / ((a+b)(c+d)(a+c)(b+d)) against chi2(1); tables with a zero margin are not rejected."""
+    a = np.arange(n + 1)[:, None].astype(float)
+    c = np.arange(n + 1)[None, :].astype(float)
+    b, d = n - a, n - c
+    den = n * n * (a + c) * (b + d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x2 = np.where(den > 0, 2 * n * (a * d - b * c) ** 2 / np.where(den > 0, den, 1), 0.0)
+    reject = (stats.chi2.sf(x2, 1) <= alpha) & (den > 0)
+    return float((_binom_outer(n, p1, p2) * reject).sum())
+
+
+def fisher_power(n: int, p1: float, p2: float, alpha: float = 0.05) -> float:
+    """Exact power of Fisher's two-sided test with n per arm: in each margin m the hypergeometric probabilities
+    (scipy ``hypergeom``), a table's p the sum of those no more probable (relative tolerance 1e-7, as R
+    ``fisher.test``)."""
+    reject = np.zeros((n + 1, n + 1), dtype=bool)
+    for m in range(1, 2 * n):
+        k = np.arange(max(0, m - n), min(n, m) + 1)
+        pmf = stats.hypergeom.pmf(k, 2 * n, n, m)
+        p = np.array([pmf[pmf <= v * (1 + 1e-7)].sum() for v in pmf])
+        reject[k, m - k] = p <= alpha
+    return float((_binom_outer(n, p1, p2) * reject).sum())

@@ -43,3 +43,11 @@ def test_trial_plan_rows_for_the_printed_composite_rates():
     with pytest.raises(DataError) as err:
         fmtrials.trial_plan("no_such_endpoint", tests=("chi2",))
     assert err.value.problems[0].column == "endpoint"
+
+
+def test_trial_plan_filters_by_source_and_basis():
+    full = fmtrials.trial_plan(tests=("chi2",))
+    some = fmtrials.trial_plan(tests=("chi2",), source="SEED003", bases=("printed rates",))
+    assert set(some["source"]) == {"SEED003"} and set(some["basis"]) == {"printed rates"}
+    want = full[(full["source"] == "SEED003") & (full["basis"] == "printed rates")].reset_index(drop=True)
+    assert some.equals(want) and len(some) == 3  # Phase II 100, Phase III 100 and 200 mg/day

@@ -125,6 +125,14 @@ ALLOW: dict[str, dict[str, str]] = {
         "Status": LABELS,
     },
     "design": dict.fromkeys(("Study", "Design", "Phase", "Duration", "Imputation", "Source"), LABELS),
+    "plan": {
+        "Trial": LABELS,
+        "Dose (mg/day)": LABELS,
+        "Basis": LABELS,
+        "Boschloo's exact unconditional (n/arm: smallest / stable)": "exact unconditional power at ~270 per arm "
+        "by brute force takes hours; Boschloo's power is checked by brute force up to 30 per arm in "
+        "test_power.py and the fast search against the slow one in test_power_fast.py",
+    },
     "text": {},
     "continuous_pooled": {
         "Endpoint": LABELS,
@@ -143,6 +151,8 @@ ANALYSED = "Each trial against placebo"
 
 def kind(t: Table) -> str:
     h = set(t.header)
+    if "Normal approximation (n/arm)" in h:
+        return "plan"
     if "Placebo" in h and "Study" in h:
         return "comparison"
     if "Trials (comparisons)" in h:
@@ -683,6 +693,51 @@ class Checker:
         self.checked["composite"].update({"Counts", "Arm sizes (assumed)", rd_col, p_col})
 
 
+def _plan_check(ch: Checker, t: Table, k: int, csv_rows: list[dict], composite: list[dict]) -> None:
+    """The sample-size table: rates and difference against tables/trial_plan.csv, whose rates are the composite
+    table's printed percentages or the printed control rate plus its smallest/largest re-analysed difference
+    (tables/composite_reanalysis.csv, both written to 10 significant digits); the normal n by the closed formula,
+    the chi-square and Fisher n by exact power summed over every table (the smallest n reaches 80% and n - 1 does
+    not; the stable n reaches it and, when above the smallest, n - 1 does not)."""
+    pw = {"Pearson χ²": o.chi2_power, "Fisher's exact": o.fisher_power}
+    for row in t.rows:
+        where = f"table {k} (trial plan) {row['Trial']} {row['Dose (mg/day)']} {row['Basis']}"
+        mine = [
+            r
+            for r in csv_rows
+            if r["label"] == row["Trial"] and r["dose_mg_day"] == row["Dose (mg/day)"] and r["basis"] == row["Basis"]
+        ]
+        if not mine:
+            ch.errors.append(f"{where}: no row in tables/trial_plan.csv")
+            continue
+        p1, p2 = float(mine[0]["p_t"]), float(mine[0]["p_c"])
+        pt, pc = (x.strip().rstrip("%") for x in row["Rates (drug vs placebo)"].split(" vs "))
+        ch.expect(o.close_printed(pt, 100 * p1) and o.close_printed(pc, 100 * p2), where, pt + " " + pc, (p1, p2))
+        diff = row["Difference (points)"]
+        ch.expect(o.close_printed(diff, 100 * (p1 - p2)), where, diff, p1 - p2)
+        seed = [r for r in composite if r["label"] == row["Trial"] and r["dose_mg_day"] == row["Dose (mg/day)"]]
+        pairs = {(float(r["percent_t"]) / 100, float(r["percent_c"]) / 100) for r in seed}
+        lows = [float(r["estimate_min"]) for r in seed if r["estimate_min"]]
+        highs = [float(r["estimate_max"]) for r in seed if r["estimate_max"]]
+        want_rates = {
+            "printed rates": pairs,
+            "smallest re-analysed difference": {(pc_ + min(lows), pc_) for _, pc_ in pairs} if lows else set(),
+            "largest re-analysed difference": {(pc_ + max(highs), pc_) for _, pc_ in pairs} if highs else set(),
+        }[row["Basis"]]
+        ch.expect(any(abs(p1 - a) < 1e-9 and abs(p2 - b) < 1e-9 for a, b in want_rates), where, (p1, p2), want_rates)
+        want = math.ceil(o.normal_n(p1, p2) - 1e-9)
+        ch.expect(int(row["Normal approximation (n/arm)"]) == want, where, row["Normal approximation (n/arm)"], want)
+        for name, power in pw.items():
+            col = f"{name} (n/arm: smallest / stable)"
+            small, stable = (int(x) for x in row[col].split(" / "))
+            ok = power(small, p1, p2) >= 0.8 > power(small - 1, p1, p2) and power(stable, p1, p2) >= 0.8
+            if stable > small:
+                ok = ok and power(stable - 1, p1, p2) < 0.8
+            ch.expect(ok and stable >= small, where + f" {name}", row[col], "exact power by brute force")
+            ch.checked["plan"].add(col)
+    ch.checked["plan"].update({"Rates (drug vs placebo)", "Difference (points)", "Normal approximation (n/arm)"})
+
+
 def split_shared(rows: list[dict]) -> list[dict]:
     """Cochrane Handbook v6 §23.3.4: a placebo arm shared by g comparisons of one study is divided between them,
     floor(x / g) each and the remainder one unit each to the first comparisons (events and n alike)."""
@@ -769,6 +824,12 @@ def audit(case, out) -> Checker:
     for t, i in tables:
         if kinds[i] not in ("comparison", "text") and hasattr(ch, kinds[i]):
             getattr(ch, kinds[i])(t, i)
+        if kinds[i] == "plan":
+            rows = {}
+            for name in ("trial_plan", "composite_reanalysis"):
+                with open(out / "tables" / f"{name}.csv", newline="", encoding="utf-8") as fh:
+                    rows[name] = list(csv.DictReader(fh))
+            _plan_check(ch, t, i, rows["trial_plan"], rows["composite_reanalysis"])
     # every column of every checked table kind: checked or allowed with a reason
     for t, i in tables:
         k = kinds[i]

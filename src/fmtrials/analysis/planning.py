@@ -63,6 +63,8 @@ def trial_plan(
     tests: tuple[ProportionsTest, ...] = ("boschloo", "fisher", "chi2"),
     power: float = 0.8,
     alpha: float = 0.05,
+    source: str | None = None,
+    bases: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Sample size per arm (1:1, two-sided) a confirmatory trial needs for the printed rates of ``endpoint``.
 
@@ -75,6 +77,10 @@ def trial_plan(
         Tests of :func:`fmtrials.proportions_test` to plan with (letter case ignored).
     power, alpha
         Target power, in (0, 1), and two-sided level.
+    source : str, optional
+        Only the printed rows of this source (e.g. ``SEED003``, the published composite table).
+    bases : tuple of str, optional
+        Only these bases (e.g. ``("printed rates",)``); default all three.
 
     Returns
     -------
@@ -90,8 +96,10 @@ def trial_plan(
 
     Notes
     -----
-    Each exact search takes seconds (Boschloo at about 260 per arm: about 10 s), so the default three tests over
-    the composite rows take about two minutes; pass fewer ``tests`` for a quick look.
+    The exact searches decide most n from cheap bounds of the rejection region and share the regions of one
+    process (:func:`fmtrials.sample_size`): Boschloo at about 260 per arm takes about a second, Fisher and
+    chi-square a fraction of it, so the default three tests over the composite rows take several seconds;
+    pass fewer ``tests``, a ``source`` or ``bases`` for a quick look.
 
     Examples
     --------
@@ -113,6 +121,8 @@ def trial_plan(
     level = check_alpha(alpha)
     r = reanalyse_reported()
     sel = r[(r["endpoint"] == endpoint) & r["percent_t"].notna() & r["percent_c"].notna()]
+    if source is not None:
+        sel = sel[sel["source"] == source]
     sel = sel[pd.to_numeric(sel["percent_t"], errors="coerce").notna()]
     if sel.empty:
         known = sorted(set(r.loc[r["percent_t"].notna(), "endpoint"].dropna()))
@@ -126,6 +136,8 @@ def trial_plan(
     rows: list[dict[str, Any]] = []
     for _, group in sel.groupby(["row", "dose_mg_day"], sort=True):
         for basis, p_t, p_c in _bases(group):
+            if bases is not None and basis not in bases:
+                continue
             for m in methods:
                 s = sample_size(p_t, p_c, power=target, test=m, alpha=level).iloc[0]
                 rows.append(

@@ -38,7 +38,7 @@ from scipy import special
 from .._validation import ARGUMENTS, check_alpha, check_int, check_number
 from .._vocab import ALTERNATIVES, PROPORTIONS_TESTS, Alternative, ProportionsTest, choice
 from ..errors import DataError, Problem
-from ._alltables import MAX_TABLES, rejection_region
+from ._alltables import MAX_TABLES, region_runs, rejection_region
 from ._unconditional import row_runs, sup_tail, tail_prob
 
 __all__ = ["exact_power", "sample_size", "normal_sample_size", "MAX_TABLES"]
@@ -83,6 +83,14 @@ def _check_design(n1: int, n2: int, name: str = "n_t") -> None:
                 column=name,
             )
         )
+
+
+def _power_of(runs: tuple | None, n1: int, n2: int, p1: float, p2: float) -> float:
+    """Power at one pair of rates from the row runs of a region (:func:`region_runs`), as :func:`exact_power`."""
+    if runs is None:
+        return 0.0
+    pw = tail_prob(runs[0], runs[1], n1, n2, np.array([p1]), np.array([p2]))[0]
+    return float(min(max(pw, 0.0), 1.0))
 
 
 def _size(region: np.ndarray, n1: int, n2: int) -> float:
@@ -276,15 +284,38 @@ def sample_size(
             )
         )
     cache: dict[int, float] = {}
+    bounds: dict[int, tuple[float, float]] = {}
+    tight: set[int] = set()
 
     def pw(n: int) -> float:
         if n not in cache:
             a, b = arms(n)
-            cache[n] = float(exact_power(p1, p2, a, b, test=method, alpha=level, alternative=side)["power"].iloc[0])
+            cache[n] = _power_of(region_runs(a, b, method, side, level), a, b, p1, p2)
+            bounds[n] = (cache[n], cache[n])
         return cache[n]
 
+    def bound(n: int, effort: int = 1) -> tuple[float, float]:
+        # power of the tables certified rejected and of those not certified accepted: decides most n cheaply
+        if n not in bounds or (effort == 2 and n not in cache and n not in tight):
+            a, b = arms(n)
+            if method in ("barnard", "boschloo"):
+                runs = [region_runs(a, b, method, side, level, f"{x}{effort}") for x in ("inner", "outer")]
+                bounds[n] = (_power_of(runs[0], a, b, p1, p2), _power_of(runs[1], a, b, p1, p2))
+                if effort == 2:
+                    tight.add(n)
+            else:  # the region itself is cheap
+                pw(n)
+        return bounds[n]
+
+    def reaches(n: int) -> bool:
+        for effort in (1, 2):
+            low, high = bound(n, effort)
+            if low >= target or high < target:
+                return low >= target
+        return pw(n) >= target
+
     hi = max(1, math.ceil(n_norm))
-    while pw(hi) < target:
+    while not reaches(hi):
         if hi >= n_max:
             raise DataError(
                 Problem(
@@ -293,26 +324,31 @@ def sample_size(
             )
         hi = min(2 * hi, n_max)
     lo = hi // 2
-    while lo >= 1 and pw(lo) >= target:
+    while lo >= 1 and reaches(lo):
         hi, lo = lo, lo // 2
     while hi - lo > 1:  # power(lo) < target <= power(hi) (lo = 0: no design smaller)
         mid = (lo + hi) // 2
-        if pw(mid) >= target:
+        if reaches(mid):
             hi = mid
         else:
             lo = mid
     first = hi
     smallest = first
     for n in range(first - 1, max(1, math.floor((1 - STABLE_WINDOW) * first)) - 1, -1):
-        if pw(n) >= target:
+        if reaches(n):
             smallest = n
     stable = first
     while True:
         top = min(math.ceil((1 + STABLE_WINDOW) * stable), n_max)
-        miss = [n for n in range(stable, top + 1) if pw(n) < target]
+        miss = [n for n in range(stable, top + 1) if not reaches(n)]
         if not miss:
             break
         stable = miss[-1] + 1
+    window = range(stable, min(math.ceil((1 + STABLE_WINDOW) * stable), n_max) + 1)
+    lowest = math.inf
+    for n in sorted(window, key=lambda n: bound(n)[0]):  # the exact power only where it can be the lowest
+        if bound(n)[0] < lowest and bound(n, 2)[0] < lowest:
+            lowest = min(lowest, pw(n))
     n_c_norm = math.ceil(n_norm - 1e-9)
     a_norm = arms(n_c_norm)[0]
     at_norm = pw(n_c_norm) if n_c_norm <= n_max else math.nan
@@ -330,7 +366,7 @@ def sample_size(
             "power": pw(smallest),
             "n_t_stable": arms(stable)[0],
             "n_c_stable": stable,
-            "power_stable": min(pw(n) for n in range(stable, min(math.ceil((1 + STABLE_WINDOW) * stable), n_max) + 1)),
+            "power_stable": lowest,
             "n_t_normal": a_norm,
             "n_c_normal": n_c_norm,
             "power_at_normal": at_norm,

@@ -25,6 +25,7 @@ from .continuous import continuous_part
 from .extras import diagnostics_part, what_it_means_part
 from .figures import no_attrs as _no_attrs
 from .options import ReportOptions
+from .planning import planning_section
 from .tables import _pooled_rows
 
 __all__: list[str] = []  # private module: the public name is fmtrials.report.write_report
@@ -110,6 +111,7 @@ def assemble(
     main = _main_results(tmp, result, outcomes, options, treatment)
     progress("decision metrics")
     meaning = what_it_means_part(result, outcomes)
+    planning = planning_section(tmp, options, treatment, _write_csv)
     progress("auditing reported figures")
     audit_table = audit_table_of(bundled)
     if make_figures:
@@ -157,6 +159,7 @@ def assemble(
         "endpoints": {a.endpoint: _endpoint_dict(a) for a in analyses},
         "audit": None if audit_table is None else audit_table.to_dict(orient="records"),
         "continuous": None if cont is None else cont["results"],
+        **({"trial_plan": planning["records"]} if planning else {}),
     }
     (tmp / "results.json").write_text(
         json.dumps(_json_safe(results), indent=1, sort_keys=True) + "\n", encoding="utf-8"
@@ -177,6 +180,7 @@ def assemble(
             "stems": stems,
             "main": main,
             "meaning": meaning,
+            "planning": planning,
             "options": options,
             "models": models,
             "methods": methods,

@@ -114,6 +114,7 @@ def render_html(shown: dict[str, Any]) -> str:
         sensitivity_notes=_sensitivity_notes,
         stems=shown["stems"],
         meaning=shown["meaning"],
+        planning=shown.get("planning"),
         formula_start="=, +, −, @, tab or carriage return",
         main=shown["main"],
         glossary=dict(zip(*_data.load_endpoints()[["code", "definition"]].to_numpy().T)),
