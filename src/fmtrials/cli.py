@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data", metavar="CSV", help="user outcomes CSV (study, dose_mg_day, endpoint, n, responders)")
     r.add_argument("--endpoint", nargs="+", metavar="E", help="endpoint(s) to analyse")
     r.add_argument(
+        "--comparators",
+        metavar="CSV",
+        help="comparator arms for the network section (the layout of data/comparator_arms.csv); default: bundled",
+    )
+    r.add_argument(
         "--measure",
         type=str.upper,
         choices=("RD", "RR", "OR"),
@@ -170,6 +175,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         method=args.method,
         test=args.test,
         dpi=args.dpi,
+        comparators=args.comparators,
     )
     return 0
 

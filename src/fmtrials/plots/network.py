@@ -150,9 +150,11 @@ def plot_network_forest(result: Any, *, reference: str | None = None, ax: Any = 
     return fig
 
 
-def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any:
-    """The league table as a heat map: cell (row, column) is the row treatment against the column treatment,
-    coloured by the log ratio (diverging purple-orange, white at no difference), with the estimate and interval.
+def plot_league(result: Any, *, ax: Any = None, title: str | None = None, benefit: str | None = None) -> Any:
+    """The league table as a heat map: cell (row, column) is the row treatment against the column treatment
+    (the comparator), coloured by the log ratio (diverging purple-orange, white at no difference), with the
+    estimate and interval; a colour bar and a caption under the map say so. ``benefit``: what a larger effect
+    means (e.g. ``"more responders"``), named in the caption.
 
     Examples
     --------
@@ -164,6 +166,8 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any
     """
     from matplotlib.colors import TwoSlopeNorm
 
+    from .._format import format_number as f
+
     ts = list(result.treatments)
     lg = result.league().set_index(["treatment", "versus"])
     ratio = result.measure in _RATIO
@@ -174,16 +178,36 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any
                 e = lg.loc[(a, b), "estimate"]
                 m[i, j] = math.log(e) if ratio else e
     lim = float(np.nanmax(np.abs(m))) or 1.0
+    name = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}[result.measure]
+    null = "1" if ratio else "0"
+    more = benefit or "a larger effect"
+    caption = (
+        f"Each cell: the row treatment against the column treatment (the comparator), {name} "
+        f"[{1 - result.alpha:.0%} CI].\n{name.capitalize()} above {null} (purple): {more} with the row "
+        f"treatment; below {null} (orange): {more} with the column treatment."
+    )
     with S.house_style():
         size = 1.4 + 0.95 * len(ts)
         if ax is None:
             from ._figure import new_figure
 
-            fig = new_figure(size + 0.6, size + (0.25 if title else 0.0))
-            ax = fig.add_axes((1.3 / (size + 0.6), 0.2 / size, (size - 1.3) / (size + 0.6), (size - 1.5) / size))
+            foot = 0.75
+            fig = new_figure(size + 1.3, size + foot + (0.25 if title else 0.0))
+            h = size + foot + (0.25 if title else 0.0)
+            ax = fig.add_axes((1.3 / (size + 1.3), (0.2 + foot) / h, (size - 1.3) / (size + 1.3), (size - 1.5) / h))
+            cax = fig.add_axes(((size + 0.15) / (size + 1.3), (0.2 + foot) / h, 0.12 / (size + 1.3), (size - 1.5) / h))
+            fig.text(0.02, 0.03, caption, fontsize=S.SMALL_SIZE - 1, ha="left", va="bottom", wrap=False)
         else:
-            fig = ax.figure
-        ax.imshow(m, cmap="PuOr", norm=TwoSlopeNorm(0.0, -lim, lim))
+            fig, cax = ax.figure, None
+        img = ax.imshow(m, cmap="PuOr", norm=TwoSlopeNorm(0.0, -lim, lim))
+        if cax is not None:
+            from matplotlib.ticker import FuncFormatter
+
+            cb = fig.colorbar(img, cax=cax)
+            cb.set_label(f"{name} (log scale)" if ratio else name, fontsize=S.SMALL_SIZE)
+            if ratio:
+                cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f(math.exp(v), 2)))
+            cb.ax.tick_params(labelsize=S.SMALL_SIZE - 1)
         for i, a in enumerate(ts):
             for j, b in enumerate(ts):
                 if a == b:
@@ -192,7 +216,7 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any
                 ax.text(
                     j,
                     i,
-                    f"{r.estimate:.2f}\n({r.ci_low:.2f}–{r.ci_high:.2f})",
+                    f"{f(r.estimate, 2)}\n({f(r.ci_low, 2)}–{f(r.ci_high, 2)})",
                     ha="center",
                     va="center",
                     fontsize=S.SMALL_SIZE - 1,
@@ -203,6 +227,8 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any
         ax.xaxis.tick_top()
         ax.set_yticks(range(len(ts)))
         ax.set_yticklabels(ts)
+        ax.set_xlabel("column: comparator", labelpad=4)
+        ax.set_ylabel("row: treatment")
         for s in ax.spines.values():
             s.set_visible(False)
         ax.tick_params(length=0)

@@ -54,6 +54,7 @@ class ReportOptions:
     method: PoolMethod | None = None
     test: PoolTest | None = None
     dpi: int = 300
+    comparators: Path | None = None
 
     @classmethod
     def of(
@@ -71,6 +72,7 @@ class ReportOptions:
         method: PoolMethod | None = None,
         test: PoolTest | None = None,
         dpi: int = 300,
+        comparators: str | os.PathLike[str] | None = None,
     ) -> ReportOptions:
         """The options checked before any work (a :class:`~fmtrials.errors.DataError` names the bad one, by its
         command-line name) and normalised. ``endpoints`` keeps its order, once each; empty means the default."""
@@ -100,6 +102,7 @@ class ReportOptions:
             method=method,
             test=test,
             dpi=dpi,
+            comparators=None if comparators is None else Path(comparators),
         )
 
     @property
@@ -116,4 +119,5 @@ class ReportOptions:
             "method": self.method,
             "test": self.test,
             "dpi": self.dpi,
+            "comparators": None if self.comparators is None else self.comparators.name,
         }

@@ -38,6 +38,7 @@ from .._vocab import Measure, PoolMethod, PoolTest, RDInterval, renamed_args
 from ..errors import DataError, Problem
 from . import build, names
 from . import figures as _figures
+from . import network_input as _network
 from . import outdir as _outdir
 from .options import ReportOptions
 
@@ -92,6 +93,7 @@ def write_report(
     method: PoolMethod | None = None,
     test: PoolTest | None = None,
     dpi: int = 300,
+    comparators: str | os.PathLike | None = None,
 ) -> Path:
     """Analyse the bundled data (or a user outcomes CSV) and write the report into ``out``.
 
@@ -135,6 +137,10 @@ def write_report(
         k <= 2). Recorded in ``manifest.json``.
     dpi : int, default 300
         Resolution of the PNG files under ``figures/`` (the HTML holds SVG).
+    comparators : path, optional
+        Comparator arms (the layout of ``data/comparator_arms.csv``) for the section "How does milnacipran compare
+        with duloxetine and pregabalin?" instead of the bundled ones; with user ``data`` the section is shown
+        only when this is given.
 
     Returns
     -------
@@ -160,6 +166,7 @@ def write_report(
         method=method,
         test=test,
         dpi=dpi,
+        comparators=comparators,
     )
     progress = Progress(options.quiet)
     target = Path(os.path.abspath(out))
@@ -198,6 +205,9 @@ def _write_report(out: Path, options: ReportOptions, progress: Progress) -> Path
     _outdir.check_target(out, force, data_path)  # early, for a quick answer; again under the lock
     progress("reading data")
     outcomes, input_note, inputs = _read_input(data_path)
+    if options.comparators is not None:  # validated and fitted now: a bad file leaves nothing written
+        _network.prepare(options.comparators, options.measure)
+        inputs[options.comparators.name] = _sha256(options.comparators)
     if options.endpoints:
         known = set(outcomes["endpoint"].dropna())
         unknown = [e for e in options.endpoints if e not in known]
