@@ -384,11 +384,11 @@ def network(arms, measure: str, *, method: str = "REML", reference: str = "place
     """Arm-based network meta-analysis by generalised least squares (the model of metafor ``rma.mv(yi, V, mods,
     random = ~ comp | study, struct = "CS", rho = 1/2)``): one tau^2, REML by maximising the restricted
     log-likelihood -1/2 (log|S| + log|X' S^-1 X| + r' S^-1 r), S = V + tau^2 P, over tau^2 >= 0: the root of
-    its score tr(R P) - r' S^-1 P S^-1 r = 0, R = S^-1 - S^-1 X (X' S^-1 X)^-1 X' S^-1 (Harville 1977), or 0
-    when the score is already negative there. ``arms``: (study, treatment, events, n) in file order. Returns the treatments, the effects against
-    ``reference`` (``beta``), their covariance, tau^2, Q (common effect) with df, and the design-by-treatment
-    decomposition (Q within designs with >= 2 studies, each design with its own treatment effects; between =
-    Q - within)."""
+    d(-2 log-likelihood)/d tau^2 = tr(R P) - r' S^-1 P S^-1 r, R = S^-1 - S^-1 X (X' S^-1 X)^-1 X' S^-1
+    (Harville 1977), or 0 when that derivative is not negative at 0. ``arms``: (study, treatment, events, n)
+    in file order. Returns the treatments, the effects against ``reference`` (``beta``), their covariance,
+    tau^2, Q (common effect) with df, and the design-by-treatment decomposition (Q within designs with >= 2
+    studies, each design with its own treatment effects; between = Q - within)."""
     trts = sorted({t for _, t, _, _ in arms})
     cols = [t for t in trts if t != reference]
     y, X, V, P, who = _design_matrix(arms, measure, cols)

@@ -775,6 +775,12 @@ class Checker:
             )
             got = tuple(int(x.replace(",", "")) for x in m.groups()) if m else None
             self.expect(got == (trials, patients, len(studies), pts), where + " why", row["Why they differ"], got)
+            inside = [a for a in net.arms if a.study in studies]
+            unstated = sum(a.population == "not stated" for a in inside)
+            said = f"populations: not stated for {unstated} of the {len(inside)} arms here"
+            self.expect(
+                (said in row["Why they differ"]) == bool(unstated), where + " why", row["Why they differ"], said
+            )
         self.checked["net_published"].update({pub_col, ours_col, "Why they differ"})
 
 

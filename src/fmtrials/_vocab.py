@@ -383,6 +383,7 @@ GLOSSARY: dict[str, Term] = {
     "stem": _data("a file path without its suffix"),
     "out": _data("the output directory"),
     "data": _data("a user outcomes CSV or DataFrame (default the bundled data)"),
+    "comparators": _data("a comparator-arms CSV (the layout of data/comparator_arms.csv) for the network section"),
     "df": _data("an arm-level DataFrame (outcomes or arms: study, dose_mg_day, treatment, ...)"),
     "result": _data("a result object (PoolResult unless said)"),
     "analysis": _data(

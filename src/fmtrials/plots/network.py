@@ -196,7 +196,7 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None, benefi
             h = size + foot + (0.25 if title else 0.0)
             ax = fig.add_axes((1.3 / (size + 1.3), (0.2 + foot) / h, (size - 1.3) / (size + 1.3), (size - 1.5) / h))
             cax = fig.add_axes(((size + 0.15) / (size + 1.3), (0.2 + foot) / h, 0.12 / (size + 1.3), (size - 1.5) / h))
-            fig.text(0.02, 0.03, caption, fontsize=S.SMALL_SIZE - 1, ha="left", va="bottom", wrap=False)
+            fig.text(0.02, 0.03, caption, fontsize=S.FONT_SIZE, ha="left", va="bottom", wrap=False)
         else:
             fig, cax = ax.figure, None
         img = ax.imshow(m, cmap="PuOr", norm=TwoSlopeNorm(0.0, -lim, lim))
@@ -205,7 +205,9 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None, benefi
 
             cb = fig.colorbar(img, cax=cax)
             cb.set_label(f"{name} (log scale)" if ratio else name, fontsize=S.SMALL_SIZE)
-            if ratio:
+            if ratio:  # ticks at round ratios, labelled on the ratio scale
+                nice = (0.25, 0.33, 0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
+                cb.set_ticks([math.log(v) for v in nice if abs(math.log(v)) <= lim])
                 cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f(math.exp(v), 2)))
             cb.ax.tick_params(labelsize=S.SMALL_SIZE - 1)
         for i, a in enumerate(ts):
@@ -219,7 +221,7 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None, benefi
                     f"{f(r.estimate, 2)}\n({f(r.ci_low, 2)}–{f(r.ci_high, 2)})",
                     ha="center",
                     va="center",
-                    fontsize=S.SMALL_SIZE - 1,
+                    fontsize=S.FONT_SIZE,
                     color="white" if abs(m[i, j]) > 0.55 * lim else "black",
                 )
         ax.set_xticks(range(len(ts)))

@@ -10,9 +10,12 @@ figures and writes the tables:
 * ``tables/network_p_scores.csv``: ``treatment, p_score`` (per dose, larger = better);
 * ``tables/network_inconsistency.csv``: ``part`` (``total``, ``within designs``, ``between designs``), ``q``,
   ``df``, ``p``; the first row also ``tau2`` (the network's between-study variance);
-* ``tables/network_published.csv``: :data:`fmtrials.analysis.network.PUBLISHED` beside fmtrials' estimate from the
-  bundled counts (``fmtrials, fmtrials_low, fmtrials_high``), ``fmtrials_trials`` and ``fmtrials_patients`` (the
-  trials and patients behind it: the whole network for a network estimate, the drug's trials for a per-drug one);
+* ``tables/network_published.csv``: :data:`fmtrials.analysis.network.PUBLISHED` (``source, measure, level,
+  treatment, published, published_low, published_high, published_trials, published_patients, published_model``)
+  beside fmtrials' estimate from the input counts on the published measure (``fmtrials, fmtrials_low,
+  fmtrials_high``; ``fmtrials_k``: trials with that treatment) and what lies behind it (the whole network for a
+  network estimate, the drug's trials for a per-drug one): ``fmtrials_trials``, ``fmtrials_patients``,
+  ``fmtrials_arms`` and ``fmtrials_population_not_stated`` (arms whose analysis population is not stated);
 * ``tables/network_inputs.csv``: every arm analysed (``study, node, arm, events, n, population, status, source,
   locator``).
 
@@ -155,7 +158,7 @@ def _inconsistency(r: Any) -> pd.DataFrame:
 def _published(net: Any, arms: pd.DataFrame) -> pd.DataFrame:
     """The published frame with the trials and patients behind fmtrials' side of each row."""
     p = net.published.copy()
-    trials, patients = [], []
+    trials, patients, arms_n, unstated = [], [], [], []
     for r in p.itertuples():
         if r.level == "dose":  # a network estimate: the whole network
             s = set(arms["study"])
@@ -163,7 +166,14 @@ def _published(net: Any, arms: pd.DataFrame) -> pd.DataFrame:
             s = set(arms.loc[arms["treatment"] == r.treatment, "study"])
         trials.append(len(s))
         patients.append(int(arms.loc[arms["study"].isin(s), "n"].sum()))
-    return p.assign(fmtrials_trials=trials, fmtrials_patients=patients)
+        arms_n.append(int(arms["study"].isin(s).sum()))
+        unstated.append(int((arms.loc[arms["study"].isin(s), "population"] == "not stated").sum()))
+    return p.assign(
+        fmtrials_trials=trials,
+        fmtrials_patients=patients,
+        fmtrials_arms=arms_n,
+        fmtrials_population_not_stated=unstated,
+    )
 
 
 def _why(r: Any) -> str:
@@ -178,6 +188,10 @@ def _why(r: Any) -> str:
     ]
     if r.level == "drug":
         bits.append("doses: all pooled in both")
+    if r.fmtrials_population_not_stated:
+        bits.append(
+            f"populations: not stated for {r.fmtrials_population_not_stated} of the {r.fmtrials_arms} arms here"
+        )
     return "; ".join(bits)
 
 

@@ -54,7 +54,7 @@ def read_comparators(path: str | Path) -> pd.DataFrame:
         arms = _data.read_table(path, "comparator_arms", label=label)
     except DataError as err:
         raise DataError([_named(p, rows) for p in err.problems]) from None
-    use = arms[(arms["endpoint"] == ENDPOINT) & arms["events"].notna() & arms["n"].notna()]
+    use = arms[_analysed(arms)]
     problems = []
     seen: dict[tuple, int] = {}
     for i in use.index.tolist():
@@ -82,7 +82,10 @@ def read_comparators(path: str | Path) -> pd.DataFrame:
 
 
 def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""  # read_comparators names the problem
 
 
 def prepare(comparators: Path | None, measure: str) -> Any:
@@ -100,8 +103,19 @@ def _fit(path: str | None, sha: str, measure: str) -> Any:
     try:
         return comparator_network(measure=measure, method=METHOD, arms=arms)  # type: ignore[arg-type]
     except DataError as err:
-        if path is None:
+        if path is None or arms is None:
             raise
+        # the engine's rows count the analysed arms (pain_30 with counts, file order): back to the file's rows
+        used = [int(i) + 1 for i in arms.index[_analysed(arms)]]
+        rows = _rows_of(Path(path))
+
+        def where(r: int | None) -> int | None:
+            return used[r - 1] if r is not None and 1 <= r <= len(used) else None
+
         raise DataError(
-            [Problem(p.message, file=path, row=p.row, column=p.column, line=p.line) for p in err.problems]
+            [_named(Problem(p.message, file=path, row=where(p.row), column=p.column), rows) for p in err.problems]
         ) from None
+
+
+def _analysed(arms: pd.DataFrame) -> pd.Series:
+    return (arms["endpoint"] == ENDPOINT) & arms["events"].notna() & arms["n"].notna()
