@@ -74,8 +74,10 @@ def test_a_network_without_milnacipran_or_disconnected_is_refused_naming_the_fil
     # milnacipran trials against placebo, and Arnold2005 without its placebo arm: one arm, nothing to compare
     rows = [r for r in _rows() if r["study"] in ("Arnold2005", "Clauw2008")]
     rows = [r for r in rows if not (r["study"] == "Arnold2005" and r["treatment"] == "placebo")]
-    msg = _refused(tmp_path, rows)
-    assert "bad.csv, row 1:" in msg and "study 'Arnold2005' has one arm" in msg and "'duloxetine'" in msg
+    # a row first that is not analysed (a percentage without n): the file's row 2 is the analysis's first arm
+    pct = {**rows[0], "endpoint": "pain_50", "events": "", "n": "", "percent": "29", "arm": "duloxetine 60 (50%)"}
+    msg = _refused(tmp_path, [pct, *rows])
+    assert "bad.csv, row 2:" in msg and "study 'Arnold2005' has one arm" in msg and "'duloxetine'" in msg
     # ... and with a pregabalin arm instead: duloxetine against pregabalin only, two components
     extra = {**rows[0], "treatment": "pregabalin", "dose_mg_day": "300", "arm": "pregabalin 300"}
     msg = _refused(tmp_path, [*rows, extra])
