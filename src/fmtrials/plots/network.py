@@ -28,6 +28,18 @@ def _edges(result: Any) -> dict[tuple[str, str], int]:
     return out
 
 
+def _house_fonts(owner: Any, axes: list[Any]) -> None:
+    """The house font named on every text of ``owner`` (our figure, or the caller's axes) and the tick labels
+    of ``axes`` (as :func:`_style.style_axes` does), so the SVG names one font family like the other figures
+    (tick labels are made at draw time, outside the style context)."""
+    from matplotlib.text import Text
+
+    for t in owner.findobj(Text):
+        t.set_fontfamily(S.FONT)
+    for ax in axes:
+        ax.tick_params(labelfontfamily=S.FONT)
+
+
 def _colours(treatments: list[str]) -> dict[str, str]:
     palette = [v for k, v in S.OKABE_ITO.items() if k not in ("black", "yellow")]
     out, i = {}, 0
@@ -102,6 +114,7 @@ def plot_network(result: Any, *, ax: Any = None, title: str | None = None) -> An
         ax.axis("off")
         if title:
             ax.set_title(title)
+        _house_fonts(ax, [ax])
     return fig
 
 
@@ -236,4 +249,5 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None, benefi
         ax.tick_params(length=0)
         if title:
             ax.set_title(title, pad=40)
+        _house_fonts(fig if cax is not None else ax, [ax] + ([cax] if cax is not None else []))
     return fig
