@@ -1213,6 +1213,8 @@ def test_the_network_methods_and_lead_follow_the_numbers(built):
         assert int(m.group(1)) == len(cross)
         ch.expect(o.close_printed(m.group(2), min(c[1] for c in cross)), "lead low", m.group(2), cross)
         ch.expect(o.close_printed(m.group(3), max(c[2] for c in cross)), "lead high", m.group(3), cross)
+    tau = re.search(rf"random-effects network meta-analysis \(REML τ² = ({o.NUM})\)", text)
+    assert tau and o.close_printed(tau.group(1), net.dose["tau2"]), (tau, net.dose["tau2"])
     unverified = sum(a.status != "reported" for a in net.arms)
     if unverified == len(net.arms):
         assert "every input is an unverified transcription" in text

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from .._format import format_interval, format_number, format_p, measure_name
-from .network_input import FOCUS, METHOD, prepare
+from .network_input import FOCUS, prepare
 
 __all__: list[str] = []  # private module: the public names are fmtrials.comparator_network and write_report
 
@@ -176,7 +176,7 @@ def _published(net: Any, arms: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _why(r: Any) -> str:
+def _why(r: Any, method: str) -> str:
     """Why a published estimate and fmtrials' differ: trial set, model, doses, measure."""
     if r.fmtrials != r.fmtrials:
         return f"{r.treatment} is not a node of this network"
@@ -184,7 +184,7 @@ def _why(r: Any) -> str:
     bits = [
         f"trial set: {r.published_trials} RCTs ({r.published_patients:,} patients) published for {scope}, "
         f"{r.fmtrials_trials} here ({r.fmtrials_patients:,})",
-        f"model: {r.published_model} there, frequentist network ({METHOD}) here",
+        f"model: {r.published_model} there, frequentist network ({method}) here",
     ]
     if r.level == "drug":
         bits.append("doses: all pooled in both")
@@ -195,7 +195,7 @@ def _why(r: Any) -> str:
     return "; ".join(bits)
 
 
-def _published_rows(pub: pd.DataFrame, level: str) -> list[dict[str, str]]:
+def _published_rows(pub: pd.DataFrame, level: str, method: str) -> list[dict[str, str]]:
     out = []
     for r in pub.itertuples():
         out.append(
@@ -205,7 +205,7 @@ def _published_rows(pub: pd.DataFrame, level: str) -> list[dict[str, str]]:
                 "Against placebo": r.treatment,
                 f"Published [{level} CI]": format_interval(r.published, r.published_low, r.published_high, 2),
                 f"fmtrials [{level} CI]": format_interval(r.fmtrials, r.fmtrials_low, r.fmtrials_high, 2),
-                "Why they differ": _why(r),
+                "Why they differ": _why(r, method),
             }
         )
     return out
@@ -294,10 +294,8 @@ def section(net: Any, tmp: Path, *, figures: bool, dpi: int, write_csv: Any, bun
         "measure": dose.measure,
         "measure_name": measure_name(dose.measure).lower(),
         "level": level,
-        "tau2": format_number(dose.tau2, 4),
         "league": _league_rows(dose),
         "p_scores": p_rows,
-        "p_caveat": net.p_score_caveat,
         "inconsistency": i_rows,
         "inconsistency_note": (
             f"Between designs Q = {format_number(d['q_between'], 2)} on {d['q_between_df']} df "
@@ -310,7 +308,12 @@ def section(net: Any, tmp: Path, *, figures: bool, dpi: int, write_csv: Any, bun
         "inputs": inputs,
         "n_unverified": int((net.inputs["status"] != "reported").sum()),
         "n_inputs": len(net.inputs),
-        "published": _published_rows(pub, level),
+        "published": _published_rows(pub, level, dose.method),
+        "model": (
+            f"random-effects network meta-analysis ({dose.method} τ² = {format_number(dose.tau2, 4)})"
+            if dose.method != "common"
+            else "common-effect network meta-analysis"
+        ),
         "differences": net.differences if bundled_arms else "",
         "citations": net.citations,
         "sources": sorted(set(net.inputs["source"].astype(str)) | set(pub["source"].astype(str))),
