@@ -375,3 +375,141 @@ def fisher_power(n: int, p1: float, p2: float, alpha: float = 0.05) -> float:
         p = np.array([pmf[pmf <= v * (1 + 1e-7)].sum() for v in pmf])
         reject[k, m - k] = p <= alpha
     return float((_binom_outer(n, p1, p2) * reject).sum())
+
+
+# ---------------------------------------------------------------------------------------------- network
+def _arm_effect(x: float, n: float, measure: str) -> tuple[float, float]:
+    if measure == "RR":
+        return math.log(x / n), 1 / x - 1 / n
+    if measure == "OR":
+        return math.log(x / (n - x)), 1 / x + 1 / (n - x)
+    p = x / n
+    return p, p * (1 - p) / n
+
+
+def _design_matrix(arms, measure: str, cols: list[str]):
+    """Contrasts of every arm against its study's first arm: y, X (columns ``cols``; a treatment not in ``cols``
+    is the reference), V (within-study covariance: the first arm's variance off the diagonal), P (1 on the
+    diagonal, 1/2 between contrasts of one study: the random effects' correlation), study of each contrast.
+    Zero cells as netmeta pairwise(): 0.5 added to the events and 1 to n of every arm of a study with a zero or
+    all-event arm."""
+    by: dict[str, list] = {}
+    for s, t, x, n in arms:
+        by.setdefault(s, []).append((t, float(x), float(n)))
+    ys, xs, blocks, who = [], [], [], []
+    for s, b in by.items():
+        if any(x in (0, n) for _, x, n in b):
+            b = [(t, x + 0.5, n + 1) for t, x, n in b]
+        th = [_arm_effect(x, n, measure) for _, x, n in b]
+        k = len(b)
+        blk = np.full((k - 1, k - 1), th[0][1])
+        for j in range(1, k):
+            ys.append(th[j][0] - th[0][0])
+            row = np.zeros(len(cols))
+            if b[j][0] in cols:
+                row[cols.index(b[j][0])] += 1
+            if b[0][0] in cols:
+                row[cols.index(b[0][0])] -= 1
+            xs.append(row)
+            blk[j - 1, j - 1] = th[0][1] + th[j][1]
+            who.append(s)
+        blocks.append(blk)
+    n = len(ys)
+    V = np.zeros((n, n))
+    i = 0
+    for blk in blocks:
+        m = blk.shape[0]
+        V[i : i + m, i : i + m] = blk
+        i += m
+    same = np.equal.outer(np.array(who), np.array(who))
+    P = np.where(same, 0.5, 0.0) + 0.5 * np.eye(n)
+    return np.array(ys), np.array(xs).reshape(n, len(cols)), V, P, who
+
+
+def _gls(y, X, S):
+    Si = np.linalg.inv(S)
+    C = np.linalg.inv(X.T @ Si @ X)
+    b = C @ X.T @ Si @ y
+    r = y - X @ b
+    return b, C, float(r @ Si @ r), Si
+
+
+def network(arms, measure: str, *, method: str = "REML", reference: str = "placebo") -> dict:
+    """Arm-based network meta-analysis by generalised least squares (the model of metafor ``rma.mv(yi, V, mods,
+    random = ~ comp | study, struct = "CS", rho = 1/2)``): one tau^2, REML by maximising the restricted
+    log-likelihood -1/2 (log|S| + log|X' S^-1 X| + r' S^-1 r), S = V + tau^2 P, over tau^2 >= 0: the root of
+    d(-2 log-likelihood)/d tau^2 = tr(R P) - r' S^-1 P S^-1 r, R = S^-1 - S^-1 X (X' S^-1 X)^-1 X' S^-1
+    (Harville 1977), or 0 when that derivative is not negative at 0. ``arms``: (study, treatment, events, n)
+    in file order. Returns the treatments, the effects against ``reference`` (``beta``), their covariance,
+    tau^2, Q (common effect) with df, and the design-by-treatment decomposition (Q within designs with >= 2
+    studies, each design with its own treatment effects; between = Q - within)."""
+    trts = sorted({t for _, t, _, _ in arms})
+    cols = [t for t in trts if t != reference]
+    y, X, V, P, who = _design_matrix(arms, measure, cols)
+    t2 = 0.0
+    if method == "REML":
+
+        def score(t: float) -> float:  # d(-2 restricted log-likelihood) / d tau^2
+            b, C, _, Si = _gls(y, X, V + t * P)
+            r = y - X @ b
+            R = Si - Si @ X @ C @ X.T @ Si
+            return float(np.trace(R @ P) - r @ Si @ P @ Si @ r)
+
+        if score(0.0) < 0:
+            hi = 1.0
+            while score(hi) < 0:
+                hi *= 2
+            t2 = float(optimize.brentq(score, 0.0, hi, xtol=1e-15, rtol=1e-15))
+    b, C, _, _ = _gls(y, X, V + t2 * P)
+    _, _, q, _ = _gls(y, X, V)
+    designs: dict[str, list[str]] = {}
+    for s in dict.fromkeys(s for s, *_ in arms):
+        designs.setdefault(":".join(sorted({t for ss, t, _, _ in arms if ss == s})), []).append(s)
+    qw, dfw = 0.0, 0
+    for d, studies in designs.items():
+        if len(studies) < 2:
+            continue
+        sub = [a for a in arms if a[0] in studies]
+        ts = d.split(":")
+        yg, Xg, Vg, _, _ = _design_matrix(sub, measure, ts[1:])
+        qw += _gls(yg, Xg, Vg)[2]
+        dfw += len(yg) - len(ts) + 1
+    full_b = {reference: 0.0, **dict(zip(cols, b))}
+    idx = {t: i for i, t in enumerate(cols)}
+
+    def cov(a: str, c: str) -> float:
+        return float(C[idx[a], idx[c]]) if a in idx and c in idx else 0.0
+
+    return {
+        "treatments": trts,
+        "beta": full_b,
+        "cov": cov,
+        "tau2": t2,
+        "q": q,
+        "q_df": len(y) - len(cols),
+        "q_within": qw,
+        "q_within_df": dfw,
+        "q_between": q - qw,
+        "q_between_df": len(y) - len(cols) - dfw,
+    }
+
+
+def network_pair(fit: dict, a: str, b: str, alpha: float = 0.05) -> tuple[float, float, float, float]:
+    """(estimate, ci_low, ci_high, se) of ``a`` against ``b`` on the analysis scale."""
+    est = fit["beta"][a] - fit["beta"][b]
+    se = math.sqrt(fit["cov"](a, a) + fit["cov"](b, b) - 2 * fit["cov"](a, b))
+    return est, est - z(alpha) * se, est + z(alpha) * se, se
+
+
+def p_scores(fit: dict, beneficial: bool = True) -> dict[str, float]:
+    """Rücker & Schwarzer (2015): mean over j != i of Phi((b_i - b_j) / se_ij), larger = better."""
+    sign = 1.0 if beneficial else -1.0
+    out = {}
+    for a in fit["treatments"]:
+        vals = []
+        for b in fit["treatments"]:
+            if a != b:
+                est, _, _, se = network_pair(fit, a, b)
+                vals.append(float(stats.norm.cdf(sign * est / se)))
+        out[a] = float(np.mean(vals))
+    return out

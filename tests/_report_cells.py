@@ -136,3 +136,61 @@ def endpoint_of(text: str) -> str:
     m = ENDPOINT.match(text.strip())
     assert m, text
     return m.group(1)
+
+
+# ------------------------------------------------------------------------------------------------ network
+@dataclass(frozen=True)
+class ComparatorArm:
+    study: str
+    node: str  # "placebo" or "<treatment> <dose_mg_day>"
+    drug: str
+    events: int
+    n: int
+    status: str
+    source: str
+    population: str
+
+
+def comparator_arms(path: Path, endpoint: str = "pain_30") -> list[ComparatorArm]:
+    """The arms of a comparator-arms CSV with counts for ``endpoint`` (file order)."""
+    out = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["endpoint"] != endpoint or not r["events"] or not r["n"]:
+                continue
+            t = r["treatment"]
+            node = t if t == "placebo" else f"{t} {r['dose_mg_day']}"
+            out.append(
+                ComparatorArm(
+                    r["study"], node, t, int(r["events"]), int(r["n"]), r["status"], r["source"], r["population"]
+                )
+            )
+    return out
+
+
+def per_dose(arms: list[ComparatorArm]) -> list[tuple[str, str, int, int]]:
+    return [(a.study, a.node, a.events, a.n) for a in arms]
+
+
+def per_drug(arms: list[ComparatorArm]) -> list[tuple[str, str, int, int]]:
+    """Each trial's arms of one drug summed against its placebo arm (first-seen order)."""
+    acc: dict[tuple[str, str], list[int]] = {}
+    for a in arms:
+        s = acc.setdefault((a.study, a.drug), [0, 0])
+        s[0] += a.events
+        s[1] += a.n
+    return [(s, t, e, n) for (s, t), (e, n) in acc.items()]
+
+
+#: the published estimates against placebo for >=30% pain response, as /work/shared/reference/comparators.md §4
+#: quotes them: Lee & Song 2016 (LS16, odds ratios per dose; Bayesian NMA of 9 RCTs, 5,140 patients) and the
+#: Arthritis Res Ther review (H14, risk ratios per drug; 5 RCTs each with 1,884 / 4,110 / 3,259 patients)
+PUBLISHED = {
+    ("LS16", "duloxetine 60"): ("OR", 2.33, 1.50, 3.67, 9, 5140),
+    ("LS16", "pregabalin 300"): ("OR", 1.68, 1.25, 2.28, 9, 5140),
+    ("LS16", "milnacipran 100"): ("OR", 1.62, 1.16, 2.25, 9, 5140),
+    ("LS16", "milnacipran 200"): ("OR", 1.61, 1.15, 2.24, 9, 5140),
+    ("H14", "duloxetine"): ("RR", 1.33, 1.18, 1.51, 5, 1884),
+    ("H14", "milnacipran"): ("RR", 1.38, 1.25, 1.51, 5, 4110),
+    ("H14", "pregabalin"): ("RR", 1.37, 1.22, 1.53, 5, 3259),
+}

@@ -188,6 +188,8 @@ def test_the_continuous_csv_tables_equal_metafor(normand_report):
 def test_results_json_holds_the_continuous_fits_as_metafor(normand_report):
     res = json.loads((normand_report / "results.json").read_text(encoding="utf-8"))["continuous"]
     assert res["missing"] == []
+    manifest = json.loads((normand_report / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["options"]["continuous"] == "normand.csv" and "normand.csv" in manifest["inputs"]
     e = res["endpoints"]["length_of_stay"]
     for key, measure in (("md", "MD"), ("smd", "SMD")):
         ref = _ref(REF2["heterogeneity"], data="normand1999", measure=measure, method="REML")

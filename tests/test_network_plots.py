@@ -66,3 +66,26 @@ def test_league_heat_map_cells_are_the_league(res):
     # the colour is the log ratio of the row treatment against the column treatment
     i, j = res.treatments.index("X"), res.treatments.index("placebo")
     assert img[i, j] == pytest.approx(np.log(lg.set_index(["treatment", "versus"]).loc[("X", "placebo"), "estimate"]))
+
+
+def test_league_heat_map_says_which_is_treatment_and_comparator_and_its_colours_follow(res):
+    """The caption names row = treatment, column = comparator and the colour of benefit; the colour of a cell
+    where the row treatment has more events (ratio above 1) is the one the caption names (purple: more blue than
+    red), and the colour bar is labelled on the ratio scale."""
+    fig = fmtrials.plot_league(res, benefit="more responders")
+    caption = " ".join(t.get_text() for t in fig.texts)
+    assert "the row treatment against the column treatment (the comparator)" in caption
+    assert "above 1 (purple): more responders with the row treatment" in caption
+    ax = fig.axes[0]
+    img = ax.images[0]
+    lg = res.league().set_index(["treatment", "versus"])
+    i, j = res.treatments.index("X"), res.treatments.index("placebo")
+    assert lg.loc[("X", "placebo"), "estimate"] > 1
+    r, _g, b, _a = img.cmap(img.norm(img.get_array()[i, j]))
+    assert b > r  # purple
+    r, _g, b, _a = img.cmap(img.norm(img.get_array()[j, i]))
+    assert r > b  # orange
+    bar = fig.axes[1]
+    assert "risk ratio" in bar.get_ylabel()
+    labels = [t.get_text() for t in bar.get_yticklabels()]
+    assert "1.00" in labels

@@ -24,8 +24,22 @@ from collections import defaultdict
 from pathlib import Path
 
 import _oracle as o
+import numpy as np
 import pytest
-from _report_cells import EVENTS_VS, FRACTION, NNT, Table, endpoint_of, html_tables, is_placebo, reference_arms
+from _report_cells import (
+    EVENTS_VS,
+    FRACTION,
+    NNT,
+    PUBLISHED,
+    Table,
+    comparator_arms,
+    endpoint_of,
+    html_tables,
+    is_placebo,
+    per_dose,
+    per_drug,
+    reference_arms,
+)
 from scipy import integrate, stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +70,9 @@ CASES = {
         "ci": "wald",
         "method": "DL",
         "test": "hksj",
+        # user comparator arms (synthetic: no Vitton2004, one placebo count changed; REML tau² > 0, no closed loop
+        # between designs): the network section follows the input
+        "comparators": DATA / "netreport_comparators.csv",
     },
 }
 
@@ -133,6 +150,11 @@ ALLOW: dict[str, dict[str, str]] = {
         "by brute force takes hours; Boschloo's power is checked by brute force up to 30 per arm in "
         "test_power.py and the fast search against the slow one in test_power_fast.py",
     },
+    "net_league": {"Row vs column": LABELS},
+    "net_p": {"Treatment": LABELS},
+    "net_q": {"Part of Q": LABELS},
+    "net_inputs": dict.fromkeys(("Arm as the source names it", "Population"), LABELS),
+    "net_published": dict.fromkeys(("Source", "Measure", "Against placebo"), LABELS),
     "text": {},
     "continuous_pooled": {
         "Endpoint": LABELS,
@@ -153,6 +175,16 @@ def kind(t: Table) -> str:
     h = set(t.header)
     if "Normal approximation (n/arm)" in h:
         return "plan"
+    if "Row vs column" in h:
+        return "net_league"
+    if "P-score" in h:
+        return "net_p"
+    if "Part of Q" in h:
+        return "net_q"
+    if {"Node", "Events/n"} <= h:
+        return "net_inputs"
+    if "Why they differ" in h:
+        return "net_published"
     if "Placebo" in h and "Study" in h:
         return "comparison"
     if "Trials (comparisons)" in h:
@@ -209,6 +241,7 @@ class Checker:
         self.errors: list[str] = []
         self.checked: dict[str, set[str]] = defaultdict(set)
         self.comparisons: dict[tuple, dict] = {}  # (endpoint, study, dose, analysis) -> row facts
+        self.net: Network | None = None  # the comparator network recomputed (when the report shows it)
 
     # ----------------------------------------------------------------------------------------------- helpers
     def expect(self, ok: bool, where: str, text: str, want) -> None:
@@ -692,6 +725,123 @@ class Checker:
             )
         self.checked["composite"].update({"Counts", "Arm sizes (assumed)", rd_col, p_col})
 
+    # ------------------------------------------------------------------------------------------ network
+    def net_league(self, t: Table, k: int):
+        """Cell (row a, column b) = a against b: the independent GLS network of tests/_oracle.py."""
+        net = self.net
+        assert net is not None, "a network table in a report whose case has no comparator arms"
+        lvl = level(t.heading)
+        self.expect(t.header[1:] == net.dose["treatments"], f"table {k} league columns", t.header, net.dose)
+        for row in t.rows:
+            a = row["Row vs column"]
+            for b in t.header[1:]:
+                where = f"table {k} league {a} vs {b}"
+                if a == b:
+                    self.expect(row[b] == "", where, row[b], "empty diagonal")
+                    continue
+                self.interval(where, row[b], *map(net.back, o.network_pair(net.dose, a, b, lvl)[:3]))
+        self.checked["net_league"].update(t.header[1:])
+
+    def net_p(self, t: Table, k: int):
+        net = self.net
+        ps = o.p_scores(net.dose)
+        ci_col = next(c for c in t.header if "against placebo" in c)
+        want_order = sorted(ps, key=lambda x: -ps[x])
+        self.expect([r["Treatment"] for r in t.rows] == want_order, f"table {k} P-score order", t.rows, want_order)
+        for row in t.rows:
+            tr = row["Treatment"]
+            self.expect(o.close_printed(row["P-score"], ps[tr]), f"table {k} P-score {tr}", row["P-score"], ps[tr])
+            if tr == "placebo":
+                self.expect(row[ci_col] == "", f"table {k} {tr}", row[ci_col], "empty")
+            else:
+                pair = o.network_pair(net.dose, tr, "placebo", level(ci_col))[:3]
+                self.interval(f"table {k} {tr} vs placebo", row[ci_col], *map(net.back, pair))
+        self.checked["net_p"].update({"P-score", ci_col})
+
+    def net_q(self, t: Table, k: int):
+        d = self.net.dose
+        want = {
+            "total": (d["q"], d["q_df"]),
+            "within": (d["q_within"], d["q_within_df"]),
+            "between": (d["q_between"], d["q_between_df"]),
+        }
+        for row in t.rows:
+            q, df = want[row["Part of Q"].split()[0]]
+            where = f"table {k} Q {row['Part of Q']}"
+            self.expect(o.close_printed(row["Q"], q) and row["df"] == str(df), where, (row["Q"], row["df"]), (q, df))
+            ok = row["p"] == "–" if df == 0 else o.check_p(row["p"], float(stats.chi2.sf(q, df)))
+            self.expect(ok, where + " p", row["p"], (q, df))
+        self.checked["net_q"].update({"Q", "df", "p"})
+
+    def net_inputs(self, t: Table, k: int):
+        arms = list(self.net.arms)
+        self.expect(len(t.rows) == len(arms), f"table {k} inputs", len(t.rows), len(arms))
+        for row, a in zip(t.rows, arms):
+            where = f"table {k} input {a.study} {a.node}"
+            m = FRACTION.match(row["Events/n"])
+            ok = bool(m) and (int(m.group(1)), int(m.group(2))) == (a.events, a.n)
+            ok = ok and o.close_printed(m.group(3), 100 * a.events / a.n)
+            self.expect(ok, where, row["Events/n"], (a.events, a.n))
+            got = (row["Study"], row["Node"], row["Status"], row["Source"])
+            self.expect(got == (a.study, a.node, a.status, a.source), where, got, a)
+        self.checked["net_inputs"].update({"Events/n", "Study", "Node", "Status", "Source"})
+
+    def net_published(self, t: Table, k: int):
+        net = self.net
+        pub_col = next(c for c in t.header if c.startswith("Published"))
+        ours_col = next(c for c in t.header if c.startswith("fmtrials"))
+        for row in t.rows:
+            key = (row["Source"], row["Against placebo"])
+            ms, est, lo, hi, trials, patients = PUBLISHED[key]
+            where = f"table {k} published {key}"
+            self.expect(row["Measure"] == ms, where, row["Measure"], ms)
+            self.interval(where + " published", row[pub_col], est, lo, hi)
+            fit, arms = (net.fit("dose", "OR"), per_dose(net.arms)) if ms == "OR" else (net.fit("drug", "RR"), None)
+            pair = o.network_pair(fit, key[1], "placebo", level(ours_col))[:3]
+            self.interval(where + " fmtrials", row[ours_col], *map(math.exp, pair))
+            studies = {a.study for a in net.arms} if ms == "OR" else {a.study for a in net.arms if a.drug == key[1]}
+            pts = sum(a.n for a in net.arms if a.study in studies)
+            m = re.search(
+                r"trial set: (\d+) RCTs \(([\d,]+) patients\).*?, (\d+) here \(([\d,]+)\)", row["Why they differ"]
+            )
+            got = tuple(int(x.replace(",", "")) for x in m.groups()) if m else None
+            self.expect(got == (trials, patients, len(studies), pts), where + " why", row["Why they differ"], got)
+            inside = [a for a in net.arms if a.study in studies]
+            unstated = sum(a.population == "not stated" for a in inside)
+            said = f"populations: not stated for {unstated} of the {len(inside)} arms here"
+            self.expect(
+                (said in row["Why they differ"]) == bool(unstated), where + " why", row["Why they differ"], said
+            )
+        self.checked["net_published"].update({pub_col, ours_col, "Why they differ"})
+
+
+class Network:
+    """The comparator network of a report case, recomputed: per dose on the case's measure (the league, the
+    P-scores, Q), and per dose OR / per drug RR for the published comparison."""
+
+    def __init__(self, path: Path, measure: str):
+        self.arms = comparator_arms(path)
+        self.measure = measure
+        self._fits: dict[tuple[str, str], dict] = {}
+        self.dose = self.fit("dose", measure)
+
+    def fit(self, level_: str, measure: str) -> dict:
+        if (level_, measure) not in self._fits:
+            rows = per_dose(self.arms) if level_ == "dose" else per_drug(self.arms)
+            self._fits[(level_, measure)] = o.network(rows, measure)
+        return self._fits[(level_, measure)]
+
+    def back(self, x: float) -> float:
+        return x if self.measure == "RD" else math.exp(x)
+
+
+def network_of(case) -> Network | None:
+    if case.get("comparators"):
+        return Network(case["comparators"], case["measure"])
+    if case["data"] is None:
+        return Network(BUNDLED / "comparator_arms.csv", case["measure"])
+    return None
+
 
 def _plan_check(ch: Checker, t: Table, k: int, csv_rows: list[dict], composite: list[dict]) -> None:
     """The sample-size table: rates and difference against tables/trial_plan.csv, whose rates are the composite
@@ -796,7 +946,7 @@ def built(request, tmp_path_factory):
     case = CASES[request.param]
     out = tmp_path_factory.mktemp(request.param) / "report"
     kw = {"data": case["data"]} if case["data"] else {}
-    kw.update({k: case[k] for k in ("ci", "method", "test", "continuous") if k in case})
+    kw.update({k: case[k] for k in ("ci", "method", "test", "continuous", "comparators") if k in case})
     fmtrials.write_report(out, figures=False, quiet=True, measure=case["measure"], **kw)
     return request.param, case, out
 
@@ -804,6 +954,7 @@ def built(request, tmp_path_factory):
 def audit(case, out) -> Checker:
     ch = Checker(reference_arms(case["outcomes"], case.get("endpoints")), case["measure"], case.get("ci", "newcombe"))
     ch.continuous = _continuous_rows(case.get("continuous"))
+    ch.net = network_of(case)
     tables = [(t, i) for i, t in enumerate(html_tables(out / "report.html"))]
     kinds = {i: kind(t) for t, i in tables}
     unknown = [t.heading for t, i in tables if kinds[i] == "unknown"]
@@ -1112,3 +1263,182 @@ def test_the_numbers_in_the_prose_are_recomputed(built):
     assert not ch.errors, "\n".join(ch.errors)
     if case["data"] is None:
         assert n >= 4, "the main-results sentences were not found"
+
+
+# ------------------------------------------------------------------------------------------------ network
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_the_network_section_is_there_exactly_when_it_should_be(built):
+    name, case, out = built
+    html = (out / "report.html").read_text(encoding="utf-8")
+    shown = network_of(case) is not None
+    assert ('<section id="network">' in html) == shown
+    assert ('href="#network"' in html) == shown
+    assert (out / "tables" / "network_league.csv").exists() == shown
+    if shown:  # right after the main results (when they are shown), before the table of contents
+        at = html.index('<section id="network">')
+        assert at < html.index("<nav>")
+        if case["data"] is None:
+            assert html.index('<section id="main-results">') < at
+
+
+def test_the_network_csv_tables_and_results_json_hold_the_recomputed_numbers(built):
+    """tables/network_*.csv to 1e-6 against the independent GLS network (tests/_oracle.py); results.json's
+    ``network`` key holds the same records."""
+    name, case, out = built
+    net = network_of(case)
+    if net is None:
+        return
+    tables = out / "tables"
+    errors = []
+
+    def close(where, got, want, tol=1e-6):
+        if not math.isclose(float(got), want, rel_tol=tol, abs_tol=1e-9):
+            errors.append(f"{where}: {got} vs {want}")
+
+    for i, r in enumerate(_rows(tables / "network_league.csv"), 2):
+        fit = net.fit(r["level"], case["measure"])
+        est, lo, hi, se = o.network_pair(fit, r["treatment"], r["versus"])
+        for col, w in (("estimate", est), ("ci_low", lo), ("ci_high", hi)):
+            close(f"league line {i} {col}", r[col], net.back(w))
+        close(f"league line {i} se", r["se"], se)
+        close(f"league line {i} p", r["p"], float(2 * stats.norm.sf(abs(est / se))))
+    ps = o.p_scores(net.dose)
+    got = _rows(tables / "network_p_scores.csv")
+    assert {r["treatment"] for r in got} == set(ps)
+    for r in got:
+        close(f"p-score {r['treatment']}", r["p_score"], ps[r["treatment"]])
+    d = net.dose
+    q = {r["part"]: r for r in _rows(tables / "network_inconsistency.csv")}
+    for part, key in (("total", "q"), ("within designs", "q_within"), ("between designs", "q_between")):
+        close(f"Q {part}", q[part]["q"], d[key], 1e-8)
+        assert int(q[part]["df"]) == d[{"total": "q_df"}.get(part, key + "_df")]
+    close("tau2", float(q["total"]["tau2"]) + 1, d["tau2"] + 1, 1e-7)
+    for r in _rows(tables / "network_published.csv"):
+        fit = net.fit(r["level"], r["measure"])
+        if r["treatment"] not in fit["treatments"]:
+            assert r["fmtrials"] == ""
+            continue
+        est, lo, hi, _ = o.network_pair(fit, r["treatment"], "placebo")
+        for col, w in (("fmtrials", est), ("fmtrials_low", lo), ("fmtrials_high", hi)):
+            close(f"published {r['treatment']} {col}", r[col], math.exp(w))
+        ms, pe, pl, ph, *_ = PUBLISHED[(r["source"], r["treatment"])]
+        assert (r["measure"], float(r["published"]), float(r["published_low"]), float(r["published_high"])) == (
+            ms,
+            pe,
+            pl,
+            ph,
+        )
+    inputs = _rows(tables / "network_inputs.csv")
+    assert [(r["study"], r["node"], int(r["events"]), int(r["n"])) for r in inputs] == per_dose(net.arms)
+    assert not errors, f"{name}:\n" + "\n".join(errors[:40])
+    import json
+
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))["network"]
+    assert res["measure"] == case["measure"] and res["k"] == len({a.study for a in net.arms})
+    league = _rows(tables / "network_league.csv")
+    assert len(res["network_league"]) == len(league)
+    for a, b in zip(res["network_league"], league):
+        assert (a["level"], a["treatment"], a["versus"]) == (b["level"], b["treatment"], b["versus"])
+        assert a["estimate"] == pytest.approx(float(b["estimate"]), rel=1e-9)
+    assert {r["treatment"]: r["p_score"] for r in res["network_p_scores"]} == pytest.approx(ps, rel=1e-6)
+
+
+def test_the_network_methods_and_lead_follow_the_numbers(built):
+    """The methods paragraph names the estimator, measure, trials and zero-cell rule the numbers were computed
+    with; the lead sentences' estimates, counts and ranges are recomputed."""
+    name, case, out = built
+    net = network_of(case)
+    if net is None:
+        return
+    methods = (out / "methods.txt").read_text(encoding="utf-8")
+    para = next(p for p in methods.split("\n") if p.startswith("Comparator network:"))
+    word = {"RR": "risk ratios", "OR": "odds ratios", "RD": "risk differences"}[case["measure"]]
+    assert para.startswith(f"Comparator network: {word} of ≥30% pain response against placebo")
+    assert f"counts of {len({a.study for a in net.arms})} placebo-controlled trials" in para
+    assert "restricted maximum likelihood" in para and "correlation 1/2" in para
+    assert "no study here needed it" in para  # no zero cell in either input
+    text = _prose(out / "report.html")
+    mword = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}[case["measure"]]
+    drug = net.fit("drug", case["measure"])
+    found = re.findall(rf"(\w+) against milnacipran: {mword} ({o.NUM}) \[({o.NUM}), ({o.NUM})\] \(([^)]*)\)", text)
+    assert {f[0] for f in found} == {"duloxetine", "pregabalin"}
+    ch = Checker([], case["measure"])
+    for t, *ci, verdict in found:
+        est, lo, hi, _ = o.network_pair(drug, t, "milnacipran")
+        ch.interval(f"lead {t}", f"{ci[0]} [{ci[1]}, {ci[2]}]", *map(net.back, (est, lo, hi)))
+        crosses = net.back(lo) <= 1 <= net.back(hi)
+        assert (verdict == "no difference demonstrated") == crosses, (t, verdict)
+    doses = net.dose["treatments"]
+    mln = [t for t in doses if t.startswith("milnacipran")]
+    cross = [
+        tuple(map(net.back, o.network_pair(net.dose, a, b)[:3]))
+        for a in doses
+        for b in mln
+        if a not in mln and a != "placebo"
+    ]
+    apart = [c for c in cross if c[1] > 1 or c[2] < 1]
+    m = re.search(
+        rf"Per dose, none of the (\d+) comparisons .*? the intervals reach from ({o.NUM}) to ({o.NUM})\.", text
+    )
+    assert (m is not None) == (not apart)
+    if m:
+        assert int(m.group(1)) == len(cross)
+        ch.expect(o.close_printed(m.group(2), min(c[1] for c in cross)), "lead low", m.group(2), cross)
+        ch.expect(o.close_printed(m.group(3), max(c[2] for c in cross)), "lead high", m.group(3), cross)
+    tau = re.search(rf"random-effects network meta-analysis \(REML τ² = ({o.NUM})\)", text)
+    assert tau and o.close_printed(tau.group(1), net.dose["tau2"]), (tau, net.dose["tau2"])
+    unverified = sum(a.status != "reported" for a in net.arms)
+    if unverified == len(net.arms):
+        assert "every input is an unverified transcription" in text
+    else:
+        assert f"{unverified} of the {len(net.arms)} input arms are unverified transcriptions" in text
+    assert not ch.errors, ch.errors
+
+
+def test_the_network_oracle_is_metafor_rma_mv():
+    """The test's GLS network (tests/_oracle.py) against R metafor rma.mv (tests/r/netreport_reference.R) on the
+    bundled comparator network and the synthetic user file: coefficients, covariance, tau², Q, P-scores and the
+    design-by-treatment decomposition. rma.mv's nlminb stops with tau² 9e-8 above the root of the REML score
+    equation on the user file (0.13632453887, which the oracle and fmtrials find); hence 1e-6 relative there."""
+    import json
+
+    ref = json.loads((DATA / "netreport_reference.json").read_text(encoding="utf-8"))
+    assert ref["cases"]["user_OR"]["fits"]["REML"]["tau2"] > 0.1  # the REML path with tau² > 0 is exercised
+    for name, c in ref["cases"].items():
+        arms = [(r["study"], r["treatment"], r["events"], r["n"]) for r in ref["arms"][c["level"]]]
+        for method in ("common", "REML"):
+            f, r = o.network(arms, c["measure"], method=method), c["fits"][method]
+            ts = r["treatment"]
+            assert [f["beta"][t] for t in ts] == pytest.approx(r["estimate"], rel=1e-6, abs=1e-9), (name, method)
+            cov = [[f["cov"](a, b) for b in ts] for a in ts]
+            assert np.array(cov) == pytest.approx(np.array(r["vcov"]), rel=1e-6, abs=1e-12)
+            assert f["tau2"] == pytest.approx(r["tau2"], rel=1e-6, abs=1e-10)
+            assert o.p_scores(f) == pytest.approx(r["p_scores"], abs=1e-6)
+            assert f["q"] == pytest.approx(c["fits"]["common"]["q"], rel=1e-10)
+        dec = c["fits"]["decomposition"]
+        f = o.network(arms, c["measure"], method="common")
+        assert (f["q_within"], f["q_between"]) == pytest.approx((dec["q_within"], dec["q_between"]), abs=1e-9)
+        assert (f["q_within_df"], f["q_between_df"]) == (dec["q_within_df"], dec["q_between_df"])
+
+
+def test_the_bundled_network_csv_is_metafor_rma_mv(built):
+    """The bundled report's league and P-scores straight against the R reference (REML, per dose and drug)."""
+    name, case, out = built
+    if case["data"] is not None or case["measure"] not in ("RR", "OR", "RD"):
+        return
+    import json
+
+    ref = json.loads((DATA / "netreport_reference.json").read_text(encoding="utf-8"))
+    for r in _rows(out / "tables" / "network_league.csv"):
+        fit = ref["cases"][f"{r['level']}_{case['measure']}"]["fits"]["REML"]
+        b = dict(zip(fit["treatment"], fit["estimate"]))
+        want = b.get(r["treatment"], 0.0) - b.get(r["versus"], 0.0)
+        got = float(r["estimate"])
+        assert (math.log(got) if case["measure"] != "RD" else got) == pytest.approx(want, abs=1e-6)
+    fit = ref["cases"][f"dose_{case['measure']}"]["fits"]["REML"]
+    for r in _rows(out / "tables" / "network_p_scores.csv"):
+        assert float(r["p_score"]) == pytest.approx(fit["p_scores"][r["treatment"]], abs=1e-6)

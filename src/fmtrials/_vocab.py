@@ -389,6 +389,7 @@ GLOSSARY: dict[str, Term] = {
     "out": _data("the output directory"),
     "data": _data("a user outcomes CSV or DataFrame (default the bundled data)"),
     "continuous": _data("a user continuous outcomes CSV (mean_t, sd_t, n_t, mean_c, sd_c, n_c per comparison)"),
+    "comparators": _data("a comparator-arms CSV (the layout of data/comparator_arms.csv) for the network section"),
     "df": _data("an arm-level DataFrame (outcomes or arms: study, dose_mg_day, treatment, ...)"),
     "result": _data("a result object (PoolResult unless said)"),
     "analysis": _data(

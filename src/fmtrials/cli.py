@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--endpoint", nargs="+", metavar="E", help="endpoint(s) to analyse")
     r.add_argument(
+        "--comparators",
+        metavar="CSV",
+        help="comparator arms for the network section (the layout of data/comparator_arms.csv); default: bundled",
+    )
+    r.add_argument(
         "--measure",
         type=str.upper,
         choices=("RD", "RR", "OR"),
@@ -180,6 +185,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         test=args.test,
         dpi=args.dpi,
         continuous=args.continuous,
+        comparators=args.comparators,
     )
     return 0
 

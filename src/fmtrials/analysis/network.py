@@ -24,17 +24,30 @@ __all__ = ["comparator_network", "ComparatorNetwork", "PUBLISHED", "P_SCORE_CAVE
 #: Lee & Song 2016 (Rheumatol Int, doi 10.1007/s00296-016-3468-5, abstract; Bayesian NMA of 9 RCTs, 5,140
 #: patients) odds ratios per dose; the Arthritis Res Ther review (doi 10.1186/ar4441, Table 1; pairwise, all doses
 #: pooled, 5 RCTs per drug) risk ratios per drug
+#: ``trials`` and ``patients``: the published analysis's evidence (LS16: the whole network; H14: per drug);
+#: ``model``: how it was estimated
 PUBLISHED = pd.DataFrame(
     [
-        ("LS16", "OR", "dose", "duloxetine 60", 2.33, 1.50, 3.67),
-        ("LS16", "OR", "dose", "pregabalin 300", 1.68, 1.25, 2.28),
-        ("LS16", "OR", "dose", "milnacipran 100", 1.62, 1.16, 2.25),
-        ("LS16", "OR", "dose", "milnacipran 200", 1.61, 1.15, 2.24),
-        ("H14", "RR", "drug", "duloxetine", 1.33, 1.18, 1.51),
-        ("H14", "RR", "drug", "milnacipran", 1.38, 1.25, 1.51),
-        ("H14", "RR", "drug", "pregabalin", 1.37, 1.22, 1.53),
+        ("LS16", "OR", "dose", "duloxetine 60", 2.33, 1.50, 3.67, 9, 5140, "Bayesian network meta-analysis"),
+        ("LS16", "OR", "dose", "pregabalin 300", 1.68, 1.25, 2.28, 9, 5140, "Bayesian network meta-analysis"),
+        ("LS16", "OR", "dose", "milnacipran 100", 1.62, 1.16, 2.25, 9, 5140, "Bayesian network meta-analysis"),
+        ("LS16", "OR", "dose", "milnacipran 200", 1.61, 1.15, 2.24, 9, 5140, "Bayesian network meta-analysis"),
+        ("H14", "RR", "drug", "duloxetine", 1.33, 1.18, 1.51, 5, 1884, "pairwise meta-analysis, all doses pooled"),
+        ("H14", "RR", "drug", "milnacipran", 1.38, 1.25, 1.51, 5, 4110, "pairwise meta-analysis, all doses pooled"),
+        ("H14", "RR", "drug", "pregabalin", 1.37, 1.22, 1.53, 5, 3259, "pairwise meta-analysis, all doses pooled"),
     ],
-    columns=["source", "measure", "level", "treatment", "published", "published_low", "published_high"],
+    columns=[
+        "source",
+        "measure",
+        "level",
+        "treatment",
+        "published",
+        "published_low",
+        "published_high",
+        "published_trials",
+        "published_patients",
+        "published_model",
+    ],
 )
 PUBLISHED_CITATIONS = {
     "LS16": "Lee YH, Song GG. Rheumatol Int 2016 (doi 10.1007/s00296-016-3468-5), abstract: Bayesian network "
@@ -72,6 +85,9 @@ class ComparatorNetwork(ResultMixin):
     published: pd.DataFrame
     differences: str
     citations: dict[str, str] = field(default_factory=dict)
+    #: every analysed arm: ``study, node`` (the per-dose network's treatment), ``treatment, dose_mg_day, arm,
+    #: events, n, population, status, source, locator``
+    inputs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_frame(self) -> pd.DataFrame:
         """The published estimates beside fmtrials'."""
@@ -149,7 +165,11 @@ def _nodes(arms: pd.DataFrame, level: str) -> pd.DataFrame:
 
 
 def comparator_network(
-    *, measure: Measure = "RR", method: NetworkMethod = "REML", alpha: float = 0.05
+    *,
+    measure: Measure = "RR",
+    method: NetworkMethod = "REML",
+    alpha: float = 0.05,
+    arms: pd.DataFrame | None = None,
 ) -> ComparatorNetwork:
     """The network of milnacipran, duloxetine and pregabalin trials for >=30% pain response (bundled data).
 
@@ -158,6 +178,8 @@ def comparator_network(
     the published measure (Lee & Song: OR) or the per-drug network (Arthritis Res Ther review: RR). Where several
     sources give an arm's count, the network uses the best-status one (``reported`` before ``derived`` before
     ``unverified``) and refuses conflicting counts of equal status.
+    ``arms``: comparator arms in the layout of :func:`fmtrials.load_comparator_arms` (validated, e.g. by
+    ``fmtrials.read_table(path, "comparator_arms")``) instead of the bundled ones.
 
     Examples
     --------
@@ -171,7 +193,7 @@ def comparator_network(
 
     measure = choice(measure, MEASURES, "measure")
     method = choice(method, NETWORK_METHODS, "method")
-    c = load_comparator_arms()
+    c = load_comparator_arms() if arms is None else arms
     arms = _network_arms(c)
     arms["events"] = arms["events"].astype(int)
     arms["n"] = arms["n"].astype(int)
@@ -180,8 +202,8 @@ def comparator_network(
     by_drug = network_meta(_nodes(arms, "drug"), measure=measure, **kw)
     assert isinstance(by_dose, NetworkResult) and isinstance(by_drug, NetworkResult)
     fits = {
-        ("OR", "dose"): network_meta(_nodes(arms, "dose"), measure="OR", **kw),
-        ("RR", "drug"): network_meta(_nodes(arms, "drug"), measure="RR", **kw),
+        ("OR", "dose"): by_dose if measure == "OR" else network_meta(_nodes(arms, "dose"), measure="OR", **kw),
+        ("RR", "drug"): by_drug if measure == "RR" else network_meta(_nodes(arms, "drug"), measure="RR", **kw),
     }
     rows = []
     for r in PUBLISHED.itertuples():
@@ -200,6 +222,8 @@ def comparator_network(
         )
     published = pd.DataFrame(rows).drop(columns="Index")
     unverified = arms.loc[arms.status != "reported", ["study", "arm", "events", "n", "status", "source", "population"]]
+    cols = ["study", "treatment", "dose_mg_day", "arm", "events", "n", "population", "status", "source", "locator"]
+    inputs = arms[cols].assign(node=_nodes(arms, "dose")["treatment"].to_numpy())
     return ComparatorNetwork(
         by_dose=by_dose,
         by_drug=by_drug,
@@ -211,4 +235,5 @@ def comparator_network(
         published=published,
         differences=DIFFERENCES,
         citations=dict(PUBLISHED_CITATIONS),
+        inputs=inputs[["study", "node", *cols[1:]]].reset_index(drop=True),
     )

@@ -28,6 +28,18 @@ def _edges(result: Any) -> dict[tuple[str, str], int]:
     return out
 
 
+def _house_fonts(owner: Any, axes: list[Any]) -> None:
+    """The house font named on every text of ``owner`` (our figure, or the caller's axes) and the tick labels
+    of ``axes`` (as :func:`_style.style_axes` does), so the SVG names one font family like the other figures
+    (tick labels are made at draw time, outside the style context)."""
+    from matplotlib.text import Text
+
+    for t in owner.findobj(Text):
+        t.set_fontfamily(S.FONT)
+    for ax in axes:
+        ax.tick_params(labelfontfamily=S.FONT)
+
+
 def _colours(treatments: list[str]) -> dict[str, str]:
     palette = [v for k, v in S.OKABE_ITO.items() if k not in ("black", "yellow")]
     out, i = {}, 0
@@ -102,6 +114,7 @@ def plot_network(result: Any, *, ax: Any = None, title: str | None = None) -> An
         ax.axis("off")
         if title:
             ax.set_title(title)
+        _house_fonts(ax, [ax])
     return fig
 
 
@@ -150,9 +163,11 @@ def plot_network_forest(result: Any, *, reference: str | None = None, ax: Any = 
     return fig
 
 
-def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any:
-    """The league table as a heat map: cell (row, column) is the row treatment against the column treatment,
-    coloured by the log ratio (diverging purple-orange, white at no difference), with the estimate and interval.
+def plot_league(result: Any, *, ax: Any = None, title: str | None = None, benefit: str | None = None) -> Any:
+    """The league table as a heat map: cell (row, column) is the row treatment against the column treatment
+    (the comparator), coloured by the log ratio (diverging purple-orange, white at no difference), with the
+    estimate and interval; a colour bar and a caption under the map say so. ``benefit``: what a larger effect
+    means (e.g. ``"more responders"``), named in the caption.
 
     Examples
     --------
@@ -164,6 +179,8 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any
     """
     from matplotlib.colors import TwoSlopeNorm
 
+    from .._format import format_number as f
+
     ts = list(result.treatments)
     lg = result.league().set_index(["treatment", "versus"])
     ratio = result.measure in _RATIO
@@ -174,16 +191,38 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any
                 e = lg.loc[(a, b), "estimate"]
                 m[i, j] = math.log(e) if ratio else e
     lim = float(np.nanmax(np.abs(m))) or 1.0
+    name = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}[result.measure]
+    null = "1" if ratio else "0"
+    more = benefit or "a larger effect"
+    caption = (
+        f"Each cell: the row treatment against the column treatment (the comparator), {name} "
+        f"[{1 - result.alpha:.0%} CI].\n{name.capitalize()} above {null} (purple): {more} with the row "
+        f"treatment; below {null} (orange): {more} with the column treatment."
+    )
     with S.house_style():
         size = 1.4 + 0.95 * len(ts)
         if ax is None:
             from ._figure import new_figure
 
-            fig = new_figure(size + 0.6, size + (0.25 if title else 0.0))
-            ax = fig.add_axes((1.3 / (size + 0.6), 0.2 / size, (size - 1.3) / (size + 0.6), (size - 1.5) / size))
+            foot = 0.75
+            fig = new_figure(size + 1.3, size + foot + (0.25 if title else 0.0))
+            h = size + foot + (0.25 if title else 0.0)
+            ax = fig.add_axes((1.3 / (size + 1.3), (0.2 + foot) / h, (size - 1.3) / (size + 1.3), (size - 1.5) / h))
+            cax = fig.add_axes(((size + 0.15) / (size + 1.3), (0.2 + foot) / h, 0.12 / (size + 1.3), (size - 1.5) / h))
+            fig.text(0.02, 0.03, caption, fontsize=S.FONT_SIZE, ha="left", va="bottom", wrap=False)
         else:
-            fig = ax.figure
-        ax.imshow(m, cmap="PuOr", norm=TwoSlopeNorm(0.0, -lim, lim))
+            fig, cax = ax.figure, None
+        img = ax.imshow(m, cmap="PuOr", norm=TwoSlopeNorm(0.0, -lim, lim))
+        if cax is not None:
+            from matplotlib.ticker import FuncFormatter
+
+            cb = fig.colorbar(img, cax=cax)
+            cb.set_label(f"{name} (log scale)" if ratio else name, fontsize=S.SMALL_SIZE)
+            if ratio:  # ticks at round ratios, labelled on the ratio scale
+                nice = (0.25, 0.33, 0.5, 0.67, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
+                cb.set_ticks([math.log(v) for v in nice if abs(math.log(v)) <= lim])
+                cb.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f(math.exp(v), 2)))
+            cb.ax.tick_params(labelsize=S.SMALL_SIZE - 1)
         for i, a in enumerate(ts):
             for j, b in enumerate(ts):
                 if a == b:
@@ -192,10 +231,10 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any
                 ax.text(
                     j,
                     i,
-                    f"{r.estimate:.2f}\n({r.ci_low:.2f}–{r.ci_high:.2f})",
+                    f"{f(r.estimate, 2)}\n({f(r.ci_low, 2)}–{f(r.ci_high, 2)})",
                     ha="center",
                     va="center",
-                    fontsize=S.SMALL_SIZE - 1,
+                    fontsize=S.FONT_SIZE,
                     color="white" if abs(m[i, j]) > 0.55 * lim else "black",
                 )
         ax.set_xticks(range(len(ts)))
@@ -203,9 +242,12 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None) -> Any
         ax.xaxis.tick_top()
         ax.set_yticks(range(len(ts)))
         ax.set_yticklabels(ts)
+        ax.set_xlabel("column: comparator", labelpad=4)
+        ax.set_ylabel("row: treatment")
         for s in ax.spines.values():
             s.set_visible(False)
         ax.tick_params(length=0)
         if title:
             ax.set_title(title, pad=40)
+        _house_fonts(fig if cax is not None else ax, [ax] + ([cax] if cax is not None else []))
     return fig

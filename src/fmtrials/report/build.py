@@ -21,6 +21,7 @@ from ..analysis import EndpointAnalysis, analyse, methods_paragraph
 from ..analysis._pooling import single_comparison
 from . import figures as _figures
 from . import names, page
+from . import network as _network
 from .continuous import continuous_part
 from .extras import diagnostics_part, what_it_means_part
 from .figures import no_attrs as _no_attrs
@@ -109,6 +110,8 @@ def assemble(
         drawing = _figures.start_all(jobs, tmp / "figures", min(2, os.cpu_count() or 1), stems, png_dpi=options.dpi)
     progress("re-analysing the published composite-responder table")
     main = _main_results(tmp, result, outcomes, options, treatment)
+    progress("comparator network")
+    network = _network.part(tmp, options, _write_csv)
     progress("decision metrics")
     meaning = what_it_means_part(result, outcomes)
     planning = planning_section(tmp, options, treatment, _write_csv)
@@ -143,7 +146,8 @@ def assemble(
     models = _no_attrs(result.models())
     _write_csv(models, tmp / "tables" / "models.csv")
     methods = methods_paragraph(result, treatment=treatment)
-    (tmp / "methods.txt").write_text(str(methods) + "\n", encoding="utf-8")
+    network_methods = "" if network is None else "\n" + network["methods"] + "\n"
+    (tmp / "methods.txt").write_text(str(methods) + "\n" + network_methods, encoding="utf-8")
     if audit_table is not None:
         _write_csv(audit_table, tmp / "tables" / "audit.csv")
     for name, table in meaning["tables"].items() if meaning else ():
@@ -160,6 +164,7 @@ def assemble(
         "audit": None if audit_table is None else audit_table.to_dict(orient="records"),
         "continuous": None if cont is None else cont["results"],
         **({"trial_plan": planning["records"]} if planning else {}),
+        "network": None if network is None else network["json"],
     }
     (tmp / "results.json").write_text(
         json.dumps(_json_safe(results), indent=1, sort_keys=True) + "\n", encoding="utf-8"
@@ -179,6 +184,7 @@ def assemble(
             "ci": ci,
             "stems": stems,
             "main": main,
+            "network": network,
             "meaning": meaning,
             "planning": planning,
             "options": options,

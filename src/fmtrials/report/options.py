@@ -55,6 +55,7 @@ class ReportOptions:
     test: PoolTest | None = None
     dpi: int = 300
     continuous: Path | None = None
+    comparators: Path | None = None
 
     @classmethod
     def of(
@@ -73,6 +74,7 @@ class ReportOptions:
         test: PoolTest | None = None,
         dpi: int = 300,
         continuous: str | os.PathLike[str] | None = None,
+        comparators: str | os.PathLike[str] | None = None,
     ) -> ReportOptions:
         """The options checked before any work (a :class:`~fmtrials.errors.DataError` names the bad one, by its
         command-line name) and normalised. ``endpoints`` keeps its order, once each; empty means the default."""
@@ -103,6 +105,7 @@ class ReportOptions:
             test=test,
             dpi=dpi,
             continuous=None if continuous is None else Path(continuous),
+            comparators=None if comparators is None else Path(comparators),
         )
 
     @property
@@ -119,4 +122,6 @@ class ReportOptions:
             "method": self.method,
             "test": self.test,
             "dpi": self.dpi,
+            "continuous": None if self.continuous is None else self.continuous.name,
+            "comparators": None if self.comparators is None else self.comparators.name,
         }

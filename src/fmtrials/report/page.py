@@ -86,6 +86,7 @@ def render_html(shown: dict[str, Any]) -> str:
     trials = _records(_data.load_trials()) if bundled else None
     sources = _data.load_sources()
     used_sources = set(outcomes["source"].dropna()) | (_bundled_sources() if bundled else set())
+    used_sources |= set(shown["network"]["sources"]) if shown.get("network") else set()
     listed = sources[sources["source_id"].isin(used_sources)]
     return template.render(
         version=__version__,
@@ -117,6 +118,7 @@ def render_html(shown: dict[str, Any]) -> str:
         planning=shown.get("planning"),
         formula_start="=, +, −, @, tab or carriage return",
         main=shown["main"],
+        network=shown.get("network"),
         glossary=dict(zip(*_data.load_endpoints()[["code", "definition"]].to_numpy().T)),
         contributes=_contributions(analyses),
         zero_cells=zero_cells(compared),

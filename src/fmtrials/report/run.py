@@ -38,6 +38,7 @@ from .._vocab import Measure, PoolMethod, PoolTest, RDInterval, renamed_args
 from ..errors import DataError, Problem
 from . import build, names
 from . import figures as _figures
+from . import network_input as _network
 from . import outdir as _outdir
 from .options import ReportOptions
 
@@ -93,6 +94,7 @@ def write_report(
     test: PoolTest | None = None,
     dpi: int = 300,
     continuous: str | os.PathLike | None = None,
+    comparators: str | os.PathLike | None = None,
 ) -> Path:
     """Analyse the bundled data (or a user outcomes CSV) and write the report into ``out``.
 
@@ -140,6 +142,10 @@ def write_report(
         A user continuous outcomes CSV (``study, endpoint, mean_t, sd_t, n_t, mean_c, sd_c, n_c``, see
         :func:`fmtrials.read_continuous`): its endpoints are shown as mean and standardised mean differences in the
         section "Continuous endpoints". Without it, on the bundled data, that section lists the missing numbers.
+    comparators : path, optional
+        Comparator arms (the layout of ``data/comparator_arms.csv``) for the section "How does milnacipran compare
+        with duloxetine and pregabalin?" instead of the bundled ones; with user ``data`` the section is shown
+        only when this is given.
 
     Returns
     -------
@@ -166,6 +172,7 @@ def write_report(
         test=test,
         dpi=dpi,
         continuous=continuous,
+        comparators=comparators,
     )
     progress = Progress(options.quiet)
     target = Path(os.path.abspath(out))
@@ -201,13 +208,16 @@ def _read_input(data: Path | None) -> tuple[pd.DataFrame, str, dict[str, str]]:
 
 def _write_report(out: Path, options: ReportOptions, progress: Progress) -> Path:
     data_path, force = options.data, options.force
-    inputs_read = (data_path, options.continuous)  # none of them may lie inside --out
+    inputs_read = (data_path, options.continuous, options.comparators)  # none of them may lie inside --out
     _outdir.check_target(out, force, inputs_read)  # early, for a quick answer; again under the lock
     progress("reading data")
     outcomes, input_note, inputs = _read_input(data_path)
     cont = None if options.continuous is None else _data.read_continuous(options.continuous)
     if options.continuous is not None:
         inputs[options.continuous.name] = _sha256(options.continuous)
+    if options.comparators is not None:  # validated and fitted now: a bad file leaves nothing written
+        _network.prepare(options.comparators, options.measure)
+        inputs[options.comparators.name] = _sha256(options.comparators)
     if options.endpoints:
         known = set(outcomes["endpoint"].dropna())
         unknown = [e for e in options.endpoints if e not in known]
