@@ -197,7 +197,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "yates-full-half",
         "effects",
-        "effects/tests.py",
+        "effects/_statistics.py",
         "num = np.maximum(np.abs(diff) - big_n / 2.0, 0.0) if yates else np.abs(diff)",
         "num = np.abs(np.abs(diff) - big_n / 2.0) if yates else np.abs(diff)",
         EFF,
@@ -206,7 +206,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "chi2-df-2",
         "effects",
-        "effects/tests.py",
+        "effects/_statistics.py",
         'stat, name, p = chi2, "chi2", stats.chi2.sf(chi2, 1)',
         'stat, name, p = chi2, "chi2", stats.chi2.sf(chi2, 2)',
         EFF,
@@ -215,7 +215,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "score-test-no-factor",
         "effects",
-        "effects/tests.py",
+        "effects/_statistics.py",
         "np.full(p1.shape, float(delta0))) * big_n / (big_n - 1.0)",
         "np.full(p1.shape, float(delta0)))",
         EFF,

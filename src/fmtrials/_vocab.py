@@ -362,6 +362,8 @@ GLOSSARY: dict[str, Term] = {
     "md": _data("a mean difference (treatment minus control)"),
     "t_value": _data("a t statistic"),
     "sd_baseline": _data("standard deviation at baseline"),
+    "sds": _data("standard deviations, one per arm (pooled_sd)"),
+    "ns": _data("patients, one per arm (pooled_sd)"),
     "sd_final": _data("standard deviation at the end of follow-up"),
     "r": _data("correlation between baseline and final values"),
     "p_t": _data("true event probability of the treatment arm"),
@@ -383,6 +385,9 @@ GLOSSARY: dict[str, Term] = {
     "trials": _data("the trials table (load_trials)"),
     "sources": _data("the sources table (load_sources)"),
     "source": _data("a bundled table's name, file or DataFrame"),
+    "bases": _opt(
+        "which rates a trial plan is computed for (printed rates, smallest or largest re-analysed difference)"
+    ),
     "path_or_frame": _data("a user outcomes CSV, or a DataFrame of its rows"),
     "path": _data("a file path"),
     "stem": _data("a file path without its suffix"),

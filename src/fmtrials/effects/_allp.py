@@ -70,7 +70,7 @@ def table_p_values(
         want = np.asarray(x1, dtype=np.int64) * (n2 + 1) + np.asarray(x2, dtype=np.int64)
     novar = _no_variation(n1, n2).ravel()[want]
     if test in ("chi2", "yates", "score"):
-        from .tests import _chi2_stats, _score_z
+        from ._statistics import _chi2_stats, _score_z
 
         a, b = (gx1, gx2) if whole else (np.asarray(x1), np.asarray(x2))
         p = _vectorised_p(n1, n2, test, alternative).ravel()[want]
@@ -89,7 +89,7 @@ def table_p_values(
         stat = np.where(novar, np.nan, stat)
         p = np.where(novar, 1.0, p)
     elif test == "barnard":
-        from .tests import _barnard_z
+        from ._statistics import _barnard_z
 
         zs = _barnard_z(n1, n2)
         key = {"two-sided": np.abs(zs), "greater": zs, "less": -zs}[alternative]
@@ -99,7 +99,7 @@ def table_p_values(
         thr = {"two-sided": np.abs(z_obs) - tie, "greater": z_obs - tie, "less": -(z_obs + tie)}[alternative]
         p = np.where(novar, 1.0, _prefix_sups(key, thr, want))
     else:  # boschloo
-        from .tests import _fisher_one_sided
+        from ._statistics import _fisher_one_sided
 
         sides = ("less", "greater") if alternative == "two-sided" else (alternative,)
         best_p = np.full(want.size, np.inf)

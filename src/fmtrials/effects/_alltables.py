@@ -81,7 +81,7 @@ def _no_variation(n1: int, n2: int) -> np.ndarray:
 def _fisher_margins(n1: int, n2: int):
     """Every table's hypergeometric probability, the tables of each margin m = x1 + x2 laid out in a row and
     sorted by probability (the padding zeros sort first and add exactly nothing to the cumulated sums)."""
-    from .tests import _log_comb
+    from ._statistics import _log_comb
 
     x1, x2 = _grid(n1, n2)
     m = x1 + x2
@@ -140,7 +140,7 @@ def _vectorised_region(n1: int, n2: int, test: str, alternative: str, alpha: flo
     """
     from scipy import stats
 
-    from .tests import _chi2_stats, _score_z
+    from ._statistics import _chi2_stats, _score_z
 
     x1, x2 = _grid(n1, n2)
     if test in ("chi2", "yates"):
@@ -161,8 +161,8 @@ def _vectorised_region(n1: int, n2: int, test: str, alternative: str, alpha: flo
 
 
 def _vectorised_p_at(x1, n1: int, x2, n2: int, test: str, alternative: str) -> np.ndarray:
-    from .tests import _chi2_test, _p_from_z, _score_z
-    from .tests import _no_variation as no_variation
+    from ._statistics import _chi2_test, _p_from_z, _score_z
+    from ._statistics import _no_variation as no_variation
 
     if test in ("chi2", "yates"):
         p = _chi2_test(x1, n1, x2, n2, test == "yates", alternative)[2]
@@ -374,7 +374,7 @@ def _searches(n1: int, n2: int, test: str, alternative: str, alpha: float) -> li
     key_ = (n1, n2, test, alternative, alpha)
     if key_ in _SEARCHES:
         return _SEARCHES[key_]
-    from .tests import _barnard_z, _fisher_one_sided
+    from ._statistics import _barnard_z, _fisher_one_sided
 
     exclude = _no_variation(n1, n2)
     if test == "barnard":
@@ -464,7 +464,7 @@ def rejection_region(n1: int, n2: int, test: str, alternative: str, alpha: float
 
 
 def _fisher_one_sided_p(n1: int, n2: int, alternative: str) -> np.ndarray:
-    from .tests import _fisher_one_sided
+    from ._statistics import _fisher_one_sided
 
     return np.minimum(_fisher_one_sided(n1, n2, upper=alternative == "greater"), 1.0)
 
