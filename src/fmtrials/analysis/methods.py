@@ -20,6 +20,7 @@ from .._result import ResultMixin, render_html
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
 from .policy import ANALYSIS_PREFERENCE, COMMON_MODEL, Model
+from .wording import added, df_text, lost_df
 
 if TYPE_CHECKING:
     from .endpoint import EndpointAnalysis
@@ -234,7 +235,7 @@ def _per_comparison(result: Analysis, name: str) -> str:
         f"{_cite(*rd_refs)}; {ratios}; the number needed to treat for benefit or harm (NNTB/NNTH) from the risk "
         "difference and its interval, which runs through infinity when that interval includes zero "
         f"{_cite('altman')}; and a {test}. {rate_text[0].upper()}{rate_text[1:]}. All intervals are two-sided at the "
-        f"{format_level(result.alpha)} level."
+        f"{format_level(float(_one(c, 'alpha', str(result.alpha))))} level."
     )
 
 
@@ -262,15 +263,16 @@ def _shared_placebo(result: Analysis) -> str:
 
 
 def _zero_cells(result: Analysis) -> str:
-    from ..effects.sizes import zero_cell
+    from ..effects.sizes import ADD, zero_cell
 
     cells = ("events_t", "n_t", "events_c", "n_c")
     eps = [a for a in _pooled(result) if zero_cell(*(a.pooled_table[c].to_numpy(float) for c in cells)).any()]
     if not eps:
         return ""
     return (
-        f"Trials with a zero cell ({_names(eps, result)}) had 0.5 added to every cell for their own estimate and for "
-        "inverse-variance and random-effects pooling; Mantel–Haenszel estimates use the raw counts."
+        f"Trials with a zero cell ({_names(eps, result)}) had {added(result.compared, ADD)} added to every cell "
+        "for their own estimate and for inverse-variance and random-effects pooling; Mantel–Haenszel estimates use "
+        "the raw counts."
     )
 
 
@@ -289,7 +291,8 @@ def _pooling(result: Analysis) -> list[str]:
     for (model, rule), eps in groups.items():
         if rule == "main":
             who = " (chosen by the analyst)" if result.requested is not None else ""
-            out.append(f"For {_names(eps, result)} the main model{who} was {_model(model, result.measure)}.")
+            tested = lost_df((a.main for a in eps), "test")
+            out.append(f"For {_names(eps, result)} the main model{who} was {_model(model, result.measure, tested)}.")
     small = [a for (_, rule), eps in groups.items() if rule == "small-k" for a in eps]
     if small:
         out.append(
@@ -326,8 +329,9 @@ def _prediction(result: Analysis) -> str:
     eps = [a for a in _pooled(result) if a.main is not None and math.isfinite(a.main.prediction.pi_low)]
     if not eps:
         return ""
+    lost = df_text(lost_df((a.main for a in eps), "pi"), " − ")
     return (
-        f"Prediction intervals for the effect in a new trial (t distribution on k − 2 degrees of freedom) "
+        f"Prediction intervals for the effect in a new trial (t distribution on {lost} degrees of freedom) "
         f"{_cite('higgins2009')} are given for {_names(eps, result)}."
     )
 
@@ -403,8 +407,10 @@ def _software() -> str:
 # ------------------------------------------------------------------------------------------------- helpers
 
 
-def _model(model: Model, measure: str) -> str:
-    """A model in words, with its citation markers."""
+def _model(model: Model, measure: str, lost: list[int] | None = None) -> str:
+    """A model in words, with its citation markers; ``lost``: the degrees of freedom below k of the t tests the
+    model's results recorded (:func:`fmtrials.analysis.wording.lost_df`)."""
+    on = f" on {df_text(lost, ' − ')} degrees of freedom" if lost else ""
     if model.method == "MH":
         var, key = _MH_VARIANCE[measure]
         text = f"the Mantel–Haenszel common-effect model {_cite('mantel')} with the {var} variance {_cite(key)}"
@@ -424,10 +430,10 @@ def _model(model: Model, measure: str) -> str:
     if model.test == "z" and model.method not in ("MH", "Peto"):
         text += ", with a z test"
     if model.test == "hksj":
-        text += f", with the Hartung–Knapp–Sidik–Jonkman interval and t test on k − 1 degrees of freedom {_cite('hartung', 'sidik')}"  # noqa: E501
+        text += f", with the Hartung–Knapp–Sidik–Jonkman interval and t test{on} {_cite('hartung', 'sidik')}"
     elif model.test == "hksj-adhoc":
         text += (
-            f", with the Hartung–Knapp–Sidik–Jonkman interval and t test on k − 1 degrees of freedom "
+            f", with the Hartung–Knapp–Sidik–Jonkman interval and t test{on} "
             f"{_cite('hartung', 'sidik')} in its ad hoc form, never narrower than the z interval {_cite('knapp')}"
         )
     return text

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -14,6 +15,7 @@ from .. import data as _data
 from .._format import measure_name, pool_label
 from ..analysis import ANALYSIS_PREFERENCE
 from ..analysis.extras import zero_cells
+from ..analysis.wording import stated_words
 from . import figures as _figures
 from .tables import (
     PI_RATIO_LIMIT,
@@ -87,7 +89,21 @@ def render_html(shown: dict[str, Any]) -> str:
     sources = _data.load_sources()
     used_sources = set(outcomes["source"].dropna()) | (_bundled_sources() if bundled else set())
     listed = sources[sources["source_id"].isin(used_sources)]
+    meaning = shown["meaning"] or {}
+    words = stated_words(
+        compared,
+        [a.main for a in analyses],
+        ci=shown["ci"],
+        alpha=next((a.main.alpha for a in analyses if a.main is not None), 0.05),
+        composite=(shown["main"] or {}).get("seed"),
+        fragility=meaning.get("tables", {}).get("fragility"),
+    )
+    from markupsafe import Markup
+
+    # the words are text content (never an attribute): escaped as such, quotes left as typed
+    words = {k: Markup(html.escape(str(v), quote=False)) for k, v in words.items()}
     return template.render(
+        words=words,
         version=__version__,
         title=options.title,
         requested=shown["requested"],
