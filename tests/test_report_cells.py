@@ -936,3 +936,15 @@ def test_the_numbers_in_the_prose_are_recomputed(built):
     assert not ch.errors, "\n".join(ch.errors)
     if case["data"] is None:
         assert n >= 4, "the main-results sentences were not found"
+
+
+def test_the_reports_words_follow_its_numbers(built):
+    """Issue 29, class 4, in report.html as well as methods.txt: every statement of a level, an interval or test
+    method and its citation, a zero-cell correction, a df rule, the small-study threshold and the fragility
+    threshold agrees wherever it is made and reproduces the report's own numbers with the test's arithmetic
+    (:func:`tests._words.check_words`)."""
+    from _words import check_words
+
+    name, case, out = built
+    errors = check_words(out, case["measure"])
+    assert not errors, "\n".join(errors)

@@ -20,7 +20,7 @@ from .._result import ResultMixin, render_html
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
 from .policy import ANALYSIS_PREFERENCE, COMMON_MODEL, Model
-from .wording import added, df_text, lost_df
+from .wording import RATIO_WORDS, added, df_text, lost_df
 
 if TYPE_CHECKING:
     from .endpoint import EndpointAnalysis
@@ -86,8 +86,6 @@ _RD_CI: dict[str, tuple[str, tuple[str, ...]]] = {
     "wald_cc": ("the Wald interval with continuity correction", ("newcombe",)),
     "exact": ("the Chan–Zhang exact unconditional interval", ("chan_zhang",)),
 }
-_RATIO_CI = {"katz": "Katz log interval", "woolf": "Woolf log interval", "koopman": "Koopman score interval",
-             "mn": "Miettinen–Nurminen score interval", "exact": "exact interval"}  # fmt: skip
 _TESTS = {
     "fisher": "two-sided Fisher exact test",
     "chi2": "Pearson chi-squared test",
@@ -227,8 +225,7 @@ def _per_comparison(result: Analysis, name: str) -> str:
     arm = f"{name} dose" if name else "treatment arm"
     rr, odds = _one(c, "rr_method", "katz"), _one(c, "or_method", "woolf")
     ratios = (
-        f"the risk ratio ({_RATIO_CI.get(rr, rr + ' interval')}) and odds ratio "
-        f"({_RATIO_CI.get(odds, odds + ' interval')})"
+        f"the risk ratio ({RATIO_WORDS.get(rr, rr)} interval) and odds ratio ({RATIO_WORDS.get(odds, odds)} interval)"
     )
     return (
         f"Each {arm} was compared with the placebo arm of its trial: the risk difference with {rd_name} "
