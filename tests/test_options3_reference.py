@@ -1,0 +1,108 @@
+"""alpha reaches every public pooling function (issue 29, class 2, second review): fmtrials at alpha = 0.10
+against R metafor at level = 90 (tests/data/options3_reference.json, written by tests/r/options3_reference.R) for
+the functions whose level had no outside reference: :func:`fmtrials.analyse` (the report's main model, three
+method/test pairs), :func:`fmtrials.leave_one_out`, :func:`fmtrials.cumulative`, :func:`fmtrials.meta_regression`
+and :func:`fmtrials.pool_many`; and, by hand arithmetic, :func:`fmtrials.sd_from_diff_ci` and
+:func:`fmtrials.coverage` at a non-default level. Every expected value is R's or the test's own; a function that
+kept computing 95% intervals fails.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import _oracle as o
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import fmtrials
+
+DATA = Path(__file__).parent / "data"
+REF = json.loads((DATA / "options3_reference.json").read_text(encoding="utf-8"))
+TABLE = pd.DataFrame(REF["data"])
+ALPHA = 1 - REF["level"] / 100
+REL = 1e-7  # REML / PM roots at 1e-12 on both sides
+
+
+def test_reference_records_versions_and_level():
+    assert REF["r_version"].startswith("R version") and REF["metafor_version"]
+    assert REF["level"] == 90 and ALPHA == pytest.approx(0.10)
+
+
+@pytest.mark.parametrize("case", REF["main"], ids=[f"{c['measure']}-{c['method']}-{c['test']}" for c in REF["main"]])
+def test_analyse_main_model_at_alpha_010_is_metafor_level_90(case):
+    """The report's main model at alpha 0.10 (a user file: lee2004) is metafor's at level 90."""
+    outcomes = fmtrials.read_outcomes(DATA / "lee2004_outcomes.csv")
+    r = fmtrials.analyse(outcomes, measure=case["measure"], alpha=ALPHA, method=case["method"], test=case["test"])
+    main = next(iter(r)).main
+    assert (main.method, main.test, main.alpha) == (case["method"], case["test"], ALPHA)
+    got = (main.estimate, main.ci_low, main.ci_high, main.p_value, main.heterogeneity.tau2)
+    want = tuple(case[k] for k in ("estimate", "ci_low", "ci_high", "p_value", "tau2"))
+    assert got == pytest.approx(want, rel=REL, abs=1e-12)
+    # and the per-comparison intervals are at 90% too (Katz, hand arithmetic)
+    c = r.compared.iloc[0]
+    se = math.sqrt(1 / c["events_t"] - 1 / c["n_t"] + 1 / c["events_c"] - 1 / c["n_c"])
+    assert c["rr_high"] == pytest.approx(c["rr"] * math.exp(stats.norm.ppf(0.95) * se), rel=1e-12)
+
+
+def test_leave_one_out_at_alpha_010_is_metafor_leave1out_at_level_90():
+    ref = REF["leave_one_out"]
+    loo = fmtrials.leave_one_out(TABLE, measure="RR", method="REML", test="hksj", alpha=ALPHA)
+    for col in ("estimate", "ci_low", "ci_high", "p_value", "tau2"):
+        assert loo[col].to_numpy() == pytest.approx(np.array(ref[col]), rel=REL, abs=1e-12), col
+
+
+def test_cumulative_at_alpha_010_is_metafor_cumul_at_level_90():
+    ref = REF["cumulative"]
+    cum = fmtrials.cumulative(TABLE, order_by=None, measure="OR", method="DL", alpha=ALPHA)
+    for col in ("estimate", "ci_low", "ci_high", "p_value"):
+        assert cum[col].to_numpy() == pytest.approx(np.array(ref[col]), rel=REL, abs=1e-12), col
+
+
+def test_meta_regression_at_alpha_010_is_metafor_level_90():
+    ref = REF["meta_regression"]
+    reg = fmtrials.meta_regression(TABLE, "year", measure="RR", method="REML", test="hksj", alpha=ALPHA)
+    coef = reg.coefficients
+    for col in ("estimate", "ci_low", "ci_high", "p_value"):
+        assert coef[col].to_numpy() == pytest.approx(np.array(ref[col]), rel=1e-6, abs=1e-9), col
+    assert reg.tau2 == pytest.approx(ref["tau2"], rel=1e-6, abs=1e-12)
+
+
+def test_pool_many_at_alpha_010_is_metafor_rma_mh_at_level_90():
+    t = TABLE.assign(analysis=["A"] * 8 + ["B"] * 8)
+    r = fmtrials.pool_many(t, measure="RR", method="MH", alpha=ALPHA).set_index("analysis")
+    for g, ref in REF["pool_many"]["groups"].items():
+        got = [r.loc[g, c] for c in ("k", "estimate", "ci_low", "ci_high", "p_value")]
+        assert got == pytest.approx([ref[c] for c in ("k", "estimate", "ci_low", "ci_high", "p_value")], rel=1e-9)
+
+
+@pytest.mark.parametrize("alpha", [0.10, 0.01])
+@pytest.mark.parametrize(("n1", "n2"), [(25, 22), (100, 90)])
+def test_sd_from_diff_ci_at_a_non_default_level(alpha, n1, n2):
+    """Cochrane Handbook 6.5.2.3: SE = (upper − lower) / (2 q), SD = SE / sqrt(1/n_t + 1/n_c), q the
+    1 − alpha/2 quantile of t on n_t + n_c − 2 df when an arm has fewer than 60 patients, else of the normal."""
+    lo, hi = -3.1, 8.9
+    small = min(n1, n2) < 60
+    q = stats.t.ppf(1 - alpha / 2, n1 + n2 - 2) if small else stats.norm.ppf(1 - alpha / 2)
+    got = float(np.asarray(fmtrials.sd_from_diff_ci(lo, hi, n1, n2, alpha=alpha)).ravel()[0])
+    assert got == pytest.approx((hi - lo) / (2 * q) / math.sqrt(1 / n1 + 1 / n2), rel=1e-12)
+
+
+@pytest.mark.parametrize("ci", ["newcombe", "wald"])
+def test_coverage_at_alpha_010_by_enumeration(ci):
+    """Exact coverage of a 90% RD interval: the probability, over every (x_t, x_c), that the interval computed
+    by the textbook formula (tests/_oracle.py) contains the true difference."""
+    n1, n2, p1, p2 = 12, 10, 0.3, 0.2
+    fn = {"newcombe": o.newcombe, "wald": o.wald_rd}[ci]
+    want = 0.0
+    for x1 in range(n1 + 1):
+        for x2 in range(n2 + 1):
+            _, lo, hi = fn(x1, n1, x2, n2, 0.10)
+            if lo <= p1 - p2 <= hi:
+                want += stats.binom.pmf(x1, n1, p1) * stats.binom.pmf(x2, n2, p2)
+    got = fmtrials.coverage(ci, n1, n2, p1, p2, alpha=0.10)
+    assert float(got["coverage"].iloc[0]) == pytest.approx(want, abs=1e-9)
