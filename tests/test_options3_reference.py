@@ -106,3 +106,19 @@ def test_coverage_at_alpha_010_by_enumeration(ci):
                 want += stats.binom.pmf(x1, n1, p1) * stats.binom.pmf(x2, n2, p2)
     got = fmtrials.coverage(ci, n1, n2, p1, p2, alpha=0.10)
     assert float(got["coverage"].iloc[0]) == pytest.approx(want, abs=1e-9)
+
+
+@pytest.mark.parametrize("method", ["REML", "common"])
+def test_network_meta_at_alpha_010_is_metafors_estimate_and_se_at_90(method):
+    """network_meta(alpha=0.10): each relative effect's interval is R metafor rma.mv's estimate ± z(0.95) × se
+    (tests/data/network_reference.json, hasselblad1998), not the 95% one."""
+    net = json.loads((DATA / "network_reference.json").read_text(encoding="utf-8"))
+    c = net["cases"][next(k for k, v in net["cases"].items() if v["data"] == "hasselblad1998")]
+    ref = c["fits"][method]
+    arms = pd.DataFrame(net["datasets"][c["data"]])
+    r = fmtrials.network_meta(arms, measure=c["measure"], reference=c["reference"], method=method, alpha=ALPHA)
+    got = r.relative_effects().set_index("treatment").loc[ref["treatment"]]
+    z = stats.norm.ppf(1 - ALPHA / 2)
+    est, se = np.array(ref["estimate"]), np.array(ref["se"])
+    assert np.log(got["ci_low"].to_numpy()) == pytest.approx(est - z * se, abs=1e-6)
+    assert np.log(got["ci_high"].to_numpy()) == pytest.approx(est + z * se, abs=1e-6)
