@@ -46,6 +46,10 @@ TEST_FORMULA = {
     "two-sided Fisher exact test": o.fisher_p,
     "Fisher's exact test": o.fisher_p,
 }
+#: the sensitivity analyses' models and tests by the words used for them
+SENS_METHODS = {"Mantel–Haenszel": "MH", "inverse variance": "IV", "Peto": "Peto", "DerSimonian–Laird": "DL",
+                "REML": "REML", "Paule–Mandel": "PM"}  # fmt: skip
+SENS_TESTS = {"z": "z", "HKSJ": "hksj", "HKSJ ad hoc": "hksj-adhoc"}
 #: Cochrane Handbook 5.1 §10.4.3.1: "tests for funnel plot asymmetry should be used only when there are at least
 #: 10 studies included in the meta-analysis"
 HANDBOOK_MIN_K = 10
@@ -66,7 +70,7 @@ def _text(path: Path) -> str:
         " ".join(html.unescape(re.sub(r"<[^>]+>", " ", s)).split())
         .replace(" .", ".")
         .replace(" ,", ",")
-        .replace(" :", ":")
+        .replace(" :", ":").replace(" )", ")")
     )
 
 
@@ -235,6 +239,27 @@ def check_words(out: Path, measure: str) -> list[str]:
             d = _one(egger, "Egger df", e)
             if d != 2 or _f(r["df"]) != int(r["k"]) - 2:  # intercept and slope estimated
                 e.append(f"{r['endpoint']}: Egger's t test stated on k − {d} df, computed on {r['df']} (k {r['k']})")
+
+    # the sensitivity analyses: the models and tests the paragraph lists are those the table fitted
+    sens = _rows(out / "tables" / "sensitivity.csv")
+    listed = _all(r"refitted every model \((.*?)\)[;.]", para, "sensitivity models", e, need=bool(sens))
+    for (words,) in listed:
+        common, _, rest = words.partition(", and ")
+        random, _, tests = rest.partition(" random effects, each with ")
+        names = [x.strip() for x in re.split(r", | and ", common + ", " + random) if x.strip()]
+        said = {SENS_METHODS.get(n, n) for n in names}
+        said_tests = {SENS_TESTS.get(x.strip(), x) for x in re.split(r", | and ", tests.removesuffix(" tests"))}
+        if said != {r["method"] for r in sens}:
+            e.append(
+                f"sensitivity: the paragraph lists {sorted(said)}, the table fitted { ({r['method'] for r in sens}) }"
+            )
+        if said_tests != {r["test"] for r in sens if r["method"] in ("DL", "REML", "PM")}:
+            e.append(f"sensitivity: the paragraph lists tests {sorted(said_tests)}")
+    # trim-and-fill: one estimator in the Methods list, the paragraph and the small-study section
+    est = [x[0] for x in _all(r"trim-and-fill \((\w+), trimfill\)", text, "trim-and-fill (Methods)", e)]
+    est += [x[0] for x in _all(r"trim-and-fill with the (\w+) estimator", para, "", e, need=False)]
+    est += [x[0] for x in _all(r"Duval & Tweedie 2000; (\w+) estimator", text, "", e, need=False)]
+    _one(est, "trim-and-fill estimator", e)
 
     # fragility: the test and the threshold it is taken to
     frag = _rows(out / "tables" / "what_it_means_fragility.csv")

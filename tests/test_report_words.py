@@ -19,7 +19,7 @@ from scipy import special, stats
 
 import fmtrials
 from fmtrials.analysis import methods_paragraph
-from fmtrials.analysis.wording import lost_df, stated_words
+from fmtrials.analysis._wording import lost_df, stated_words
 
 #: each RD interval: the words of the methods paragraph and the first author and year of the reference it must cite
 #: (the papers themselves: Stat Med 1998;17:873; Stat Med 1985;4:213; Biometrics 1984;40:1175; Am Stat 2000;54:280;
@@ -63,7 +63,9 @@ def test_a_changed_level_is_the_level_stated(nausea90):
     c = nausea90.compared
     assert [round(_katz_level(r), 9) for _, r in c.iterrows()] == [0.9] * len(c)
     assert "two-sided at the 90% level" in methods_paragraph(nausea90).text
-    words = stated_words(c, [a.main for a in nausea90], ci="newcombe", alpha=0.05)  # the table's level wins
+    words = stated_words(
+        c, [a.main for a in nausea90], ci="newcombe", alpha=0.05, rd_default="newcombe"
+    )  # the table's level wins
     assert words["level"] == "90%"
 
 
@@ -110,7 +112,9 @@ def test_the_rd_interval_named_is_the_one_computed_with_its_own_citation(ci):
         assert any(ref.split(". ", 1)[1].startswith(author) and f"{year};" in ref for ref in m.references)
     others = {a for k, (_, a, _) in RD_SOURCES.items() if k != ci and a}
     assert not any(ref.split(". ", 1)[1].startswith(tuple(others)) for ref in m.references)
-    sentence = stated_words(r.compared, [a.main for a in r], ci="newcombe", alpha=0.05)["rd_sentence"]
+    sentence = stated_words(r.compared, [a.main for a in r], ci="newcombe", alpha=0.05, rd_default="newcombe")[
+        "rd_sentence"
+    ]
     assert sentence.startswith(RD_CITED[ci])
     if ci == "newcombe":
         assert sentence == "Newcombe 1998 hybrid score by default; Miettinen–Nurminen 1985 available"
@@ -154,7 +158,7 @@ def test_the_words_follow_a_changed_prediction_df(monkeypatch, lost):
     mains = [a.main for a in r]
     assert all(_pi_df(m) == m.k - lost for m in mains)
     assert f"t distribution on k − {lost} degrees of freedom" in methods_paragraph(r).text
-    words = stated_words(r.compared, mains, ci="newcombe", alpha=0.05)
+    words = stated_words(r.compared, mains, ci="newcombe", alpha=0.05, rd_default="newcombe")
     assert words["pi_df"] == f"k−{lost}" and words["pi"].endswith(f"(t, k−{lost} df; none for k<{lost + 1})")
 
 
@@ -183,7 +187,7 @@ def test_the_zero_cell_correction_stated_is_the_one_applied(tmp_path):
     r = fmtrials.analyse(fmtrials.read_outcomes(tmp_path / "o.csv"), measure="OR", method="IV")
     text = methods_paragraph(r).text
     add = float(re.search(r"had (\d+(?:\.\d+)?) added to every cell", text).group(1))
-    words = stated_words(r.compared, [a.main for a in r], ci="newcombe", alpha=0.05)
+    words = stated_words(r.compared, [a.main for a in r], ci="newcombe", alpha=0.05, rd_default="newcombe")
     assert float(words["add"]) == float(words["pool_add"]) == add
     row = r.compared.loc[r.compared["study"] == "A"].iloc[0]
     assert row["rr"] == pytest.approx(((0 + add) / (30 + 2 * add)) / ((4 + add) / (30 + 2 * add)), rel=1e-12)

@@ -1004,7 +1004,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "cells-methods-hksj-df-k-2",
         "analysis",
         "analysis/methods.py",
-        "on = f\" on {df_text(lost, ' − ')} degrees of freedom\" if lost else \"\"",
+        'on = f" on {df_text(lost, \' − \')} degrees of freedom" if lost else ""',
         'on = " on k − 2 degrees of freedom"',
         CELLS,
         "methods paragraph: HKSJ ad hoc said to use k − 2 df",
@@ -1252,7 +1252,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "words-pi-df-stated-k-1",
         "analysis",
-        "analysis/wording.py",
+        "analysis/_wording.py",
         "return name, df_text(lost), max(lost) + 1",
         'return name, "k−1", max(lost) + 1',
         WORDS,
@@ -1261,7 +1261,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "words-rr-called-woolf",
         "analysis",
-        "analysis/wording.py",
+        "analysis/_wording.py",
         '"katz": "Katz log",',
         '"katz": "Woolf logit",',
         WORDS,
@@ -1270,7 +1270,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "words-newcombe-year",
         "analysis",
-        "analysis/wording.py",
+        "analysis/_wording.py",
         '"newcombe": ("Newcombe", "1998", "hybrid score"),',
         '"newcombe": ("Newcombe", "1988", "hybrid score"),',
         WORDS,
@@ -1279,7 +1279,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "words-level-from-the-option",
         "analysis",
-        "analysis/wording.py",
+        "analysis/_wording.py",
         'level = format_level(float(recorded(compared, "alpha", str(alpha))))',
         "level = format_level(alpha)",
         WORDS,
@@ -1306,7 +1306,7 @@ MUTANTS: tuple[Mutant, ...] = (
     M(
         "words-hksj-df-off-by-one",
         "analysis",
-        "analysis/wording.py",
+        "analysis/_wording.py",
         'lost = int(r.k) - int(r.df) if r.stat_dist == "t"',
         'lost = int(r.k) - int(r.df) + 1 if r.stat_dist == "t"',
         WORDS,
@@ -1338,6 +1338,15 @@ MUTANTS: tuple[Mutant, ...] = (
         'a01, a05, a10 = (f"{a:.2f}" for a in CONTOUR_LEVELS)',
         WORDS,
         "the contour-enhanced funnel's legend names the bands' levels in the wrong order",
+    ),
+    M(
+        "words-sensitivity-lists-peto-always",
+        "analysis",
+        "analysis/methods.py",
+        'common = [w for m, w in _SENS_COMMON.items() if m in set(fitted["method"])]',
+        "common = list(_SENS_COMMON.values())",
+        WORDS,
+        "the methods paragraph lists Peto among the sensitivity models of a risk-ratio analysis that never fitted it",
     ),
 )
 

@@ -19,8 +19,8 @@ from .._format import format_level, measure_name
 from .._result import ResultMixin, render_html
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
+from ._wording import RATIO_WORDS, added, df_text, lost_df
 from .policy import ANALYSIS_PREFERENCE, COMMON_MODEL, Model
-from .wording import RATIO_WORDS, added, df_text, lost_df
 
 if TYPE_CHECKING:
     from .endpoint import EndpointAnalysis
@@ -99,6 +99,10 @@ _TAU2 = {
     "DL": ("the DerSimonian–Laird estimator", ("dersimonian",)),
     "PM": ("the Paule–Mandel estimator", ("paule",)),
 }
+#: the sensitivity table's methods and tests in words (the sentence names those that were fitted)
+_SENS_COMMON = {"MH": "Mantel–Haenszel", "IV": "inverse variance", "Peto": "Peto"}
+_SENS_RANDOM = {"DL": "DerSimonian–Laird", "REML": "REML", "PM": "Paule–Mandel"}
+_SENS_TESTS = {"z": "z", "hksj": "HKSJ", "hksj-adhoc": "HKSJ ad hoc"}
 _MH_VARIANCE = {"RR": ("Greenland–Robins", "greenland"), "OR": ("Robins–Breslow–Greenland", "robins"),
                 "RD": ("Sato–Greenland–Robins", "sato")}  # fmt: skip
 #: marks where the sentences on the pooling models begin and end (removed from the text)
@@ -338,12 +342,15 @@ def _sensitivity(result: Analysis) -> str:
     loo = [a for a in result if a.leave_one_out is not None]
     parts = []
     if sens:
-        peto = ", Peto" if result.measure == "OR" else ""
-        parts.append(
-            f"Sensitivity analyses ({_names(sens, result)}) refitted every model (Mantel–Haenszel, inverse "
-            f"variance{peto}, and DerSimonian–Laird, REML and Paule–Mandel random effects, each with z, HKSJ and "
-            "HKSJ ad hoc tests)"
-        )
+        fitted = pd.concat([a.sensitivity[["method", "test"]] for a in sens if a.sensitivity is not None])
+        common = [w for m, w in _SENS_COMMON.items() if m in set(fitted["method"])]
+        random = fitted[fitted["method"].isin(list(_SENS_RANDOM))]
+        tests = [w for t, w in _SENS_TESTS.items() if t in set(random["test"])]
+        models = ", ".join(common) + (", and " if common and len(random) else "")
+        if len(random):
+            methods = [w for m, w in _SENS_RANDOM.items() if m in set(random["method"])]
+            models += f"{_join(methods)} random effects, each with {_join(tests)} tests"
+        parts.append(f"Sensitivity analyses ({_names(sens, result)}) refitted every model ({models})")
     if loo:
         parts.append(
             f"leave-one-out analyses ({_names(loo, result)}) refitted the main model without each comparison in turn"
@@ -354,6 +361,7 @@ def _sensitivity(result: Analysis) -> str:
 def _small_study(result: Analysis) -> str:
     """The small-study sentence, only where an endpoint pooled at least 10 comparisons (the report's rule,
     :data:`fmtrials.meta.smallstudy.MIN_STUDIES`); the endpoints with fewer are named with their k."""
+    from ..meta.diagnostic_plan import TRIMFILL_ESTIMATOR
     from ..meta.smallstudy import MIN_STUDIES
 
     ks = {a.endpoint: int(a.main.k) for a in result if a.main is not None and int(a.main.k) >= 2}
@@ -365,8 +373,8 @@ def _small_study(result: Analysis) -> str:
         f"Small-study effects were assessed for {_names(tested, result)} (at least {MIN_STUDIES} comparisons) with "
         f"Egger's regression test {_cite('egger1997')} (the classical weighted regression of each effect on its "
         "standard error, and metafor's default meta-regression variant), Begg's rank correlation "
-        f"{_cite('begg1994')}, trim-and-fill with the L0 estimator {_cite('duval2000')} and a contour-enhanced "
-        f"funnel plot {_cite('peters2008')}"
+        f"{_cite('begg1994')}, trim-and-fill with the {TRIMFILL_ESTIMATOR} estimator {_cite('duval2000')} and a "
+        f"contour-enhanced funnel plot {_cite('peters2008')}"
     )
     if few:
         listed = ", ".join(f"{_label(a.endpoint, result)} k = {ks[a.endpoint]}" for a in few)
@@ -406,7 +414,7 @@ def _software() -> str:
 
 def _model(model: Model, measure: str, lost: list[int] | None = None) -> str:
     """A model in words, with its citation markers; ``lost``: the degrees of freedom below k of the t tests the
-    model's results recorded (:func:`fmtrials.analysis.wording.lost_df`)."""
+    model's results recorded (:func:`fmtrials.analysis._wording.lost_df`)."""
     on = f" on {df_text(lost, ' − ')} degrees of freedom" if lost else ""
     if model.method == "MH":
         var, key = _MH_VARIANCE[measure]

@@ -13,9 +13,9 @@ import pandas as pd
 from .. import __version__
 from .. import data as _data
 from .._format import measure_name, pool_label
-from ..analysis import ANALYSIS_PREFERENCE
+from ..analysis import ANALYSIS_PREFERENCE, analyse
+from ..analysis._wording import default_of, stated_words
 from ..analysis.extras import zero_cells
-from ..analysis.wording import stated_words
 from . import figures as _figures
 from .tables import (
     PI_RATIO_LIMIT,
@@ -97,6 +97,7 @@ def render_html(shown: dict[str, Any]) -> str:
         alpha=next((a.main.alpha for a in analyses if a.main is not None), 0.05),
         composite=(shown["main"] or {}).get("seed"),
         fragility=meaning.get("tables", {}).get("fragility"),
+        rd_default=default_of(analyse, "ci"),
     )
     from markupsafe import Markup
 

@@ -19,18 +19,7 @@ import pandas as pd
 
 from .._format import format_level
 
-__all__ = [
-    "added",
-    "df_text",
-    "rd_words",
-    "RD_WORDS",
-    "RATIO_WORDS",
-    "TEST_WORDS",
-    "lost_df",
-    "pi_words",
-    "recorded",
-    "stated_words",
-]
+__all__: list[str] = []  # private module: the words of methods_paragraph and the report
 
 #: each risk-difference interval in the report's words: (author, year, kind)
 RD_WORDS: dict[str, tuple[str, str, str]] = {
@@ -165,32 +154,33 @@ def stated_words(
     alpha: float,
     composite: pd.DataFrame | None = None,
     fragility: pd.DataFrame | None = None,
+    rd_default: str,
 ) -> dict[str, Any]:
     """The report's statements on method, level, correction and df, from the recorded choices: ``compared`` (the
     per-comparison table) and ``results`` (the pooled results shown); ``ci`` and ``alpha`` are what was asked,
-    used only where the table records nothing (no comparison). ``composite`` (the re-analysed published table)
-    and ``fragility`` (the fragility table) give the words of their own methods.
+    used only where the table records nothing (no comparison); ``rd_default`` is the RD interval a user gets
+    without asking (``default_of(fmtrials.analyse, "ci")``), named beside a requested one. ``composite`` (the
+    re-analysed published table) and ``fragility`` (the fragility table) give the words of their own methods.
 
     Examples
     --------
     >>> import fmtrials
     >>> r = fmtrials.analyse(endpoints=["nausea"], ci="mn")
-    >>> w = stated_words(r.compared, [a.main for a in r], ci="newcombe", alpha=0.05)
+    >>> w = stated_words(r.compared, [a.main for a in r], ci="newcombe", alpha=0.05, rd_default="newcombe")
     >>> w["rd"], w["level"], w["pi"]
     ('mn', '95%', 'Higgins–Thompson–Spiegelhalter (t, k−2 df; none for k<3)')
     >>> w["rd_sentence"]
     'Miettinen–Nurminen 1985 score, as requested; Newcombe 1998 hybrid score by default'
     """
     from ..effects.sizes import ADD
-    from .extras import small_study_min_k
+    from ..meta.diagnostic_plan import TRIMFILL_ESTIMATOR
+    from ..meta.smallstudy import MIN_STUDIES
 
     results = list(results)
     level = format_level(float(recorded(compared, "alpha", str(alpha))))
     rd = recorded(compared, "rd_method", ci)
     pi_name, pi_df, pi_min_k = pi_words(results)
-    from .overall import analyse
-
-    default = default_of(analyse, "ci")
+    default = rd_default
     other = "mn" if rd == default else default
     rd_sentence = f"{rd_words(rd)} by default; {' '.join(RD_WORDS[other][:2])} available" if rd == default else (
         f"{rd_words(rd)}, as requested; {rd_words(default)} by default"
@@ -208,7 +198,8 @@ def stated_words(
         "pi_name": pi_name,
         "pi_df": pi_df,
         "pi": f"{pi_name} (t, {pi_df} df; none for k<{pi_min_k})",
-        "small_study_min_k": small_study_min_k(),
+        "small_study_min_k": MIN_STUDIES,
+        "trimfill": TRIMFILL_ESTIMATOR,
     }
     if composite is not None:
         test = recorded(composite, "test", "fisher")
