@@ -122,3 +122,45 @@ def test_network_meta_at_alpha_010_is_metafors_estimate_and_se_at_90(method):
     est, se = np.array(ref["estimate"]), np.array(ref["se"])
     assert np.log(got["ci_low"].to_numpy()) == pytest.approx(est - z * se, abs=1e-6)
     assert np.log(got["ci_high"].to_numpy()) == pytest.approx(est + z * se, abs=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [0.10, 0.20])
+def test_bayes_pool_credible_intervals_at_a_non_default_level(alpha):
+    """bayes_pool(alpha): the equal-tailed 1 − alpha credible intervals of mu and tau of the normal-normal model
+    (flat prior on mu, half-normal prior on tau; Röver 2020, eq. 11-12), integrated here over tau with adaptive
+    quadrature (scipy.integrate.quad) instead of the package's Gauss-Legendre rule, quantiles by root finding."""
+    from scipy import integrate, optimize
+
+    t = TABLE.iloc[:6]
+    scale = 0.5
+    y, v = [], []
+    for _, r in t.iterrows():
+        yi, vi = o.log_effect(r.events_t, r.n_t, r.events_c, r.n_c, "RR")
+        y.append(yi)
+        v.append(vi)
+    y, v = np.array(y), np.array(v)
+
+    def parts(tau):
+        w = 1 / (v + tau**2)
+        mu = float(np.sum(w * y) / np.sum(w))
+        q = float(np.sum(w * (y - mu) ** 2))
+        dens = stats.halfnorm.pdf(tau, scale=scale) * np.sum(w) ** -0.5 * np.prod((v + tau**2) ** -0.5)
+        return dens * math.exp(-q / 2), mu, float(np.sum(w) ** -0.5)
+
+    upper = 10 * scale
+    total = integrate.quad(lambda s: parts(s)[0], 0, upper, epsabs=0, epsrel=1e-11, limit=200)[0]
+
+    def mu_cdf(m):
+        f = lambda s: (lambda d, mu, sd: d * stats.norm.cdf((m - mu) / sd))(*parts(s))  # noqa: E731
+        return integrate.quad(f, 0, upper, epsabs=0, epsrel=1e-11, limit=200)[0] / total
+
+    def tau_cdf(x):
+        return integrate.quad(lambda s: parts(s)[0], 0, x, epsabs=0, epsrel=1e-11, limit=200)[0] / total
+
+    lo = optimize.brentq(lambda m: mu_cdf(m) - alpha / 2, -5, 5, xtol=1e-12)
+    hi = optimize.brentq(lambda m: mu_cdf(m) - (1 - alpha / 2), -5, 5, xtol=1e-12)
+    r = fmtrials.bayes_pool(t, measure="RR", tau_prior=scale, alpha=alpha)
+    assert (math.log(r.ci_low), math.log(r.ci_high)) == pytest.approx((lo, hi), abs=1e-6)
+    tlo = optimize.brentq(lambda x: tau_cdf(x) - alpha / 2, 1e-9, upper, xtol=1e-12)
+    thi = optimize.brentq(lambda x: tau_cdf(x) - (1 - alpha / 2), 1e-9, upper, xtol=1e-12)
+    assert (r.tau_ci_low, r.tau_ci_high) == pytest.approx((tlo, thi), abs=1e-5)
