@@ -1442,3 +1442,15 @@ def test_the_bundled_network_csv_is_metafor_rma_mv(built):
     fit = ref["cases"][f"dose_{case['measure']}"]["fits"]["REML"]
     for r in _rows(out / "tables" / "network_p_scores.csv"):
         assert float(r["p_score"]) == pytest.approx(fit["p_scores"][r["treatment"]], abs=1e-6)
+
+
+def test_the_reports_words_follow_its_numbers(built):
+    """Issue 29, class 4, in report.html as well as methods.txt: every statement of a level, an interval or test
+    method and its citation, a zero-cell correction, a df rule, the small-study threshold and the fragility
+    threshold agrees wherever it is made and reproduces the report's own numbers with the test's arithmetic
+    (:func:`tests._words.check_words`)."""
+    from _words import check_words
+
+    name, case, out = built
+    errors = check_words(out, case["measure"])
+    assert not errors, "\n".join(errors)

@@ -19,6 +19,7 @@ from .._format import format_level, measure_name
 from .._result import ResultMixin, render_html
 from .._validation import ARGUMENTS
 from ..errors import DataError, Problem
+from ._wording import RATIO_WORDS, added, df_text, lost_df
 from .policy import ANALYSIS_PREFERENCE, COMMON_MODEL, Model
 
 if TYPE_CHECKING:
@@ -85,8 +86,6 @@ _RD_CI: dict[str, tuple[str, tuple[str, ...]]] = {
     "wald_cc": ("the Wald interval with continuity correction", ("newcombe",)),
     "exact": ("the Chan–Zhang exact unconditional interval", ("chan_zhang",)),
 }
-_RATIO_CI = {"katz": "Katz log interval", "woolf": "Woolf log interval", "koopman": "Koopman score interval",
-             "mn": "Miettinen–Nurminen score interval", "exact": "exact interval"}  # fmt: skip
 _TESTS = {
     "fisher": "two-sided Fisher exact test",
     "chi2": "Pearson chi-squared test",
@@ -100,6 +99,10 @@ _TAU2 = {
     "DL": ("the DerSimonian–Laird estimator", ("dersimonian",)),
     "PM": ("the Paule–Mandel estimator", ("paule",)),
 }
+#: the sensitivity table's methods and tests in words (the sentence names those that were fitted)
+_SENS_COMMON = {"MH": "Mantel–Haenszel", "IV": "inverse variance", "Peto": "Peto"}
+_SENS_RANDOM = {"DL": "DerSimonian–Laird", "REML": "REML", "PM": "Paule–Mandel"}
+_SENS_TESTS = {"z": "z", "hksj": "HKSJ", "hksj-adhoc": "HKSJ ad hoc"}
 _MH_VARIANCE = {"RR": ("Greenland–Robins", "greenland"), "OR": ("Robins–Breslow–Greenland", "robins"),
                 "RD": ("Sato–Greenland–Robins", "sato")}  # fmt: skip
 #: marks where the sentences on the pooling models begin and end (removed from the text)
@@ -226,15 +229,14 @@ def _per_comparison(result: Analysis, name: str) -> str:
     arm = f"{name} dose" if name else "treatment arm"
     rr, odds = _one(c, "rr_method", "katz"), _one(c, "or_method", "woolf")
     ratios = (
-        f"the risk ratio ({_RATIO_CI.get(rr, rr + ' interval')}) and odds ratio "
-        f"({_RATIO_CI.get(odds, odds + ' interval')})"
+        f"the risk ratio ({RATIO_WORDS.get(rr, rr)} interval) and odds ratio ({RATIO_WORDS.get(odds, odds)} interval)"
     )
     return (
         f"Each {arm} was compared with the placebo arm of its trial: the risk difference with {rd_name} "
         f"{_cite(*rd_refs)}; {ratios}; the number needed to treat for benefit or harm (NNTB/NNTH) from the risk "
         "difference and its interval, which runs through infinity when that interval includes zero "
         f"{_cite('altman')}; and a {test}. {rate_text[0].upper()}{rate_text[1:]}. All intervals are two-sided at the "
-        f"{format_level(result.alpha)} level."
+        f"{format_level(float(_one(c, 'alpha', str(result.alpha))))} level."
     )
 
 
@@ -262,15 +264,16 @@ def _shared_placebo(result: Analysis) -> str:
 
 
 def _zero_cells(result: Analysis) -> str:
-    from ..effects.sizes import zero_cell
+    from ..effects.sizes import ADD, zero_cell
 
     cells = ("events_t", "n_t", "events_c", "n_c")
     eps = [a for a in _pooled(result) if zero_cell(*(a.pooled_table[c].to_numpy(float) for c in cells)).any()]
     if not eps:
         return ""
     return (
-        f"Trials with a zero cell ({_names(eps, result)}) had 0.5 added to every cell for their own estimate and for "
-        "inverse-variance and random-effects pooling; Mantel–Haenszel estimates use the raw counts."
+        f"Trials with a zero cell ({_names(eps, result)}) had {added(result.compared, ADD)} added to every cell "
+        "for their own estimate and for inverse-variance and random-effects pooling; Mantel–Haenszel estimates use "
+        "the raw counts."
     )
 
 
@@ -289,7 +292,8 @@ def _pooling(result: Analysis) -> list[str]:
     for (model, rule), eps in groups.items():
         if rule == "main":
             who = " (chosen by the analyst)" if result.requested is not None else ""
-            out.append(f"For {_names(eps, result)} the main model{who} was {_model(model, result.measure)}.")
+            tested = lost_df((a.main for a in eps), "test")
+            out.append(f"For {_names(eps, result)} the main model{who} was {_model(model, result.measure, tested)}.")
     small = [a for (_, rule), eps in groups.items() if rule == "small-k" for a in eps]
     if small:
         out.append(
@@ -326,8 +330,9 @@ def _prediction(result: Analysis) -> str:
     eps = [a for a in _pooled(result) if a.main is not None and math.isfinite(a.main.prediction.pi_low)]
     if not eps:
         return ""
+    lost = df_text(lost_df((a.main for a in eps), "pi"), " − ")
     return (
-        f"Prediction intervals for the effect in a new trial (t distribution on k − 2 degrees of freedom) "
+        f"Prediction intervals for the effect in a new trial (t distribution on {lost} degrees of freedom) "
         f"{_cite('higgins2009')} are given for {_names(eps, result)}."
     )
 
@@ -337,12 +342,15 @@ def _sensitivity(result: Analysis) -> str:
     loo = [a for a in result if a.leave_one_out is not None]
     parts = []
     if sens:
-        peto = ", Peto" if result.measure == "OR" else ""
-        parts.append(
-            f"Sensitivity analyses ({_names(sens, result)}) refitted every model (Mantel–Haenszel, inverse "
-            f"variance{peto}, and DerSimonian–Laird, REML and Paule–Mandel random effects, each with z, HKSJ and "
-            "HKSJ ad hoc tests)"
-        )
+        fitted = pd.concat([a.sensitivity[["method", "test"]] for a in sens if a.sensitivity is not None])
+        common = [w for m, w in _SENS_COMMON.items() if m in set(fitted["method"])]
+        random = fitted[fitted["method"].isin(list(_SENS_RANDOM))]
+        tests = [w for t, w in _SENS_TESTS.items() if t in set(random["test"])]
+        models = ", ".join(common) + (", and " if common and len(random) else "")
+        if len(random):
+            methods = [w for m, w in _SENS_RANDOM.items() if m in set(random["method"])]
+            models += f"{_join(methods)} random effects, each with {_join(tests)} tests"
+        parts.append(f"Sensitivity analyses ({_names(sens, result)}) refitted every model ({models})")
     if loo:
         parts.append(
             f"leave-one-out analyses ({_names(loo, result)}) refitted the main model without each comparison in turn"
@@ -353,6 +361,7 @@ def _sensitivity(result: Analysis) -> str:
 def _small_study(result: Analysis) -> str:
     """The small-study sentence, only where an endpoint pooled at least 10 comparisons (the report's rule,
     :data:`fmtrials.meta.smallstudy.MIN_STUDIES`); the endpoints with fewer are named with their k."""
+    from ..meta.diagnostic_plan import TRIMFILL_ESTIMATOR
     from ..meta.smallstudy import MIN_STUDIES
 
     ks = {a.endpoint: int(a.main.k) for a in result if a.main is not None and int(a.main.k) >= 2}
@@ -364,8 +373,8 @@ def _small_study(result: Analysis) -> str:
         f"Small-study effects were assessed for {_names(tested, result)} (at least {MIN_STUDIES} comparisons) with "
         f"Egger's regression test {_cite('egger1997')} (the classical weighted regression of each effect on its "
         "standard error, and metafor's default meta-regression variant), Begg's rank correlation "
-        f"{_cite('begg1994')}, trim-and-fill with the L0 estimator {_cite('duval2000')} and a contour-enhanced "
-        f"funnel plot {_cite('peters2008')}"
+        f"{_cite('begg1994')}, trim-and-fill with the {TRIMFILL_ESTIMATOR} estimator {_cite('duval2000')} and a "
+        f"contour-enhanced funnel plot {_cite('peters2008')}"
     )
     if few:
         listed = ", ".join(f"{_label(a.endpoint, result)} k = {ks[a.endpoint]}" for a in few)
@@ -403,8 +412,10 @@ def _software() -> str:
 # ------------------------------------------------------------------------------------------------- helpers
 
 
-def _model(model: Model, measure: str) -> str:
-    """A model in words, with its citation markers."""
+def _model(model: Model, measure: str, lost: list[int] | None = None) -> str:
+    """A model in words, with its citation markers; ``lost``: the degrees of freedom below k of the t tests the
+    model's results recorded (:func:`fmtrials.analysis._wording.lost_df`)."""
+    on = f" on {df_text(lost, ' − ')} degrees of freedom" if lost else ""
     if model.method == "MH":
         var, key = _MH_VARIANCE[measure]
         text = f"the Mantel–Haenszel common-effect model {_cite('mantel')} with the {var} variance {_cite(key)}"
@@ -424,10 +435,10 @@ def _model(model: Model, measure: str) -> str:
     if model.test == "z" and model.method not in ("MH", "Peto"):
         text += ", with a z test"
     if model.test == "hksj":
-        text += f", with the Hartung–Knapp–Sidik–Jonkman interval and t test on k − 1 degrees of freedom {_cite('hartung', 'sidik')}"  # noqa: E501
+        text += f", with the Hartung–Knapp–Sidik–Jonkman interval and t test{on} {_cite('hartung', 'sidik')}"
     elif model.test == "hksj-adhoc":
         text += (
-            f", with the Hartung–Knapp–Sidik–Jonkman interval and t test on k − 1 degrees of freedom "
+            f", with the Hartung–Knapp–Sidik–Jonkman interval and t test{on} "
             f"{_cite('hartung', 'sidik')} in its ad hoc form, never narrower than the z interval {_cite('knapp')}"
         )
     return text

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .._result import ResultMixin
 from .._validation import ARGUMENTS
-from .._vocab import SmallStudyTest
+from .._vocab import SmallStudyTest, TrimFillEstimator
 from ..errors import DataError, Problem
 from .casewise import influence
 from .regression import MetaRegression, meta_regression
@@ -29,6 +29,9 @@ from .trimfill import TrimFillResult, trim_and_fill
 __all__ = ["diagnostics", "Diagnostics", "DOSE_COLUMN", "SMALL_STUDY_METHODS"]
 
 DOSE_COLUMN = "dose_mg_day"
+#: the trim-and-fill estimator of the report's diagnostics (Duval & Tweedie 2000; metafor trimfill's default), which
+#: the methods paragraph and the report's Methods name
+TRIMFILL_ESTIMATOR: TrimFillEstimator = "L0"
 #: the small-study tests run from k >= 10: Egger's classical regression (metafor ``regtest(fit, model="lm")``),
 #: metafor's default ``regtest(fit)`` (meta-regression on sei with the result's tau² estimator, z test) and Begg's
 #: rank correlation (``ranktest``)
@@ -152,7 +155,7 @@ def diagnostics(result: Any, table: pd.DataFrame | None = None) -> Diagnostics:
             ],
             ignore_index=True,
         )
-        tf = trim_and_fill(result)
+        tf = trim_and_fill(result, estimator=TRIMFILL_ESTIMATOR)
     else:
         reasons["small_study"] = (
             f"no small-study tests or trim-and-fill: k = {k} comparisons, fewer than the "

@@ -17,7 +17,7 @@ from scipy import special
 
 from .._validation import DATAFRAME
 from .._vocab import CONTINUOUS_MEASURES, RANDOM_METHODS
-from ..effects.sizes import StudyEffects, study_effects
+from ..effects.sizes import ADD, StudyEffects, study_effects
 from ..errors import ConvergenceError, DataError, Problem
 from . import _core as core
 from ._table import Data
@@ -253,6 +253,10 @@ def heterogeneity_step(
     ), notes
 
 
+#: degrees of freedom the Higgins–Thompson–Spiegelhalter prediction interval loses: t on k - 2 (μ and τ² estimated)
+HTS_DF_LOST = 2
+
+
 def prediction_step(
     beta: float,
     se_classic: float,
@@ -268,13 +272,19 @@ def prediction_step(
     if o.model != "random":
         return (_NAN, _NAN), "none", []
     if o.pi_method == "hts":
-        if k < 3:
-            return (_NAN, _NAN), "t(k-2)", [f"no prediction interval: the t(k-2) interval needs k >= 3 (k = {k})"]
-        half = float(special.stdtrit(k - 2, 1 - o.alpha / 2)) * np.sqrt(se_classic**2 + tau2)
-        return (beta - half, beta + half), "t(k-2)", []
+        pi_df = k - HTS_DF_LOST  # the label below is written from the same df, so what is said is what was done
+        label = f"t(k-{k - pi_df})"
+        if pi_df < 1:
+            return (
+                (_NAN, _NAN),
+                label,
+                [f"no prediction interval: the {label} interval needs k >= {k - pi_df + 1} (k = {k})"],
+            )
+        half = float(special.stdtrit(pi_df, 1 - o.alpha / 2)) * np.sqrt(se_classic**2 + tau2)
+        return (beta - half, beta + half), label, []
     if test != "z":
         half = crit(o.alpha, dist, dfree) * np.sqrt(se**2 + tau2)
-        return (beta - half, beta + half), "t(k-1)", []
+        return (beta - half, beta + half), f"t(k-{k - int(dfree)})" if dist == "t" and dfree else "z", []
     half = crit(o.alpha, "z", None) * np.sqrt(se_classic**2 + tau2)
     return (beta - half, beta + half), "z", []
 
@@ -315,7 +325,7 @@ def zero_cell_text(measure: str, method: str) -> str:
     """The zero-cell rule applied, in words."""
     if measure in CONTINUOUS_MEASURES:
         return "none (continuous outcome: no zero-cell correction)"
-    base = "0.5 added to all four cells of studies with a zero cell"
+    base = f"{ADD:g} added to all four cells of studies with a zero cell"
     where = (
         "for the per-study effects and Q only; the pooled estimate uses the raw counts"
         if method in ("MH", "Peto")

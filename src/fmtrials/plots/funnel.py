@@ -116,11 +116,12 @@ def _draw_contours(ax, measure: str, tr, se_max: float, xs: np.ndarray) -> list:
     handles = []
     zs = [float(norm.ppf(1 - a / 2)) for a in CONTOUR_LEVELS]
     # from outermost (p < 0.01) inwards, each band drawn over the previous one
+    a10, a05, a01 = (f"{a:.2f}" for a in CONTOUR_LEVELS)  # the labels say the levels the bands are drawn at
     bands = [
-        (np.inf, CONTOUR_SHADES[3], "p < 0.01"),
-        (zs[2], CONTOUR_SHADES[2], "0.01 < p < 0.05"),
-        (zs[1], CONTOUR_SHADES[1], "0.05 < p < 0.10"),
-        (zs[0], CONTOUR_SHADES[0], "p > 0.10"),
+        (np.inf, CONTOUR_SHADES[3], f"p < {a01}"),
+        (zs[2], CONTOUR_SHADES[2], f"{a01} < p < {a05}"),
+        (zs[1], CONTOUR_SHADES[1], f"{a05} < p < {a10}"),
+        (zs[0], CONTOUR_SHADES[0], f"p > {a10}"),
     ]
     for i, (z, shade, label) in enumerate(bands):
         half = np.full(2, span) if i == 0 else z * s_grid  # the outermost band fills the whole panel

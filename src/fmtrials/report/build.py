@@ -268,4 +268,4 @@ def _main_results(
     from ..consistency import SCENARIO_KINDS
 
     kinds = {k: SCENARIO_KINDS[k] for k in dict.fromkeys(seed["scenario_kind"]) if k in SCENARIO_KINDS}
-    return {"rows": main_results_rows(seed), "svg": svg, "kinds": kinds, **tables}
+    return {"rows": main_results_rows(seed), "svg": svg, "kinds": kinds, "seed": seed, **tables}

@@ -168,13 +168,13 @@ def diagnostics_part(ea: Any) -> dict[str, Any] | None:
 SMALL_STUDY_NAMES = {
     "egger": (
         "Egger's regression test (Egger et al. 1997)",
-        "classical variant: weighted least squares of each effect on its standard error (weights 1/vi), t test of "
-        'the slope on k − 2 df; metafor <code>regtest(fit, model="lm")</code>',
+        "classical variant: weighted least squares of each effect on its standard error (weights 1/vi), {stat} test "
+        'of the slope on {df} df; metafor <code>regtest(fit, model="lm")</code>',
     ),
     "egger_rma": (
         "Egger's test, metafor's default",
-        "meta-regression of each effect on its standard error with the main model's τ² estimator ({tau2}), z test "
-        'of the slope; metafor <code>regtest(fit)</code> on <code>rma(yi, vi, method="{tau2}")</code>',
+        "meta-regression of each effect on its standard error with the main model's τ² estimator ({tau2}), {stat} "
+        'test of the slope; metafor <code>regtest(fit)</code> on <code>rma(yi, vi, method="{tau2}")</code>',
     ),
     "begg": (
         "Begg's rank correlation (Begg & Mazumdar 1994)",
@@ -195,10 +195,15 @@ def small_study_rows(tests: pd.DataFrame, tf: Any, res: Any) -> dict[str, Any]:
         stat = {"t": "t", "z": "z", "tau": "τ"}[r["statistic_name"]]
         digits = 3 if r["statistic_name"] == "tau" else 2
         df = f" (df {int(r['df'])})" if r["df"] == r["df"] else ""
+        # the test and its df in words from the row that was computed (k − 2: slope and intercept estimated)
+        lost = f"k − {int(r['k']) - int(r['df'])}" if r["df"] == r["df"] else ""
+        variant = (
+            variant.replace("{tau2}", tau2).replace("{stat}", stat).replace(" on {df} df" if not lost else "{df}", lost)
+        )
         rows.append(
             {
                 "test": name,
-                "variant": Markup(variant.replace("{tau2}", tau2)),
+                "variant": Markup(variant),
                 "k": int(r["k"]),
                 "statistic": f"{stat} = {_n(r['statistic'], digits)}{df}",
                 "p": format_p(r["p_value"], missing="–"),

@@ -28,12 +28,12 @@ def no_attrs(df: pd.DataFrame) -> pd.DataFrame:
 
 #: figure kinds drawn per endpoint; L'Abbé and funnel plots only from LABBE_FUNNEL_MIN_K comparisons (policy)
 FIGURE_CAPTIONS = {
-    "responders": "event rate per arm with Wilson 95% CIs, placebo as the reference",
+    "responders": "event rate per arm with Wilson {level} CIs, placebo as the reference",
     "forest": "forest plot (the pooling model is named under its title; subgroups by dose and a prediction "
     "interval where there are enough trials)",
     "forest_single": "forest plot of the one comparison: its own estimate and interval, nothing pooled",
     "labbe": "L'Abbé plot (point area by n; pooled line: the main model, as in the forest plot)",
-    "funnel": "funnel plot with pseudo 95% confidence limits around the main model's pooled estimate",
+    "funnel": "funnel plot with pseudo {level} confidence limits around the main model's pooled estimate",
 }
 #: what each kind of figure is, for its title and accessible name
 FIGURE_KINDS = {
@@ -95,6 +95,7 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[Figu
             "events_label": name if harm else "Responders",
             "title": f"{name}: event rate per arm",
             "treatment": treatment,
+            "alpha": ea.main.alpha,  # the level of the analysis, which the caption states
         }
         jobs.append(FigureJob(ea.endpoint, "responders", responders))
     else:
@@ -116,7 +117,12 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[Figu
             "treatment": treatment,
         }
         jobs.append(FigureJob(ea.endpoint, "labbe", labbe))
-        funnel: dict[str, Any] = {"result": ea.main, "title": f"{name}: funnel plot", "treatment": treatment}
+        funnel: dict[str, Any] = {
+            "result": ea.main,
+            "title": f"{name}: funnel plot",
+            "treatment": treatment,
+            "alpha": ea.main.alpha,
+        }
         diag = getattr(ea, "diagnostics", None) or {}
         if diag.get("trim_and_fill") is not None:  # k >= 10: contour-enhanced, with the filled studies
             funnel.update(result=diag["pooled"], filled=diag["trim_and_fill"], contours=True)
@@ -126,29 +132,35 @@ def figure_jobs(outcomes: pd.DataFrame, ea: Any, *, treatment: str) -> list[Figu
 
 def figure_caption(ea: Any, kind: str) -> str:
     """The caption of one of the report's figures of an endpoint: what the figure shows, with the model of its
-    pooled line and, for the funnel plot, the number of comparisons and whether asymmetry can be judged."""
+    pooled line and, for the funnel plot, the number of comparisons and whether asymmetry can be judged. The level
+    and the contour levels are the ones the figure was drawn at (:func:`figure_jobs`, :data:`CONTOUR_LEVELS
+    <fmtrials.plots.funnel.CONTOUR_LEVELS>`)."""
+    from .._format import format_level
     from ..analysis.extras import small_study_min_k
+    from ..plots.funnel import CONTOUR_LEVELS
 
     main = ea.main
+    level = format_level(main.alpha if main is not None else 0.05)
     if kind == "forest" and main is not None and int(main.k) == 1:
         return FIGURE_CAPTIONS["forest_single"]  # one comparison: no pooling model to name
     if kind not in ("labbe", "funnel") or main is None:
-        return FIGURE_CAPTIONS[kind]
+        return FIGURE_CAPTIONS[kind].format(level=level)
     model = pool_label(main.method, "z", main.tau2_method)
     if kind == "labbe":
         return f"L'Abbé plot (point area by n; pooled line: the main model, {model}, as in the forest plot)"
     diag = getattr(ea, "diagnostics", None) or {}
     tf = diag.get("trim_and_fill")
     if tf is not None:
+        levels = ", ".join(f"{a:.2f}" for a in CONTOUR_LEVELS)
         return (
             f"contour-enhanced funnel plot (shading: where a single comparison would be significant against no "
-            f"effect at p < 0.10, 0.05, 0.01); solid line: the main model's pooled estimate, {model}; open circles: "
+            f"effect at p < {levels}); solid line: the main model's pooled estimate, {model}; open circles: "
             f"the {tf.k0} comparison{'s' if tf.k0 != 1 else ''} trim-and-fill ({tf.estimator}) imputes, dash-dot "
             "line: its adjusted estimate"
         )
     k = int(main.k)
     return (
-        f"funnel plot with pseudo 95% confidence limits around the main model's pooled estimate, {model}; "
+        f"{FIGURE_CAPTIONS['funnel'].format(level=level)}, {model}; "
         f"k = {k}: fewer than the {small_study_min_k()} comparisons needed to judge asymmetry (Cochrane Handbook 5.1 "
         "§10.4.3.1), so the plot is descriptive only"
     )
@@ -161,7 +173,12 @@ def draw_job(job: FigureJob) -> Any:
     endpoint, kind, p = job.endpoint, job.kind, job.payload
     if kind == "responders":
         return plots.plot_responders(
-            p["outcomes"], endpoint=endpoint, events_label=p["events_label"], title=p["title"], treatment=p["treatment"]
+            p["outcomes"],
+            endpoint=endpoint,
+            events_label=p["events_label"],
+            title=p["title"],
+            treatment=p["treatment"],
+            alpha=p.get("alpha", 0.05),
         )
     if kind == "forest":
         return plots.plot_forest(
@@ -181,6 +198,7 @@ def draw_job(job: FigureJob) -> Any:
         filled=p.get("filled"),
         contours=bool(p.get("contours", False)),
         treatment=p["treatment"],
+        alpha=p.get("alpha", 0.05),
     )
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -12,7 +13,8 @@ import pandas as pd
 from .. import __version__
 from .. import data as _data
 from .._format import measure_name, pool_label
-from ..analysis import ANALYSIS_PREFERENCE
+from ..analysis import ANALYSIS_PREFERENCE, analyse
+from ..analysis._wording import default_of, stated_words
 from ..analysis.extras import zero_cells
 from . import figures as _figures
 from .tables import (
@@ -88,7 +90,22 @@ def render_html(shown: dict[str, Any]) -> str:
     used_sources = set(outcomes["source"].dropna()) | (_bundled_sources() if bundled else set())
     used_sources |= set(shown["network"]["sources"]) if shown.get("network") else set()
     listed = sources[sources["source_id"].isin(used_sources)]
+    meaning = shown["meaning"] or {}
+    words = stated_words(
+        compared,
+        [a.main for a in analyses],
+        ci=shown["ci"],
+        alpha=next((a.main.alpha for a in analyses if a.main is not None), 0.05),
+        composite=(shown["main"] or {}).get("seed"),
+        fragility=meaning.get("tables", {}).get("fragility"),
+        rd_default=default_of(analyse, "ci"),
+    )
+    from markupsafe import Markup
+
+    # the words are text content (never an attribute): escaped as such, quotes left as typed
+    words = {k: Markup(html.escape(str(v), quote=False)) for k, v in words.items()}
     return template.render(
+        words=words,
         version=__version__,
         title=options.title,
         requested=shown["requested"],

@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .._csv import write_csv
@@ -41,6 +42,20 @@ def zero_cell_rule(*, measure: Measure, add: float) -> str:
     """
     drop = "double-zero tables excluded (drop00=TRUE)" if measure in ("RR", "OR") else "double-zero tables kept"
     return f'add {add:g} to all four cells of a table with a zero cell (escalc to="only0"); {drop}'
+
+
+def _year_text(value: object) -> str:
+    """A study's year as RevMan's "Year of study" cell: a whole number without a decimal point, text as given,
+    empty when missing.
+
+    >>> _year_text(2004.0), _year_text("2001a"), _year_text(float("nan"))
+    ('2004', '2001a', '')
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, (int, float, np.integer, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def write_effects_csv(
@@ -121,7 +136,8 @@ def write_revman_csv(
     ----------
     table : pandas.DataFrame
         Columns ``study`` (names, each once: a study twice would be pooled twice; no line breaks or control characters) and
-        ``events_t, n_t, events_c, n_c``.
+        ``events_t, n_t, events_c, n_c``; an optional ``year`` is written as RevMan's "Year of study" (and read
+        back by :func:`~fmtrials.revman.read_revman`).
     path : str or os.PathLike
         The CSV file to write (UTF-8); its folder must exist.
     comparison, outcome : str
@@ -166,6 +182,7 @@ def write_revman_csv(
         )
     a, n1, c, n2 = frame_counts(table)
     names = table["study"].astype(str).tolist()
+    years = [_year_text(y) for y in table["year"]] if "year" in table.columns else [""] * len(names)
     first: dict[str, int] = {}
     twice = [
         Problem(
@@ -178,8 +195,9 @@ def write_revman_csv(
         if first.setdefault(nm, i) != i
     ]
     broken = [
-        Problem(_BROKEN, file=DATAFRAME, row=i, column="study")
-        for i, nm in enumerate(names, start=1)
+        Problem(_BROKEN, file=DATAFRAME, row=i, column=col)
+        for col, texts in (("study", names), ("year", years))
+        for i, nm in enumerate(texts, start=1)
         if _CONTROL.search(nm)
     ]
     broken += [
@@ -223,6 +241,7 @@ def write_revman_csv(
                 "Total 1": int(n1[i]),
                 "Events 2": int(c[i]),
                 "Total 2": int(n2[i]),
+                "Year of study": years[i],
                 "User defined order": i + 1,
             }
         )
