@@ -1680,13 +1680,45 @@ def package_summary(rows: list[tuple[Mutant, str, float]]) -> str:
     return "\n".join(lines)
 
 
+def load_mutants(path: Path) -> tuple[Mutant, ...]:
+    """The ``MUTANTS`` of another Python file (e.g. mutations planted blind, kept outside the repository).
+
+    The file may import :func:`M` from this module (``from tools.mutants import M``; the repository root is put on
+    the path) or define its own; every entry must be a :class:`Mutant` with a unique id.
+    """
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_mutants_from_file", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"--from {path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    root = str(ROOT)
+    added = root not in sys.path
+    if added:
+        sys.path.insert(0, root)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if added:
+            sys.path.remove(root)
+    found = tuple(getattr(module, "MUTANTS", ()))
+    if not found or not all(isinstance(m, Mutant) or type(m).__name__ == "Mutant" for m in found):
+        raise SystemExit(f"--from {path}: no MUTANTS tuple of Mutant entries")
+    ids = [m.id for m in found]
+    if len(set(ids)) != len(ids):
+        raise SystemExit(f"--from {path}: duplicate mutation ids")
+    return tuple(Mutant(m.id, m.area, m.file, m.old, m.new, tuple(m.tests), m.what) for m in found)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", help="mutation ids to run (default: all)")
     ap.add_argument("--list", action="store_true", help="list the mutations and exit")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per test run")
+    ap.add_argument("--from", dest="from_file", metavar="FILE", help="run the MUTANTS of this Python file instead")
     args = ap.parse_args(argv)
-    chosen = [m for m in MUTANTS if not args.only or m.id in args.only]
+    pool = load_mutants(Path(args.from_file)) if args.from_file else MUTANTS
+    chosen = [m for m in pool if not args.only or m.id in args.only]
     if args.list:
         for m in chosen:
             print(f"{m.id:32s} {m.area:12s} {m.file:28s} {m.what}")
