@@ -1622,6 +1622,16 @@ MUTANTS: tuple[Mutant, ...] = (
         WORDS,
         "the methods paragraph lists Peto among the sensitivity models of a risk-ratio analysis that never fitted it",
     ),
+    # --- lead: the blind-planted survivors' classes, after the merge ---
+    M(
+        "diagnostics-alpha-dropped",
+        "analysis",
+        "analysis/extras.py",
+        "method=m.method, test=m.test, alpha=m.alpha, pi_method",
+        "method=m.method, test=m.test, pi_method",
+        ("tests/test_extras_level.py",),
+        "the per-endpoint diagnostics (dose regression, influence) refitted at 95% whatever the analysis level",
+    ),
 )
 
 

@@ -70,7 +70,10 @@ def endpoint_diagnostics(analysis: Any) -> EndpointDiagnostics | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = pool(table, measure=ea.main.measure, method=ea.main.method, test=ea.main.test)
+            m = ea.main  # every recorded choice of the main model, its level and prediction interval included
+            res = pool(
+                table, measure=m.measure, method=m.method, test=m.test, alpha=m.alpha, pi_method=m.prediction.method
+            )
             return EndpointDiagnostics(res, diagnostics(res, table))
     except (DataError, ValueError, RuntimeError) as err:
         return EndpointDiagnostics(error=f"diagnostics not computed: {err}")
