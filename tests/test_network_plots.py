@@ -89,3 +89,30 @@ def test_league_heat_map_says_which_is_treatment_and_comparator_and_its_colours_
     assert "risk ratio" in bar.get_ylabel()
     labels = [t.get_text() for t in bar.get_yticklabels()]
     assert "1.00" in labels
+
+
+def test_the_level_printed_on_the_plots_is_the_fit_s_level():
+    # 97.5% must not be rounded to "98%" (a level formatter of its own would); the fit's alpha, not 0.05
+    fit = fmtrials.network_meta(ARMS, method="common", alpha=0.025)
+    fig = fmtrials.plot_network_forest(fit)
+    assert "97.5% CI" in fig.axes[0].get_xlabel()
+    fig = fmtrials.plot_league(fit)
+    assert any("[97.5% CI]" in t.get_text() for t in fig.texts + [t for a in fig.axes for t in a.texts])
+
+
+def test_a_drug_keeps_its_colour_across_doses_and_figures():
+    arms = ARMS.replace({"X": "drugx 100", "Y": "drugx 200"})
+    arms.loc[arms.study == "c", "treatment"] = ["placebo", "drugy 5"]
+    dose = fmtrials.network_meta(arms, method="common")
+    drugs = arms[arms.study != "d"].replace({"drugx 100": "drugx", "drugx 200": "drugx", "drugy 5": "drugy"})
+    by_drug = fmtrials.network_meta(drugs.groupby(["study", "treatment"], as_index=False).sum(), method="common")
+
+    def colours(fig):
+        return {
+            t.get_text(): matplotlib.colors.to_hex(ln.get_color())
+            for ax in fig.axes
+            for t, ln in zip(ax.get_yticklabels(), [ln for ln in ax.lines if ln.get_marker() == "s"])
+        }
+
+    a, b = colours(fmtrials.plot_network_forest(dose)), colours(fmtrials.plot_network_forest(by_drug))
+    assert a["drugx 100"] == a["drugx 200"] == b["drugx"] and a["drugy 5"] == b["drugy"] != b["drugx"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._format import format_level
 from . import _style as S
 from ._axis import auto_xlim, set_effect_axis
 
@@ -40,16 +41,24 @@ def _house_fonts(owner: Any, axes: list[Any]) -> None:
         ax.tick_params(labelfontfamily=S.FONT)
 
 
+def _drug(treatment: str) -> str:
+    """The drug a treatment node names: its first word ("pregabalin 300" and "pregabalin" -> "pregabalin")."""
+    return treatment.split()[0].lower() if treatment.split() else treatment
+
+
 def _colours(treatments: list[str]) -> dict[str, str]:
+    """One colour per drug, not per node, so that a drug keeps its colour in the per-dose graph and forest and
+    in the per-drug forest (doses of one drug share it; their labels tell them apart); placebo in the placebo
+    colour. Drugs take the Okabe–Ito colours in alphabetical order.
+
+    >>> c = _colours(["placebo", "pregabalin 300", "pregabalin 450", "duloxetine 60"])
+    >>> c["pregabalin 300"] == c["pregabalin 450"] == _colours(["pregabalin", "duloxetine"])["pregabalin"]
+    True
+    """
     palette = [v for k, v in S.OKABE_ITO.items() if k not in ("black", "yellow")]
-    out, i = {}, 0
-    for t in treatments:
-        if t.lower() == "placebo":
-            out[t] = S.PLACEBO_COLOR
-        else:
-            out[t] = palette[i % len(palette)]
-            i += 1
-    return out
+    drugs = sorted({_drug(t) for t in treatments if t.lower() != "placebo"})
+    hue = {d: palette[i % len(palette)] for i, d in enumerate(drugs)}
+    return {t: S.PLACEBO_COLOR if t.lower() == "placebo" else hue[_drug(t)] for t in treatments}
 
 
 def plot_network(result: Any, *, ax: Any = None, title: str | None = None) -> Any:
@@ -157,7 +166,7 @@ def plot_network_forest(result: Any, *, reference: str | None = None, ax: Any = 
         ax.set_yticklabels(list(rel.treatment))
         ax.set_ylim(-0.7, len(rel) - 0.3)
         name = {"RR": "Risk ratio", "OR": "Odds ratio", "RD": "Risk difference"}[result.measure]
-        ax.set_xlabel(f"{name} against {ref}\n(thick: {1 - result.alpha:.0%} CI; thin: prediction interval)")
+        ax.set_xlabel(f"{name} against {ref}\n(thick: {format_level(result.alpha)} CI; thin: prediction interval)")
         if title:
             ax.set_title(title)
     return fig
@@ -196,7 +205,7 @@ def plot_league(result: Any, *, ax: Any = None, title: str | None = None, benefi
     more = benefit or "a larger effect"
     caption = (
         f"Each cell: the row treatment against the column treatment (the comparator), {name} "
-        f"[{1 - result.alpha:.0%} CI].\n{name.capitalize()} above {null} (purple): {more} with the row "
+        f"[{format_level(result.alpha)} CI].\n{name.capitalize()} above {null} (purple): {more} with the row "
         f"treatment; below {null} (orange): {more} with the column treatment."
     )
     with S.house_style():
