@@ -139,21 +139,22 @@ def test_input_file_inside_out_is_never_deleted(tmp_path):
     assert data.is_file()
 
 
-def test_continuous_input_file_inside_out_is_never_deleted(tmp_path, capsys):
-    # every file the run reads is protected, not only --data: a --continuous CSV kept in an earlier report's
-    # folder would be deleted with it when the folder is replaced (even with --force)
+@pytest.mark.parametrize("option", ["continuous", "comparators"])
+def test_every_input_file_inside_out_is_never_deleted(tmp_path, capsys, option):
+    # every file the run reads is protected, not only --data: a --continuous or --comparators CSV kept in an
+    # earlier report's folder would be deleted with it when the folder is replaced (even with --force)
     data = _csv(tmp_path / "in.csv", _pair("A", "e"))
     out = tmp_path / "rep"
     write_report(out, data=data, quiet=True, figures=False)
-    cont = out / "means.csv"
-    cont.write_text("study,endpoint,mean_t,sd_t,n_t,mean_c,sd_c,n_c\nS1,pain,-20,15,50,-12,16,48\n")
+    extra = out / "extra.csv"
+    extra.write_text("study,endpoint,mean_t,sd_t,n_t,mean_c,sd_c,n_c\nS1,pain,-20,15,50,-12,16,48\n")
     for force in (False, True):
-        with pytest.raises(ReportError, match="input file means.csv lies inside --out"):
-            write_report(out, data=data, continuous=cont, quiet=True, figures=False, force=force)
-    args = ["report", "--data", str(data), "--continuous", str(cont), "--out", str(out), "--quiet", "--force"]
+        with pytest.raises(ReportError, match="input file extra.csv lies inside --out"):
+            write_report(out, data=data, quiet=True, figures=False, force=force, **{option: extra})
+    args = ["report", "--data", str(data), f"--{option}", str(extra), "--out", str(out), "--quiet", "--force"]
     assert main([*args, "--no-figures"]) == 2
-    assert "means.csv lies inside --out" in capsys.readouterr().err
-    assert cont.read_text().startswith("study,endpoint")
+    assert "extra.csv lies inside --out" in capsys.readouterr().err
+    assert extra.read_text().startswith("study,endpoint")
 
 
 # ---------------------------------------------------------------------------------------- 3. huge counts
