@@ -1,6 +1,8 @@
 # Two commands for a fresh machine with Python >= 3.10 and make:
 #   make report   create .venv, install fmtrials, write ./report/ for the bundled data
-#   make test     create .venv if needed, install with test extras, run the whole suite (notebooks included)
+#   make test     create .venv if needed, install with test extras, run the whole suite (notebooks included) in
+#                 TEST_WORKERS pytest-xdist processes (default 2, one per core of the 2-core machines it is
+#                 planned for; a test file stays in one process; `make test TEST_WORKERS=0` runs it in one)
 #   make docs     install the docs extra, build the Sphinx site into docs/_build/html (warnings are errors)
 #   make lint     install the lint extra, run ruff (lint and format check) and mypy on src/
 #   make mutants  the mutation gate (not part of make test): apply each curated mutation of tools/mutants.py to a
@@ -14,6 +16,7 @@ STAMP  := $(VENV)/.fmtrials-installed
 TSTAMP := $(VENV)/.fmtrials-test-installed
 DSTAMP := $(VENV)/.fmtrials-docs-installed
 LSTAMP := $(VENV)/.fmtrials-lint-installed
+TEST_WORKERS ?= 2
 
 .PHONY: report test venv clean bench docs lint mutants
 
@@ -43,7 +46,7 @@ report: $(STAMP)
 	$(BIN)/fmtrials report --out report
 
 test: $(TSTAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # notebooks execute once; docs/_build/.jupyter_cache re-runs only the ones that changed
 docs: $(DSTAMP)

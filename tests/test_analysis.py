@@ -46,10 +46,8 @@ def everything():
 
 
 @pytest.fixture(scope="module")
-def report_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("analysis") / "report"
-    write_report(out, quiet=True, figures=False)
-    return out
+def report_dir(bundled_report_no_figures):
+    return bundled_report_no_figures  # write_report(out, quiet=True, figures=False), shared (conftest)
 
 
 def _user_outcomes(rows, directions=None):

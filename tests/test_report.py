@@ -25,13 +25,6 @@ def _digest(root: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def bundled_report(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("rep") / "report"
-    write_report(out, quiet=True)
-    return out
-
-
 def test_report_files(bundled_report):
     out = bundled_report
     assert (out / "report.html").is_file() and (out / "results.json").is_file()

@@ -19,8 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from fmtrials.report import write_report
-
 pytestmark = pytest.mark.slow
 
 SCREEN = (1280, 900)
@@ -34,10 +32,8 @@ def browser() -> str:
 
 
 @pytest.fixture(scope="module")
-def report(browser, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("rep") / "report"
-    write_report(out, quiet=True)
-    return out
+def report(browser, bundled_report) -> Path:
+    return bundled_report  # write_report(out, quiet=True), shared (conftest)
 
 
 def _tool(*names: str, package: str, hint: str = "") -> str:

@@ -17,10 +17,8 @@ from fmtrials.report import write_report
 
 
 @pytest.fixture(scope="module")
-def report_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("extras") / "report"
-    write_report(out, quiet=True, figures=False)
-    return out
+def report_dir(bundled_report_no_figures):
+    return bundled_report_no_figures  # write_report(out, quiet=True, figures=False), shared (conftest)
 
 
 @pytest.fixture(scope="module")

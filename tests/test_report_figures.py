@@ -27,10 +27,8 @@ _REF = re.compile(r'url\(#([^)]+)\)|href="#([^"]+)"')
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("figrep") / "report"
-    write_report(out, quiet=True)
-    return out
+def report(bundled_report) -> Path:
+    return bundled_report  # write_report(out, quiet=True), shared (conftest)
 
 
 @pytest.fixture(scope="module")

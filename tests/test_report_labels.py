@@ -21,7 +21,6 @@ from scipy import stats
 
 import fmtrials
 from fmtrials._format import format_p
-from fmtrials.report import write_report
 
 REF = json.loads((DATA / "metafor_reference.json").read_text("utf-8"))
 #: nausea with the shared Mease2009 placebo arm split between its two doses, as the report pools it
@@ -30,10 +29,8 @@ SINGLE = ("composite_3", "pain_30", "pain_50")  # one comparison each (Arnold201
 
 
 @pytest.fixture(scope="module")
-def report_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("labels") / "report"
-    write_report(out, quiet=True, figures=False)
-    return out
+def report_dir(bundled_report_no_figures):
+    return bundled_report_no_figures  # write_report(out, quiet=True, figures=False), shared (conftest)
 
 
 @pytest.fixture(scope="module")

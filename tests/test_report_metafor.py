@@ -186,15 +186,11 @@ def _p_text(p: float) -> str:
 
 
 @pytest.fixture(scope="module")
-def report_rows(tmp_path_factory):
+def report_rows(bundled_report):
     import html
     import re
 
-    from fmtrials.report import write_report
-
-    out = tmp_path_factory.mktemp("rep") / "report"
-    write_report(out, quiet=True)
-    text = (out / "report.html").read_text(encoding="utf-8")
+    text = (bundled_report / "report.html").read_text(encoding="utf-8")
     rows = [
         [html.unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, flags=re.S)]
         for tr in re.findall(r"<tr>(.*?)</tr>", text, flags=re.S)

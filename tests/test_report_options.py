@@ -87,10 +87,8 @@ def user_report(tmp_path_factory, user_csv) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bundled_tables(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("rep") / "bundled"
-    write_report(out, quiet=True, figures=False)
-    return out
+def bundled_tables(bundled_report_no_figures) -> Path:
+    return bundled_report_no_figures  # write_report(out, quiet=True, figures=False), shared (conftest)
 
 
 # ---------------------------------------------------------------------------------------------- user data
