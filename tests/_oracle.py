@@ -51,12 +51,34 @@ def close_printed(text: str, value: float, *, slack: float = 1e-9) -> bool:
     return abs(printed - value) <= 0.5 * 10 ** (-decimals(text)) + slack * max(1.0, abs(value))
 
 
+#: the package's printing rules, declared here from its documentation (README, ``fmtrials._format``'s docstring),
+#: not read from its code: a percentage of events/n with 1 decimal; a p-value with 3 decimals, 4 below 0.001,
+#: ``<0.0001`` below 0.0001; a pooled estimate with 3 decimals for a risk difference, 2 for a ratio
+PERCENT_DECIMALS = 1
+ESTIMATE_DECIMALS = {"RD": 3, "RR": 2, "OR": 2}
+
+
+def _near(x: float, edge: float) -> bool:
+    return abs(x - edge) <= 1e-9 * edge
+
+
 def check_p(text: str, p: float) -> bool:
-    """A printed p-value (``<0.0001``, ``0.0004``, ``0.012``, ``p < 0.0001``) against the true one."""
+    """A printed p-value (``<0.0001``, ``0.0004``, ``0.012``, ``p < 0.0001``) against the true one, printed by
+    the rule (3 decimals, 4 below 0.001, ``<0.0001`` below 0.0001; either side of an edge within 1e-9)."""
     t = text.strip().replace(" ", "").lower().lstrip("p").lstrip("=")
     if t.startswith("<"):
-        return p < num(t[1:])
-    return close_printed(t, p)
+        return t == "<0.0001" and (p < 1e-4 or _near(p, 1e-4))
+    if p < 1e-4 and not _near(p, 1e-4):
+        return False
+    want = {4} if p < 0.001 else {3}
+    if _near(p, 0.001) or _near(p, 1e-4):
+        want = {3, 4}
+    return decimals(t) in want and close_printed(t, p)
+
+
+def check_percent(text: str, events: float, n: float) -> bool:
+    """The percentage of an ``events/n (p%)`` cell: 100 events / n with :data:`PERCENT_DECIMALS` decimals."""
+    return decimals(text) == PERCENT_DECIMALS and close_printed(text, 100 * events / n)
 
 
 # ---------------------------------------------------------------------------------------------- two by two

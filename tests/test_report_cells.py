@@ -248,13 +248,15 @@ class Checker:
         if not ok:
             self.errors.append(f"{where}: printed {text!r}, recomputed {want}")
 
-    def interval(self, where, text, est, lo, hi, scale=1.0):
+    def interval(self, where, text, est, lo, hi, scale=1.0, digits=None):
         got = o.parse_interval(text)
         if got is None:
             self.errors.append(f"{where}: cannot parse interval {text!r}")
             return
         for t, v in zip(got, (est, lo, hi)):
             self.expect(o.close_printed(t, v * scale), where, text, (est * scale, lo * scale, hi * scale))
+            if digits is not None:  # the printing rule of the quantity (o.ESTIMATE_DECIMALS), not just the value
+                self.expect(o.decimals(t) == digits, where + " decimals", text, digits)
 
     def nnt(self, where, text, rd, lo, hi, event):
         m = NNT.match(text)
@@ -296,7 +298,7 @@ class Checker:
                     self.errors.append(f"{where}: cannot parse {col} {row[col]!r}")
                     return
                 e, n = int(m.group(1)), int(m.group(2))
-                self.expect(o.close_printed(m.group(3), 100 * e / n), where + f" {col}", row[col], 100 * e / n)
+                self.expect(o.check_percent(m.group(3), e, n), where + f" {col}", row[col], 100 * e / n)
                 a = self.arm(study, endpoint, e, n, placebo=placebo, dose=None if placebo else dose)
                 if a is None:
                     self.errors.append(f"{where}: {col} {row[col]!r} is not an arm of the data")
@@ -387,10 +389,13 @@ class Checker:
         test = "hksj-adhoc" if "ad hoc" in text else "hksj" if "HKSJ" in text else "z"
         return method, test
 
-    def pooled_check(self, where, row, col, measure, rows, method, test):
+    def pooled_check(self, where, row, col, measure, rows, method, test, digits=None):
+        """``digits``: the printed decimals the table's rule gives (default: the pooled tables' rule,
+        :data:`_oracle.ESTIMATE_DECIMALS`; the sensitivity table prints 3 for every measure)."""
         tabs = [c["table"] for c in rows]
         r = o.pool_tables(tabs, measure, method=method, test=test, alpha=level(col))
-        self.interval(where + f" {col}", row[col], *(o.back(r[x], measure) for x in ("est", "lo", "hi")))
+        est = (o.back(r[x], measure) for x in ("est", "lo", "hi"))
+        self.interval(where + f" {col}", row[col], *est, digits=digits or o.ESTIMATE_DECIMALS[measure])
         return r
 
     def pooled_main(self, t: Table, k: int):
@@ -533,7 +538,7 @@ class Checker:
             rows = self.primary(endpoint, None if analyses == "primary" else analyses)
             where = f"table {k} sensitivity {endpoint} {analyses} {row['Method']} {row['Test']}"
             self.expect(row["k"] == str(len(rows)), where + " k", row["k"], len(rows))
-            r = self.pooled_check(where, row, est_col, measure, rows, row["Method"], row["Test"])
+            r = self.pooled_check(where, row, est_col, measure, rows, row["Method"], row["Test"], digits=3)
             self.expect(o.check_p(row["p"], r["p"]), where + " p", row["p"], r["p"])
             self.expect(o.close_printed(row["τ²"], r["tau2"]), where + " τ²", row["τ²"], r["tau2"])
             i2 = r["i2"]  # one rule: Q-based (Higgins & Thompson) for every model
@@ -780,7 +785,7 @@ class Checker:
             where = f"table {k} input {a.study} {a.node}"
             m = FRACTION.match(row["Events/n"])
             ok = bool(m) and (int(m.group(1)), int(m.group(2))) == (a.events, a.n)
-            ok = ok and o.close_printed(m.group(3), 100 * a.events / a.n)
+            ok = ok and o.check_percent(m.group(3), a.events, a.n)
             self.expect(ok, where, row["Events/n"], (a.events, a.n))
             got = (row["Study"], row["Node"], row["Status"], row["Source"])
             self.expect(got == (a.study, a.node, a.status, a.source), where, got, a)
@@ -1245,8 +1250,8 @@ def test_the_numbers_in_the_prose_are_recomputed(built):
     n = 0
     for m in COUNTS_PCT.finditer(text):
         x1, n1, x2, n2 = map(int, m.groups()[:4])
-        ch.expect(o.close_printed(m.group(5), 100 * x1 / n1), "prose %", m.group(0), 100 * x1 / n1)
-        ch.expect(o.close_printed(m.group(6), 100 * x2 / n2), "prose %", m.group(0), 100 * x2 / n2)
+        ch.expect(o.check_percent(m.group(5), x1, n1), "prose %", m.group(0), 100 * x1 / n1)
+        ch.expect(o.check_percent(m.group(6), x2, n2), "prose %", m.group(0), 100 * x2 / n2)
         n += 1
     for m in COUNTS_RD.finditer(text):
         x1, n1, x2, n2 = map(int, m.groups()[:4])
