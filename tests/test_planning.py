@@ -51,3 +51,17 @@ def test_trial_plan_filters_by_source_and_basis():
     assert set(some["source"]) == {"SEED003"} and set(some["basis"]) == {"printed rates"}
     want = full[(full["source"] == "SEED003") & (full["basis"] == "printed rates")].reset_index(drop=True)
     assert some.equals(want) and len(some) == 3  # Phase II 100, Phase III 100 and 200 mg/day
+
+
+@pytest.mark.parametrize("alpha", [0.10, 0.01])
+def test_trial_plan_follows_alpha(alpha):
+    # the normal-approximation n by the closed formula (Fleiss, Levin & Paik eq. 4.14, R power.prop.test) and
+    # the exact chi-square power at the plan's n by summing every table's probability, both at ``alpha``
+    import _oracle as o
+
+    plan = fmtrials.trial_plan(tests=("chi2",), alpha=alpha, bases=("printed rates",))
+    for _, r in plan.iterrows():
+        assert r["n_c_normal"] == int(np.ceil(o.normal_n(r["p_t"], r["p_c"], alpha=alpha) - 1e-9)), r["label"]
+        if r["n_c"] <= 60:  # the Phase II row: exact power at n and n - 1 by brute force in the test
+            assert o.chi2_power(int(r["n_c"]), r["p_t"], r["p_c"], alpha=alpha) == pytest.approx(r["power"], abs=1e-9)
+            assert o.chi2_power(int(r["n_c"]) - 1, r["p_t"], r["p_c"], alpha=alpha) < 0.8

@@ -182,6 +182,21 @@ def test_unequal_allocation():
     )
 
 
+@pytest.mark.parametrize("ratio", [0.5, 2.0, 3.0])
+@pytest.mark.parametrize(("p_t", "p_c"), [(0.254, 0.155), (0.6, 0.25)])
+def test_normal_sample_size_with_unequal_arms_gives_the_target_power(p_t, p_c, ratio):
+    # the asymptotic power of the two-sample z test written with each arm's own n (Fleiss, Levin & Paik 2003
+    # §4.4): Phi((|d| - z_a s0) / s1), s0 = sqrt(pbar qbar (1/n_t + 1/n_c)) with pbar the pooled rate of the
+    # design, s1 = sqrt(p_t q_t / n_t + p_c q_c / n_c); at the returned n_c and n_t = ratio n_c it is the target
+    n_c = normal_sample_size(p_t, p_c, ratio=ratio)
+    n_t = ratio * n_c
+    pbar = (n_t * p_t + n_c * p_c) / (n_t + n_c)
+    s0 = np.sqrt(pbar * (1 - pbar) * (1 / n_t + 1 / n_c))
+    s1 = np.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
+    power = stats.norm.cdf((abs(p_t - p_c) - stats.norm.ppf(0.975) * s0) / s1)
+    assert power == pytest.approx(0.8, abs=1e-12)
+
+
 @pytest.mark.parametrize(
     ("call", "column"),
     [
