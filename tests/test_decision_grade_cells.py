@@ -96,5 +96,6 @@ def test_small_study_table_of_cases(rows, down, why, tmp_path):
     assert row["publication_bias"] == -down, (why, row["explanation"])
     if len(rows) >= 10:
         text = row["explanation"].split("publication bias: ")[1]
-        printed = text.split(" p ")[1].split(" ")[:2]
+        printed = text.split(" p ")[1].split(",")[0].split(" ")[:2]
         assert o.check_p("".join(printed).lstrip("="), egger_p(rows)), text
+        assert ("not rated down" in text) == (not down), text  # the words say the rating given

@@ -176,6 +176,9 @@ def _imprecision(r, participants: int, control_risk: float, threshold: float | N
 #: Cochrane Handbook (ch. 10.10.2): an I² of 50% or more may represent substantial heterogeneity, 75% or more
 #: considerable; GRADE guidelines 7 reads Cochran's Q at p < 0.10 (the test has little power with few studies)
 I2_SUBSTANTIAL, I2_CONSIDERABLE, Q_ALPHA = 50.0, 75.0, 0.10
+#: publication bias is rated down when Egger's test gives p below this (Sterne et al. 2011, BMJ 343:d4002: the
+#: tests' low power; the usual 0.10)
+EGGER_ALPHA = 0.10
 
 
 def _interval_overlap(s: pd.DataFrame, null: float) -> tuple[int, int, bool]:
@@ -231,7 +234,12 @@ def _small_study(r) -> tuple[int, str]:
     p = float(t.at[0, "p_value"])
     text = format_p(p)
     shown = f"< {text[1:]}" if text.startswith("<") else f"= {text}"
-    return int(p < 0.10), f"publication bias: Egger's regression test (classical) p {shown} (downgraded below 0.10)"
+    down = p < EGGER_ALPHA
+    verdict = "rated down" if down else "not rated down"
+    limit = format_number(EGGER_ALPHA, 2)
+    return int(
+        down
+    ), f"publication bias: Egger's regression test (classical) p {shown}, {verdict} (threshold p < {limit})"
 
 
 def _participants(e: EndpointAnalysis) -> tuple[int, int]:
