@@ -33,3 +33,18 @@ def test_the_implied_sentence_says_what_the_intervals_show(intervals, says):
     m = re.search(r"rate (-?[\d.]+) to (-?[\d.]+) percentage points", text)
     est = [100 * t[0] for t in intervals]
     assert (float(m.group(1)), float(m.group(2))) == pytest.approx((min(est), max(est)), abs=0.05)
+
+
+@pytest.mark.parametrize(("alpha", "level"), [(0.05, "95%"), (0.1, "90%"), (0.01, "99%")])
+def test_the_implied_sentence_names_the_rows_level(alpha, level):
+    g = _group(0.05, 0.01, 0.10).assign(alpha=alpha)
+    assert f"; {level} intervals from 1.0 to 10.0 points" in _implied([g])
+
+
+def test_the_composite_figure_names_the_rows_level():
+    import fmtrials
+
+    rows = fmtrials.reanalyse_reported(alpha=0.1)
+    rows = rows[rows["source"] == "SEED003"]
+    fig = fmtrials.plot_reported(rows)
+    assert any("envelope of their 90% intervals" in t.get_text() for t in fig.texts)

@@ -22,6 +22,7 @@ __all__ = [
     "format_p",
     "format_interval",
     "format_level",
+    "rows_level",
     "measure_name",
     "pool_label",
     "MEASURE_NAMES",
@@ -102,6 +103,22 @@ def format_interval(estimate: Any, ci_low: Any, ci_high: Any, digits: int = 2, *
 def format_level(alpha: float) -> str:
     """The confidence level of ``alpha`` as text: ``0.05 -> "95%"``, ``0.1 -> "90%"``."""
     return f"{100 * (1 - float(alpha)):g}%"
+
+
+def rows_level(rows: Any, *, default: float = 0.05) -> str:
+    """The confidence level of a table's intervals, from its recorded ``alpha`` column (``default`` for a table
+    without one); a table mixing levels raises ``ValueError`` (its intervals cannot be described as one level).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows_level(pd.DataFrame({"alpha": [0.1, 0.1]})), rows_level(pd.DataFrame({"x": [1]}))
+    ('90%', '95%')
+    """
+    alphas = sorted({float(a) for a in rows["alpha"] if not is_missing(a)}) if "alpha" in rows else []
+    if len(alphas) > 1:
+        raise ValueError(f"intervals at several levels: alpha {alphas}")
+    return format_level(alphas[0] if alphas else default)
 
 
 def measure_name(measure: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._format import format_number
+from .._format import format_number, rows_level
 from ..consistency.reanalysis_reported import NO_ARM
 from . import _layout as L
 from . import _style as S
@@ -268,7 +268,8 @@ def plot_reported(
             0.01,
             0.01,
             "Thick: range of the estimate over every count pair the printed % admit; thin: "
-            "envelope of their 95% intervals.\nRows sharing a placebo rate are attributed jointly (one trial or "
+            f"envelope of their {rows_level(r)} intervals.\nRows sharing a placebo rate are attributed jointly "
+            "(one trial or "
             "pooled set): ✓ possible; × not possible (grey: only the printed p fails);\n⊘ contradicted by the "
             "trial's own figures (purple, dashed). Arm sizes are assumptions, not data. "
             f"Rates: ● placebo, ◆ {L.truncate(treatment)}.",

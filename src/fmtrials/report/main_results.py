@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from .. import data as _data
-from .._format import format_interval, format_number, format_p, pool_label
+from .._format import format_interval, format_number, format_p, pool_label, rows_level
 from ..analysis.headline import Headline
 from ..analysis.policy import BENEFIT_ENDPOINT, MAIN_SAFETY
 from ..consistency.reanalysis_reported import CONTRADICTED, NO_ARM
@@ -176,7 +176,7 @@ def _implied(gs: list[pd.DataFrame]) -> str:
     excl = bool((ok["ci_low"] > 0).all() or (ok["ci_high"] < 0).all())
     return (
         f"a composite-responder rate {_pts(lo)} to {_pts(hi)} percentage points above placebo (NNT "
-        f"{_nnt_text(hi)} to {_nnt_text(lo)}; 95% intervals from {_pts(ok['ci_low'].min())} to "
+        f"{_nnt_text(hi)} to {_nnt_text(lo)}; {rows_level(ok)} intervals from {_pts(ok['ci_low'].min())} to "
         f"{_pts(ok['ci_high'].max())} points, which {'exclude' if excl else 'do not all exclude'} zero)"
     )
 
