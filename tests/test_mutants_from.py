@@ -54,3 +54,24 @@ def test_from_file_refuses_a_file_without_mutants_or_with_duplicate_ids(tmp_path
     dup.write_text(FILE.replace('"a-two"', '"a-one"'), encoding="utf-8")
     with pytest.raises(SystemExit, match="duplicate"):
         runner.load_mutants(dup)
+
+
+def test_skip_stale_reports_a_mutation_whose_code_was_rewritten_and_goes_on(tmp_path, capsys, monkeypatch):
+    runner = _runner()
+    path = tmp_path / "blind.py"
+    path.write_text(
+        FILE.replace('"x = 1"', '"this snippet is nowhere in the sources"').replace(
+            '("tests/test_x.py",)', '("tests/test_mutants_from.py",)'
+        ),
+        encoding="utf-8",
+    )
+    ran = []
+    monkeypatch.setattr(runner, "_run", lambda tests, src, timeout: (ran.append(tests) or True, 0.0, ""))
+    assert runner.main(["--from", str(path), "--only", "a-one", "--skip-stale"]) == 0
+    out = capsys.readouterr().out
+    assert "a-one" in out and "stale" in out and "1 stale (not run): a-one" in out
+    assert ran == [("tests/test_mutants_from.py",)]  # the baseline only: the stale mutation is not run
+    with pytest.raises(SystemExit, match="the snippet occurs 0 times"):  # without the flag: a setup error
+        runner.main(["--from", str(path), "--only", "a-one"])
+    with pytest.raises(SystemExit):  # the curated gate always applies
+        runner.main(["--skip-stale", "--list"])

@@ -1726,7 +1726,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list the mutations and exit")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per test run")
     ap.add_argument("--from", dest="from_file", metavar="FILE", help="run the MUTANTS of this Python file instead")
+    ap.add_argument(
+        "--skip-stale",
+        action="store_true",
+        help="with --from: report a mutation whose snippet no longer occurs exactly once as 'stale' (the code it "
+        "targeted was rewritten) and go on, instead of stopping",
+    )
     args = ap.parse_args(argv)
+    if args.skip_stale and not args.from_file:
+        ap.error("--skip-stale applies to --from files only: the curated gate must always apply")
     pool = load_mutants(Path(args.from_file)) if args.from_file else MUTANTS
     chosen = [m for m in pool if not args.only or m.id in args.only]
     if args.list:
@@ -1751,8 +1759,12 @@ def main(argv: list[str] | None = None) -> int:
         if not ok:
             print(f"setup: the unmutated sources fail the selected tests: {tail}")
             return 2
-        rows = []
+        rows, stale = [], []
         for m in chosen:
+            if args.skip_stale and (copy / "fmtrials" / m.file).read_text(encoding="utf-8").count(m.old) != 1:
+                stale.append(m)
+                print(f"  {m.id:32s} stale          the snippet no longer occurs once in {m.file}", flush=True)
+                continue
             original = _apply(copy, m)
             try:
                 passed, secs, tail = _run(m.tests, copy, args.timeout)
@@ -1767,6 +1779,8 @@ def main(argv: list[str] | None = None) -> int:
     for m, result, _ in rows:
         print(f"| {m.id:32s} | {m.area:11s} | {m.file:28s} | {result:8s} |")
     print(f"\n{caught} of {len(rows)} mutations caught, {len(rows) - caught} survived")
+    if stale:
+        print(f"{len(stale)} stale (not run): " + ", ".join(m.id for m in stale))
     print()
     print(package_summary(rows))
     return 0 if caught == len(rows) else 1
