@@ -70,7 +70,8 @@ def _text(path: Path) -> str:
         " ".join(html.unescape(re.sub(r"<[^>]+>", " ", s)).split())
         .replace(" .", ".")
         .replace(" ,", ",")
-        .replace(" :", ":").replace(" )", ")")
+        .replace(" :", ":")
+        .replace(" )", ")")
     )
 
 

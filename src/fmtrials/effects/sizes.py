@@ -63,6 +63,16 @@ def _yi_vi(measure: str, a, b, c, d) -> tuple[np.ndarray, np.ndarray]:
     raise ValueError(measure)  # pragma: no cover - validated by the caller
 
 
+def drops_double_zero(measure: str) -> bool:
+    """Does ``measure`` leave a double-zero table out by default (escalc's ``drop00``)? Ratios (RR, OR, Peto) do:
+    such a table carries no information on a ratio; a risk difference of 0 does.
+
+    >>> [drops_double_zero(m) for m in ("RR", "OR", "PETO", "RD")]
+    [True, True, True, False]
+    """
+    return measure.upper() != "RD"
+
+
 @renamed_args(a="events_t", n1="n_t", c="events_c", n2="n_c")
 def study_effects(
     events_t, n_t, events_c, n_c, *, measure: EffectMeasure, add: float = ADD, drop00: bool | None = None
@@ -88,7 +98,7 @@ def study_effects(
     d = n2 - c
     zero = zero_cell(a, n1, c, n2)
     dz = double_zero(a, n1, c, n2)
-    excluded = dz if (measure != "RD" if drop00 is None else drop00) else np.zeros_like(dz)
+    excluded = dz if (drops_double_zero(measure) if drop00 is None else drop00) else np.zeros_like(dz)
     corrected = zero & ~excluded
     inc = np.where(corrected, add, 0.0)
     yi, vi = _yi_vi(measure, a + inc, b + inc, c + inc, d + inc)

@@ -40,7 +40,9 @@ def zero_cell_rule(*, measure: Measure, add: float) -> str:
     >>> zero_cell_rule(measure="OR", add=0.5)
     'add 0.5 to all four cells of a table with a zero cell (escalc to="only0"); double-zero tables excluded (drop00=TRUE)'
     """
-    drop = "double-zero tables excluded (drop00=TRUE)" if measure in ("RR", "OR") else "double-zero tables kept"
+    from ..effects.sizes import drops_double_zero  # the rule the effects follow, not a second copy of it
+
+    drop = "double-zero tables excluded (drop00=TRUE)" if drops_double_zero(measure) else "double-zero tables kept"
     return f'add {add:g} to all four cells of a table with a zero cell (escalc to="only0"); {drop}'
 
 
