@@ -20,6 +20,7 @@ import pytest
 import fmtrials
 from fmtrials import _result
 from fmtrials._result import Interval, IntervalMixin, ResultMixin
+from fmtrials.analysis.continuous import analyse_continuous
 from fmtrials.analysis.extras import endpoint_diagnostics
 from fmtrials.analysis.headline import headline_numbers
 
@@ -101,6 +102,20 @@ def instances():
             "ComparatorNetwork": fmtrials.comparator_network(),
             "Headline": headline_numbers(analysis),
             "EndpointDiagnostics": endpoint_diagnostics(analysis["nausea"]),
+            "ContinuousEndpoint": analyse_continuous(
+                pd.DataFrame(
+                    {
+                        "study": ["A", "B", "C"],
+                        "endpoint": "pain",
+                        "mean_t": [-20.0, -18.0, -25.0],
+                        "sd_t": [22.0, 24.5, 20.0],
+                        "n_t": [100, 120, 80],
+                        "mean_c": [-12.0, -11.0, -15.0],
+                        "sd_c": [23.0, 25.0, 21.0],
+                        "n_c": [98, 118, 82],
+                    }
+                )
+            )[0],
             "StudyEffects": study_effects(
                 BCG.events_t.to_numpy(), BCG.n_t.to_numpy(), BCG.events_c.to_numpy(), BCG.n_c.to_numpy(), measure="RR"
             ),

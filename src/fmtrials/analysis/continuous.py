@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin
 from .._vocab import PoolMethod, PoolTest
 from ..meta import pool
 from ..meta.result import PoolResult
@@ -46,8 +47,12 @@ def pooled_sd(sds: Sequence[float], ns: Sequence[float]) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class ContinuousEndpoint:
-    """One continuous endpoint: its table, the pooled MD and SMD, and the typical SD of the scale."""
+class ContinuousEndpoint(ResultMixin):
+    """One continuous endpoint: its table, the pooled MD and SMD, and the typical SD of the scale.
+
+    ``to_frame()``: one row per measure (``MD``, ``SMD``, ``SMD in units``: the SMD times the typical SD) with
+    ``estimate, ci_low, ci_high, p_value, k``; ``summary()`` in words; every method choice in ``to_dict()``.
+    """
 
     endpoint: str
     table: pd.DataFrame
@@ -60,6 +65,31 @@ class ContinuousEndpoint:
     typical_source: str
     unit: str
     direction: str | None
+
+    def to_frame(self) -> pd.DataFrame:
+        """The pooled MD, SMD and the SMD re-expressed in the scale's units, a row each."""
+        sd = self.typical_sd
+        rows = [
+            ("MD", self.md.estimate, self.md.ci_low, self.md.ci_high, self.md.p_value),
+            ("SMD", self.smd.estimate, self.smd.ci_low, self.smd.ci_high, self.smd.p_value),
+            ("SMD in units", self.smd.estimate * sd, self.smd.ci_low * sd, self.smd.ci_high * sd, self.smd.p_value),
+        ]
+        out = pd.DataFrame(rows, columns=["measure", "estimate", "ci_low", "ci_high", "p_value"])
+        return out.assign(endpoint=self.endpoint, k=self.md.k, method=self.method, test=self.test)
+
+    def summary(self) -> str:
+        """The endpoint, its model and the three estimates with their intervals."""
+        from .._format import format_interval, format_p, pool_label
+
+        lines = [f"ContinuousEndpoint {self.endpoint}: k = {self.md.k}, {pool_label(self.method, self.test)}"]
+        for r in self.to_frame().itertuples():
+            lines.append(
+                f"  {r.measure}: {format_interval(r.estimate, r.ci_low, r.ci_high, 3)}, p {format_p(r.p_value)}"
+            )
+        lines.append(
+            f"  typical SD {self.typical_sd:.4g} ({self.typical_from}); direction: {self.direction or 'not stated'}"
+        )
+        return "\n".join(lines)
 
 
 def _model(k: int, method: str | None, test: str | None) -> tuple[PoolMethod, PoolTest]:
