@@ -80,7 +80,7 @@ def _quantile(prob: float, post_t, post_c, start: np.ndarray, sd: np.ndarray) ->
         below = f < prob
         lo = np.where(below, x, lo)
         hi = np.where(below, hi, x)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a non-finite step bisects instead
             step = x - (f - prob) / dens
         bad = ~np.isfinite(step) | (step < lo) | (step > hi)
         new = np.where(bad, (lo + hi) / 2, step)
