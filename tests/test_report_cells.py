@@ -63,6 +63,8 @@ CASES = {
         "outcomes": DATA / "lee2004_outcomes.csv",
         "continuous": DATA / "normand1999_continuous.csv",
     },
+    # the risk difference as the pooled measure: its printing rule (3 decimals) and the RD-specific paths
+    "lee2004-RD": {"data": DATA / "lee2004_outcomes.csv", "measure": "RD", "outcomes": DATA / "lee2004_outcomes.csv"},
     "lee2004-options": {
         "data": DATA / "lee2004_outcomes.csv",
         "measure": "OR",
