@@ -1335,7 +1335,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "csv-thousands-separator-read",
         "validation",
         "_csv.py",
-        'if re.fullmatch(r"[+-]?\\d{1,3}(,\\d{3})+", v):',
+        "if _grouped(v):",
         "if False:",
         ("tests/test_continuous_report.py",),
         "a count written '1,000' read as 1000 (a thousands separator or a decimal comma, guessed)",

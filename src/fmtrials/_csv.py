@@ -271,6 +271,24 @@ def type_columns(
     return pd.DataFrame(out)
 
 
+def _grouped(text: str, *, decimals: bool = False) -> bool:
+    """Digits grouped by commas ("1,000", "12,345.6" with ``decimals``): a thousands separator or a decimal comma,
+    refused as ambiguous in every user CSV.
+
+    >>> _grouped("1,000"), _grouped("1,000.5"), _grouped("1,000.5", decimals=True), _grouped("1000")
+    (True, False, True, False)
+    """
+    return re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+" + (r"(\.\d*)?" if decimals else ""), text) is not None
+
+
+def _ambiguous(value: str, column: str, place: dict) -> Problem:
+    return Problem(
+        f"{value!r} is ambiguous (a thousands separator or a decimal comma?): write the number without it",
+        column=column,
+        **place,
+    )
+
+
 def _type_one(values: list[str], col: Column, file: str, lines, problems: list[Problem]) -> pd.Series:
     kind = col.kind
     typed: list = []
@@ -284,14 +302,8 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
             continue
         if kind in ("count", "int"):
             s = v
-            if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", v):  # "1,000": a thousands separator or a decimal comma
-                problems.append(
-                    Problem(
-                        f"{v!r} is ambiguous (a thousands separator or a decimal comma?): write the number without it",
-                        column=col.name,
-                        **where(file, i, lines),
-                    )
-                )
+            if _grouped(v):  # "1,000": a thousands separator or a decimal comma
+                problems.append(_ambiguous(v, col.name, where(file, i, lines)))
                 typed.append(pd.NA)
                 continue
             if _INT_RE.match(s) or (kind == "int" and re.fullmatch(r"-\d+", s)):
@@ -319,14 +331,8 @@ def _type_one(values: list[str], col: Column, file: str, lines, problems: list[P
                 typed.append(pd.NA)
         elif kind in ("float", "percent"):
             s = v[:-1].strip() if (kind == "percent" and v.endswith("%")) else v
-            if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", s):
-                problems.append(
-                    Problem(
-                        f"{v!r} is ambiguous (a thousands separator or a decimal comma?): write the number without it",
-                        column=col.name,
-                        **where(file, i, lines),
-                    )
-                )
+            if _grouped(s, decimals=True):
+                problems.append(_ambiguous(v, col.name, where(file, i, lines)))
                 typed.append(pd.NA)
                 continue
             if not _NUM_RE.match(s):

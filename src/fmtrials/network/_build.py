@@ -55,6 +55,18 @@ def _check_columns(frame: pd.DataFrame, cols: tuple[str, ...]) -> None:
         raise DataError([_problem(f"missing column '{c}'", column=c) for c in missing])
 
 
+def labelled(frame: pd.DataFrame, columns: tuple[str, ...], labels: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with the required ``columns`` (else a DataError naming each missing one), a fresh index, and its
+    ``labels`` (study, treatment, ...) filled and stripped (else a DataError naming every empty cell): the first
+    step of every network input."""
+    _check_columns(frame, columns)
+    frame = frame.reset_index(drop=True)
+    probs = _labels(frame, labels)
+    if probs:
+        raise DataError(probs)
+    return frame.assign(**{c: frame[c].astype(str).str.strip() for c in labels})
+
+
 def _labels(frame: pd.DataFrame, cols: tuple[str, ...]) -> list[Problem]:
     probs = []
     for c in cols:
@@ -107,14 +119,8 @@ def group_studies(frame: pd.DataFrame, probs: list[Problem]) -> tuple[list[str],
 
 def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
     """Blocks from an arm-level frame ``study, treatment, events, n`` (every problem named, all at once)."""
-    _check_columns(frame, ARM_INPUT)
-    frame = frame.reset_index(drop=True)
-    probs = _labels(frame, ("study", "treatment"))
-    if probs:
-        raise DataError(probs)
-    frame = frame.assign(
-        study=frame["study"].astype(str).str.strip(), treatment=frame["treatment"].astype(str).str.strip()
-    )
+    frame = labelled(frame, ARM_INPUT, ("study", "treatment"))
+    probs: list[Problem] = []
     events = _numbers(frame, "events", probs, integer=True)
     n = _numbers(frame, "n", probs, integer=True)
     with np.errstate(invalid="ignore"):
@@ -154,12 +160,8 @@ def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
 def from_contrasts(frame: pd.DataFrame) -> Blocks:
     """Blocks from contrasts ``study, treatment, versus, yi, se``: one row per two-arm study, every pair of arms
     of a multi-arm study (its covariance derived as netmeta's ``multiarm()``, :mod:`._contrasts`)."""
-    _check_columns(frame, CONTRAST_INPUT)
-    frame = frame.reset_index(drop=True)
-    probs = _labels(frame, ("study", "treatment", "versus"))
-    if probs:
-        raise DataError(probs)
-    frame = frame.assign(**{c: frame[c].astype(str).str.strip() for c in ("study", "treatment", "versus")})
+    frame = labelled(frame, CONTRAST_INPUT, ("study", "treatment", "versus"))
+    probs: list[Problem] = []
     yi = _numbers(frame, "yi", probs, integer=False)
     se = _numbers(frame, "se", probs, integer=False)
     for i, row in frame.iterrows():

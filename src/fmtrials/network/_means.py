@@ -24,22 +24,16 @@ import pandas as pd
 
 from .._validation import frame_means
 from ..effects.continuous import mean_effects
-from ..errors import DataError
-from ._build import Blocks, _check_columns, _duplicates, _labels, _problem, group_studies
+from ..errors import DataError, Problem
+from ._build import Blocks, _duplicates, _problem, group_studies, labelled
 
 MEAN_INPUT = ("study", "treatment", "mean", "sd", "n")
 
 
 def from_means(frame: pd.DataFrame, measure: str) -> Blocks:
     """Blocks from an arm-level frame ``study, treatment, mean, sd, n`` (every problem named, all at once)."""
-    _check_columns(frame, MEAN_INPUT)
-    frame = frame.reset_index(drop=True)
-    probs = _labels(frame, ("study", "treatment"))
-    if probs:
-        raise DataError(probs)
-    frame = frame.assign(
-        study=frame["study"].astype(str).str.strip(), treatment=frame["treatment"].astype(str).str.strip()
-    )
+    frame = labelled(frame, MEAN_INPUT, ("study", "treatment"))
+    probs: list[Problem] = []
     where = [f"study '{s}', treatment '{t}': " for s, t in zip(frame["study"], frame["treatment"])]
     try:
         mean, sd, n = frame_means(frame, ("mean", "sd", "n"), context=where)
