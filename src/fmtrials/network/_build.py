@@ -55,6 +55,19 @@ def _check_columns(frame: pd.DataFrame, cols: tuple[str, ...]) -> None:
         raise DataError([_problem(f"missing column '{c}'", column=c) for c in missing])
 
 
+def start_blocks(treatment: pd.Series, n: np.ndarray) -> tuple[Blocks, np.ndarray]:
+    """Empty :class:`Blocks` for the arms' treatments (sorted names, patients per treatment) and each arm's
+    treatment code."""
+    names = treatment.to_numpy().tolist()
+    treatments = sorted(set(names))
+    index = {t: i for i, t in enumerate(treatments)}
+    tcode = np.array([index[t] for t in names])
+    out = Blocks(treatments=treatments, studies=[], arms=[], y=[], V=[])
+    totals = np.bincount(tcode, weights=n, minlength=len(treatments))
+    out.n_patients = {t: float(totals[i]) for i, t in enumerate(treatments)}
+    return out, tcode
+
+
 def labelled(frame: pd.DataFrame, columns: tuple[str, ...], labels: tuple[str, ...]) -> pd.DataFrame:
     """``frame`` with the required ``columns`` (else a DataError naming each missing one), a fresh index, and its
     ``labels`` (study, treatment, ...) filled and stripped (else a DataError naming every empty cell): the first
@@ -134,13 +147,7 @@ def from_arms(frame: pd.DataFrame, measure: str) -> Blocks:
     names, study_rows = group_studies(frame, probs)
     if probs:
         raise DataError(probs)
-    treatment = frame["treatment"].to_numpy()
-    treatments = sorted(set(treatment.tolist()))
-    index = {t: i for i, t in enumerate(treatments)}
-    tcode = np.array([index[t] for t in treatment.tolist()])
-    out = Blocks(treatments=treatments, studies=[], arms=[], y=[], V=[])
-    totals = np.bincount(tcode, weights=n, minlength=len(treatments))
-    out.n_patients = {t: float(totals[i]) for i, t in enumerate(treatments)}
+    out, tcode = start_blocks(frame["treatment"], n)
     for s, rows in enumerate(study_rows):
         x, m = events[rows], n[rows]
         if measure != "RD" and (np.all(x == 0) or np.all(x == m)):

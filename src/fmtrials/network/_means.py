@@ -25,7 +25,7 @@ import pandas as pd
 from .._validation import frame_means
 from ..effects.continuous import mean_effects
 from ..errors import DataError, Problem
-from ._build import Blocks, _duplicates, _problem, group_studies, labelled
+from ._build import Blocks, _duplicates, _problem, group_studies, labelled, start_blocks
 
 MEAN_INPUT = ("study", "treatment", "mean", "sd", "n")
 
@@ -56,13 +56,7 @@ def from_means(frame: pd.DataFrame, measure: str) -> Blocks:
                 )
     if probs:
         raise DataError(probs)
-    treatment = frame["treatment"].to_numpy()
-    treatments = sorted(set(treatment.tolist()))
-    index = {t: i for i, t in enumerate(treatments)}
-    tcode = np.array([index[t] for t in treatment.tolist()])
-    out = Blocks(treatments=treatments, studies=[], arms=[], y=[], V=[])
-    totals = np.bincount(tcode, weights=n, minlength=len(treatments))
-    out.n_patients = {t: float(totals[i]) for i, t in enumerate(treatments)}
+    out, tcode = start_blocks(frame["treatment"], n)
     for name, rows in zip(names, study_rows):
         out.studies.append(name)
         out.arms.append(tcode[rows])

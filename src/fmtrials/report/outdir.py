@@ -85,6 +85,11 @@ def _inputs(data: Path | Sequence[Path | None] | None) -> list[Path]:
     return [Path(p) for p in data if p is not None]
 
 
+def _some(names: list[str], most: int = 10) -> str:
+    """The first ``most`` names and how many more: ``"a, b and 3 more"``."""
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def check_target(out: Path, force: bool, data: Path | Sequence[Path | None] | None) -> None:
     """Raise :class:`ReportError` unless the report may be written at ``out`` (see the module docstring).
     ``data``: every input file of the run (one path or several); none of them may lie inside ``out``."""
@@ -132,7 +137,7 @@ def check_target(out: Path, force: bool, data: Path | Sequence[Path | None] | No
             )
         )
     if extra:
-        shown = ", ".join(extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
+        shown = _some(extra)
         raise ReportError(
             Problem(
                 f"holds an earlier fmtrials report plus files fmtrials did not write ({shown}); replacing the "
@@ -337,7 +342,7 @@ def put_in_place(
     if force and out.is_dir():
         new = sorted(_entries(out) - (before or set()) - _listed(out))
         if new:
-            shown = ", ".join(new[:10]) + (f" and {len(new) - 10} more" if len(new) > 10 else "")
+            shown = _some(new)
             raise ReportError(
                 Problem(
                     f"{shown} appeared in --out while the report was being built; it is not replaced, so "
